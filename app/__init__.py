@@ -1,0 +1,1 @@
+"""alias-service: turns free-text mentions into canonical entity IDs."""

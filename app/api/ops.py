@@ -1,0 +1,70 @@
+"""Health, readiness and metrics for operators."""
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from app.api.deps import LiveIndexDep, SessionDep
+
+router = APIRouter(tags=["operations"])
+
+
+class Health(SQLModel):
+    status: str
+
+
+class Readiness(SQLModel):
+    status: str
+    database: bool
+    index_loaded: bool
+    revision: int
+    entities: int
+    aliases: int
+
+
+@router.get("/healthz", summary="Alive", response_model=Health)
+def healthz() -> Health:
+    """Answers while the process runs."""
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    summary="Ready to serve",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready."}},
+)
+def readyz(session: SessionDep, live: LiveIndexDep) -> Response:
+    """Ready when the index is loaded and the database answers."""
+    try:
+        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        database = True
+    except Exception:
+        database = False
+    snapshot = live.snapshot
+    ready = database and live.loaded
+    body = Readiness(
+        status="ready" if ready else "not ready",
+        database=database,
+        index_loaded=live.loaded,
+        revision=live.revision,
+        entities=snapshot.entity_count,
+        aliases=snapshot.alias_count,
+    )
+    code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE
+    return JSONResponse(body.model_dump(), status_code=code)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Text format."}},
+)
+def metrics(request: Request) -> Response:
+    """Request counts and latencies by route, and the size and revision of the index."""
+    return Response(
+        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+    )

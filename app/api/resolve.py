@@ -1,0 +1,78 @@
+"""Resolve mentions to canonical entity IDs."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import SnapshotDep
+from app.matching.index import EntityRecord
+from app.matching.resolve import Candidate, Resolution, resolve
+from app.models import (
+    MAX_CANDIDATES,
+    MAX_MENTION_LENGTH,
+    CandidatePublic,
+    EntitySummary,
+    ErrorDetail,
+    ResolveRequest,
+    ResolveResponse,
+    ResolveResult,
+)
+
+router = APIRouter(tags=["resolve"], responses={422: {"model": ErrorDetail}})
+
+
+@router.get("/resolve", summary="Resolve one mention", response_model=ResolveResult)
+def resolve_one(
+    index: SnapshotDep,
+    q: Annotated[
+        str,
+        Query(
+            max_length=MAX_MENTION_LENGTH,
+            description="The mention as written.",
+            examples=["Tehreek-i-Taliban Pakistan"],
+        ),
+    ],
+    type: Annotated[str | None, Query(max_length=64, description="Only this type.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_CANDIDATES, description="Candidates.")] = 5,
+) -> ResolveResult:
+    """The entity a mention denotes: `matched` when exactly one entity fits,
+    `ambiguous` with candidates when several do, `unmatched` otherwise."""
+    return to_public(resolve(index, q, entity_type=type, limit=limit))
+
+
+@router.post("/resolve", summary="Resolve many mentions", response_model=ResolveResponse)
+def resolve_many(index: SnapshotDep, body: ResolveRequest) -> ResolveResponse:
+    """Resolve a batch of mentions; the results come in the order of the mentions."""
+    return ResolveResponse(
+        results=[
+            to_public(resolve(index, m, entity_type=body.type, limit=body.limit))
+            for m in body.mentions
+        ]
+    )
+
+
+def to_public(resolution: Resolution) -> ResolveResult:
+    entity = resolution.entity
+    return ResolveResult(
+        query=resolution.query,
+        status=resolution.status.value,
+        entity=summary(entity) if entity else None,
+        score=round(resolution.score, 4),
+        candidates=[candidate_public(c) for c in resolution.candidates],
+    )
+
+
+def summary(entity: EntityRecord) -> EntitySummary:
+    return EntitySummary(id=entity.id, name=entity.name, type=entity.type)
+
+
+def candidate_public(candidate: Candidate) -> CandidatePublic:
+    entity = candidate.entity
+    return CandidatePublic(
+        id=entity.id,
+        name=entity.name,
+        type=entity.type,
+        score=round(candidate.score, 4),
+        matched_alias=candidate.matched_alias,
+        method=candidate.method.value,
+    )

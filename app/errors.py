@@ -1,0 +1,33 @@
+"""Domain errors. Raised anywhere, turned into HTTP answers in one place (app.main)."""
+
+
+class DomainError(Exception):
+    """An error the client can act on; ``status_code`` is its HTTP status."""
+
+    status_code = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class InvalidAliasFile(DomainError):
+    """An alias file that does not parse or validate; nothing of it was loaded."""
+
+    status_code = 422
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+
+
+class StoreUnavailable(DomainError):
+    status_code = 503

@@ -1,0 +1,121 @@
+"""The application factory: routers, error handlers, limits and lifespan."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
+from sqlalchemy.exc import OperationalError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import __doc__ as summary
+from app.api import admin, entities, ops, resolve
+from app.bootstrap import prepare_database
+from app.db import make_engine
+from app.errors import DomainError, PayloadTooLarge
+from app.live_index import LiveIndex
+from app.metrics import Metrics
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Turns free-text mentions of entities into canonical entity IDs, from a curated
+table of entities and their aliases.
+
+* **resolve**: one mention (`GET /resolve`) or a batch (`POST /resolve`).
+* **entities**: browse the table.
+* **admin**: edit the table. Press **Authorize** and give the admin token.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url)
+    live_index = LiveIndex(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.admin_token is None:
+            log.warning("ADMIN_TOKEN is not set: the /admin endpoints are closed")
+        prepare_database(engine=engine, aliases_file=settings.aliases_file)
+        live_index.load()
+        live_index.start(settings.refresh_interval)
+        try:
+            yield
+        finally:
+            live_index.stop()
+            engine.dispose()
+
+    app = FastAPIOffline(
+        title="alias-service",
+        summary=summary,
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+        redoc_url=None,
+        swagger_ui_parameters={"persistAuthorization": True, "tryItOutEnabled": True},
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.live_index = live_index
+    app.state.metrics = Metrics(live_index)
+
+    for router in (resolve.router, entities.router, admin.router, ops.router):
+        app.include_router(router)
+    _add_error_handlers(app)
+    app.middleware("http")(app.state.metrics.middleware)
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.max_body_bytes,
+        larger_limits={"/admin/import": settings.max_import_bytes},
+    )
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_request: Request, error: OperationalError) -> JSONResponse:
+        log.error("database error: %s", error)
+        return JSONResponse({"detail": "the database is not reachable"}, status_code=503)
+
+
+class BodySizeLimit:
+    """Refuse request bodies larger than the limit with 413, streamed or not."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, larger_limits: dict[str, int]) -> None:
+        self.app = app
+        self.limit = limit
+        self.larger_limits = larger_limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.larger_limits.get(scope["path"], self.limit)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            response = JSONResponse(_too_large(limit), status_code=413)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise PayloadTooLarge(_too_large(limit)["detail"])
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+def _too_large(limit: int) -> dict[str, str]:
+    return {"detail": f"the request body is larger than {limit} bytes"}

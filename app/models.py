@@ -1,0 +1,274 @@
+"""SQLModel tables and the API's request and response models.
+
+One family per resource: ``EntityBase`` → ``Entity`` (table), ``EntityCreate``,
+``EntityUpdate``, ``EntityPublic``; the same for aliases. ``EntityCreate`` is
+also the shape of one entry of the alias file, so the file and the API
+validate entities by the same rules.
+"""
+
+import unicodedata
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, StringConstraints, model_validator
+from sqlalchemy import JSON, Column, ForeignKey, String, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from app.matching.normalize import normalize
+
+ENTITY_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+MAX_NAME_LENGTH = 512
+MAX_NOTE_LENGTH = 2000
+
+
+def _printable(text: str) -> str:
+    """Refuse control characters and lone surrogates, which no name contains."""
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            raise ValueError(f"contains the control or surrogate character U+{ord(char):04X}")
+    return text
+
+
+def _has_letters(text: str) -> str:
+    if not normalize(text):
+        raise ValueError("has no letter or digit to match on")
+    return text
+
+
+EntityId = Annotated[str, StringConstraints(pattern=ENTITY_ID_PATTERN)]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_LENGTH),
+    AfterValidator(_printable),
+]
+MatchableText = Annotated[Text, AfterValidator(_has_letters)]
+Note = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=MAX_NOTE_LENGTH),
+    AfterValidator(_printable),
+]
+TypeName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^\S+$"),
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- tables -----------------------------------------------------------------
+
+
+class EntityBase(SQLModel):
+    name: MatchableText = Field(max_length=MAX_NAME_LENGTH)
+    type: TypeName = Field(max_length=64, index=True)
+    description: Note | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
+
+
+class Entity(EntityBase, table=True):
+    id: str = Field(primary_key=True, max_length=128)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    aliases: list["Alias"] = Relationship(
+        back_populates="entity",
+        # The database deletes aliases with their entity (ON DELETE CASCADE).
+        sa_relationship_kwargs={
+            "order_by": "Alias.id",
+            "cascade": "all, delete-orphan",
+            "passive_deletes": True,
+        },
+    )
+
+
+class AliasBase(SQLModel):
+    text: MatchableText = Field(max_length=MAX_NAME_LENGTH)
+    note: Note | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
+
+
+class Alias(AliasBase, table=True):
+    """One surface form of an entity; unique per entity after normalisation."""
+
+    __table_args__ = (UniqueConstraint("entity_id", "normalized", name="uq_alias_entity_form"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity_id: str = Field(
+        sa_column=Column(
+            String(128), ForeignKey("entity.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    normalized: str = Field(max_length=MAX_NAME_LENGTH * 4, index=True)
+
+    entity: Entity = Relationship(back_populates="aliases")
+
+
+class TableState(SQLModel, table=True):
+    """A single row whose revision grows with every committed change."""
+
+    __tablename__ = "table_state"
+
+    id: int = Field(default=1, primary_key=True)
+    revision: int = Field(default=0)
+
+
+class Change(SQLModel, table=True):
+    """The audit trail: who changed what, when, at which revision."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    revision: int = Field(index=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=128)
+    action: str = Field(max_length=32)
+    # No foreign key: the record outlives the entity it speaks of.
+    # None means the change touched the whole table (a replace import).
+    entity_id: str | None = Field(default=None, max_length=128, index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# --- request models -----------------------------------------------------------
+
+
+def _alias_from_string(value: Any) -> Any:
+    return {"text": value} if isinstance(value, str) else value
+
+
+class AliasCreate(AliasBase):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"text": "Pakistani Taliban", "note": "news usage"}]},
+    )
+
+
+AliasEntry = Annotated[AliasCreate, BeforeValidator(_alias_from_string)]
+
+
+class EntityCreate(EntityBase):
+    """A new entity with its aliases; also one entry of the alias file."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "ttp",
+                    "name": "Tehreek-e-Taliban Pakistan",
+                    "type": "organization",
+                    "description": "Militant alliance fighting the Pakistani state.",
+                    "aliases": ["TTP", {"text": "Pakistani Taliban", "note": "news usage"}],
+                }
+            ]
+        },
+    )
+
+    id: EntityId
+    aliases: list[AliasEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _forms_are_distinct(self) -> "EntityCreate":
+        seen = {normalize(self.name): f"the name {self.name!r}"}
+        for alias in self.aliases:
+            key = normalize(alias.text)
+            if key in seen:
+                raise ValueError(f"alias {alias.text!r} repeats {seen[key]} once normalised")
+            seen[key] = f"alias {alias.text!r}"
+        return self
+
+
+class EntityUpdate(SQLModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"description": "Umbrella group of Pakistani militants."}]},
+    )
+
+    name: MatchableText | None = None
+    type: TypeName | None = None
+    description: Note | None = None
+
+
+class AliasFile(SQLModel):
+    """The whole table as the alias file holds it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entities: list[EntityCreate] = Field(default_factory=list)
+
+
+# --- response models -------------------------------------------------------------
+
+
+class AliasPublic(AliasBase):
+    id: int
+
+
+class EntitySummary(SQLModel):
+    id: str
+    name: str
+    type: str
+
+
+class EntityPublic(EntityBase):
+    id: str
+    aliases: list[AliasPublic] = Field(default_factory=list)
+
+
+class EntityList(SQLModel):
+    items: list[EntityPublic]
+    total: int
+
+
+class ImportReport(SQLModel):
+    mode: Literal["merge", "replace"]
+    entities: int = Field(description="Entities in the file.")
+    created: int
+    updated: int
+    deleted: int
+    aliases_added: int
+    revision: int
+
+
+class ErrorDetail(SQLModel):
+    detail: Any = Field(description="What was wrong with the request.")
+
+
+# --- resolving ---------------------------------------------------------------------
+
+MAX_MENTION_LENGTH = 1000
+MAX_BATCH_SIZE = 1000
+MAX_CANDIDATES = 50
+
+Mention = Annotated[str, StringConstraints(max_length=MAX_MENTION_LENGTH)]
+
+
+class ResolveRequest(SQLModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"mentions": ["TTP", "Daesh-Khorasan", "Islamabad"], "limit": 3}]
+        },
+    )
+
+    mentions: list[Mention] = Field(
+        max_length=MAX_BATCH_SIZE,
+        description=f"Up to {MAX_BATCH_SIZE} mentions of up to {MAX_MENTION_LENGTH} characters.",
+    )
+    type: TypeName | None = Field(default=None, description="Only entities of this type.")
+    limit: int = Field(default=5, ge=1, le=MAX_CANDIDATES, description="Candidates per mention.")
+
+
+class CandidatePublic(EntitySummary):
+    score: float = Field(ge=0, le=1)
+    matched_alias: str = Field(description="The curated name or alias that matched.")
+    method: str = Field(description="The matching layer that found it, e.g. 'exact'.")
+
+
+class ResolveResult(SQLModel):
+    query: str
+    status: Literal["matched", "ambiguous", "unmatched"]
+    entity: EntitySummary | None = Field(description="Set only when status is 'matched'.")
+    score: float = Field(ge=0, le=1, description="The best candidate's score; 0 when none.")
+    candidates: list[CandidatePublic] = Field(description="Best first, one per entity.")
+
+
+class ResolveResponse(SQLModel):
+    results: list[ResolveResult]

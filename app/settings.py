@@ -1,0 +1,28 @@
+"""Configuration, read once from the environment (see README: Configuration)."""
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.resources import SHIPPED_ALIASES_FILE
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///alias-service.db",
+        description="SQLAlchemy URL; the default is a SQLite file in the working directory.",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None, description="Bearer token for /admin; without it /admin stays closed."
+    )
+    aliases_file: Path = Field(
+        default=SHIPPED_ALIASES_FILE, description="Alias file loaded into an empty database."
+    )
+    refresh_interval: float = Field(
+        default=0.25, gt=0, le=1.0, description="Seconds between checks for others' edits."
+    )
+    max_body_bytes: int = Field(default=1 << 20, description="Largest request body, but imports.")
+    max_import_bytes: int = Field(default=64 << 20, description="Largest alias file accepted.")

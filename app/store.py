@@ -1,0 +1,345 @@
+"""The curated table in the database: every read and every edit.
+
+Each editing function owns its transaction: it commits, or changes nothing.
+Every commit raises the table revision by one and records who changed which
+entity in the audit trail; other processes watch that revision to refresh
+their index (``app.live_index``).
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import delete, func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from app.errors import Conflict, NotFound
+from app.matching.index import EntityRecord
+from app.matching.normalize import normalize
+from app.models import (
+    Alias,
+    AliasCreate,
+    AliasFile,
+    AliasPublic,
+    Change,
+    Entity,
+    EntityCreate,
+    EntityList,
+    EntityPublic,
+    EntityUpdate,
+    ImportReport,
+    TableState,
+    utcnow,
+)
+
+ImportMode = Literal["merge", "replace"]
+
+
+# --- reading -------------------------------------------------------------------
+
+
+def get_entity(*, session: Session, entity_id: str) -> EntityPublic:
+    return _to_public(_find_entity(session, entity_id))
+
+
+def list_entities(
+    *,
+    session: Session,
+    entity_type: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> EntityList:
+    """Entities by ID, filtered by type and by a text found in a name, alias or ID."""
+    conditions = []
+    if entity_type:
+        conditions.append(func.lower(Entity.type) == entity_type.casefold())
+    if q and q.strip():
+        conditions.append(_mentions(q))
+    total = session.exec(select(func.count()).select_from(Entity).where(*conditions)).one()
+    rows = session.exec(
+        select(Entity)
+        .where(*conditions)
+        .order_by(col(Entity.id))
+        .offset(offset)
+        .limit(limit)
+        .options(selectinload(Entity.aliases))  # type: ignore[arg-type]
+    ).all()
+    return EntityList(items=[_to_public(e) for e in rows], total=total)
+
+
+def _mentions(q: str) -> Any:
+    key = normalize(q)
+    by_alias = select(Alias.entity_id).where(col(Alias.normalized).contains(key, autoescape=True))
+    return or_(
+        col(Entity.id) == q.strip(),
+        col(Entity.name).icontains(q.strip(), autoescape=True),
+        col(Entity.id).in_(by_alias),
+    )
+
+
+def export_table(*, session: Session) -> AliasFile:
+    """The whole table, entities by ID and aliases in the order they were added."""
+    rows = session.exec(
+        select(Entity).order_by(col(Entity.id)).options(selectinload(Entity.aliases))  # type: ignore[arg-type]
+    ).all()
+    return AliasFile(entities=[_to_entry(entity) for entity in rows])
+
+
+def is_empty(*, session: Session) -> bool:
+    return session.exec(select(Entity.id).limit(1)).first() is None
+
+
+def current_revision(*, session: Session) -> int:
+    return session.exec(select(TableState.revision).where(TableState.id == 1)).one()
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeSet:
+    """What changed after one revision, up to and including ``revision``."""
+
+    revision: int
+    entity_ids: frozenset[str]
+    whole_table: bool
+
+
+def changes_since(*, session: Session, revision: int) -> ChangeSet:
+    newest = current_revision(session=session)
+    rows = session.exec(
+        select(Change.entity_id)
+        .where(Change.revision > revision, Change.revision <= newest)
+        .distinct()
+    ).all()
+    ids = frozenset(r for r in rows if r is not None)
+    return ChangeSet(revision=newest, entity_ids=ids, whole_table=None in rows)
+
+
+def load_records(
+    *, session: Session, entity_ids: Iterable[str] | None = None
+) -> list[EntityRecord]:
+    """The engine's view of the named entities (of every entity when None)."""
+    entity_query = select(Entity.id, Entity.name, Entity.type)
+    alias_query = select(Alias.entity_id, Alias.text).order_by(col(Alias.id))
+    if entity_ids is not None:
+        wanted = list(entity_ids)
+        entity_query = entity_query.where(col(Entity.id).in_(wanted))
+        alias_query = alias_query.where(col(Alias.entity_id).in_(wanted))
+    aliases: dict[str, list[str]] = {}
+    for entity_id, text in session.exec(alias_query):
+        aliases.setdefault(entity_id, []).append(text)
+    return [
+        EntityRecord(id=i, name=name, type=kind, aliases=tuple(aliases.get(i, ())))
+        for i, name, kind in session.exec(entity_query)
+    ]
+
+
+# --- editing ---------------------------------------------------------------------
+
+
+def create_entity(*, session: Session, actor: str, data: EntityCreate) -> EntityPublic:
+    if session.get(Entity, data.id) is not None:
+        raise Conflict(f"entity {data.id!r} already exists")
+    entity = _insert_entity(session, data)
+    _commit(session, actor, [("create", data.id, {"aliases": len(data.aliases)})])
+    return _to_public(entity)
+
+
+def update_entity(
+    *, session: Session, actor: str, entity_id: str, data: EntityUpdate
+) -> EntityPublic:
+    entity = _find_entity(session, entity_id)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("name") is not None:
+        _check_form_is_new(entity, changes["name"], what="name")
+    for field, value in changes.items():
+        if value is None and field != "description":
+            continue  # name and type cannot be unset
+        setattr(entity, field, value)
+    entity.updated_at = utcnow()
+    _commit(session, actor, [("update", entity_id, changes)])
+    return _to_public(entity)
+
+
+def delete_entity(*, session: Session, actor: str, entity_id: str) -> None:
+    entity = _find_entity(session, entity_id)
+    session.delete(entity)
+    _commit(session, actor, [("delete", entity_id, {"name": entity.name})])
+
+
+def add_alias(*, session: Session, actor: str, entity_id: str, data: AliasCreate) -> AliasPublic:
+    entity = _find_entity(session, entity_id)
+    _check_form_is_new(entity, data.text, what="alias")
+    alias = Alias(
+        entity_id=entity_id, text=data.text, note=data.note, normalized=normalize(data.text)
+    )
+    session.add(alias)
+    entity.updated_at = utcnow()
+    _commit(session, actor, [("add_alias", entity_id, {"text": data.text})])
+    return AliasPublic.model_validate(alias, from_attributes=True)
+
+
+def delete_alias(*, session: Session, actor: str, entity_id: str, alias_id: int) -> None:
+    alias = session.get(Alias, alias_id)
+    if alias is None or alias.entity_id != entity_id:
+        raise NotFound(f"entity {entity_id!r} has no alias with id {alias_id}")
+    session.delete(alias)
+    _commit(session, actor, [("delete_alias", entity_id, {"text": alias.text})])
+
+
+def import_table(
+    *, session: Session, actor: str, table: AliasFile, mode: ImportMode
+) -> ImportReport:
+    """Load an alias file in one transaction.
+
+    ``merge`` adds the file's entities, updates those that exist (name, type,
+    description) and adds the aliases they lack; ``replace`` makes the table
+    exactly the file's content.
+    """
+    counts = {"created": 0, "updated": 0, "deleted": 0, "aliases_added": 0}
+    if mode == "replace":
+        counts["deleted"] = _delete_all(session)
+        changes: list[tuple[str, str | None, dict[str, Any]]] = [
+            ("replace", None, {"entities": len(table.entities)})
+        ]
+        for entry in table.entities:
+            _insert_entity(session, entry)
+            counts["created"] += 1
+            counts["aliases_added"] += len(entry.aliases)
+    else:
+        changes = list(_merge_entries(session, table.entities, counts))
+    revision = _commit(session, actor, changes)
+    return ImportReport(mode=mode, entities=len(table.entities), revision=revision, **counts)
+
+
+def _merge_entries(
+    session: Session, entries: list[EntityCreate], counts: dict[str, int]
+) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+    existing = _existing_entities(session, [entry.id for entry in entries])
+    for entry in entries:
+        entity = existing.get(entry.id)
+        if entity is None:
+            _insert_entity(session, entry)
+            counts["created"] += 1
+            counts["aliases_added"] += len(entry.aliases)
+            yield ("create", entry.id, {"aliases": len(entry.aliases)})
+            continue
+        added = _merge_into(session, entity, entry)
+        if added is not None:
+            counts["updated"] += 1
+            counts["aliases_added"] += added
+            yield ("update", entry.id, {"aliases_added": added})
+
+
+def _merge_into(session: Session, entity: Entity, entry: EntityCreate) -> int | None:
+    """Bring ``entity`` up to ``entry``; the number of aliases added, None if unchanged."""
+    fields = {"name": entry.name, "type": entry.type, "description": entry.description}
+    changed = any(getattr(entity, k) != v for k, v in fields.items())
+    for key, value in fields.items():
+        setattr(entity, key, value)
+    known = {alias.normalized for alias in entity.aliases}
+    new = [a for a in entry.aliases if normalize(a.text) not in known]
+    for alias in new:
+        session.add(_new_alias(entity.id, alias))
+    if not (changed or new):
+        return None
+    entity.updated_at = utcnow()
+    return len(new)
+
+
+def _existing_entities(session: Session, ids: list[str]) -> dict[str, Entity]:
+    found: dict[str, Entity] = {}
+    for start in range(0, len(ids), 500):  # stay under the databases' bound-parameter limits
+        chunk = ids[start : start + 500]
+        query = select(Entity).where(col(Entity.id).in_(chunk))
+        for entity in session.exec(query.options(selectinload(Entity.aliases))):  # type: ignore[arg-type]
+            found[entity.id] = entity
+    return found
+
+
+def _delete_all(session: Session) -> int:
+    session.exec(delete(Alias))
+    result = session.exec(delete(Entity))
+    return int(result.rowcount or 0)
+
+
+def _insert_entity(session: Session, data: EntityCreate) -> Entity:
+    entity = Entity(id=data.id, name=data.name, type=data.type, description=data.description)
+    session.add(entity)
+    for alias in data.aliases:
+        session.add(_new_alias(data.id, alias))
+    return entity
+
+
+def _new_alias(entity_id: str, alias: AliasCreate) -> Alias:
+    return Alias(
+        entity_id=entity_id, text=alias.text, note=alias.note, normalized=normalize(alias.text)
+    )
+
+
+def _check_form_is_new(entity: Entity, text: str, *, what: str) -> None:
+    key = normalize(text)
+    if what == "alias" and normalize(entity.name) == key:
+        raise Conflict(f"{text!r} is the name of entity {entity.id!r} once normalised")
+    for alias in entity.aliases:
+        if alias.normalized == key:
+            raise Conflict(
+                f"{what} {text!r} repeats alias {alias.text!r} (id {alias.id}) "
+                f"of entity {entity.id!r} once normalised"
+            )
+
+
+def _find_entity(session: Session, entity_id: str) -> Entity:
+    entity = session.get(Entity, entity_id)
+    if entity is None:
+        raise NotFound(f"no entity with id {entity_id!r}")
+    return entity
+
+
+def _commit(
+    session: Session, actor: str, changes: list[tuple[str, str | None, dict[str, Any]]]
+) -> int:
+    """Bump the revision, record ``changes`` under it, and commit; the new revision."""
+    try:
+        session.flush()
+        # The row lock taken here also puts concurrent writers in one order.
+        session.exec(
+            update(TableState)
+            .where(col(TableState.id) == 1)
+            .values(revision=TableState.revision + 1)
+        )
+        revision = current_revision(session=session)
+        session.add_all(
+            Change(
+                revision=revision, actor=actor, action=action, entity_id=entity_id, detail=detail
+            )
+            for action, entity_id, detail in changes
+        )
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise Conflict(f"the change conflicts with the stored table: {error.orig}") from None
+    return revision
+
+
+def _to_public(entity: Entity) -> EntityPublic:
+    return EntityPublic(
+        id=entity.id,
+        name=entity.name,
+        type=entity.type,
+        description=entity.description,
+        aliases=[AliasPublic(id=a.id or 0, text=a.text, note=a.note) for a in entity.aliases],
+    )
+
+
+def _to_entry(entity: Entity) -> EntityCreate:
+    return EntityCreate.model_validate(
+        {
+            "id": entity.id,
+            "name": entity.name,
+            "type": entity.type,
+            "description": entity.description,
+            "aliases": [{"text": a.text, "note": a.note} for a in entity.aliases],
+        }
+    )
