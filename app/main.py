@@ -1,10 +1,14 @@
 """The application factory: routers, error handlers, limits and lifespan."""
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import OperationalError
@@ -14,7 +18,7 @@ from app import __doc__ as summary
 from app.api import admin, entities, ops, resolve
 from app.bootstrap import prepare_database
 from app.db import make_engine
-from app.errors import DomainError, PayloadTooLarge
+from app.errors import DomainError
 from app.live_index import LiveIndex
 from app.metrics import Metrics
 from app.settings import Settings
@@ -50,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
 
     app = FastAPIOffline(
+        default_response_class=SafeJSONResponse,
         title="alias-service",
         summary=summary,
         description=DESCRIPTION,
@@ -66,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (resolve.router, entities.router, admin.router, ops.router):
         app.include_router(router)
     _add_error_handlers(app)
-    app.middleware("http")(app.state.metrics.middleware)
+    app.add_middleware(app.state.metrics.middleware)
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,
@@ -75,15 +80,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+class SafeJSONResponse(JSONResponse):
+    """JSON that survives lone surrogates in echoed input (escaped, not a 500)."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
-        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+        return SafeJSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return SafeJSONResponse({"detail": jsonable_encoder(error.errors())}, status_code=422)
 
     @app.exception_handler(OperationalError)
     async def database_down(_request: Request, error: OperationalError) -> JSONResponse:
         log.error("database error: %s", error)
-        return JSONResponse({"detail": "the database is not reachable"}, status_code=503)
+        return SafeJSONResponse({"detail": "the database is not reachable"}, status_code=503)
 
 
 class BodySizeLimit:
@@ -101,20 +120,35 @@ class BodySizeLimit:
         limit = self.larger_limits.get(scope["path"], self.limit)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            response = JSONResponse(_too_large(limit), status_code=413)
+            response = SafeJSONResponse(_too_large(limit), status_code=413)
             await response(scope, receive, send)
             return
         received = 0
+        response_started = False
 
         async def counting_receive() -> Message:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
             if received > limit:
-                raise PayloadTooLarge(_too_large(limit)["detail"])
+                raise _BodyTooLarge
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def noting_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, noting_send)
+        except _BodyTooLarge:
+            if response_started:
+                raise
+            await SafeJSONResponse(_too_large(limit), status_code=413)(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    """Raised by the body reader past the limit; answered by BodySizeLimit."""
 
 
 def _too_large(limit: int) -> dict[str, str]:

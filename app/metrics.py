@@ -1,14 +1,12 @@
 """Prometheus metrics, one registry per application instance."""
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.live_index import LiveIndex
 
@@ -31,24 +29,34 @@ class Metrics:
         )
         self.registry.register(_IndexCollector(live_index))
 
-    async def middleware(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = _route_template(request)
-        self.latency.labels(request.method, route).observe(time.perf_counter() - started)
-        self.requests.labels(request.method, route, str(response.status_code)).inc()
-        return response
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """ASGI middleware that counts and times every HTTP request by route."""
 
+        async def measured(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            status = 500
 
-def _route_template(request: Request) -> str:
-    # Label by template (/entities/{entity_id}), never by raw path: bounded cardinality.
-    for route in request.app.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", "other"))
-    return "unmatched"
+            async def send_and_note_status(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, send_and_note_status)
+            finally:
+                self._observe(scope, status, time.perf_counter() - started)
+
+        return measured
+
+    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
+        # Label by template (/entities/{entity_id}), never by raw path: bounded cardinality.
+        route = getattr(scope.get("route"), "path", "unmatched")
+        self.latency.labels(scope["method"], route).observe(seconds)
+        self.requests.labels(scope["method"], route, str(status)).inc()
 
 
 class _IndexCollector(Collector):
