@@ -71,13 +71,14 @@ def list_entities(
 
 
 def _mentions(q: str) -> Any:
-    key = normalize(q)
-    by_alias = select(Alias.entity_id).where(col(Alias.normalized).contains(key, autoescape=True))
-    return or_(
-        col(Entity.id) == q.strip(),
-        col(Entity.name).icontains(q.strip(), autoescape=True),
-        col(Entity.id).in_(by_alias),
-    )
+    text, key = q.strip(), normalize(q)
+    found = [col(Entity.id) == text, col(Entity.name).icontains(text, autoescape=True)]
+    if key:  # punctuation alone has no normal form, and would match every alias
+        by_alias = select(Alias.entity_id).where(
+            col(Alias.normalized).contains(key, autoescape=True)
+        )
+        found.append(col(Entity.id).in_(by_alias))
+    return or_(*found)
 
 
 def export_table(*, session: Session) -> AliasFile:
