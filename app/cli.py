@@ -109,3 +109,7 @@ def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
 
 def _media_type(path: Path) -> str:
     return "application/json" if path.suffix.lower() == ".json" else "application/yaml"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

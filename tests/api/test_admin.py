@@ -1,0 +1,200 @@
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+
+NEW_ENTITY = {
+    "id": "iskp",
+    "name": "Islamic State – Khorasan Province",
+    "type": "organization",
+    "aliases": ["IS-K", {"text": "Daesh-Khorasan", "note": "seed articles"}],
+}
+
+
+KABUL = "entities:\n  - {id: kabul, name: Kabul, type: location}\n"
+
+
+def status_of(client: TestClient, q: str) -> tuple[str, str | None]:
+    body = client.get("/resolve", params={"q": q}).json()
+    return body["status"], body["entity"] and body["entity"]["id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/admin/entities"),
+        ("PATCH", "/admin/entities/ttp"),
+        ("DELETE", "/admin/entities/ttp"),
+        ("POST", "/admin/entities/ttp/aliases"),
+        ("DELETE", "/admin/entities/ttp/aliases/1"),
+        ("POST", "/admin/import"),
+        ("GET", "/admin/export"),
+    ],
+)
+def test_every_admin_endpoint_needs_the_token(client: TestClient, method: str, path: str) -> None:
+    missing = client.request(method, path)
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
+    wrong = client.request(method, path, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 403
+    assert "detail" in wrong.json()
+    assert client.get("/entities/ttp").status_code == 200  # nothing was deleted
+
+
+def test_without_a_configured_token_admin_stays_closed(settings: Settings) -> None:
+    closed = settings.model_copy(update={"admin_token": None})
+    with TestClient(create_app(closed)) as client:
+        assert client.get("/admin/export").status_code == 401
+        for token in ("", "None", "null"):
+            response = client.get("/admin/export", headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code in (401, 503)
+
+
+def test_create_then_resolve_at_once(client: TestClient, admin: dict[str, str]) -> None:
+    response = client.post("/admin/entities", json=NEW_ENTITY, headers=admin)
+    assert response.status_code == 201
+    assert [a["text"] for a in response.json()["aliases"]] == ["IS-K", "Daesh-Khorasan"]
+    assert status_of(client, "Daesh Khorasan") == ("matched", "iskp")
+    again = client.post("/admin/entities", json=NEW_ENTITY, headers=admin)
+    assert again.status_code == 409
+
+
+def test_add_and_delete_an_alias(client: TestClient, admin: dict[str, str]) -> None:
+    response = client.post("/admin/entities/tlp/aliases", json={"text": "Labbaik"}, headers=admin)
+    assert response.status_code == 201
+    alias_id = response.json()["id"]
+    assert status_of(client, "labbaik") == ("matched", "tlp")
+    repeated = client.post("/admin/entities/tlp/aliases", json={"text": "LABBAIK"}, headers=admin)
+    assert repeated.status_code == 409
+    deleted = client.delete(f"/admin/entities/tlp/aliases/{alias_id}", headers=admin)
+    assert deleted.status_code == 204
+    assert status_of(client, "labbaik") == ("unmatched", None)
+    assert (
+        client.delete(f"/admin/entities/tlp/aliases/{alias_id}", headers=admin).status_code == 404
+    )
+
+
+def test_patch_and_delete_an_entity(client: TestClient, admin: dict[str, str]) -> None:
+    response = client.patch("/admin/entities/tlp", json={"name": "TLP party"}, headers=admin)
+    assert response.status_code == 200
+    assert response.json()["name"] == "TLP party"
+    assert status_of(client, "tlp party") == ("matched", "tlp")
+    assert status_of(client, "Tehreek-e-Labbaik Pakistan") == ("unmatched", None)
+    assert client.delete("/admin/entities/tlp", headers=admin).status_code == 204
+    assert status_of(client, "TLP") == ("unmatched", None)
+    assert client.get("/entities/tlp").status_code == 404
+    assert client.delete("/admin/entities/tlp", headers=admin).status_code == 404
+    assert client.patch("/admin/entities/tlp", json={}, headers=admin).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"id": "x y", "name": "X", "type": "thing"},
+        {"id": "x", "name": "", "type": "thing"},
+        {"id": "x", "name": "X", "type": "thing", "aliases": ["X"]},
+        {"id": "x", "name": "X", "type": "thing", "colour": "red"},
+        {"id": "x", "name": "X\u0000", "type": "thing"},
+        {"id": "x", "name": "X" * 600, "type": "thing"},
+    ],
+)
+def test_malformed_entities_are_422_and_change_nothing(
+    client: TestClient, admin: dict[str, str], body: dict[str, object]
+) -> None:
+    before = client.get("/admin/export", headers=admin).text
+    response = client.post("/admin/entities", json=body, headers=admin)
+    assert response.status_code == 422
+    assert "detail" in response.json()
+    assert client.get("/admin/export", headers=admin).text == before
+
+
+def test_export_import_round_trip(client: TestClient, admin: dict[str, str]) -> None:
+    exported = client.get("/admin/export", headers=admin)
+    assert exported.headers["content-type"].startswith("application/yaml")
+    response = client.post(
+        "/admin/import?mode=replace",
+        content=exported.content,
+        headers={**admin, "content-type": "application/yaml"},
+    )
+    assert response.status_code == 200
+    assert response.json()["mode"] == "replace"
+    assert client.get("/admin/export", headers=admin).text == exported.text
+
+
+def test_replace_import_takes_effect_at_once(client: TestClient, admin: dict[str, str]) -> None:
+    body = {"entities": [NEW_ENTITY]}
+    response = client.post("/admin/import?mode=replace", json=body, headers=admin)
+    assert response.status_code == 200
+    assert (response.json()["created"], response.json()["deleted"]) == (1, 4)
+    assert status_of(client, "TTP") == ("unmatched", None)
+    assert status_of(client, "IS-K") == ("matched", "iskp")
+
+
+def test_merge_import_keeps_what_the_file_lacks(client: TestClient, admin: dict[str, str]) -> None:
+    yaml_body = "entities:\n  - {id: kabul, name: Kabul, type: location}\n"
+    response = client.post(
+        "/admin/import", content=yaml_body, headers={**admin, "content-type": "application/yaml"}
+    )
+    assert response.status_code == 200
+    assert status_of(client, "Kabul") == ("matched", "kabul")
+    assert status_of(client, "TTP") == ("matched", "ttp")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "entities: [",
+        KABUL + "  - {id: kabul, name: K, type: x}\n",
+        KABUL + "  - {id: y, name: '', type: x}\n",
+    ],
+)
+def test_a_bad_file_is_422_and_loads_nothing(
+    client: TestClient, admin: dict[str, str], body: str
+) -> None:
+    for mode in ("merge", "replace"):
+        response = client.post(
+            f"/admin/import?mode={mode}",
+            content=body,
+            headers={**admin, "content-type": "application/yaml"},
+        )
+        assert response.status_code == 422
+        assert isinstance(response.json()["detail"], str)
+        assert status_of(client, "Kabul") == ("unmatched", None)
+        assert status_of(client, "TTP") == ("matched", "ttp")
+
+
+def test_an_unknown_import_mode_is_422(client: TestClient, admin: dict[str, str]) -> None:
+    response = client.post("/admin/import?mode=wipe", content="entities: []", headers=admin)
+    assert response.status_code == 422
+
+
+def test_oversized_bodies_are_413(settings: Settings, admin: dict[str, str]) -> None:
+    small = settings.model_copy(update={"max_body_bytes": 1000, "max_import_bytes": 2000})
+    with TestClient(create_app(small)) as client:
+        big = {"mentions": ["TTP"] * 400}
+        assert client.post("/resolve", json=big).status_code == 413
+        huge_file = "entities: []\n" + "#" * 3000
+        response = client.post("/admin/import", content=huge_file, headers=admin)
+        assert response.status_code == 413
+        assert "larger than 2000 bytes" in response.json()["detail"]
+
+        def chunks() -> object:  # no Content-Length: the limit still holds
+            for _ in range(10):
+                yield b"#" * 500
+
+        streamed = client.post("/admin/import", content=chunks(), headers=admin)  # type: ignore[arg-type]
+        assert streamed.status_code == 413
+
+
+def test_the_audit_names_the_editor(client: TestClient, admin: dict[str, str]) -> None:
+    from sqlmodel import Session, select
+
+    from app.models import Change
+
+    client.post("/admin/entities/tlp/aliases", json={"text": "Labbaik"}, headers=admin)
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        last = session.exec(select(Change).order_by(Change.id.desc())).first()  # type: ignore[union-attr]
+    assert last is not None
+    assert (last.actor, last.action, last.entity_id) == ("admin:tester", "add_alias", "tlp")

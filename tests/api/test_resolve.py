@@ -1,0 +1,101 @@
+from fastapi.testclient import TestClient
+
+from app.models import MAX_BATCH_SIZE, MAX_MENTION_LENGTH
+
+
+def test_get_resolves_a_variant_spelling_of_an_alias(client: TestClient) -> None:
+    response = client.get("/resolve", params={"q": "Pakistani‑Taliban"})
+    assert response.status_code == 200
+    assert response.json() == {
+        "query": "Pakistani‑Taliban",
+        "status": "matched",
+        "entity": {"id": "ttp", "name": "Tehreek-e-Taliban Pakistan", "type": "organization"},
+        "score": 1.0,
+        "candidates": [
+            {
+                "id": "ttp",
+                "name": "Tehreek-e-Taliban Pakistan",
+                "type": "organization",
+                "score": 1.0,
+                "matched_alias": "Pakistani Taliban",
+                "method": "exact",
+            }
+        ],
+    }
+
+
+def test_a_form_of_two_entities_is_ambiguous(client: TestClient) -> None:
+    body = client.get("/resolve", params={"q": "taliban"}).json()
+    assert body["status"] == "ambiguous"
+    assert body["entity"] is None
+    assert [c["id"] for c in body["candidates"]] == ["afghan-taliban", "ttp"]
+
+
+def test_type_and_limit(client: TestClient) -> None:
+    body = client.get("/resolve", params={"q": "taliban", "limit": 1}).json()
+    assert (body["status"], len(body["candidates"])) == ("ambiguous", 1)
+    body = client.get("/resolve", params={"q": "Islamabad", "type": "organization"}).json()
+    assert body["status"] == "unmatched"
+
+
+def test_batch_answers_in_order(client: TestClient) -> None:
+    mentions = ["TLP", "", "   ", "nothing like it", "TTP", "\u0000😀"]
+    response = client.post("/resolve", json={"mentions": mentions})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["query"] for r in results] == mentions
+    assert [r["status"] for r in results] == [
+        "matched",
+        "unmatched",
+        "unmatched",
+        "unmatched",
+        "matched",
+        "unmatched",
+    ]
+    assert [r["entity"] and r["entity"]["id"] for r in results] == [
+        "tlp",
+        None,
+        None,
+        None,
+        "ttp",
+        None,
+    ]
+
+
+def test_limits_are_enforced_with_422(client: TestClient) -> None:
+    too_long = "x" * (MAX_MENTION_LENGTH + 1)
+    assert client.get("/resolve", params={"q": too_long}).status_code == 422
+    assert client.post("/resolve", json={"mentions": [too_long]}).status_code == 422
+    many = {"mentions": ["TTP"] * (MAX_BATCH_SIZE + 1)}
+    response = client.post("/resolve", json=many)
+    assert response.status_code == 422
+    assert "mentions" in str(response.json()["detail"])
+    assert client.get("/resolve", params={"q": "TTP", "limit": 0}).status_code == 422
+
+
+def test_malformed_requests_are_422(client: TestClient) -> None:
+    assert client.get("/resolve").status_code == 422
+    for body in ({}, {"mentions": "TTP"}, {"mentions": [1]}, {"mentions": [], "extra": 1}, []):
+        assert client.post("/resolve", json=body).status_code == 422
+    broken = client.post(
+        "/resolve", content=b'{"mentions": [', headers={"content-type": "application/json"}
+    )
+    assert broken.status_code == 422
+    not_utf8 = client.post(
+        "/resolve", content=b'{"mentions": ["\xff"]}', headers={"content-type": "application/json"}
+    )
+    assert not_utf8.status_code in (400, 422)
+    assert "detail" in not_utf8.json()
+
+
+def test_a_lone_surrogate_is_a_422_that_names_the_mention(client: TestClient) -> None:
+    raw = b'{"mentions": ["TTP", "\\ud83d TTP"]}'
+    response = client.post("/resolve", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "mentions", 1]
+
+
+def test_control_characters_are_unmatched(client: TestClient) -> None:
+    body = client.post("/resolve", json={"mentions": ["\x00\x1f", "TTP\x07"]}).json()
+    assert [r["status"] for r in body["results"]] == ["unmatched", "matched"]

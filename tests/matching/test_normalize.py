@@ -1,0 +1,73 @@
+import pytest
+
+from app.matching.normalize import fold_char, normalize, normalize_with_offsets
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tehreek-e-Taliban Pakistan", "tehreek e taliban pakistan"),
+        ("TEHREEK‑E‑TALIBAN  PAKISTAN", "tehreek e taliban pakistan"),  # non-breaking hyphens
+        ("Islamic State – Khorasan Province", "islamic state khorasan province"),  # en dash
+        ("Islamic State—Khorasan", "islamic state khorasan"),  # em dash
+        ("Daʼish-Khorasan", "daish khorasan"),  # modifier apostrophe inside a word
+        ("Da'ish", "daish"),
+        ("Pakistan’s", "pakistan"),  # possessive
+        ("Pakistan's foreign ministry", "pakistan foreign ministry"),
+        ("“Daesh”", "daesh"),
+        ("I.S.K.P.", "i s k p"),
+        ("Ürümqi Çelebi", "urumqi celebi"),
+        ("Khyber Pakhtunkhwa\u00a0(KP)", "khyber pakhtunkhwa kp"),
+        ("e\u0301", "e"),  # combining accent
+        ("Straße", "strasse"),
+        ("ﬁnance", "finance"),  # ligature, NFKC
+        ("ＴＴＰ", "ttp"),  # full-width
+        ("zero\u200bwidth", "zerowidth"),
+        ("tab\tand\nnewline", "tab and newline"),
+        ("", ""),
+        ("   \t ", ""),
+        ("---", ""),
+        ("\ud800lone", "lone"),  # a lone surrogate is dropped, not an error
+        ("تحریک طالبان پاکستان", "تحریک طالبان پاکستان"),
+    ],
+)
+def test_normal_forms(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_variants_share_one_key() -> None:
+    forms = ["Daesh-Khorasan", "Daesh Khorasan", "DAESH‐KHORASAN", "daesh – khorasan"]
+    assert len({normalize(f) for f in forms}) == 1
+
+
+def test_distinct_names_keep_distinct_keys() -> None:
+    assert normalize("US") != normalize("U.S.")
+    assert normalize("Tehreek-e-Taliban Pakistan") != normalize("Tehreek-e-Labbaik Pakistan")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pakistan’s Additional Foreign Secretary",
+        "ISLAMABAD: Pakistan\u00a0and the US",
+        "😀 Daesh‑Khorasan e\u0301te",
+        "א ב Tehreek-i-Taliban",
+        "x’s y's",
+    ],
+)
+def test_offsets_point_at_the_source_characters(text: str) -> None:
+    normal, offsets = normalize_with_offsets(text)
+    assert normal == normalize(text)
+    assert len(offsets) == len(normal)
+    assert offsets == sorted(offsets)
+    for char, offset in zip(normal, offsets, strict=True):
+        if char != " ":
+            assert char in fold_char(text[offset])
+
+
+def test_offsets_recover_a_mention() -> None:
+    text = "😀 The Tehreek‑i‑Taliban Pakistan’s leaders"
+    normal, offsets = normalize_with_offsets(text)
+    start = normal.index("tehreek")
+    end = normal.index("pakistan") + len("pakistan")
+    assert text[offsets[start] : offsets[end - 1] + 1] == "Tehreek‑i‑Taliban Pakistan"

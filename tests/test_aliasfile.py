@@ -1,0 +1,114 @@
+import json
+
+import pytest
+
+from app.aliasfile import dump_alias_file, parse_alias_file
+from app.errors import InvalidAliasFile
+from app.resources import SHIPPED_ALIASES_FILE
+from tests.conftest import SMALL_TABLE
+
+GOOD_ENTRY = """
+  - id: ttp
+    name: Tehreek-e-Taliban Pakistan
+    type: organization
+    aliases: [TTP]
+"""
+
+
+def parse_error(text: str) -> str:
+    with pytest.raises(InvalidAliasFile) as caught:
+        parse_alias_file(text)
+    return caught.value.detail
+
+
+def test_the_shipped_table_validates() -> None:
+    table = parse_alias_file(SHIPPED_ALIASES_FILE.read_bytes())
+    ids = {entity.id for entity in table.entities}
+    assert {"ttp", "iskp", "pakistan", "united-states", "islamabad"} <= ids
+    assert all(entity.description for entity in table.entities)
+
+
+def test_plain_and_mapping_aliases() -> None:
+    table = parse_alias_file(SMALL_TABLE.read_bytes())
+    ttp = table.entities[0]
+    assert [a.text for a in ttp.aliases] == ["TTP", "Pakistani Taliban", "Taliban"]
+    assert ttp.aliases[0].note is None
+    assert ttp.aliases[1].note == "usual English name in news reports"
+
+
+def test_dump_then_parse_gives_the_table_back() -> None:
+    table = parse_alias_file(SMALL_TABLE.read_bytes())
+    text = dump_alias_file(table)
+    assert parse_alias_file(text) == table
+    assert dump_alias_file(parse_alias_file(text)) == text
+
+
+def test_json_is_accepted() -> None:
+    table = parse_alias_file(SMALL_TABLE.read_bytes())
+    as_json = json.dumps(table.model_dump(mode="json"))
+    assert parse_alias_file(as_json, media_type="application/json") == table
+
+
+def test_a_duplicate_id_names_both_entries_and_the_line() -> None:
+    detail = parse_error("entities:" + GOOD_ENTRY + GOOD_ENTRY)
+    assert "entity #2 at line 7" in detail
+    assert "'ttp' is already used by entity #1" in detail
+
+
+def test_an_alias_repeated_once_normalised_is_refused() -> None:
+    entry = GOOD_ENTRY.replace("[TTP]", "[TTP, T.T.P, Pakistani Taliban, ttp]")
+    detail = parse_error("entities:" + entry)
+    assert "entity #1 (id 'ttp') at line 2" in detail
+    assert "'ttp' repeats alias 'TTP'" in detail
+
+
+def test_an_alias_repeating_the_name_is_refused() -> None:
+    detail = parse_error(
+        ("entities:" + GOOD_ENTRY).replace("[TTP]", "[Tehreek e Taliban Pakistan]")
+    )
+    assert "repeats the name" in detail
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("name: Tehreek-e-Taliban Pakistan", "name: ''"), "name"),
+        (("name: Tehreek-e-Taliban Pakistan", "name: '  '"), "name"),
+        (("name: Tehreek-e-Taliban Pakistan", "name: '---'"), "no letter or digit"),
+        (("id: ttp", "id: 'has space'"), "id"),
+        (("id: ttp", "id: " + "x" * 129), "id"),
+        (("type: organization", "colour: red"), "colour"),
+        (("aliases: [TTP]", "aliases: [TTP, '']"), "aliases.1"),
+        (("aliases: [TTP]", "aliases: [{text: TTP, source: x}]"), "source"),
+        (("aliases: [TTP]", 'aliases: ["a\\x07b"]'), "control"),
+    ],
+)
+def test_malformed_entries_name_the_entry_and_the_field(
+    change: tuple[str, str], expected: str
+) -> None:
+    detail = parse_error(("entities:" + GOOD_ENTRY).replace(*change))
+    assert "entity #1" in detail
+    assert expected in detail
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("entities: [", "not valid YAML"),
+        ("- just a list", "mapping"),
+        ("entities: 3", "entities"),
+        ("entitys: []", "entitys"),
+        ("a: &x [1]\nb: *x\nentities: []", "anchors"),
+    ],
+)
+def test_malformed_files_are_refused(text: str, expected: str) -> None:
+    assert expected in parse_error(text)
+
+
+def test_bytes_that_are_not_utf8_are_refused() -> None:
+    with pytest.raises(InvalidAliasFile, match="not UTF-8"):
+        parse_alias_file(b"entities: [\xff]")
+
+
+def test_an_empty_file_is_an_empty_table() -> None:
+    assert parse_alias_file("").entities == []

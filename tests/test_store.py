@@ -1,0 +1,179 @@
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app import store
+from app.aliasfile import dump_alias_file, parse_alias_file
+from app.errors import Conflict, NotFound
+from app.models import Alias, AliasCreate, Change, Entity, EntityCreate, EntityUpdate
+from tests.conftest import SMALL_TABLE
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as session:
+        store.import_table(
+            session=session,
+            actor="test",
+            table=parse_alias_file(SMALL_TABLE.read_bytes()),
+            mode="merge",
+        )
+        yield session
+
+
+def entity(entity_id: str, *aliases: str) -> EntityCreate:
+    return EntityCreate(
+        id=entity_id, name=f"Name of {entity_id}", type="thing", aliases=list(aliases)
+    )
+
+
+def test_create_and_read_an_entity(session: Session) -> None:
+    created = store.create_entity(session=session, actor="t", data=entity("new", "N1", "N2"))
+    assert [a.text for a in created.aliases] == ["N1", "N2"]
+    assert store.get_entity(session=session, entity_id="new") == created
+
+
+def test_an_existing_id_is_a_conflict(session: Session) -> None:
+    with pytest.raises(Conflict, match="'ttp' already exists"):
+        store.create_entity(session=session, actor="t", data=entity("ttp"))
+
+
+def test_unknown_ids_are_not_found(session: Session) -> None:
+    with pytest.raises(NotFound):
+        store.get_entity(session=session, entity_id="nope")
+    with pytest.raises(NotFound):
+        store.delete_alias(session=session, actor="t", entity_id="tlp", alias_id=1)  # ttp's alias
+
+
+def test_an_alias_the_entity_has_once_normalised_is_a_conflict(session: Session) -> None:
+    with pytest.raises(Conflict, match="repeats alias 'TTP'"):
+        store.add_alias(session=session, actor="t", entity_id="ttp", data=AliasCreate(text="ttp"))
+    with pytest.raises(Conflict, match="is the name"):
+        store.add_alias(
+            session=session,
+            actor="t",
+            entity_id="tlp",
+            data=AliasCreate(text="TEHREEK E LABBAIK PAKISTAN"),
+        )
+
+
+def test_renaming_onto_an_alias_is_a_conflict(session: Session) -> None:
+    with pytest.raises(Conflict):
+        store.update_entity(
+            session=session, actor="t", entity_id="ttp", data=EntityUpdate(name="TTP")
+        )
+
+
+def test_the_same_alias_on_two_entities_is_allowed(session: Session) -> None:
+    alias = store.add_alias(
+        session=session, actor="t", entity_id="tlp", data=AliasCreate(text="TTP")
+    )
+    assert alias.text == "TTP"
+
+
+def test_the_database_refuses_a_repeated_alias_form(session: Session) -> None:
+    session.add(Alias(entity_id="ttp", text="T T P", normalized="ttp"))
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
+
+
+def test_the_database_refuses_a_repeated_id(session: Session) -> None:
+    session.add(Entity(id="ttp", name="again", type="x"))
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
+
+
+def test_the_database_deletes_aliases_with_their_entity(session: Session) -> None:
+    session.execute(text("DELETE FROM entity WHERE id = 'ttp'"))
+    session.commit()
+    assert session.exec(select(Alias).where(Alias.entity_id == "ttp")).all() == []
+
+
+def test_deleting_an_entity_removes_its_aliases(session: Session) -> None:
+    store.delete_entity(session=session, actor="t", entity_id="ttp")
+    assert session.exec(select(Alias).where(Alias.entity_id == "ttp")).all() == []
+    with pytest.raises(NotFound):
+        store.get_entity(session=session, entity_id="ttp")
+
+
+def test_update_changes_only_the_fields_sent(session: Session) -> None:
+    before = store.get_entity(session=session, entity_id="ttp")
+    after = store.update_entity(
+        session=session, actor="t", entity_id="ttp", data=EntityUpdate(description="new words")
+    )
+    assert after.description == "new words"
+    assert (after.name, after.type, after.aliases) == (before.name, before.type, before.aliases)
+
+
+def test_list_filters_by_type_and_text(session: Session) -> None:
+    assert store.list_entities(session=session).total == 4
+    located = store.list_entities(session=session, entity_type="LOCATION")
+    assert [e.id for e in located.items] == ["islamabad"]
+    by_alias = store.list_entities(session=session, q="pakistani-taliban")
+    assert [e.id for e in by_alias.items] == ["ttp"]
+    by_name = store.list_entities(session=session, q="Labbaik")
+    assert [e.id for e in by_name.items] == ["tlp"]
+    assert store.list_entities(session=session, q="%").total == 0
+    page = store.list_entities(session=session, limit=2, offset=1)
+    assert (page.total, [e.id for e in page.items]) == (4, ["islamabad", "tlp"])
+
+
+def test_every_commit_raises_the_revision_and_is_audited(session: Session) -> None:
+    start = store.current_revision(session=session)
+    store.add_alias(session=session, actor="ed", entity_id="tlp", data=AliasCreate(text="Labbaik"))
+    store.delete_entity(session=session, actor="ed", entity_id="islamabad")
+    assert store.current_revision(session=session) == start + 2
+    changes = store.changes_since(session=session, revision=start)
+    assert changes.entity_ids == {"tlp", "islamabad"}
+    assert not changes.whole_table
+    trail = session.exec(select(Change).where(Change.revision > start).order_by(Change.id)).all()
+    assert [(c.actor, c.action, c.entity_id) for c in trail] == [
+        ("ed", "add_alias", "tlp"),
+        ("ed", "delete", "islamabad"),
+    ]
+
+
+def test_merge_adds_and_updates_without_removing(session: Session) -> None:
+    table = parse_alias_file(
+        "entities:\n"
+        "  - id: ttp\n"
+        "    name: Tehreek-e-Taliban Pakistan\n"
+        "    type: organization\n"
+        "    aliases: [TTP, TeTP]\n"
+        "  - {id: kabul, name: Kabul, type: location}\n"
+    )
+    report = store.import_table(session=session, actor="t", table=table, mode="merge")
+    assert (report.created, report.updated, report.deleted, report.aliases_added) == (1, 1, 0, 1)
+    aliases = [a.text for a in store.get_entity(session=session, entity_id="ttp").aliases]
+    assert aliases == ["TTP", "Pakistani Taliban", "Taliban", "TeTP"]
+    assert store.list_entities(session=session).total == 5
+
+
+def test_replace_makes_the_table_the_file(session: Session) -> None:
+    table = parse_alias_file("entities:\n  - {id: ttp, name: TTP group, type: organization}\n")
+    report = store.import_table(session=session, actor="t", table=table, mode="replace")
+    assert (report.created, report.deleted) == (1, 4)
+    assert store.export_table(session=session) == table
+    assert store.changes_since(session=session, revision=report.revision - 1).whole_table
+
+
+def test_export_replace_export_is_identical(session: Session) -> None:
+    store.add_alias(
+        session=session, actor="t", entity_id="tlp", data=AliasCreate(text="Labbaik", note="n")
+    )
+    first = dump_alias_file(store.export_table(session=session))
+    store.import_table(session=session, actor="t", table=parse_alias_file(first), mode="replace")
+    assert dump_alias_file(store.export_table(session=session)) == first
+
+
+def test_load_records_gives_the_engine_names_and_aliases(session: Session) -> None:
+    records = {r.id: r for r in store.load_records(session=session)}
+    assert records["ttp"].aliases == ("TTP", "Pakistani Taliban", "Taliban")
+    assert records["islamabad"].aliases == ()
+    (only,) = store.load_records(session=session, entity_ids=["tlp", "gone"])
+    assert only.name == "Tehreek-e-Labbaik Pakistan"
