@@ -254,6 +254,9 @@ class ResolveRequest(SQLModel):
     )
     type: TypeName | None = Field(default=None, description="Only entities of this type.")
     limit: int = Field(default=5, ge=1, le=MAX_CANDIDATES, description="Candidates per mention.")
+    threshold: float | None = Field(
+        default=None, ge=0, le=1, description="Score needed for 'matched' (default 0.85)."
+    )
 
 
 class CandidatePublic(EntitySummary):

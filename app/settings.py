@@ -24,5 +24,11 @@ class Settings(BaseSettings):
     refresh_interval: float = Field(
         default=0.25, gt=0, le=1.0, description="Seconds between checks for others' edits."
     )
+    match_threshold: float = Field(
+        default=0.85, ge=0, le=1, description="Score an entity needs for 'matched'."
+    )
+    match_margin: float = Field(
+        default=0.05, ge=0, le=1, description="By how much it must beat the runner-up."
+    )
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, but imports.")
     max_import_bytes: int = Field(default=64 << 20, description="Largest alias file accepted.")

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import SnapshotDep
+from app.api.deps import SettingsDep, SnapshotDep
 from app.matching.index import EntityRecord
-from app.matching.resolve import Candidate, Resolution, resolve
+from app.matching.resolve import Candidate, Resolution, Thresholds, resolve
 from app.models import (
     MAX_CANDIDATES,
     MAX_MENTION_LENGTH,
@@ -17,6 +17,7 @@ from app.models import (
     ResolveResponse,
     ResolveResult,
 )
+from app.settings import Settings
 
 router = APIRouter(tags=["resolve"], responses={422: {"model": ErrorDetail}})
 
@@ -24,6 +25,7 @@ router = APIRouter(tags=["resolve"], responses={422: {"model": ErrorDetail}})
 @router.get("/resolve", summary="Resolve one mention", response_model=ResolveResult)
 def resolve_one(
     index: SnapshotDep,
+    settings: SettingsDep,
     q: Annotated[
         str,
         Query(
@@ -34,21 +36,36 @@ def resolve_one(
     ],
     type: Annotated[str | None, Query(max_length=64, description="Only this type.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_CANDIDATES, description="Candidates.")] = 5,
+    threshold: Annotated[
+        float | None, Query(ge=0, le=1, description="Score needed for 'matched' (default 0.85).")
+    ] = None,
 ) -> ResolveResult:
-    """The entity a mention denotes: `matched` when exactly one entity fits,
-    `ambiguous` with candidates when several do, `unmatched` otherwise."""
-    return to_public(resolve(index, q, entity_type=type, limit=limit))
+    """The entity a mention denotes: `matched` when one entity reaches the
+    threshold and clearly beats the others, `ambiguous` with candidates when
+    others come as close, `unmatched` otherwise. Each candidate says which
+    alias matched and how (`exact`, `structural`, `transliteration`,
+    `phonetic`, `fuzzy`)."""
+    rule = thresholds(settings, threshold)
+    return to_public(resolve(index, q, entity_type=type, limit=limit, thresholds=rule))
 
 
 @router.post("/resolve", summary="Resolve many mentions", response_model=ResolveResponse)
-def resolve_many(index: SnapshotDep, body: ResolveRequest) -> ResolveResponse:
+def resolve_many(
+    index: SnapshotDep, settings: SettingsDep, body: ResolveRequest
+) -> ResolveResponse:
     """Resolve a batch of mentions; the results come in the order of the mentions."""
+    rule = thresholds(settings, body.threshold)
     return ResolveResponse(
         results=[
-            to_public(resolve(index, m, entity_type=body.type, limit=body.limit))
+            to_public(resolve(index, m, entity_type=body.type, limit=body.limit, thresholds=rule))
             for m in body.mentions
         ]
     )
+
+
+def thresholds(settings: Settings, threshold: float | None) -> Thresholds:
+    match = settings.match_threshold if threshold is None else threshold
+    return Thresholds(match=match, margin=settings.match_margin)
 
 
 def to_public(resolution: Resolution) -> ResolveResult:

@@ -6,13 +6,34 @@ shares the base and rebuilds only the overlay, so it costs as much as the
 entities it touches, not the whole table; readers holding the old snapshot
 are never disturbed. When the overlay grows large, the owner rebuilds a
 fresh base (see ``app.live_index``).
+
+Each segment keeps, for every surface form (a name or an alias):
+
+* one dictionary per whole-form layer (``app.matching.keys``): exact,
+  compact, transliteration and phonetic key → the forms that have it;
+* the form's transliterated words, as ids into a word vocabulary that knows,
+  for each word, its phonetic code, how many entities use it (its weight
+  follows from that) and which forms contain it;
+* phonetic blocks: each word's metaphone code and its one-letter deletions →
+  the words that have it, so a misspelt word still finds its candidates.
 """
 
+import math
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Literal
 
+from app.matching.keys import deletion_keys, form_keys, phonetic_word
 from app.matching.normalize import normalize
+
+Layer = Literal["exact", "compact", "transliteration", "phonetic"]
+LAYERS: tuple[Layer, ...] = ("exact", "compact", "transliteration", "phonetic")
+
+# A word that more forms contain than this does not propose candidates by
+# itself (it still counts in their scores): "state", "ministry", "pakistan".
+MAX_WORD_POSTINGS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,42 +53,114 @@ class EntityRecord:
 
 @dataclass(frozen=True, slots=True)
 class Posting:
-    """One surface form of one entity, found under a normalised key."""
+    """One surface form of one entity."""
 
     entity_id: str
     text: str
 
 
 @dataclass(frozen=True, slots=True)
+class FormRef:
+    """A surface form found in a segment, with its words for scoring."""
+
+    posting: Posting
+    words: tuple[str, ...]
+
+
+_Ids = int | tuple[int, ...]
+
+
+def _add(table: dict[str, _Ids], key: str, form_id: int) -> None:
+    # One int for a key with one form, a tuple for more: a million aliases
+    # mostly have keys of their own, and an int costs far less than a list.
+    found = table.get(key)
+    if found is None:
+        table[key] = form_id
+    elif isinstance(found, int):
+        table[key] = (found, form_id)
+    else:
+        table[key] = (*found, form_id)
+
+
+def _ids(found: _Ids | None) -> tuple[int, ...]:
+    if found is None:
+        return ()
+    return (found,) if isinstance(found, int) else found
+
+
 class Segment:
     """A set of entities and the lookup structures built over their forms."""
 
-    entities: Mapping[str, EntityRecord]
-    exact: Mapping[str, tuple[Posting, ...]]
-    alias_count: int
-
-    @classmethod
-    def build(cls, entities: Iterable[EntityRecord]) -> "Segment":
+    def __init__(self, entities: Iterable[EntityRecord]) -> None:
+        self.entities: Mapping[str, EntityRecord] = {}
+        self.postings: list[Posting] = []
+        self.form_words: list[tuple[int, ...]] = []
+        self.keys: dict[Layer, dict[str, _Ids]] = {layer: {} for layer in LAYERS}
+        self.vocabulary: dict[str, int] = {}
+        self.words: list[str] = []
+        self.word_entities: list[int] = []  # how many entities use each word
+        self.word_forms: list[list[int]] = []
+        self.blocks: dict[str, _Ids] = {}
+        self.alias_count = 0
         by_id: dict[str, EntityRecord] = {}
-        exact: dict[str, list[Posting]] = {}
-        alias_count = 0
         for entity in entities:
             by_id[entity.id] = entity
-            seen: set[str] = set()
-            for form in entity.surface_forms():
-                key = normalize(form)
-                if key and key not in seen:
-                    seen.add(key)
-                    exact.setdefault(key, []).append(Posting(entity.id, form))
-            alias_count += len(entity.aliases)
-        return cls(
-            entities=MappingProxyType(by_id),
-            exact=MappingProxyType({key: tuple(p) for key, p in exact.items()}),
-            alias_count=alias_count,
-        )
+            self._add_entity(entity)
+        self.entities = MappingProxyType(by_id)
+
+    def _add_entity(self, entity: EntityRecord) -> None:
+        self.alias_count += len(entity.aliases)
+        entity_words: set[int] = set()
+        seen: set[str] = set()
+        for text in entity.surface_forms():
+            normal = normalize(text)
+            if not normal or normal in seen:
+                continue
+            seen.add(normal)
+            form_id = len(self.postings)
+            self.postings.append(Posting(entity.id, text))
+            keys = form_keys(normal)
+            for layer in LAYERS:
+                _add(self.keys[layer], getattr(keys, layer), form_id)
+            word_ids = tuple(self._word_id(word) for word in keys.words)
+            self.form_words.append(word_ids)
+            for word_id in set(word_ids):
+                self.word_forms[word_id].append(form_id)
+            entity_words.update(word_ids)
+        for word_id in entity_words:
+            self.word_entities[word_id] += 1
+
+    def _word_id(self, word: str) -> int:
+        word_id = self.vocabulary.get(word)
+        if word_id is None:
+            word_id = len(self.words)
+            self.vocabulary[word] = word_id
+            self.words.append(word)
+            self.word_entities.append(0)
+            self.word_forms.append([])
+            for key in deletion_keys(phonetic_word(word)):
+                _add(self.blocks, key, word_id)
+        return word_id
+
+    def lookup(self, layer: Layer, key: str) -> tuple[int, ...]:
+        return _ids(self.keys[layer].get(key))
+
+    def similar_words(self, word: str) -> set[int]:
+        """Words spelt alike or sounding alike, one typo allowed."""
+        found = set()
+        exact = self.vocabulary.get(word)
+        if exact is not None:
+            found.add(exact)
+        for key in deletion_keys(phonetic_word(word)):
+            found.update(_ids(self.blocks.get(key)))
+        return found
+
+    def ref(self, form_id: int) -> FormRef:
+        words = tuple(self.words[w] for w in self.form_words[form_id])
+        return FormRef(self.postings[form_id], words)
 
 
-EMPTY_SEGMENT = Segment.build(())
+EMPTY_SEGMENT = Segment(())
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +174,7 @@ class AliasIndex:
 
     @classmethod
     def build(cls, entities: Iterable[EntityRecord]) -> "AliasIndex":
-        return cls(base=Segment.build(entities))
+        return cls(base=Segment(entities))
 
     def with_changes(
         self, upserts: Iterable[EntityRecord], removed: Iterable[str] = ()
@@ -92,7 +185,7 @@ class AliasIndex:
         kept = (e for e in self.overlay.entities.values() if e.id not in gone)
         return AliasIndex(
             base=self.base,
-            overlay=Segment.build([*kept, *changed.values()]),
+            overlay=Segment([*kept, *changed.values()]),
             hidden=self.hidden | (gone & self.base.entities.keys()),
         )
 
@@ -112,10 +205,65 @@ class AliasIndex:
                 yield entity
         yield from self.overlay.entities.values()
 
+    def lookup(self, layer: Layer, key: str) -> list[Posting]:
+        """Every surface form whose ``layer`` key is ``key``."""
+        return [ref.posting for ref in self._refs(layer, key)]
+
+    def has_key(self, layer: Layer, key: str) -> bool:
+        return any(True for _ in self._refs(layer, key))
+
     def exact(self, key: str) -> list[Posting]:
-        """Every surface form whose normal form is ``key``."""
-        found = [p for p in self.base.exact.get(key, ()) if p.entity_id not in self.hidden]
-        found.extend(self.overlay.exact.get(key, ()))
+        return self.lookup("exact", key)
+
+    def _refs(self, layer: Layer, key: str) -> Iterator[FormRef]:
+        for segment in self._segments():
+            for form_id in segment.lookup(layer, key):
+                ref = segment.ref(form_id)
+                if self._visible(ref.posting, segment):
+                    yield ref
+
+    def _segments(self) -> Iterator[Segment]:
+        yield self.base
+        if self.overlay.postings:
+            yield self.overlay
+
+    def _visible(self, posting: Posting, segment: Segment) -> bool:
+        return segment is self.overlay or posting.entity_id not in self.hidden
+
+    def word_weight(self, word: str) -> float:
+        """How much a word tells entities apart: log(1 + N / entities using it).
+
+        A word no entity uses weighs as if one did.
+        """
+        using = sum(
+            segment.word_entities[i]
+            for segment in self._segments()
+            if (i := segment.vocabulary.get(word)) is not None
+        )
+        return self.weight_of_share(using)
+
+    def weight_of_share(self, entities_using: float) -> float:
+        """The weight of a word that this many entities use."""
+        return math.log1p(max(self.entity_count, 1) / max(entities_using, 1))
+
+    def candidates(self, words: Iterable[str], limit: int) -> list[FormRef]:
+        """The forms that share the most (or most alike) words with ``words``.
+
+        Words used by very many forms propose no candidates of their own, so
+        the work per query stays bounded whatever the size of the table.
+        """
+        found: list[FormRef] = []
+        for segment in self._segments():
+            votes: Counter[int] = Counter()
+            for word in set(words):
+                for word_id in segment.similar_words(word):
+                    forms = segment.word_forms[word_id]
+                    if len(forms) <= MAX_WORD_POSTINGS:
+                        votes.update(forms)
+            for form_id, _ in votes.most_common(limit):
+                ref = segment.ref(form_id)
+                if self._visible(ref.posting, segment):
+                    found.append(ref)
         return found
 
     @property

@@ -1,16 +1,32 @@
-"""Resolve one mention against an index snapshot.
+"""Resolve one mention against an index snapshot, layer by layer.
 
-The decision rule is the product's promise: ``matched`` only when the
-evidence points at exactly one entity, ``ambiguous`` (with candidates) when
-several entities are equally plausible, ``unmatched`` otherwise. It never
+The layers go from the strictest to the loosest; the first that finds a
+surface form of an entity of the wanted type decides, and each candidate
+names it as its ``method``:
+
+``exact``           the normal form is a curated name or alias;
+``structural``      so is a part of it: a parenthesised acronym, the name
+                    without titles, or the words run together (I.S.K.P.);
+``transliteration`` the same words once romanisation variants are folded;
+``phonetic``        the same words by sound (metaphone);
+``fuzzy``           most of the weighted words alike (``app.matching.scoring``).
+
+The decision is the product's promise: ``matched`` only when the best entity
+reaches the threshold and beats every other entity by the margin;
+``ambiguous`` when others come as close; ``unmatched`` otherwise. It never
 guesses between entities.
 """
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from app.matching.index import AliasIndex, EntityRecord, Posting
+from app.matching.keys import FormKeys, form_keys
 from app.matching.normalize import normalize
+from app.matching.scoring import weighted_dice
+from app.matching.structure import joined_parts, parenthesised_parts, without_titles
 
 
 class Status(StrEnum):
@@ -21,6 +37,33 @@ class Status(StrEnum):
 
 class Method(StrEnum):
     EXACT = "exact"
+    STRUCTURAL = "structural"
+    TRANSLITERATION = "transliteration"
+    PHONETIC = "phonetic"
+    FUZZY = "fuzzy"
+
+
+# What a match at each whole-form layer is worth: less as more is forgotten.
+LAYER_SCORES = {
+    Method.EXACT: 1.0,
+    Method.STRUCTURAL: 0.98,
+    Method.TRANSLITERATION: 0.95,
+    Method.PHONETIC: 0.9,
+}
+# A phonetic key this short (e.g. "TX" for Daesh) is too common to trust alone.
+MIN_PHONETIC_KEY = 4
+FUZZY_CANDIDATES = 40
+# Longer mentions are sentences, not names: no fuzzy scoring (a bounded cost).
+MAX_FUZZY_WORDS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The decision rule's numbers (see README: Matching)."""
+
+    match: float = 0.85  # the best entity's score needed for "matched"
+    margin: float = 0.05  # by how much it must beat the runner-up
+    floor: float = 0.6  # weaker candidates are not worth showing
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,35 +90,147 @@ class Resolution:
 
 
 def resolve(
-    index: AliasIndex, query: str, *, entity_type: str | None = None, limit: int = 5
+    index: AliasIndex,
+    query: str,
+    *,
+    entity_type: str | None = None,
+    limit: int = 5,
+    thresholds: Thresholds = Thresholds(),
 ) -> Resolution:
     """Resolve ``query`` to at most ``limit`` candidates, best first, one per entity."""
-    candidates = _exact_candidates(index, normalize(query), entity_type)
-    return Resolution(query=query, status=_decide(candidates), candidates=tuple(candidates[:limit]))
+    candidates = find_candidates(index, query, entity_type=entity_type)
+    ranked = [c for c in candidates if c.score >= thresholds.floor]
+    return Resolution(query, decide(ranked, thresholds), tuple(ranked[:limit]))
 
 
-def _exact_candidates(index: AliasIndex, key: str, entity_type: str | None) -> list[Candidate]:
-    best: dict[str, Candidate] = {}
-    for posting in index.exact(key) if key else ():
-        entity = index.entity(posting.entity_id)
-        if entity is None or not _type_fits(entity, entity_type):
-            continue
-        if posting.entity_id not in best or _is_name(posting, entity):
-            best[posting.entity_id] = Candidate(entity, 1.0, posting.text, Method.EXACT)
-    return sorted(best.values(), key=lambda c: (-c.score, c.entity.id))
+def find_candidates(
+    index: AliasIndex, query: str, *, entity_type: str | None = None
+) -> list[Candidate]:
+    """The best candidate of each entity from the first layer that finds any, best first."""
+    normal = normalize(query)
+    if not normal:
+        return []
+    keys = form_keys(normal)
+    pick = _TypeFilter(index, entity_type)
+    for method, found in _whole_form_layers(index, query, keys):
+        candidates = pick.best_per_entity(found, LAYER_SCORES[method], method)
+        if candidates:
+            return candidates
+    return _fuzzy(index, keys, pick)
 
 
-def _is_name(posting: Posting, entity: EntityRecord) -> bool:
-    return posting.text == entity.name
-
-
-def _type_fits(entity: EntityRecord, entity_type: str | None) -> bool:
-    return entity_type is None or entity.type.casefold() == entity_type.casefold()
-
-
-def _decide(candidates: list[Candidate]) -> Status:
-    if not candidates:
+def decide(ranked: list[Candidate], thresholds: Thresholds) -> Status:
+    if not ranked or ranked[0].score < thresholds.match:
         return Status.UNMATCHED
-    if len(candidates) == 1:
-        return Status.MATCHED
-    return Status.AMBIGUOUS
+    if len(ranked) > 1 and ranked[0].score - ranked[1].score < thresholds.margin:
+        return Status.AMBIGUOUS
+    return Status.MATCHED
+
+
+def _whole_form_layers(
+    index: AliasIndex, query: str, keys: FormKeys
+) -> Iterable[tuple[Method, list[Posting]]]:
+    # Generators: a layer is computed only when the ones before found nothing.
+    yield Method.EXACT, index.lookup("exact", keys.exact)
+    yield Method.STRUCTURAL, _structural(index, query, keys)
+    yield Method.TRANSLITERATION, index.lookup("transliteration", keys.transliteration)
+    if len(keys.phonetic.replace(" ", "")) >= MIN_PHONETIC_KEY:
+        yield Method.PHONETIC, index.lookup("phonetic", keys.phonetic)
+
+
+def _structural(index: AliasIndex, query: str, keys: FormKeys) -> list[Posting]:
+    found = index.lookup("compact", keys.compact)
+    if found:
+        return found
+    parts = parenthesised_parts(query)
+    if parts is not None:
+        for joined in joined_parts(*parts):
+            found += _exact_or_compact(index, joined)
+        if found:
+            return found
+        for part in parts:  # a name and its acronym: both must point one way
+            found += _exact_or_compact(index, part)
+        return found
+    for untitled in without_titles(keys.exact):
+        found = _exact_or_compact(index, untitled)
+        if found:
+            return found
+    return found
+
+
+def _exact_or_compact(index: AliasIndex, normal: str) -> list[Posting]:
+    return index.lookup("exact", normal) or index.lookup("compact", normal.replace(" ", ""))
+
+
+def _fuzzy(index: AliasIndex, keys: FormKeys, pick: "_TypeFilter") -> list[Candidate]:
+    if not keys.words or len(keys.words) > MAX_FUZZY_WORDS:
+        return []
+    scorer = _WordPenalties(index)
+    best: dict[str, Candidate] = {}
+    for ref in index.candidates(keys.words, FUZZY_CANDIDATES):
+        entity = pick.entity(ref.posting.entity_id)
+        if entity is None:
+            continue
+        score = weighted_dice(
+            keys.words, ref.words, scorer.weight, scorer.mention_penalty, scorer.form_penalty
+        )
+        if entity.id not in best or score > best[entity.id].score:
+            best[entity.id] = Candidate(entity, score, ref.posting.text, Method.FUZZY)
+    return _ranked(best.values())
+
+
+class _WordPenalties:
+    """Word weights and one-sided penalties for one query, computed once each."""
+
+    def __init__(self, index: AliasIndex) -> None:
+        self._index = index
+        self._weights: dict[str, float] = {}
+        one_entity = index.word_weight("")  # the weight of a word no other entity uses
+        self._naming = 2 * one_entity
+        # Used by at most about sqrt(N) entities: distinctive, not a function word.
+        self._distinctive = index.weight_of_share(math.sqrt(max(index.entity_count, 1)))
+
+    def weight(self, word: str) -> float:
+        if word not in self._weights:
+            self._weights[word] = self._index.word_weight(word)
+        return self._weights[word]
+
+    def _names_an_entity(self, word: str) -> bool:
+        return self._index.has_key("transliteration", word)
+
+    def mention_penalty(self, word: str) -> float:
+        weight = self.weight(word)
+        if weight >= self._distinctive or self._names_an_entity(word):
+            return max(weight, self._naming)
+        return weight
+
+    def form_penalty(self, word: str) -> float:
+        weight = self.weight(word)
+        return max(weight, self._naming) if self._names_an_entity(word) else weight
+
+
+class _TypeFilter:
+    def __init__(self, index: AliasIndex, entity_type: str | None) -> None:
+        self._index = index
+        self._type = entity_type.casefold() if entity_type else None
+
+    def entity(self, entity_id: str) -> EntityRecord | None:
+        entity = self._index.entity(entity_id)
+        if entity is None or (self._type and entity.type.casefold() != self._type):
+            return None
+        return entity
+
+    def best_per_entity(
+        self, found: list[Posting], score: float, method: Method
+    ) -> list[Candidate]:
+        best: dict[str, Candidate] = {}
+        for posting in found:
+            entity = self.entity(posting.entity_id)
+            # The canonical name explains a match better than an alias does.
+            if entity is not None and (entity.id not in best or posting.text == entity.name):
+                best[entity.id] = Candidate(entity, score, posting.text, method)
+        return _ranked(best.values())
+
+
+def _ranked(candidates: Iterable[Candidate]) -> list[Candidate]:
+    return sorted(candidates, key=lambda c: (-c.score, c.entity.id))

@@ -99,3 +99,31 @@ def test_a_lone_surrogate_is_a_422_that_names_the_mention(client: TestClient) ->
 def test_control_characters_are_unmatched(client: TestClient) -> None:
     body = client.post("/resolve", json={"mentions": ["\x00\x1f", "TTP\x07"]}).json()
     assert [r["status"] for r in body["results"]] == ["unmatched", "matched"]
+
+
+def test_variants_are_matched_and_say_how(client: TestClient) -> None:
+    body = client.get("/resolve", params={"q": "Tahreek-i-Taliban Pakistan"}).json()
+    assert body["status"] == "matched"
+    assert body["entity"]["id"] == "ttp"
+    (candidate,) = body["candidates"]
+    assert (candidate["method"], candidate["matched_alias"]) == (
+        "phonetic",
+        "Tehreek-e-Taliban Pakistan",
+    )
+    assert 0.85 <= candidate["score"] < 1
+
+
+def test_the_threshold_can_be_raised_per_request(client: TestClient) -> None:
+    strict = client.get("/resolve", params={"q": "Tahreek-i-Taliban Pakistan", "threshold": 0.99})
+    assert strict.json()["status"] == "unmatched"
+    assert strict.json()["candidates"][0]["id"] == "ttp"  # still shown, not matched
+    batch = client.post(
+        "/resolve", json={"mentions": ["Tahreek-i-Taliban Pakistan", "TTP"], "threshold": 0.99}
+    ).json()["results"]
+    assert [r["status"] for r in batch] == ["unmatched", "matched"]
+    assert client.get("/resolve", params={"q": "TTP", "threshold": 1.5}).status_code == 422
+
+
+def test_a_look_alike_of_a_table_entity_is_not_matched(client: TestClient) -> None:
+    body = client.get("/resolve", params={"q": "Tehreek-e-Insaf Pakistan"}).json()
+    assert body["status"] == "unmatched"

@@ -1,0 +1,110 @@
+"""The keys under which a normal form is looked up, one per matching layer.
+
+Each key forgets a little more of the spelling, so each finds more variants
+and proves less:
+
+``exact``
+    the normal form itself (``app.matching.normalize``).
+``compact``
+    the normal form without spaces: dotted and spaced acronyms
+    (``I.S.K.P.``, ``IS KP``) and run-together words meet their alias.
+``transliteration``
+    every word transliterated to ASCII (anyascii: Arabic, Urdu, Cyrillic ...),
+    the connectors of izafat and Arabic article dropped between words
+    (Tehreek-**e**-Taliban, Jamaat-**ul**-Ahrar), and the letter variants of
+    romanised Urdu, Arabic and Pashto folded: kh/k, q/k, ph/f, th/t, dh/d,
+    gh/g, ee/i, oo/u, o/u, e/i, y/i, doubled letters.
+``phonetic``
+    the metaphone code of each transliterated word (jellyfish): vowels past
+    the first letter and silent letters are gone, so Tahreek, Tehrik and
+    تحریک share ``TRK``.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jellyfish
+from anyascii import anyascii
+
+# Medial particles of Persian izafat and the Arabic article, written as words
+# once hyphens are spaces: Tehreek e Taliban, Jamaat ul Ahrar, Jabhat an Nusra.
+# Dropped only between two words, never first or last.
+CONNECTORS = frozenset(
+    {"e", "i", "ul", "al", "el", "ud", "ur", "ut", "ush", "ash", "ad", "an", "az"}
+)
+
+_LETTER_VARIANTS = [
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"[^a-z0-9]", ""),  # what transliteration leaves besides letters (ʿ → `)
+        (r"kh", "k"),
+        (r"gh", "g"),
+        (r"ph", "f"),
+        (r"th", "t"),
+        (r"dh", "d"),
+        (r"q", "k"),
+        (r"ck", "k"),
+        (r"w", "v"),
+        (r"ee|ey|ei|ie|y", "i"),
+        (r"oo|ou|o", "u"),
+        (r"e", "i"),
+        (r"(.)\1+", r"\1"),  # doubled letters
+    )
+]
+
+
+@lru_cache(maxsize=1 << 18)
+def transliterate_word(word: str) -> str:
+    """One word in ASCII with its romanisation variants folded."""
+    folded = anyascii(word).lower()
+    for pattern, replacement in _LETTER_VARIANTS:
+        folded = pattern.sub(replacement, folded)
+    return folded or word
+
+
+@lru_cache(maxsize=1 << 18)
+def phonetic_word(word: str) -> str:
+    """The metaphone code of a transliterated word (digits kept as they are)."""
+    if word.isdigit():
+        return word
+    return jellyfish.metaphone(word) or word
+
+
+def content_words(normal: str) -> list[str]:
+    """The words of a normal form without medial connectors."""
+    words = normal.split()
+    if len(words) < 3:
+        return words
+    inner = [w for w in words[1:-1] if w not in CONNECTORS]
+    return [words[0], *inner, words[-1]]
+
+
+@dataclass(frozen=True, slots=True)
+class FormKeys:
+    """The keys of one normal form, and its transliterated words for scoring."""
+
+    exact: str
+    compact: str
+    transliteration: str
+    phonetic: str
+    words: tuple[str, ...]  # transliterated content words
+
+
+def form_keys(normal: str) -> FormKeys:
+    words = tuple(transliterate_word(w) for w in content_words(normal))
+    return FormKeys(
+        exact=normal,
+        compact=normal.replace(" ", ""),
+        transliteration=" ".join(words),
+        phonetic=" ".join(phonetic_word(w) for w in words),
+        words=words,
+    )
+
+
+def deletion_keys(code: str) -> set[str]:
+    """The code and every code one letter shorter: a typo costs one letter."""
+    keys = {code}
+    if len(code) >= 4:
+        keys.update(code[:i] + code[i + 1 :] for i in range(len(code)))
+    return keys
