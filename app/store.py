@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import delete, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
@@ -199,31 +199,31 @@ def import_table(
     exactly the file's content.
     """
     counts = {"created": 0, "updated": 0, "deleted": 0, "aliases_added": 0}
+    new: list[EntityCreate] = []
     if mode == "replace":
         counts["deleted"] = _delete_all(session)
         changes: list[tuple[str, str | None, dict[str, Any]]] = [
             ("replace", None, {"entities": len(table.entities)})
         ]
-        for entry in table.entities:
-            _insert_entity(session, entry)
-            counts["created"] += 1
-            counts["aliases_added"] += len(entry.aliases)
+        new = table.entities
     else:
-        changes = list(_merge_entries(session, table.entities, counts))
+        changes = list(_merge_entries(session, table.entities, new, counts))
+    _bulk_insert(session, new)
+    counts["created"] += len(new)
+    counts["aliases_added"] += sum(len(entry.aliases) for entry in new)
     revision = _commit(session, actor, changes)
     return ImportReport(mode=mode, entities=len(table.entities), revision=revision, **counts)
 
 
 def _merge_entries(
-    session: Session, entries: list[EntityCreate], counts: dict[str, int]
+    session: Session, entries: list[EntityCreate], new: list[EntityCreate], counts: dict[str, int]
 ) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+    """Update the entities that exist; collect the others in ``new``."""
     existing = _existing_entities(session, [entry.id for entry in entries])
     for entry in entries:
         entity = existing.get(entry.id)
         if entity is None:
-            _insert_entity(session, entry)
-            counts["created"] += 1
-            counts["aliases_added"] += len(entry.aliases)
+            new.append(entry)
             yield ("create", entry.id, {"aliases": len(entry.aliases)})
             continue
         added = _merge_into(session, entity, entry)
@@ -263,6 +263,32 @@ def _delete_all(session: Session) -> int:
     session.exec(delete(Alias))
     result = session.exec(delete(Entity))
     return int(result.rowcount or 0)
+
+
+def _bulk_insert(session: Session, entries: list[EntityCreate]) -> None:
+    """Insert many new entities with their aliases as a few multi-row statements."""
+    now = utcnow()
+    entities = [
+        {
+            "id": e.id,
+            "name": e.name,
+            "type": e.type,
+            "description": e.description,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for e in entries
+    ]
+    aliases = [
+        {"entity_id": e.id, "text": a.text, "note": a.note, "normalized": normalize(a.text)}
+        for e in entries
+        for a in e.aliases
+    ]
+    session.flush()
+    # An empty parameter list would run one INSERT of defaults: skip it.
+    for table, rows in ((Entity, entities), (Alias, aliases)):
+        if rows:
+            session.execute(insert(table), rows)
 
 
 def _insert_entity(session: Session, data: EntityCreate) -> Entity:
