@@ -27,6 +27,7 @@ from typing import Literal
 
 from app.matching.keys import deletion_keys, form_keys, phonetic_word
 from app.matching.normalize import normalize
+from app.matching.scoring import MIN_SPELLING_LENGTH, word_similarity
 
 Layer = Literal["exact", "compact", "transliteration", "phonetic"]
 LAYERS: tuple[Layer, ...] = ("exact", "compact", "transliteration", "phonetic")
@@ -34,6 +35,8 @@ LAYERS: tuple[Layer, ...] = ("exact", "compact", "transliteration", "phonetic")
 # A word that more forms contain than this does not propose candidates by
 # itself (it still counts in their scores): "state", "ministry", "pakistan".
 MAX_WORD_POSTINGS = 2000
+# More words than this proposed for one word of a query: keep those of the same sound only.
+MAX_PROPOSED_WORDS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,14 +148,25 @@ class Segment:
     def lookup(self, layer: Layer, key: str) -> tuple[int, ...]:
         return _ids(self.keys[layer].get(key))
 
-    def similar_words(self, word: str) -> set[int]:
-        """Words spelt alike or sounding alike, one typo allowed."""
-        found = set()
+    def similar_words(self, word: str) -> list[int]:
+        """The words that ``word_similarity`` credits: alike in spelling or sound.
+
+        Phonetic blocks (one typo allowed) propose them, and the scorer's own
+        similarity keeps only those it would count, so no candidate comes in
+        that could not score.
+        """
         exact = self.vocabulary.get(word)
-        if exact is not None:
-            found.add(exact)
-        for key in deletion_keys(phonetic_word(word)):
-            found.update(_ids(self.blocks.get(key)))
+        found = [] if exact is None else [exact]
+        if len(word) < MIN_SPELLING_LENGTH:
+            return found
+        code = phonetic_word(word)
+        proposed: set[int] = set()
+        for key in deletion_keys(code):
+            proposed.update(_ids(self.blocks.get(key)))
+        if len(proposed) > MAX_PROPOSED_WORDS:
+            proposed = set(_ids(self.blocks.get(code)))
+        proposed.discard(-1 if exact is None else exact)
+        found.extend(w for w in proposed if word_similarity(word, self.words[w]) > 0)
         return found
 
     def ref(self, form_id: int) -> FormRef:
@@ -210,7 +224,8 @@ class AliasIndex:
         return [ref.posting for ref in self._refs(layer, key)]
 
     def has_key(self, layer: Layer, key: str) -> bool:
-        return any(True for _ in self._refs(layer, key))
+        """Whether any form has this key (hidden entities of the base included)."""
+        return any(key in segment.keys[layer] for segment in self._segments())
 
     def exact(self, key: str) -> list[Posting]:
         return self.lookup("exact", key)

@@ -102,9 +102,14 @@ def form_keys(normal: str) -> FormKeys:
     )
 
 
+# Shorter codes lose too much with a letter gone: KRNT less one is shared by
+# thousands of words.
+MIN_CODE_FOR_DELETIONS = 5
+
+
 def deletion_keys(code: str) -> set[str]:
     """The code and every code one letter shorter: a typo costs one letter."""
     keys = {code}
-    if len(code) >= 4:
+    if len(code) >= MIN_CODE_FOR_DELETIONS:
         keys.update(code[:i] + code[i + 1 :] for i in range(len(code)))
     return keys
