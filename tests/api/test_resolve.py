@@ -1,3 +1,4 @@
+import pytest
 from fastapi.testclient import TestClient
 
 from app.models import MAX_BATCH_SIZE, MAX_MENTION_LENGTH
@@ -127,3 +128,34 @@ def test_the_threshold_can_be_raised_per_request(client: TestClient) -> None:
 def test_a_look_alike_of_a_table_entity_is_not_matched(client: TestClient) -> None:
     body = client.get("/resolve", params={"q": "Tehreek-e-Insaf Pakistan"}).json()
     assert body["status"] == "unmatched"
+
+
+@pytest.mark.parametrize(
+    "mention",
+    [
+        "",
+        " \t\n ",
+        "\x00\x07\x1b[31m",
+        "😀🔥 TTP 🚀",
+        "TTP‏",  # a right-to-left mark after it
+        "Tehreek-e-طالبان Pakistan",  # mixed scripts
+        "ا" * MAX_MENTION_LENGTH,
+        "word " * (MAX_MENTION_LENGTH // 5),
+    ],
+)
+def test_odd_mentions_get_an_answer_not_an_error(client: TestClient, mention: str) -> None:
+    response = client.post("/resolve", json={"mentions": [mention]})
+    assert response.status_code == 200
+    assert response.json()["results"][0]["status"] in ("matched", "ambiguous", "unmatched")
+
+
+def test_a_ten_kilobyte_mention_is_refused_with_its_limit(client: TestClient) -> None:
+    response = client.get("/resolve", params={"q": "x" * 10_000})
+    assert response.status_code == 422
+    assert str(MAX_MENTION_LENGTH) in response.text
+
+
+def test_a_batch_of_100000_is_refused(client: TestClient) -> None:
+    response = client.post("/resolve", json={"mentions": ["TTP"] * 100_000})
+    assert response.status_code in (413, 422)
+    assert "detail" in response.json()
