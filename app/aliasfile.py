@@ -57,10 +57,15 @@ def _entity_to_plain(entity: EntityCreate) -> dict[str, Any]:
     return plain
 
 
-def _alias_to_plain(alias: AliasCreate) -> str | dict[str, str]:
-    if alias.note is None:
+def _alias_to_plain(alias: AliasCreate) -> str | dict[str, str | bool]:
+    if alias.note is None and alias.case_sensitive is None:
         return alias.text
-    return {"text": alias.text, "note": alias.note}
+    plain: dict[str, str | bool] = {"text": alias.text}
+    if alias.note is not None:
+        plain["note"] = alias.note
+    if alias.case_sensitive is not None:
+        plain["case_sensitive"] = alias.case_sensitive
+    return plain
 
 
 def _decode(raw: str | bytes) -> str:

@@ -85,6 +85,13 @@ class Entity(EntityBase, table=True):
 class AliasBase(SQLModel):
     text: MatchableText = Field(max_length=MAX_NAME_LENGTH)
     note: Note | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
+    case_sensitive: bool | None = Field(
+        default=None,
+        description=(
+            "Whether /annotate needs the text's case to be the alias's. Unset, short "
+            "all-capital aliases (US, IS, KP) are case-sensitive and others are not."
+        ),
+    )
 
 
 class Alias(AliasBase, table=True):

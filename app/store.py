@@ -122,16 +122,25 @@ def load_records(
 ) -> list[EntityRecord]:
     """The engine's view of the named entities (of every entity when None)."""
     entity_query = select(Entity.id, Entity.name, Entity.type)
-    alias_query = select(Alias.entity_id, Alias.text).order_by(col(Alias.id))
+    alias_query = select(Alias.entity_id, Alias.text, Alias.case_sensitive).order_by(col(Alias.id))
     if entity_ids is not None:
         wanted = list(entity_ids)
         entity_query = entity_query.where(col(Entity.id).in_(wanted))
         alias_query = alias_query.where(col(Alias.entity_id).in_(wanted))
     aliases: dict[str, list[str]] = {}
-    for entity_id, text in session.exec(alias_query):
+    case_rules: dict[str, list[tuple[str, bool]]] = {}
+    for entity_id, text, case_sensitive in session.exec(alias_query):
         aliases.setdefault(entity_id, []).append(text)
+        if case_sensitive is not None:
+            case_rules.setdefault(entity_id, []).append((text, case_sensitive))
     return [
-        EntityRecord(id=i, name=name, type=kind, aliases=tuple(aliases.get(i, ())))
+        EntityRecord(
+            id=i,
+            name=name,
+            type=kind,
+            aliases=tuple(aliases.get(i, ())),
+            case_rules=tuple(case_rules.get(i, ())),
+        )
         for i, name, kind in session.exec(entity_query)
     ]
 
@@ -280,7 +289,7 @@ def _bulk_insert(session: Session, entries: list[EntityCreate]) -> None:
         for e in entries
     ]
     aliases = [
-        {"entity_id": e.id, "text": a.text, "note": a.note, "normalized": normalize(a.text)}
+        {"entity_id": e.id, "normalized": normalize(a.text), **_alias_fields(a)}
         for e in entries
         for a in e.aliases
     ]
@@ -300,9 +309,11 @@ def _insert_entity(session: Session, data: EntityCreate) -> Entity:
 
 
 def _new_alias(entity_id: str, alias: AliasCreate) -> Alias:
-    return Alias(
-        entity_id=entity_id, text=alias.text, note=alias.note, normalized=normalize(alias.text)
-    )
+    return Alias(entity_id=entity_id, normalized=normalize(alias.text), **_alias_fields(alias))
+
+
+def _alias_fields(alias: AliasCreate | Alias) -> dict[str, Any]:
+    return {"text": alias.text, "note": alias.note, "case_sensitive": alias.case_sensitive}
 
 
 def _check_form_is_new(entity: Entity, text: str, *, what: str) -> None:
@@ -356,7 +367,7 @@ def _to_public(entity: Entity) -> EntityPublic:
         name=entity.name,
         type=entity.type,
         description=entity.description,
-        aliases=[AliasPublic(id=a.id or 0, text=a.text, note=a.note) for a in entity.aliases],
+        aliases=[AliasPublic(id=a.id or 0, **_alias_fields(a)) for a in entity.aliases],
     )
 
 
@@ -367,6 +378,6 @@ def _to_entry(entity: Entity) -> EntityCreate:
             "name": entity.name,
             "type": entity.type,
             "description": entity.description,
-            "aliases": [{"text": a.text, "note": a.note} for a in entity.aliases],
+            "aliases": [_alias_fields(a) for a in entity.aliases],
         }
     )

@@ -112,3 +112,16 @@ def test_bytes_that_are_not_utf8_are_refused() -> None:
 
 def test_an_empty_file_is_an_empty_table() -> None:
     assert parse_alias_file("").entities == []
+
+
+def test_case_sensitivity_is_kept_only_where_an_editor_set_it() -> None:
+    text = (
+        "entities:\n  - id: us\n    name: United States\n    type: country\n    aliases:\n"
+        "      - US\n      - {text: America, case_sensitive: true}\n"
+        "      - {text: USA, note: n, case_sensitive: false}\n"
+    )
+    table = parse_alias_file(text)
+    assert [a.case_sensitive for a in table.entities[0].aliases] == [None, True, False]
+    dumped = dump_alias_file(table)
+    assert "case_sensitive: true" in dumped
+    assert parse_alias_file(dumped) == table

@@ -47,6 +47,9 @@ class EntityRecord:
     name: str
     type: str
     aliases: tuple[str, ...] = ()
+    # Aliases an editor marked case-sensitive (True) or not (False); the
+    # others follow from their text (see app.matching.spotting).
+    case_rules: tuple[tuple[str, bool], ...] = ()
 
     def surface_forms(self) -> Iterator[str]:
         """The canonical name first, then every alias."""

@@ -198,3 +198,12 @@ def test_the_audit_names_the_editor(client: TestClient, admin: dict[str, str]) -
         last = session.exec(select(Change).order_by(Change.id.desc())).first()  # type: ignore[union-attr]
     assert last is not None
     assert (last.actor, last.action, last.entity_id) == ("admin:tester", "add_alias", "tlp")
+
+
+def test_an_alias_can_be_marked_case_sensitive(client: TestClient, admin: dict[str, str]) -> None:
+    body = {"text": "Labbaik", "case_sensitive": True}
+    response = client.post("/admin/entities/tlp/aliases", json=body, headers=admin)
+    assert response.status_code == 201
+    assert response.json()["case_sensitive"] is True
+    exported = client.get("/admin/export", headers=admin).text
+    assert "{text: Labbaik, case_sensitive: true}" in exported or "case_sensitive: true" in exported
