@@ -181,9 +181,7 @@ def delete_entity(*, session: Session, actor: str, entity_id: str) -> None:
 def add_alias(*, session: Session, actor: str, entity_id: str, data: AliasCreate) -> AliasPublic:
     entity = _find_entity(session, entity_id)
     _check_form_is_new(entity, data.text, what="alias")
-    alias = Alias(
-        entity_id=entity_id, text=data.text, note=data.note, normalized=normalize(data.text)
-    )
+    alias = _new_alias(entity_id, data)
     session.add(alias)
     entity.updated_at = utcnow()
     _commit(session, actor, [("add_alias", entity_id, {"text": data.text})])
