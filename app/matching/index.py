@@ -15,7 +15,9 @@ Each segment keeps, for every surface form (a name or an alias):
   for each word, its phonetic code, how many entities use it (its weight
   follows from that) and which forms contain it;
 * phonetic blocks: each word's metaphone code and its one-letter deletions →
-  the words that have it, so a misspelt word still finds its candidates.
+  the words that have it, so a misspelt word still finds its candidates;
+* an Aho-Corasick automaton over the forms' spotting keys, and each form's
+  case rule, for finding mentions in running text (``app.matching.spotting``).
 """
 
 import math
@@ -25,8 +27,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+import ahocorasick
+
+from app.matching.casing import CaseRule, case_rule
 from app.matching.keys import deletion_keys, form_keys, phonetic_word
-from app.matching.normalize import normalize
+from app.matching.normalize import normalize, spot_key
 from app.matching.scoring import MIN_SPELLING_LENGTH, word_similarity
 
 Layer = Literal["exact", "compact", "transliteration", "phonetic"]
@@ -107,17 +112,25 @@ class Segment:
         self.word_entities: list[int] = []  # how many entities use each word
         self.word_forms: list[list[int]] = []
         self.blocks: dict[str, _Ids] = {}
+        self.spot_keys: dict[str, _Ids] = {}
+        self.case_rules: list[CaseRule] = []
         self.alias_count = 0
         by_id: dict[str, EntityRecord] = {}
         for entity in entities:
             by_id[entity.id] = entity
             self._add_entity(entity)
         self.entities = MappingProxyType(by_id)
+        self.automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
+        for key in self.spot_keys:
+            self.automaton.add_word(key, key)
+        if self.spot_keys:
+            self.automaton.make_automaton()
 
     def _add_entity(self, entity: EntityRecord) -> None:
         self.alias_count += len(entity.aliases)
         entity_words: set[int] = set()
         seen: set[str] = set()
+        explicit = dict(entity.case_rules)
         for text in entity.surface_forms():
             normal = normalize(text)
             if not normal or normal in seen:
@@ -128,6 +141,8 @@ class Segment:
             keys = form_keys(normal)
             for layer in LAYERS:
                 _add(self.keys[layer], getattr(keys, layer), form_id)
+            _add(self.spot_keys, spot_key(text), form_id)
+            self.case_rules.append(case_rule(text, explicit.get(text)))
             word_ids = tuple(self._word_id(word) for word in keys.words)
             self.form_words.append(word_ids)
             for word_id in set(word_ids):
@@ -171,6 +186,10 @@ class Segment:
         proposed.discard(-1 if exact is None else exact)
         found.extend(w for w in proposed if word_similarity(word, self.words[w]) > 0)
         return found
+
+    def spotted(self, key: str) -> tuple[int, ...]:
+        """The forms whose spotting key is ``key``."""
+        return _ids(self.spot_keys.get(key))
 
     def ref(self, form_id: int) -> FormRef:
         words = tuple(self.words[w] for w in self.form_words[form_id])
@@ -244,6 +263,12 @@ class AliasIndex:
         yield self.base
         if self.overlay.postings:
             yield self.overlay
+
+    def spotting_segments(self) -> Iterator[tuple[Segment, frozenset[str]]]:
+        """Each segment with the entity IDs whose forms in it no longer count."""
+        yield self.base, self.hidden
+        if self.overlay.postings:
+            yield self.overlay, frozenset()
 
     def _visible(self, posting: Posting, segment: Segment) -> bool:
         return segment is self.overlay or posting.entity_id not in self.hidden

@@ -13,7 +13,9 @@ The fold is done one code point at a time from a cache, so that
 back to the code point of the original text it came from.
 """
 
+import re
 import unicodedata
+from bisect import bisect_right
 from functools import lru_cache
 
 # Marks that join parts of one word (Da'ish, Mu'min): dropped, not spaced.
@@ -114,3 +116,81 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
         out_chars.append(char)
         out_offsets.append(offset)
     return "".join(out_chars), out_offsets
+
+
+# --- spotting in running text -------------------------------------------------------
+#
+# Spotting reads whole articles, so its normal form must be cheap and must map
+# back to the article's code points. It is the normal form above with one
+# difference: apostrophes separate words instead of joining them, so that
+# "Pakistan’s" spots "Pakistan" and its offsets stop before the apostrophe.
+# Nearly every character folds to exactly one character, which str.translate
+# does in C with offsets unchanged; only texts holding one of the rare others
+# (combining marks, ligatures, ß, zero-width characters) take the per-character
+# path.
+
+_COMPLEX = "\uffff"  # marks a character that does not fold one-to-one
+
+
+class _SpotTable(dict[int, str]):
+    def __missing__(self, codepoint: int) -> str:
+        char = chr(codepoint)
+        folded = " " if char in APOSTROPHES else fold_char(char)
+        self[codepoint] = folded if len(folded) == 1 else _COMPLEX
+        return self[codepoint]
+
+
+_SPOT_TABLE = _SpotTable()
+_SPACE_RUNS = re.compile(" {2,}")
+# A lone "s" is what an apostrophe leaves of a possessive (Pakistan’s military):
+# blanked, one character for one, so that "pakistan military" is spotted.
+_POSSESSIVE_S = re.compile(r"(?<= )s(?= |$)")
+
+
+class OffsetMap:
+    """Maps an index of a spot form back to the code point of the text it came from."""
+
+    def __init__(self, cuts: list[int], shifts: list[int], exact: list[int] | None) -> None:
+        self._cuts = cuts  # spot-form indices after which characters were removed
+        self._shifts = shifts  # how many were removed up to each cut
+        self._exact = exact  # per-character offsets, on the slow path
+
+    def __call__(self, index: int) -> int:
+        if self._exact is not None:
+            return self._exact[index]
+        cut = bisect_right(self._cuts, index)
+        return index + (self._shifts[cut - 1] if cut else 0)
+
+
+def spot_form(text: str) -> tuple[str, OffsetMap]:
+    """The spotting normal form of ``text`` and the map of its offsets back to ``text``."""
+    translated = _POSSESSIVE_S.sub(" ", text.translate(_SPOT_TABLE))
+    if _COMPLEX in translated:
+        return _spot_form_per_character(text)
+    cuts: list[int] = []
+    shifts: list[int] = []
+    removed = 0
+    for run in _SPACE_RUNS.finditer(translated):
+        start, end = run.span()
+        cuts.append(start - removed)  # the run's kept space, in the spot form
+        removed += end - start - 1
+        shifts.append(removed)
+    return _SPACE_RUNS.sub(" ", translated), OffsetMap(cuts, shifts, None)
+
+
+def _spot_form_per_character(text: str) -> tuple[str, OffsetMap]:
+    chars: list[str] = []
+    offsets: list[int] = []
+    for index, char in enumerate(text):
+        folded = " " if char in APOSTROPHES else _FOLD_TABLE[ord(char)]
+        for out in folded:
+            chars.append(out)
+            offsets.append(index)
+    blanked = _POSSESSIVE_S.sub(" ", "".join(chars))
+    kept = [i for i, c in enumerate(blanked) if c != " " or (i and blanked[i - 1] != " ")]
+    return "".join(blanked[i] for i in kept), OffsetMap([], [], [offsets[i] for i in kept])
+
+
+def spot_key(text: str) -> str:
+    """The spotting form of an alias: what its mentions look like in spot forms."""
+    return " ".join(spot_form(text)[0].split())

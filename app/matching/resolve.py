@@ -66,6 +66,9 @@ class Thresholds:
     floor: float = 0.6  # weaker candidates are not worth showing
 
 
+DEFAULT_THRESHOLDS = Thresholds()
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     entity: EntityRecord
@@ -95,7 +98,7 @@ def resolve(
     *,
     entity_type: str | None = None,
     limit: int = 5,
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> Resolution:
     """Resolve ``query`` to at most ``limit`` candidates, best first, one per entity."""
     candidates = find_candidates(index, query, entity_type=entity_type)
@@ -107,15 +110,22 @@ def find_candidates(
     index: AliasIndex, query: str, *, entity_type: str | None = None
 ) -> list[Candidate]:
     """The best candidate of each entity from the first layer that finds any, best first."""
+    types = None if entity_type is None else frozenset({entity_type})
+    return layered_candidates(index, query, TypeFilter(index, types))
+
+
+def layered_candidates(index: AliasIndex, query: str, pick: "TypeFilter") -> list[Candidate]:
     normal = normalize(query)
     if not normal:
         return []
     keys = form_keys(normal)
-    pick = _TypeFilter(index, entity_type)
     for method, found in _whole_form_layers(index, query, keys):
         candidates = pick.best_per_entity(found, LAYER_SCORES[method], method)
         if candidates:
             return candidates
+    untitled = without_titles(keys.exact)
+    if untitled:  # "Additional Foreign Secretary Sayyid Haider Shah": the name, by any layer
+        return layered_candidates(index, untitled[0], pick)
     return _fuzzy(index, keys, pick)
 
 
@@ -162,7 +172,7 @@ def _exact_or_compact(index: AliasIndex, normal: str) -> list[Posting]:
     return index.lookup("exact", normal) or index.lookup("compact", normal.replace(" ", ""))
 
 
-def _fuzzy(index: AliasIndex, keys: FormKeys, pick: "_TypeFilter") -> list[Candidate]:
+def _fuzzy(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[Candidate]:
     if not keys.words or len(keys.words) > MAX_FUZZY_WORDS:
         return []
     scorer = _WordPenalties(index)
@@ -176,7 +186,7 @@ def _fuzzy(index: AliasIndex, keys: FormKeys, pick: "_TypeFilter") -> list[Candi
         )
         if entity.id not in best or score > best[entity.id].score:
             best[entity.id] = Candidate(entity, score, ref.posting.text, Method.FUZZY)
-    return _ranked(best.values())
+    return ranked(best.values())
 
 
 class _WordPenalties:
@@ -209,14 +219,16 @@ class _WordPenalties:
         return max(weight, self._naming) if self._names_an_entity(word) else weight
 
 
-class _TypeFilter:
-    def __init__(self, index: AliasIndex, entity_type: str | None) -> None:
+class TypeFilter:
+    """The entities of an index that a request asks for: of these types, or any."""
+
+    def __init__(self, index: AliasIndex, types: Iterable[str] | None = None) -> None:
         self._index = index
-        self._type = entity_type.casefold() if entity_type else None
+        self._types = None if types is None else frozenset(t.casefold() for t in types)
 
     def entity(self, entity_id: str) -> EntityRecord | None:
         entity = self._index.entity(entity_id)
-        if entity is None or (self._type and entity.type.casefold() != self._type):
+        if entity is None or (self._types and entity.type.casefold() not in self._types):
             return None
         return entity
 
@@ -229,8 +241,8 @@ class _TypeFilter:
             # The canonical name explains a match better than an alias does.
             if entity is not None and (entity.id not in best or posting.text == entity.name):
                 best[entity.id] = Candidate(entity, score, posting.text, method)
-        return _ranked(best.values())
+        return ranked(best.values())
 
 
-def _ranked(candidates: Iterable[Candidate]) -> list[Candidate]:
+def ranked(candidates: Iterable[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: (-c.score, c.entity.id))

@@ -1,0 +1,343 @@
+"""Find, resolve and locate every entity mention in a text.
+
+Three passes over one text:
+
+1. **Dictionary**: the curated names and aliases, as whole words in a case
+   that fits them (``spotting``). Method ``exact``.
+2. **Variants**: runs of capitalised words (with the connectors of names
+   between them: Tehreek-*i*-Taliban, Ministry *of* Foreign Affairs) that the
+   dictionary did not explain are resolved by the matching layers
+   (``resolve``); a run the resolver matches to one entity becomes a mention,
+   replacing dictionary mentions inside it that name other entities (the
+   "Taliban" and "Pakistan" inside "Tahreek-e-Taliban Pakistan"). Only
+   capitalised runs are tried, so common words are never near-missed.
+3. **Document**: a text establishes the entities it names in two words or
+   more. A one-word mention takes an established entity of its own type that
+   its word belongs to when its own reading is not established (a bare
+   "Daesh" after "Daesh-Khorasan"; acronyms, being specific, keep theirs);
+   an ambiguous mention with one established candidate takes it; a surname
+   alone takes the established person whose name it ends ("Mr Asif" after
+   "Khawaja Asif"). Method ``document``. Without such evidence an ambiguous
+   mention stays ambiguous.
+"""
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+from app.matching.casing import CaseRule, case_rule
+from app.matching.index import AliasIndex, EntityRecord, Posting
+from app.matching.keys import CONNECTORS
+from app.matching.normalize import normalize
+from app.matching.resolve import (
+    DEFAULT_THRESHOLDS,
+    Candidate,
+    Method,
+    Resolution,
+    Status,
+    Thresholds,
+    TypeFilter,
+    decide,
+    layered_candidates,
+    ranked,
+)
+from app.matching.spotting import Span, SpottedText, dictionary_hits, prepare
+from app.matching.structure import without_titles
+
+# Lower-case words that may stand inside a name between capitalised words.
+NAME_CONNECTORS = CONNECTORS | {"of", "the", "and", "for", "de", "bin", "ibn", "i", "e"}
+MAX_RUN_WORDS = 8
+DOCUMENT = "document"
+PERSON_TYPE = "person"  # the type whose entities are met by their surname alone
+_WORD = re.compile(r"\S+")
+_LAST_WORD = re.compile(r"[^\W_]+$")
+_BREAK = re.compile(r"[^\w\s\-‐‑‒–—.'’ʼ]|\n")
+_AND = re.compile(r"\s+and\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    span: Span
+    text: str
+    resolution: Resolution
+    method: str  # the layer that found it, or "document"
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(normalize(self.text).split())
+
+
+def annotate(
+    index: AliasIndex,
+    text: str,
+    *,
+    types: Iterable[str] | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> list[Mention]:
+    """Every matched or ambiguous mention in ``text``, in order, none overlapping."""
+    spotted = prepare(text)
+    pick = TypeFilter(index, types)
+    mentions = _dictionary_mentions(index, spotted, pick, thresholds)
+    mentions, unexplained = _with_variants(index, spotted, mentions, pick, thresholds)
+    return _in_document_context(spotted, mentions, unexplained, pick)
+
+
+def dictionary_mentions(
+    index: AliasIndex,
+    text: str,
+    *,
+    types: Iterable[str] | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> list[Mention]:
+    """The first pass alone: the curated forms as written in ``text``."""
+    return _dictionary_mentions(index, prepare(text), TypeFilter(index, types), thresholds)
+
+
+def _dictionary_mentions(
+    index: AliasIndex, spotted: SpottedText, pick: TypeFilter, thresholds: Thresholds
+) -> list[Mention]:
+    return [
+        mention
+        for hit in dictionary_hits(index, spotted)
+        if (mention := _dictionary_mention(spotted, hit.span, hit.postings, pick, thresholds))
+    ]
+
+
+def _dictionary_mention(
+    spotted: SpottedText,
+    span: Span,
+    postings: Iterable[Posting],
+    pick: TypeFilter,
+    thresholds: Thresholds,
+) -> Mention | None:
+    best: dict[str, Candidate] = {}
+    for posting in postings:
+        entity = pick.entity(posting.entity_id)
+        if entity is not None and (entity.id not in best or posting.text == entity.name):
+            best[entity.id] = Candidate(entity, 1.0, posting.text, Method.EXACT)
+    if not best:
+        return None
+    return _mention(spotted, span, ranked(best.values()), thresholds, Method.EXACT.value)
+
+
+def _mention(
+    spotted: SpottedText,
+    span: Span,
+    candidates: list[Candidate],
+    thresholds: Thresholds,
+    method: str,
+) -> Mention:
+    written = spotted.text[span.start : span.end]
+    status = decide(candidates, thresholds)
+    return Mention(span, written, Resolution(written, status, tuple(candidates)), method)
+
+
+# --- variants -------------------------------------------------------------------------
+
+
+def _with_variants(
+    index: AliasIndex,
+    spotted: SpottedText,
+    mentions: list[Mention],
+    pick: TypeFilter,
+    thresholds: Thresholds,
+) -> tuple[list[Mention], list[Span]]:
+    """The mentions with the variants added, and the runs nothing explained."""
+    found = list(mentions)
+    unexplained = []
+    for run in _split_coordinations(index, spotted, _capitalised_runs(spotted), pick, thresholds):
+        inside = [m for m in found if run.start <= m.span.start and m.span.end <= run.end]
+        if any(_overlaps(m.span, run) for m in found if m not in inside):
+            continue
+        if _explained(run, inside):
+            continue
+        mention = _resolved_run(index, spotted, run, pick, thresholds)
+        if mention is None or mention.resolution.status is not Status.MATCHED:
+            if not inside:
+                unexplained.append(run)
+            continue
+        mention = _tightened(index, spotted, mention, pick, thresholds)
+        entity = mention.resolution.candidates[0].entity.id
+        if any(_entity_of(m) == entity for m in inside):
+            continue  # the dictionary found it already, with a tighter span
+        found = [m for m in found if m not in inside] + [mention]
+    return sorted(found, key=lambda m: m.span.start), unexplained
+
+
+def _resolved_run(
+    index: AliasIndex, spotted: SpottedText, run: Span, pick: TypeFilter, thresholds: Thresholds
+) -> Mention | None:
+    written = spotted.text[run.start : run.end]
+    candidates = [
+        c for c in layered_candidates(index, written, pick) if c.score >= thresholds.floor
+    ]
+    if not candidates or candidates[0].method is Method.EXACT:
+        # Exact forms were the dictionary's to find, case rule included: a
+        # sentence-initial "Let" is not LeT.
+        return None
+    return _mention(spotted, run, candidates, thresholds, candidates[0].method.value)
+
+
+def _tightened(
+    index: AliasIndex,
+    spotted: SpottedText,
+    mention: Mention,
+    pick: TypeFilter,
+    thresholds: Thresholds,
+) -> Mention:
+    """The mention without leading words it does not need: "Ambassador", "The"."""
+    entity, run = mention.resolution.entity, mention.span
+    for word in list(_WORD.finditer(mention.text))[1:]:
+        shorter = _resolved_run(
+            index, spotted, Span(run.start + word.start(), run.end), pick, thresholds
+        )
+        if shorter is None or shorter.resolution.entity != entity:
+            break
+        mention = shorter
+    return mention
+
+
+def _split_coordinations(
+    index: AliasIndex,
+    spotted: SpottedText,
+    runs: Iterable[Span],
+    pick: TypeFilter,
+    thresholds: Thresholds,
+) -> Iterator[Span]:
+    """Each run, or its parts around "and" when the whole is no name."""
+    for run in runs:
+        parts = list(_AND.finditer(spotted.text, run.start, run.end))
+        whole = _resolved_run(index, spotted, run, pick, thresholds) if parts else None
+        if not parts or (whole is not None and whole.resolution.status is Status.MATCHED):
+            yield run
+            continue
+        start = run.start
+        for part in parts:
+            yield Span(start, part.start())
+            start = part.end()
+        yield Span(start, run.end)
+
+
+def _capitalised_runs(spotted: SpottedText) -> Iterator[Span]:
+    """Runs of capitalised words, connectors allowed inside: candidate names.
+
+    Punctuation other than the marks inside names (hyphens, dashes, dots,
+    apostrophes) ends a run, as does the end of a line.
+    """
+    words: list[Span] = []
+    pending: list[Span] = []  # connectors waiting for a capitalised word
+    for match in _WORD.finditer(spotted.spot):
+        span = spotted.span(*match.span())
+        first = spotted.text[span.start]
+        if words and _BREAK.search(spotted.text, (pending or words)[-1].end, span.start):
+            yield Span(words[0].start, words[-1].end)
+            words, pending = [], []
+        if first.isupper() or (first.isdigit() and words):
+            words.extend(pending)
+            pending = []
+            words.append(span)
+            if len(words) < MAX_RUN_WORDS:
+                continue
+        elif words and match.group() in NAME_CONNECTORS and not pending:
+            pending.append(span)
+            continue
+        if words:
+            yield Span(words[0].start, words[-1].end)
+        words, pending = ([span], []) if len(words) >= MAX_RUN_WORDS else ([], [])
+    if words:
+        yield Span(words[0].start, words[-1].end)
+
+
+def _explained(run: Span, inside: list[Mention]) -> bool:
+    """Whether dictionary mentions cover every letter of the run."""
+    covered = sum(m.span.end - m.span.start for m in inside)
+    return covered > 0 and covered >= (run.end - run.start) - len(inside) * 2
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+# --- the document ---------------------------------------------------------------------
+
+
+def _entity_of(mention: Mention) -> str | None:
+    entity = mention.resolution.entity
+    return entity.id if entity else None
+
+
+def _in_document_context(
+    spotted: SpottedText, mentions: list[Mention], unexplained: list[Span], pick: TypeFilter
+) -> list[Mention]:
+    established = {
+        entity.id: entity
+        for mention in mentions
+        if len(mention.words) >= 2 and (entity := mention.resolution.entity) is not None
+    }
+    in_context = [_in_context(m, established, pick) for m in mentions]
+    surnames = _surnames(spotted, unexplained, established)
+    return sorted(in_context + surnames, key=lambda m: m.span.start)
+
+
+def _in_context(
+    mention: Mention, established: dict[str, EntityRecord], pick: TypeFilter
+) -> Mention:
+    status = mention.resolution.status
+    if status is Status.AMBIGUOUS:
+        known = [c for c in mention.resolution.candidates if c.entity.id in established]
+        return _retold(mention, known) if len(known) == 1 else mention
+    own = mention.resolution.candidates[0]
+    if len(mention.words) != 1 or own.entity.id in established or _is_acronym(own.matched_alias):
+        return mention
+    # A branch holds its parent's name (Daesh-Khorasan); a government holds its
+    # country's (Islamic Emirate of Afghanistan) and is another kind of thing.
+    holders = [
+        entity
+        for entity in established.values()
+        if entity.type == own.entity.type
+        and pick.entity(entity.id) is not None
+        and _holds(entity, mention.words)
+    ]
+    if len(holders) == 1:
+        candidate = mention.resolution.candidates[0]
+        return _retold(mention, [replace(candidate, entity=holders[0])])
+    return mention
+
+
+def _is_acronym(alias: str) -> bool:
+    # IS beside ISIS-K is the parent, named on purpose: acronyms are specific.
+    return case_rule(alias) is CaseRule.EXACT
+
+
+def _holds(entity: EntityRecord, words: tuple[str, ...]) -> bool:
+    """Whether one of the entity's forms contains these words, in a row."""
+    wanted = " ".join(words)
+    return any(f" {wanted} " in f" {normalize(form)} " for form in entity.surface_forms())
+
+
+def _retold(mention: Mention, candidates: list[Candidate]) -> Mention:
+    resolution = Resolution(mention.resolution.query, Status.MATCHED, tuple(candidates))
+    return Mention(mention.span, mention.text, resolution, DOCUMENT)
+
+
+def _surnames(
+    spotted: SpottedText, runs: list[Span], established: dict[str, EntityRecord]
+) -> list[Mention]:
+    """Lone surnames of people the text named in full: "Mr Asif" after "Khawaja Asif"."""
+    people: dict[str, list[EntityRecord]] = {}
+    for entity in established.values():
+        if entity.type.casefold() == PERSON_TYPE:
+            people.setdefault(normalize(entity.name).split()[-1], []).append(entity)
+    found = []
+    for run in runs:
+        written = spotted.text[run.start : run.end]
+        normal = normalize(written)
+        words = (without_titles(normal) or [normal])[-1].split()
+        named = people.get(words[-1], []) if len(words) == 1 else []
+        if len(named) == 1 and (last := _LAST_WORD.search(written)) is not None:
+            span = Span(run.start + last.start(), run.end)
+            surname = spotted.text[span.start : span.end]
+            candidate = Candidate(named[0], 1.0, named[0].name, Method.EXACT)
+            resolution = Resolution(surname, Status.MATCHED, (candidate,))
+            found.append(Mention(span, surname, resolution, DOCUMENT))
+    return found

@@ -1,0 +1,43 @@
+"""When a form found in running text may be taken for a mention, by its case.
+
+Short all-capital aliases are acronyms that spell common words in lower case:
+US, IS, UN, KP, and mixed-case ones too: LeT, JeM. Found in text, they count
+only written as the alias is. Other aliases that have a capital letter are
+proper names, which running text capitalises: "dawn" or "afghan" in lower case
+is a word, not the newspaper or the country. An editor can set an alias's rule
+(``case_sensitive``): true asks for the alias's exact letters, false for none.
+"""
+
+from enum import IntEnum
+
+MAX_ACRONYM_LETTERS = 6
+
+
+class CaseRule(IntEnum):
+    ANY = 0  # no case asked for
+    CAPITALISED = 1  # the text must have a capital letter (a proper name)
+    EXACT = 2  # the text's letters must be the alias's, case included
+
+
+def case_rule(text: str, case_sensitive: bool | None = None) -> CaseRule:
+    """The rule for an alias: the editor's if set, else from its letters."""
+    if case_sensitive is not None:
+        return CaseRule.EXACT if case_sensitive else CaseRule.ANY
+    letters = [c for c in text if c.isalnum()]
+    capitals = sum(c.isupper() for c in letters)
+    if len(letters) <= MAX_ACRONYM_LETTERS and capitals >= 2:
+        return CaseRule.EXACT
+    return CaseRule.CAPITALISED if capitals else CaseRule.ANY
+
+
+def allows(rule: CaseRule, alias: str, written: str) -> bool:
+    """Whether ``written`` (from the text) may be a mention of ``alias`` under ``rule``."""
+    if rule is CaseRule.ANY:
+        return True
+    if rule is CaseRule.CAPITALISED:
+        return any(c.isupper() for c in written) or not any(c.islower() for c in written)
+    return _letters(written) == _letters(alias)
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text if c.isalnum())

@@ -1,0 +1,90 @@
+"""Find the curated names and aliases in running text: dictionary spotting.
+
+The text is brought to its spotting form (``normalize.spot_form``), every
+segment's Aho-Corasick automaton reports its leftmost-longest, non-overlapping
+keys there (pyahocorasick ``iter_long``), and a key counts as a mention when
+it stands as whole words and its case fits the alias (``casing``). Offsets
+are code points of the text as sent.
+"""
+
+from dataclasses import dataclass
+
+from app.matching.casing import allows
+from app.matching.index import AliasIndex, Posting, Segment
+from app.matching.normalize import OffsetMap, spot_form
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A stretch of the text: ``text[start:end]``."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """Curated forms found at one span of the text."""
+
+    span: Span
+    postings: tuple[Posting, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SpottedText:
+    """A text with its spotting form, for the steps after dictionary spotting."""
+
+    text: str
+    spot: str
+    offsets: OffsetMap
+
+    def span(self, start: int, end: int) -> Span:
+        """The text's span for ``spot[start:end]``."""
+        return Span(self.offsets(start), self.offsets(end - 1) + 1)
+
+
+def prepare(text: str) -> SpottedText:
+    spot, offsets = spot_form(text)
+    return SpottedText(text, spot, offsets)
+
+
+def dictionary_hits(index: AliasIndex, text: SpottedText) -> list[Hit]:
+    """Whole-word, case-fitting curated forms in ``text``, leftmost-longest, not overlapping."""
+    hits: list[Hit] = []
+    for segment, hidden in index.spotting_segments():
+        hits.extend(_segment_hits(segment, hidden, text))
+    return _without_overlaps(hits) if len(hits) > 1 else hits
+
+
+def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -> list[Hit]:
+    spot = text.spot
+    last = len(spot)
+    found = []
+    for end, key in segment.automaton.iter_long(spot) if segment.spot_keys else ():
+        start = end - len(key) + 1
+        if (start and spot[start - 1] != " ") or (end + 1 < last and spot[end + 1] != " "):
+            continue  # part of a longer word
+        span = text.span(start, end + 1)
+        written = text.text[span.start : span.end]
+        postings = tuple(
+            segment.postings[form]
+            for form in segment.spotted(key)
+            if segment.postings[form].entity_id not in hidden
+            and allows(segment.case_rules[form], segment.postings[form].text, written)
+        )
+        if postings:
+            found.append(Hit(span, postings))
+    return found
+
+
+def _without_overlaps(hits: list[Hit]) -> list[Hit]:
+    # Segments are spotted apart; where their hits overlap, the longer wins.
+    hits.sort(key=lambda h: (h.span.start, h.span.start - h.span.end))
+    kept: list[Hit] = []
+    for hit in hits:
+        if kept and hit.span.start < kept[-1].span.end:
+            if hit.span.end - hit.span.start <= kept[-1].span.end - kept[-1].span.start:
+                continue
+            kept.pop()
+        kept.append(hit)
+    return kept
