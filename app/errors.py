@@ -25,5 +25,9 @@ class InvalidAliasFile(DomainError):
     status_code = 422
 
 
+class PayloadTooLarge(DomainError):
+    status_code = 413
+
+
 class StoreUnavailable(DomainError):
     status_code = 503

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __doc__ as summary
-from app.api import admin, entities, ops, resolve
+from app.api import admin, annotate, entities, ops, resolve
 from app.bootstrap import prepare_database
 from app.db import make_engine
 from app.errors import DomainError
@@ -30,6 +30,7 @@ Turns free-text mentions of entities into canonical entity IDs, from a curated
 table of entities and their aliases.
 
 * **resolve**: one mention (`GET /resolve`) or a batch (`POST /resolve`).
+* **annotate**: every mention in a text (`POST /annotate`), or in many.
 * **entities**: browse the table.
 * **admin**: edit the table. Press **Authorize** and give the admin token.
 """
@@ -68,14 +69,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.live_index = live_index
     app.state.metrics = Metrics(live_index)
 
-    for router in (resolve.router, entities.router, admin.router, ops.router):
+    for router in (resolve.router, annotate.router, entities.router, admin.router, ops.router):
         app.include_router(router)
     _add_error_handlers(app)
     app.add_middleware(app.state.metrics.middleware)
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,
-        larger_limits={"/admin/import": settings.max_import_bytes},
+        larger_limits={
+            "/admin/import": settings.max_import_bytes,
+            "/annotate/batch": settings.max_batch_bytes,
+        },
     )
     return app
 

@@ -282,3 +282,63 @@ class ResolveResult(SQLModel):
 
 class ResolveResponse(SQLModel):
     results: list[ResolveResult]
+
+
+# --- annotating ---------------------------------------------------------------------
+
+MAX_TEXT_LENGTH = 200_000
+MAX_DOCUMENTS = 100
+MAX_TYPES = 20
+
+
+class AnnotateRequest(SQLModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "ISLAMABAD: Pakistan and the US discussed countering "
+                    "Daesh-Khorasan and the Tehreek-i-Taliban Pakistan (TTP).",
+                    "types": ["organization", "country"],
+                }
+            ]
+        },
+    )
+
+    text: str = Field(description=f"The text, up to {MAX_TEXT_LENGTH:,} characters (longer: 413).")
+    types: list[TypeName] | None = Field(
+        default=None, max_length=MAX_TYPES, description="Only entities of these types."
+    )
+    threshold: float | None = Field(
+        default=None, ge=0, le=1, description="Score needed for 'matched' (default 0.85)."
+    )
+    limit: int = Field(default=5, ge=1, le=MAX_CANDIDATES, description="Candidates per mention.")
+
+
+class MentionPublic(SQLModel):
+    start: int = Field(description="Offset of the first code point of the mention in the text.")
+    end: int = Field(description="Offset after its last: text[start:end] is the mention.")
+    text: str
+    status: Literal["matched", "ambiguous"]
+    entity: EntitySummary | None
+    score: float = Field(ge=0, le=1)
+    method: str = Field(
+        description="exact, structural, transliteration, phonetic, fuzzy, or document."
+    )
+    candidates: list[CandidatePublic]
+
+
+class AnnotateResponse(SQLModel):
+    mentions: list[MentionPublic] = Field(description="In the order of the text, none overlapping.")
+
+
+class AnnotateBatchRequest(SQLModel):
+    model_config = ConfigDict(extra="forbid")
+
+    documents: list[AnnotateRequest] = Field(
+        min_length=1, max_length=MAX_DOCUMENTS, description=f"Up to {MAX_DOCUMENTS} texts."
+    )
+
+
+class AnnotateBatchResponse(SQLModel):
+    results: list[AnnotateResponse] = Field(description="In the order of the documents.")

@@ -32,3 +32,4 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, but imports.")
     max_import_bytes: int = Field(default=64 << 20, description="Largest alias file accepted.")
+    max_batch_bytes: int = Field(default=8 << 20, description="Largest POST /annotate/batch body.")

@@ -5,13 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import SettingsDep, SnapshotDep
-from app.matching.index import EntityRecord
-from app.matching.resolve import Candidate, Resolution, Thresholds, resolve
+from app.api.shapes import resolution_public
+from app.matching.resolve import Thresholds, resolve
 from app.models import (
     MAX_CANDIDATES,
     MAX_MENTION_LENGTH,
-    CandidatePublic,
-    EntitySummary,
     ErrorDetail,
     ResolveRequest,
     ResolveResponse,
@@ -46,7 +44,7 @@ def resolve_one(
     alias matched and how (`exact`, `structural`, `transliteration`,
     `phonetic`, `fuzzy`)."""
     rule = thresholds(settings, threshold)
-    return to_public(resolve(index, q, entity_type=type, limit=limit, thresholds=rule))
+    return resolution_public(resolve(index, q, entity_type=type, limit=limit, thresholds=rule))
 
 
 @router.post("/resolve", summary="Resolve many mentions", response_model=ResolveResponse)
@@ -57,7 +55,9 @@ def resolve_many(
     rule = thresholds(settings, body.threshold)
     return ResolveResponse(
         results=[
-            to_public(resolve(index, m, entity_type=body.type, limit=body.limit, thresholds=rule))
+            resolution_public(
+                resolve(index, m, entity_type=body.type, limit=body.limit, thresholds=rule)
+            )
             for m in body.mentions
         ]
     )
@@ -66,30 +66,3 @@ def resolve_many(
 def thresholds(settings: Settings, threshold: float | None) -> Thresholds:
     match = settings.match_threshold if threshold is None else threshold
     return Thresholds(match=match, margin=settings.match_margin)
-
-
-def to_public(resolution: Resolution) -> ResolveResult:
-    entity = resolution.entity
-    return ResolveResult(
-        query=resolution.query,
-        status=resolution.status.value,
-        entity=summary(entity) if entity else None,
-        score=round(resolution.score, 4),
-        candidates=[candidate_public(c) for c in resolution.candidates],
-    )
-
-
-def summary(entity: EntityRecord) -> EntitySummary:
-    return EntitySummary(id=entity.id, name=entity.name, type=entity.type)
-
-
-def candidate_public(candidate: Candidate) -> CandidatePublic:
-    entity = candidate.entity
-    return CandidatePublic(
-        id=entity.id,
-        name=entity.name,
-        type=entity.type,
-        score=round(candidate.score, 4),
-        matched_alias=candidate.matched_alias,
-        method=candidate.method.value,
-    )

@@ -276,7 +276,8 @@ def _in_document_context(
     }
     in_context = [_in_context(m, established, pick) for m in mentions]
     surnames = _surnames(spotted, unexplained, established)
-    return sorted(in_context + surnames, key=lambda m: m.span.start)
+    listed = [m for m in in_context + surnames if m.resolution.status is not Status.UNMATCHED]
+    return sorted(listed, key=lambda m: m.span.start)
 
 
 def _in_context(

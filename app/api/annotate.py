@@ -1,0 +1,64 @@
+"""Find and resolve every entity mention in a text."""
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from app.api.deps import SettingsDep, SnapshotDep
+from app.api.resolve import thresholds
+from app.api.shapes import mention_public
+from app.errors import PayloadTooLarge
+from app.matching.annotate import annotate
+from app.matching.index import AliasIndex
+from app.models import (
+    MAX_TEXT_LENGTH,
+    AnnotateBatchRequest,
+    AnnotateBatchResponse,
+    AnnotateRequest,
+    AnnotateResponse,
+    ErrorDetail,
+)
+from app.settings import Settings
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorDetail, "description": "A text or the body is too large."},
+    422: {"model": ErrorDetail, "description": "The body is malformed."},
+}
+
+router = APIRouter(prefix="/annotate", tags=["annotate"], responses=_ERRORS)
+
+
+@router.post("", summary="Find every mention in a text", response_model=AnnotateResponse)
+def annotate_text(
+    index: SnapshotDep, settings: SettingsDep, body: AnnotateRequest
+) -> AnnotateResponse:
+    """Every matched or ambiguous entity mention, with its offsets in code points
+    (`text[start:end]` in Python is the mention), how it was found, and its
+    candidates. Curated names and aliases are found as whole words in a case
+    that fits them (US, IS and UN only as acronyms), spelling variants of them
+    through the matching layers, and short or ambiguous names are settled by
+    what the rest of the text names."""
+    return _annotated(index, settings, body)
+
+
+@router.post(
+    "/batch", summary="Find every mention in many texts", response_model=AnnotateBatchResponse
+)
+def annotate_batch(
+    index: SnapshotDep, settings: SettingsDep, body: AnnotateBatchRequest
+) -> AnnotateBatchResponse:
+    """`POST /annotate` for up to 100 texts at once; results in the order of the texts."""
+    return AnnotateBatchResponse(
+        results=[_annotated(index, settings, document) for document in body.documents]
+    )
+
+
+def _annotated(index: AliasIndex, settings: Settings, body: AnnotateRequest) -> AnnotateResponse:
+    if len(body.text) > MAX_TEXT_LENGTH:
+        raise PayloadTooLarge(
+            f"the text has {len(body.text):,} characters; at most {MAX_TEXT_LENGTH:,} are annotated"
+        )
+    mentions = annotate(
+        index, body.text, types=body.types, thresholds=thresholds(settings, body.threshold)
+    )
+    return AnnotateResponse(mentions=[mention_public(m, body.limit) for m in mentions])

@@ -1,0 +1,93 @@
+import pytest
+from fastapi.testclient import TestClient
+
+from app.models import MAX_DOCUMENTS, MAX_TEXT_LENGTH
+
+TEXT = "ISLAMABAD: the Pakistani Taliban (TTP) and Tehreek‑e‑Labbaik Pakistan’s rally."
+
+
+def test_every_mention_with_offsets_into_the_text_as_sent(client: TestClient) -> None:
+    response = client.post("/annotate", json={"text": TEXT})
+    assert response.status_code == 200
+    mentions = response.json()["mentions"]
+    assert [(m["text"], m["entity"]["id"]) for m in mentions] == [
+        ("ISLAMABAD", "islamabad"),
+        ("Pakistani Taliban", "ttp"),
+        ("TTP", "ttp"),
+        ("Tehreek‑e‑Labbaik Pakistan", "tlp"),
+    ]
+    for mention in mentions:
+        assert TEXT[mention["start"] : mention["end"]] == mention["text"]
+    first = mentions[0]
+    assert set(first) == {
+        "start",
+        "end",
+        "text",
+        "status",
+        "entity",
+        "score",
+        "method",
+        "candidates",
+    }
+    assert (first["status"], first["method"], first["score"]) == ("matched", "exact", 1.0)
+    assert first["candidates"][0]["matched_alias"] == "Islamabad"
+
+
+def test_an_ambiguous_name_without_evidence_is_listed_as_ambiguous(client: TestClient) -> None:
+    (mention,) = client.post("/annotate", json={"text": "The Taliban said so."}).json()["mentions"]
+    assert (mention["status"], mention["entity"]) == ("ambiguous", None)
+    assert {c["id"] for c in mention["candidates"]} == {"afghan-taliban", "ttp"}
+
+
+def test_the_text_settles_an_ambiguous_name(client: TestClient) -> None:
+    text = "The Afghan Taliban met. The Taliban said so."
+    mentions = client.post("/annotate", json={"text": text}).json()["mentions"]
+    assert [(m["text"], m["entity"]["id"], m["method"]) for m in mentions] == [
+        ("Afghan Taliban", "afghan-taliban", "exact"),
+        ("Taliban", "afghan-taliban", "document"),
+    ]
+
+
+def test_types_filter(client: TestClient) -> None:
+    body = {"text": TEXT, "types": ["location"]}
+    mentions = client.post("/annotate", json=body).json()["mentions"]
+    assert [m["entity"]["id"] for m in mentions] == ["islamabad"]
+
+
+def test_batch_answers_each_text_in_order(client: TestClient) -> None:
+    body = {"documents": [{"text": "TTP"}, {"text": ""}, {"text": "Islamabad", "types": ["x"]}]}
+    results = client.post("/annotate/batch", json=body).json()["results"]
+    assert [[m["entity"]["id"] for m in r["mentions"]] for r in results] == [["ttp"], [], []]
+    too_many = {"documents": [{"text": "TTP"}] * (MAX_DOCUMENTS + 1)}
+    assert client.post("/annotate/batch", json=too_many).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "\x00\x01\x1b[0m", "x" * MAX_TEXT_LENGTH, "😀" * 10_000, "\u202eTTP\u202c"]
+)
+def test_odd_texts_answer_200(client: TestClient, text: str) -> None:
+    response = client.post("/annotate", json={"text": text})
+    assert response.status_code == 200
+    assert isinstance(response.json()["mentions"], list)
+
+
+def test_a_text_over_the_limit_is_413(client: TestClient) -> None:
+    response = client.post("/annotate", json={"text": "x" * (MAX_TEXT_LENGTH + 1)})
+    assert response.status_code == 413
+    assert f"{MAX_TEXT_LENGTH:,}" in response.json()["detail"]
+
+
+def test_a_50_megabyte_body_is_413(client: TestClient) -> None:
+    body = b'{"text": "' + b"x" * (50 << 20) + b'"}'
+    response = client.post("/annotate", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"text": "\xff\xfe"}', b'{"text": ', b'{"text": 3}', b'{"texts": "x"}', b"[]"],
+)
+def test_malformed_bodies_are_4xx_json(client: TestClient, body: bytes) -> None:
+    response = client.post("/annotate", content=body, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500
+    assert "detail" in response.json()
