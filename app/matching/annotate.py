@@ -22,6 +22,7 @@ Three passes over one text:
 """
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
@@ -47,6 +48,7 @@ from app.matching.structure import without_titles
 # Lower-case words that may stand inside a name between capitalised words.
 NAME_CONNECTORS = CONNECTORS | {"of", "the", "and", "for", "de", "bin", "ibn", "i", "e"}
 MAX_RUN_WORDS = 8
+MAX_REMEMBERED_RUNS = 100_000
 DOCUMENT = "document"
 PERSON_TYPE = "person"  # the type whose entities are met by their surname alone
 _WORD = re.compile(r"\S+")
@@ -143,12 +145,16 @@ def _with_variants(
     thresholds: Thresholds,
 ) -> tuple[list[Mention], list[Span]]:
     """The mentions with the variants added, and the runs nothing explained."""
-    found = list(mentions)
+    found = list(mentions)  # in text order, not overlapping: sorted by start and by end
+    starts = [m.span.start for m in found]
     unexplained = []
     for run in _split_coordinations(index, spotted, _capitalised_runs(spotted), pick, thresholds):
-        inside = [m for m in found if run.start <= m.span.start and m.span.end <= run.end]
-        if any(_overlaps(m.span, run) for m in found if m not in inside):
-            continue
+        first, last = bisect_left(starts, run.start), bisect_left(starts, run.end)
+        inside = found[first:last]
+        if (first and found[first - 1].span.end > run.start) or (
+            inside and inside[-1].span.end > run.end
+        ):
+            continue  # a mention reaches across the run's edge
         if _explained(run, inside):
             continue
         mention = _resolved_run(index, spotted, run, pick, thresholds)
@@ -160,22 +166,35 @@ def _with_variants(
         entity = mention.resolution.candidates[0].entity.id
         if any(_entity_of(m) == entity for m in inside):
             continue  # the dictionary found it already, with a tighter span
-        found = [m for m in found if m not in inside] + [mention]
-    return sorted(found, key=lambda m: m.span.start), unexplained
+        kept = [m for m in inside if m.span.end <= mention.span.start]  # before the name
+        found[first:last] = [*kept, mention]
+        starts[first:last] = [m.span.start for m in found[first : first + len(kept) + 1]]
+    return found, unexplained
 
 
 def _resolved_run(
     index: AliasIndex, spotted: SpottedText, run: Span, pick: TypeFilter, thresholds: Thresholds
 ) -> Mention | None:
     written = spotted.text[run.start : run.end]
-    candidates = [
-        c for c in layered_candidates(index, written, pick) if c.score >= thresholds.floor
-    ]
+    candidates = [c for c in _run_candidates(index, written, pick) if c.score >= thresholds.floor]
     if not candidates or candidates[0].method is Method.EXACT:
         # Exact forms were the dictionary's to find, case rule included: a
         # sentence-initial "Let" is not LeT.
         return None
     return _mention(spotted, run, candidates, thresholds, candidates[0].method.value)
+
+
+def _run_candidates(index: AliasIndex, written: str, pick: TypeFilter) -> list[Candidate]:
+    # The same runs come back in text after text ("The", "Pakistan", "Mr"):
+    # their resolutions are kept with the snapshot, up to a bound.
+    memo = index.memo("annotate-runs", dict[tuple[str, frozenset[str] | None], list[Candidate]])
+    key = (written, pick.types)
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= MAX_REMEMBERED_RUNS:
+            memo.clear()
+        found = memo[key] = layered_candidates(index, written, pick)
+    return found
 
 
 def _tightened(
@@ -252,10 +271,6 @@ def _explained(run: Span, inside: list[Mention]) -> bool:
     """Whether dictionary mentions cover every letter of the run."""
     covered = sum(m.span.end - m.span.start for m in inside)
     return covered > 0 and covered >= (run.end - run.start) - len(inside) * 2
-
-
-def _overlaps(a: Span, b: Span) -> bool:
-    return a.start < b.end and b.start < a.end
 
 
 # --- the document ---------------------------------------------------------------------

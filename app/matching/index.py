@@ -22,10 +22,10 @@ Each segment keeps, for every surface form (a name or an alias):
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, TypeVar
 
 import ahocorasick
 
@@ -34,6 +34,7 @@ from app.matching.keys import deletion_keys, form_keys, phonetic_word
 from app.matching.normalize import normalize, spot_key
 from app.matching.scoring import MIN_SPELLING_LENGTH, word_similarity
 
+T = TypeVar("T")
 Layer = Literal["exact", "compact", "transliteration", "phonetic"]
 LAYERS: tuple[Layer, ...] = ("exact", "compact", "transliteration", "phonetic")
 
@@ -207,6 +208,8 @@ class AliasIndex:
     overlay: Segment = EMPTY_SEGMENT
     # Entities of the base that were edited or deleted since it was built.
     hidden: frozenset[str] = field(default_factory=frozenset)
+    # What callers derive from this snapshot, kept while it lives: it never changes.
+    _memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, entities: Iterable[EntityRecord]) -> "AliasIndex":
@@ -228,6 +231,12 @@ class AliasIndex:
     def compacted(self) -> "AliasIndex":
         """The same content with the overlay folded into a fresh base."""
         return AliasIndex.build(self.entities())
+
+    def memo(self, name: str, make: Callable[[], T]) -> T:
+        """``make()`` once per snapshot, under ``name``."""
+        if name not in self._memo:
+            self._memo[name] = make()
+        return self._memo[name]  # type: ignore[return-value]
 
     def entity(self, entity_id: str) -> EntityRecord | None:
         found = self.overlay.entities.get(entity_id)

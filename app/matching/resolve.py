@@ -175,48 +175,56 @@ def _exact_or_compact(index: AliasIndex, normal: str) -> list[Posting]:
 def _fuzzy(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[Candidate]:
     if not keys.words or len(keys.words) > MAX_FUZZY_WORDS:
         return []
-    scorer = _WordPenalties(index)
+    scorer = index.memo("word-penalties", lambda: WordPenalties(index))
+    mention_weights = [scorer.weight(w) for w in keys.words]
     best: dict[str, Candidate] = {}
     for ref in index.candidates(keys.words, FUZZY_CANDIDATES):
         entity = pick.entity(ref.posting.entity_id)
         if entity is None:
             continue
-        score = weighted_dice(
-            keys.words, ref.words, scorer.weight, scorer.mention_penalty, scorer.form_penalty
-        )
+        score = weighted_dice(keys.words, mention_weights, ref.words, scorer)
         if entity.id not in best or score > best[entity.id].score:
             best[entity.id] = Candidate(entity, score, ref.posting.text, Method.FUZZY)
     return ranked(best.values())
 
 
-class _WordPenalties:
-    """Word weights and one-sided penalties for one query, computed once each."""
+class WordPenalties:
+    """Word weights and one-sided penalties in one snapshot, each computed once."""
 
     def __init__(self, index: AliasIndex) -> None:
         self._index = index
         self._weights: dict[str, float] = {}
+        self._mention: dict[str, float] = {}
+        self._form: dict[str, float] = {}
         one_entity = index.word_weight("")  # the weight of a word no other entity uses
         self._naming = 2 * one_entity
         # Used by at most about sqrt(N) entities: distinctive, not a function word.
         self._distinctive = index.weight_of_share(math.sqrt(max(index.entity_count, 1)))
 
     def weight(self, word: str) -> float:
-        if word not in self._weights:
-            self._weights[word] = self._index.word_weight(word)
-        return self._weights[word]
+        found = self._weights.get(word)
+        if found is None:
+            found = self._weights[word] = self._index.word_weight(word)
+        return found
 
     def _names_an_entity(self, word: str) -> bool:
         return self._index.has_key("transliteration", word)
 
     def mention_penalty(self, word: str) -> float:
-        weight = self.weight(word)
-        if weight >= self._distinctive or self._names_an_entity(word):
-            return max(weight, self._naming)
-        return weight
+        found = self._mention.get(word)
+        if found is None:
+            weight = self.weight(word)
+            telling = weight >= self._distinctive or self._names_an_entity(word)
+            found = self._mention[word] = max(weight, self._naming) if telling else weight
+        return found
 
     def form_penalty(self, word: str) -> float:
-        weight = self.weight(word)
-        return max(weight, self._naming) if self._names_an_entity(word) else weight
+        found = self._form.get(word)
+        if found is None:
+            weight = self.weight(word)
+            telling = self._names_an_entity(word)
+            found = self._form[word] = max(weight, self._naming) if telling else weight
+        return found
 
 
 class TypeFilter:
@@ -224,11 +232,11 @@ class TypeFilter:
 
     def __init__(self, index: AliasIndex, types: Iterable[str] | None = None) -> None:
         self._index = index
-        self._types = None if types is None else frozenset(t.casefold() for t in types)
+        self.types = None if types is None else frozenset(t.casefold() for t in types)
 
     def entity(self, entity_id: str) -> EntityRecord | None:
         entity = self._index.entity(entity_id)
-        if entity is None or (self._types and entity.type.casefold() not in self._types):
+        if entity is None or (self.types and entity.type.casefold() not in self.types):
             return None
         return entity
 

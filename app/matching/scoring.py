@@ -13,8 +13,9 @@ table has never seen or that only a few entities use (the Ministry of Foreign
 Affairs *of Afghanistan*, the *Afghan* Ministry of Foreign Affairs).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Protocol
 
 import jellyfish
 
@@ -39,36 +40,37 @@ def word_similarity(a: str, b: str) -> float:
     return similarity * SPELLING_SCALE if similarity >= MIN_SPELLING_SIMILARITY else 0.0
 
 
+class Weights(Protocol):
+    def weight(self, word: str) -> float: ...
+    def mention_penalty(self, word: str) -> float: ...
+    def form_penalty(self, word: str) -> float: ...
+
+
 def weighted_dice(
-    mention: Sequence[str],
-    form: Sequence[str],
-    weight: Callable[[str], float],
-    mention_penalty: Callable[[str], float],
-    form_penalty: Callable[[str], float],
+    mention: Sequence[str], mention_weights: Sequence[float], form: Sequence[str], weights: Weights
 ) -> float:
     """Weighted Dice similarity of two word lists, each word aligned at most once.
 
-    ``weight`` is what a word counts when both sides have it; the penalties
-    are what it costs when only the mention, or only the form, has it.
+    ``weights.weight`` is what a word counts when both sides have it; the
+    penalties are what it costs when only the mention, or only the form, has it.
     """
-    mention_weights = [weight(w) for w in mention]
-    form_weights = [weight(w) for w in form]
+    form_weights = [weights.weight(w) for w in form]
     free = list(range(len(form)))
     matched = paired = unpaired = 0.0
     # The heaviest words of the mention choose their partners first.
-    for i in sorted(range(len(mention)), key=lambda i: -mention_weights[i]):
+    for i in sorted(range(len(mention)), key=mention_weights.__getitem__, reverse=True):
         best, similarity = -1, 0.0
         for j in free:
             s = word_similarity(mention[i], form[j])
             if s > similarity:
                 best, similarity = j, s
         if best < 0:
-            unpaired += mention_penalty(mention[i])
+            unpaired += weights.mention_penalty(mention[i])
             continue
         free.remove(best)
         pair = mention_weights[i] + form_weights[best]
         matched += similarity * pair
         paired += pair
-    unpaired += sum(form_penalty(form[j]) for j in free)
+    unpaired += sum(weights.form_penalty(form[j]) for j in free)
     total = paired + unpaired
     return matched / total if total else 0.0
