@@ -1,0 +1,164 @@
+"""Annotation throughput, beside raw pyahocorasick over the same text in the same run.
+
+    python -m benchmarks.annotate [--aliases 1000000] [--http]
+
+For the shipped table and for a GeoNames table of about ``--aliases`` aliases:
+the index (and automaton) build time, then characters per second on one core
+over the seed articles repeated to about 1 MB, for
+
+* raw: ``Automaton.iter_long`` over the text's spotting form, already made
+  (the floor: no normalisation, no word boundaries, no offsets);
+* dictionary spotting end to end: ``dictionary_mentions`` on the raw text
+  (normalisation, word boundaries, case rules, offsets and candidates);
+* the full engine: ``annotate`` (variants and the document passes too).
+
+With ``--http`` it also times ``POST /annotate`` of a 5 KB article against a
+server on the shipped table.
+"""
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import ahocorasick
+
+from app.aliasfile import parse_alias_file
+from app.live_index import settle_heap
+from app.matching.annotate import annotate, dictionary_mentions
+from app.matching.index import AliasIndex, EntityRecord
+from app.matching.normalize import spot_form
+from app.resources import SHIPPED_ALIASES_FILE
+from benchmarks.common import percentile, table_and_queries
+
+SEEDS = Path(__file__).resolve().parent.parent / "tests" / "data" / "seeds"
+CORPUS_CHARS = 1_000_000
+ROUNDS = 3
+
+
+def corpus() -> str:
+    articles = [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
+    text = "\n\n".join(articles)
+    return (text + "\n\n") * (CORPUS_CHARS // len(text) + 1)
+
+
+def shipped_entities() -> list[EntityRecord]:
+    table = parse_alias_file(SHIPPED_ALIASES_FILE.read_bytes())
+    return [
+        EntityRecord(e.id, e.name, e.type, tuple(a.text for a in e.aliases)) for e in table.entities
+    ]
+
+
+def best_rate(work: Callable[[], object], chars: int) -> float:
+    """Characters per second, the best of a few rounds (the least disturbed)."""
+    times = []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return chars / min(times)
+
+
+def measure(name: str, entities: list[EntityRecord], text: str) -> None:
+    aliases = sum(len(e.aliases) for e in entities)
+    started = time.perf_counter()
+    index = AliasIndex.build(entities)
+    build = time.perf_counter() - started
+    settle_heap()
+    automaton_build = _automaton_build_seconds(index)
+    print(f"\n{name}: {len(entities):,} entities, {aliases:,} aliases")
+    print(
+        f"  index build {build:.1f} s, of which the Aho-Corasick automaton {automaton_build:.1f} s"
+    )
+    spot, _ = spot_form(text)
+    automaton = index.base.automaton
+    raw = best_rate(lambda: sum(1 for _ in automaton.iter_long(spot)), len(text))
+    spotting = best_rate(lambda: dictionary_mentions(index, text), len(text))
+    full = best_rate(lambda: annotate(index, text), len(text))
+    found = len(dictionary_mentions(index, text))
+    print(f"  text: {len(text):,} characters, {found:,} dictionary mentions")
+    print(f"  raw iter_long over the spotting form : {raw / 1e6:6.2f} M chars/s")
+    print(
+        f"  dictionary spotting end to end       : {spotting / 1e6:6.2f} M chars/s"
+        f"  ({spotting / raw:.2f} of raw)"
+    )
+    print(
+        f"  full engine (variants, document)     : {full / 1e6:6.2f} M chars/s"
+        f"  ({full / raw:.2f} of raw)"
+    )
+
+
+def _automaton_build_seconds(index: AliasIndex) -> float:
+    # The same steps the segment takes, timed on their own.
+    started = time.perf_counter()
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
+    for key in index.base.spot_keys:
+        automaton.add_word(key, key)
+    automaton.make_automaton()
+    return time.perf_counter() - started
+
+
+def http_article(entities: list[EntityRecord]) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    import urllib.request
+
+    from benchmarks.http import _wait_ready
+
+    article = (SEEDS / "004_3f83086a5cd0dd51.txt").read_text(encoding="utf-8")
+    article = (article + "\n" + article)[:5000]
+    body = json.dumps({"text": article}).encode()
+    with tempfile.TemporaryDirectory() as folder:
+        port = 18432
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{Path(folder) / 'a.db'}"}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_ready(f"http://127.0.0.1:{port}/readyz")
+            url = f"http://127.0.0.1:{port}/annotate"
+            times = []
+            for attempt in range(220):
+                request = urllib.request.Request(
+                    url, data=body, headers={"Content-Type": "application/json"}
+                )
+                started = time.perf_counter()
+                with urllib.request.urlopen(request) as response:
+                    mentions = len(json.loads(response.read())["mentions"])
+                if attempt >= 20:  # the first are warm-up
+                    times.append((time.perf_counter() - started) * 1000)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(
+        f"\nhttp: POST /annotate, a {len(article):,}-character article ({mentions} mentions), "
+        f"shipped table: p50 {percentile(times, 0.5):.2f} ms  p99 {percentile(times, 0.99):.2f} ms"
+        f"  mean {statistics.fmean(times):.2f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--aliases", type=int, default=1_000_000)
+    parser.add_argument("--http", action="store_true")
+    args = parser.parse_args()
+    text = corpus()[:CORPUS_CHARS]
+    shipped = shipped_entities()
+    measure("shipped table", shipped, text)
+    if args.aliases:
+        entities, _ = table_and_queries(args.aliases)
+        # The seed articles' entities are in the large table too.
+        measure("GeoNames cities500 + shipped table", entities + shipped, text)
+    if args.http:
+        http_article(shipped)
+
+
+if __name__ == "__main__":
+    main()
