@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from app.matching.casing import CaseRule, case_rule
-from app.matching.index import AliasIndex, EntityRecord, Posting
+from app.matching.index import AliasIndex, EntityRecord
 from app.matching.keys import CONNECTORS
 from app.matching.normalize import normalize
 from app.matching.resolve import (
@@ -40,9 +40,8 @@ from app.matching.resolve import (
     TypeFilter,
     decide,
     layered_candidates,
-    ranked,
 )
-from app.matching.spotting import Span, SpottedText, dictionary_hits, prepare
+from app.matching.spotting import Hit, Span, SpottedText, dictionary_hits, prepare
 from app.matching.structure import without_titles
 
 # Lower-case words that may stand inside a name between capitalised words.
@@ -101,25 +100,29 @@ def _dictionary_mentions(
     return [
         mention
         for hit in dictionary_hits(index, spotted)
-        if (mention := _dictionary_mention(spotted, hit.span, hit.postings, pick, thresholds))
+        if (mention := _dictionary_mention(index, spotted, hit, pick, thresholds))
     ]
 
 
 def _dictionary_mention(
+    index: AliasIndex,
     spotted: SpottedText,
-    span: Span,
-    postings: Iterable[Posting],
+    hit: Hit,
     pick: TypeFilter,
     thresholds: Thresholds,
 ) -> Mention | None:
-    best: dict[str, Candidate] = {}
-    for posting in postings:
-        entity = pick.entity(posting.entity_id)
-        if entity is not None and (entity.id not in best or posting.text == entity.name):
-            best[entity.id] = Candidate(entity, 1.0, posting.text, Method.EXACT)
-    if not best:
+    # The same names come back in text after text: their candidates are kept
+    # with the snapshot.
+    memo = index.memo("annotate-hits", dict[tuple[object, ...], list[Candidate]])
+    key = (hit.postings, pick.types)
+    candidates = memo.get(key)
+    if candidates is None:
+        if len(memo) >= MAX_REMEMBERED_RUNS:
+            memo.clear()
+        candidates = memo[key] = pick.best_per_entity(list(hit.postings), 1.0, Method.EXACT)
+    if not candidates:
         return None
-    return _mention(spotted, span, ranked(best.values()), thresholds, Method.EXACT.value)
+    return _mention(spotted, hit.span, candidates, thresholds, Method.EXACT.value)
 
 
 def _mention(

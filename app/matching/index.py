@@ -115,6 +115,7 @@ class Segment:
         self.blocks: dict[str, _Ids] = {}
         self.spot_keys: dict[str, _Ids] = {}
         self.case_rules: list[CaseRule] = []
+        self._spot_info: dict[str, tuple[tuple[int, ...], bool]] = {}
         self.alias_count = 0
         by_id: dict[str, EntityRecord] = {}
         for entity in entities:
@@ -191,6 +192,14 @@ class Segment:
     def spotted(self, key: str) -> tuple[int, ...]:
         """The forms whose spotting key is ``key``."""
         return _ids(self.spot_keys.get(key))
+
+    def spotted_forms(self, key: str) -> tuple[tuple[int, ...], bool]:
+        """The forms of a spotting key, and whether any has a case rule to check."""
+        found = self._spot_info.get(key)
+        if found is None:
+            forms = self.spotted(key)
+            found = self._spot_info[key] = (forms, any(self.case_rules[f] for f in forms))
+        return found
 
     def ref(self, form_id: int) -> FormRef:
         words = tuple(self.words[w] for w in self.form_words[form_id])

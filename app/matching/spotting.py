@@ -57,7 +57,7 @@ def dictionary_hits(index: AliasIndex, text: SpottedText) -> list[Hit]:
 
 
 def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -> list[Hit]:
-    spot = text.spot
+    spot, postings = text.spot, segment.postings
     last = len(spot)
     found = []
     for end, key in segment.automaton.iter_long(spot) if segment.spot_keys else ():
@@ -65,15 +65,15 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
         if (start and spot[start - 1] != " ") or (end + 1 < last and spot[end + 1] != " "):
             continue  # part of a longer word
         span = text.span(start, end + 1)
-        written = text.text[span.start : span.end]
-        postings = tuple(
-            segment.postings[form]
-            for form in segment.spotted(key)
-            if segment.postings[form].entity_id not in hidden
-            and allows(segment.case_rules[form], segment.postings[form].text, written)
-        )
-        if postings:
-            found.append(Hit(span, postings))
+        forms, case_matters = segment.spotted_forms(key)
+        if case_matters:
+            written = text.text[span.start : span.end]
+            rules = segment.case_rules
+            forms = tuple(f for f in forms if allows(rules[f], postings[f].text, written))
+        if hidden:
+            forms = tuple(f for f in forms if postings[f].entity_id not in hidden)
+        if forms:
+            found.append(Hit(span, tuple(postings[f] for f in forms)))
     return found
 
 

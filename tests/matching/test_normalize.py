@@ -1,6 +1,9 @@
+import random
+
 import pytest
 
-from app.matching.normalize import fold_char, normalize, normalize_with_offsets
+from app.matching import normalize as normalize_module
+from app.matching.normalize import fold_char, normalize, normalize_with_offsets, spot_form
 
 
 @pytest.mark.parametrize(
@@ -71,3 +74,27 @@ def test_offsets_recover_a_mention() -> None:
     start = normal.index("tehreek")
     end = normal.index("pakistan") + len("pakistan")
     assert text[offsets[start] : offsets[end - 1] + 1] == "Tehreek‑i‑Taliban Pakistan"
+
+
+ALPHABET = "aAsS s'’“”–—\u00a0…•▼éßﬁ\u0301\u200bاب😀İ.,-Ω"
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_the_fast_spotting_paths_equal_their_definitions(seed: int) -> None:
+    rng = random.Random(seed)
+    text = "".join(rng.choice(ALPHABET) for _ in range(rng.randrange(0, 40)))
+    assert normalize_module._translate(text) == text.translate(normalize_module._SPOT_TABLE)
+    translated = text.translate(normalize_module._SPOT_TABLE)
+    expected = normalize_module._POSSESSIVE_S.sub(" ", translated)
+    assert normalize_module._blank_possessives(translated) == expected
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_spot_forms_map_back_to_the_characters_they_came_from(seed: int) -> None:
+    rng = random.Random(seed)
+    text = "".join(rng.choice(ALPHABET) for _ in range(rng.randrange(0, 40)))
+    spot, offsets = spot_form(text)
+    assert "  " not in spot
+    for index, char in enumerate(spot):
+        if char != " ":
+            assert char in fold_char(text[offsets(index)])
