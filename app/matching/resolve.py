@@ -22,10 +22,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+import jellyfish
+
 from app.matching.index import AliasIndex, EntityRecord, Posting
 from app.matching.keys import FormKeys, form_keys
 from app.matching.normalize import normalize
-from app.matching.scoring import weighted_dice
+from app.matching.scoring import MIN_SPELLING_SIMILARITY, weighted_dice
 from app.matching.structure import joined_parts, parenthesised_parts, without_titles
 
 
@@ -50,8 +52,14 @@ LAYER_SCORES = {
     Method.TRANSLITERATION: 0.95,
     Method.PHONETIC: 0.9,
 }
-# A phonetic key this short (e.g. "TX" for Daesh) is too common to trust alone.
+# Layers whose key forgets spelling: among their finds the closest spelling
+# wins, the others losing SPELLING_WEIGHT x their extra Jaro-Winkler distance.
+SPELLING_BLIND = frozenset({Method.TRANSLITERATION, Method.PHONETIC})
+SPELLING_WEIGHT = 0.5
+# A phonetic key this short (e.g. "TX" for Daesh) is too common to trust alone;
+# so is a folded key this short (TSY and TSE, Tub and TOB fold together).
 MIN_PHONETIC_KEY = 4
+MIN_FOLDED_KEY = 5
 FUZZY_CANDIDATES = 40
 # Longer mentions are sentences, not names: no fuzzy scoring (a bounded cost).
 MAX_FUZZY_WORDS = 12
@@ -120,7 +128,10 @@ def layered_candidates(index: AliasIndex, query: str, pick: "TypeFilter") -> lis
         return []
     keys = form_keys(normal)
     for method, found in _whole_form_layers(index, query, keys):
-        candidates = pick.best_per_entity(found, LAYER_SCORES[method], method)
+        if method in SPELLING_BLIND:
+            candidates = pick.closest_per_entity(found, normal, LAYER_SCORES[method], method)
+        else:
+            candidates = pick.best_per_entity(found, LAYER_SCORES[method], method)
         if candidates:
             return candidates
     untitled = without_titles(keys.exact)
@@ -143,9 +154,22 @@ def _whole_form_layers(
     # Generators: a layer is computed only when the ones before found nothing.
     yield Method.EXACT, index.lookup("exact", keys.exact)
     yield Method.STRUCTURAL, _structural(index, query, keys)
-    yield Method.TRANSLITERATION, index.lookup("transliteration", keys.transliteration)
+    if len(keys.compact) >= MIN_FOLDED_KEY:
+        yield Method.TRANSLITERATION, index.lookup("transliteration", keys.transliteration)
     if len(keys.phonetic.replace(" ", "")) >= MIN_PHONETIC_KEY:
-        yield Method.PHONETIC, index.lookup("phonetic", keys.phonetic)
+        yield Method.PHONETIC, _spelt_alike(index.lookup("phonetic", keys.phonetic), keys)
+
+
+def _spelt_alike(found: list[Posting], keys: FormKeys) -> list[Posting]:
+    """The forms that sound like the mention and are spelt somewhat like it too."""
+    return [
+        posting
+        for posting in found
+        if jellyfish.jaro_winkler_similarity(
+            keys.transliteration, form_keys(normalize(posting.text)).transliteration
+        )
+        >= MIN_SPELLING_SIMILARITY
+    ]
 
 
 def _structural(index: AliasIndex, query: str, keys: FormKeys) -> list[Posting]:
@@ -250,6 +274,27 @@ class TypeFilter:
             if entity is not None and (entity.id not in best or posting.text == entity.name):
                 best[entity.id] = Candidate(entity, score, posting.text, method)
         return ranked(best.values())
+
+    def closest_per_entity(
+        self, found: list[Posting], normal: str, score: float, method: Method
+    ) -> list[Candidate]:
+        """Each entity's form spelt closest to ``normal``; the closest entity keeps
+        ``score``, the others lose SPELLING_WEIGHT x how much farther they are."""
+        closest: dict[str, tuple[float, Posting, EntityRecord]] = {}
+        for posting in found:
+            entity = self.entity(posting.entity_id)
+            if entity is None:
+                continue
+            distance = 1 - jellyfish.jaro_winkler_similarity(normal, normalize(posting.text))
+            if entity.id not in closest or distance < closest[entity.id][0]:
+                closest[entity.id] = (distance, posting, entity)
+        if not closest:
+            return []
+        nearest = min(distance for distance, _, _ in closest.values())
+        return ranked(
+            Candidate(entity, score - SPELLING_WEIGHT * (distance - nearest), posting.text, method)
+            for distance, posting, entity in closest.values()
+        )
 
 
 def ranked(candidates: Iterable[Candidate]) -> list[Candidate]:

@@ -22,6 +22,8 @@ import jellyfish
 from app.matching.keys import phonetic_word
 
 SAME_SOUND = 0.93  # words with one metaphone code: Mohammed, Muhammad
+# ...spelt at least this alike: metaphone alone confuses short words (Nngbo, Neqab).
+MIN_SOUND_SPELLING = 0.7
 SPELLING_SCALE = 0.95  # a Jaro-Winkler match counts a little less than a sound match
 MIN_SPELLING_SIMILARITY = 0.85
 MIN_SPELLING_LENGTH = 4  # short words are acronyms: IS and ISI are not typos of each other
@@ -34,9 +36,9 @@ def word_similarity(a: str, b: str) -> float:
         return 1.0
     if min(len(a), len(b)) < MIN_SPELLING_LENGTH:
         return 0.0
-    if phonetic_word(a) == phonetic_word(b):
-        return SAME_SOUND
     similarity = jellyfish.jaro_winkler_similarity(a, b)
+    if similarity >= MIN_SOUND_SPELLING and phonetic_word(a) == phonetic_word(b):
+        return SAME_SOUND
     return similarity * SPELLING_SCALE if similarity >= MIN_SPELLING_SIMILARITY else 0.0
 
 
