@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __doc__ as summary
-from app.api import admin, annotate, entities, ops, resolve
+from app.api import admin, annotate, entities, ops, reconcile, resolve
 from app.bootstrap import prepare_database
 from app.db import make_engine
 from app.errors import DomainError
@@ -31,6 +31,7 @@ table of entities and their aliases.
 
 * **resolve**: one mention (`GET /resolve`) or a batch (`POST /resolve`).
 * **annotate**: every mention in a text (`POST /annotate`), or in many.
+* **reconcile**: the W3C Reconciliation Service API 0.2, for OpenRefine.
 * **entities**: browse the table.
 * **admin**: edit the table. Press **Authorize** and give the admin token.
 """
@@ -69,8 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.live_index = live_index
     app.state.metrics = Metrics(live_index)
 
-    for router in (resolve.router, annotate.router, entities.router, admin.router, ops.router):
-        app.include_router(router)
+    routers = (resolve, annotate, entities, admin, reconcile, ops)
+    for module in routers:
+        app.include_router(module.router)
     _add_error_handlers(app)
     app.add_middleware(app.state.metrics.middleware)
     app.add_middleware(

@@ -81,6 +81,11 @@ def _mentions(q: str) -> Any:
     return or_(*found)
 
 
+def entity_types(*, session: Session) -> list[str]:
+    """Every type the table's entities have, sorted."""
+    return sorted(session.exec(select(Entity.type).distinct()).all())
+
+
 def export_table(*, session: Session) -> AliasFile:
     """The whole table, entities by ID and aliases in the order they were added."""
     rows = session.exec(
