@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from app.api.deps import SettingsDep, SnapshotDep
 from app.api.resolve import thresholds
-from app.api.shapes import mention_public
+from app.api.shapes import json_response, mention_public
 from app.errors import PayloadTooLarge
 from app.matching.annotate import annotate
 from app.matching.index import AliasIndex
@@ -29,16 +29,14 @@ router = APIRouter(prefix="/annotate", tags=["annotate"], responses=_ERRORS)
 
 
 @router.post("", summary="Find every mention in a text", response_model=AnnotateResponse)
-def annotate_text(
-    index: SnapshotDep, settings: SettingsDep, body: AnnotateRequest
-) -> AnnotateResponse:
+def annotate_text(index: SnapshotDep, settings: SettingsDep, body: AnnotateRequest) -> Response:
     """Every matched or ambiguous entity mention, with its offsets in code points
     (`text[start:end]` in Python is the mention), how it was found, and its
     candidates. Curated names and aliases are found as whole words in a case
     that fits them (US, IS and UN only as acronyms), spelling variants of them
     through the matching layers, and short or ambiguous names are settled by
     what the rest of the text names."""
-    return _annotated(index, settings, body)
+    return json_response(_annotated(index, settings, body))
 
 
 @router.post(
@@ -46,11 +44,10 @@ def annotate_text(
 )
 def annotate_batch(
     index: SnapshotDep, settings: SettingsDep, body: AnnotateBatchRequest
-) -> AnnotateBatchResponse:
+) -> Response:
     """`POST /annotate` for up to 100 texts at once; results in the order of the texts."""
-    return AnnotateBatchResponse(
-        results=[_annotated(index, settings, document) for document in body.documents]
-    )
+    results = [_annotated(index, settings, document) for document in body.documents]
+    return json_response(AnnotateBatchResponse.model_construct(results=results))
 
 
 def _annotated(index: AliasIndex, settings: Settings, body: AnnotateRequest) -> AnnotateResponse:
@@ -61,4 +58,6 @@ def _annotated(index: AliasIndex, settings: Settings, body: AnnotateRequest) -> 
     mentions = annotate(
         index, body.text, types=body.types, thresholds=thresholds(settings, body.threshold)
     )
-    return AnnotateResponse(mentions=[mention_public(m, body.limit) for m in mentions])
+    return AnnotateResponse.model_construct(
+        mentions=[mention_public(m, body.limit) for m in mentions]
+    )

@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.api.deps import SettingsDep, SnapshotDep
-from app.api.shapes import resolution_public
+from app.api.shapes import json_response, resolution_public
 from app.matching.resolve import Thresholds, resolve
 from app.models import (
     MAX_CANDIDATES,
@@ -48,19 +48,16 @@ def resolve_one(
 
 
 @router.post("/resolve", summary="Resolve many mentions", response_model=ResolveResponse)
-def resolve_many(
-    index: SnapshotDep, settings: SettingsDep, body: ResolveRequest
-) -> ResolveResponse:
+def resolve_many(index: SnapshotDep, settings: SettingsDep, body: ResolveRequest) -> Response:
     """Resolve a batch of mentions; the results come in the order of the mentions."""
     rule = thresholds(settings, body.threshold)
-    return ResolveResponse(
-        results=[
-            resolution_public(
-                resolve(index, m, entity_type=body.type, limit=body.limit, thresholds=rule)
-            )
-            for m in body.mentions
-        ]
-    )
+    results = [
+        resolution_public(
+            resolve(index, m, entity_type=body.type, limit=body.limit, thresholds=rule)
+        )
+        for m in body.mentions
+    ]
+    return json_response(ResolveResponse.model_construct(results=results))
 
 
 def thresholds(settings: Settings, threshold: float | None) -> Thresholds:

@@ -1,4 +1,13 @@
-"""The engine's results in the shapes of the public API."""
+"""The engine's results in the shapes of the public API.
+
+The engine's results are typed already, so the public models are built
+without validating them again (``model_construct``), and routes that answer
+many of them send the JSON at once (``json_response``) instead of letting the
+framework validate the whole answer a second time.
+"""
+
+from fastapi import Response
+from pydantic import BaseModel
 
 from app.matching.annotate import Mention
 from app.matching.index import EntityRecord
@@ -8,7 +17,7 @@ from app.models import CandidatePublic, EntitySummary, MentionPublic, ResolveRes
 
 def resolution_public(resolution: Resolution) -> ResolveResult:
     entity = resolution.entity
-    return ResolveResult(
+    return ResolveResult.model_construct(
         query=resolution.query,
         status=resolution.status.value,
         entity=entity_summary(entity) if entity else None,
@@ -20,7 +29,7 @@ def resolution_public(resolution: Resolution) -> ResolveResult:
 def mention_public(mention: Mention, limit: int) -> MentionPublic:
     resolution = mention.resolution
     entity = resolution.entity
-    return MentionPublic(
+    return MentionPublic.model_construct(
         start=mention.span.start,
         end=mention.span.end,
         text=mention.text,
@@ -33,12 +42,12 @@ def mention_public(mention: Mention, limit: int) -> MentionPublic:
 
 
 def entity_summary(entity: EntityRecord) -> EntitySummary:
-    return EntitySummary(id=entity.id, name=entity.name, type=entity.type)
+    return EntitySummary.model_construct(id=entity.id, name=entity.name, type=entity.type)
 
 
 def candidate_public(candidate: Candidate) -> CandidatePublic:
     entity = candidate.entity
-    return CandidatePublic(
+    return CandidatePublic.model_construct(
         id=entity.id,
         name=entity.name,
         type=entity.type,
@@ -46,3 +55,7 @@ def candidate_public(candidate: Candidate) -> CandidatePublic:
         matched_alias=candidate.matched_alias,
         method=candidate.method.value,
     )
+
+
+def json_response(model: BaseModel) -> Response:
+    return Response(model.model_dump_json(), media_type="application/json")

@@ -24,7 +24,7 @@ Three passes over one text:
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from app.matching.casing import CaseRule, case_rule
 from app.matching.index import AliasIndex, EntityRecord
@@ -62,10 +62,10 @@ class Mention:
     text: str
     resolution: Resolution
     method: str  # the layer that found it, or "document"
+    words: tuple[str, ...] = field(init=False)  # of the normal form
 
-    @property
-    def words(self) -> tuple[str, ...]:
-        return tuple(normalize(self.text).split())
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "words", tuple(normalize(self.text).split()))
 
 
 def annotate(
@@ -80,7 +80,7 @@ def annotate(
     pick = TypeFilter(index, types)
     mentions = _dictionary_mentions(index, spotted, pick, thresholds)
     mentions, unexplained = _with_variants(index, spotted, mentions, pick, thresholds)
-    return _in_document_context(spotted, mentions, unexplained, pick)
+    return _in_document_context(index, spotted, mentions, unexplained, pick)
 
 
 def dictionary_mentions(
@@ -114,7 +114,7 @@ def _dictionary_mention(
     # The same names come back in text after text: their candidates are kept
     # with the snapshot.
     memo = index.memo("annotate-hits", dict[tuple[object, ...], list[Candidate]])
-    key = (hit.postings, pick.types)
+    key = (hit.forms, pick.types)
     candidates = memo.get(key)
     if candidates is None:
         if len(memo) >= MAX_REMEMBERED_RUNS:
@@ -246,12 +246,16 @@ def _capitalised_runs(spotted: SpottedText) -> Iterator[Span]:
     Punctuation other than the marks inside names (hyphens, dashes, dots,
     apostrophes) ends a run, as does the end of a line.
     """
+    text, offsets = spotted.text, spotted.offsets
     words: list[Span] = []
     pending: list[Span] = []  # connectors waiting for a capitalised word
     for match in _WORD.finditer(spotted.spot):
-        span = spotted.span(*match.span())
-        first = spotted.text[span.start]
-        if words and _BREAK.search(spotted.text, (pending or words)[-1].end, span.start):
+        start = offsets(match.start())
+        first = text[start]
+        if not words and not first.isupper():
+            continue  # most words: no run to start or to go on
+        span = Span(start, offsets(match.end() - 1) + 1)
+        if words and _BREAK.search(text, (pending or words)[-1].end, span.start):
             yield Span(words[0].start, words[-1].end)
             words, pending = [], []
         if first.isupper() or (first.isdigit() and words):
@@ -285,21 +289,25 @@ def _entity_of(mention: Mention) -> str | None:
 
 
 def _in_document_context(
-    spotted: SpottedText, mentions: list[Mention], unexplained: list[Span], pick: TypeFilter
+    index: AliasIndex,
+    spotted: SpottedText,
+    mentions: list[Mention],
+    unexplained: list[Span],
+    pick: TypeFilter,
 ) -> list[Mention]:
     established = {
         entity.id: entity
         for mention in mentions
         if len(mention.words) >= 2 and (entity := mention.resolution.entity) is not None
     }
-    in_context = [_in_context(m, established, pick) for m in mentions]
+    in_context = [_in_context(index, m, established, pick) for m in mentions]
     surnames = _surnames(spotted, unexplained, established)
     listed = [m for m in in_context + surnames if m.resolution.status is not Status.UNMATCHED]
     return sorted(listed, key=lambda m: m.span.start)
 
 
 def _in_context(
-    mention: Mention, established: dict[str, EntityRecord], pick: TypeFilter
+    index: AliasIndex, mention: Mention, established: dict[str, EntityRecord], pick: TypeFilter
 ) -> Mention:
     status = mention.resolution.status
     if status is Status.AMBIGUOUS:
@@ -315,7 +323,7 @@ def _in_context(
         for entity in established.values()
         if entity.type == own.entity.type
         and pick.entity(entity.id) is not None
-        and _holds(entity, mention.words)
+        and _holds(index, entity, mention.words)
     ]
     if len(holders) == 1:
         candidate = mention.resolution.candidates[0]
@@ -328,10 +336,14 @@ def _is_acronym(alias: str) -> bool:
     return case_rule(alias) is CaseRule.EXACT
 
 
-def _holds(entity: EntityRecord, words: tuple[str, ...]) -> bool:
+def _holds(index: AliasIndex, entity: EntityRecord, words: tuple[str, ...]) -> bool:
     """Whether one of the entity's forms contains these words, in a row."""
-    wanted = " ".join(words)
-    return any(f" {wanted} " in f" {normalize(form)} " for form in entity.surface_forms())
+    forms = index.memo("padded-forms", dict[str, tuple[str, ...]])
+    padded = forms.get(entity.id)
+    if padded is None:
+        padded = forms[entity.id] = tuple(f" {normalize(f)} " for f in entity.surface_forms())
+    wanted = f" {' '.join(words)} "
+    return any(wanted in form for form in padded)
 
 
 def _retold(mention: Mention, candidates: list[Candidate]) -> Mention:
