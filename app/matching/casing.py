@@ -23,21 +23,38 @@ def case_rule(text: str, case_sensitive: bool | None = None) -> CaseRule:
     """The rule for an alias: the editor's if set, else from its letters."""
     if case_sensitive is not None:
         return CaseRule.EXACT if case_sensitive else CaseRule.ANY
-    letters = [c for c in text if c.isalnum()]
-    capitals = sum(c.isupper() for c in letters)
-    if len(letters) <= MAX_ACRONYM_LETTERS and capitals >= 2:
+    capitals = sum(map(str.isupper, text))
+    if capitals >= 2 and sum(map(str.isalnum, text)) <= MAX_ACRONYM_LETTERS:
         return CaseRule.EXACT
     return CaseRule.CAPITALISED if capitals else CaseRule.ANY
 
 
 def allows(rule: CaseRule, alias: str, written: str) -> bool:
     """Whether ``written`` (from the text) may be a mention of ``alias`` under ``rule``."""
-    if rule is CaseRule.ANY:
-        return True
-    if rule is CaseRule.CAPITALISED:
-        return any(c.isupper() for c in written) or not any(c.islower() for c in written)
-    return _letters(written) == _letters(alias)
+    return Written(written).allows(rule, letters(alias))
 
 
-def _letters(text: str) -> str:
+def letters(text: str) -> str:
     return "".join(c for c in text if c.isalnum())
+
+
+class Written:
+    """A stretch of text, asked about its case once for all the forms it may be."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._capitalised: bool | None = None
+        self._letters: str | None = None
+
+    def allows(self, rule: CaseRule, alias_letters: str) -> bool:
+        if rule is CaseRule.ANY:
+            return True
+        if rule is CaseRule.CAPITALISED:
+            if self._capitalised is None:
+                text = self.text
+                # A capital letter, or no lower-case one (uncased scripts, all caps).
+                self._capitalised = text != text.lower() or text == text.upper()
+            return self._capitalised
+        if self._letters is None:
+            self._letters = letters(self.text)
+        return self._letters == alias_letters

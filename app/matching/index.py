@@ -29,9 +29,9 @@ from typing import Literal, TypeVar
 
 import ahocorasick
 
-from app.matching.casing import CaseRule, case_rule
+from app.matching.casing import CaseRule, case_rule, letters
 from app.matching.keys import deletion_keys, form_keys, phonetic_word
-from app.matching.normalize import normalize, spot_key
+from app.matching.normalize import APOSTROPHES, normalize, spot_key
 from app.matching.scoring import MIN_SPELLING_LENGTH, word_similarity
 
 T = TypeVar("T")
@@ -94,6 +94,14 @@ def _add(table: dict[str, _Ids], key: str, form_id: int) -> None:
         table[key] = (*found, form_id)
 
 
+def _spotting_key(text: str, normal: str) -> str:
+    # The spotting key differs from the normal form only where an apostrophe
+    # or a lone "s" is: most aliases have neither.
+    if APOSTROPHES.isdisjoint(text) and " s " not in f" {normal} ":
+        return normal
+    return spot_key(text)
+
+
 def _ids(found: _Ids | None) -> tuple[int, ...]:
     if found is None:
         return ()
@@ -116,6 +124,7 @@ class Segment:
         self.spot_keys: dict[str, _Ids] = {}
         self.case_rules: list[CaseRule] = []
         self._spot_info: dict[str, tuple[tuple[int, ...], bool]] = {}
+        self.alias_letters: dict[int, str] = {}  # of the forms whose case must be exact
         self.alias_count = 0
         by_id: dict[str, EntityRecord] = {}
         for entity in entities:
@@ -129,26 +138,32 @@ class Segment:
             self.automaton.make_automaton()
 
     def _add_entity(self, entity: EntityRecord) -> None:
+        # The hot loop of a build: a million forms pass here, so lookups are local.
         self.alias_count += len(entity.aliases)
         entity_words: set[int] = set()
         seen: set[str] = set()
-        explicit = dict(entity.case_rules)
+        explicit = dict(entity.case_rules) if entity.case_rules else {}
+        tables = [(self.keys[layer], layer) for layer in LAYERS]
+        postings, form_words, word_forms = self.postings, self.form_words, self.word_forms
         for text in entity.surface_forms():
             normal = normalize(text)
             if not normal or normal in seen:
                 continue
             seen.add(normal)
-            form_id = len(self.postings)
-            self.postings.append(Posting(entity.id, text))
+            form_id = len(postings)
+            postings.append(Posting(entity.id, text))
             keys = form_keys(normal)
-            for layer in LAYERS:
-                _add(self.keys[layer], getattr(keys, layer), form_id)
-            _add(self.spot_keys, spot_key(text), form_id)
-            self.case_rules.append(case_rule(text, explicit.get(text)))
+            for table, layer in tables:
+                _add(table, getattr(keys, layer), form_id)
+            _add(self.spot_keys, _spotting_key(text, normal), form_id)
+            rule = case_rule(text, explicit.get(text))
+            self.case_rules.append(rule)
+            if rule is CaseRule.EXACT:
+                self.alias_letters[form_id] = letters(text)
             word_ids = tuple(self._word_id(word) for word in keys.words)
-            self.form_words.append(word_ids)
+            form_words.append(word_ids)
             for word_id in set(word_ids):
-                self.word_forms[word_id].append(form_id)
+                word_forms[word_id].append(form_id)
             entity_words.update(word_ids)
         for word_id in entity_words:
             self.word_entities[word_id] += 1

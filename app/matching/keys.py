@@ -34,36 +34,27 @@ CONNECTORS = frozenset(
     {"e", "i", "ul", "al", "el", "ud", "ur", "ut", "ush", "ash", "ad", "an", "az"}
 )
 
-_LETTER_VARIANTS = [
-    (re.compile(pattern), replacement)
-    for pattern, replacement in (
-        (r"[^a-z0-9]", ""),  # what transliteration leaves besides letters (ʿ → `)
-        (r"kh", "k"),
-        (r"gh", "g"),
-        (r"ph", "f"),
-        (r"th", "t"),
-        (r"dh", "d"),
-        (r"q", "k"),
-        (r"ck", "k"),
-        (r"w", "v"),
-        (r"ee|ey|ei|ie|y", "i"),
-        (r"oo|ou|o", "u"),
-        (r"e", "i"),
-        (r"(.)\1+", r"\1"),  # doubled letters
-    )
-]
+# What transliteration leaves besides letters and digits (ʿ becomes `) goes.
+_NOT_ALNUM = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isalnum()))
+# Consonant digraphs and letters, in this order: "cq" becomes "ck", then "k".
+_CONSONANTS = (("kh", "k"), ("gh", "g"), ("ph", "f"), ("th", "t"), ("dh", "d"), ("q", "k"))
+_CONSONANTS_AFTER = (("ck", "k"), ("w", "v"))
+# Vowels: e, y → i and o → u; pairs (ee, ei, ou ...) become doubles, then one.
+_VOWELS = str.maketrans("eyo", "iiu")
+_DOUBLED = re.compile(r"(.)\1+")
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 20)
 def transliterate_word(word: str) -> str:
     """One word in ASCII with its romanisation variants folded."""
-    folded = anyascii(word).lower()
-    for pattern, replacement in _LETTER_VARIANTS:
-        folded = pattern.sub(replacement, folded)
+    folded = anyascii(word).lower().translate(_NOT_ALNUM)
+    for pair, single in _CONSONANTS + _CONSONANTS_AFTER:
+        folded = folded.replace(pair, single)
+    folded = _DOUBLED.sub(r"\1", folded.translate(_VOWELS))
     return folded or word
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 20)
 def phonetic_word(word: str) -> str:
     """The metaphone code of a transliterated word (digits kept as they are)."""
     if word.isdigit():

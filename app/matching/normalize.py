@@ -225,4 +225,7 @@ def _spot_form_per_character(text: str) -> tuple[str, OffsetMap]:
 
 def spot_key(text: str) -> str:
     """The spotting form of an alias: what its mentions look like in spot forms."""
-    return " ".join(spot_form(text)[0].split())
+    translated = _blank_possessives(_translate(text))
+    if _COMPLEX in translated:  # no offsets are needed, but the slow path has the folds
+        translated = spot_form(text)[0]
+    return " ".join(translated.split())

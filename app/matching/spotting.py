@@ -9,7 +9,7 @@ are code points of the text as sent.
 
 from dataclasses import dataclass
 
-from app.matching.casing import allows
+from app.matching.casing import Written
 from app.matching.index import AliasIndex, Posting, Segment
 from app.matching.normalize import OffsetMap, spot_form
 
@@ -28,6 +28,7 @@ class Hit:
 
     span: Span
     postings: tuple[Posting, ...]
+    forms: tuple[int, tuple[int, ...]]  # the segment's identity and its form ids: a cheap key
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +68,13 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
         span = text.span(start, end + 1)
         forms, case_matters = segment.spotted_forms(key)
         if case_matters:
-            written = text.text[span.start : span.end]
-            rules = segment.case_rules
-            forms = tuple(f for f in forms if allows(rules[f], postings[f].text, written))
+            written = Written(text.text[span.start : span.end])
+            rules, letters = segment.case_rules, segment.alias_letters
+            forms = tuple(f for f in forms if written.allows(rules[f], letters.get(f, "")))
         if hidden:
             forms = tuple(f for f in forms if postings[f].entity_id not in hidden)
         if forms:
-            found.append(Hit(span, tuple(postings[f] for f in forms)))
+            found.append(Hit(span, tuple(postings[f] for f in forms), (id(segment), forms)))
     return found
 
 
