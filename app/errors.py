@@ -27,7 +27,3 @@ class InvalidAliasFile(DomainError):
 
 class PayloadTooLarge(DomainError):
     status_code = 413
-
-
-class StoreUnavailable(DomainError):
-    status_code = 503

@@ -1,10 +1,8 @@
 """The application factory: routers, error handlers, limits and lifespan."""
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -16,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __doc__ as summary
 from app.api import admin, annotate, entities, ops, reconcile, resolve
+from app.api.shapes import SafeJSONResponse
 from app.bootstrap import prepare_database
 from app.db import make_engine
 from app.errors import DomainError
@@ -84,16 +83,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )
     return app
-
-
-class SafeJSONResponse(JSONResponse):
-    """JSON that survives lone surrogates in echoed input (escaped, not a 500)."""
-
-    def render(self, content: Any) -> bytes:
-        try:
-            return super().render(content)
-        except UnicodeEncodeError:
-            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
 
 
 def _add_error_handlers(app: FastAPI) -> None:

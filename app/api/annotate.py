@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from app.api.deps import SettingsDep, SnapshotDep
 from app.api.resolve import thresholds
-from app.api.shapes import json_response, mention_public
+from app.api.shapes import JsonObject, json_response, mention_public
 from app.errors import PayloadTooLarge
 from app.matching.annotate import annotate
 from app.matching.index import AliasIndex
@@ -47,10 +47,11 @@ def annotate_batch(
 ) -> Response:
     """`POST /annotate` for up to 100 texts at once; results in the order of the texts."""
     results = [_annotated(index, settings, document) for document in body.documents]
-    return json_response(AnnotateBatchResponse.model_construct(results=results))
+    return json_response({"results": results})
 
 
-def _annotated(index: AliasIndex, settings: Settings, body: AnnotateRequest) -> AnnotateResponse:
+def _annotated(index: AliasIndex, settings: Settings, body: AnnotateRequest) -> JsonObject:
+    """An ``AnnotateResponse``."""
     if len(body.text) > MAX_TEXT_LENGTH:
         raise PayloadTooLarge(
             f"the text has {len(body.text):,} characters; at most {MAX_TEXT_LENGTH:,} are annotated"
@@ -58,6 +59,4 @@ def _annotated(index: AliasIndex, settings: Settings, body: AnnotateRequest) -> 
     mentions = annotate(
         index, body.text, types=body.types, thresholds=thresholds(settings, body.threshold)
     )
-    return AnnotateResponse.model_construct(
-        mentions=[mention_public(m, body.limit) for m in mentions]
-    )
+    return {"mentions": [mention_public(m, body.limit) for m in mentions]}

@@ -18,7 +18,11 @@ _bearer = HTTPBearer(
 )
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are async: FastAPI runs sync ones in its
+# threadpool, a hop per dependency per request.
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -28,16 +32,16 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_live_index(request: Request) -> LiveIndex:
+async def get_live_index(request: Request) -> LiveIndex:
     live: LiveIndex = request.app.state.live_index
     return live
 
 
-def get_snapshot(live: Annotated[LiveIndex, Depends(get_live_index)]) -> AliasIndex:
+async def get_snapshot(live: Annotated[LiveIndex, Depends(get_live_index)]) -> AliasIndex:
     return live.snapshot
 
 
-def require_admin(
+async def require_admin(
     settings: Annotated[Settings, Depends(get_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
@@ -58,7 +62,7 @@ def require_admin(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the bearer token is not the admin token")
 
 
-def get_actor(
+async def get_actor(
     x_editor: Annotated[
         str | None,
         Header(max_length=128, description="Who makes the change, for the audit trail."),

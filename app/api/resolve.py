@@ -37,14 +37,16 @@ def resolve_one(
     threshold: Annotated[
         float | None, Query(ge=0, le=1, description="Score needed for 'matched' (default 0.85).")
     ] = None,
-) -> ResolveResult:
+) -> Response:
     """The entity a mention denotes: `matched` when one entity reaches the
     threshold and clearly beats the others, `ambiguous` with candidates when
     others come as close, `unmatched` otherwise. Each candidate says which
     alias matched and how (`exact`, `structural`, `transliteration`,
     `phonetic`, `fuzzy`)."""
     rule = thresholds(settings, threshold)
-    return resolution_public(resolve(index, q, entity_type=type, limit=limit, thresholds=rule))
+    return json_response(
+        resolution_public(resolve(index, q, entity_type=type, limit=limit, thresholds=rule))
+    )
 
 
 @router.post("/resolve", summary="Resolve many mentions", response_model=ResolveResponse)
@@ -57,7 +59,7 @@ def resolve_many(index: SnapshotDep, settings: SettingsDep, body: ResolveRequest
         )
         for m in body.mentions
     ]
-    return json_response(ResolveResponse.model_construct(results=results))
+    return json_response({"results": results})
 
 
 def thresholds(settings: Settings, threshold: float | None) -> Thresholds:

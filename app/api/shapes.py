@@ -1,61 +1,79 @@
 """The engine's results in the shapes of the public API.
 
-The engine's results are typed already, so the public models are built
-without validating them again (``model_construct``), and routes that answer
-many of them send the JSON at once (``json_response``) instead of letting the
-framework validate the whole answer a second time.
+Resolving a batch or annotating an article answers hundreds of candidates;
+building a model for each and validating them again costs as much as the
+matching. So results become plain JSON-ready dicts, in the shapes that
+``app.models`` declares (``ResolveResult``, ``MentionPublic``, which the
+routes name as their response models for the OpenAPI schema), and are sent
+at once by ``json_response``.
 """
 
+import json
+from typing import Any
+
 from fastapi import Response
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse
 
 from app.matching.annotate import Mention
 from app.matching.index import EntityRecord
 from app.matching.resolve import Candidate, Resolution, Status
-from app.models import CandidatePublic, EntitySummary, MentionPublic, ResolveResult
+
+JsonObject = dict[str, Any]
 
 
-def resolution_public(resolution: Resolution) -> ResolveResult:
+def resolution_public(resolution: Resolution) -> JsonObject:
+    """A ``ResolveResult``."""
     entity = resolution.entity
-    return ResolveResult.model_construct(
-        query=resolution.query,
-        status=resolution.status.value,
-        entity=entity_summary(entity) if entity else None,
-        score=round(resolution.score, 4),
-        candidates=[candidate_public(c) for c in resolution.candidates],
-    )
+    return {
+        "query": resolution.query,
+        "status": resolution.status.value,
+        "entity": entity_summary(entity) if entity else None,
+        "score": round(resolution.score, 4),
+        "candidates": [candidate_public(c) for c in resolution.candidates],
+    }
 
 
-def mention_public(mention: Mention, limit: int) -> MentionPublic:
+def mention_public(mention: Mention, limit: int) -> JsonObject:
+    """A ``MentionPublic``."""
     resolution = mention.resolution
     entity = resolution.entity
-    return MentionPublic.model_construct(
-        start=mention.span.start,
-        end=mention.span.end,
-        text=mention.text,
-        status="matched" if resolution.status is Status.MATCHED else "ambiguous",
-        entity=entity_summary(entity) if entity else None,
-        score=round(resolution.score, 4),
-        method=mention.method,
-        candidates=[candidate_public(c) for c in resolution.candidates[:limit]],
-    )
+    return {
+        "start": mention.span.start,
+        "end": mention.span.end,
+        "text": mention.text,
+        "status": "matched" if resolution.status is Status.MATCHED else "ambiguous",
+        "entity": entity_summary(entity) if entity else None,
+        "score": round(resolution.score, 4),
+        "method": mention.method,
+        "candidates": [candidate_public(c) for c in resolution.candidates[:limit]],
+    }
 
 
-def entity_summary(entity: EntityRecord) -> EntitySummary:
-    return EntitySummary.model_construct(id=entity.id, name=entity.name, type=entity.type)
+def entity_summary(entity: EntityRecord) -> JsonObject:
+    return {"id": entity.id, "name": entity.name, "type": entity.type}
 
 
-def candidate_public(candidate: Candidate) -> CandidatePublic:
+def candidate_public(candidate: Candidate) -> JsonObject:
     entity = candidate.entity
-    return CandidatePublic.model_construct(
-        id=entity.id,
-        name=entity.name,
-        type=entity.type,
-        score=round(candidate.score, 4),
-        matched_alias=candidate.matched_alias,
-        method=candidate.method.value,
-    )
+    return {
+        "id": entity.id,
+        "name": entity.name,
+        "type": entity.type,
+        "score": round(candidate.score, 4),
+        "matched_alias": candidate.matched_alias,
+        "method": candidate.method.value,
+    }
 
 
-def json_response(model: BaseModel) -> Response:
-    return Response(model.model_dump_json(), media_type="application/json")
+class SafeJSONResponse(JSONResponse):
+    """JSON that survives lone surrogates in echoed input (escaped, not a 500)."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
+
+
+def json_response(content: JsonObject) -> Response:
+    return SafeJSONResponse(content)

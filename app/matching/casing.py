@@ -29,11 +29,6 @@ def case_rule(text: str, case_sensitive: bool | None = None) -> CaseRule:
     return CaseRule.CAPITALISED if capitals else CaseRule.ANY
 
 
-def allows(rule: CaseRule, alias: str, written: str) -> bool:
-    """Whether ``written`` (from the text) may be a mention of ``alias`` under ``rule``."""
-    return Written(written).allows(rule, letters(alias))
-
-
 def letters(text: str) -> str:
     return "".join(c for c in text if c.isalnum())
 
@@ -47,6 +42,7 @@ class Written:
         self._letters: str | None = None
 
     def allows(self, rule: CaseRule, alias_letters: str) -> bool:
+        """Whether this text may be a mention of an alias (its letters given) under ``rule``."""
         if rule is CaseRule.ANY:
             return True
         if rule is CaseRule.CAPITALISED:

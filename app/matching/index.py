@@ -252,10 +252,6 @@ class AliasIndex:
             hidden=self.hidden | (gone & self.base.entities.keys()),
         )
 
-    def compacted(self) -> "AliasIndex":
-        """The same content with the overlay folded into a fresh base."""
-        return AliasIndex.build(self.entities())
-
     def memo(self, name: str, make: Callable[[], T]) -> T:
         """``make()`` once per snapshot, under ``name``."""
         if name not in self._memo:

@@ -8,9 +8,9 @@ words, a possessive ``'s`` dropped, and white space collapsed. So
 ``Tehreek‑e‑Taliban  Pakistan`` (non-breaking hyphens) share one key, and
 ``Pakistan’s`` reads as ``pakistan``.
 
-The fold is done one code point at a time from a cache, so that
-:func:`normalize_with_offsets` can map every character of the normal form
-back to the code point of the original text it came from.
+The fold is done one code point at a time from a cache; the spotting form
+(below) keeps, besides, a map from each of its characters back to the code
+point of the original text it came from.
 """
 
 import re
@@ -61,20 +61,15 @@ def _ends_word(text: str, index: int) -> bool:
 def normalize(text: str) -> str:
     """The normal form of ``text``: the key under which aliases are looked up."""
     if any(c in APOSTROPHES for c in text):
-        folded = "".join(_fold_with_offsets(text)[0])
+        folded = _fold_dropping_possessives(text)
     else:
         folded = text.translate(_FOLD_TABLE)
     return " ".join(folded.split())
 
 
-def _fold_with_offsets(text: str) -> tuple[list[str], list[int]]:
-    """Fold ``text`` character by character, dropping possessive suffixes.
-
-    Returns the folded characters and, for each, the index in ``text`` of the
-    code point it came from.
-    """
-    chars: list[str] = []
-    offsets: list[int] = []
+def _fold_dropping_possessives(text: str) -> str:
+    """The fold of ``text`` without the "'s" that ends a word (Pakistan's)."""
+    out: list[str] = []
     skip_until = -1
     for index, char in enumerate(text):
         if index < skip_until:
@@ -88,34 +83,8 @@ def _fold_with_offsets(text: str) -> tuple[list[str], list[int]]:
         ):
             skip_until = index + 2
             continue
-        for folded in _FOLD_TABLE[ord(char)]:
-            chars.append(folded)
-            offsets.append(index)
-    return chars, offsets
-
-
-def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
-    """The normal form of ``text`` and, per character of it, its source index.
-
-    ``offsets[i]`` is the index in ``text`` of the code point that produced
-    character ``i`` of the normal form, so a span ``[a, b)`` of the normal
-    form covers ``text[offsets[a] : offsets[b - 1] + 1]``.
-    """
-    chars, offsets = _fold_with_offsets(text)
-    out_chars: list[str] = []
-    out_offsets: list[int] = []
-    pending_space = False
-    for char, offset in zip(chars, offsets, strict=True):
-        if char == " ":
-            pending_space = bool(out_chars)
-            continue
-        if pending_space:
-            out_chars.append(" ")
-            out_offsets.append(offset)
-            pending_space = False
-        out_chars.append(char)
-        out_offsets.append(offset)
-    return "".join(out_chars), out_offsets
+        out.append(_FOLD_TABLE[ord(char)])
+    return "".join(out)
 
 
 # --- spotting in running text -------------------------------------------------------

@@ -43,12 +43,3 @@ def test_successive_changes_accumulate_in_the_overlay() -> None:
     index = index.with_changes([], removed=["tlp"])
     assert sorted(e.id for e in index.entities()) == ["ttp", "x"]
     assert index.overlay_size == 1
-
-
-def test_compacting_keeps_the_content() -> None:
-    index = AliasIndex.build([TTP]).with_changes([TLP], removed=["ttp"])
-    compact = index.compacted()
-    assert compact.overlay_size == 0
-    assert sorted(e.id for e in compact.entities()) == ["tlp"]
-    assert ids(compact, "TLP") == ["tlp"]
-    assert ids(compact, "TTP") == []
