@@ -94,6 +94,26 @@ def _add(table: dict[str, _Ids], key: str, form_id: int) -> None:
         table[key] = (*found, form_id)
 
 
+WORD_START = " "
+
+
+def spotting_automaton(keys: Iterable[str]) -> ahocorasick.Automaton:
+    """An Aho-Corasick automaton over spotting keys, each behind a space.
+
+    Texts are searched with a space in front too (``SpottedText.padded``), so
+    a match can only begin where a word does: no match inside a word is
+    reported, nor can one hide a real mention starting later (the "e l" of
+    "the lahore" hiding "lahore"). Only its leading space belongs to a key,
+    so neighbouring words still match one after the other.
+    """
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
+    for key in keys:
+        automaton.add_word(WORD_START + key, key)
+    if len(automaton):
+        automaton.make_automaton()
+    return automaton
+
+
 def _spotting_key(text: str, normal: str) -> str:
     # The spotting key differs from the normal form only where an apostrophe
     # or a lone "s" is: most aliases have neither.
@@ -131,11 +151,7 @@ class Segment:
             by_id[entity.id] = entity
             self._add_entity(entity)
         self.entities = MappingProxyType(by_id)
-        self.automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
-        for key in self.spot_keys:
-            self.automaton.add_word(key, key)
-        if self.spot_keys:
-            self.automaton.make_automaton()
+        self.automaton = spotting_automaton(self.spot_keys)
 
     def _add_entity(self, entity: EntityRecord) -> None:
         # The hot loop of a build: a million forms pass here, so lookups are local.

@@ -2,15 +2,16 @@
 
 The text is brought to its spotting form (``normalize.spot_form``), every
 segment's Aho-Corasick automaton reports its leftmost-longest, non-overlapping
-keys there (pyahocorasick ``iter_long``), and a key counts as a mention when
-it stands as whole words and its case fits the alias (``casing``). Offsets
+keys there that begin a word (pyahocorasick ``iter_long``; see
+``index.spotting_automaton``), and a key counts as a mention when it ends a
+word too and its case fits the alias (``casing``). Offsets
 are code points of the text as sent.
 """
 
 from dataclasses import dataclass
 
 from app.matching.casing import Written
-from app.matching.index import AliasIndex, Posting, Segment
+from app.matching.index import WORD_START, AliasIndex, Posting, Segment
 from app.matching.normalize import OffsetMap, spot_form
 
 
@@ -38,6 +39,7 @@ class SpottedText:
     text: str
     spot: str
     offsets: OffsetMap
+    padded: str  # WORD_START + spot: what the automata search
 
     def span(self, start: int, end: int) -> Span:
         """The text's span for ``spot[start:end]``."""
@@ -46,7 +48,7 @@ class SpottedText:
 
 def prepare(text: str) -> SpottedText:
     spot, offsets = spot_form(text)
-    return SpottedText(text, spot, offsets)
+    return SpottedText(text, spot, offsets, WORD_START + spot)
 
 
 def dictionary_hits(index: AliasIndex, text: SpottedText) -> list[Hit]:
@@ -58,14 +60,16 @@ def dictionary_hits(index: AliasIndex, text: SpottedText) -> list[Hit]:
 
 
 def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -> list[Hit]:
-    spot, postings = text.spot, segment.postings
-    last = len(spot)
+    padded, postings = text.padded, segment.postings
+    last = len(padded) - 1
     found = []
-    for end, key in segment.automaton.iter_long(spot) if segment.spot_keys else ():
-        start = end - len(key) + 1
-        if (start and spot[start - 1] != " ") or (end + 1 < last and spot[end + 1] != " "):
-            continue  # part of a longer word
-        span = text.span(start, end + 1)
+    for end, key in segment.automaton.iter_long(padded) if segment.spot_keys else ():
+        # padded[end - len(key) : end + 1] is " " + key, so the key is
+        # spot[end - len(key) : end]; it began a word, it must end one too.
+        if end < last and padded[end + 1] != " ":
+            continue
+        start = end - len(key)
+        span = text.span(start, end)
         forms, case_matters = segment.spotted_forms(key)
         if case_matters:
             written = Written(text.text[span.start : span.end])

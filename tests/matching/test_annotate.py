@@ -169,3 +169,16 @@ def test_the_types_filter() -> None:
 )
 def test_odd_texts_give_an_answer(text: str) -> None:
     assert isinstance(annotate(INDEX, text), list)
+
+
+def test_a_match_inside_a_word_cannot_hide_a_name() -> None:
+    # "e l" spans the end of "the" and the start of "Lahore": were matches
+    # allowed to begin inside words, it would hide the city.
+    index = AliasIndex.build(
+        [EntityRecord("el", "E L", "place"), EntityRecord("lahore", "Lahore", "city")]
+    )
+    mentions = dictionary_mentions(index, "the Lahore office, and E L itself")
+    assert [(m.text, m.resolution.entity and m.resolution.entity.id) for m in mentions] == [
+        ("Lahore", "lahore"),
+        ("E L", "el"),
+    ]
