@@ -290,6 +290,10 @@ class AliasIndex:
         """Every surface form whose ``layer`` key is ``key``."""
         return [ref.posting for ref in self._refs(layer, key)]
 
+    def lookup_refs(self, layer: Layer, key: str) -> list[FormRef]:
+        """As ``lookup``, with each form's transliterated words."""
+        return list(self._refs(layer, key))
+
     def has_key(self, layer: Layer, key: str) -> bool:
         """Whether any form has this key (hidden entities of the base included)."""
         return any(key in segment.keys[layer] for segment in self._segments())

@@ -24,7 +24,7 @@ from enum import StrEnum
 
 import jellyfish
 
-from app.matching.index import AliasIndex, EntityRecord, Posting
+from app.matching.index import AliasIndex, EntityRecord, FormRef, Posting
 from app.matching.keys import FormKeys, form_keys
 from app.matching.normalize import normalize
 from app.matching.scoring import MIN_SPELLING_SIMILARITY, weighted_dice
@@ -157,17 +157,16 @@ def _whole_form_layers(
     if len(keys.compact) >= MIN_FOLDED_KEY:
         yield Method.TRANSLITERATION, index.lookup("transliteration", keys.transliteration)
     if len(keys.phonetic.replace(" ", "")) >= MIN_PHONETIC_KEY:
-        yield Method.PHONETIC, _spelt_alike(index.lookup("phonetic", keys.phonetic), keys)
+        yield Method.PHONETIC, _spelt_alike(index.lookup_refs("phonetic", keys.phonetic), keys)
 
 
-def _spelt_alike(found: list[Posting], keys: FormKeys) -> list[Posting]:
+def _spelt_alike(found: list[FormRef], keys: FormKeys) -> list[Posting]:
     """The forms that sound like the mention and are spelt somewhat like it too."""
     return [
-        posting
-        for posting in found
-        if jellyfish.jaro_winkler_similarity(
-            keys.transliteration, form_keys(normalize(posting.text)).transliteration
-        )
+        ref.posting
+        for ref in found
+        # A form's transliteration key is its transliterated words, joined.
+        if jellyfish.jaro_winkler_similarity(keys.transliteration, " ".join(ref.words))
         >= MIN_SPELLING_SIMILARITY
     ]
 
