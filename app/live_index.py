@@ -61,8 +61,10 @@ class LiveIndex:
         with Session(self._engine) as session:
             revision = store.current_revision(session=session)
             index = AliasIndex.build(store.load_records(session=session))
-        with self._lock:
-            self._snapshot, self._revision = index, revision
+        with self._lock, Session(self._engine) as session:
+            # Edits committed while the table was read (some perhaps already
+            # served from the old snapshot) go in before the swap.
+            self._snapshot, self._revision = self._caught_up(session, index, revision)
         settle_heap()
         log.info(
             "index loaded: %d entities, %d aliases, revision %d, in %.2f s",
@@ -71,22 +73,25 @@ class LiveIndex:
             revision,
             time.perf_counter() - started,
         )
-        # Edits committed while the table was being read are applied now.
-        self.refresh()
 
     def refresh(self) -> bool:
         """Apply the changes committed since this snapshot; whether there were any."""
         with self._lock, Session(self._engine) as session:
-            if store.current_revision(session=session) == self._revision:
-                return False
-            changes = store.changes_since(session=session, revision=self._revision)
-            if changes.whole_table:
-                index = AliasIndex.build(store.load_records(session=session))
-            else:
-                upserts = store.load_records(session=session, entity_ids=changes.entity_ids)
-                index = self._snapshot.with_changes(upserts, removed=changes.entity_ids)
-            self._snapshot, self._revision = index, changes.revision
-        return True
+            snapshot, revision = self._caught_up(session, self._snapshot, self._revision)
+            changed = revision != self._revision
+            self._snapshot, self._revision = snapshot, revision
+        return changed
+
+    @staticmethod
+    def _caught_up(session: Session, index: AliasIndex, revision: int) -> tuple[AliasIndex, int]:
+        """``index`` (as of ``revision``) with the changes committed since applied."""
+        if store.current_revision(session=session) == revision:
+            return index, revision
+        changes = store.changes_since(session=session, revision=revision)
+        if changes.whole_table:
+            return AliasIndex.build(store.load_records(session=session)), changes.revision
+        upserts = store.load_records(session=session, entity_ids=changes.entity_ids)
+        return index.with_changes(upserts, removed=changes.entity_ids), changes.revision
 
     def start(self, interval: float) -> None:
         """Watch for other processes' changes in a background thread."""
