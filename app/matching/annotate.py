@@ -326,8 +326,7 @@ def _in_context(
         and _holds(index, entity, mention.words)
     ]
     if len(holders) == 1:
-        candidate = mention.resolution.candidates[0]
-        return _retold(mention, [replace(candidate, entity=holders[0])])
+        return _retold(mention, [replace(own, entity=holders[0])])
     return mention
 
 
