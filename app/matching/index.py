@@ -143,7 +143,7 @@ class Segment:
         self.blocks: dict[str, _Ids] = {}
         self.spot_keys: dict[str, _Ids] = {}
         self.case_rules: list[CaseRule] = []
-        self._spot_info: dict[str, tuple[tuple[int, ...], bool]] = {}
+        self._spot_info: dict[str, tuple[tuple[int, ...], CaseRule | None]] = {}
         self.alias_letters: dict[int, str] = {}  # of the forms whose case must be exact
         self.alias_count = 0
         by_id: dict[str, EntityRecord] = {}
@@ -224,12 +224,13 @@ class Segment:
         """The forms whose spotting key is ``key``."""
         return _ids(self.spot_keys.get(key))
 
-    def spotted_forms(self, key: str) -> tuple[tuple[int, ...], bool]:
-        """The forms of a spotting key, and whether any has a case rule to check."""
+    def spotted_forms(self, key: str) -> tuple[tuple[int, ...], CaseRule | None]:
+        """The forms of a spotting key, and the case rule they share (None: they differ)."""
         found = self._spot_info.get(key)
         if found is None:
             forms = self.spotted(key)
-            found = self._spot_info[key] = (forms, any(self.case_rules[f] for f in forms))
+            rules = {self.case_rules[f] for f in forms}
+            found = self._spot_info[key] = (forms, rules.pop() if len(rules) == 1 else None)
         return found
 
     def ref(self, form_id: int) -> FormRef:

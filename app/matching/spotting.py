@@ -10,7 +10,7 @@ are code points of the text as sent.
 
 from dataclasses import dataclass
 
-from app.matching.casing import Written
+from app.matching.casing import CaseRule, Written
 from app.matching.index import WORD_START, AliasIndex, Posting, Segment
 from app.matching.normalize import OffsetMap, spot_form
 
@@ -70,11 +70,15 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
             continue
         start = end - len(key)
         span = text.span(start, end)
-        forms, case_matters = segment.spotted_forms(key)
-        if case_matters:
+        forms, shared_rule = segment.spotted_forms(key)
+        if shared_rule is not CaseRule.ANY:
             written = Written(text.text[span.start : span.end])
-            rules, letters = segment.case_rules, segment.alias_letters
-            forms = tuple(f for f in forms if written.allows(rules[f], letters.get(f, "")))
+            if shared_rule is CaseRule.CAPITALISED:  # nearly every name: one check for all
+                if not written.allows(shared_rule, ""):
+                    continue
+            else:
+                rules, letters = segment.case_rules, segment.alias_letters
+                forms = tuple(f for f in forms if written.allows(rules[f], letters.get(f, "")))
         if hidden:
             forms = tuple(f for f in forms if postings[f].entity_id not in hidden)
         if forms:
