@@ -291,11 +291,7 @@ def _bulk_insert(session: Session, entries: list[EntityCreate]) -> None:
         }
         for e in entries
     ]
-    aliases = [
-        {"entity_id": e.id, "normalized": normalize(a.text), **_alias_fields(a)}
-        for e in entries
-        for a in e.aliases
-    ]
+    aliases = [_alias_row(e.id, a) for e in entries for a in e.aliases]
     session.flush()
     # An empty parameter list would run one INSERT of defaults: skip it.
     for table, rows in ((Entity, entities), (Alias, aliases)):
@@ -312,7 +308,12 @@ def _insert_entity(session: Session, data: EntityCreate) -> Entity:
 
 
 def _new_alias(entity_id: str, alias: AliasCreate) -> Alias:
-    return Alias(entity_id=entity_id, normalized=normalize(alias.text), **_alias_fields(alias))
+    return Alias(**_alias_row(entity_id, alias))
+
+
+def _alias_row(entity_id: str, alias: AliasCreate) -> dict[str, Any]:
+    """The stored columns of a new alias: its fields and its normal form."""
+    return {"entity_id": entity_id, "normalized": normalize(alias.text), **_alias_fields(alias)}
 
 
 def _alias_fields(alias: AliasCreate | Alias) -> dict[str, Any]:
