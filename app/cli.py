@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app import store
 from app.aliasfile import dump_alias_file, parse_alias_file
 from app.bootstrap import prepare_database
-from app.db import make_engine, migrate, setup_lock
+from app.db import make_engine, migrate_exclusively
 from app.errors import DomainError
 from app.settings import Settings
 
@@ -81,8 +81,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     table = parse_alias_file(args.file.read_bytes(), media_type=_media_type(args.file))
     engine = make_engine(settings.database_url)
-    with setup_lock(engine):
-        migrate(engine)
+    migrate_exclusively(engine)
     mode: store.ImportMode = "replace" if args.replace else "merge"
     with Session(engine) as session:
         report = store.import_table(session=session, actor="cli", table=table, mode=mode)
@@ -102,8 +101,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
-    with setup_lock(engine):
-        migrate(engine)
+    migrate_exclusively(engine)
     return 0
 
 

@@ -47,6 +47,12 @@ def migrate(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
+def migrate_exclusively(engine: Engine) -> None:
+    """``migrate``, taking turns with other processes setting up the same database."""
+    with setup_lock(engine):
+        migrate(engine)
+
+
 @contextmanager
 def setup_lock(engine: Engine) -> Iterator[None]:
     """Serialise schema set-up between processes (a PostgreSQL advisory lock)."""
