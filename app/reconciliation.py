@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from app.errors import DomainError
 from app.matching.index import AliasIndex
-from app.matching.resolve import Status, Thresholds, TypeFilter, decide, layered_candidates
+from app.matching.resolve import Status, Thresholds, resolve
 from app.models import MAX_BATCH_SIZE, MAX_CANDIDATES, MAX_MENTION_LENGTH
 
 
@@ -74,19 +74,14 @@ def _candidates(
     index: AliasIndex, query: ReconciliationQuery, thresholds: Thresholds
 ) -> list[dict[str, Any]]:
     types = [query.type] if isinstance(query.type, str) else query.type
-    found = [
-        c
-        for c in layered_candidates(index, query.query, TypeFilter(index, types))
-        if c.score >= thresholds.floor
-    ]
-    matched = decide(found, thresholds) is Status.MATCHED
+    resolution = resolve(index, query.query, types=types, limit=query.limit, thresholds=thresholds)
     return [
         {
             "id": c.entity.id,
             "name": c.entity.name,
             "score": round(c.score * 100, 2),
-            "match": matched and rank == 0,
+            "match": rank == 0 and resolution.status is Status.MATCHED,
             "type": [{"id": c.entity.type, "name": c.entity.type}],
         }
-        for rank, c in enumerate(found[: query.limit])
+        for rank, c in enumerate(resolution.candidates)
     ]

@@ -45,7 +45,7 @@ def resolve_one(
     `phonetic`, `fuzzy`)."""
     rule = thresholds(settings, threshold)
     return json_response(
-        resolution_public(resolve(index, q, entity_type=type, limit=limit, thresholds=rule))
+        resolution_public(resolve(index, q, types=_types(type), limit=limit, thresholds=rule))
     )
 
 
@@ -55,7 +55,7 @@ def resolve_many(index: SnapshotDep, settings: SettingsDep, body: ResolveRequest
     rule = thresholds(settings, body.threshold)
     results = [
         resolution_public(
-            resolve(index, m, entity_type=body.type, limit=body.limit, thresholds=rule)
+            resolve(index, m, types=_types(body.type), limit=body.limit, thresholds=rule)
         )
         for m in body.mentions
     ]
@@ -65,3 +65,7 @@ def resolve_many(index: SnapshotDep, settings: SettingsDep, body: ResolveRequest
 def thresholds(settings: Settings, threshold: float | None) -> Thresholds:
     match = settings.match_threshold if threshold is None else threshold
     return Thresholds(match=match, margin=settings.match_margin)
+
+
+def _types(entity_type: str | None) -> list[str] | None:
+    return None if entity_type is None else [entity_type]

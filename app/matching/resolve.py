@@ -104,22 +104,15 @@ def resolve(
     index: AliasIndex,
     query: str,
     *,
-    entity_type: str | None = None,
+    types: Iterable[str] | None = None,
     limit: int = 5,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> Resolution:
-    """Resolve ``query`` to at most ``limit`` candidates, best first, one per entity."""
-    candidates = find_candidates(index, query, entity_type=entity_type)
+    """Resolve ``query`` to at most ``limit`` candidates, best first, one per entity,
+    among the entities of ``types`` (of any type when None)."""
+    candidates = layered_candidates(index, query, TypeFilter(index, types))
     ranked = [c for c in candidates if c.score >= thresholds.floor]
     return Resolution(query, decide(ranked, thresholds), tuple(ranked[:limit]))
-
-
-def find_candidates(
-    index: AliasIndex, query: str, *, entity_type: str | None = None
-) -> list[Candidate]:
-    """The best candidate of each entity from the first layer that finds any, best first."""
-    types = None if entity_type is None else frozenset({entity_type})
-    return layered_candidates(index, query, TypeFilter(index, types))
 
 
 def layered_candidates(index: AliasIndex, query: str, pick: "TypeFilter") -> list[Candidate]:

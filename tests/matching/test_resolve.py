@@ -110,9 +110,9 @@ def test_the_margin_makes_close_calls_ambiguous() -> None:
 
 
 def test_the_type_filter_narrows_every_layer() -> None:
-    assert best("Islamabad", entity_type="organization")[0] is Status.UNMATCHED
-    assert best("Islamabd", entity_type="CITY")[1] == "islamabad"
-    assert best("Taliban", entity_type="organization")[0] is Status.AMBIGUOUS
+    assert best("Islamabad", types=["organization"])[0] is Status.UNMATCHED
+    assert best("Islamabd", types=["CITY"])[1] == "islamabad"
+    assert best("Taliban", types=["organization"])[0] is Status.AMBIGUOUS
 
 
 @pytest.mark.parametrize(
