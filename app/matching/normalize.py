@@ -13,10 +13,13 @@ The fold is done one code point at a time from a cache; the spotting form
 point of the original text it came from.
 """
 
+import codecs
 import re
 import unicodedata
 from bisect import bisect_right
 from functools import lru_cache
+from itertools import accumulate, count
+from operator import add, sub
 
 # Marks that join parts of one word (Da'ish, Mu'min): dropped, not spaced.
 APOSTROPHES = frozenset("'`´ʹʻʼʽʾʿˈ‘’‛′")
@@ -60,7 +63,7 @@ def _ends_word(text: str, index: int) -> bool:
 
 def normalize(text: str) -> str:
     """The normal form of ``text``: the key under which aliases are looked up."""
-    if any(c in APOSTROPHES for c in text):
+    if not APOSTROPHES.isdisjoint(text):
         folded = _fold_dropping_possessives(text)
     else:
         folded = text.translate(_FOLD_TABLE)
@@ -93,10 +96,13 @@ def _fold_dropping_possessives(text: str) -> str:
 # back to the article's code points. It is the normal form above with one
 # difference: apostrophes separate words instead of joining them, so that
 # "Pakistan’s" spots "Pakistan" and its offsets stop before the apostrophe.
-# Nearly every character folds to exactly one character, which str.translate
-# does in C with offsets unchanged; only texts holding one of the rare others
-# (combining marks, ligatures, ß, zero-width characters) take the per-character
-# path.
+# Nearly every character folds to exactly one character. English news is ASCII
+# but for a few marks (’ “ ” – •): such a text is folded in two C passes, an
+# ASCII encoding whose error handler folds the few others and a
+# ``bytes.translate``, with offsets unchanged. Other texts take
+# ``str.translate``, and only those holding one of the rare characters that do
+# not fold one-to-one (combining marks, ligatures, ß, zero-width characters)
+# take the per-character path.
 
 _COMPLEX = "\uffff"  # marks a character that does not fold one-to-one
 
@@ -110,73 +116,100 @@ class _SpotTable(dict[int, str]):
 
 
 _SPOT_TABLE = _SpotTable()
-_SPACE_RUNS = re.compile(" {2,}")
+# Two spaces or more, kept by split. Written with a literal prefix, which the
+# regex engine finds fast.
+_SPACE_RUNS = re.compile("(   *)")
 # A lone "s" is what an apostrophe leaves of a possessive (Pakistan’s military):
 # blanked, one character for one, so that "pakistan military" is spotted.
 _POSSESSIVE_S = re.compile(r"(?<= )s(?= |$)")
 
 
 class OffsetMap:
-    """Maps an index of a spot form back to the code point of the text it came from."""
+    """Maps an index of a spot form back to the code point of the text it came from.
 
-    def __init__(self, cuts: list[int], shifts: list[int], exact: list[int] | None) -> None:
-        self._cuts = cuts  # spot-form indices after which characters were removed
-        self._shifts = shifts  # how many were removed up to each cut
-        self._exact = exact  # per-character offsets, on the slow path
+    The map is a shift that changes at a few places, the ``cuts``: index ``i``
+    comes from ``i + shifts[bisect_right(cuts, i)]``, so ``shifts[0]`` is the
+    shift before the first cut. Spotting reads both lists directly in its loop.
+    """
+
+    __slots__ = ("cuts", "shifts")
+
+    def __init__(self, cuts: list[int], shifts: list[int]) -> None:
+        self.cuts = cuts
+        self.shifts = shifts
 
     def __call__(self, index: int) -> int:
-        if self._exact is not None:
-            return self._exact[index]
-        cut = bisect_right(self._cuts, index)
-        return index + (self._shifts[cut - 1] if cut else 0)
+        return index + self.shifts[bisect_right(self.cuts, index)]
+
+    @classmethod
+    def of_offsets(cls, offsets: list[int]) -> "OffsetMap":
+        """The map that sends each index ``i`` to ``offsets[i]``."""
+        cuts, shifts = [], [0]
+        for index, offset in enumerate(offsets):
+            if offset - index != shifts[-1]:
+                cuts.append(index)
+                shifts.append(offset - index)
+        return cls(cuts, shifts)
 
 
 def spot_form(text: str) -> tuple[str, OffsetMap]:
     """The spotting normal form of ``text`` and the map of its offsets back to ``text``."""
-    translated = _blank_possessives(_translate(text))
-    if _COMPLEX in translated:
+    translated = _translate(text)
+    if translated is None:
         return _spot_form_per_character(text)
-    cuts: list[int] = []
-    shifts: list[int] = []
-    removed = 0
-    for run in _SPACE_RUNS.finditer(translated):
-        start, end = run.span()
-        cuts.append(start - removed)  # the run's kept space, in the spot form
-        removed += end - start - 1
-        shifts.append(removed)
-    return _SPACE_RUNS.sub(" ", translated), OffsetMap(cuts, shifts, None)
+    # Runs of spaces become one. Split keeps them: pieces and runs alternate.
+    parts = _SPACE_RUNS.split(_blank_possessives(translated))
+    pieces, runs = parts[0::2], parts[1::2]
+    # After the k-th run's kept space (k from 1), k spaces and the first k
+    # pieces stand in the spot form, and the first k runs have lost all but
+    # one of their spaces: computed in C, run by run.
+    cuts = list(map(add, accumulate(map(len, pieces[:-1])), count(1)))
+    shifts = [0, *map(sub, accumulate(map(len, runs)), count(1))]
+    return " ".join(pieces), OffsetMap(cuts, shifts)
 
 
 _ASCII_TABLE = bytes(
     ord(_SPOT_TABLE[b]) if _SPOT_TABLE[b] != _COMPLEX else ord(" ") for b in range(128)
 ) + bytes(128)
-# Past this many distinct non-ASCII characters, one pass of str.translate wins.
-_MAX_REPLACED = 24
+_FOLD_ERRORS = "alias-service-spot-fold"
+
+
+class _NotOneToOne(Exception):
+    """A character does not fold to one ASCII character."""
+
+
+def _fold_to_ascii(error: UnicodeError) -> tuple[str, int]:
+    # The error handler of ``_FOLD_ERRORS``, given each run of non-ASCII characters.
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    return _ascii_fold(error.object[error.start : error.end]), error.end
+
+
+@lru_cache(maxsize=4096)
+def _ascii_fold(run: str) -> str:
+    folded = "".join(_SPOT_TABLE[ord(char)] for char in run)
+    if not folded.isascii() or len(folded) != len(run):
+        raise _NotOneToOne
+    return folded
+
+
+codecs.register_error(_FOLD_ERRORS, _fold_to_ascii)
+
+
+def _translate(text: str) -> str | None:
+    """``text.translate(_SPOT_TABLE)``, or None when a character does not fold one-to-one."""
+    try:
+        ascii_text = text.encode("ascii", _FOLD_ERRORS)
+    except _NotOneToOne:
+        translated = text.translate(_SPOT_TABLE)
+        return None if _COMPLEX in translated else translated
+    return ascii_text.translate(_ASCII_TABLE).decode("ascii")
 
 
 def _blank_possessives(spot: str) -> str:
     # _POSSESSIVE_S.sub(" ", spot), in C passes: twice for "x s s y".
     spot = spot.replace(" s ", "   ").replace(" s ", "   ")
     return spot[:-1] + " " if spot.endswith(" s") else spot
-
-
-def _translate(text: str) -> str:
-    """``text.translate(_SPOT_TABLE)``, through bytes where that gives the same.
-
-    English news is ASCII but for a few marks (’ “ ” – •): each is replaced by
-    its one-character fold in one C pass, and the rest is folded a byte at a
-    time with ``bytes.translate``.
-    """
-    if not text.isascii():
-        others = {c for c in set(text) if c > "\x7f"}
-        if len(others) > _MAX_REPLACED:
-            return text.translate(_SPOT_TABLE)
-        for char in others:
-            folded = _SPOT_TABLE[ord(char)]
-            if folded == _COMPLEX or folded > "\x7f":
-                return text.translate(_SPOT_TABLE)
-            text = text.replace(char, folded)
-    return text.encode("ascii").translate(_ASCII_TABLE).decode("ascii")
 
 
 def _spot_form_per_character(text: str) -> tuple[str, OffsetMap]:
@@ -189,12 +222,13 @@ def _spot_form_per_character(text: str) -> tuple[str, OffsetMap]:
             offsets.append(index)
     blanked = _POSSESSIVE_S.sub(" ", "".join(chars))
     kept = [i for i, c in enumerate(blanked) if c != " " or (i and blanked[i - 1] != " ")]
-    return "".join(blanked[i] for i in kept), OffsetMap([], [], [offsets[i] for i in kept])
+    spot = "".join(blanked[i] for i in kept)
+    return spot, OffsetMap.of_offsets([offsets[i] for i in kept])
 
 
 def spot_key(text: str) -> str:
     """The spotting form of an alias: what its mentions look like in spot forms."""
-    translated = _blank_possessives(_translate(text))
-    if _COMPLEX in translated:  # no offsets are needed, but the slow path has the folds
-        translated = spot_form(text)[0]
-    return " ".join(translated.split())
+    translated = _translate(text)
+    if translated is None:  # no offsets are needed, but the slow path has the folds
+        return " ".join(spot_form(text)[0].split())
+    return " ".join(_blank_possessives(translated).split())

@@ -84,8 +84,9 @@ ALPHABET = "aAsS s'’“”–—\u00a0…•▼éßﬁ\u0301\u200bاب😀İ.,
 def test_the_fast_spotting_paths_equal_their_definitions(seed: int) -> None:
     rng = random.Random(seed)
     text = "".join(rng.choice(ALPHABET) for _ in range(rng.randrange(0, 40)))
-    assert normalize_module._translate(text) == text.translate(normalize_module._SPOT_TABLE)
     translated = text.translate(normalize_module._SPOT_TABLE)
+    one_to_one = normalize_module._COMPLEX not in translated
+    assert normalize_module._translate(text) == (translated if one_to_one else None)
     expected = normalize_module._POSSESSIVE_S.sub(" ", translated)
     assert normalize_module._blank_possessives(translated) == expected
 
