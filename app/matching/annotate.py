@@ -24,7 +24,9 @@ Three passes over one text:
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from functools import lru_cache
+from typing import NamedTuple
 
 from app.matching.casing import CaseRule, case_rule
 from app.matching.index import AliasIndex, EntityRecord
@@ -41,13 +43,15 @@ from app.matching.resolve import (
     decide,
     layered_candidates,
 )
-from app.matching.spotting import Hit, Span, SpottedText, dictionary_hits, prepare
+from app.matching.spotting import Span, SpottedText, dictionary_hits, prepare
 from app.matching.structure import without_titles
 
 # Lower-case words that may stand inside a name between capitalised words.
 NAME_CONNECTORS = CONNECTORS | {"of", "the", "and", "for", "de", "bin", "ibn", "i", "e"}
 MAX_RUN_WORDS = 8
 MAX_REMEMBERED_RUNS = 100_000
+MAX_REMEMBERED_OPTIONS = 64  # types filters and thresholds, each with its memo
+EXACT = Method.EXACT.value
 DOCUMENT = "document"
 PERSON_TYPE = "person"  # the type whose entities are met by their surname alone
 _WORD = re.compile(r"\S+")
@@ -56,16 +60,21 @@ _BREAK = re.compile(r"[^\w\s\-‐‑‒–—.'’ʼ]|\n")
 _AND = re.compile(r"\s+and\s+")
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):
     span: Span
     text: str
     resolution: Resolution
     method: str  # the layer that found it, or "document"
-    words: tuple[str, ...] = field(init=False)  # of the normal form
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "words", tuple(normalize(self.text).split()))
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The words of its normal form."""
+        return _normal_words(self.text)
+
+
+@lru_cache(maxsize=65536)
+def _normal_words(text: str) -> tuple[str, ...]:
+    return tuple(normalize(text).split())
 
 
 def annotate(
@@ -97,32 +106,33 @@ def dictionary_mentions(
 def _dictionary_mentions(
     index: AliasIndex, spotted: SpottedText, pick: TypeFilter, thresholds: Thresholds
 ) -> list[Mention]:
-    return [
-        mention
-        for hit in dictionary_hits(index, spotted)
-        if (mention := _dictionary_mention(index, spotted, hit, pick, thresholds))
-    ]
+    # The same names come back, written the same way, in text after text:
+    # their resolutions are kept with the snapshot, up to a bound, for each
+    # types filter and thresholds asked for.
+    memos = index.memo(
+        "annotate-hits", dict[tuple[object, ...], dict[tuple[object, ...], Resolution | None]]
+    )
+    if len(memos) >= MAX_REMEMBERED_OPTIONS:
+        memos.clear()
+    memo = memos.setdefault((pick.types, thresholds), {})
+    mentions = []
+    for hit in dictionary_hits(index, spotted):
+        key = (hit.segment, hit.forms, hit.text)
+        try:
+            resolution = memo[key]
+        except KeyError:
+            if len(memo) >= MAX_REMEMBERED_RUNS:
+                memo.clear()
+            candidates = pick.best_per_entity(hit.postings(), 1.0, Method.EXACT)
+            resolution = _resolution(hit.text, candidates, thresholds) if candidates else None
+            memo[key] = resolution
+        if resolution is not None:
+            mentions.append(Mention(Span(hit.start, hit.end), hit.text, resolution, EXACT))
+    return mentions
 
 
-def _dictionary_mention(
-    index: AliasIndex,
-    spotted: SpottedText,
-    hit: Hit,
-    pick: TypeFilter,
-    thresholds: Thresholds,
-) -> Mention | None:
-    # The same names come back in text after text: their candidates are kept
-    # with the snapshot.
-    memo = index.memo("annotate-hits", dict[tuple[object, ...], list[Candidate]])
-    key = (hit.forms, pick.types)
-    candidates = memo.get(key)
-    if candidates is None:
-        if len(memo) >= MAX_REMEMBERED_RUNS:
-            memo.clear()
-        candidates = memo[key] = pick.best_per_entity(list(hit.postings), 1.0, Method.EXACT)
-    if not candidates:
-        return None
-    return _mention(spotted, hit.span, candidates, thresholds, Method.EXACT.value)
+def _resolution(written: str, candidates: list[Candidate], thresholds: Thresholds) -> Resolution:
+    return Resolution(written, decide(candidates, thresholds), tuple(candidates))
 
 
 def _mention(
@@ -133,8 +143,7 @@ def _mention(
     method: str,
 ) -> Mention:
     written = spotted.text[span.start : span.end]
-    status = decide(candidates, thresholds)
-    return Mention(span, written, Resolution(written, status, tuple(candidates)), method)
+    return Mention(span, written, _resolution(written, candidates, thresholds), method)
 
 
 # --- variants -------------------------------------------------------------------------

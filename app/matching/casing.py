@@ -33,12 +33,16 @@ def letters(text: str) -> str:
     return "".join(c for c in text if c.isalnum())
 
 
+def is_capitalised(text: str) -> bool:
+    """Whether ``text`` has a capital letter, or no lower-case one (uncased scripts, all caps)."""
+    return not text.islower()
+
+
 class Written:
     """A stretch of text, asked about its case once for all the forms it may be."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._capitalised: bool | None = None
         self._letters: str | None = None
 
     def allows(self, rule: CaseRule, alias_letters: str) -> bool:
@@ -46,11 +50,7 @@ class Written:
         if rule is CaseRule.ANY:
             return True
         if rule is CaseRule.CAPITALISED:
-            if self._capitalised is None:
-                text = self.text
-                # A capital letter, or no lower-case one (uncased scripts, all caps).
-                self._capitalised = text != text.lower() or text == text.upper()
-            return self._capitalised
+            return is_capitalised(self.text)
         if self._letters is None:
             self._letters = letters(self.text)
         return self._letters == alias_letters

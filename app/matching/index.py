@@ -29,7 +29,7 @@ from typing import Literal, TypeVar
 
 import ahocorasick
 
-from app.matching.casing import CaseRule, case_rule, letters
+from app.matching.casing import CaseRule, Written, case_rule, is_capitalised, letters
 from app.matching.keys import deletion_keys, form_keys, phonetic_word
 from app.matching.normalize import APOSTROPHES, normalize, spot_key
 from app.matching.scoring import MIN_SPELLING_LENGTH, word_similarity
@@ -43,6 +43,8 @@ LAYERS: tuple[Layer, ...] = ("exact", "compact", "transliteration", "phonetic")
 MAX_WORD_POSTINGS = 2000
 # More words than this proposed for one word of a query: keep those of the same sound only.
 MAX_PROPOSED_WORDS = 300
+# Bound on the writings of other-case spotting keys a segment remembers.
+MAX_REMEMBERED_WRITINGS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +81,11 @@ class FormRef:
     words: tuple[str, ...]
 
 
-_Ids = int | tuple[int, ...]
+# One form id, or a tuple of them (see _add).
+FormIds = int | tuple[int, ...]
 
 
-def _add(table: dict[str, _Ids], key: str, form_id: int) -> None:
+def _add(table: dict[str, FormIds], key: str, form_id: int) -> None:
     # One int for a key with one form, a tuple for more: a million aliases
     # mostly have keys of their own, and an int costs far less than a list.
     found = table.get(key)
@@ -122,7 +125,7 @@ def _spotting_key(text: str, normal: str) -> str:
     return spot_key(text)
 
 
-def _ids(found: _Ids | None) -> tuple[int, ...]:
+def form_ids(found: FormIds | None) -> tuple[int, ...]:
     if found is None:
         return ()
     return (found,) if isinstance(found, int) else found
@@ -135,15 +138,17 @@ class Segment:
         self.entities: Mapping[str, EntityRecord] = {}
         self.postings: list[Posting] = []
         self.form_words: list[tuple[int, ...]] = []
-        self.keys: dict[Layer, dict[str, _Ids]] = {layer: {} for layer in LAYERS}
+        self.keys: dict[Layer, dict[str, FormIds]] = {layer: {} for layer in LAYERS}
         self.vocabulary: dict[str, int] = {}
         self.words: list[str] = []
         self.word_entities: list[int] = []  # how many entities use each word
         self.word_forms: list[list[int]] = []
-        self.blocks: dict[str, _Ids] = {}
-        self.spot_keys: dict[str, _Ids] = {}
+        self.blocks: dict[str, FormIds] = {}
+        self.spot_keys: dict[str, FormIds] = {}
         self.case_rules: list[CaseRule] = []
-        self._spot_info: dict[str, tuple[tuple[int, ...], CaseRule | None]] = {}
+        # The spotting keys with a form whose rule is not CAPITALISED, nearly every name's.
+        self.other_case_keys: set[str] = set()
+        self._written_as: dict[tuple[str, str], tuple[int, ...]] = {}
         self.alias_letters: dict[int, str] = {}  # of the forms whose case must be exact
         self.alias_count = 0
         by_id: dict[str, EntityRecord] = {}
@@ -171,9 +176,12 @@ class Segment:
             keys = form_keys(normal)
             for table, layer in tables:
                 _add(table, getattr(keys, layer), form_id)
-            _add(self.spot_keys, _spotting_key(text, normal), form_id)
+            spotting_key = _spotting_key(text, normal)
+            _add(self.spot_keys, spotting_key, form_id)
             rule = case_rule(text, explicit.get(text))
             self.case_rules.append(rule)
+            if rule is not CaseRule.CAPITALISED:
+                self.other_case_keys.add(spotting_key)
             if rule is CaseRule.EXACT:
                 self.alias_letters[form_id] = letters(text)
             word_ids = tuple(self._word_id(word) for word in keys.words)
@@ -197,7 +205,7 @@ class Segment:
         return word_id
 
     def lookup(self, layer: Layer, key: str) -> tuple[int, ...]:
-        return _ids(self.keys[layer].get(key))
+        return form_ids(self.keys[layer].get(key))
 
     def similar_words(self, word: str) -> list[int]:
         """The words that ``word_similarity`` credits: alike in spelling or sound.
@@ -213,25 +221,40 @@ class Segment:
         code = phonetic_word(word)
         proposed: set[int] = set()
         for key in deletion_keys(code):
-            proposed.update(_ids(self.blocks.get(key)))
+            proposed.update(form_ids(self.blocks.get(key)))
         if len(proposed) > MAX_PROPOSED_WORDS:
-            proposed = set(_ids(self.blocks.get(code)))
+            proposed = set(form_ids(self.blocks.get(code)))
         proposed.discard(-1 if exact is None else exact)
         found.extend(w for w in proposed if word_similarity(word, self.words[w]) > 0)
         return found
 
     def spotted(self, key: str) -> tuple[int, ...]:
         """The forms whose spotting key is ``key``."""
-        return _ids(self.spot_keys.get(key))
+        return form_ids(self.spot_keys.get(key))
 
-    def spotted_forms(self, key: str) -> tuple[tuple[int, ...], CaseRule | None]:
-        """The forms of a spotting key, and the case rule they share (None: they differ)."""
-        found = self._spot_info.get(key)
+    def forms_written_as(self, key: str, written: str) -> tuple[int, ...]:
+        """The forms of a spotting key that ``written``, found in text, may be a mention of."""
+        if key not in self.other_case_keys:
+            return self.spotted(key) if is_capitalised(written) else ()
+        # Acronyms mostly, met again and again as written ("US", "TTP"): kept.
+        found = self._written_as.get((key, written))
         if found is None:
-            forms = self.spotted(key)
-            rules = {self.case_rules[f] for f in forms}
-            found = self._spot_info[key] = (forms, rules.pop() if len(rules) == 1 else None)
+            if len(self._written_as) >= MAX_REMEMBERED_WRITINGS:
+                self._written_as.clear()
+            text = Written(written)
+            found = self._written_as[key, written] = tuple(
+                f
+                for f in self.spotted(key)
+                if text.allows(self.case_rules[f], self.alias_letters.get(f, ""))
+            )
         return found
+
+    def postings_of(self, forms: FormIds) -> list[Posting]:
+        return [self.postings[f] for f in form_ids(forms)]
+
+    def without_entities(self, forms: FormIds, entity_ids: frozenset[str]) -> tuple[int, ...]:
+        """The forms that belong to none of ``entity_ids``."""
+        return tuple(f for f in form_ids(forms) if self.postings[f].entity_id not in entity_ids)
 
     def ref(self, form_id: int) -> FormRef:
         words = tuple(self.words[w] for w in self.form_words[form_id])

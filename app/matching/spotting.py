@@ -8,28 +8,40 @@ word too and its case fits the alias (``casing``). Offsets
 are code points of the text as sent.
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from app.matching.casing import CaseRule, Written
-from app.matching.index import WORD_START, AliasIndex, Posting, Segment
+from app.matching.index import WORD_START, AliasIndex, FormIds, Posting, Segment
 from app.matching.normalize import OffsetMap, spot_form
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """A stretch of the text: ``text[start:end]``."""
 
     start: int
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """Curated forms found at one span of the text."""
+class Hit(NamedTuple):
+    """Curated forms found at ``text[start:end]``, as written there.
 
-    span: Span
-    postings: tuple[Posting, ...]
-    forms: tuple[int, tuple[int, ...]]  # the segment's identity and its form ids: a cheap key
+    Spans, hits and mentions are named tuples, not dataclasses: a text has
+    thousands, and tuples are made several times faster.
+    """
+
+    start: int
+    end: int
+    text: str
+    segment: Segment
+    forms: FormIds
+
+    @property
+    def span(self) -> Span:
+        return Span(self.start, self.end)
+
+    def postings(self) -> list[Posting]:
+        return self.segment.postings_of(self.forms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +53,6 @@ class SpottedText:
     offsets: OffsetMap
     padded: str  # WORD_START + spot: what the automata search
 
-    def span(self, start: int, end: int) -> Span:
-        """The text's span for ``spot[start:end]``."""
-        return Span(self.offsets(start), self.offsets(end - 1) + 1)
-
 
 def prepare(text: str) -> SpottedText:
     spot, offsets = spot_form(text)
@@ -54,45 +62,63 @@ def prepare(text: str) -> SpottedText:
 def dictionary_hits(index: AliasIndex, text: SpottedText) -> list[Hit]:
     """Whole-word, case-fitting curated forms in ``text``, leftmost-longest, not overlapping."""
     hits: list[Hit] = []
-    for segment, hidden in index.spotting_segments():
-        hits.extend(_segment_hits(segment, hidden, text))
-    return _without_overlaps(hits) if len(hits) > 1 else hits
+    segments = list(index.spotting_segments())
+    for segment, hidden in segments:
+        if segment.spot_keys:
+            hits.extend(_segment_hits(segment, hidden, text))
+    # Segments are spotted apart: only hits of two may overlap.
+    return _without_overlaps(hits) if len(segments) > 1 else hits
 
 
 def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -> list[Hit]:
-    padded, postings = text.padded, segment.postings
+    # The loop of spotting, run for every key the automaton reports: it does
+    # what OffsetMap and Segment.forms_written_as would do, inline.
+    padded, original = text.padded, text.text
+    cuts, shifts = text.offsets.cuts, text.offsets.shifts
+    cut_count = len(cuts)
+    other_case_keys, spot_keys = segment.other_case_keys, segment.spot_keys
     last = len(padded) - 1
     found = []
-    for end, key in segment.automaton.iter_long(padded) if segment.spot_keys else ():
+    for end, key in segment.automaton.iter_long(padded):
         # padded[end - len(key) : end + 1] is " " + key, so the key is
         # spot[end - len(key) : end]; it began a word, it must end one too.
         if end < last and padded[end + 1] != " ":
             continue
         start = end - len(key)
-        span = text.span(start, end)
-        forms, shared_rule = segment.spotted_forms(key)
-        if shared_rule is not CaseRule.ANY:
-            written = Written(text.text[span.start : span.end])
-            if shared_rule is CaseRule.CAPITALISED:  # nearly every name: one check for all
-                if not written.allows(shared_rule, ""):
-                    continue
-            else:
-                rules, letters = segment.case_rules, segment.alias_letters
-                forms = tuple(f for f in forms if written.allows(rules[f], letters.get(f, "")))
+        cut = bisect_right(cuts, start)
+        if cut < cut_count and cuts[cut] < end:  # spaces were removed inside the key
+            end += shifts[bisect_right(cuts, end - 1)]
+        else:
+            end += shifts[cut]
+        start += shifts[cut]
+        written = original[start:end]
+        forms: FormIds
+        if key in other_case_keys:
+            forms = segment.forms_written_as(key, written)
+            if not forms:
+                continue
+        elif written.islower():  # not casing.is_capitalised(written): most rejected words
+            continue
+        else:
+            forms = spot_keys[key]
         if hidden:
-            forms = tuple(f for f in forms if postings[f].entity_id not in hidden)
-        if forms:
-            found.append(Hit(span, tuple(postings[f] for f in forms), (id(segment), forms)))
+            forms = segment.without_entities(forms, hidden)
+            if not forms:
+                continue
+        found.append(_new_tuple(Hit, (start, end, written, segment, forms)))
     return found
 
 
+_new_tuple = tuple.__new__  # Hit(...) without the Python frame of its __new__
+
+
 def _without_overlaps(hits: list[Hit]) -> list[Hit]:
-    # Segments are spotted apart; where their hits overlap, the longer wins.
-    hits.sort(key=lambda h: (h.span.start, h.span.start - h.span.end))
+    # Where hits of two segments overlap, the longer wins.
+    hits.sort(key=lambda h: (h.start, h.start - h.end))
     kept: list[Hit] = []
     for hit in hits:
-        if kept and hit.span.start < kept[-1].span.end:
-            if hit.span.end - hit.span.start <= kept[-1].span.end - kept[-1].span.start:
+        if kept and hit.start < kept[-1].end:
+            if hit.end - hit.start <= kept[-1].end - kept[-1].start:
                 continue
             kept.pop()
         kept.append(hit)
