@@ -31,7 +31,7 @@ from typing import NamedTuple
 from app.matching.casing import CaseRule, case_rule
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.keys import CONNECTORS
-from app.matching.normalize import normalize
+from app.matching.normalize import case_mask, normalize
 from app.matching.resolve import (
     DEFAULT_THRESHOLDS,
     Candidate,
@@ -55,6 +55,9 @@ EXACT = Method.EXACT.value
 DOCUMENT = "document"
 PERSON_TYPE = "person"  # the type whose entities are met by their surname alone
 _WORD = re.compile(r"\S+")
+# In " " + a case mask: a word that begins with a capital or a digit, at the
+# index of its first character in the mask. A literal first is found fast.
+_NAME_WORD_START = re.compile(" [A0]")
 _LAST_WORD = re.compile(r"[^\W_]+$")
 _BREAK = re.compile(r"[^\w\s\-‐‑‒–—.'’ʼ]|\n")
 _AND = re.compile(r"\s+and\s+")
@@ -253,32 +256,39 @@ def _capitalised_runs(spotted: SpottedText) -> Iterator[Span]:
     """Runs of capitalised words, connectors allowed inside: candidate names.
 
     Punctuation other than the marks inside names (hyphens, dashes, dots,
-    apostrophes) ends a run, as does the end of a line.
+    apostrophes) ends a run, as does the end of a line. Only the words that
+    begin with a capital or a digit are visited, found in the case mask; what
+    lies between two of them either joins them (a space, or one connector) or
+    ends the run.
     """
-    text, offsets = spotted.text, spotted.offsets
-    words: list[Span] = []
-    pending: list[Span] = []  # connectors waiting for a capitalised word
-    for match in _WORD.finditer(spotted.spot):
-        start = offsets(match.start())
-        first = text[start]
-        if not words and not first.isupper():
-            continue  # most words: no run to start or to go on
-        span = Span(start, offsets(match.end() - 1) + 1)
-        if words and _BREAK.search(text, (pending or words)[-1].end, span.start):
-            yield Span(words[0].start, words[-1].end)
-            words, pending = [], []
-        if first.isupper() or (first.isdigit() and words):
-            words.extend(pending)
-            pending = []
-            words.append(span)
-            if len(words) < MAX_RUN_WORDS:
-                continue
-        elif words and match.group() in NAME_CONNECTORS and not pending:
-            pending.append(span)
-            continue
+    text, spot, offsets = spotted.text, spotted.spot, spotted.offsets
+    mask = case_mask(text, spot, offsets)
+    words: list[Span] = []  # the run so far, its connectors included
+    spot_end = 0  # where the run's last word ends in the spot form
+    for match in _NAME_WORD_START.finditer(" " + mask):
+        start = match.start()
+        capital = mask[start] == "A"
+        if not words and not capital:
+            continue  # a digit starts no run
+        end = spot.find(" ", start)
+        end = len(spot) if end < 0 else end
+        span = Span(offsets(start), offsets(end - 1) + 1)
         if words:
+            between = spot[spot_end + 1 : start - 1]  # the words in between, if any
+            if (between and between not in NAME_CONNECTORS) or _BREAK.search(
+                text, words[-1].end, span.start
+            ):
+                yield Span(words[0].start, words[-1].end)
+                words = []
+                if not capital:
+                    continue
+            elif between:  # one connector, kept inside the run
+                words.append(Span(offsets(spot_end + 1), offsets(start - 2) + 1))
+        words.append(span)
+        spot_end = end
+        if len(words) >= MAX_RUN_WORDS:
             yield Span(words[0].start, words[-1].end)
-        words, pending = ([span], []) if len(words) >= MAX_RUN_WORDS else ([], [])
+            words = [span]
     if words:
         yield Span(words[0].start, words[-1].end)
 

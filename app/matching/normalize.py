@@ -17,6 +17,7 @@ import codecs
 import re
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import accumulate, count
 from operator import add, sub
@@ -171,18 +172,10 @@ def spot_form(text: str) -> tuple[str, OffsetMap]:
 _ASCII_TABLE = bytes(
     ord(_SPOT_TABLE[b]) if _SPOT_TABLE[b] != _COMPLEX else ord(" ") for b in range(128)
 ) + bytes(128)
-_FOLD_ERRORS = "alias-service-spot-fold"
 
 
 class _NotOneToOne(Exception):
     """A character does not fold to one ASCII character."""
-
-
-def _fold_to_ascii(error: UnicodeError) -> tuple[str, int]:
-    # The error handler of ``_FOLD_ERRORS``, given each run of non-ASCII characters.
-    if not isinstance(error, UnicodeEncodeError):
-        raise error
-    return _ascii_fold(error.object[error.start : error.end]), error.end
 
 
 @lru_cache(maxsize=4096)
@@ -193,7 +186,23 @@ def _ascii_fold(run: str) -> str:
     return folded
 
 
-codecs.register_error(_FOLD_ERRORS, _fold_to_ascii)
+def _ascii_errors(name: str, replace: Callable[[str], str]) -> str:
+    """Registers as codec error handler ``name``: ``replace`` each run of non-ASCII characters.
+
+    ``text.encode("ascii", name)`` then replaces, in one C pass, the few
+    non-ASCII characters of a text that is mostly ASCII.
+    """
+
+    def handler(error: UnicodeError) -> tuple[str, int]:
+        if not isinstance(error, UnicodeEncodeError):
+            raise error
+        return replace(error.object[error.start : error.end]), error.end
+
+    codecs.register_error(name, handler)
+    return name
+
+
+_FOLD_ERRORS = _ascii_errors("alias-service-spot-fold", _ascii_fold)
 
 
 def _translate(text: str) -> str | None:
@@ -204,6 +213,45 @@ def _translate(text: str) -> str | None:
         translated = text.translate(_SPOT_TABLE)
         return None if _COMPLEX in translated else translated
     return ascii_text.translate(_ASCII_TABLE).decode("ascii")
+
+
+# The case mask of a spot form: for each of its characters, what the character
+# of the text it came from is: "A" a capital letter, "0" a digit, "a" any
+# other letter or mark, " " a separator. Names are told by their capitals.
+
+
+def _case_class(char: str) -> str:
+    if _SPOT_TABLE[ord(char)] == " ":
+        return " "
+    if char.isupper():
+        return "A"
+    return "0" if char.isdigit() else "a"
+
+
+@lru_cache(maxsize=4096)
+def _case_classes(run: str) -> str:
+    return "".join(map(_case_class, run))
+
+
+_CASE_TABLE = bytes(ord(_case_class(chr(b))) for b in range(128)) + bytes(128)
+_CASE_ERRORS = _ascii_errors("alias-service-case-classes", _case_classes)
+
+
+def case_mask(text: str, spot: str, offsets: OffsetMap) -> str:
+    """The case mask of ``spot``, the spot form of ``text`` that ``offsets`` maps back.
+
+    The text's own mask is made in C passes and cut where the offset map's
+    shift changes: between two cuts, the spot form's characters come from
+    consecutive characters of the text.
+    """
+    mask = text.encode("ascii", _CASE_ERRORS).translate(_CASE_TABLE).decode("ascii")
+    bounds, shifts = [0, *offsets.cuts, len(spot)], offsets.shifts
+    pieces = map(slice, map(add, bounds, shifts), map(add, bounds[1:], shifts))
+    mask = "".join(map(mask.__getitem__, pieces))
+    if mask.count(" ") != spot.count(" "):
+        # A character folded to several, a space among them ("⒈" to "1 "): rare.
+        mask = "".join(" " if char == " " else case for char, case in zip(spot, mask, strict=True))
+    return mask
 
 
 def _blank_possessives(spot: str) -> str:

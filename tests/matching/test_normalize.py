@@ -3,7 +3,7 @@ import random
 import pytest
 
 from app.matching import normalize as normalize_module
-from app.matching.normalize import fold_char, normalize, spot_form
+from app.matching.normalize import case_mask, fold_char, normalize, spot_form
 
 
 @pytest.mark.parametrize(
@@ -100,3 +100,24 @@ def test_spot_forms_map_back_to_the_characters_they_came_from(seed: int) -> None
     for index, char in enumerate(spot):
         if char != " ":
             assert char in fold_char(text[offsets(index)])
+
+
+CASED_ALPHABET = ALPHABET + "ÉŞİǅⒶ⒈TÜ1 \n"
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_the_case_mask_tells_the_case_of_each_spotted_character(seed: int) -> None:
+    rng = random.Random(seed)
+    text = "".join(rng.choice(CASED_ALPHABET) for _ in range(rng.randrange(0, 40)))
+    spot, offsets = spot_form(text)
+    mask = case_mask(text, spot, offsets)
+    assert len(mask) == len(spot)
+    for index, char in enumerate(spot):
+        source = text[offsets(index)]
+        if char == " ":
+            expected = " "
+        elif source.isupper():
+            expected = "A"
+        else:
+            expected = "0" if source.isdigit() else "a"
+        assert mask[index] == expected, (text, index)
