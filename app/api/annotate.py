@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
+from app.api.compute import INLINE_CHARACTERS, computed
 from app.api.deps import SettingsDep, SnapshotDep
 from app.api.resolve import thresholds
 from app.api.shapes import JsonObject, json_response, mention_public
@@ -29,25 +30,32 @@ router = APIRouter(prefix="/annotate", tags=["annotate"], responses=_ERRORS)
 
 
 @router.post("", summary="Find every mention in a text", response_model=AnnotateResponse)
-def annotate_text(index: SnapshotDep, settings: SettingsDep, body: AnnotateRequest) -> Response:
+async def annotate_text(
+    index: SnapshotDep, settings: SettingsDep, body: AnnotateRequest
+) -> Response:
     """Every matched or ambiguous entity mention, with its offsets in code points
     (`text[start:end]` in Python is the mention), how it was found, and its
     candidates. Curated names and aliases are found as whole words in a case
     that fits them (US, IS and UN only as acronyms), spelling variants of them
     through the matching layers, and short or ambiguous names are settled by
     what the rest of the text names."""
-    return json_response(_annotated(index, settings, body))
+    small = len(body.text) <= INLINE_CHARACTERS
+    return json_response(await computed(lambda: _annotated(index, settings, body), small=small))
 
 
 @router.post(
     "/batch", summary="Find every mention in many texts", response_model=AnnotateBatchResponse
 )
-def annotate_batch(
+async def annotate_batch(
     index: SnapshotDep, settings: SettingsDep, body: AnnotateBatchRequest
 ) -> Response:
     """`POST /annotate` for up to 100 texts at once; results in the order of the texts."""
-    results = [_annotated(index, settings, document) for document in body.documents]
-    return json_response({"results": results})
+
+    def results() -> list[JsonObject]:
+        return [_annotated(index, settings, document) for document in body.documents]
+
+    small = sum(len(document.text) for document in body.documents) <= INLINE_CHARACTERS
+    return json_response({"results": await computed(results, small=small)})
 
 
 def _annotated(index: AliasIndex, settings: Settings, body: AnnotateRequest) -> JsonObject:

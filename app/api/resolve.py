@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from app.api.compute import INLINE_MENTIONS, computed
 from app.api.deps import SettingsDep, SnapshotDep
-from app.api.shapes import json_response, resolution_public
+from app.api.shapes import JsonObject, json_response, resolution_public
 from app.matching.resolve import Thresholds, resolve
 from app.models import (
     MAX_CANDIDATES,
@@ -21,7 +22,7 @@ router = APIRouter(tags=["resolve"], responses={422: {"model": ErrorDetail}})
 
 
 @router.get("/resolve", summary="Resolve one mention", response_model=ResolveResult)
-def resolve_one(
+async def resolve_one(
     index: SnapshotDep,
     settings: SettingsDep,
     q: Annotated[
@@ -43,6 +44,7 @@ def resolve_one(
     others come as close, `unmatched` otherwise. Each candidate says which
     alias matched and how (`exact`, `structural`, `transliteration`,
     `phonetic`, `fuzzy`)."""
+    # One mention is small work: resolved in place (see app.api.compute).
     rule = thresholds(settings, threshold)
     return json_response(
         resolution_public(resolve(index, q, types=_types(type), limit=limit, thresholds=rule))
@@ -50,16 +52,20 @@ def resolve_one(
 
 
 @router.post("/resolve", summary="Resolve many mentions", response_model=ResolveResponse)
-def resolve_many(index: SnapshotDep, settings: SettingsDep, body: ResolveRequest) -> Response:
+async def resolve_many(index: SnapshotDep, settings: SettingsDep, body: ResolveRequest) -> Response:
     """Resolve a batch of mentions; the results come in the order of the mentions."""
     rule = thresholds(settings, body.threshold)
-    results = [
-        resolution_public(
-            resolve(index, m, types=_types(body.type), limit=body.limit, thresholds=rule)
-        )
-        for m in body.mentions
-    ]
-    return json_response({"results": results})
+
+    def results() -> list[JsonObject]:
+        return [
+            resolution_public(
+                resolve(index, m, types=_types(body.type), limit=body.limit, thresholds=rule)
+            )
+            for m in body.mentions
+        ]
+
+    small = len(body.mentions) <= INLINE_MENTIONS
+    return json_response({"results": await computed(results, small=small)})
 
 
 def thresholds(settings: Settings, threshold: float | None) -> Thresholds:

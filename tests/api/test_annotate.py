@@ -1,6 +1,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.compute import INLINE_CHARACTERS
 from app.models import MAX_DOCUMENTS, MAX_TEXT_LENGTH
 
 TEXT = "ISLAMABAD: the Pakistani Taliban (TTP) and Tehreek‑e‑Labbaik Pakistan’s rally."
@@ -91,3 +92,14 @@ def test_malformed_bodies_are_4xx_json(client: TestClient, body: bytes) -> None:
     response = client.post("/annotate", content=body, headers={"content-type": "application/json"})
     assert 400 <= response.status_code < 500
     assert "detail" in response.json()
+
+
+def test_a_long_text_is_annotated_as_a_short_one(client: TestClient) -> None:
+    # Long texts are annotated in the threadpool, short ones in place (app.api.compute).
+    filler = " and then" * (INLINE_CHARACTERS // 9 + 1)
+    short = client.post("/annotate", json={"text": TEXT}).json()["mentions"]
+    long = client.post("/annotate", json={"text": TEXT + filler}).json()["mentions"]
+    assert len(TEXT + filler) > INLINE_CHARACTERS
+    assert short and long == short
+    batch = client.post("/annotate/batch", json={"documents": [{"text": TEXT + filler}]})
+    assert batch.json()["results"][0]["mentions"] == short

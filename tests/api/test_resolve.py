@@ -1,6 +1,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.compute import INLINE_MENTIONS
 from app.models import MAX_BATCH_SIZE, MAX_MENTION_LENGTH
 
 
@@ -61,6 +62,16 @@ def test_batch_answers_in_order(client: TestClient) -> None:
         "ttp",
         None,
     ]
+
+
+def test_a_large_batch_answers_as_small_ones(client: TestClient) -> None:
+    # Large batches are resolved in the threadpool, small ones in place (app.api.compute).
+    mentions = ["TLP", "Tehreek-i-Taliban Pakistan", "nothing like it"]
+    small = client.post("/resolve", json={"mentions": mentions}).json()["results"]
+    many = mentions * (INLINE_MENTIONS // len(mentions) + 1)
+    large = client.post("/resolve", json={"mentions": many}).json()["results"]
+    assert len(many) > INLINE_MENTIONS
+    assert large == small * (len(many) // len(mentions))
 
 
 def test_limits_are_enforced_with_422(client: TestClient) -> None:
