@@ -22,7 +22,7 @@ Three passes over one text:
 """
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
@@ -261,9 +261,11 @@ def _capitalised_runs(spotted: SpottedText) -> Iterator[Span]:
     lies between two of them either joins them (a space, or one connector) or
     ends the run.
     """
-    text, spot, offsets = spotted.text, spotted.spot, spotted.offsets
-    mask = case_mask(text, spot, offsets)
-    words: list[Span] = []  # the run so far, its connectors included
+    text, spot = spotted.text, spotted.spot
+    mask = case_mask(text, spot, spotted.offsets)
+    cuts, shifts = spotted.offsets.cuts, spotted.offsets.shifts
+    first = last = -1  # the run's first and last word, as offsets into the text
+    words = 0  # in the run, its connectors included
     spot_end = 0  # where the run's last word ends in the spot form
     for match in _NAME_WORD_START.finditer(" " + mask):
         start = match.start()
@@ -272,25 +274,29 @@ def _capitalised_runs(spotted: SpottedText) -> Iterator[Span]:
             continue  # a digit starts no run
         end = spot.find(" ", start)
         end = len(spot) if end < 0 else end
-        span = Span(offsets(start), offsets(end - 1) + 1)
+        # OffsetMap, inline: the word is text[word_start:word_end].
+        word_start = start + shifts[bisect_right(cuts, start)]
+        word_end = end + shifts[bisect_right(cuts, end - 1)]
         if words:
             between = spot[spot_end + 1 : start - 1]  # the words in between, if any
             if (between and between not in NAME_CONNECTORS) or _BREAK.search(
-                text, words[-1].end, span.start
+                text, last, word_start
             ):
-                yield Span(words[0].start, words[-1].end)
-                words = []
+                yield Span(first, last)
+                words = 0
                 if not capital:
                     continue
             elif between:  # one connector, kept inside the run
-                words.append(Span(offsets(spot_end + 1), offsets(start - 2) + 1))
-        words.append(span)
-        spot_end = end
-        if len(words) >= MAX_RUN_WORDS:
-            yield Span(words[0].start, words[-1].end)
-            words = [span]
+                words += 1
+        if not words:
+            first = word_start
+        last, spot_end = word_end, end
+        words += 1
+        if words >= MAX_RUN_WORDS:
+            yield Span(first, last)
+            first, words = word_start, 1
     if words:
-        yield Span(words[0].start, words[-1].end)
+        yield Span(first, last)
 
 
 def _explained(run: Span, inside: list[Mention]) -> bool:
