@@ -34,20 +34,35 @@ def resolution_public(resolution: Resolution) -> JsonObject:
     }
 
 
+# An article names the same entities again and again, and the engine keeps
+# one resolution per name and snapshot: the fields a mention's answer takes
+# from its resolution are kept too, by the resolution's identity (the entry
+# holds the resolution, so the identity cannot pass to another). Answers are
+# rendered at once and never changed, so they may share these fields.
+_RESOLUTION_FIELDS: dict[tuple[int, str, int], tuple[Resolution, JsonObject]] = {}
+MAX_REMEMBERED_FIELDS = 10_000
+
+
 def mention_public(mention: Mention, limit: int) -> JsonObject:
     """A ``MentionPublic``."""
     resolution = mention.resolution
-    entity = resolution.entity
-    return {
-        "start": mention.span.start,
-        "end": mention.span.end,
-        "text": mention.text,
-        "status": "matched" if resolution.status is Status.MATCHED else "ambiguous",
-        "entity": entity_summary(entity) if entity else None,
-        "score": round(resolution.score, 4),
-        "method": mention.method,
-        "candidates": [candidate_public(c) for c in resolution.candidates[:limit]],
-    }
+    key = (id(resolution), mention.method, limit)
+    found = _RESOLUTION_FIELDS.get(key)
+    if found is not None and found[0] is resolution:
+        fields = found[1]
+    else:
+        entity = resolution.entity
+        fields = {
+            "status": "matched" if resolution.status is Status.MATCHED else "ambiguous",
+            "entity": entity_summary(entity) if entity else None,
+            "score": round(resolution.score, 4),
+            "method": mention.method,
+            "candidates": [candidate_public(c) for c in resolution.candidates[:limit]],
+        }
+        if len(_RESOLUTION_FIELDS) >= MAX_REMEMBERED_FIELDS:
+            _RESOLUTION_FIELDS.clear()
+        _RESOLUTION_FIELDS[key] = (resolution, fields)
+    return {"start": mention.span.start, "end": mention.span.end, "text": mention.text, **fields}
 
 
 def entity_summary(entity: EntityRecord) -> JsonObject:

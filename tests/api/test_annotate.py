@@ -103,3 +103,15 @@ def test_a_long_text_is_annotated_as_a_short_one(client: TestClient) -> None:
     assert short and long == short
     batch = client.post("/annotate/batch", json={"documents": [{"text": TEXT + filler}]})
     assert batch.json()["results"][0]["mentions"] == short
+
+
+def test_limit_bounds_the_candidates_of_each_mention(client: TestClient) -> None:
+    text = "The Taliban said so. The Taliban denied it."
+
+    def candidates(limit: int) -> list[int]:
+        answer = client.post("/annotate", json={"text": text, "limit": limit}).json()
+        return [len(m["candidates"]) for m in answer["mentions"]]
+
+    assert candidates(5) == [2, 2]  # the Afghan Taliban and the TTP: ambiguous
+    assert candidates(1) == [1, 1]
+    assert candidates(5) == [2, 2]
