@@ -146,7 +146,7 @@ class Segment:
         self.blocks: dict[str, FormIds] = {}
         self.spot_keys: dict[str, FormIds] = {}
         self.case_rules: list[CaseRule] = []
-        # The spotting keys with a form whose rule is not CAPITALISED, nearly every name's.
+        # The spotting keys with a form whose rule is not CAPITALISED (every name's but few).
         self.other_case_keys: set[str] = set()
         self._written_as: dict[tuple[str, str], tuple[int, ...]] = {}
         self.alias_letters: dict[int, str] = {}  # of the forms whose case must be exact
