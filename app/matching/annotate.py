@@ -355,6 +355,7 @@ def _in_context(
     return mention
 
 
+@lru_cache(maxsize=65536)
 def _is_acronym(alias: str) -> bool:
     # IS beside ISIS-K is the parent, named on purpose: acronyms are specific.
     return case_rule(alias) is CaseRule.EXACT

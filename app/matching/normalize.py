@@ -255,8 +255,10 @@ def case_mask(text: str, spot: str, offsets: OffsetMap) -> str:
 
 
 def _blank_possessives(spot: str) -> str:
-    # _POSSESSIVE_S.sub(" ", spot), in C passes: twice for "x s s y".
-    spot = spot.replace(" s ", "   ").replace(" s ", "   ")
+    # _POSSESSIVE_S.sub(" ", spot), in C passes: again for "x s s y", which is rare.
+    spot = spot.replace(" s ", "   ")
+    if " s " in spot:
+        spot = spot.replace(" s ", "   ")
     return spot[:-1] + " " if spot.endswith(" s") else spot
 
 
