@@ -36,10 +36,6 @@ class Hit(NamedTuple):
     segment: Segment
     forms: FormIds
 
-    @property
-    def span(self) -> Span:
-        return Span(self.start, self.end)
-
     def postings(self) -> list[Posting]:
         return self.segment.postings_of(self.forms)
 
