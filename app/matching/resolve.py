@@ -115,6 +115,16 @@ def resolve(
     return Resolution(query, decide(ranked, thresholds), tuple(ranked[:limit]))
 
 
+def scored_entity_ids(
+    index: AliasIndex, query: str, *, types: Iterable[str] | None = None
+) -> frozenset[str]:
+    """The entities whose forms were scored for ``query``, before any threshold:
+    what candidate generation reached (the benchmarks measure its recall)."""
+    return frozenset(
+        c.entity.id for c in layered_candidates(index, query, TypeFilter(index, types))
+    )
+
+
 def layered_candidates(index: AliasIndex, query: str, pick: "TypeFilter") -> list[Candidate]:
     normal = normalize(query)
     if not normal:
