@@ -52,9 +52,16 @@ def _entity_to_plain(entity: EntityCreate) -> dict[str, Any]:
     plain: dict[str, Any] = {"id": entity.id, "name": entity.name, "type": entity.type}
     if entity.description is not None:
         plain["description"] = entity.description
+    if entity.prominence is not None:
+        plain["prominence"] = _number(entity.prominence)
     if entity.aliases:
         plain["aliases"] = [_alias_to_plain(alias) for alias in entity.aliases]
     return plain
+
+
+def _number(value: float) -> int | float:
+    """A whole number as one (1200000, not 1200000.0); it parses back to the same float."""
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
 def _alias_to_plain(alias: AliasCreate) -> str | dict[str, str | bool]:

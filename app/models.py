@@ -10,7 +10,16 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, StringConstraints, model_validator
+from annotated_types import Ge
+from pydantic import (
+    AfterValidator,
+    AllowInfNan,
+    BeforeValidator,
+    ConfigDict,
+    Strict,
+    StringConstraints,
+    model_validator,
+)
 from sqlalchemy import JSON, Column, ForeignKey, String, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -51,6 +60,13 @@ TypeName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^\S+$"),
 ]
+# A finite number >= 0; strict, so that neither true nor "12" passes for one.
+Prominence = Annotated[float, Strict(), AllowInfNan(False), Ge(0)]
+PROMINENCE_DESCRIPTION = (
+    "Optional number >= 0 (e.g. a place's population) that orders namesakes: among "
+    "candidates of equal score the more prominent comes first, and a request with "
+    "tie_break=prominence may be matched to it."
+)
 
 
 def utcnow() -> datetime:
@@ -64,6 +80,7 @@ class EntityBase(SQLModel):
     name: MatchableText = Field(max_length=MAX_NAME_LENGTH)
     type: TypeName = Field(max_length=64, index=True)
     description: Note | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
+    prominence: Prominence | None = Field(default=None, description=PROMINENCE_DESCRIPTION)
 
 
 class Entity(EntityBase, table=True):
@@ -190,7 +207,10 @@ class EntityUpdate(SQLModel):
 
     name: MatchableText | None = None
     type: TypeName | None = None
-    description: Note | None = None
+    description: Note | None = Field(default=None, description="null removes it.")
+    prominence: Prominence | None = Field(
+        default=None, description=f"{PROMINENCE_DESCRIPTION} null removes it."
+    )
 
 
 class AliasFile(SQLModel):

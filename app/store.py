@@ -126,7 +126,7 @@ def load_records(
     *, session: Session, entity_ids: Iterable[str] | None = None
 ) -> list[EntityRecord]:
     """The engine's view of the named entities (of every entity when None)."""
-    entity_query = select(Entity.id, Entity.name, Entity.type)
+    entity_query = select(Entity.id, Entity.name, Entity.type, Entity.prominence)
     alias_query = select(Alias.entity_id, Alias.text, Alias.case_sensitive).order_by(col(Alias.id))
     if entity_ids is not None:
         wanted = list(entity_ids)
@@ -145,8 +145,9 @@ def load_records(
             type=kind,
             aliases=tuple(aliases.get(i, ())),
             case_rules=tuple(case_rules.get(i, ())),
+            prominence=prominence,
         )
-        for i, name, kind in session.exec(entity_query)
+        for i, name, kind, prominence in session.exec(entity_query)
     ]
 
 
@@ -169,12 +170,16 @@ def update_entity(
     if changes.get("name") is not None:
         _check_form_is_new(entity, changes["name"], what="name")
     for field, value in changes.items():
-        if value is None and field != "description":
+        if value is None and field not in _CLEARABLE:
             continue  # name and type cannot be unset
         setattr(entity, field, value)
     entity.updated_at = utcnow()
     _commit(session, actor, [("update", entity_id, changes)])
     return _to_public(entity)
+
+
+# The entity fields that PATCH may set to null.
+_CLEARABLE = frozenset({"description", "prominence"})
 
 
 def delete_entity(*, session: Session, actor: str, entity_id: str) -> None:
@@ -207,7 +212,7 @@ def import_table(
     """Load an alias file in one transaction.
 
     ``merge`` adds the file's entities, updates those that exist (name, type,
-    description) and adds the aliases they lack; ``replace`` makes the table
+    description, prominence) and adds the aliases they lack; ``replace`` makes the table
     exactly the file's content.
     """
     counts = {"created": 0, "updated": 0, "deleted": 0, "aliases_added": 0}
@@ -247,7 +252,7 @@ def _merge_entries(
 
 def _merge_into(session: Session, entity: Entity, entry: EntityCreate) -> int | None:
     """Bring ``entity`` up to ``entry``; the number of aliases added, None if unchanged."""
-    fields = {"name": entry.name, "type": entry.type, "description": entry.description}
+    fields = _entity_fields(entry)
     changed = any(getattr(entity, k) != v for k, v in fields.items())
     for key, value in fields.items():
         setattr(entity, key, value)
@@ -281,15 +286,7 @@ def _bulk_insert(session: Session, entries: list[EntityCreate]) -> None:
     """Insert many new entities with their aliases as a few multi-row statements."""
     now = utcnow()
     entities = [
-        {
-            "id": e.id,
-            "name": e.name,
-            "type": e.type,
-            "description": e.description,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for e in entries
+        {"id": e.id, **_entity_fields(e), "created_at": now, "updated_at": now} for e in entries
     ]
     aliases = [_alias_row(e.id, a) for e in entries for a in e.aliases]
     session.flush()
@@ -300,11 +297,21 @@ def _bulk_insert(session: Session, entries: list[EntityCreate]) -> None:
 
 
 def _insert_entity(session: Session, data: EntityCreate) -> Entity:
-    entity = Entity(id=data.id, name=data.name, type=data.type, description=data.description)
+    entity = Entity(id=data.id, **_entity_fields(data))
     session.add(entity)
     for alias in data.aliases:
         session.add(_new_alias(data.id, alias))
     return entity
+
+
+def _entity_fields(entity: EntityCreate | Entity) -> dict[str, Any]:
+    """The fields an entity has besides its ID and aliases, as stored and exchanged."""
+    return {
+        "name": entity.name,
+        "type": entity.type,
+        "description": entity.description,
+        "prominence": entity.prominence,
+    }
 
 
 def _new_alias(entity_id: str, alias: AliasCreate) -> Alias:
@@ -368,9 +375,7 @@ def _commit(
 def _to_public(entity: Entity) -> EntityPublic:
     return EntityPublic(
         id=entity.id,
-        name=entity.name,
-        type=entity.type,
-        description=entity.description,
+        **_entity_fields(entity),
         aliases=[AliasPublic(id=a.id or 0, **_alias_fields(a)) for a in entity.aliases],
     )
 
@@ -379,9 +384,7 @@ def _to_entry(entity: Entity) -> EntityCreate:
     return EntityCreate.model_validate(
         {
             "id": entity.id,
-            "name": entity.name,
-            "type": entity.type,
-            "description": entity.description,
+            **_entity_fields(entity),
             "aliases": [_alias_fields(a) for a in entity.aliases],
         }
     )

@@ -125,3 +125,46 @@ def test_case_sensitivity_is_kept_only_where_an_editor_set_it() -> None:
     dumped = dump_alias_file(table)
     assert "case_sensitive: true" in dumped
     assert parse_alias_file(dumped) == table
+
+
+def test_prominence_is_a_number_written_back_only_when_set() -> None:
+    entry = GOOD_ENTRY.replace("[TTP]", "[TTP]\n    prominence: 1_200_000")
+    text = "entities:" + entry + "  - {id: tlp, name: Tehreek-e-Labbaik Pakistan, type: party}\n"
+    table = parse_alias_file(text)
+    assert [e.prominence for e in table.entities] == [1200000.0, None]
+    dumped = dump_alias_file(table)
+    assert "  type: organization\n  prominence: 1200000\n" in dumped
+    assert dumped.count("prominence") == 1
+    assert parse_alias_file(dumped) == table
+    assert dump_alias_file(parse_alias_file(dumped)) == dumped
+
+
+@pytest.mark.parametrize("value", ["0", "0.25", "1.0e-07", "12.5", "1.0e+20", "9007199254740993"])
+def test_every_prominence_survives_export_and_import(value: str) -> None:
+    table = parse_alias_file("entities:" + GOOD_ENTRY + f"    prominence: {value}\n")
+    assert parse_alias_file(dump_alias_file(table)) == table
+    assert table.entities[0].prominence == float(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (".nan", "finite"),
+        (".inf", "finite"),
+        ("-.inf", "finite"),
+        ("-1", "greater than or equal to 0"),
+        ("true", "valid number"),
+        ("'12'", "valid number"),
+        ("[1]", "valid number"),
+    ],
+)
+def test_a_prominence_that_is_no_finite_number_is_refused(value: str, expected: str) -> None:
+    detail = parse_error("entities:" + GOOD_ENTRY + f"    prominence: {value}\n")
+    assert "entity #1 (id 'ttp') at line 2: prominence" in detail
+    assert expected in detail
+
+
+def test_a_json_prominence_of_nan_is_refused() -> None:
+    entry = {"id": "x", "name": "X", "type": "place", "prominence": float("nan")}
+    with pytest.raises(InvalidAliasFile, match="finite"):
+        parse_alias_file(json.dumps({"entities": [entry]}), media_type="application/json")

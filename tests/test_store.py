@@ -177,3 +177,50 @@ def test_load_records_gives_the_engine_names_and_aliases(session: Session) -> No
     assert records["islamabad"].aliases == ()
     (only,) = store.load_records(session=session, entity_ids=["tlp", "gone"])
     assert only.name == "Tehreek-e-Labbaik Pakistan"
+
+
+def test_prominence_is_stored_changed_and_cleared(session: Session) -> None:
+    data = entity("ottawa-ca").model_copy(update={"prominence": 1017449.0})
+    created = store.create_entity(session=session, actor="t", data=data)
+    assert created.prominence == 1017449.0
+    changed = store.update_entity(
+        session=session, actor="t", entity_id="ottawa-ca", data=EntityUpdate(prominence=2.5)
+    )
+    assert changed.prominence == 2.5
+    renamed = store.update_entity(
+        session=session, actor="t", entity_id="ottawa-ca", data=EntityUpdate(name="Ottawa")
+    )
+    assert renamed.prominence == 2.5  # a field not sent stays
+    cleared = store.update_entity(
+        session=session, actor="t", entity_id="ottawa-ca", data=EntityUpdate(prominence=None)
+    )
+    assert cleared.prominence is None
+    assert store.get_entity(session=session, entity_id="ottawa-ca").prominence is None
+
+
+def test_imports_set_and_clear_prominence_and_export_gives_it_back(session: Session) -> None:
+    with_prominence = parse_alias_file(
+        "entities:\n"
+        "  - {id: islamabad, name: Islamabad, type: location, prominence: 1014825}\n"
+        "  - {id: kabul, name: Kabul, type: location, prominence: 0.5}\n"
+    )
+    report = store.import_table(session=session, actor="t", table=with_prominence, mode="merge")
+    assert (report.created, report.updated) == (1, 1)
+    records = {r.id: r.prominence for r in store.load_records(session=session)}
+    assert records == {
+        "ttp": None,
+        "afghan-taliban": None,
+        "tlp": None,
+        "islamabad": 1014825.0,
+        "kabul": 0.5,
+    }
+    exported = dump_alias_file(store.export_table(session=session))
+    assert "  prominence: 1014825\n" in exported
+    assert "  prominence: 0.5\n" in exported
+    store.import_table(session=session, actor="t", table=parse_alias_file(exported), mode="replace")
+    assert dump_alias_file(store.export_table(session=session)) == exported
+    without = parse_alias_file("entities:\n  - {id: kabul, name: Kabul, type: location}\n")
+    report = store.import_table(session=session, actor="t", table=without, mode="merge")
+    assert report.updated == 1  # the file is the truth for the entities it names
+    assert store.get_entity(session=session, entity_id="kabul").prominence is None
+    assert store.get_entity(session=session, entity_id="islamabad").prominence == 1014825.0

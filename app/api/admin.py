@@ -55,14 +55,14 @@ def create_entity(
 
 @router.patch(
     "/entities/{entity_id}",
-    summary="Change an entity's name, type or description",
+    summary="Change an entity's name, type, description or prominence",
     response_model=EntityPublic,
     responses={**_NOT_FOUND, **_CONFLICT},
 )
 def update_entity(
     session: SessionDep, live: LiveIndexDep, actor: ActorDep, entity_id: str, body: EntityUpdate
 ) -> EntityPublic:
-    """Only the fields sent change."""
+    """Only the fields sent change; `null` removes a description or a prominence."""
     entity = store.update_entity(session=session, actor=actor, entity_id=entity_id, data=body)
     live.refresh()
     return entity

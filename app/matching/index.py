@@ -58,6 +58,8 @@ class EntityRecord:
     # Aliases an editor marked case-sensitive (True) or not (False); the
     # others follow from their text (see app.matching.spotting).
     case_rules: tuple[tuple[str, bool], ...] = ()
+    # Orders namesakes (e.g. a place's population); None when the table has none.
+    prominence: float | None = None
 
     def surface_forms(self) -> Iterator[str]:
         """The canonical name first, then every alias."""

@@ -207,3 +207,46 @@ def test_an_alias_can_be_marked_case_sensitive(client: TestClient, admin: dict[s
     assert response.json()["case_sensitive"] is True
     exported = client.get("/admin/export", headers=admin).text
     assert "{text: Labbaik, case_sensitive: true}" in exported or "case_sensitive: true" in exported
+
+
+def test_prominence_through_the_admin_api(client: TestClient, admin: dict[str, str]) -> None:
+    body = {**NEW_ENTITY, "prominence": 1200000}
+    assert client.post("/admin/entities", json=body, headers=admin).status_code == 201
+    assert client.get("/entities/iskp").json()["prominence"] == 1200000
+    assert client.get("/entities/ttp").json()["prominence"] is None
+    patched = client.patch("/admin/entities/iskp", json={"prominence": 7.5}, headers=admin)
+    assert (patched.status_code, patched.json()["prominence"]) == (200, 7.5)
+    exported = client.get("/admin/export", headers=admin).text
+    assert "  prominence: 7.5\n" in exported
+    assert exported.count("prominence") == 1
+    replaced = client.post(
+        "/admin/import?mode=replace",
+        content=exported,
+        headers={**admin, "content-type": "application/yaml"},
+    )
+    assert replaced.status_code == 200
+    assert client.get("/admin/export", headers=admin).text == exported
+    cleared = client.patch("/admin/entities/iskp", json={"prominence": None}, headers=admin)
+    assert cleared.json()["prominence"] is None
+    assert "prominence" not in client.get("/admin/export", headers=admin).text
+
+
+@pytest.mark.parametrize("value", [-1, "12", True, "NaN", [3]])
+def test_a_prominence_that_is_no_finite_number_is_422(
+    client: TestClient, admin: dict[str, str], value: object
+) -> None:
+    patched = client.patch("/admin/entities/ttp", json={"prominence": value}, headers=admin)
+    assert patched.status_code == 422
+    body = {**NEW_ENTITY, "prominence": value}
+    created = client.post("/admin/entities", json=body, headers=admin)
+    assert created.status_code == 422
+    assert client.get("/entities/iskp").status_code == 404
+    assert client.get("/entities/ttp").json()["prominence"] is None
+
+
+def test_a_json_nan_prominence_is_422(client: TestClient, admin: dict[str, str]) -> None:
+    json_headers = {**admin, "content-type": "application/json"}
+    for literal in ("NaN", "Infinity"):
+        body = f'{{"prominence": {literal}}}'
+        response = client.patch("/admin/entities/ttp", content=body, headers=json_headers)
+        assert response.status_code == 422
