@@ -14,7 +14,9 @@ names it as its ``method``:
 The decision is the product's promise: ``matched`` only when the best entity
 reaches the threshold and beats every other entity by the margin;
 ``ambiguous`` when others come as close; ``unmatched`` otherwise. It never
-guesses between entities.
+guesses between entities. Candidates of equal score are ordered by their
+entities' prominence; only a caller asking for ``TieBreak.PROMINENCE`` lets
+prominence decide between namesakes, and the resolution then says so.
 """
 
 import math
@@ -35,6 +37,12 @@ class Status(StrEnum):
     MATCHED = "matched"
     AMBIGUOUS = "ambiguous"
     UNMATCHED = "unmatched"
+
+
+class TieBreak(StrEnum):
+    """What may decide between entities that fit equally well, when asked."""
+
+    PROMINENCE = "prominence"
 
 
 class Method(StrEnum):
@@ -90,6 +98,8 @@ class Resolution:
     query: str
     status: Status
     candidates: tuple[Candidate, ...]
+    # Set when the match was decided by it rather than by the margin.
+    tie_break: TieBreak | None = None
 
     @property
     def entity(self) -> EntityRecord | None:
@@ -107,12 +117,20 @@ def resolve(
     types: Iterable[str] | None = None,
     limit: int = 5,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    tie_break: TieBreak | None = None,
 ) -> Resolution:
     """Resolve ``query`` to at most ``limit`` candidates, best first, one per entity,
-    among the entities of ``types`` (of any type when None)."""
+    among the entities of ``types`` (of any type when None). With ``tie_break``, an
+    ambiguous mention is matched to the namesake that ``most_prominent`` sets apart."""
     candidates = layered_candidates(index, query, TypeFilter(index, types))
     ranked = [c for c in candidates if c.score >= thresholds.floor]
-    return Resolution(query, decide(ranked, thresholds), tuple(ranked[:limit]))
+    status = decide(ranked, thresholds)
+    if tie_break is TieBreak.PROMINENCE and status is Status.AMBIGUOUS:
+        chosen = most_prominent(ranked, thresholds)
+        if chosen is not None:
+            ranked = [chosen, *(c for c in ranked if c is not chosen)]
+            return Resolution(query, Status.MATCHED, tuple(ranked[:limit]), TieBreak.PROMINENCE)
+    return Resolution(query, status, tuple(ranked[:limit]))
 
 
 def scored_entity_ids(
@@ -149,6 +167,21 @@ def decide(ranked: list[Candidate], thresholds: Thresholds) -> Status:
     if len(ranked) > 1 and ranked[0].score - ranked[1].score < thresholds.margin:
         return Status.AMBIGUOUS
     return Status.MATCHED
+
+
+def most_prominent(ranked: list[Candidate], thresholds: Thresholds) -> Candidate | None:
+    """Among the candidates within the margin of the best, the one whose prominence
+    is strictly above every other's, if it reaches the threshold itself. None when
+    prominence sets none apart: a tie, or a candidate whose prominence is unknown."""
+    close = [c for c in ranked if ranked[0].score - c.score < thresholds.margin]
+    known = [(c.entity.prominence, c) for c in close if c.entity.prominence is not None]
+    if len(known) < 2 or len(known) < len(close):
+        return None
+    top = max(prominence for prominence, _ in known)
+    leaders = [c for prominence, c in known if prominence == top]
+    if len(leaders) != 1 or leaders[0].score < thresholds.match:
+        return None
+    return leaders[0]
 
 
 def _whole_form_layers(
@@ -300,4 +333,10 @@ class TypeFilter:
 
 
 def ranked(candidates: Iterable[Candidate]) -> list[Candidate]:
-    return sorted(candidates, key=lambda c: (-c.score, c.entity.id))
+    """Best first; among equal scores the more prominent first (the unknown last), then by ID."""
+    return sorted(candidates, key=_rank)
+
+
+def _rank(candidate: Candidate) -> tuple[float, bool, float, str]:
+    prominence = candidate.entity.prominence
+    return (-candidate.score, prominence is None, -(prominence or 0.0), candidate.entity.id)

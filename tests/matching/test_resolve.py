@@ -1,7 +1,15 @@
 import pytest
 
 from app.matching.index import AliasIndex, EntityRecord
-from app.matching.resolve import Method, Status, Thresholds, resolve
+from app.matching.resolve import (
+    Candidate,
+    Method,
+    Status,
+    Thresholds,
+    TieBreak,
+    most_prominent,
+    resolve,
+)
 
 INDEX = AliasIndex.build(
     [
@@ -128,3 +136,106 @@ def test_the_limit_caps_the_candidates_but_not_the_decision() -> None:
     result = resolve(INDEX, "Taliban", limit=1)
     assert result.status is Status.AMBIGUOUS
     assert len(result.candidates) == 1
+
+
+def namesakes(*prominences: float | None) -> AliasIndex:
+    """Cities all named Ottawa, with these prominences; their IDs say the order given."""
+    return AliasIndex.build(
+        EntityRecord(f"ottawa-{i}", "Ottawa", "city", prominence=p)
+        for i, p in enumerate(prominences)
+    )
+
+
+def test_equal_scores_are_ordered_by_prominence_the_unknown_last() -> None:
+    result = resolve(namesakes(None, 18768.0, 1017449.0, 18768.0, 0.0), "Ottawa")
+    assert (result.status, result.entity, result.tie_break) == (Status.AMBIGUOUS, None, None)
+    ids = [c.entity.id for c in result.candidates]
+    assert ids == ["ottawa-2", "ottawa-1", "ottawa-3", "ottawa-4", "ottawa-0"]
+
+
+def test_a_higher_score_still_comes_before_a_higher_prominence() -> None:
+    index = AliasIndex.build(
+        [
+            EntityRecord("ottawa", "Ottawa", "city", prominence=1.0),
+            EntityRecord("ottawa-river", "Ottawa River", "river", ("Ottawa",), prominence=9.0),
+            EntityRecord("ottowa", "Ottowa", "village", prominence=99.0),
+        ]
+    )
+    result = resolve(index, "Ottawa")
+    assert [c.entity.id for c in result.candidates] == ["ottawa-river", "ottawa"]
+
+
+@pytest.mark.parametrize("query", ["Ottawa", "OTTAWA", "Otawa", "Ottowa"])
+def test_tie_break_matches_the_one_clearly_most_prominent_namesake(query: str) -> None:
+    index = namesakes(18768.0, 1017449.0, 0.0)
+    asked = resolve(index, query, tie_break=TieBreak.PROMINENCE)
+    assert (asked.status, asked.tie_break) == (Status.MATCHED, TieBreak.PROMINENCE)
+    assert asked.entity is not None and asked.entity.id == "ottawa-1"
+    assert [c.entity.id for c in asked.candidates] == ["ottawa-1", "ottawa-0", "ottawa-2"]
+    assert asked.score == resolve(index, query).score
+    plain = resolve(index, query)
+    assert (plain.status, plain.entity, plain.tie_break) == (Status.AMBIGUOUS, None, None)
+    assert plain.candidates == asked.candidates
+
+
+def test_tie_break_keeps_the_chosen_namesake_within_the_limit() -> None:
+    result = resolve(namesakes(1.0, 2.0), "Ottawa", limit=1, tie_break=TieBreak.PROMINENCE)
+    assert result.status is Status.MATCHED
+    assert [c.entity.id for c in result.candidates] == ["ottawa-1"]
+
+
+@pytest.mark.parametrize(
+    "prominences",
+    [
+        (5.0, 5.0),  # equal
+        (10.0, 3.0, 10.0),  # the highest shared
+        (None, None),  # none set
+        (1017449.0, None),  # one unknown: nothing says it is smaller
+        (1017449.0, 5.0, None),
+        (0.0, 0.0),
+    ],
+)
+def test_tie_break_leaves_namesakes_ambiguous_when_prominence_sets_none_apart(
+    prominences: tuple[float | None, ...],
+) -> None:
+    result = resolve(namesakes(*prominences), "Ottawa", tie_break=TieBreak.PROMINENCE)
+    assert (result.status, result.entity, result.tie_break) == (Status.AMBIGUOUS, None, None)
+
+
+def test_tie_break_changes_nothing_that_is_not_ambiguous() -> None:
+    index = namesakes(1.0, 2.0)
+    below = resolve(
+        index, "Otawa", thresholds=Thresholds(match=0.99), tie_break=TieBreak.PROMINENCE
+    )
+    assert (below.status, below.tie_break) == (Status.UNMATCHED, None)  # 0.95 < 0.99
+    assert resolve(index, "Lahore", tie_break=TieBreak.PROMINENCE).status is Status.UNMATCHED
+    clear = resolve(INDEX, "TTP", tie_break=TieBreak.PROMINENCE)
+    assert (clear.status, clear.tie_break) == (Status.MATCHED, None)
+    assert resolve(INDEX, "Taliban", tie_break=TieBreak.PROMINENCE).status is Status.AMBIGUOUS
+
+
+def scored(*candidates: tuple[str, float, float | None]) -> list[Candidate]:
+    return [
+        Candidate(EntityRecord(i, i, "city", prominence=p), score, i, Method.FUZZY)
+        for i, score, p in candidates
+    ]
+
+
+def test_the_most_prominent_is_sought_only_within_the_margin_of_the_best() -> None:
+    rule = Thresholds(match=0.85, margin=0.05)
+    ranked = scored(("a", 0.95, 10.0), ("b", 0.92, 500.0), ("c", 0.80, 9999.0))
+    chosen = most_prominent(ranked, rule)
+    assert chosen is not None and chosen.entity.id == "b"
+    unknown_outside = scored(("a", 0.95, 10.0), ("b", 0.92, 500.0), ("c", 0.80, None))
+    chosen = most_prominent(unknown_outside, rule)
+    assert chosen is not None and chosen.entity.id == "b"
+    assert most_prominent(scored(("a", 0.95, 10.0), ("b", 0.89, 500.0)), rule) is None
+
+
+def test_the_most_prominent_must_reach_the_threshold_itself() -> None:
+    ranked = scored(("a", 0.87, 10.0), ("b", 0.84, 500.0))
+    assert most_prominent(ranked, Thresholds(match=0.85, margin=0.05)) is None
+    chosen = most_prominent(ranked, Thresholds(match=0.84, margin=0.05))
+    assert chosen is not None and chosen.entity.id == "b"
+    assert most_prominent([], Thresholds()) is None
+    assert most_prominent(scored(("a", 1.0, 10.0)), Thresholds()) is None
