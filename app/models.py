@@ -24,6 +24,7 @@ from sqlalchemy import JSON, Column, ForeignKey, String, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.matching.normalize import normalize
+from app.matching.resolve import TieBreak
 
 ENTITY_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 MAX_NAME_LENGTH = 512
@@ -265,6 +266,12 @@ MAX_BATCH_SIZE = 1000
 MAX_CANDIDATES = 50
 
 Mention = Annotated[str, StringConstraints(max_length=MAX_MENTION_LENGTH)]
+TIE_BREAK_DESCRIPTION = (
+    "'prominence': a mention that would be ambiguous is matched to the candidate, within "
+    "the margin of the best and reaching the threshold, whose prominence is strictly above "
+    "every other's there (all of them having one); the result's tie_break then says so. "
+    "Unset (the default), only the margin decides."
+)
 
 
 class ResolveRequest(SQLModel):
@@ -284,12 +291,16 @@ class ResolveRequest(SQLModel):
     threshold: float | None = Field(
         default=None, ge=0, le=1, description="Score needed for 'matched' (default 0.85)."
     )
+    tie_break: TieBreak | None = Field(default=None, description=TIE_BREAK_DESCRIPTION)
 
 
 class CandidatePublic(EntitySummary):
     score: float = Field(ge=0, le=1)
     matched_alias: str = Field(description="The curated name or alias that matched.")
     method: str = Field(description="The matching layer that found it, e.g. 'exact'.")
+    prominence: float | None = Field(
+        default=None, description="The entity's prominence; present only when it has one."
+    )
 
 
 class ResolveResult(SQLModel):
@@ -298,6 +309,10 @@ class ResolveResult(SQLModel):
     entity: EntitySummary | None = Field(description="Set only when status is 'matched'.")
     score: float = Field(ge=0, le=1, description="The best candidate's score; 0 when none.")
     candidates: list[CandidatePublic] = Field(description="Best first, one per entity.")
+    tie_break: TieBreak | None = Field(
+        description="'prominence' when the request's tie_break chose the entity among "
+        "candidates that fit equally well; null when the margin decided (or nothing matched)."
+    )
 
 
 class ResolveResponse(SQLModel):

@@ -7,10 +7,11 @@ from fastapi import APIRouter, Query, Response
 from app.api.compute import INLINE_MENTIONS, computed
 from app.api.deps import SettingsDep, SnapshotDep
 from app.api.shapes import JsonObject, json_response, resolution_public
-from app.matching.resolve import Thresholds, resolve
+from app.matching.resolve import Thresholds, TieBreak, resolve
 from app.models import (
     MAX_CANDIDATES,
     MAX_MENTION_LENGTH,
+    TIE_BREAK_DESCRIPTION,
     ErrorDetail,
     ResolveRequest,
     ResolveResponse,
@@ -38,17 +39,20 @@ async def resolve_one(
     threshold: Annotated[
         float | None, Query(ge=0, le=1, description="Score needed for 'matched' (default 0.85).")
     ] = None,
+    tie_break: Annotated[TieBreak | None, Query(description=TIE_BREAK_DESCRIPTION)] = None,
 ) -> Response:
     """The entity a mention denotes: `matched` when one entity reaches the
     threshold and clearly beats the others, `ambiguous` with candidates when
     others come as close, `unmatched` otherwise. Each candidate says which
     alias matched and how (`exact`, `structural`, `transliteration`,
-    `phonetic`, `fuzzy`)."""
+    `phonetic`, `fuzzy`). With `tie_break=prominence` the most prominent of
+    namesakes may be matched, and the result's `tie_break` says so."""
     # One mention is small work: resolved in place (see app.api.compute).
     rule = thresholds(settings, threshold)
-    return json_response(
-        resolution_public(resolve(index, q, types=_types(type), limit=limit, thresholds=rule))
+    resolution = resolve(
+        index, q, types=_types(type), limit=limit, thresholds=rule, tie_break=tie_break
     )
+    return json_response(resolution_public(resolution))
 
 
 @router.post("/resolve", summary="Resolve many mentions", response_model=ResolveResponse)
@@ -59,7 +63,14 @@ async def resolve_many(index: SnapshotDep, settings: SettingsDep, body: ResolveR
     def results() -> list[JsonObject]:
         return [
             resolution_public(
-                resolve(index, m, types=_types(body.type), limit=body.limit, thresholds=rule)
+                resolve(
+                    index,
+                    m,
+                    types=_types(body.type),
+                    limit=body.limit,
+                    thresholds=rule,
+                    tie_break=body.tie_break,
+                )
             )
             for m in body.mentions
         ]

@@ -31,6 +31,7 @@ def resolution_public(resolution: Resolution) -> JsonObject:
         "entity": entity_summary(entity) if entity else None,
         "score": round(resolution.score, 4),
         "candidates": [candidate_public(c) for c in resolution.candidates],
+        "tie_break": resolution.tie_break.value if resolution.tie_break else None,
     }
 
 
@@ -71,7 +72,7 @@ def entity_summary(entity: EntityRecord) -> JsonObject:
 
 def candidate_public(candidate: Candidate) -> JsonObject:
     entity = candidate.entity
-    return {
+    fields = {
         "id": entity.id,
         "name": entity.name,
         "type": entity.type,
@@ -79,6 +80,9 @@ def candidate_public(candidate: Candidate) -> JsonObject:
         "matched_alias": candidate.matched_alias,
         "method": candidate.method.value,
     }
+    if entity.prominence is not None:
+        fields["prominence"] = entity.prominence
+    return fields
 
 
 class SafeJSONResponse(JSONResponse):

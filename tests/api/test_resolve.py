@@ -23,6 +23,7 @@ def test_get_resolves_a_variant_spelling_of_an_alias(client: TestClient) -> None
                 "method": "exact",
             }
         ],
+        "tie_break": None,
     }
 
 
@@ -170,3 +171,88 @@ def test_a_batch_of_100000_is_refused(client: TestClient) -> None:
     response = client.post("/resolve", json={"mentions": ["TTP"] * 100_000})
     assert response.status_code in (413, 422)
     assert "detail" in response.json()
+
+
+OTTAWAS = (
+    "entities:\n"
+    "  - {id: ottawa-illinois, name: Ottawa, type: city, prominence: 18768}\n"
+    "  - {id: ottawa-kansas, name: Ottawa, type: city}\n"
+    "  - {id: ottawa-ontario, name: Ottawa, type: city, prominence: 1017449}\n"
+)
+
+
+@pytest.fixture
+def ottawas(client: TestClient, admin: dict[str, str]) -> TestClient:
+    """Three cities called Ottawa, one (Kansas) without a prominence."""
+    headers = {**admin, "content-type": "application/yaml"}
+    assert client.post("/admin/import", content=OTTAWAS, headers=headers).status_code == 200
+    return client
+
+
+def test_namesakes_stay_ambiguous_ordered_by_prominence(ottawas: TestClient) -> None:
+    body = ottawas.get("/resolve", params={"q": "Ottawa"}).json()
+    assert (body["status"], body["entity"], body["tie_break"]) == ("ambiguous", None, None)
+    shown = [(c["id"], c.get("prominence")) for c in body["candidates"]]
+    assert shown == [
+        ("ottawa-ontario", 1017449),
+        ("ottawa-illinois", 18768),
+        ("ottawa-kansas", None),
+    ]
+    assert "prominence" not in body["candidates"][2]
+    unknown = ottawas.get("/resolve", params={"q": "Ottawa", "tie_break": "prominence"}).json()
+    assert (unknown["status"], unknown["tie_break"]) == ("ambiguous", None)  # Kansas is unknown
+
+
+def test_tie_break_prominence_matches_and_says_so(
+    ottawas: TestClient, admin: dict[str, str]
+) -> None:
+    patched = ottawas.patch(
+        "/admin/entities/ottawa-kansas", json={"prominence": 12625}, headers=admin
+    )
+    assert patched.status_code == 200
+    params = {"q": "Ottawa", "tie_break": "prominence"}
+    body = ottawas.get("/resolve", params=params).json()
+    assert (body["status"], body["tie_break"]) == ("matched", "prominence")
+    assert body["entity"] == {"id": "ottawa-ontario", "name": "Ottawa", "type": "city"}
+    assert body["score"] == 1.0
+    batch = ottawas.post(
+        "/resolve", json={"mentions": ["Ottawa", "TTP", "Taliban"], "tie_break": "prominence"}
+    ).json()["results"]
+    assert [(r["status"], r["tie_break"]) for r in batch] == [
+        ("matched", "prominence"),
+        ("matched", None),  # the margin decided
+        ("ambiguous", None),  # neither Taliban has a prominence
+    ]
+    default = ottawas.post("/resolve", json={"mentions": ["Ottawa"]}).json()["results"][0]
+    assert (default["status"], default["tie_break"]) == ("ambiguous", None)
+    tied = {"prominence": 1017449}
+    assert (
+        ottawas.patch("/admin/entities/ottawa-kansas", json=tied, headers=admin).status_code == 200
+    )
+    assert ottawas.get("/resolve", params=params).json()["status"] == "ambiguous"
+
+
+def test_an_unknown_tie_break_is_422(client: TestClient) -> None:
+    assert client.get("/resolve", params={"q": "TTP", "tie_break": "population"}).status_code == 422
+    for value in ("population", "", 1):
+        body = {"mentions": ["TTP"], "tie_break": value}
+        assert client.post("/resolve", json=body).status_code == 422
+    assert client.post("/resolve", json={"mentions": ["TTP"], "tie_break": None}).status_code == 200
+
+
+def test_openapi_documents_prominence_and_the_tie_break(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    (param,) = [
+        p for p in spec["paths"]["/resolve"]["get"]["parameters"] if p["name"] == "tie_break"
+    ]
+    assert "prominence" in str(param["schema"])
+    assert "prominence" in param["description"]
+    assert schemas["TieBreak"]["enum"] == ["prominence"]
+    assert "TieBreak" in str(schemas["ResolveRequest"]["properties"]["tie_break"])
+    assert "TieBreak" in str(schemas["ResolveResult"]["properties"]["tie_break"])
+    assert "tie_break" in schemas["ResolveResult"]["required"]
+    assert "prominence" in schemas["CandidatePublic"]["properties"]
+    for name in ("EntityCreate", "EntityUpdate", "EntityPublic"):
+        prominence = schemas[name]["properties"]["prominence"]
+        assert {"type": "number", "minimum": 0} in prominence["anyOf"], name
