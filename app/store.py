@@ -162,6 +162,10 @@ def create_entity(*, session: Session, actor: str, data: EntityCreate) -> Entity
     return _to_public(entity)
 
 
+# The entity fields that PATCH may set to null.
+_CLEARABLE = frozenset({"description", "prominence"})
+
+
 def update_entity(
     *, session: Session, actor: str, entity_id: str, data: EntityUpdate
 ) -> EntityPublic:
@@ -176,10 +180,6 @@ def update_entity(
     entity.updated_at = utcnow()
     _commit(session, actor, [("update", entity_id, changes)])
     return _to_public(entity)
-
-
-# The entity fields that PATCH may set to null.
-_CLEARABLE = frozenset({"description", "prominence"})
 
 
 def delete_entity(*, session: Session, actor: str, entity_id: str) -> None:
@@ -212,8 +212,8 @@ def import_table(
     """Load an alias file in one transaction.
 
     ``merge`` adds the file's entities, updates those that exist (name, type,
-    description, prominence) and adds the aliases they lack; ``replace`` makes the table
-    exactly the file's content.
+    description, prominence) and adds the aliases they lack; ``replace`` makes
+    the table exactly the file's content.
     """
     counts = {"created": 0, "updated": 0, "deleted": 0, "aliases_added": 0}
     new: list[EntityCreate] = []
