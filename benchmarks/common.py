@@ -6,7 +6,8 @@ Arabic, Devanagari, CJK, ...). The most populous places are taken until the
 wanted number of aliases is reached. For every 10th place one alternate name
 is held out of the table and becomes a query (a real variant: another
 spelling, language or script), and the names of others get a typo. Past the
-840,970 distinct names cities500 holds, "Name, CC" forms are generated.
+840,970 distinct names cities500 holds, "Name, CC" forms are generated. A
+place's population is its prominence, which orders namesakes.
 """
 
 import json
@@ -57,7 +58,10 @@ def table_and_queries(aliases: int) -> tuple[list[EntityRecord], list[Query]]:
             queries.append(Query(held_out, entity_id, "held-out alias"))
         elif position % 10 == 5 and len(city["name"]) >= 6:
             queries.append(Query(typo(city["name"], rng), entity_id, "typo"))
-        entities.append(EntityRecord(entity_id, city["name"], "city", tuple(names)))
+        population = float(city["population"])
+        entities.append(
+            EntityRecord(entity_id, city["name"], "city", tuple(names), prominence=population)
+        )
         count += len(names)
     return with_qualified_names(entities, aliases - count), queries
 

@@ -29,6 +29,7 @@ def load_table(database_url: str, entities: list[EntityRecord]) -> float:
                 name=e.name,
                 type=e.type,
                 description=None,
+                prominence=e.prominence,
                 aliases=[_alias(text) for text in e.aliases],
             )
             for e in entities

@@ -3,7 +3,8 @@
     python -m benchmarks.resolve [--aliases 300000] [--baseline-queries 300] [--http]
 
 Prints the index build time and memory, in-process resolve latency (p50,
-p99), and accuracy and wrong matches on held-out queries, for the engine and
+p99), and accuracy and wrong matches on held-out queries, for the engine (also
+with ``tie_break=prominence``, the population deciding between namesakes) and
 for the baseline: ``rapidfuzz.process.extractOne`` over every alias (normal
 forms, WRatio, cutoff 85), which always picks one alias and so always
 guesses. With ``--http``, it also loads the table into a SQLite database,
@@ -19,7 +20,7 @@ from rapidfuzz import fuzz, process
 from app.live_index import settle_heap
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.normalize import normalize
-from app.matching.resolve import Status, resolve
+from app.matching.resolve import Status, TieBreak, resolve
 from benchmarks.common import Query, peak_rss_mib, summary_ms, table_and_queries
 from benchmarks.memory import measure
 
@@ -48,13 +49,15 @@ class Outcome:
         )
 
 
-def run_engine(index: AliasIndex, queries: list[Query]) -> tuple[list[float], Outcome]:
+def run_engine(
+    index: AliasIndex, queries: list[Query], tie_break: TieBreak | None = None
+) -> tuple[list[float], Outcome]:
     for query in queries[:200]:  # warm the caches as a running service has them
-        resolve(index, query.text)
+        resolve(index, query.text, tie_break=tie_break)
     times, outcome = [], Outcome()
     for query in queries:
         started = time.perf_counter()
-        result = resolve(index, query.text)
+        result = resolve(index, query.text, tie_break=tie_break)
         times.append(time.perf_counter() - started)
         matched = result.entity.id if result.status is Status.MATCHED and result.entity else None
         outcome.add(matched, query.expected)
@@ -103,6 +106,8 @@ def main() -> None:
     times, outcome = run_engine(index, queries)
     print(f"engine    {summary_ms(times)}")
     print(f"engine    {outcome.line()}")
+    _, by_prominence = run_engine(index, queries, TieBreak.PROMINENCE)
+    print(f"engine with tie_break=prominence  {by_prominence.line()}")
     sample = (
         queries[:: max(1, len(queries) // args.baseline_queries)] if args.baseline_queries else []
     )
