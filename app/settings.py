@@ -28,7 +28,7 @@ class Settings(BaseSettings):
         default=0.85, ge=0, le=1, description="Score an entity needs for 'matched'."
     )
     match_margin: float = Field(
-        default=0.05, ge=0, le=1, description="By how much it must beat the runner-up."
+        default=0.04, ge=0, le=1, description="By how much it must beat the runner-up."
     )
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, but imports.")
     max_import_bytes: int = Field(default=64 << 20, description="Largest alias file accepted.")

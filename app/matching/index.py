@@ -16,6 +16,9 @@ Each segment keeps, for every surface form (a name or an alias):
   follows from that) and which forms contain it;
 * phonetic blocks: each word's metaphone code and its one-letter deletions →
   the words that have it, so a misspelt word still finds its candidates;
+* the form's Latin spelling, and for each letter trigram of those spellings
+  the forms that have it (a numpy array): the forms sharing the most of a
+  query's rarer trigrams are the candidates of character-level similarity;
 * an Aho-Corasick automaton over the forms' spotting keys, and each form's
   case rule, for finding mentions in running text (``app.matching.spotting``).
 """
@@ -28,9 +31,11 @@ from types import MappingProxyType
 from typing import Literal, TypeVar
 
 import ahocorasick
+import numpy as np
+from rapidfuzz import fuzz, process
 
 from app.matching.casing import CaseRule, Written, case_rule, is_capitalised, letters
-from app.matching.keys import deletion_keys, form_keys, phonetic_word
+from app.matching.keys import deletion_keys, form_keys, phonetic_word, trigrams
 from app.matching.normalize import APOSTROPHES, normalize, spot_key
 from app.matching.scoring import MIN_SPELLING_LENGTH, word_similarity
 
@@ -45,6 +50,12 @@ MAX_WORD_POSTINGS = 2000
 MAX_PROPOSED_WORDS = 300
 # Bound on the writings of other-case spotting keys a segment remembers.
 MAX_REMEMBERED_WRITINGS = 100_000
+# Trigram candidates: a query's trigrams are taken rarest first until their
+# forms number this many (the work per query is bounded whatever the table);
+# the forms sharing the most of them are checked by their spelling.
+MAX_TRIGRAM_POSTINGS = 15_000
+TRIGRAM_CANDIDATES = 150
+_NO_FORMS = np.empty(0, dtype=np.int32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +92,7 @@ class FormRef:
 
     posting: Posting
     words: tuple[str, ...]
+    latin: str
 
 
 # One form id, or a tuple of them (see _add).
@@ -146,6 +158,9 @@ class Segment:
         self.word_entities: list[int] = []  # how many entities use each word
         self.word_forms: list[list[int]] = []
         self.blocks: dict[str, FormIds] = {}
+        self.latin: list[str] = []  # each form's Latin spelling
+        self.trigram_forms: dict[str, np.ndarray] = {}
+        self.latin_array = np.empty(0, dtype=object)  # the same, for picking many at once
         self.spot_keys: dict[str, FormIds] = {}
         self.case_rules: list[CaseRule] = []
         # The spotting keys with a form whose rule is not CAPITALISED (every name's but few).
@@ -158,6 +173,7 @@ class Segment:
             by_id[entity.id] = entity
             self._add_entity(entity)
         self.entities = MappingProxyType(by_id)
+        self._index_trigrams()
         self.automaton = spotting_automaton(self.spot_keys)
 
     def _add_entity(self, entity: EntityRecord) -> None:
@@ -186,6 +202,7 @@ class Segment:
                 self.other_case_keys.add(spotting_key)
             if rule is CaseRule.EXACT:
                 self.alias_letters[form_id] = letters(text)
+            self.latin.append(keys.latin)
             word_ids = tuple(self._word_id(word) for word in keys.words)
             form_words.append(word_ids)
             for word_id in set(word_ids):
@@ -193,6 +210,45 @@ class Segment:
             entity_words.update(word_ids)
         for word_id in entity_words:
             self.word_entities[word_id] += 1
+
+    def _index_trigrams(self) -> None:
+        found: dict[str, list[int]] = {}
+        for form_id, spelling in enumerate(self.latin):
+            for gram in trigrams(spelling):
+                forms = found.get(gram)
+                if forms is None:
+                    found[gram] = [form_id]
+                else:
+                    forms.append(form_id)
+        self.trigram_forms = {g: np.array(f, dtype=np.int32) for g, f in found.items()}
+        self.latin_array = np.array(self.latin, dtype=object)
+
+    def spelt_near(self, query_grams: Iterable[str]) -> np.ndarray:
+        """The forms that share the most of the query's trigrams, rarest first.
+
+        Trigrams are taken from the rarest until their forms would pass
+        MAX_TRIGRAM_POSTINGS; the TRIGRAM_CANDIDATES forms that have the most
+        of those are returned, in no order.
+        """
+        found = (self.trigram_forms.get(g) for g in query_grams)
+        postings = sorted((forms for forms in found if forms is not None), key=len)
+        chosen, budget = [], MAX_TRIGRAM_POSTINGS
+        for forms in postings:
+            if len(forms) > budget:
+                break
+            budget -= len(forms)
+            chosen.append(forms)
+        if not chosen:
+            return _NO_FORMS
+        # Postings are sorted, so a stable sort of them all merges runs: cheap.
+        ordered = np.sort(np.concatenate(chosen), kind="stable")
+        ends = np.flatnonzero(np.diff(ordered)) + 1
+        starts = np.concatenate(([0], ends))
+        form_ids = ordered[starts]
+        if len(form_ids) > TRIGRAM_CANDIDATES:
+            votes = np.diff(np.concatenate((starts, [len(ordered)])))
+            form_ids = form_ids[np.argpartition(-votes, TRIGRAM_CANDIDATES)[:TRIGRAM_CANDIDATES]]
+        return form_ids
 
     def _word_id(self, word: str) -> int:
         word_id = self.vocabulary.get(word)
@@ -260,7 +316,7 @@ class Segment:
 
     def ref(self, form_id: int) -> FormRef:
         words = tuple(self.words[w] for w in self.form_words[form_id])
-        return FormRef(self.postings[form_id], words)
+        return FormRef(self.postings[form_id], words, self.latin[form_id])
 
 
 EMPTY_SEGMENT = Segment(())
@@ -383,6 +439,35 @@ class AliasIndex:
                 if self._visible(ref.posting, segment):
                     found.append(ref)
         return found
+
+    def spelt_alike(self, latin: str, limit: int, cutoff: float) -> list[FormRef]:
+        """At most ``limit`` forms whose Latin spelling is at least ``cutoff`` alike
+        to ``latin`` (rapidfuzz's ratio, 0 to 1, or token_sort_ratio for several
+        words), most alike first."""
+        query_grams = trigrams(latin)
+        scorers = (fuzz.ratio, fuzz.token_sort_ratio) if " " in latin else (fuzz.ratio,)
+        found: list[tuple[float, int, Segment]] = []
+        for segment in self._segments():
+            form_ids = segment.spelt_near(query_grams)
+            if not len(form_ids):
+                continue
+            spellings = segment.latin_array[form_ids].tolist()
+            for scorer in scorers:
+                found.extend(
+                    (similarity, int(form_ids[i]), segment)
+                    for _, similarity, i in process.extract(
+                        latin, spellings, scorer=scorer, score_cutoff=cutoff * 100, limit=limit
+                    )
+                )
+        found.sort(key=lambda pair: -pair[0])
+        refs: dict[Posting, FormRef] = {}
+        for _, form_id, segment in found:
+            ref = segment.ref(form_id)
+            if ref.posting not in refs and self._visible(ref.posting, segment):
+                refs[ref.posting] = ref
+                if len(refs) == limit:
+                    break
+        return list(refs.values())
 
     @property
     def entity_count(self) -> int:

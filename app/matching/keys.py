@@ -18,6 +18,14 @@ and proves less:
     the metaphone code of each transliterated word (jellyfish): vowels past
     the first letter and silent letters are gone, so Tahreek, Tehrik and
     تحریک share ``TRK``.
+
+Besides its keys, a form has a *Latin* spelling, what character-level
+similarity is measured on: the normal form transliterated by anyascii, in
+lower-case ASCII letters and digits, its words apart (``Кореновск`` →
+``korenovsk``, ``海屋木`` → ``haiwumu``). Its letter trigrams, the words run
+together, propose the candidates of approximate matching
+(``app.matching.index``), so word splits and joins, other vowels and
+syllable-spaced writings (``hai wu mu``) all reach their form.
 """
 
 import re
@@ -42,6 +50,7 @@ _CONSONANTS_AFTER = (("ck", "k"), ("w", "v"))
 # Vowels: e, y → i and o → u; pairs (ee, ei, ou ...) become doubles, then one.
 _VOWELS = str.maketrans("eyo", "iiu")
 _DOUBLED = re.compile(r"(.)\1+")
+_NOT_LATIN = re.compile(r"[^a-z0-9]+")
 
 
 @lru_cache(maxsize=1 << 20)
@@ -62,6 +71,18 @@ def phonetic_word(word: str) -> str:
     return jellyfish.metaphone(word) or word
 
 
+def latin(normal: str) -> str:
+    """A normal form in lower-case ASCII letters and digits, its words one space apart."""
+    return " ".join(_NOT_LATIN.sub(" ", anyascii(normal).lower()).split())
+
+
+def trigrams(latin_form: str) -> set[str]:
+    """The letter trigrams of a Latin spelling, its words run together, with its
+    start and end marked so that short names have trigrams too."""
+    padded = f"^{latin_form.replace(' ', '')}$"
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
 def content_words(normal: str) -> list[str]:
     """The words of a normal form without medial connectors."""
     words = normal.split()
@@ -80,6 +101,7 @@ class FormKeys:
     transliteration: str
     phonetic: str
     words: tuple[str, ...]  # transliterated content words
+    latin: str  # the Latin spelling, for character-level similarity
 
 
 def form_keys(normal: str) -> FormKeys:
@@ -90,6 +112,7 @@ def form_keys(normal: str) -> FormKeys:
         transliteration=" ".join(words),
         phonetic=" ".join(phonetic_word(w) for w in words),
         words=words,
+        latin=latin(normal),
     )
 
 

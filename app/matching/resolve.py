@@ -24,12 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-import jellyfish
-
 from app.matching.index import AliasIndex, EntityRecord, FormRef, Posting
 from app.matching.keys import FormKeys, form_keys
 from app.matching.normalize import normalize
-from app.matching.scoring import MIN_SPELLING_SIMILARITY, weighted_dice
+from app.matching.scoring import MentionWords, is_abjad, similarity
 from app.matching.structure import joined_parts, parenthesised_parts, without_titles
 
 
@@ -53,22 +51,20 @@ class Method(StrEnum):
     FUZZY = "fuzzy"
 
 
-# What a match at each whole-form layer is worth: less as more is forgotten.
-LAYER_SCORES = {
-    Method.EXACT: 1.0,
-    Method.STRUCTURAL: 0.98,
-    Method.TRANSLITERATION: 0.95,
-    Method.PHONETIC: 0.9,
-}
-# Layers whose key forgets spelling: among their finds the closest spelling
-# wins, the others losing SPELLING_WEIGHT x their extra Jaro-Winkler distance.
-SPELLING_BLIND = frozenset({Method.TRANSLITERATION, Method.PHONETIC})
-SPELLING_WEIGHT = 0.5
-# A phonetic key this short (e.g. "TX" for Daesh) is too common to trust alone;
+# What a match of the whole form is worth at the layers that keep its spelling.
+LAYER_SCORES = {Method.EXACT: 1.0, Method.STRUCTURAL: 0.98}
+# Approximate finds score by their spelling (see ``similarity``), never above this.
+MAX_APPROXIMATE_SCORE = 0.97
+# What agreeing keys add to the spelling's similarity: evidence, not proof,
+# so a sound-alike alone never lifts a name that is spelt unlike the mention.
+KEY_EVIDENCE = {Method.TRANSLITERATION: 0.05, Method.PHONETIC: 0.03, Method.FUZZY: 0.0}
+# A phonetic key this short (e.g. "TX" for Daesh) is too common to look up;
 # so is a folded key this short (TSY and TSE, Tub and TOB fold together).
 MIN_PHONETIC_KEY = 4
 MIN_FOLDED_KEY = 5
-FUZZY_CANDIDATES = 40
+FUZZY_CANDIDATES = 15
+# Spellings less alike than this are not worth scoring.
+MIN_SPELLING_CANDIDATE = 0.6
 # Longer mentions are sentences, not names: no fuzzy scoring (a bounded cost).
 MAX_FUZZY_WORDS = 12
 
@@ -78,7 +74,7 @@ class Thresholds:
     """The decision rule's numbers (see README: Matching)."""
 
     match: float = 0.85  # the best entity's score needed for "matched"
-    margin: float = 0.05  # by how much it must beat the runner-up
+    margin: float = 0.04  # by how much it must beat the runner-up
     floor: float = 0.6  # weaker candidates are not worth showing
 
 
@@ -148,17 +144,18 @@ def layered_candidates(index: AliasIndex, query: str, pick: "TypeFilter") -> lis
     if not normal:
         return []
     keys = form_keys(normal)
-    for method, found in _whole_form_layers(index, query, keys):
-        if method in SPELLING_BLIND:
-            candidates = pick.closest_per_entity(found, normal, LAYER_SCORES[method], method)
-        else:
-            candidates = pick.best_per_entity(found, LAYER_SCORES[method], method)
-        if candidates:
-            return candidates
+    found = pick.best_per_entity(index.lookup("exact", keys.exact), 1.0, Method.EXACT)
+    if found:
+        return found
+    found = pick.best_per_entity(_structural(index, query, keys), 0.98, Method.STRUCTURAL)
+    if found:
+        return found
     untitled = without_titles(keys.exact)
     if untitled:  # "Additional Foreign Secretary Sayyid Haider Shah": the name, by any layer
-        return layered_candidates(index, untitled[0], pick)
-    return _fuzzy(index, keys, pick)
+        found = layered_candidates(index, untitled[0], pick)
+        if found:
+            return found
+    return _approximate(index, keys, pick)
 
 
 def decide(ranked: list[Candidate], thresholds: Thresholds) -> Status:
@@ -182,29 +179,6 @@ def most_prominent(ranked: list[Candidate], thresholds: Thresholds) -> Candidate
     if len(leaders) != 1 or leaders[0].score < thresholds.match:
         return None
     return leaders[0]
-
-
-def _whole_form_layers(
-    index: AliasIndex, query: str, keys: FormKeys
-) -> Iterable[tuple[Method, list[Posting]]]:
-    # Generators: a layer is computed only when the ones before found nothing.
-    yield Method.EXACT, index.lookup("exact", keys.exact)
-    yield Method.STRUCTURAL, _structural(index, query, keys)
-    if len(keys.compact) >= MIN_FOLDED_KEY:
-        yield Method.TRANSLITERATION, index.lookup("transliteration", keys.transliteration)
-    if len(keys.phonetic.replace(" ", "")) >= MIN_PHONETIC_KEY:
-        yield Method.PHONETIC, _spelt_alike(index.lookup_refs("phonetic", keys.phonetic), keys)
-
-
-def _spelt_alike(found: list[FormRef], keys: FormKeys) -> list[Posting]:
-    """The forms that sound like the mention and are spelt somewhat like it too."""
-    return [
-        ref.posting
-        for ref in found
-        # A form's transliteration key is its transliterated words, joined.
-        if jellyfish.jaro_winkler_similarity(keys.transliteration, " ".join(ref.words))
-        >= MIN_SPELLING_SIMILARITY
-    ]
 
 
 def _structural(index: AliasIndex, query: str, keys: FormKeys) -> list[Posting]:
@@ -231,20 +205,42 @@ def _exact_or_compact(index: AliasIndex, normal: str) -> list[Posting]:
     return index.lookup("exact", normal) or index.lookup("compact", normal.replace(" ", ""))
 
 
-def _fuzzy(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[Candidate]:
-    if not keys.words or len(keys.words) > MAX_FUZZY_WORDS:
+def _approximate(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[Candidate]:
+    """Every form that approximate keys or spelling propose, each scored by
+    ``similarity``; the best form of each entity."""
+    proposed: dict[Posting, tuple[FormRef, Method]] = {}
+    for ref in _fuzzy_candidates(index, keys):
+        proposed[ref.posting] = (ref, Method.FUZZY)
+    if len(keys.phonetic.replace(" ", "")) >= MIN_PHONETIC_KEY:
+        for ref in index.lookup_refs("phonetic", keys.phonetic):
+            proposed[ref.posting] = (ref, Method.PHONETIC)
+    if len(keys.compact) >= MIN_FOLDED_KEY:
+        for ref in index.lookup_refs("transliteration", keys.transliteration):
+            proposed[ref.posting] = (ref, Method.TRANSLITERATION)
+    if not proposed:
         return []
     scorer = index.memo("word-penalties", lambda: WordPenalties(index))
-    mention_weights = [scorer.weight(w) for w in keys.words]
+    weights = [scorer.weight(w) for w in keys.words]
+    mention = MentionWords(keys.latin, keys.words, weights, scorer, is_abjad(keys.exact))
     best: dict[str, Candidate] = {}
-    for ref in index.candidates(keys.words, FUZZY_CANDIDATES):
+    for ref, method in proposed.values():
         entity = pick.entity(ref.posting.entity_id)
         if entity is None:
             continue
-        score = weighted_dice(keys.words, mention_weights, ref.words, scorer)
+        score = similarity(mention, ref, KEY_EVIDENCE[method], MAX_APPROXIMATE_SCORE)
         if entity.id not in best or score > best[entity.id].score:
-            best[entity.id] = Candidate(entity, score, ref.posting.text, Method.FUZZY)
+            best[entity.id] = Candidate(entity, score, ref.posting.text, method)
     return ranked(best.values())
+
+
+def _fuzzy_candidates(index: AliasIndex, keys: FormKeys) -> list[FormRef]:
+    if not keys.words or len(keys.words) > MAX_FUZZY_WORDS:
+        return []
+    spelt = index.spelt_alike(keys.latin, FUZZY_CANDIDATES, MIN_SPELLING_CANDIDATE)
+    if len(keys.words) == 1:
+        return spelt
+    # Names of several words: also the forms that share the most (or most alike) words.
+    return spelt + index.candidates(keys.words, FUZZY_CANDIDATES)
 
 
 class WordPenalties:
@@ -309,27 +305,6 @@ class TypeFilter:
             if entity is not None and (entity.id not in best or posting.text == entity.name):
                 best[entity.id] = Candidate(entity, score, posting.text, method)
         return ranked(best.values())
-
-    def closest_per_entity(
-        self, found: list[Posting], normal: str, score: float, method: Method
-    ) -> list[Candidate]:
-        """Each entity's form spelt closest to ``normal``; the closest entity keeps
-        ``score``, the others lose SPELLING_WEIGHT x how much farther they are."""
-        closest: dict[str, tuple[float, Posting, EntityRecord]] = {}
-        for posting in found:
-            entity = self.entity(posting.entity_id)
-            if entity is None:
-                continue
-            distance = 1 - jellyfish.jaro_winkler_similarity(normal, normalize(posting.text))
-            if entity.id not in closest or distance < closest[entity.id][0]:
-                closest[entity.id] = (distance, posting, entity)
-        if not closest:
-            return []
-        nearest = min(distance for distance, _, _ in closest.values())
-        return ranked(
-            Candidate(entity, score - SPELLING_WEIGHT * (distance - nearest), posting.text, method)
-            for distance, posting, entity in closest.values()
-        )
 
 
 def ranked(candidates: Iterable[Candidate]) -> list[Candidate]:

@@ -1,4 +1,16 @@
-"""How alike a mention and a surface form are, word by word.
+"""How alike a mention and a surface form are: by spelling, then word by word.
+
+A score is a calibrated similarity: the character-level similarity of the two
+Latin spellings (``app.matching.keys.latin``), at its best over a few views
+that forgive what does not change a name, each at a small cost: words split or
+joined otherwise, words in another order ("Surname, Given names"), and
+romanisation variants (kh/k, ee/i ...). Agreeing keys (same sound, same folded
+spelling) add a little evidence, never enough to lift a name that is spelt
+unlike the mention. Where both sides have several words, the score can run at
+most WORD_SLACK ahead of the word-level similarity below, and not at all
+when a telling word stands on one side only, so a name that differs by a
+word that tells entities apart (Tehreek-e-*Labbaik* Pakistan, the *Afghan*
+Ministry of Foreign Affairs) stays apart however many letters it shares.
 
 Words are compared after transliteration (``app.matching.keys``). Each word
 weighs by how well it tells entities apart, learnt from the table itself: a
@@ -13,20 +25,37 @@ table has never seen or that only a few entities use (the Ministry of Foreign
 Affairs *of Afghanistan*, the *Afghan* Ministry of Foreign Affairs).
 """
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import jellyfish
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from app.matching.keys import phonetic_word
+
+if TYPE_CHECKING:
+    from app.matching.index import FormRef
+
+SPLIT_COST = 0.02  # the same letters, words split or joined otherwise
+ORDER_COST = 0.03  # the same words in another order
+TYPO_COST = 0.03  # a letter changed or two swapped, counted as one
+CONSONANTS_COST = 0.08  # the consonants alike, for a writing without short vowels
+_NO_VOWELS = str.maketrans("", "", "aeiou")
+FOLD_COST = 0.03  # alike once romanisation variants are folded
+WORD_SLACK = 0.08
 
 SAME_SOUND = 0.93  # words with one metaphone code: Mohammed, Muhammad
 # ...spelt at least this alike: metaphone alone confuses short words (Nngbo, Neqab).
 MIN_SOUND_SPELLING = 0.7
 SPELLING_SCALE = 0.95  # a Jaro-Winkler match counts a little less than a sound match
 MIN_SPELLING_SIMILARITY = 0.85
+MIN_WORD_SPELLING = 0.8  # rapidfuzz's ratio of two words: one typo in a word of five letters
 MIN_SPELLING_LENGTH = 4  # short words are acronyms: IS and ISI are not typos of each other
+MIN_SOUND_LENGTH = 3  # ...but three letters may be one sound: Syed and Sayyid (sid, said)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -34,11 +63,16 @@ def word_similarity(a: str, b: str) -> float:
     """1 for one transliterated word, less for one sound or a near spelling, else 0."""
     if a == b:
         return 1.0
-    if min(len(a), len(b)) < MIN_SPELLING_LENGTH:
+    if min(len(a), len(b)) < MIN_SOUND_LENGTH:
         return 0.0
     similarity = jellyfish.jaro_winkler_similarity(a, b)
     if similarity >= MIN_SOUND_SPELLING and phonetic_word(a) == phonetic_word(b):
         return SAME_SOUND
+    if min(len(a), len(b)) < MIN_SPELLING_LENGTH:
+        return 0.0
+    spelling = fuzz.ratio(a, b) / 100
+    if spelling >= MIN_WORD_SPELLING:
+        return spelling
     return similarity * SPELLING_SCALE if similarity >= MIN_SPELLING_SIMILARITY else 0.0
 
 
@@ -48,17 +82,25 @@ class Weights(Protocol):
     def form_penalty(self, word: str) -> float: ...
 
 
+@dataclass(frozen=True, slots=True)
+class WordAgreement:
+    dice: float  # the weighted Dice similarity
+    telling_word_unpaired: bool  # a word on one side only says another actor is meant
+
+
 def weighted_dice(
     mention: Sequence[str], mention_weights: Sequence[float], form: Sequence[str], weights: Weights
-) -> float:
+) -> WordAgreement:
     """Weighted Dice similarity of two word lists, each word aligned at most once.
 
     ``weights.weight`` is what a word counts when both sides have it; the
-    penalties are what it costs when only the mention, or only the form, has it.
+    penalties are what it costs when only the mention, or only the form, has
+    it; a penalty above the weight marks a telling word.
     """
     form_weights = [weights.weight(w) for w in form]
     free = list(range(len(form)))
     matched = paired = unpaired = 0.0
+    telling = False
     # The heaviest words of the mention choose their partners first.
     for i in sorted(range(len(mention)), key=mention_weights.__getitem__, reverse=True):
         best, similarity = -1, 0.0
@@ -67,12 +109,79 @@ def weighted_dice(
             if s > similarity:
                 best, similarity = j, s
         if best < 0:
-            unpaired += weights.mention_penalty(mention[i])
+            penalty = weights.mention_penalty(mention[i])
+            telling = telling or penalty > mention_weights[i]
+            unpaired += penalty
             continue
         free.remove(best)
         pair = mention_weights[i] + form_weights[best]
         matched += similarity * pair
         paired += pair
-    unpaired += sum(weights.form_penalty(form[j]) for j in free)
+    for j in free:
+        penalty = weights.form_penalty(form[j])
+        telling = telling or penalty > form_weights[j]
+        unpaired += penalty
     total = paired + unpaired
-    return matched / total if total else 0.0
+    return WordAgreement(matched / total if total else 0.0, telling)
+
+
+@dataclass(frozen=True, slots=True)
+class MentionWords:
+    """What scoring needs of a mention, computed once for all its candidates."""
+
+    latin: str
+    words: tuple[str, ...]  # transliterated content words
+    weights: list[float]
+    scorer: Weights
+    abjad: bool  # written in a script without short vowels
+
+
+_ABJAD = re.compile(
+    "[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]"
+)
+
+
+def is_abjad(text: str) -> bool:
+    """Whether ``text`` has letters of Hebrew or Arabic script (Arabic, Urdu, Persian, Pashto)."""
+    return _ABJAD.search(text) is not None
+
+
+def spelling_similarity(latin: str, form_latin: str, *, abjad: bool = False) -> float:
+    """Character-level similarity of two Latin spellings, 0 to 1, at its best
+    over the views that forgive splits, word order and typos; with ``abjad``
+    (one side was written in a script without short vowels: Arabic, Urdu,
+    Hebrew), also over the consonants alone."""
+    plain = fuzz.ratio(latin, form_latin)
+    if plain == 100:
+        return 1.0
+    if abjad:
+        plain = max(
+            plain,
+            fuzz.ratio(latin.translate(_NO_VOWELS), form_latin.translate(_NO_VOWELS))
+            - 100 * CONSONANTS_COST,
+        )
+    best = max(
+        plain,
+        fuzz.ratio(latin.replace(" ", ""), form_latin.replace(" ", "")) - 100 * SPLIT_COST,
+        fuzz.token_sort_ratio(latin, form_latin) - 100 * ORDER_COST,
+        _typo_ratio(latin, form_latin) - 100 * TYPO_COST,
+    )
+    return best / 100
+
+
+def _typo_ratio(a: str, b: str) -> float:
+    """As ``fuzz.ratio``, but a changed letter or two letters swapped cost as much
+    as one letter more or less (optimal string alignment distance)."""
+    return 100 * (1 - OSA.distance(a, b) / (len(a) + len(b)))
+
+
+def similarity(mention: MentionWords, form: "FormRef", evidence: float, ceiling: float) -> float:
+    """The calibrated score of a surface form for a mention (see the module's text)."""
+    abjad = mention.abjad or is_abjad(form.posting.text)
+    spelling = spelling_similarity(mention.latin, form.latin, abjad=abjad)
+    score = min(ceiling, spelling + evidence)
+    if len(mention.words) > 1 and len(form.words) > 1:
+        words = weighted_dice(mention.words, mention.weights, form.words, mention.scorer)
+        slack = 0.0 if words.telling_word_unpaired else WORD_SLACK
+        score = min(score, words.dice + slack)
+    return score

@@ -60,13 +60,18 @@ def test_each_layer_names_itself(query: str, entity: str | None, method: Method)
     assert status is (Status.MATCHED if entity else Status.UNMATCHED)
 
 
-def test_scores_fall_as_layers_forget_more() -> None:
-    scores = [
+def test_exact_beats_structural_beats_every_approximate_find() -> None:
+    exact, structural, *approximate = (
         resolve(INDEX, q).score
         for q in ("TTP", "T.T.P", "Tehrik-i-Taliban Pakistan", "Tahreek-e-Taliban Pakistan")
-    ]
-    assert scores == sorted(scores, reverse=True)
-    assert scores[0] == 1.0
+    )
+    assert exact == 1.0 > structural == 0.98 > max(approximate)
+
+
+def test_approximate_scores_follow_the_spelling() -> None:
+    one_letter = resolve(INDEX, "Islamabd").score
+    two_letters = resolve(INDEX, "Islaambd").score
+    assert one_letter > two_letters
 
 
 def test_a_form_of_several_entities_is_ambiguous_with_every_candidate() -> None:
