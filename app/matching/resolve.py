@@ -8,6 +8,8 @@ names it as its ``method``:
 ``structural``      so is a part of it: a parenthesised acronym, the name
                     without titles, or the words run together (I.S.K.P.);
 ``transliteration`` the same words once romanisation variants are folded;
+``compositional``   a curated form with one part written as another name of
+                    what that part names (``app.matching.composition``);
 ``phonetic``        the same words by sound (metaphone);
 ``fuzzy``           most of the weighted words alike (``app.matching.scoring``).
 
@@ -24,6 +26,7 @@ from enum import StrEnum
 
 import jellyfish
 
+from app.matching.composition import COMPOSITIONAL_SCORE, Exchange, composed, with_exchanges
 from app.matching.index import AliasIndex, EntityRecord, FormRef, Posting
 from app.matching.keys import FormKeys, form_keys
 from app.matching.normalize import normalize
@@ -41,6 +44,7 @@ class Method(StrEnum):
     EXACT = "exact"
     STRUCTURAL = "structural"
     TRANSLITERATION = "transliteration"
+    COMPOSITIONAL = "compositional"
     PHONETIC = "phonetic"
     FUZZY = "fuzzy"
 
@@ -50,6 +54,7 @@ LAYER_SCORES = {
     Method.EXACT: 1.0,
     Method.STRUCTURAL: 0.98,
     Method.TRANSLITERATION: 0.95,
+    Method.COMPOSITIONAL: COMPOSITIONAL_SCORE,
     Method.PHONETIC: 0.9,
 }
 # Layers whose key forgets spelling: among their finds the closest spelling
@@ -83,6 +88,8 @@ class Candidate:
     score: float
     matched_alias: str
     method: Method
+    # What the compositional layer read as another name of the same entity.
+    exchanged: tuple[Exchange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +142,8 @@ def layered_candidates(index: AliasIndex, query: str, pick: "TypeFilter") -> lis
             candidates = pick.closest_per_entity(found, normal, LAYER_SCORES[method], method)
         else:
             candidates = pick.best_per_entity(found, LAYER_SCORES[method], method)
+        if method is Method.COMPOSITIONAL:
+            candidates = with_exchanges(candidates, found)
         if candidates:
             return candidates
     untitled = without_titles(keys.exact)
@@ -159,6 +168,9 @@ def _whole_form_layers(
     yield Method.STRUCTURAL, _structural(index, query, keys)
     if len(keys.compact) >= MIN_FOLDED_KEY:
         yield Method.TRANSLITERATION, index.lookup("transliteration", keys.transliteration)
+    # Before phonetic: a composed form is curated word for word, part and rest,
+    # where a phonetic key forgets the spelling of every word.
+    yield Method.COMPOSITIONAL, composed(index, query, keys)
     if len(keys.phonetic.replace(" ", "")) >= MIN_PHONETIC_KEY:
         yield Method.PHONETIC, _spelt_alike(index.lookup_refs("phonetic", keys.phonetic), keys)
 
