@@ -43,7 +43,8 @@ async def resolve_one(
     threshold and clearly beats the others, `ambiguous` with candidates when
     others come as close, `unmatched` otherwise. Each candidate says which
     alias matched and how (`exact`, `structural`, `transliteration`,
-    `phonetic`, `fuzzy`)."""
+    `compositional`, `phonetic`, `fuzzy`); a `compositional` candidate says
+    in `exchanged` which part of the mention it read as another name."""
     # One mention is small work: resolved in place (see app.api.compute).
     rule = thresholds(settings, threshold)
     return json_response(

@@ -71,7 +71,7 @@ def entity_summary(entity: EntityRecord) -> JsonObject:
 
 def candidate_public(candidate: Candidate) -> JsonObject:
     entity = candidate.entity
-    return {
+    public = {
         "id": entity.id,
         "name": entity.name,
         "type": entity.type,
@@ -79,6 +79,11 @@ def candidate_public(candidate: Candidate) -> JsonObject:
         "matched_alias": candidate.matched_alias,
         "method": candidate.method.value,
     }
+    if candidate.exchanged:  # a ``CandidatePublic``'s "exchanged", only when compositional
+        public["exchanged"] = [
+            {"part": e.part, "for": e.stood_for, "entity": e.entity_id} for e in candidate.exchanged
+        ]
+    return public
 
 
 class SafeJSONResponse(JSONResponse):
