@@ -39,8 +39,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from app.matching.casing import CaseRule, Written, case_rule, letters
-from app.matching.index import AliasIndex, EntityRecord, Posting
-from app.matching.keys import FormKeys, form_keys
+from app.matching.index import AliasIndex, EntityRecord, Layer, Posting
+from app.matching.keys import FormKeys, content_words, form_keys, transliterate_word
 from app.matching.normalize import fold_char, normalize
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ COMPOSITIONAL_SCORE = 0.93
 MAX_WORDS = 12
 MAX_FORMS_PER_PART = 16
 MAX_EXCHANGES = 48
+MAX_REMEMBERED_ENTITIES = 100_000  # entities whose exchangeable forms a snapshot keeps
 # As in the transliteration layer: shorter folded keys are shared by chance.
 MIN_FOLDED_KEY = 5
 
@@ -74,6 +75,16 @@ class ComposedPosting(Posting):
 
 
 @dataclass(frozen=True, slots=True)
+class _Form:
+    """A form that a part may be exchanged for."""
+
+    text: str
+    normal: str
+    compact: str
+    held: str  # its transliteration key between spaces: how it stands in a longer form
+
+
+@dataclass(frozen=True, slots=True)
 class _Part:
     start: int  # the span of words of the normal form
     end: int
@@ -89,18 +100,17 @@ def composed(index: AliasIndex, query: str, keys: FormKeys) -> list[Posting]:
     exchanges = [
         (part, form)
         for part in _parts(index, words, written)
-        for form in _other_forms(index, part, " ".join(words[part.start : part.end]))
+        for form in _other_forms(index, part, "".join(words[part.start : part.end]))
     ]
     if len(exchanges) > MAX_EXCHANGES:
         return []
     found: list[Posting] = []
     for part, form in exchanges:
-        stood_for = normalize(form)
-        rewritten = " ".join([*words[: part.start], stood_for, *words[part.end :]])
-        exchange = Exchange(written.part(words, part.start, part.end), form, part.entity.id)
+        rewritten = " ".join([*words[: part.start], form.normal, *words[part.end :]])
+        exchange = Exchange(written.part(words, part.start, part.end), form.text, part.entity.id)
         found.extend(
             ComposedPosting(posting.entity_id, posting.text, exchange)
-            for posting in _whole_form_finds(index, rewritten, stood_for)
+            for posting in _whole_form_finds(index, rewritten, form)
             # The letters of an acronym are no names: the KP of IS-KP is not Khyber Pakhtunkhwa.
             if posting.entity_id != part.entity.id and case_rule(posting.text) is not CaseRule.EXACT
         )
@@ -125,7 +135,9 @@ def _parts(index: AliasIndex, words: Sequence[str], written: "_WrittenWords") ->
     for length in range(len(words) - 1, 0, -1):
         for start in range(len(words) - length + 1):
             span = " ".join(words[start : start + length])
-            postings = index.lookup("exact", span) or index.lookup("compact", span.replace(" ", ""))
+            postings = _found(index, "exact", span) or _found(
+                index, "compact", span.replace(" ", "")
+            )
             named = {p.entity_id for p in postings}
             if len(named) != 1:
                 continue
@@ -145,7 +157,7 @@ def _qualifies_another_form(index: AliasIndex, words: Sequence[str], entity: Ent
     for length in range(len(words) - 1, 0, -1):
         for start in range(len(words) - length + 1):
             span = " ".join(words[start : start + length])
-            if any(p.entity_id == entity.id for p in index.lookup("exact", span)):
+            if any(p.entity_id == entity.id for p in _found(index, "exact", span)):
                 return True
     return False
 
@@ -162,38 +174,54 @@ def _written_as_some(part: str, postings: list[Posting], entity: EntityRecord) -
     return False
 
 
-def _other_forms(index: AliasIndex, part: _Part, span: str) -> list[str]:
-    """The entity's other forms that no other entity has, at most MAX_FORMS_PER_PART."""
-    seen = {span, span.replace(" ", "")}
-    forms = []
-    for form in part.entity.surface_forms():
-        normal = normalize(form)
-        if not normal or normal in seen or normal.replace(" ", "") in seen:
-            continue
-        seen.add(normal)
-        if any(p.entity_id != part.entity.id for p in index.lookup("exact", normal)):
-            continue  # shared: it names another entity as well
-        forms.append(form)
-        if len(forms) == MAX_FORMS_PER_PART:
-            break
-    return forms
+def _other_forms(index: AliasIndex, part: _Part, compact: str) -> list[_Form]:
+    """The part's entity's forms other than the part (``compact``, run together)."""
+    forms = [f for f in _exchangeable(index, part.entity) if f.compact != compact]
+    return forms[:MAX_FORMS_PER_PART]
 
 
-def _whole_form_finds(index: AliasIndex, rewritten: str, stood_for: str) -> list[Posting]:
+def _exchangeable(index: AliasIndex, entity: EntityRecord) -> tuple[_Form, ...]:
+    """The entity's first forms that no other entity has, kept with the snapshot."""
+    memo = index.memo("composition-forms", dict[str, tuple[_Form, ...]])
+    found = memo.get(entity.id)
+    if found is None:
+        if len(memo) >= MAX_REMEMBERED_ENTITIES:
+            memo.clear()
+        forms: dict[str, _Form] = {}
+        for text in entity.surface_forms():
+            normal = normalize(text)
+            if not normal or normal in forms:
+                continue
+            if any(p.entity_id != entity.id for p in index.lookup("exact", normal)):
+                continue  # shared: it names another entity as well
+            held = f" {form_keys(normal).transliteration} "
+            forms[normal] = _Form(text, normal, normal.replace(" ", ""), held)
+            if len(forms) > MAX_FORMS_PER_PART:  # one may be the part itself
+                break
+        found = memo[entity.id] = tuple(forms.values())
+    return found
+
+
+def _whole_form_finds(index: AliasIndex, rewritten: str, stood_for: _Form) -> list[Posting]:
     """The forms that are ``rewritten`` as it is, and hold ``stood_for`` as whole words."""
-    found = index.lookup("exact", rewritten)
+    found = _found(index, "exact", rewritten)
     if found:
         return found
-    keys = form_keys(rewritten)
-    if len(keys.compact) < MIN_FOLDED_KEY:
+    compact = rewritten.replace(" ", "")
+    if len(compact) < MIN_FOLDED_KEY:
         return []
     # Run together or transliterated, word boundaries may move: the form must
     # still hold the exchanged form as whole words.
-    found = index.lookup("compact", keys.compact) or index.lookup(
-        "transliteration", keys.transliteration
-    )
-    held = f" {form_keys(stood_for).transliteration} "
-    return [p for p in found if held in f" {form_keys(normalize(p.text)).transliteration} "]
+    transliteration = " ".join(transliterate_word(w) for w in content_words(rewritten))
+    found = _found(index, "compact", compact) or _found(index, "transliteration", transliteration)
+    return [
+        p for p in found if stood_for.held in f" {form_keys(normalize(p.text)).transliteration} "
+    ]
+
+
+def _found(index: AliasIndex, layer: Layer, key: str) -> list[Posting]:
+    # Most keys tried are nobody's: asked first, cheaply.
+    return index.lookup(layer, key) if index.has_key(layer, key) else []
 
 
 class _WrittenWords:
@@ -206,9 +234,22 @@ class _WrittenWords:
     """
 
     def __init__(self, query: str, count: int) -> None:
+        self._query = query
+        self._count = count
+        self._spans: list[tuple[int, int]] | None = None  # found when first asked for
+        self.case_matters = not (query.islower() or query.isupper())
+
+    def part(self, words: Sequence[str], start: int, end: int) -> str:
+        if self._spans is None:
+            self._spans = self._word_spans()
+        if len(self._spans) != self._count:
+            return " ".join(words[start:end])
+        return self._query[self._spans[start][0] : self._spans[end - 1][1]]
+
+    def _word_spans(self) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         start = end = -1
-        for index, char in enumerate(query):
+        for index, char in enumerate(self._query):
             for folded in fold_char(char):
                 if folded != " ":
                     start, end = (index if start < 0 else start), index + 1
@@ -217,11 +258,4 @@ class _WrittenWords:
                     start = -1
         if start >= 0:
             spans.append((start, end))
-        self._query = query
-        self._spans = spans if len(spans) == count else None
-        self.case_matters = not (query.islower() or query.isupper())
-
-    def part(self, words: Sequence[str], start: int, end: int) -> str:
-        if self._spans is None:
-            return " ".join(words[start:end])
-        return self._query[self._spans[start][0] : self._spans[end - 1][1]]
+        return spans
