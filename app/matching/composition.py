@@ -34,6 +34,7 @@ A mention that would need more gets no compositional match at all, rather
 than one decided on some of its exchanges only.
 """
 
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -165,7 +166,7 @@ def _qualifies_another_form(index: AliasIndex, words: Sequence[str], entity: Ent
 def _written_as_some(part: str, postings: list[Posting], entity: EntityRecord) -> bool:
     """Whether ``part`` is written in a case that one of the forms it matched allows."""
     explicit = dict(entity.case_rules)
-    text = Written(part)
+    text = Written(unicodedata.normalize("NFKC", part))  # ＩＳ is IS
     for posting in postings:
         rule = case_rule(posting.text, explicit.get(posting.text))
         # Only acronyms are held to their case: a name's capital is the text's to give.

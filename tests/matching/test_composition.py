@@ -77,6 +77,7 @@ OWNER = {"Islamic State": "islamic-state", "Pakistan": "pakistan"}
             ("Pakistani", "Pakistan"),
         ),
         ("is khorasan", "iskp", "Islamic State-Khorasan", ("is", "Islamic State")),
+        ("ＩＳ-Khorasan", "iskp", "Islamic State-Khorasan", ("ＩＳ", "Islamic State")),
     ],
 )
 def test_a_part_written_as_another_name_of_what_it_names(
