@@ -1,6 +1,7 @@
 import pytest
 
 from app.matching import composition
+from app.matching.annotate import annotate
 from app.matching.composition import COMPOSITIONAL_SCORE, Exchange
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.keys import form_keys
@@ -173,3 +174,17 @@ def test_long_mentions_are_not_composed() -> None:
     assert composition.composed(INDEX, words, form_keys(normalize(words))) == []
     words = " ".join(["Daesh", "Pakistan", "Province"])
     assert composition.composed(INDEX, words, form_keys(normalize(words))) != []
+
+
+def test_in_running_text_a_name_composed_of_two_known_names_is_one_mention() -> None:
+    text = "Officials said IS-Pakistan, ISIS-Afghanistan and IS-Khorasan were active."
+    found = [
+        (m.text, m.resolution.entity and m.resolution.entity.id, m.method)
+        for m in annotate(INDEX, text)
+    ]
+    assert found == [
+        ("IS-Pakistan", "ispp", "compositional"),
+        ("ISIS", "islamic-state", "exact"),
+        ("Afghanistan", "afghanistan", "exact"),
+        ("IS-Khorasan", "iskp", "compositional"),
+    ]
