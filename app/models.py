@@ -294,12 +294,27 @@ class ResolveRequest(SQLModel):
     tie_break: TieBreak | None = Field(default=None, description=TIE_BREAK_DESCRIPTION)
 
 
+class ExchangePublic(SQLModel):
+    part: str = Field(description="The part of the mention, as written there (e.g. 'IS').")
+    for_: str = Field(
+        alias="for",
+        description="The curated form of the same entity it was read as (e.g. 'Islamic State').",
+    )
+    entity: str = Field(description="The ID of the entity that both name (e.g. 'islamic-state').")
+
+
 class CandidatePublic(EntitySummary):
     score: float = Field(ge=0, le=1)
     matched_alias: str = Field(description="The curated name or alias that matched.")
     method: str = Field(description="The matching layer that found it, e.g. 'exact'.")
     prominence: float | None = Field(
         default=None, description="The entity's prominence; present only when it has one."
+    )
+    exchanged: list[ExchangePublic] | None = Field(
+        default=None,
+        description="Only with method 'compositional': the part of the mention that was read "
+        "as another name of what it names, so that the mention became `matched_alias` "
+        "(IS-Khorasan as Islamic State-Khorasan). Absent for the other methods.",
     )
 
 
@@ -358,7 +373,8 @@ class MentionPublic(SQLModel):
     entity: EntitySummary | None
     score: float = Field(ge=0, le=1)
     method: str = Field(
-        description="exact, structural, transliteration, phonetic, fuzzy, or document."
+        description="exact, structural, transliteration, compositional, phonetic, fuzzy, "
+        "or document."
     )
     candidates: list[CandidatePublic]
 

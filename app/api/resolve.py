@@ -45,8 +45,10 @@ async def resolve_one(
     threshold and clearly beats the others, `ambiguous` with candidates when
     others come as close, `unmatched` otherwise. Each candidate says which
     alias matched and how (`exact`, `structural`, `transliteration`,
-    `phonetic`, `fuzzy`). With `tie_break=prominence` the most prominent of
-    namesakes may be matched, and the result's `tie_break` says so."""
+    `compositional`, `phonetic`, `fuzzy`); a `compositional` candidate says
+    in `exchanged` which part of the mention it read as another name. With
+    `tie_break=prominence` the most prominent of namesakes may be matched,
+    and the result's `tie_break` says so."""
     # One mention is small work: resolved in place (see app.api.compute).
     rule = thresholds(settings, threshold)
     resolution = resolve(

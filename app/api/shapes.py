@@ -82,6 +82,10 @@ def candidate_public(candidate: Candidate) -> JsonObject:
     }
     if entity.prominence is not None:
         fields["prominence"] = entity.prominence
+    if candidate.exchanged:  # a ``CandidatePublic``'s "exchanged", only when compositional
+        fields["exchanged"] = [
+            {"part": e.part, "for": e.stood_for, "entity": e.entity_id} for e in candidate.exchanged
+        ]
     return fields
 
 

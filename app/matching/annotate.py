@@ -10,7 +10,9 @@ Three passes over one text:
    (``resolve``); a run the resolver matches to one entity becomes a mention,
    replacing dictionary mentions inside it that name other entities (the
    "Taliban" and "Pakistan" inside "Tahreek-e-Taliban Pakistan"). Only
-   capitalised runs are tried, so common words are never near-missed.
+   capitalised runs are tried, so common words are never near-missed. A run
+   that two dictionary mentions or more explain is taken whole only when it
+   composes another entity's name (IS-Pakistan: ``composition``).
 3. **Document**: a text establishes the entities it names in two words or
    more. A one-word mention takes an established entity of its own type that
    its word belongs to when its own reading is not established (a bare
@@ -52,6 +54,7 @@ MAX_RUN_WORDS = 8
 MAX_REMEMBERED_RUNS = 100_000
 MAX_REMEMBERED_OPTIONS = 64  # types filters and thresholds, each with its memo
 EXACT = Method.EXACT.value
+COMPOSITIONAL = Method.COMPOSITIONAL.value
 DOCUMENT = "document"
 PERSON_TYPE = "person"  # the type whose entities are met by their surname alone
 _WORD = re.compile(r"\S+")
@@ -170,9 +173,12 @@ def _with_variants(
             inside and inside[-1].span.end > run.end
         ):
             continue  # a mention reaches across the run's edge
-        if _explained(run, inside):
+        explained = _explained(run, inside)
+        if explained and len(inside) < 2:
             continue
         mention = _resolved_run(index, spotted, run, pick, thresholds)
+        if explained and (mention is None or mention.method != COMPOSITIONAL):
+            continue  # the dictionary's mentions explain it, unless they compose one name
         if mention is None or mention.resolution.status is not Status.MATCHED:
             if not inside:
                 unexplained.append(run)

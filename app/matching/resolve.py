@@ -8,6 +8,8 @@ names it as its ``method``:
 ``structural``      so is a part of it: a parenthesised acronym, the name
                     without titles, or the words run together (I.S.K.P.);
 ``transliteration`` the same words once romanisation variants are folded;
+``compositional``   a curated form with one part written as another name of
+                    what that part names (``app.matching.composition``);
 ``phonetic``        the same words by sound (metaphone);
 ``fuzzy``           most of the weighted words alike (``app.matching.scoring``).
 
@@ -24,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.matching.composition import COMPOSITIONAL_SCORE, Exchange, composed, with_exchanges
 from app.matching.index import AliasIndex, EntityRecord, FormRef, Posting
 from app.matching.keys import FormKeys, form_keys
 from app.matching.normalize import normalize
@@ -47,6 +50,7 @@ class Method(StrEnum):
     EXACT = "exact"
     STRUCTURAL = "structural"
     TRANSLITERATION = "transliteration"
+    COMPOSITIONAL = "compositional"
     PHONETIC = "phonetic"
     FUZZY = "fuzzy"
 
@@ -87,6 +91,8 @@ class Candidate:
     score: float
     matched_alias: str
     method: Method
+    # What the compositional layer read as another name of the same entity.
+    exchanged: tuple[Exchange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +161,11 @@ def layered_candidates(index: AliasIndex, query: str, pick: "TypeFilter") -> lis
         found = layered_candidates(index, untitled[0], pick)
         if found:
             return found
-    return _approximate(index, keys, pick)
+    # A composed form (IS-Khorasan as Islamic State-Khorasan) stands beside the
+    # approximate finds; of each entity the better one counts.
+    composed_forms = composed(index, query, keys)
+    found = pick.best_per_entity(composed_forms, COMPOSITIONAL_SCORE, Method.COMPOSITIONAL)
+    return best_of_each(with_exchanges(found, composed_forms), _approximate(index, keys, pick))
 
 
 def decide(ranked: list[Candidate], thresholds: Thresholds) -> Status:
@@ -262,14 +272,14 @@ class WordPenalties:
             found = self._weights[word] = self._index.word_weight(word)
         return found
 
-    def _names_an_entity(self, word: str) -> bool:
+    def names_an_entity(self, word: str) -> bool:
         return self._index.has_key("transliteration", word)
 
     def mention_penalty(self, word: str) -> float:
         found = self._mention.get(word)
         if found is None:
             weight = self.weight(word)
-            telling = weight >= self._distinctive or self._names_an_entity(word)
+            telling = weight >= self._distinctive or self.names_an_entity(word)
             found = self._mention[word] = max(weight, self._naming) if telling else weight
         return found
 
@@ -277,7 +287,7 @@ class WordPenalties:
         found = self._form.get(word)
         if found is None:
             weight = self.weight(word)
-            telling = self._names_an_entity(word)
+            telling = self.names_an_entity(word)
             found = self._form[word] = max(weight, self._naming) if telling else weight
         return found
 
@@ -305,6 +315,16 @@ class TypeFilter:
             if entity is not None and (entity.id not in best or posting.text == entity.name):
                 best[entity.id] = Candidate(entity, score, posting.text, method)
         return ranked(best.values())
+
+
+def best_of_each(*lists: list[Candidate]) -> list[Candidate]:
+    """The best candidate of each entity among ``lists``, ranked."""
+    best: dict[str, Candidate] = {}
+    for candidate in (c for found in lists for c in found):
+        held = best.get(candidate.entity.id)
+        if held is None or candidate.score > held.score:
+            best[candidate.entity.id] = candidate
+    return ranked(best.values())
 
 
 def ranked(candidates: Iterable[Candidate]) -> list[Candidate]:

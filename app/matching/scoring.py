@@ -8,9 +8,11 @@ romanisation variants (kh/k, ee/i ...). Agreeing keys (same sound, same folded
 spelling) add a little evidence, never enough to lift a name that is spelt
 unlike the mention. Where both sides have several words, the score can run at
 most WORD_SLACK ahead of the word-level similarity below, and not at all
-when a telling word stands on one side only, so a name that differs by a
-word that tells entities apart (Tehreek-e-*Labbaik* Pakistan, the *Afghan*
-Ministry of Foreign Affairs) stays apart however many letters it shares.
+when a telling word stands on one side only (where one side has one word,
+when a word that is itself a name in the table stands on the other only),
+so a name that differs by a word that tells entities apart
+(Tehreek-e-*Labbaik* Pakistan, the *Afghan* Ministry of Foreign Affairs,
+*IS*-Afghanistan) stays apart however many letters it shares.
 
 Words are compared after transliteration (``app.matching.keys``). Each word
 weighs by how well it tells entities apart, learnt from the table itself: a
@@ -80,12 +82,14 @@ class Weights(Protocol):
     def weight(self, word: str) -> float: ...
     def mention_penalty(self, word: str) -> float: ...
     def form_penalty(self, word: str) -> float: ...
+    def names_an_entity(self, word: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
 class WordAgreement:
     dice: float  # the weighted Dice similarity
     telling_word_unpaired: bool  # a word on one side only says another actor is meant
+    naming_word_unpaired: bool  # ...and it is itself a name in the table
 
 
 def weighted_dice(
@@ -100,7 +104,7 @@ def weighted_dice(
     form_weights = [weights.weight(w) for w in form]
     free = list(range(len(form)))
     matched = paired = unpaired = 0.0
-    telling = False
+    telling = naming = False
     # The heaviest words of the mention choose their partners first.
     for i in sorted(range(len(mention)), key=mention_weights.__getitem__, reverse=True):
         best, similarity = -1, 0.0
@@ -111,6 +115,7 @@ def weighted_dice(
         if best < 0:
             penalty = weights.mention_penalty(mention[i])
             telling = telling or penalty > mention_weights[i]
+            naming = naming or weights.names_an_entity(mention[i])
             unpaired += penalty
             continue
         free.remove(best)
@@ -120,9 +125,10 @@ def weighted_dice(
     for j in free:
         penalty = weights.form_penalty(form[j])
         telling = telling or penalty > form_weights[j]
+        naming = naming or weights.names_an_entity(form[j])
         unpaired += penalty
     total = paired + unpaired
-    return WordAgreement(matched / total if total else 0.0, telling)
+    return WordAgreement(matched / total if total else 0.0, telling, naming)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,4 +190,10 @@ def similarity(mention: MentionWords, form: "FormRef", evidence: float, ceiling:
         words = weighted_dice(mention.words, mention.weights, form.words, mention.scorer)
         slack = 0.0 if words.telling_word_unpaired else WORD_SLACK
         score = min(score, words.dice + slack)
+    elif len(mention.words) > 1 or len(form.words) > 1:
+        # One word against several: only a word that names something else
+        # ("IS-Afghanistan" for Afghanistan) makes it another name.
+        words = weighted_dice(mention.words, mention.weights, form.words, mention.scorer)
+        if words.naming_word_unpaired:
+            score = min(score, words.dice)
     return score

@@ -256,3 +256,56 @@ def test_openapi_documents_prominence_and_the_tie_break(client: TestClient) -> N
     for name in ("EntityCreate", "EntityUpdate", "EntityPublic"):
         prominence = schemas[name]["properties"]["prominence"]
         assert {"type": "number", "minimum": 0} in prominence["anyOf"], name
+
+
+ISLAMIC_STATE = """\
+entities:
+  - {id: islamic-state, name: Islamic State, type: organization, aliases: [IS, ISIS, Daesh]}
+  - id: iskp
+    name: Islamic State – Khorasan Province
+    type: organization
+    aliases: [Islamic State-Khorasan]
+"""
+
+
+def test_a_compositional_match_says_which_part_was_exchanged(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    imported = client.post(
+        "/admin/import",
+        content=ISLAMIC_STATE,
+        headers={**admin, "Content-Type": "application/yaml"},
+    )
+    assert imported.status_code == 200, imported.text
+    body = client.get("/resolve", params={"q": "IS-Khorasan"}).json()
+    assert (body["status"], body["entity"]["id"], body["score"]) == ("matched", "iskp", 0.93)
+    assert body["candidates"] == [
+        {
+            "id": "iskp",
+            "name": "Islamic State – Khorasan Province",
+            "type": "organization",
+            "score": 0.93,
+            "matched_alias": "Islamic State-Khorasan",
+            "method": "compositional",
+            "exchanged": [{"part": "IS", "for": "Islamic State", "entity": "islamic-state"}],
+        }
+    ]
+    # Other methods carry no "exchanged".
+    (exact,) = client.get("/resolve", params={"q": "Islamic State-Khorasan"}).json()["candidates"]
+    assert exact["method"] == "exact"
+    assert "exchanged" not in exact
+    # In running text too.
+    text = "Officials said IS-Khorasan fighters crossed over."
+    (mention,) = client.post("/annotate", json={"text": text}).json()["mentions"]
+    assert (mention["text"], mention["method"]) == ("IS-Khorasan", "compositional")
+    assert mention["candidates"][0]["exchanged"] == [
+        {"part": "IS", "for": "Islamic State", "entity": "islamic-state"}
+    ]
+
+
+def test_the_exchanged_parts_are_documented(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    exchanged = schemas["CandidatePublic"]["properties"]["exchanged"]
+    assert "compositional" in exchanged["description"]
+    assert "exchanged" not in schemas["CandidatePublic"].get("required", [])
+    assert set(schemas["ExchangePublic"]["properties"]) == {"part", "for", "entity"}
