@@ -56,6 +56,22 @@ MAX_REMEMBERED_WRITINGS = 100_000
 MAX_TRIGRAM_POSTINGS = 15_000
 TRIGRAM_CANDIDATES = 150
 _NO_FORMS = np.empty(0, dtype=np.int32)
+# Trigrams are filed by the length of the spelling too, in bands of this many
+# letters: two spellings alike enough (rapidfuzz's ratio 0.85) differ in
+# length by at most a third, so a query looks only in the bands near its own.
+LENGTH_BAND = 3
+SHORTEST_ALIKE, LONGEST_ALIKE = 0.7, 1.45
+
+
+def _length_band(latin: str) -> str:
+    return chr(0x30 + len(latin.replace(" ", "")) // LENGTH_BAND)
+
+
+def _length_bands(latin: str) -> list[str]:
+    """The bands of the spellings that may be alike to ``latin``."""
+    length = len(latin.replace(" ", ""))
+    low, high = int(length * SHORTEST_ALIKE), math.ceil(length * LONGEST_ALIKE)
+    return [chr(0x30 + band) for band in range(low // LENGTH_BAND, high // LENGTH_BAND + 1)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +230,9 @@ class Segment:
     def _index_trigrams(self) -> None:
         found: dict[str, list[int]] = {}
         for form_id, spelling in enumerate(self.latin):
+            band = _length_band(spelling)
             for gram in trigrams(spelling):
+                gram += band
                 forms = found.get(gram)
                 if forms is None:
                     found[gram] = [form_id]
@@ -223,14 +241,15 @@ class Segment:
         self.trigram_forms = {g: np.array(f, dtype=np.int32) for g, f in found.items()}
         self.latin_array = np.array(self.latin, dtype=object)
 
-    def spelt_near(self, query_grams: Iterable[str]) -> np.ndarray:
-        """The forms that share the most of the query's trigrams, rarest first.
+    def spelt_near(self, query_grams: Iterable[str], bands: list[str]) -> np.ndarray:
+        """The forms of a length in ``bands`` that share the most of the query's
+        trigrams, rarest first.
 
         Trigrams are taken from the rarest until their forms would pass
         MAX_TRIGRAM_POSTINGS; the TRIGRAM_CANDIDATES forms that have the most
         of those are returned, in no order.
         """
-        found = (self.trigram_forms.get(g) for g in query_grams)
+        found = (self.trigram_forms.get(g + band) for g in query_grams for band in bands)
         postings = sorted((forms for forms in found if forms is not None), key=len)
         chosen, budget = [], MAX_TRIGRAM_POSTINGS
         for forms in postings:
@@ -445,10 +464,11 @@ class AliasIndex:
         to ``latin`` (rapidfuzz's ratio, 0 to 1, or token_sort_ratio for several
         words), most alike first."""
         query_grams = trigrams(latin)
+        bands = _length_bands(latin)
         scorers = (fuzz.ratio, fuzz.token_sort_ratio) if " " in latin else (fuzz.ratio,)
         found: list[tuple[float, int, Segment]] = []
         for segment in self._segments():
-            form_ids = segment.spelt_near(query_grams)
+            form_ids = segment.spelt_near(query_grams, bands)
             if not len(form_ids):
                 continue
             spellings = segment.latin_array[form_ids].tolist()

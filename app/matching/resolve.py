@@ -156,16 +156,20 @@ def layered_candidates(index: AliasIndex, query: str, pick: "TypeFilter") -> lis
     found = pick.best_per_entity(_structural(index, query, keys), 0.98, Method.STRUCTURAL)
     if found:
         return found
-    untitled = without_titles(keys.exact)
-    if untitled:  # "Additional Foreign Secretary Sayyid Haider Shah": the name, by any layer
-        found = layered_candidates(index, untitled[0], pick)
-        if found:
-            return found
-    # A composed form (IS-Khorasan as Islamic State-Khorasan) stands beside the
-    # approximate finds; of each entity the better one counts.
+    untitled: list[Candidate] = []
+    for name in without_titles(keys.exact)[:1]:
+        # "Additional Foreign Secretary Sayyid Haider Shah": the name, by any layer.
+        untitled = layered_candidates(index, name, pick)
+        if untitled and untitled[0].method in LAYER_SCORES:
+            return untitled
+    # A composed form (IS-Khorasan as Islamic State-Khorasan) and the name
+    # without its titles stand beside the approximate finds ("Prince Eddward"
+    # is no title and a name); of each entity the best find counts.
     composed_forms = composed(index, query, keys)
     found = pick.best_per_entity(composed_forms, COMPOSITIONAL_SCORE, Method.COMPOSITIONAL)
-    return best_of_each(with_exchanges(found, composed_forms), _approximate(index, keys, pick))
+    return best_of_each(
+        with_exchanges(found, composed_forms), untitled, _approximate(index, keys, pick)
+    )
 
 
 def decide(ranked: list[Candidate], thresholds: Thresholds) -> Status:
