@@ -30,7 +30,7 @@ from app.matching.composition import COMPOSITIONAL_SCORE, Exchange, composed, wi
 from app.matching.index import AliasIndex, EntityRecord, FormRef, Posting
 from app.matching.keys import FormKeys, form_keys
 from app.matching.normalize import normalize
-from app.matching.scoring import MentionWords, is_abjad, similarity
+from app.matching.scoring import MentionWords, is_abjad, is_syllabic, similarity
 from app.matching.structure import joined_parts, parenthesised_parts, without_titles
 
 
@@ -205,14 +205,23 @@ def _structural(index: AliasIndex, query: str, keys: FormKeys) -> list[Posting]:
             found += _exact_or_compact(index, joined)
         if found:
             return found
-        for part in parts:  # a name and its acronym: both must point one way
-            found += _exact_or_compact(index, part)
-        return found
+        return _agreeing(*(_exact_or_compact(index, part) for part in parts))
     for untitled in without_titles(keys.exact):
         found = _exact_or_compact(index, untitled)
         if found:
             return found
     return found
+
+
+def _agreeing(outer: list[Posting], inner: list[Posting]) -> list[Posting]:
+    """A name with its acronym or qualifier in parentheses: the forms of the
+    entities both parts name; the name's own when the parenthesis names
+    nothing; none when it names something else (Ministry of Defence
+    (Afghanistan) is no ministry of the table's because Afghanistan is a name)."""
+    if not inner:
+        return outer
+    named = {p.entity_id for p in outer} & {p.entity_id for p in inner}
+    return [p for p in outer + inner if p.entity_id in named]
 
 
 def _exact_or_compact(index: AliasIndex, normal: str) -> list[Posting]:
@@ -235,7 +244,15 @@ def _approximate(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[
         return []
     scorer = index.memo("word-penalties", lambda: WordPenalties(index))
     weights = [scorer.weight(w) for w in keys.words]
-    mention = MentionWords(keys.latin, keys.words, weights, scorer, is_abjad(keys.exact))
+    mention = MentionWords(
+        keys.latin,
+        keys.words,
+        weights,
+        scorer,
+        abjad=is_abjad(keys.exact),
+        normal=keys.exact,
+        syllabic=is_syllabic(keys.exact),
+    )
     best: dict[str, Candidate] = {}
     for ref, method in proposed.values():
         entity = pick.entity(ref.posting.entity_id)

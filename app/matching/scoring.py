@@ -38,6 +38,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from app.matching.keys import phonetic_word
+from app.matching.normalize import normalize
 
 if TYPE_CHECKING:
     from app.matching.index import FormRef
@@ -45,7 +46,9 @@ if TYPE_CHECKING:
 SPLIT_COST = 0.02  # the same letters, words split or joined otherwise
 ORDER_COST = 0.03  # the same words in another order
 TYPO_COST = 0.03  # a letter changed or two swapped, counted as one
-CONSONANTS_COST = 0.08  # the consonants alike, for a writing without short vowels
+SHORT_NAME, SHORT_NAME_SCALE = 8, 0.2
+CONSONANTS_COST = 0.08
+SYLLABLE_SLACK = 0.1  # the consonants alike, for a writing without short vowels
 _NO_VOWELS = str.maketrans("", "", "aeiou")
 FOLD_COST = 0.03  # alike once romanisation variants are folded
 WORD_SLACK = 0.08
@@ -72,10 +75,11 @@ def word_similarity(a: str, b: str) -> float:
         return SAME_SOUND
     if min(len(a), len(b)) < MIN_SPELLING_LENGTH:
         return 0.0
-    spelling = fuzz.ratio(a, b) / 100
-    if spelling >= MIN_WORD_SPELLING:
-        return spelling
-    return similarity * SPELLING_SCALE if similarity >= MIN_SPELLING_SIMILARITY else 0.0
+    if len(a) == len(b) and sorted(a) == sorted(b) and OSA.distance(a, b) == 1:
+        spelling = 1 - 1 / (len(a) + len(b))  # two letters swapped: one slip, not two
+    else:
+        spelling = fuzz.ratio(a, b) / 100
+    return spelling if spelling >= MIN_WORD_SPELLING else 0.0
 
 
 class Weights(Protocol):
@@ -140,11 +144,24 @@ class MentionWords:
     weights: list[float]
     scorer: Weights
     abjad: bool  # written in a script without short vowels
+    normal: str  # the normal form, in its own script
+    syllabic: bool  # written in Han, Kana or Hangul: a character is a syllable
 
 
 _ABJAD = re.compile(
     "[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]"
 )
+
+
+_SYLLABIC = re.compile(
+    "[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
+
+
+def is_syllabic(text: str) -> bool:
+    """Whether ``text`` has Han characters, Kana or Hangul, where one character is
+    a syllable and one changed character makes another name (雷峰, 李峰)."""
+    return _SYLLABIC.search(text) is not None
 
 
 def is_abjad(text: str) -> bool:
@@ -185,6 +202,10 @@ def similarity(mention: MentionWords, form: "FormRef", evidence: float, ceiling:
     """The calibrated score of a surface form for a mention (see the module's text)."""
     abjad = mention.abjad or is_abjad(form.posting.text)
     spelling = spelling_similarity(mention.latin, form.latin, abjad=abjad)
+    if spelling < 1 and mention.syllabic and is_syllabic(form.posting.text):
+        # Both in syllables: their characters must be alike too, not only their sounds.
+        written = fuzz.ratio(mention.normal, normalize(form.posting.text)) / 100
+        spelling = min(spelling, written + SYLLABLE_SLACK)
     score = min(ceiling, spelling + evidence)
     if len(mention.words) > 1 and len(form.words) > 1:
         words = weighted_dice(mention.words, mention.weights, form.words, mention.scorer)
@@ -196,4 +217,12 @@ def similarity(mention: MentionWords, form: "FormRef", evidence: float, ceiling:
         words = weighted_dice(mention.words, mention.weights, form.words, mention.scorer)
         if words.naming_word_unpaired:
             score = min(score, words.dice)
-    return score
+    return _for_length(score, min(len(mention.latin), len(form.latin)))
+
+
+def _for_length(score: float, length: int) -> float:
+    """A score made to mean the same for short names: one letter in five is more
+    of a name than one in twenty, so below SHORT_NAME letters each letter less
+    makes the distance from a perfect score count SHORT_NAME_SCALE more."""
+    stretch = 1 + SHORT_NAME_SCALE * max(0, SHORT_NAME - length)
+    return 1 - (1 - score) * stretch
