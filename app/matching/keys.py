@@ -88,7 +88,8 @@ def content_words(normal: str) -> list[str]:
     words = normal.split()
     if len(words) < 3:
         return words
-    inner = [w for w in words[1:-1] if w not in CONNECTORS]
+    # The particles are known in Latin letters: "ан" in Cyrillic is one too.
+    inner = [w for w in words[1:-1] if w not in CONNECTORS and anyascii(w) not in CONNECTORS]
     return [words[0], *inner, words[-1]]
 
 

@@ -67,6 +67,8 @@ KEY_EVIDENCE = {Method.TRANSLITERATION: 0.05, Method.PHONETIC: 0.03, Method.FUZZ
 MIN_PHONETIC_KEY = 4
 MIN_FOLDED_KEY = 5
 FUZZY_CANDIDATES = 15
+# A find by sound or folded spelling this close spares the search by spelling.
+SURE_APPROXIMATE = 0.95
 # Spellings less alike than this are not worth scoring.
 MIN_SPELLING_CANDIDATE = 0.6
 # Longer mentions are sentences, not names: no fuzzy scoring (a bounded cost).
@@ -230,18 +232,12 @@ def _exact_or_compact(index: AliasIndex, normal: str) -> list[Posting]:
 
 def _approximate(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[Candidate]:
     """Every form that approximate keys or spelling propose, each scored by
-    ``similarity``; the best form of each entity."""
-    proposed: dict[Posting, tuple[FormRef, Method]] = {}
-    for ref in _fuzzy_candidates(index, keys):
-        proposed[ref.posting] = (ref, Method.FUZZY)
-    if len(keys.phonetic.replace(" ", "")) >= MIN_PHONETIC_KEY:
-        for ref in index.lookup_refs("phonetic", keys.phonetic):
-            proposed[ref.posting] = (ref, Method.PHONETIC)
-    if len(keys.compact) >= MIN_FOLDED_KEY:
-        for ref in index.lookup_refs("transliteration", keys.transliteration):
-            proposed[ref.posting] = (ref, Method.TRANSLITERATION)
-    if not proposed:
-        return []
+    ``similarity``; the best form of each entity.
+
+    The forms that share the mention's sound or folded spelling come first;
+    when one of them is spelt so close that no stranger could come within the
+    margin unnoticed (SURE_APPROXIMATE), the spelling search is spared.
+    """
     scorer = index.memo("word-penalties", lambda: WordPenalties(index))
     weights = [scorer.weight(w) for w in keys.words]
     mention = MentionWords(
@@ -254,13 +250,24 @@ def _approximate(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[
         syllabic=is_syllabic(keys.exact),
     )
     best: dict[str, Candidate] = {}
-    for ref, method in proposed.values():
-        entity = pick.entity(ref.posting.entity_id)
-        if entity is None:
-            continue
-        score = similarity(mention, ref, KEY_EVIDENCE[method], MAX_APPROXIMATE_SCORE)
-        if entity.id not in best or score > best[entity.id].score:
-            best[entity.id] = Candidate(entity, score, ref.posting.text, method)
+    seen: set[Posting] = set()
+
+    def score(refs: Iterable[FormRef], method: Method) -> None:
+        for ref in refs:
+            entity = pick.entity(ref.posting.entity_id)
+            if entity is None or ref.posting in seen:
+                continue
+            seen.add(ref.posting)
+            found = similarity(mention, ref, KEY_EVIDENCE[method], MAX_APPROXIMATE_SCORE)
+            if entity.id not in best or found > best[entity.id].score:
+                best[entity.id] = Candidate(entity, found, ref.posting.text, method)
+
+    if len(keys.compact) >= MIN_FOLDED_KEY:
+        score(index.lookup_refs("transliteration", keys.transliteration), Method.TRANSLITERATION)
+    if len(keys.phonetic.replace(" ", "")) >= MIN_PHONETIC_KEY:
+        score(index.lookup_refs("phonetic", keys.phonetic), Method.PHONETIC)
+    if not best or max(c.score for c in best.values()) < SURE_APPROXIMATE:
+        score(_fuzzy_candidates(index, keys), Method.FUZZY)
     return ranked(best.values())
 
 
@@ -272,6 +279,13 @@ def _fuzzy_candidates(index: AliasIndex, keys: FormKeys) -> list[FormRef]:
         return spelt
     # Names of several words: also the forms that share the most (or most alike) words.
     return spelt + index.candidates(keys.words, FUZZY_CANDIDATES)
+
+
+# Words of one or two letters (initials, particles, syllables: d, da, ni) that
+# the table does not know are no evidence that another actor is meant.
+MIN_TELLING_LENGTH = 3
+# ...nor is a short word that names something but is used by many (an, da, sul).
+MIN_NAME_WORD = 4
 
 
 class WordPenalties:
@@ -294,13 +308,18 @@ class WordPenalties:
         return found
 
     def names_an_entity(self, word: str) -> bool:
+        """Whether ``word`` is itself a name in the table, and a word, not a
+        syllable: in a gazetteer nearly every syllable names some place."""
+        if len(word) < MIN_NAME_WORD and self.weight(word) < self._distinctive:
+            return False
         return self._index.has_key("transliteration", word)
 
     def mention_penalty(self, word: str) -> float:
         found = self._mention.get(word)
         if found is None:
             weight = self.weight(word)
-            telling = weight >= self._distinctive or self.names_an_entity(word)
+            distinctive = weight >= self._distinctive and len(word) >= MIN_TELLING_LENGTH
+            telling = distinctive or self.names_an_entity(word)
             found = self._mention[word] = max(weight, self._naming) if telling else weight
         return found
 
