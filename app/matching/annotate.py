@@ -10,7 +10,13 @@ Three passes over one text:
    (``resolve``); a run the resolver matches to one entity becomes a mention,
    replacing dictionary mentions inside it that name other entities (the
    "Taliban" and "Pakistan" inside "Tahreek-e-Taliban Pakistan"). Only
-   capitalised runs are tried, so common words are never near-missed.
+   capitalised runs are tried, so common words are never near-missed, and a
+   text offers thousands of runs where a query is one, so a run needs more
+   evidence than ``/resolve`` asks: a single word only the layers that keep
+   its spelling (structural, transliteration), and none when it begins a
+   sentence ("According", "These"); several words, by sound or fuzzily,
+   ``MIN_SOUND_ALIKE_SCORE_IN_TEXT``. A run with a word longer than any name
+   (``MAX_NAME_WORD_CHARS``) is not tried, so the work stays linear.
 3. **Document**: a text establishes the entities it names in two words or
    more. A one-word mention takes an established entity of its own type that
    its word belongs to when its own reading is not established (a bare
@@ -43,12 +49,21 @@ from app.matching.resolve import (
     decide,
     layered_candidates,
 )
-from app.matching.spotting import Span, SpottedText, dictionary_hits, prepare
+from app.matching.spotting import Span, SpottedText, dictionary_hits, prepare, sentence_initial
 from app.matching.structure import without_titles
 
 # Lower-case words that may stand inside a name between capitalised words.
 NAME_CONNECTORS = CONNECTORS | {"of", "the", "and", "for", "de", "bin", "ibn", "i", "e"}
 MAX_RUN_WORDS = 8
+# A word longer than any name: its run does not go through the variant layers,
+# whose keys of a word cost the square of its length.
+MAX_NAME_WORD_CHARS = 64
+# What a find by sound or fuzzy matching needs in running text, above
+# /resolve's threshold (0.85): there, "According" is 0.88 alike Erding.
+MIN_SOUND_ALIKE_SCORE_IN_TEXT = 0.9
+SOUND_ALIKE = frozenset({Method.PHONETIC, Method.FUZZY})
+# The layers that keep a word's spelling: the only ones a single word may be found by.
+SPELLING_LAYERS = frozenset({Method.STRUCTURAL, Method.TRANSLITERATION})
 MAX_REMEMBERED_RUNS = 100_000
 MAX_REMEMBERED_OPTIONS = 64  # types filters and thresholds, each with its memo
 EXACT = Method.EXACT.value
@@ -78,6 +93,12 @@ class Mention(NamedTuple):
 @lru_cache(maxsize=65536)
 def _normal_words(text: str) -> tuple[str, ...]:
     return tuple(normalize(text).split())
+
+
+def _name_words(text: str) -> list[str]:
+    """The words of a normal form after its leading articles and titles: "Mr Asif" is one."""
+    normal = normalize(text)
+    return (without_titles(normal) or [normal])[-1].split()
 
 
 def annotate(
@@ -191,12 +212,28 @@ def _resolved_run(
     index: AliasIndex, spotted: SpottedText, run: Span, pick: TypeFilter, thresholds: Thresholds
 ) -> Mention | None:
     written = spotted.text[run.start : run.end]
+    if max(map(len, written.split()), default=0) > MAX_NAME_WORD_CHARS:
+        return None
     candidates = [c for c in _run_candidates(index, written, pick) if c.score >= thresholds.floor]
-    if not candidates or candidates[0].method is Method.EXACT:
-        # Exact forms were the dictionary's to find, case rule included: a
-        # sentence-initial "Let" is not LeT.
+    if not candidates or not _credible(spotted, run, candidates[0], thresholds):
         return None
     return _mention(spotted, run, candidates, thresholds, candidates[0].method.value)
+
+
+def _credible(spotted: SpottedText, run: Span, best: Candidate, thresholds: Thresholds) -> bool:
+    """Whether the best find of a run is evidence enough in running text."""
+    if best.method is Method.EXACT:
+        # Exact forms were the dictionary's to find, case rule included: a
+        # sentence-initial "Let" is not LeT.
+        return False
+    if len(_name_words(spotted.text[run.start : run.end])) == 1:
+        # One word, capitalised perhaps only by its sentence: "Threats" is not
+        # Tartus by sound, nor "These" Dessie by transliteration; nor is the
+        # "Asif" of "Mr Asif" the town of Safi.
+        return best.method in SPELLING_LAYERS and not sentence_initial(spotted.text, run.start)
+    if best.method in SOUND_ALIKE:
+        return best.score >= max(thresholds.match, MIN_SOUND_ALIKE_SCORE_IN_TEXT)
+    return True
 
 
 def _run_candidates(index: AliasIndex, written: str, pick: TypeFilter) -> list[Candidate]:
@@ -387,8 +424,7 @@ def _surnames(
     found = []
     for run in runs:
         written = spotted.text[run.start : run.end]
-        normal = normalize(written)
-        words = (without_titles(normal) or [normal])[-1].split()
+        words = _name_words(written)
         named = people.get(words[-1], []) if len(words) == 1 else []
         if len(named) == 1 and (last := _LAST_WORD.search(written)) is not None:
             span = Span(run.start + last.start(), run.end)

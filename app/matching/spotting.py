@@ -4,16 +4,25 @@ The text is brought to its spotting form (``normalize.spot_form``), every
 segment's Aho-Corasick automaton reports its leftmost-longest, non-overlapping
 keys there that begin a word (pyahocorasick ``iter_long``; see
 ``index.spotting_automaton``), and a key counts as a mention when it ends a
-word too and its case fits the alias (``casing``). Offsets
-are code points of the text as sent.
+word too and its case fits the alias (``casing``): a form written in lower
+case only where the writer capitalised it, not by starting a sentence with
+it. Offsets are code points of the text as sent.
 """
 
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from app.matching.casing import CaseRule
 from app.matching.index import WORD_START, AliasIndex, FormIds, Posting, Segment
 from app.matching.normalize import OffsetMap, spot_form
+
+# What may stand between a sentence's end and its first word: spaces, quote
+# marks, brackets, bullets. Looked at no further back than this.
+_BEFORE_FIRST_WORD = frozenset(" \t\r\xa0\u2002\u2003\u2009\"'“”‘’«»‹›()[]•·▪*")
+_SENTENCE_ENDS = frozenset(".!?:\n")
+MAX_LOOK_BACK = 32
+LOWER_CASE = CaseRule.LOWER_CASE
 
 
 class Span(NamedTuple):
@@ -93,6 +102,9 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
             forms = segment.forms_written_as(key, written)
             if not forms:
                 continue
+            forms = _in_place(segment, forms, original, start)
+            if not forms:
+                continue
         elif written.islower():  # not casing.is_capitalised(written): most rejected words
             continue
         else:
@@ -103,6 +115,24 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
                 continue
         found.append(_new_tuple(Hit, (start, end, written, segment, forms)))
     return found
+
+
+def _in_place(segment: Segment, forms: tuple[int, ...], text: str, start: int) -> tuple[int, ...]:
+    """The forms without those written in lower case, when the text's capital may be
+    only the sentence's: "As" beginning a sentence is not a gazetteer's "as"."""
+    rules = segment.case_rules
+    if not any(rules[f] is LOWER_CASE for f in forms) or not sentence_initial(text, start):
+        return forms
+    return tuple(f for f in forms if rules[f] is not LOWER_CASE)
+
+
+def sentence_initial(text: str, start: int) -> bool:
+    """Whether ``text[start:]`` begins a sentence, a line or the text."""
+    index = start - 1
+    stop = max(start - MAX_LOOK_BACK, 0)
+    while index >= stop and text[index] in _BEFORE_FIRST_WORD:
+        index -= 1
+    return index < stop or text[index] in _SENTENCE_ENDS
 
 
 _new_tuple = tuple.__new__  # Hit(...) without the Python frame of its __new__
