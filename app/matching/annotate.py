@@ -95,10 +95,11 @@ def _normal_words(text: str) -> tuple[str, ...]:
     return tuple(normalize(text).split())
 
 
-def _name_words(text: str) -> list[str]:
-    """The words of a normal form after its leading articles and titles: "Mr Asif" is one."""
+@lru_cache(maxsize=65536)
+def _name_words(text: str) -> tuple[str, ...]:
+    """Its normal words after leading articles and titles: "Mr Asif" has one."""
     normal = normalize(text)
-    return (without_titles(normal) or [normal])[-1].split()
+    return tuple((without_titles(normal) or [normal])[-1].split())
 
 
 def annotate(
@@ -214,23 +215,25 @@ def _resolved_run(
     written = spotted.text[run.start : run.end]
     if max(map(len, written.split()), default=0) > MAX_NAME_WORD_CHARS:
         return None
+    one_word = len(_name_words(written)) == 1
+    if one_word and sentence_initial(spotted.text, run.start):
+        return None  # capitalised perhaps only by its sentence: "According", "These"
     candidates = [c for c in _run_candidates(index, written, pick) if c.score >= thresholds.floor]
-    if not candidates or not _credible(spotted, run, candidates[0], thresholds):
+    if not candidates or not _credible(candidates[0], one_word, thresholds):
         return None
     return _mention(spotted, run, candidates, thresholds, candidates[0].method.value)
 
 
-def _credible(spotted: SpottedText, run: Span, best: Candidate, thresholds: Thresholds) -> bool:
+def _credible(best: Candidate, one_word: bool, thresholds: Thresholds) -> bool:
     """Whether the best find of a run is evidence enough in running text."""
     if best.method is Method.EXACT:
         # Exact forms were the dictionary's to find, case rule included: a
         # sentence-initial "Let" is not LeT.
         return False
-    if len(_name_words(spotted.text[run.start : run.end])) == 1:
-        # One word, capitalised perhaps only by its sentence: "Threats" is not
-        # Tartus by sound, nor "These" Dessie by transliteration; nor is the
-        # "Asif" of "Mr Asif" the town of Safi.
-        return best.method in SPELLING_LAYERS and not sentence_initial(spotted.text, run.start)
+    if one_word:
+        # "Threats" is not Tartus by sound, nor the "Asif" of "Mr Asif" the
+        # town of Safi fuzzily: one word is found only as it is spelt.
+        return best.method in SPELLING_LAYERS
     if best.method in SOUND_ALIKE:
         return best.score >= max(thresholds.match, MIN_SOUND_ALIKE_SCORE_IN_TEXT)
     return True
@@ -362,14 +365,17 @@ def _in_document_context(
         for mention in mentions
         if len(mention.words) >= 2 and (entity := mention.resolution.entity) is not None
     }
-    in_context = [_in_context(index, m, established, pick) for m in mentions]
+    holders = _holders_by_word(index, established, pick)
+    in_context = [_in_context(m, established, holders) for m in mentions]
     surnames = _surnames(spotted, unexplained, established)
     listed = [m for m in in_context + surnames if m.resolution.status is not Status.UNMATCHED]
     return sorted(listed, key=lambda m: m.span.start)
 
 
 def _in_context(
-    index: AliasIndex, mention: Mention, established: dict[str, EntityRecord], pick: TypeFilter
+    mention: Mention,
+    established: dict[str, EntityRecord],
+    holders: dict[str, list[EntityRecord]],
 ) -> Mention:
     status = mention.resolution.status
     if status is Status.AMBIGUOUS:
@@ -380,15 +386,9 @@ def _in_context(
         return mention
     # A branch holds its parent's name (Daesh-Khorasan); a government holds its
     # country's (Islamic Emirate of Afghanistan) and is another kind of thing.
-    holders = [
-        entity
-        for entity in established.values()
-        if entity.type == own.entity.type
-        and pick.entity(entity.id) is not None
-        and _holds(index, entity, mention.words)
-    ]
-    if len(holders) == 1:
-        return _retold(mention, [replace(own, entity=holders[0])])
+    held = [e for e in holders.get(mention.words[0], ()) if e.type == own.entity.type]
+    if len(held) == 1:
+        return _retold(mention, [replace(own, entity=held[0])])
     return mention
 
 
@@ -398,14 +398,33 @@ def _is_acronym(alias: str) -> bool:
     return case_rule(alias) is CaseRule.EXACT
 
 
-def _holds(index: AliasIndex, entity: EntityRecord, words: tuple[str, ...]) -> bool:
-    """Whether one of the entity's forms contains these words, in a row."""
-    forms = index.memo("padded-forms", dict[str, tuple[str, ...]])
-    padded = forms.get(entity.id)
-    if padded is None:
-        padded = forms[entity.id] = tuple(f" {normalize(f)} " for f in entity.surface_forms())
-    wanted = f" {' '.join(words)} "
-    return any(wanted in form for form in padded)
+def _holders_by_word(
+    index: AliasIndex, established: dict[str, EntityRecord], pick: TypeFilter
+) -> dict[str, list[EntityRecord]]:
+    """Each word of the established entities' forms, with the entities that have it.
+
+    Made once per text, so that a one-word mention looks its holders up
+    instead of reading every established entity's forms: linear work.
+    """
+    holders: dict[str, list[EntityRecord]] = {}
+    for entity in established.values():
+        if pick.entity(entity.id) is not None:
+            for word in _form_words(index, entity):
+                holders.setdefault(word, []).append(entity)
+    return holders
+
+
+def _form_words(index: AliasIndex, entity: EntityRecord) -> frozenset[str]:
+    """The words of the entity's forms, in their normal form."""
+    memo = index.memo("form-words", dict[str, frozenset[str]])
+    words = memo.get(entity.id)
+    if words is None:
+        if len(memo) >= MAX_REMEMBERED_RUNS:
+            memo.clear()
+        words = memo[entity.id] = frozenset(
+            word for form in entity.surface_forms() for word in normalize(form).split()
+        )
+    return words
 
 
 def _retold(mention: Mention, candidates: list[Candidate]) -> Mention:
