@@ -15,7 +15,8 @@ but the shipped table lacks (``REAL_PLACES``) are right, not junk.
 
 Mentions at gold spans that a gazetteer namesake makes ambiguous (GeoNames'
 Islamabad beside the curated one) are counted apart: that is the table's
-choice, not noise.
+choice, not noise. A gold mention linked to a gazetteer entity instead would
+be an error, and is listed too.
 """
 
 import argparse
@@ -39,6 +40,7 @@ class Noise:
     words: int = 0
     junk: list[str] = field(default_factory=list)
     ambiguous_gold: list[str] = field(default_factory=list)
+    misread_gold: list[str] = field(default_factory=list)
 
     @property
     def per_thousand_words(self) -> float:
@@ -84,7 +86,8 @@ def measure(index: AliasIndex, documents: list[Document]) -> Noise:
                 f" {resolution.status.value}, {mention.method} {resolution.score:.3f}"
             )
             if (span.start, span.end) in gold_spans:
-                noise.ambiguous_gold.append(line)
+                misread = resolution.entity is not None
+                (noise.misread_gold if misread else noise.ambiguous_gold).append(line)
             elif mention.text not in REAL_PLACES.get(document.name, ()):
                 noise.junk.append(line)
     return noise
@@ -107,6 +110,9 @@ def main() -> int:
     print(f"junk links: {len(noise.junk)}, {noise.per_thousand_words:.2f} per 1,000 words")
     for line in noise.junk:
         print(f"  junk  {line}")
+    print(f"gold mentions linked to a gazetteer entity instead: {len(noise.misread_gold)}")
+    for line in noise.misread_gold:
+        print(f"  wrong {line}")
     print(f"gold mentions a gazetteer namesake makes ambiguous: {len(noise.ambiguous_gold)}")
     for line in noise.ambiguous_gold:
         print(f"  gold  {line}")
