@@ -3,7 +3,9 @@
 Three passes over one text:
 
 1. **Dictionary**: the curated names and aliases, as whole words in a case
-   that fits them (``spotting``). Method ``exact``.
+   that fits them (``spotting``), but for a capitalised word that begins a
+   sentence and that the text writes in lower case elsewhere: a common word
+   to its writer ("But" is not Buta). Method ``exact``.
 2. **Variants**: runs of capitalised words (with the connectors of names
    between them: Tehreek-*i*-Taliban, Ministry *of* Foreign Affairs) that the
    dictionary did not explain are resolved by the matching layers
@@ -13,10 +15,11 @@ Three passes over one text:
    capitalised runs are tried, so common words are never near-missed, and a
    text offers thousands of runs where a query is one, so a run needs more
    evidence than ``/resolve`` asks: a single word only the layers that keep
-   its spelling (structural, transliteration), and none when it begins a
-   sentence ("According", "These"); several words, by sound or fuzzily,
-   ``MIN_SOUND_ALIKE_SCORE_IN_TEXT``. A run with a word longer than any name
-   (``MAX_NAME_WORD_CHARS``) is not tried, so the work stays linear.
+   its spelling (structural, transliteration) and spelt like the form, and
+   none when it begins a sentence ("According", "These"); several words, by
+   sound or fuzzily, ``MIN_SOUND_ALIKE_SCORE_IN_TEXT``. A run with a word
+   longer than any name (``MAX_NAME_WORD_CHARS``) is not tried, so the work
+   stays linear.
 3. **Document**: a text establishes the entities it names in two words or
    more. A one-word mention takes an established entity of its own type that
    its word belongs to when its own reading is not established (a bare
@@ -32,7 +35,10 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
+from itertools import compress
 from typing import NamedTuple
+
+import jellyfish
 
 from app.matching.casing import CaseRule, case_rule
 from app.matching.index import AliasIndex, EntityRecord
@@ -62,8 +68,10 @@ MAX_NAME_WORD_CHARS = 64
 # /resolve's threshold (0.85): there, "According" is 0.88 alike Erding.
 MIN_SOUND_ALIKE_SCORE_IN_TEXT = 0.9
 SOUND_ALIKE = frozenset({Method.PHONETIC, Method.FUZZY})
-# The layers that keep a word's spelling: the only ones a single word may be found by.
+# The layers that keep a word's spelling: the only ones a single word may be found by,
+# and only spelt as alike as the fuzzy layer asks of two words (Balochistaan, 0.98).
 SPELLING_LAYERS = frozenset({Method.STRUCTURAL, Method.TRANSLITERATION})
+MIN_ONE_WORD_SPELLING = 0.85
 MAX_REMEMBERED_RUNS = 100_000
 MAX_REMEMBERED_OPTIONS = 64  # types filters and thresholds, each with its memo
 EXACT = Method.EXACT.value
@@ -112,9 +120,39 @@ def annotate(
     """Every matched or ambiguous mention in ``text``, in order, none overlapping."""
     spotted = prepare(text)
     pick = TypeFilter(index, types)
-    mentions = _dictionary_mentions(index, spotted, pick, thresholds)
+    mentions = _without_common_words(
+        spotted, _dictionary_mentions(index, spotted, pick, thresholds)
+    )
     mentions, unexplained = _with_variants(index, spotted, mentions, pick, thresholds)
     return _in_document_context(index, spotted, mentions, unexplained, pick)
+
+
+def _without_common_words(spotted: SpottedText, mentions: list[Mention]) -> list[Mention]:
+    """The mentions but the words that begin a sentence and that the text also
+    writes in lower case: its writer holds them common words ("But" is not
+    Buta when the text says "but" too)."""
+    lower: set[str] | None = None
+    kept = []
+    for mention in mentions:
+        written = mention.text
+        if (
+            written[1:].islower()  # "But", not "US" or "ISLAMABAD": one word, capitalised
+            and written[:1].isupper()
+            and len(mention.words) == 1
+            and sentence_initial(spotted.text, mention.span.start)
+        ):
+            if lower is None:
+                lower = _lower_case_words(spotted)
+            if mention.words[0] in lower:
+                continue
+        kept.append(mention)
+    return kept
+
+
+def _lower_case_words(spotted: SpottedText) -> set[str]:
+    """The words of the spot form that the text writes without a capital."""
+    mask = case_mask(spotted.text, spotted.spot, spotted.offsets)
+    return set(compress(spotted.spot.split(" "), [w[:1] == "a" for w in mask.split(" ")]))
 
 
 def dictionary_mentions(
@@ -154,6 +192,11 @@ def _dictionary_mentions(
         if resolution is not None:
             mentions.append(Mention(Span(hit.start, hit.end), hit.text, resolution, EXACT))
     return mentions
+
+
+def _spelt_alike(written: str, alias: str) -> bool:
+    similarity = jellyfish.jaro_winkler_similarity(normalize(written), normalize(alias))
+    return similarity >= MIN_ONE_WORD_SPELLING
 
 
 def _resolution(written: str, candidates: list[Candidate], thresholds: Thresholds) -> Resolution:
@@ -219,12 +262,12 @@ def _resolved_run(
     if one_word and sentence_initial(spotted.text, run.start):
         return None  # capitalised perhaps only by its sentence: "According", "These"
     candidates = [c for c in _run_candidates(index, written, pick) if c.score >= thresholds.floor]
-    if not candidates or not _credible(candidates[0], one_word, thresholds):
+    if not candidates or not _credible(written, candidates[0], one_word, thresholds):
         return None
     return _mention(spotted, run, candidates, thresholds, candidates[0].method.value)
 
 
-def _credible(best: Candidate, one_word: bool, thresholds: Thresholds) -> bool:
+def _credible(written: str, best: Candidate, one_word: bool, thresholds: Thresholds) -> bool:
     """Whether the best find of a run is evidence enough in running text."""
     if best.method is Method.EXACT:
         # Exact forms were the dictionary's to find, case rule included: a
@@ -232,8 +275,9 @@ def _credible(best: Candidate, one_word: bool, thresholds: Thresholds) -> bool:
         return False
     if one_word:
         # "Threats" is not Tartus by sound, nor the "Asif" of "Mr Asif" the
-        # town of Safi fuzzily: one word is found only as it is spelt.
-        return best.method in SPELLING_LAYERS
+        # town of Safi fuzzily: one word is found only as it is spelt, and
+        # not through another script ("Start" is not स्टुआर्ट, Stuart).
+        return best.method in SPELLING_LAYERS and _spelt_alike(written, best.matched_alias)
     if best.method in SOUND_ALIKE:
         return best.score >= max(thresholds.match, MIN_SOUND_ALIKE_SCORE_IN_TEXT)
     return True

@@ -99,6 +99,8 @@ GAZETTEER = AliasIndex.build(
         EntityRecord("erding", "Erding", "city", ("Arrdeng",)),
         EntityRecord("tartus", "Ţarţūs", "city", ("taritusi",)),
         EntityRecord("dessie", "Dessie", "city", ("tes'si",)),
+        EntityRecord("buta", "Buta", "city", ("But",)),
+        EntityRecord("stuart", "Stuart", "city", ("स्टुआर्ट",)),
     ]
 )
 
@@ -109,6 +111,8 @@ GAZETTEER = AliasIndex.build(
         "As per the statement, we met as planned.",
         "“We will fight,” he said. We left on 10 March.",
         "According to the statement, Threats grew. “These are commitments.”",
+        "But the talks failed, but not for long.",  # the text writes "but" in lower case
+        "You click Start to begin.",  # one word, through another script
     ],
 )
 def test_common_words_are_not_taken_for_places_of_a_gazetteer(text: str) -> None:
