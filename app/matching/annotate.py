@@ -194,11 +194,6 @@ def _dictionary_mentions(
     return mentions
 
 
-def _spelt_alike(written: str, alias: str) -> bool:
-    similarity = jellyfish.jaro_winkler_similarity(normalize(written), normalize(alias))
-    return similarity >= MIN_ONE_WORD_SPELLING
-
-
 def _resolution(written: str, candidates: list[Candidate], thresholds: Thresholds) -> Resolution:
     return Resolution(written, decide(candidates, thresholds), tuple(candidates))
 
@@ -281,6 +276,11 @@ def _credible(written: str, best: Candidate, one_word: bool, thresholds: Thresho
     if best.method in SOUND_ALIKE:
         return best.score >= max(thresholds.match, MIN_SOUND_ALIKE_SCORE_IN_TEXT)
     return True
+
+
+def _spelt_alike(written: str, alias: str) -> bool:
+    similarity = jellyfish.jaro_winkler_similarity(normalize(written), normalize(alias))
+    return similarity >= MIN_ONE_WORD_SPELLING
 
 
 def _run_candidates(index: AliasIndex, written: str, pick: TypeFilter) -> list[Candidate]:

@@ -22,7 +22,7 @@ from app.matching.normalize import OffsetMap, spot_form
 _BEFORE_FIRST_WORD = frozenset(" \t\r\xa0\u2002\u2003\u2009\"'“”‘’«»‹›()[]•·▪*")
 _SENTENCE_ENDS = frozenset(".!?:\n")
 MAX_LOOK_BACK = 32
-LOWER_CASE = CaseRule.LOWER_CASE
+_LOWER_CASE = CaseRule.LOWER_CASE
 
 
 class Span(NamedTuple):
@@ -121,9 +121,9 @@ def _in_place(segment: Segment, forms: tuple[int, ...], text: str, start: int) -
     """The forms without those written in lower case, when the text's capital may be
     only the sentence's: "As" beginning a sentence is not a gazetteer's "as"."""
     rules = segment.case_rules
-    if not any(rules[f] is LOWER_CASE for f in forms) or not sentence_initial(text, start):
+    if not any(rules[f] is _LOWER_CASE for f in forms) or not sentence_initial(text, start):
         return forms
-    return tuple(f for f in forms if rules[f] is not LOWER_CASE)
+    return tuple(f for f in forms if rules[f] is not _LOWER_CASE)
 
 
 def sentence_initial(text: str, start: int) -> bool:
