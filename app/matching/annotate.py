@@ -73,6 +73,9 @@ SOUND_ALIKE = frozenset({Method.PHONETIC, Method.FUZZY})
 SPELLING_LAYERS = frozenset({Method.STRUCTURAL, Method.TRANSLITERATION})
 MIN_ONE_WORD_SPELLING = 0.85
 MAX_REMEMBERED_RUNS = 100_000
+# Up to this many distinct words that begin sentences are looked for one by one
+# in the rest of the text; more, among all its lower-case words.
+MAX_WORDS_LOOKED_FOR = 16
 MAX_REMEMBERED_OPTIONS = 64  # types filters and thresholds, each with its memo
 EXACT = Method.EXACT.value
 DOCUMENT = "document"
@@ -131,28 +134,42 @@ def _without_common_words(spotted: SpottedText, mentions: list[Mention]) -> list
     """The mentions but the words that begin a sentence and that the text also
     writes in lower case: its writer holds them common words ("But" is not
     Buta when the text says "but" too)."""
-    lower: set[str] | None = None
-    kept = []
-    for mention in mentions:
-        written = mention.text
-        if (
-            written[1:].islower()  # "But", not "US" or "ISLAMABAD": one word, capitalised
-            and written[:1].isupper()
-            and len(mention.words) == 1
-            and sentence_initial(spotted.text, mention.span.start)
-        ):
-            if lower is None:
-                lower = _lower_case_words(spotted)
-            if mention.words[0] in lower:
-                continue
-        kept.append(mention)
-    return kept
+    doubtful = {
+        mention.span.start: mention.words[0]
+        for mention in mentions
+        if mention.text[:1].isupper()
+        and mention.text[1:].islower()  # "But", not "US" or "ISLAMABAD"
+        and len(mention.words) == 1
+        and sentence_initial(spotted.text, mention.span.start)
+    }
+    if not doubtful:
+        return mentions
+    common = _written_in_lower_case(spotted, set(doubtful.values()))
+    return [m for m in mentions if doubtful.get(m.span.start) not in common]
 
 
-def _lower_case_words(spotted: SpottedText) -> set[str]:
-    """The words of the spot form that the text writes without a capital."""
-    mask = case_mask(spotted.text, spotted.spot, spotted.offsets)
-    return set(compress(spotted.spot.split(" "), [w[:1] == "a" for w in mask.split(" ")]))
+def _written_in_lower_case(spotted: SpottedText, words: set[str]) -> set[str]:
+    """Those of ``words`` (normal forms) that the text writes in lower case somewhere.
+
+    A few words are looked for one by one; more, among all the text's
+    lower-case words: either way the work is linear in the text.
+    """
+    if len(words) > MAX_WORDS_LOOKED_FOR:
+        mask = case_mask(spotted.text, spotted.spot, spotted.offsets)
+        lower = compress(spotted.spot.split(" "), [w[:1] == "a" for w in mask.split(" ")])
+        return words.intersection(lower)
+    return {word for word in words if _lower_case_occurrence(spotted, word)}
+
+
+def _lower_case_occurrence(spotted: SpottedText, word: str) -> bool:
+    padded, key = spotted.padded + " ", f" {word} "
+    at = padded.find(key)
+    while at >= 0:
+        # The word is spot[at:]: the text's character there tells its case.
+        if spotted.text[spotted.offsets(at)].islower():
+            return True
+        at = padded.find(key, at + len(word))
+    return False
 
 
 def dictionary_mentions(

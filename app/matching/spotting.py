@@ -12,6 +12,7 @@ it. Offsets are code points of the text as sent.
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
+from weakref import WeakKeyDictionary
 
 from app.matching.casing import CaseRule
 from app.matching.index import WORD_START, AliasIndex, FormIds, Posting, Segment
@@ -23,6 +24,7 @@ _BEFORE_FIRST_WORD = frozenset(" \t\r\xa0\u2002\u2003\u2009\"'“”‘’«»�
 _SENTENCE_ENDS = frozenset(".!?:\n")
 MAX_LOOK_BACK = 32
 _LOWER_CASE = CaseRule.LOWER_CASE
+_LOWER_CASE_KEYS: "WeakKeyDictionary[Segment, frozenset[str]]" = WeakKeyDictionary()
 
 
 class Span(NamedTuple):
@@ -82,6 +84,7 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
     cuts, shifts = text.offsets.cuts, text.offsets.shifts
     cut_count = len(cuts)
     other_case_keys, spot_keys = segment.other_case_keys, segment.spot_keys
+    lower_case_keys = _lower_case_keys(segment)
     last = len(padded) - 1
     found = []
     for end, key in segment.automaton.iter_long(padded):
@@ -100,9 +103,8 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
         forms: FormIds
         if key in other_case_keys:
             forms = segment.forms_written_as(key, written)
-            if not forms:
-                continue
-            forms = _in_place(segment, forms, original, start)
+            if forms and key in lower_case_keys and sentence_initial(original, start):
+                forms = _capitalised_by_their_writer(segment, forms)
             if not forms:
                 continue
         elif written.islower():  # not casing.is_capitalised(written): most rejected words
@@ -117,13 +119,23 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
     return found
 
 
-def _in_place(segment: Segment, forms: tuple[int, ...], text: str, start: int) -> tuple[int, ...]:
-    """The forms without those written in lower case, when the text's capital may be
-    only the sentence's: "As" beginning a sentence is not a gazetteer's "as"."""
-    rules = segment.case_rules
-    if not any(rules[f] is _LOWER_CASE for f in forms) or not sentence_initial(text, start):
-        return forms
-    return tuple(f for f in forms if rules[f] is not _LOWER_CASE)
+def _lower_case_keys(segment: Segment) -> frozenset[str]:
+    """The spotting keys of forms written in lower case (a gazetteer's "as"), once per segment."""
+    found = _LOWER_CASE_KEYS.get(segment)
+    if found is None:
+        rules = segment.case_rules
+        found = _LOWER_CASE_KEYS[segment] = frozenset(
+            key
+            for key in segment.other_case_keys
+            if any(rules[f] is _LOWER_CASE for f in segment.spotted(key))
+        )
+    return found
+
+
+def _capitalised_by_their_writer(segment: Segment, forms: tuple[int, ...]) -> tuple[int, ...]:
+    """The forms but those written in lower case, for a word that begins a sentence,
+    whose capital may be only the sentence's: "As" is not a gazetteer's "as"."""
+    return tuple(f for f in forms if segment.case_rules[f] is not _LOWER_CASE)
 
 
 def sentence_initial(text: str, start: int) -> bool:

@@ -1,8 +1,16 @@
 import pytest
 
-from app.matching.annotate import Mention, annotate, dictionary_mentions
+from app.matching.annotate import (
+    MAX_WORDS_LOOKED_FOR,
+    Mention,
+    _lower_case_occurrence,
+    _written_in_lower_case,
+    annotate,
+    dictionary_mentions,
+)
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.resolve import Status, Thresholds, resolve
+from app.matching.spotting import prepare
 
 INDEX = AliasIndex.build(
     [
@@ -238,3 +246,15 @@ def test_a_match_inside_a_word_cannot_hide_a_name() -> None:
         ("Lahore", "lahore"),
         ("E L", "el"),
     ]
+
+
+def test_words_in_lower_case_are_found_alike_one_by_one_and_all_at_once() -> None:
+    words = [f"word{i}" for i in range(MAX_WORDS_LOOKED_FOR + 4)]
+    # Every word begins a sentence; one in three is also written in lower case.
+    text = " ".join(
+        f"{w.title()}. {w if i % 3 == 0 else w.upper()} {w.title()}’s" for i, w in enumerate(words)
+    )
+    spotted = prepare(text)
+    expected = {w for i, w in enumerate(words) if i % 3 == 0}
+    assert _written_in_lower_case(spotted, set(words)) == expected  # all at once
+    assert {w for w in words if _lower_case_occurrence(spotted, w)} == expected  # one by one
