@@ -24,7 +24,7 @@ _BEFORE_FIRST_WORD = frozenset(" \t\r\xa0\u2002\u2003\u2009\"'“”‘’«»�
 _SENTENCE_ENDS = frozenset(".!?:\n")
 MAX_LOOK_BACK = 32
 _LOWER_CASE = CaseRule.LOWER_CASE
-_LOWER_CASE_KEYS: "WeakKeyDictionary[Segment, frozenset[str]]" = WeakKeyDictionary()
+_LOWER_CASE_KEYS: "WeakKeyDictionary[Segment, dict[str, bool]]" = WeakKeyDictionary()
 
 
 class Span(NamedTuple):
@@ -103,8 +103,12 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
         forms: FormIds
         if key in other_case_keys:
             forms = segment.forms_written_as(key, written)
-            if forms and key in lower_case_keys and sentence_initial(original, start):
-                forms = _capitalised_by_their_writer(segment, forms)
+            if forms:
+                lower_case = lower_case_keys.get(key)
+                if lower_case is None:
+                    lower_case = lower_case_keys[key] = _has_lower_case_forms(segment, key)
+                if lower_case and sentence_initial(original, start):
+                    forms = _capitalised_by_their_writer(segment, forms)
             if not forms:
                 continue
         elif written.islower():  # not casing.is_capitalised(written): most rejected words
@@ -119,17 +123,17 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
     return found
 
 
-def _lower_case_keys(segment: Segment) -> frozenset[str]:
-    """The spotting keys of forms written in lower case (a gazetteer's "as"), once per segment."""
+def _lower_case_keys(segment: Segment) -> dict[str, bool]:
+    """Whether a spotting key has forms written in lower case (a gazetteer's "as"),
+    learnt key by key as they are met in texts, once per segment."""
     found = _LOWER_CASE_KEYS.get(segment)
     if found is None:
-        rules = segment.case_rules
-        found = _LOWER_CASE_KEYS[segment] = frozenset(
-            key
-            for key in segment.other_case_keys
-            if any(rules[f] is _LOWER_CASE for f in segment.spotted(key))
-        )
+        found = _LOWER_CASE_KEYS[segment] = {}
     return found
+
+
+def _has_lower_case_forms(segment: Segment, key: str) -> bool:
+    return any(segment.case_rules[f] is _LOWER_CASE for f in segment.spotted(key))
 
 
 def _capitalised_by_their_writer(segment: Segment, forms: tuple[int, ...]) -> tuple[int, ...]:
