@@ -24,8 +24,8 @@ from tests.evaluation import shipped_index
 SEEDS = sorted((Path(__file__).parent.parent / "data" / "seeds").glob("*.txt"))
 MULTIPLE = 5
 ROUNDS = 3
-# Before the long word, so that it does not begin a sentence: such a word is
-# looked up in fewer ways, and the test would not see the others' cost.
+# Before the long word, so that it does not begin a sentence: a word that does
+# is not looked up at all, and the test would not see what looking it up costs.
 IN_A_SENTENCE = "We met the "
 
 
