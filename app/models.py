@@ -107,7 +107,8 @@ class AliasBase(SQLModel):
         default=None,
         description=(
             "Whether /annotate needs the text's case to be the alias's. Unset, short "
-            "all-capital aliases (US, IS, KP) are case-sensitive and others are not."
+            "all-capital aliases (US, IS, KP) are case-sensitive, other names need a "
+            "capital letter, and numbers and month or weekday names are not spotted."
         ),
     )
 

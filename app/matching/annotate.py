@@ -3,16 +3,25 @@
 Three passes over one text:
 
 1. **Dictionary**: the curated names and aliases, as whole words in a case
-   that fits them (``spotting``). Method ``exact``.
+   that fits them (``spotting``), but for a capitalised word that begins a
+   sentence and that the text writes in lower case elsewhere: a common word
+   to its writer ("But" is not Buta). Method ``exact``.
 2. **Variants**: runs of capitalised words (with the connectors of names
    between them: Tehreek-*i*-Taliban, Ministry *of* Foreign Affairs) that the
    dictionary did not explain are resolved by the matching layers
    (``resolve``); a run the resolver matches to one entity becomes a mention,
    replacing dictionary mentions inside it that name other entities (the
    "Taliban" and "Pakistan" inside "Tahreek-e-Taliban Pakistan"). Only
-   capitalised runs are tried, so common words are never near-missed. A run
-   that two dictionary mentions or more explain is taken whole only when it
-   composes another entity's name (IS-Pakistan: ``composition``).
+   capitalised runs are tried, so common words are never near-missed, and a
+   text offers thousands of runs where a query is one, so a run needs more
+   evidence than ``/resolve`` asks: a single word only the layers that keep
+   its spelling (structural, transliteration) and spelt like the form, and
+   none when it begins a sentence ("According", "These"); several words, by
+   sound or fuzzily, ``MIN_SOUND_ALIKE_SCORE_IN_TEXT``. A run with a word
+   longer than any name (``MAX_NAME_WORD_CHARS``) is not tried, so the work
+   stays linear. A run that two dictionary mentions or more explain is taken
+   whole only when it composes another entity's name (IS-Pakistan:
+   ``composition``).
 3. **Document**: a text establishes the entities it names in two words or
    more. A one-word mention takes an established entity of its own type that
    its word belongs to when its own reading is not established (a bare
@@ -28,7 +37,10 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
+from itertools import compress
 from typing import NamedTuple
+
+import jellyfish
 
 from app.matching.casing import CaseRule, case_rule
 from app.matching.index import AliasIndex, EntityRecord
@@ -45,13 +57,27 @@ from app.matching.resolve import (
     decide,
     layered_candidates,
 )
-from app.matching.spotting import Span, SpottedText, dictionary_hits, prepare
+from app.matching.spotting import Span, SpottedText, dictionary_hits, prepare, sentence_initial
 from app.matching.structure import without_titles
 
 # Lower-case words that may stand inside a name between capitalised words.
 NAME_CONNECTORS = CONNECTORS | {"of", "the", "and", "for", "de", "bin", "ibn", "i", "e"}
 MAX_RUN_WORDS = 8
+# A word longer than any name: its run does not go through the variant layers,
+# whose keys of a word cost the square of its length.
+MAX_NAME_WORD_CHARS = 64
+# What a find by sound or fuzzy matching needs in running text, above
+# /resolve's threshold (0.85): there, "According" is 0.88 alike Erding.
+MIN_SOUND_ALIKE_SCORE_IN_TEXT = 0.9
+SOUND_ALIKE = frozenset({Method.PHONETIC, Method.FUZZY})
+# The layers that keep a word's spelling: the only ones a single word may be found by,
+# and only spelt as alike as the fuzzy layer asks of two words (Balochistaan, 0.98).
+SPELLING_LAYERS = frozenset({Method.STRUCTURAL, Method.TRANSLITERATION})
+MIN_ONE_WORD_SPELLING = 0.85
 MAX_REMEMBERED_RUNS = 100_000
+# Up to this many distinct words that begin sentences are looked for one by one
+# in the rest of the text; more, among all its lower-case words.
+MAX_WORDS_LOOKED_FOR = 16
 MAX_REMEMBERED_OPTIONS = 64  # types filters and thresholds, each with its memo
 EXACT = Method.EXACT.value
 COMPOSITIONAL = Method.COMPOSITIONAL.value
@@ -83,6 +109,13 @@ def _normal_words(text: str) -> tuple[str, ...]:
     return tuple(normalize(text).split())
 
 
+@lru_cache(maxsize=65536)
+def _name_words(text: str) -> tuple[str, ...]:
+    """Its normal words after leading articles and titles: "Mr Asif" has one."""
+    normal = normalize(text)
+    return tuple((without_titles(normal) or [normal])[-1].split())
+
+
 def annotate(
     index: AliasIndex,
     text: str,
@@ -93,9 +126,53 @@ def annotate(
     """Every matched or ambiguous mention in ``text``, in order, none overlapping."""
     spotted = prepare(text)
     pick = TypeFilter(index, types)
-    mentions = _dictionary_mentions(index, spotted, pick, thresholds)
+    mentions = _without_common_words(
+        spotted, _dictionary_mentions(index, spotted, pick, thresholds)
+    )
     mentions, unexplained = _with_variants(index, spotted, mentions, pick, thresholds)
     return _in_document_context(index, spotted, mentions, unexplained, pick)
+
+
+def _without_common_words(spotted: SpottedText, mentions: list[Mention]) -> list[Mention]:
+    """The mentions but the words that begin a sentence and that the text also
+    writes in lower case: its writer holds them common words ("But" is not
+    Buta when the text says "but" too)."""
+    doubtful = {
+        mention.span.start: mention.words[0]
+        for mention in mentions
+        if mention.text[:1].isupper()
+        and mention.text[1:].islower()  # "But", not "US" or "ISLAMABAD"
+        and len(mention.words) == 1
+        and sentence_initial(spotted.text, mention.span.start)
+    }
+    if not doubtful:
+        return mentions
+    common = _written_in_lower_case(spotted, set(doubtful.values()))
+    return [m for m in mentions if doubtful.get(m.span.start) not in common]
+
+
+def _written_in_lower_case(spotted: SpottedText, words: set[str]) -> set[str]:
+    """Those of ``words`` (normal forms) that the text writes in lower case somewhere.
+
+    A few words are looked for one by one; more, among all the text's
+    lower-case words: either way the work is linear in the text.
+    """
+    if len(words) > MAX_WORDS_LOOKED_FOR:
+        mask = case_mask(spotted.text, spotted.spot, spotted.offsets)
+        lower = compress(spotted.spot.split(" "), [w[:1] == "a" for w in mask.split(" ")])
+        return words.intersection(lower)
+    return {word for word in words if _lower_case_occurrence(spotted, word)}
+
+
+def _lower_case_occurrence(spotted: SpottedText, word: str) -> bool:
+    padded, key = spotted.padded + " ", f" {word} "
+    at = padded.find(key)
+    while at >= 0:
+        # The word is spot[at:]: the text's character there tells its case.
+        if spotted.text[spotted.offsets(at)].islower():
+            return True
+        at = padded.find(key, at + len(word))
+    return False
 
 
 def dictionary_mentions(
@@ -197,12 +274,36 @@ def _resolved_run(
     index: AliasIndex, spotted: SpottedText, run: Span, pick: TypeFilter, thresholds: Thresholds
 ) -> Mention | None:
     written = spotted.text[run.start : run.end]
+    if max(map(len, written.split()), default=0) > MAX_NAME_WORD_CHARS:
+        return None
+    one_word = len(_name_words(written)) == 1
+    if one_word and sentence_initial(spotted.text, run.start):
+        return None  # capitalised perhaps only by its sentence: "According", "These"
     candidates = [c for c in _run_candidates(index, written, pick) if c.score >= thresholds.floor]
-    if not candidates or candidates[0].method is Method.EXACT:
-        # Exact forms were the dictionary's to find, case rule included: a
-        # sentence-initial "Let" is not LeT.
+    if not candidates or not _credible(written, candidates[0], one_word, thresholds):
         return None
     return _mention(spotted, run, candidates, thresholds, candidates[0].method.value)
+
+
+def _credible(written: str, best: Candidate, one_word: bool, thresholds: Thresholds) -> bool:
+    """Whether the best find of a run is evidence enough in running text."""
+    if best.method is Method.EXACT:
+        # Exact forms were the dictionary's to find, case rule included: a
+        # sentence-initial "Let" is not LeT.
+        return False
+    if one_word:
+        # "Threats" is not Tartus by sound, nor the "Asif" of "Mr Asif" the
+        # town of Safi fuzzily: one word is found only as it is spelt, and
+        # not through another script ("Start" is not स्टुआर्ट, Stuart).
+        return best.method in SPELLING_LAYERS and _spelt_alike(written, best.matched_alias)
+    if best.method in SOUND_ALIKE:
+        return best.score >= max(thresholds.match, MIN_SOUND_ALIKE_SCORE_IN_TEXT)
+    return True
+
+
+def _spelt_alike(written: str, alias: str) -> bool:
+    similarity = jellyfish.jaro_winkler_similarity(normalize(written), normalize(alias))
+    return similarity >= MIN_ONE_WORD_SPELLING
 
 
 def _run_candidates(index: AliasIndex, written: str, pick: TypeFilter) -> list[Candidate]:
@@ -331,14 +432,17 @@ def _in_document_context(
         for mention in mentions
         if len(mention.words) >= 2 and (entity := mention.resolution.entity) is not None
     }
-    in_context = [_in_context(index, m, established, pick) for m in mentions]
+    holders = _holders_by_word(index, established, pick)
+    in_context = [_in_context(m, established, holders) for m in mentions]
     surnames = _surnames(spotted, unexplained, established)
     listed = [m for m in in_context + surnames if m.resolution.status is not Status.UNMATCHED]
     return sorted(listed, key=lambda m: m.span.start)
 
 
 def _in_context(
-    index: AliasIndex, mention: Mention, established: dict[str, EntityRecord], pick: TypeFilter
+    mention: Mention,
+    established: dict[str, EntityRecord],
+    holders: dict[str, list[EntityRecord]],
 ) -> Mention:
     status = mention.resolution.status
     if status is Status.AMBIGUOUS:
@@ -349,15 +453,9 @@ def _in_context(
         return mention
     # A branch holds its parent's name (Daesh-Khorasan); a government holds its
     # country's (Islamic Emirate of Afghanistan) and is another kind of thing.
-    holders = [
-        entity
-        for entity in established.values()
-        if entity.type == own.entity.type
-        and pick.entity(entity.id) is not None
-        and _holds(index, entity, mention.words)
-    ]
-    if len(holders) == 1:
-        return _retold(mention, [replace(own, entity=holders[0])])
+    held = [e for e in holders.get(mention.words[0], ()) if e.type == own.entity.type]
+    if len(held) == 1:
+        return _retold(mention, [replace(own, entity=held[0])])
     return mention
 
 
@@ -367,14 +465,33 @@ def _is_acronym(alias: str) -> bool:
     return case_rule(alias) is CaseRule.EXACT
 
 
-def _holds(index: AliasIndex, entity: EntityRecord, words: tuple[str, ...]) -> bool:
-    """Whether one of the entity's forms contains these words, in a row."""
-    forms = index.memo("padded-forms", dict[str, tuple[str, ...]])
-    padded = forms.get(entity.id)
-    if padded is None:
-        padded = forms[entity.id] = tuple(f" {normalize(f)} " for f in entity.surface_forms())
-    wanted = f" {' '.join(words)} "
-    return any(wanted in form for form in padded)
+def _holders_by_word(
+    index: AliasIndex, established: dict[str, EntityRecord], pick: TypeFilter
+) -> dict[str, list[EntityRecord]]:
+    """Each word of the established entities' forms, with the entities that have it.
+
+    Made once per text, so that a one-word mention looks its holders up
+    instead of reading every established entity's forms: linear work.
+    """
+    holders: dict[str, list[EntityRecord]] = {}
+    for entity in established.values():
+        if pick.entity(entity.id) is not None:
+            for word in _form_words(index, entity):
+                holders.setdefault(word, []).append(entity)
+    return holders
+
+
+def _form_words(index: AliasIndex, entity: EntityRecord) -> frozenset[str]:
+    """The words of the entity's forms, in their normal form."""
+    memo = index.memo("form-words", dict[str, frozenset[str]])
+    words = memo.get(entity.id)
+    if words is None:
+        if len(memo) >= MAX_REMEMBERED_RUNS:
+            memo.clear()
+        words = memo[entity.id] = frozenset(
+            word for form in entity.surface_forms() for word in normalize(form).split()
+        )
+    return words
 
 
 def _retold(mention: Mention, candidates: list[Candidate]) -> Mention:
@@ -393,8 +510,7 @@ def _surnames(
     found = []
     for run in runs:
         written = spotted.text[run.start : run.end]
-        normal = normalize(written)
-        words = (without_titles(normal) or [normal])[-1].split()
+        words = _name_words(written)
         named = people.get(words[-1], []) if len(words) == 1 else []
         if len(named) == 1 and (last := _LAST_WORD.search(written)) is not None:
             span = Span(run.start + last.start(), run.end)

@@ -4,16 +4,27 @@ The text is brought to its spotting form (``normalize.spot_form``), every
 segment's Aho-Corasick automaton reports its leftmost-longest, non-overlapping
 keys there that begin a word (pyahocorasick ``iter_long``; see
 ``index.spotting_automaton``), and a key counts as a mention when it ends a
-word too and its case fits the alias (``casing``). Offsets
-are code points of the text as sent.
+word too and its case fits the alias (``casing``): a form written in lower
+case only where the writer capitalised it, not by starting a sentence with
+it. Offsets are code points of the text as sent.
 """
 
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
+from weakref import WeakKeyDictionary
 
+from app.matching.casing import CaseRule
 from app.matching.index import WORD_START, AliasIndex, FormIds, Posting, Segment
 from app.matching.normalize import OffsetMap, spot_form
+
+# What may stand between a sentence's end and its first word: spaces, quote
+# marks, brackets, bullets. Looked at no further back than this.
+_BEFORE_FIRST_WORD = frozenset(" \t\r\xa0\u2002\u2003\u2009\"'“”‘’«»‹›()[]•·▪*")
+_SENTENCE_ENDS = frozenset(".!?:\n")
+MAX_LOOK_BACK = 32
+_LOWER_CASE = CaseRule.LOWER_CASE
+_LOWER_CASE_KEYS: "WeakKeyDictionary[Segment, dict[str, bool]]" = WeakKeyDictionary()
 
 
 class Span(NamedTuple):
@@ -73,6 +84,7 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
     cuts, shifts = text.offsets.cuts, text.offsets.shifts
     cut_count = len(cuts)
     other_case_keys, spot_keys = segment.other_case_keys, segment.spot_keys
+    lower_case_keys = _lower_case_keys(segment)
     last = len(padded) - 1
     found = []
     for end, key in segment.automaton.iter_long(padded):
@@ -91,6 +103,12 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
         forms: FormIds
         if key in other_case_keys:
             forms = segment.forms_written_as(key, written)
+            if forms:
+                lower_case = lower_case_keys.get(key)
+                if lower_case is None:
+                    lower_case = lower_case_keys[key] = _has_lower_case_forms(segment, key)
+                if lower_case and sentence_initial(original, start):
+                    forms = _capitalised_by_their_writer(segment, forms)
             if not forms:
                 continue
         elif written.islower():  # not casing.is_capitalised(written): most rejected words
@@ -103,6 +121,34 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
                 continue
         found.append(_new_tuple(Hit, (start, end, written, segment, forms)))
     return found
+
+
+def _lower_case_keys(segment: Segment) -> dict[str, bool]:
+    """Whether a spotting key has forms written in lower case (a gazetteer's "as"),
+    learnt key by key as they are met in texts, once per segment."""
+    found = _LOWER_CASE_KEYS.get(segment)
+    if found is None:
+        found = _LOWER_CASE_KEYS[segment] = {}
+    return found
+
+
+def _has_lower_case_forms(segment: Segment, key: str) -> bool:
+    return any(segment.case_rules[f] is _LOWER_CASE for f in segment.spotted(key))
+
+
+def _capitalised_by_their_writer(segment: Segment, forms: tuple[int, ...]) -> tuple[int, ...]:
+    """The forms but those written in lower case, for a word that begins a sentence,
+    whose capital may be only the sentence's: "As" is not a gazetteer's "as"."""
+    return tuple(f for f in forms if segment.case_rules[f] is not _LOWER_CASE)
+
+
+def sentence_initial(text: str, start: int) -> bool:
+    """Whether ``text[start:]`` begins a sentence, a line or the text."""
+    index = start - 1
+    stop = max(start - MAX_LOOK_BACK, 0)
+    while index >= stop and text[index] in _BEFORE_FIRST_WORD:
+        index -= 1
+    return index < stop or text[index] in _SENTENCE_ENDS
 
 
 _new_tuple = tuple.__new__  # Hit(...) without the Python frame of its __new__

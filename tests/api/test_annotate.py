@@ -1,8 +1,12 @@
+import string
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
 from app.api.compute import INLINE_CHARACTERS
 from app.models import MAX_DOCUMENTS, MAX_TEXT_LENGTH
+from tests.matching.test_bounded_work import IN_A_SENTENCE, MULTIPLE, article
 
 TEXT = "ISLAMABAD: the Pakistani Taliban (TTP) and Tehreek‑e‑Labbaik Pakistan’s rally."
 
@@ -115,3 +119,26 @@ def test_limit_bounds_the_candidates_of_each_mention(client: TestClient) -> None
     assert candidates(5) == [2, 2]  # the Afghan Taliban and the TTP: ambiguous
     assert candidates(1) == [1, 1]
     assert candidates(5) == [2, 2]
+
+
+def test_a_batch_of_the_costliest_texts_costs_about_what_articles_do(client: TestClient) -> None:
+    # The engine's own test times each kind of text (tests/matching/test_bounded_work.py);
+    # here five of the longest texts go through POST /annotate/batch, against
+    # five articles of the same length, best of two rounds taking turns. Each
+    # long word is another, so that nothing remembered from one saves work on the next.
+    rest = MAX_TEXT_LENGTH - len(IN_A_SENTENCE)
+    words = iter(f"Pakistan{letter}" for letter in string.ascii_letters)
+
+    def repeated_words() -> list[str]:
+        return [IN_A_SENTENCE + (next(words) * rest)[:rest] for _ in range(5)]
+
+    batches = {"articles": lambda: [article(MAX_TEXT_LENGTH)] * 5, "words": repeated_words}
+    best = dict.fromkeys(batches, float("inf"))
+    for _ in range(2):
+        for name, texts in batches.items():
+            body = {"documents": [{"text": text} for text in texts()]}
+            started = time.perf_counter()
+            response = client.post("/annotate/batch", json=body)
+            best[name] = min(best[name], time.perf_counter() - started)
+            assert response.status_code == 200
+    assert best["words"] <= MULTIPLE * best["articles"], best

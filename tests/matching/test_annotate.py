@@ -1,8 +1,16 @@
 import pytest
 
-from app.matching.annotate import Mention, annotate, dictionary_mentions
+from app.matching.annotate import (
+    MAX_WORDS_LOOKED_FOR,
+    Mention,
+    _lower_case_occurrence,
+    _written_in_lower_case,
+    annotate,
+    dictionary_mentions,
+)
 from app.matching.index import AliasIndex, EntityRecord
-from app.matching.resolve import Status
+from app.matching.resolve import Status, Thresholds, resolve
+from app.matching.spotting import prepare
 
 INDEX = AliasIndex.build(
     [
@@ -60,11 +68,67 @@ def test_the_dictionary_takes_whole_words_only() -> None:
 
 
 def test_variants_find_what_whole_words_miss_and_say_how() -> None:
-    mentions = annotate(INDEX, "Pakistanis and unPakistani DaeshKhorasan")
-    assert [(m.text, m.method) for m in mentions] == [
-        ("Pakistanis", "fuzzy"),
+    text = "Pakistanis and unPakistani DaeshKhorasan, the Pakistaani Talibaan, Khwaja Asif"
+    assert [(m.text, m.method) for m in annotate(INDEX, text)] == [
         ("DaeshKhorasan", "structural"),
+        ("Pakistaani Talibaan", "transliteration"),
+        ("Khwaja Asif", "phonetic"),
     ]
+
+
+def test_a_single_word_is_never_found_by_sound_or_fuzzily() -> None:
+    # /resolve takes "Pakistanis" for Pakistan (fuzzy, 0.93): a query is a
+    # name, but a capitalised word of running text need not be.
+    assert resolve(INDEX, "Pakistanis").status is Status.MATCHED
+    assert found("the Pakistanis said") == []
+
+
+def test_a_sentence_initial_word_is_found_by_no_variant() -> None:
+    assert found("the Pakistaani said") == [("Pakistaani", "pakistan", "matched")]
+    for text in ("Pakistaani police said", "It was. Pakistaani police said", "“Pakistaani"):
+        assert found(text) == []
+
+
+def test_by_sound_or_fuzzily_running_text_asks_more_than_resolve() -> None:
+    loose = Thresholds(match=0.8)
+    assert resolve(INDEX, "Islamic State Khorasan", thresholds=loose).status is Status.MATCHED
+    text = "fighters of the Islamic State Khorasan said"
+    assert [e for _, e, _ in found(text, thresholds=loose)] == ["islamic-state"]
+
+
+GAZETTEER = AliasIndex.build(
+    [
+        *INDEX.entities(),
+        # What GeoNames lists: lower-case alternates, district numbers, a
+        # town named like a month, names alike common words by sound.
+        EntityRecord("asse", "Asse", "city", ("as", "we")),
+        EntityRecord("district-10", "Sörnäinen", "city", ("10", "10th district")),
+        EntityRecord("march", "March", "city"),
+        EntityRecord("erding", "Erding", "city", ("Arrdeng",)),
+        EntityRecord("tartus", "Ţarţūs", "city", ("taritusi",)),
+        EntityRecord("dessie", "Dessie", "city", ("tes'si",)),
+        EntityRecord("buta", "Buta", "city", ("But",)),
+        EntityRecord("stuart", "Stuart", "city", ("स्टुआर्ट",)),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As per the statement, we met as planned.",
+        "“We will fight,” he said. We left on 10 March.",
+        "According to the statement, Threats grew. “These are commitments.”",
+        "But the talks failed, but not for long.",  # the text writes "but" in lower case
+        "You click Start to begin.",  # one word, through another script
+    ],
+)
+def test_common_words_are_not_taken_for_places_of_a_gazetteer(text: str) -> None:
+    assert [m.text for m in annotate(GAZETTEER, text)] == []
+
+
+def test_a_lower_case_form_is_found_where_its_writer_capitalised_it() -> None:
+    assert [m.text for m in annotate(GAZETTEER, "the town of As, near Brussels")] == ["As"]
 
 
 @pytest.mark.parametrize(
@@ -182,3 +246,15 @@ def test_a_match_inside_a_word_cannot_hide_a_name() -> None:
         ("Lahore", "lahore"),
         ("E L", "el"),
     ]
+
+
+def test_words_in_lower_case_are_found_alike_one_by_one_and_all_at_once() -> None:
+    words = [f"word{i}" for i in range(MAX_WORDS_LOOKED_FOR + 4)]
+    # Every word begins a sentence; one in three is also written in lower case.
+    text = " ".join(
+        f"{w.title()}. {w if i % 3 == 0 else w.upper()} {w.title()}’s" for i, w in enumerate(words)
+    )
+    spotted = prepare(text)
+    expected = {w for i, w in enumerate(words) if i % 3 == 0}
+    assert _written_in_lower_case(spotted, set(words)) == expected  # all at once
+    assert {w for w in words if _lower_case_occurrence(spotted, w)} == expected  # one by one
