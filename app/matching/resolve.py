@@ -73,6 +73,7 @@ SURE_APPROXIMATE = 0.95
 MIN_SPELLING_CANDIDATE = 0.6
 # Longer mentions are sentences, not names: no fuzzy scoring (a bounded cost).
 MAX_FUZZY_WORDS = 12
+MAX_FUZZY_CHARS = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +273,7 @@ def _approximate(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[
 
 
 def _fuzzy_candidates(index: AliasIndex, keys: FormKeys) -> list[FormRef]:
-    if not keys.words or len(keys.words) > MAX_FUZZY_WORDS:
+    if not keys.words or len(keys.words) > MAX_FUZZY_WORDS or len(keys.latin) > MAX_FUZZY_CHARS:
         return []
     spelt = index.spelt_alike(keys.latin, FUZZY_CANDIDATES, MIN_SPELLING_CANDIDATE)
     if len(keys.words) == 1:

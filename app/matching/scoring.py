@@ -93,7 +93,7 @@ class Weights(Protocol):
 class WordAgreement:
     dice: float  # the weighted Dice similarity
     telling_word_unpaired: bool  # a word on one side only says another actor is meant
-    naming_word_unpaired: bool  # ...and it is itself a name in the table
+    naming_word_unpaired: bool  # a word of the mention only is itself a name in the table
 
 
 def weighted_dice(
@@ -129,7 +129,6 @@ def weighted_dice(
     for j in free:
         penalty = weights.form_penalty(form[j])
         telling = telling or penalty > form_weights[j]
-        naming = naming or weights.names_an_entity(form[j])
         unpaired += penalty
     total = paired + unpaired
     return WordAgreement(matched / total if total else 0.0, telling, naming)
@@ -225,4 +224,4 @@ def _for_length(score: float, length: int) -> float:
     of a name than one in twenty, so below SHORT_NAME letters each letter less
     makes the distance from a perfect score count SHORT_NAME_SCALE more."""
     stretch = 1 + SHORT_NAME_SCALE * max(0, SHORT_NAME - length)
-    return 1 - (1 - score) * stretch
+    return max(0.0, 1 - (1 - score) * stretch)
