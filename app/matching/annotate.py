@@ -67,11 +67,11 @@ MAX_RUN_WORDS = 8
 # whose keys of a word cost the square of its length.
 MAX_NAME_WORD_CHARS = 64
 # What a find by sound or fuzzy matching needs in running text, above
-# /resolve's threshold (0.85): there, "According" is 0.88 alike Erding.
+# /resolve's threshold (0.85): a text offers thousands of runs, a query one.
 MIN_SOUND_ALIKE_SCORE_IN_TEXT = 0.9
 SOUND_ALIKE = frozenset({Method.PHONETIC, Method.FUZZY})
-# The layers that keep a word's spelling: the only ones a single word may be found by,
-# and only spelt as alike as the fuzzy layer asks of two words (Balochistaan, 0.98).
+# The layers that keep a word's spelling: the only ones a single word may be found
+# by, and only spelt this alike (Jaro-Winkler; Balochistaan is 0.98 alike).
 SPELLING_LAYERS = frozenset({Method.STRUCTURAL, Method.TRANSLITERATION})
 MIN_ONE_WORD_SPELLING = 0.85
 MAX_REMEMBERED_RUNS = 100_000

@@ -47,9 +47,9 @@ from app.matching.normalize import fold_char, normalize
 if TYPE_CHECKING:
     from app.matching.resolve import Candidate
 
-# Below exact (1.0), structural (0.98) and transliteration (0.95): a curated
-# form is found, but only once a part of the mention has been read as another
-# name of what it names. Above phonetic (0.9), which forgets spelling.
+# Below exact (1.0) and structural (0.98): a curated form, reached through
+# another curated name of what a part names. Approximate finds stand beside
+# it, and one spelt closer than this to a curated form keeps that reading.
 COMPOSITIONAL_SCORE = 0.93
 MAX_WORDS = 12
 MAX_FORMS_PER_PART = 16

@@ -27,6 +27,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from types import MappingProxyType
 from typing import Literal, TypeVar
 
@@ -37,15 +38,16 @@ from rapidfuzz import fuzz, process
 from app.matching.casing import CaseRule, Written, case_rule, is_capitalised, letters
 from app.matching.keys import deletion_keys, form_keys, phonetic_word, trigrams
 from app.matching.normalize import APOSTROPHES, normalize, spot_key
-from app.matching.scoring import MIN_SPELLING_LENGTH, word_similarity
+from app.matching.scoring import MIN_SOUND_LENGTH, word_similarity
 
 T = TypeVar("T")
+Keep = Callable[["Posting"], bool]  # which forms a caller wants (a type filter)
 Layer = Literal["exact", "compact", "transliteration", "phonetic"]
 LAYERS: tuple[Layer, ...] = ("exact", "compact", "transliteration", "phonetic")
 
 # A word that more forms contain than this does not propose candidates by
 # itself (it still counts in their scores): "state", "ministry", "pakistan".
-MAX_WORD_POSTINGS = 2000
+MAX_WORD_POSTINGS = 500
 # More words than this proposed for one word of a query: keep those of the same sound only.
 MAX_PROPOSED_WORDS = 300
 # Bound on the writings of other-case spotting keys a segment remembers.
@@ -53,6 +55,7 @@ MAX_REMEMBERED_WRITINGS = 100_000
 # Trigram candidates: a query's trigrams are taken rarest first until their
 # forms number this many (the work per query is bounded whatever the table);
 # the forms sharing the most of them are checked by their spelling.
+
 MAX_TRIGRAM_POSTINGS = 15_000
 TRIGRAM_CANDIDATES = 150
 _NO_FORMS = np.empty(0, dtype=np.int32)
@@ -293,7 +296,7 @@ class Segment:
         """
         exact = self.vocabulary.get(word)
         found = [] if exact is None else [exact]
-        if len(word) < MIN_SPELLING_LENGTH:
+        if len(word) < MIN_SOUND_LENGTH:
             return found
         code = phonetic_word(word)
         proposed: set[int] = set()
@@ -439,8 +442,11 @@ class AliasIndex:
         """The weight of a word that this many entities use."""
         return math.log1p(max(self.entity_count, 1) / max(entities_using, 1))
 
-    def candidates(self, words: Iterable[str], limit: int) -> list[FormRef]:
-        """The forms that share the most (or most alike) words with ``words``.
+    def candidates(
+        self, words: Iterable[str], limit: int, keep: "Keep | None" = None
+    ) -> list[FormRef]:
+        """The forms that share the most (or most alike) words with ``words``,
+        at most ``limit`` of each segment that ``keep`` keeps.
 
         Words used by very many forms propose no candidates of their own, so
         the work per query stays bounded whatever the size of the table.
@@ -453,22 +459,36 @@ class AliasIndex:
                     forms = segment.word_forms[word_id]
                     if len(forms) <= MAX_WORD_POSTINGS:
                         votes.update(forms)
-            for form_id, _ in votes.most_common(limit):
-                ref = segment.ref(form_id)
-                if self._visible(ref.posting, segment):
-                    found.append(ref)
+            filtered = keep is not None or (segment is self.base and self.hidden)
+            ranked = votes.most_common() if filtered else votes.most_common(limit)
+            kept = (f for f, _ in ranked if self._kept(segment, f, keep))
+            found.extend(segment.ref(f) for f in islice(kept, limit))
         return found
 
-    def spelt_alike(self, latin: str, limit: int, cutoff: float) -> list[FormRef]:
-        """At most ``limit`` forms whose Latin spelling is at least ``cutoff`` alike
-        to ``latin`` (rapidfuzz's ratio, 0 to 1, or token_sort_ratio for several
-        words), most alike first."""
+    def _kept(self, segment: Segment, form_id: int, keep: "Keep | None") -> bool:
+        posting = segment.postings[form_id]
+        return self._visible(posting, segment) and (keep is None or keep(posting))
+
+    def spelt_alike(
+        self,
+        latin: str,
+        limit: int,
+        cutoff: float,
+        keep: "Keep | None" = None,
+    ) -> list[FormRef]:
+        """At most ``limit`` forms that ``keep`` keeps whose Latin spelling is at
+        least ``cutoff`` alike to ``latin`` (rapidfuzz's ratio, 0 to 1, or
+        token_sort_ratio for several words), most alike first."""
         query_grams = trigrams(latin)
         bands = _length_bands(latin)
         scorers = (fuzz.ratio, fuzz.token_sort_ratio) if " " in latin else (fuzz.ratio,)
         found: list[tuple[float, int, Segment]] = []
         for segment in self._segments():
             form_ids = segment.spelt_near(query_grams, bands)
+            if keep is not None or (segment is self.base and self.hidden):
+                form_ids = np.array(
+                    [f for f in form_ids.tolist() if self._kept(segment, f, keep)], dtype=np.int32
+                )
             if not len(form_ids):
                 continue
             spellings = segment.latin_array[form_ids].tolist()

@@ -3,14 +3,14 @@
 A score is a calibrated similarity: the character-level similarity of the two
 Latin spellings (``app.matching.keys.latin``), at its best over a few views
 that forgive what does not change a name, each at a small cost: words split or
-joined otherwise, words in another order ("Surname, Given names"), and
-romanisation variants (kh/k, ee/i ...). Agreeing keys (same sound, same folded
-spelling) add a little evidence, never enough to lift a name that is spelt
-unlike the mention. Where both sides have several words, the score can run at
-most WORD_SLACK ahead of the word-level similarity below, and not at all
-when a telling word stands on one side only (where one side has one word,
-when a word that is itself a name in the table stands on the other only),
-so a name that differs by a word that tells entities apart
+joined otherwise, words in another order ("Surname, Given names"), a slip of
+one letter, and for Arabic and Hebrew script the consonants alone. Agreeing
+keys (same sound, same folded spelling) add a little evidence, never enough
+to lift a name that is spelt unlike the mention. Where both sides have
+several words, the score can run at most WORD_SLACK ahead of the word-level
+similarity below, and not at all when a telling word stands on one side only
+(where the form has one word, when a word of the mention only is itself a
+name in the table), so a name that differs by a word that tells entities apart
 (Tehreek-e-*Labbaik* Pakistan, the *Afghan* Ministry of Foreign Affairs,
 *IS*-Afghanistan) stays apart however many letters it shares.
 
@@ -47,17 +47,14 @@ SPLIT_COST = 0.02  # the same letters, words split or joined otherwise
 ORDER_COST = 0.03  # the same words in another order
 TYPO_COST = 0.03  # a letter changed or two swapped, counted as one
 SHORT_NAME, SHORT_NAME_SCALE = 8, 0.2
-CONSONANTS_COST = 0.08
-SYLLABLE_SLACK = 0.1  # the consonants alike, for a writing without short vowels
+CONSONANTS_COST = 0.08  # the consonants alike, for a writing without short vowels
+SYLLABLE_SLACK = 0.1  # how far syllabic characters may trail their Latin spelling
 _NO_VOWELS = str.maketrans("", "", "aeiou")
-FOLD_COST = 0.03  # alike once romanisation variants are folded
 WORD_SLACK = 0.08
 
 SAME_SOUND = 0.93  # words with one metaphone code: Mohammed, Muhammad
 # ...spelt at least this alike: metaphone alone confuses short words (Nngbo, Neqab).
 MIN_SOUND_SPELLING = 0.7
-SPELLING_SCALE = 0.95  # a Jaro-Winkler match counts a little less than a sound match
-MIN_SPELLING_SIMILARITY = 0.85
 MIN_WORD_SPELLING = 0.8  # rapidfuzz's ratio of two words: one typo in a word of five letters
 MIN_SPELLING_LENGTH = 4  # short words are acronyms: IS and ISI are not typos of each other
 MIN_SOUND_LENGTH = 3  # ...but three letters may be one sound: Syed and Sayyid (sid, said)
@@ -153,7 +150,8 @@ _ABJAD = re.compile(
 
 
 _SYLLABIC = re.compile(
-    "[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+    "[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]"
 )
 
 
@@ -173,6 +171,8 @@ def spelling_similarity(latin: str, form_latin: str, *, abjad: bool = False) -> 
     over the views that forgive splits, word order and typos; with ``abjad``
     (one side was written in a script without short vowels: Arabic, Urdu,
     Hebrew), also over the consonants alone."""
+    if not latin or not form_latin:
+        return 0.0  # a writing that has no Latin spelling is compared by nothing here
     plain = fuzz.ratio(latin, form_latin)
     if plain == 100:
         return 1.0

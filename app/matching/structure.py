@@ -119,8 +119,14 @@ def joined_parts(outer: str, inner: str) -> tuple[str, str]:
     return f"{inner} {outer}", f"{outer} {inner}"
 
 
+# No name has more titles before it ("the former deputy chief minister"): a
+# bound on the variants, so that "Mr Mr Mr ..." costs no more than a name.
+MAX_TITLES = 6
+
+
 def without_titles(normal: str) -> list[str]:
-    """The normal form without one, two, ... leading articles and titles.
+    """The normal form without one, two, ... (at most MAX_TITLES) leading
+    articles and titles.
 
     Shortest strip first: "the state department" gives "state department"
     before "department".
@@ -128,7 +134,8 @@ def without_titles(normal: str) -> list[str]:
     words = normal.split()
     variants = []
     start = 0
-    while start < len(words) - 1 and words[start] in TITLE_WORDS:
+    limit = min(len(words) - 1, MAX_TITLES)
+    while start < limit and words[start] in TITLE_WORDS:
         start += 1
         variants.append(" ".join(words[start:]))
     return variants
