@@ -32,7 +32,11 @@ from tests.evaluation import shipped_index
 
 PREFIX = "geonames:"
 # Places the documents name that only the gazetteer holds: linking them is right.
-REAL_PLACES = {"variants": {"Dera Ismail Khan"}, "look-alikes": {"LAHORE"}}
+REAL_PLACES = {
+    "variants": {"Dera Ismail Khan"},
+    "look-alikes": {"LAHORE"},
+    "compositions": {"PESHAWAR"},
+}
 
 
 @dataclass
