@@ -63,7 +63,7 @@ _NO_FORMS = np.empty(0, dtype=np.int32)
 # letters: two spellings alike enough (rapidfuzz's ratio 0.85) differ in
 # length by at most a third, so a query looks only in the bands near its own.
 LENGTH_BAND = 3
-SHORTEST_ALIKE, LONGEST_ALIKE = 0.7, 1.45
+SHORTEST_ALIKE, LONGEST_ALIKE = 0.75, 1.35
 
 
 def _length_band(latin: str) -> str:
