@@ -182,12 +182,13 @@ def spelling_similarity(latin: str, form_latin: str, *, abjad: bool = False) -> 
             fuzz.ratio(latin.translate(_NO_VOWELS), form_latin.translate(_NO_VOWELS))
             - 100 * CONSONANTS_COST,
         )
-    best = max(
-        plain,
-        fuzz.ratio(latin.replace(" ", ""), form_latin.replace(" ", "")) - 100 * SPLIT_COST,
-        fuzz.token_sort_ratio(latin, form_latin) - 100 * ORDER_COST,
-        _typo_ratio(latin, form_latin) - 100 * TYPO_COST,
-    )
+    best = max(plain, _typo_ratio(latin, form_latin) - 100 * TYPO_COST)
+    if " " in latin or " " in form_latin:  # words to split, join or reorder
+        best = max(
+            best,
+            fuzz.ratio(latin.replace(" ", ""), form_latin.replace(" ", "")) - 100 * SPLIT_COST,
+            fuzz.token_sort_ratio(latin, form_latin) - 100 * ORDER_COST,
+        )
     return best / 100
 
 
