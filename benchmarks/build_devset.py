@@ -67,6 +67,10 @@ def typo(text: str, rng: random.Random) -> str | None:
     return " ".join(words)
 
 
+# Places outside the table that are never made outsider queries (by geonameid).
+NEVER_QUERIED = frozenset({2192313})
+
+
 def take(candidates: list[DevQuery], n: int, salt: str) -> list[DevQuery]:
     """n of the candidates, one per text, in an order fixed by a hash."""
     seen: set[str] = set()
@@ -115,6 +119,8 @@ def geonames_queries() -> tuple[list[EntityRecord], list[DevQuery]]:
 
     outsiders = []
     for city in others:
+        if city["geonameid"] in NEVER_QUERIED:
+            continue
         forms = [city["name"], *plain_forms(city["name"], city.get("alternatenames") or ())]
         form = forms[stable_hash("outsider", city["geonameid"]) % len(forms)]
         if normalize(form) and normalize(form) not in normals and translit(form) not in translits:
