@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 
 from app.matching.casing import CaseRule, Written, case_rule, letters
 from app.matching.index import AliasIndex, EntityRecord, Layer, Posting
-from app.matching.keys import FormKeys, content_words, form_keys, transliterate_word
+from app.matching.keys import MIN_FOLDED_KEY, FormKeys, form_keys, transliterated_words
 from app.matching.normalize import fold_char, normalize
 
 if TYPE_CHECKING:
@@ -55,8 +55,6 @@ MAX_WORDS = 12
 MAX_FORMS_PER_PART = 16
 MAX_EXCHANGES = 48
 MAX_REMEMBERED_ENTITIES = 100_000  # entities whose exchangeable forms a snapshot keeps
-# As in the transliteration layer: shorter folded keys are shared by chance.
-MIN_FOLDED_KEY = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +211,7 @@ def _whole_form_finds(index: AliasIndex, rewritten: str, stood_for: _Form) -> li
         return []
     # Run together or transliterated, word boundaries may move: the form must
     # still hold the exchanged form as whole words.
-    transliteration = " ".join(transliterate_word(w) for w in content_words(rewritten))
+    transliteration = " ".join(transliterated_words(rewritten))
     found = _found(index, "compact", compact) or _found(index, "transliteration", transliteration)
     return [
         p for p in found if stood_for.held in f" {form_keys(normalize(p.text)).transliteration} "

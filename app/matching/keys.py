@@ -105,8 +105,14 @@ class FormKeys:
     latin: str  # the Latin spelling, for character-level similarity
 
 
+def transliterated_words(normal: str) -> tuple[str, ...]:
+    """The content words of a normal form, each transliterated; joined by
+    spaces, they are its ``transliteration`` key."""
+    return tuple(transliterate_word(w) for w in content_words(normal))
+
+
 def form_keys(normal: str) -> FormKeys:
-    words = tuple(transliterate_word(w) for w in content_words(normal))
+    words = transliterated_words(normal)
     return FormKeys(
         exact=normal,
         compact=normal.replace(" ", ""),
@@ -116,6 +122,11 @@ def form_keys(normal: str) -> FormKeys:
         latin=latin(normal),
     )
 
+
+# A folded key of fewer letters is shared by chance (TSY and TSE, Tub and TOB
+# fold together): neither the transliteration layer nor a composition looks
+# one up.
+MIN_FOLDED_KEY = 5
 
 # Shorter codes lose too much with a letter gone: KRNT less one is shared by
 # thousands of words.

@@ -34,7 +34,7 @@ from rapidfuzz import fuzz, process
 
 from app.matching.composition import COMPOSITIONAL_SCORE, Exchange, composed, with_exchanges
 from app.matching.index import AliasIndex, EntityRecord, FormRef, Keep, Posting
-from app.matching.keys import FormKeys, form_keys
+from app.matching.keys import MIN_FOLDED_KEY, FormKeys, form_keys
 from app.matching.normalize import normalize
 from app.matching.scoring import MentionWords, is_abjad, is_syllabic, similarity
 from app.matching.structure import joined_parts, parenthesised_parts, without_titles
@@ -68,10 +68,9 @@ MAX_APPROXIMATE_SCORE = 0.97
 # What agreeing keys add to the spelling's similarity: evidence, not proof,
 # so a sound-alike alone never lifts a name that is spelt unlike the mention.
 KEY_EVIDENCE = {Method.TRANSLITERATION: 0.05, Method.PHONETIC: 0.03, Method.FUZZY: 0.0}
-# A phonetic key this short (e.g. "TX" for Daesh) is too common to look up;
-# so is a folded key this short (TSY and TSE, Tub and TOB fold together).
+# A phonetic key this short (e.g. "TX" for Daesh) is too common to look up
+# (a folded key: ``keys.MIN_FOLDED_KEY``).
 MIN_PHONETIC_KEY = 4
-MIN_FOLDED_KEY = 5
 FUZZY_CANDIDATES = 10
 # A find by sound or folded spelling this close spares the search by spelling.
 SURE_APPROXIMATE = 0.95
