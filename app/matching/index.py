@@ -55,7 +55,6 @@ MAX_REMEMBERED_WRITINGS = 100_000
 # Trigram candidates: a query's trigrams are taken rarest first until their
 # forms number this many (the work per query is bounded whatever the table);
 # the forms sharing the most of them are checked by their spelling.
-
 MAX_TRIGRAM_POSTINGS = 15_000
 TRIGRAM_CANDIDATES = 150
 _NO_FORMS = np.empty(0, dtype=np.int32)
@@ -459,11 +458,17 @@ class AliasIndex:
                     forms = segment.word_forms[word_id]
                     if len(forms) <= MAX_WORD_POSTINGS:
                         votes.update(forms)
-            filtered = keep is not None or (segment is self.base and self.hidden)
-            ranked = votes.most_common() if filtered else votes.most_common(limit)
+            ranked = (
+                votes.most_common() if self._filters(segment, keep) else votes.most_common(limit)
+            )
             kept = (f for f, _ in ranked if self._kept(segment, f, keep))
             found.extend(segment.ref(f) for f in islice(kept, limit))
         return found
+
+    def _filters(self, segment: Segment, keep: "Keep | None") -> bool:
+        """Whether some forms of ``segment`` are not ``_kept``: a caller's filter,
+        or entities of the base edited since it was built."""
+        return keep is not None or (segment is self.base and bool(self.hidden))
 
     def _kept(self, segment: Segment, form_id: int, keep: "Keep | None") -> bool:
         posting = segment.postings[form_id]
@@ -485,7 +490,7 @@ class AliasIndex:
         found: list[tuple[float, int, Segment]] = []
         for segment in self._segments():
             form_ids = segment.spelt_near(query_grams, bands)
-            if keep is not None or (segment is self.base and self.hidden):
+            if self._filters(segment, keep):
                 form_ids = np.array(
                     [f for f in form_ids.tolist() if self._kept(segment, f, keep)], dtype=np.int32
                 )
@@ -502,8 +507,8 @@ class AliasIndex:
         found.sort(key=lambda pair: -pair[0])
         refs: dict[Posting, FormRef] = {}
         for _, form_id, segment in found:
-            ref = segment.ref(form_id)
-            if ref.posting not in refs and self._visible(ref.posting, segment):
+            ref = segment.ref(form_id)  # kept: filtered before it was spelt
+            if ref.posting not in refs:
                 refs[ref.posting] = ref
                 if len(refs) == limit:
                     break
