@@ -207,15 +207,14 @@ def similarity(mention: MentionWords, form: "FormRef", evidence: float, ceiling:
         written = fuzz.ratio(mention.normal, normalize(form.posting.text)) / 100
         spelling = min(spelling, written + SYLLABLE_SLACK)
     score = min(ceiling, spelling + evidence)
-    if len(mention.words) > 1 and len(form.words) > 1:
+    if len(mention.words) > 1 or len(form.words) > 1:
         words = weighted_dice(mention.words, mention.weights, form.words, mention.scorer)
-        slack = 0.0 if words.telling_word_unpaired else WORD_SLACK
-        score = min(score, words.dice + slack)
-    elif len(mention.words) > 1 or len(form.words) > 1:
-        # One word against several: only a word that names something else
-        # ("IS-Afghanistan" for Afghanistan) makes it another name.
-        words = weighted_dice(mention.words, mention.weights, form.words, mention.scorer)
-        if words.naming_word_unpaired:
+        if len(mention.words) > 1 and len(form.words) > 1:
+            slack = 0.0 if words.telling_word_unpaired else WORD_SLACK
+            score = min(score, words.dice + slack)
+        elif words.naming_word_unpaired:
+            # One word against several: only a word that names something else
+            # ("IS-Afghanistan" for Afghanistan) makes it another name.
             score = min(score, words.dice)
     return _for_length(score, min(len(mention.latin), len(form.latin)))
 
