@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--replace", action="store_true", help="make the table exactly the file's content"
     )
+    load.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="let --replace with a file of no entities empty the table",
+    )
     load.set_defaults(run=_import)
 
     export = commands.add_parser("export", help="write the table as an alias file")
@@ -84,7 +89,9 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     migrate_exclusively(engine)
     mode: store.ImportMode = "replace" if args.replace else "merge"
     with Session(engine) as session:
-        report = store.import_table(session=session, actor="cli", table=table, mode=mode)
+        report = store.import_table(
+            session=session, actor="cli", table=table, mode=mode, allow_empty=args.allow_empty
+        )
     print(report.model_dump_json())
     return 0
 

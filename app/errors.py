@@ -27,3 +27,9 @@ class InvalidAliasFile(DomainError):
 
 class PayloadTooLarge(DomainError):
     status_code = 413
+
+
+class DatabaseUnusable(DomainError):
+    """The database cannot be used at all (or did not answer in time); nothing to retry."""
+
+    status_code = 503

@@ -207,14 +207,26 @@ def delete_alias(*, session: Session, actor: str, entity_id: str, alias_id: int)
 
 
 def import_table(
-    *, session: Session, actor: str, table: AliasFile, mode: ImportMode
+    *,
+    session: Session,
+    actor: str,
+    table: AliasFile,
+    mode: ImportMode,
+    allow_empty: bool = False,
 ) -> ImportReport:
     """Load an alias file in one transaction.
 
     ``merge`` adds the file's entities, updates those that exist (name, type,
     description, prominence) and adds the aliases they lack; ``replace`` makes
-    the table exactly the file's content.
+    the table exactly the file's content. A file of no entities empties the
+    table only with ``allow_empty``: an empty body is far likelier a mistake.
     """
+    if mode == "replace" and not table.entities and not allow_empty:
+        raise Conflict(
+            "the file has no entities, so a replace would delete every entity: "
+            "send allow_empty=true (over HTTP) or --allow-empty (alias-service import) "
+            "to empty the table on purpose"
+        )
     counts = {"created": 0, "updated": 0, "deleted": 0, "aliases_added": 0}
     new: list[EntityCreate] = []
     if mode == "replace":

@@ -55,6 +55,20 @@ def test_replace_import(tmp_path: Path) -> None:
     assert [e.id for e in exported.entities] == ["kabul"]
 
 
+def test_a_replace_with_no_entities_needs_allow_empty(tmp_path: Path) -> None:
+    assert run(tmp_path, "import", str(SMALL_TABLE)).returncode == 0
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("entities: []\n")
+    refused = run(tmp_path, "import", str(empty), "--replace")
+    assert refused.returncode == 1
+    assert "--allow-empty" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert len(parse_alias_file(run(tmp_path, "export").stdout).entities) == 4
+    allowed = run(tmp_path, "import", str(empty), "--replace", "--allow-empty")
+    assert allowed.returncode == 0, allowed.stderr
+    assert parse_alias_file(run(tmp_path, "export").stdout).entities == []
+
+
 def test_a_bad_file_is_refused_with_a_message_and_loads_nothing(tmp_path: Path) -> None:
     assert run(tmp_path, "import", str(SMALL_TABLE)).returncode == 0
     bad = tmp_path / "bad.yaml"

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app import store
 from app.aliasfile import dump_alias_file, parse_alias_file
 from app.api.deps import ActorDep, LiveIndexDep, SessionDep, require_admin
+from app.errors import DomainError
 from app.models import (
     AliasCreate,
     AliasPublic,
@@ -135,7 +136,15 @@ _ALIAS_FILE_BODY = {
     summary="Import an alias file",
     response_model=ImportReport,
     openapi_extra=_ALIAS_FILE_BODY,
-    responses={413: {"model": ErrorDetail, "description": "The file is too large."}},
+    responses={
+        400: {"model": ErrorDetail, "description": "A replace without `confirm=true`."},
+        409: {
+            "model": ErrorDetail,
+            "description": "A replace with no entities, without `allow_empty=true`; "
+            "or the file conflicts with the stored table.",
+        },
+        413: {"model": ErrorDetail, "description": "The file is too large."},
+    },
 )
 def import_file(
     session: SessionDep,
@@ -145,11 +154,27 @@ def import_file(
     mode: Annotated[
         store.ImportMode, Query(description="merge adds; replace makes the table the file.")
     ] = "merge",
+    confirm: Annotated[
+        bool, Query(description="Needed by `replace`, which deletes what the file lacks.")
+    ] = False,
+    allow_empty: Annotated[
+        bool, Query(description="Let a `replace` with a file of no entities empty the table.")
+    ] = False,
 ) -> ImportReport:
-    """Load a whole file in one transaction: all of it, or nothing when any entry is invalid."""
+    """Load a whole file in one transaction: all of it, or nothing when any entry is invalid.
+
+    `replace` needs `confirm=true`; with a file of no entities it also needs
+    `allow_empty=true`, as it would delete every entity.
+    """
+    if mode == "replace" and not confirm:
+        raise DomainError(
+            "a replace import deletes every entity the file lacks: add confirm=true to do it"
+        )
     raw, media_type = body
     table = parse_alias_file(raw, media_type=media_type)
-    report = store.import_table(session=session, actor=actor, table=table, mode=mode)
+    report = store.import_table(
+        session=session, actor=actor, table=table, mode=mode, allow_empty=allow_empty
+    )
     live.refresh()
     return report
 

@@ -114,7 +114,7 @@ def test_export_import_round_trip(client: TestClient, admin: dict[str, str]) -> 
     exported = client.get("/admin/export", headers=admin)
     assert exported.headers["content-type"].startswith("application/yaml")
     response = client.post(
-        "/admin/import?mode=replace",
+        "/admin/import?mode=replace&confirm=true",
         content=exported.content,
         headers={**admin, "content-type": "application/yaml"},
     )
@@ -125,11 +125,45 @@ def test_export_import_round_trip(client: TestClient, admin: dict[str, str]) -> 
 
 def test_replace_import_takes_effect_at_once(client: TestClient, admin: dict[str, str]) -> None:
     body = {"entities": [NEW_ENTITY]}
-    response = client.post("/admin/import?mode=replace", json=body, headers=admin)
+    response = client.post("/admin/import?mode=replace&confirm=true", json=body, headers=admin)
     assert response.status_code == 200
     assert (response.json()["created"], response.json()["deleted"]) == (1, 4)
     assert status_of(client, "TTP") == ("unmatched", None)
     assert status_of(client, "IS-K") == ("matched", "iskp")
+
+
+def test_a_replace_needs_confirm(client: TestClient, admin: dict[str, str]) -> None:
+    body = {"entities": [NEW_ENTITY]}
+    response = client.post("/admin/import?mode=replace", json=body, headers=admin)
+    assert response.status_code == 400
+    assert "confirm=true" in response.json()["detail"]
+    assert status_of(client, "TTP") == ("matched", "ttp")
+
+
+@pytest.mark.parametrize(
+    ("content", "media_type"),
+    [("", "application/yaml"), ("entities: []", "application/yaml"), ("{}", "application/json")],
+)
+def test_a_replace_with_no_entities_is_refused_unless_allowed(
+    client: TestClient, admin: dict[str, str], content: str, media_type: str
+) -> None:
+    headers = {**admin, "content-type": media_type}
+    url = "/admin/import?mode=replace&confirm=true"
+    refused = client.post(url, content=content, headers=headers)
+    assert refused.status_code == 409
+    assert "allow_empty=true" in refused.json()["detail"]
+    assert status_of(client, "TTP") == ("matched", "ttp")
+    assert client.get("/entities").json()["total"] == 4
+    allowed = client.post(f"{url}&allow_empty=true", content=content, headers=headers)
+    assert allowed.status_code == 200
+    assert allowed.json()["deleted"] == 4
+    assert status_of(client, "TTP") == ("unmatched", None)
+
+
+def test_a_merge_of_no_entities_changes_nothing(client: TestClient, admin: dict[str, str]) -> None:
+    response = client.post("/admin/import", content="", headers=admin)
+    assert response.status_code == 200
+    assert client.get("/entities").json()["total"] == 4
 
 
 def test_merge_import_keeps_what_the_file_lacks(client: TestClient, admin: dict[str, str]) -> None:
@@ -155,7 +189,7 @@ def test_a_bad_file_is_422_and_loads_nothing(
 ) -> None:
     for mode in ("merge", "replace"):
         response = client.post(
-            f"/admin/import?mode={mode}",
+            f"/admin/import?mode={mode}&confirm=true",
             content=body,
             headers={**admin, "content-type": "application/yaml"},
         )
@@ -220,7 +254,7 @@ def test_prominence_through_the_admin_api(client: TestClient, admin: dict[str, s
     assert "  prominence: 7.5\n" in exported
     assert exported.count("prominence") == 1
     replaced = client.post(
-        "/admin/import?mode=replace",
+        "/admin/import?mode=replace&confirm=true",
         content=exported,
         headers={**admin, "content-type": "application/yaml"},
     )
