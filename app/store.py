@@ -98,6 +98,21 @@ def is_empty(*, session: Session) -> bool:
     return session.exec(select(Entity.id).limit(1)).first() is None
 
 
+def is_new(*, session: Session) -> bool:
+    """True for a database that never had a change committed: no revision, no entity.
+
+    A table that editors emptied has a revision above 0, so it stays empty.
+    """
+    return current_revision(session=session) == 0 and is_empty(session=session)
+
+
+def hold_write_lock(*, session: Session) -> None:
+    """Take the lock every edit takes first (the revision row), until the session ends."""
+    session.exec(
+        update(TableState).where(col(TableState.id) == 1).values(revision=TableState.revision)
+    )
+
+
 def current_revision(*, session: Session) -> int:
     return session.exec(select(TableState.revision).where(TableState.id == 1)).one()
 
