@@ -1,16 +1,23 @@
 """Make a database ready to serve: schema up to date, and a table to serve."""
 
 import logging
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app import store
 from app.aliasfile import parse_alias_file
 from app.db import migrate, setup_lock
+from app.errors import DatabaseUnusable
+from app.health import check_writes, first_line, is_transient
 
 log = logging.getLogger(__name__)
+
+FIRST_PAUSE = 0.5
+MAX_PAUSE = 10.0
 
 
 def prepare_database(*, engine: Engine, aliases_file: Path) -> None:
@@ -36,3 +43,34 @@ def seed_new_database(*, engine: Engine, aliases_file: Path) -> None:
         table = parse_alias_file(aliases_file.read_bytes())
         report = store.import_table(session=session, actor="bootstrap", table=table, mode="merge")
     log.info("loaded %d entities from %s", report.created, aliases_file)
+
+
+def prepare_when_reachable(*, engine: Engine, aliases_file: Path, wait: float) -> None:
+    """``prepare_database`` and a write check, tried again while the database is unreachable.
+
+    Tries are ``FIRST_PAUSE`` seconds apart at first, twice as far each time,
+    at most ``MAX_PAUSE``, for ``wait`` seconds in all; each failed one logs a
+    line. An error that waiting can't cure (``app.health``) raises
+    :class:`DatabaseUnusable` at once, as does the end of the wait.
+    """
+    name = engine.url.difference_update_query(["connect_timeout"]).render_as_string()
+    deadline = time.monotonic() + wait
+    pause = FIRST_PAUSE
+    while True:
+        try:
+            prepare_database(engine=engine, aliases_file=aliases_file)
+            check_writes(engine)
+            return
+        except SQLAlchemyError as error:
+            reason = first_line(error)
+            if not is_transient(error):
+                raise DatabaseUnusable(f"cannot use the database {name}: {reason}") from None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DatabaseUnusable(
+                    f"the database {name} was not reachable within {wait:g} s: {reason}"
+                ) from None
+            pause = min(pause, left)
+            log.warning("database %s not reachable (%s); next try in %.1f s", name, reason, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, MAX_PAUSE)

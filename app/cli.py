@@ -6,13 +6,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app import store
 from app.aliasfile import dump_alias_file, parse_alias_file
-from app.bootstrap import prepare_database
+from app.bootstrap import prepare_when_reachable
 from app.db import make_engine, migrate_exclusively
 from app.errors import DomainError
+from app.health import first_line
 from app.settings import Settings
 
 
@@ -25,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.run(args, Settings())
     except DomainError as error:
         print(f"alias-service: {error.detail}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:  # the database, unreachable or unusable: no traceback
+        print(f"alias-service: database error: {first_line(error)}", file=sys.stderr)
         return 1
     return result
 
@@ -68,10 +73,13 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    if args.workers > 1:  # set up once, before the workers start and race for it
-        prepare_database(
-            engine=make_engine(settings.database_url), aliases_file=settings.aliases_file
-        )
+    # Set up once, before the workers start; wait here for a database still
+    # coming up, and stop here with one line for one that can't be used.
+    engine = make_engine(settings.database_url)
+    prepare_when_reachable(
+        engine=engine, aliases_file=settings.aliases_file, wait=settings.database_wait
+    )
+    engine.dispose()
     uvicorn.run(
         "app.main:create_app",
         factory=True,

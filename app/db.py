@@ -23,6 +23,8 @@ def make_engine(database_url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
         return engine
+    if "connect_timeout" not in url.query:  # an address that drops packets fails in time
+        url = url.update_query_dict({"connect_timeout": "10"})
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 

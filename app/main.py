@@ -18,6 +18,7 @@ from app.api.shapes import SafeJSONResponse
 from app.bootstrap import prepare_database
 from app.db import make_engine
 from app.errors import DomainError
+from app.health import WriteCheck
 from app.live_index import LiveIndex
 from app.metrics import Metrics
 from app.settings import Settings
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.live_index = live_index
     app.state.metrics = Metrics(live_index)
+    app.state.write_check = WriteCheck(engine, interval=settings.write_check_interval)
 
     routers = (resolve, annotate, entities, admin, reconcile, ops)
     for module in routers:

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     match_margin: float = Field(
         default=0.04, ge=0, le=1, description="By how much it must beat the runner-up."
     )
+    database_wait: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds `serve` waits, trying again, for a database that is not reachable.",
+    )
+    write_check_interval: float = Field(
+        default=5.0, ge=0, description="Seconds /readyz reuses its last check that writes work."
+    )
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, but imports.")
     max_import_bytes: int = Field(default=64 << 20, description="Largest alias file accepted.")
     max_batch_bytes: int = Field(default=8 << 20, description="Largest POST /annotate/batch body.")

@@ -106,6 +106,13 @@ def is_new(*, session: Session) -> bool:
     return current_revision(session=session) == 0 and is_empty(session=session)
 
 
+def try_write(*, session: Session) -> None:
+    """Write what every edit writes (the revision row, the audit trail); the caller rolls back."""
+    hold_write_lock(session=session)
+    probe = {"revision": 0, "at": utcnow(), "actor": "readiness", "action": "write check"}
+    session.exec(insert(Change).values(**probe, detail={}))
+
+
 def hold_write_lock(*, session: Session) -> None:
     """Take the lock every edit takes first (the revision row), until the session ends."""
     session.exec(

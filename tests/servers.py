@@ -5,11 +5,12 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,3 +82,47 @@ def serve(folder: Path, **env: str) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def tcp_relay(port: int, target: tuple[str, int]) -> Iterator[None]:
+    """Listen on ``port`` of 127.0.0.1 and pass each connection on to ``target``.
+
+    A server that is not there yet and then comes up, for start-up tests.
+    """
+    listener = socket.create_server((HOST, port))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+    opened: list[socket.socket] = []
+
+    def pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            upstream = socket.create_connection(target)
+            opened.extend((client, upstream))
+            for ends in ((client, upstream), (upstream, client)):
+                threading.Thread(target=pipe, args=ends, daemon=True).start()
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        acceptor.join()
+        listener.close()
+        for each in opened:
+            each.close()

@@ -1,15 +1,20 @@
 """The console script, run as a user would: from another working directory."""
 
+import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from app.aliasfile import parse_alias_file
 from app.resources import SHIPPED_ALIASES_FILE
 from tests.conftest import SMALL_TABLE
+from tests.servers import HOST, free_port, http, tcp_relay
 
 
 def run(
@@ -88,3 +93,118 @@ def test_the_shipped_table_travels_with_the_package(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [[], ["nonsense"], ["import"]])
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
     assert run(tmp_path, *args).returncode == 2
+
+
+def serve_until_it_exits(cwd: Path, database_url: str, wait: str = "2") -> tuple[int, str]:
+    """``serve`` against a database it should not start on: exit code and output."""
+    port = str(free_port())
+    env = {"DATABASE_URL": database_url, "DATABASE_WAIT": wait}
+    result = run(cwd, "serve", "--host", HOST, "--port", port, env=env)
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("make_database", "reason"),
+    [
+        (lambda folder: f"sqlite:///{folder / 'missing' / 'a.db'}", "unable to open database file"),
+        (lambda folder: f"sqlite:///{_corrupt_file(folder)}", "file is not a database"),
+        (lambda folder: f"sqlite:///file:{_database_file(folder)}?mode=ro&uri=true", "readonly"),
+    ],
+    ids=["directory missing", "not a database", "read-only"],
+)
+def test_serve_stops_with_one_line_on_a_database_it_cannot_use(
+    tmp_path: Path, make_database: Callable[[Path], str], reason: str
+) -> None:
+    started = time.monotonic()
+    code, output = serve_until_it_exits(tmp_path, make_database(tmp_path), wait="30")
+    assert code == 1
+    assert "Traceback" not in output
+    assert output.splitlines()[-1].startswith("alias-service: cannot use the database sqlite:")
+    assert reason in output.splitlines()[-1]
+    assert time.monotonic() - started < 20  # at once, not after the 30 s of waiting
+
+
+@pytest.mark.postgres
+def test_serve_stops_with_one_line_on_an_unknown_postgres_database(
+    tmp_path: Path, postgres_server: str
+) -> None:
+    url = make_url(postgres_server).set(database="no_such_database", password="secret")
+    code, output = serve_until_it_exits(tmp_path, url.render_as_string(hide_password=False))
+    assert code == 1
+    assert "Traceback" not in output and "secret" not in output
+    assert 'database "no_such_database" does not exist' in output.splitlines()[-1]
+    assert "not reachable" not in output  # refused by the server: no retry
+
+
+def test_serve_tries_again_then_gives_up_on_a_database_that_does_not_answer(
+    tmp_path: Path,
+) -> None:
+    nothing_listens = f"postgresql+psycopg://alias:secret@{HOST}:{free_port()}/aliases"
+    started = time.monotonic()
+    code, output = serve_until_it_exits(tmp_path, nothing_listens, wait="2")
+    assert code == 1
+    assert "Traceback" not in output and "secret" not in output
+    tries = [line for line in output.splitlines() if "not reachable (" in line]
+    assert len(tries) >= 2, output
+    assert all("Connection refused" in line and "next try in" in line for line in tries)
+    assert "was not reachable within 2 s" in output.splitlines()[-1]
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.postgres
+def test_serve_waits_for_a_database_that_comes_up(tmp_path: Path, postgres_url: str) -> None:
+    database = make_url(postgres_url)
+    relay_port = free_port()
+    through_relay = database.set(host=HOST, port=relay_port)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": through_relay.render_as_string(hide_password=False),
+        "DATABASE_WAIT": "60",
+        "ALIASES_FILE": str(SMALL_TABLE),
+    }
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "app.cli", "serve", "--host", HOST, "--port", str(port)]
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=output, stderr=output)
+    try:
+        wait_for(lambda: log.read_text().count("not reachable (") >= 2, log)
+        with tcp_relay(relay_port, (database.host or HOST, database.port or 5432)):
+            wait_for(lambda: _ready(f"http://{HOST}:{port}"), log)
+            assert process.poll() is None
+            status, body = http("GET", f"http://{HOST}:{port}/resolve?q=TTP")
+            assert (status, json.loads(body)["status"]) == (200, "matched")
+            process.terminate()
+            process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "Traceback" not in log.read_text()
+
+
+def wait_for(condition: Callable[[], bool], log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+
+
+def _ready(origin: str) -> bool:
+    try:
+        return http("GET", f"{origin}/readyz")[0] == 200
+    except OSError:
+        return False
+
+
+def _database_file(folder: Path) -> Path:
+    """A database that was set up (so the read-only case fails only on writing)."""
+    result = run(folder, "import", str(SMALL_TABLE))
+    assert result.returncode == 0, result.stderr
+    return folder / "alias-service.db"
+
+
+def _corrupt_file(folder: Path) -> Path:
+    path = folder / "corrupt.db"
+    path.write_bytes(b"these are not the pages of a database\n" * 200)
+    return path

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from app.api.deps import LiveIndexDep, SessionDep
 
@@ -18,6 +18,7 @@ class Health(SQLModel):
 class Readiness(SQLModel):
     status: str
     database: bool
+    writable: bool = Field(description="A write went through (checked every few seconds).")
     index_loaded: bool
     revision: int
     entities: int
@@ -36,18 +37,20 @@ def healthz() -> Health:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "Not ready."}},
 )
-def readyz(session: SessionDep, live: LiveIndexDep) -> Response:
-    """Ready when the index is loaded and the database answers."""
+def readyz(request: Request, session: SessionDep, live: LiveIndexDep) -> Response:
+    """Ready when the index is loaded, the database answers and takes writes."""
     try:
         session.exec(text("SELECT 1"))  # type: ignore[call-overload]
         database = True
     except Exception:
         database = False
+    writable = database and request.app.state.write_check()
     snapshot = live.snapshot
-    ready = database and live.loaded
+    ready = database and writable and live.loaded
     body = Readiness(
         status="ready" if ready else "not ready",
         database=database,
+        writable=writable,
         index_loaded=live.loaded,
         revision=live.revision,
         entities=snapshot.entity_count,
