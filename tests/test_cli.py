@@ -60,28 +60,36 @@ def test_replace_import(tmp_path: Path) -> None:
     assert [e.id for e in exported.entities] == ["kabul"]
 
 
+def replace_with(folder: Path, content: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    """``import --replace`` of an alias file with ``content``, after the small table."""
+    assert run(folder, "import", str(SMALL_TABLE)).returncode == 0
+    path = folder / "replacement.yaml"
+    path.write_text(content)
+    return run(folder, "import", str(path), "--replace", *flags)
+
+
+def stored_ids(folder: Path) -> list[str]:
+    return [entity.id for entity in parse_alias_file(run(folder, "export").stdout).entities]
+
+
 def test_a_replace_with_no_entities_needs_allow_empty(tmp_path: Path) -> None:
-    assert run(tmp_path, "import", str(SMALL_TABLE)).returncode == 0
-    empty = tmp_path / "empty.yaml"
-    empty.write_text("entities: []\n")
-    refused = run(tmp_path, "import", str(empty), "--replace")
+    refused = replace_with(tmp_path, "entities: []\n")
     assert refused.returncode == 1
     assert "--allow-empty" in refused.stderr
     assert "Traceback" not in refused.stderr
-    assert len(parse_alias_file(run(tmp_path, "export").stdout).entities) == 4
-    allowed = run(tmp_path, "import", str(empty), "--replace", "--allow-empty")
+    assert len(stored_ids(tmp_path)) == 4
+    allowed = replace_with(tmp_path, "entities: []\n", "--allow-empty")
     assert allowed.returncode == 0, allowed.stderr
-    assert parse_alias_file(run(tmp_path, "export").stdout).entities == []
+    assert stored_ids(tmp_path) == []
 
 
 def test_a_bad_file_is_refused_with_a_message_and_loads_nothing(tmp_path: Path) -> None:
-    assert run(tmp_path, "import", str(SMALL_TABLE)).returncode == 0
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("entities:\n  - {id: kabul, name: Kabul, type: location}\n  - {id: x}\n")
-    result = run(tmp_path, "import", str(bad), "--replace")
+    result = replace_with(
+        tmp_path, "entities:\n  - {id: kabul, name: Kabul, type: location}\n  - {id: x}\n"
+    )
     assert result.returncode == 1
     assert "entity #2 (id 'x') at line 3" in result.stderr
-    assert len(parse_alias_file(run(tmp_path, "export").stdout).entities) == 4
+    assert len(stored_ids(tmp_path)) == 4
 
 
 def test_the_shipped_table_travels_with_the_package(tmp_path: Path) -> None:
