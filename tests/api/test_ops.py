@@ -1,5 +1,6 @@
 import re
 import sqlite3
+import time
 from pathlib import Path
 
 import psycopg
@@ -101,3 +102,20 @@ def test_readyz_is_503_when_the_audit_trail_is_corrupt(tmp_path: Path) -> None:
     with TestClient(create_app(settings)) as client:
         response = client.get("/readyz")
         assert (response.status_code, response.json()["writable"]) == (503, False)
+
+
+def test_a_write_lock_held_elsewhere_counts_as_writable(tmp_path: Path) -> None:
+    database = tmp_path / "alias-service.db"
+    settings = Settings(database_url=f"sqlite:///{database}", write_check_interval=0)
+    with TestClient(create_app(settings)) as client:
+        other_writer = sqlite3.connect(database, isolation_level=None)
+        other_writer.execute("BEGIN IMMEDIATE")  # as a long import holds it
+        try:
+            started = time.monotonic()
+            response = client.get("/readyz")
+            waited = time.monotonic() - started
+        finally:
+            other_writer.execute("ROLLBACK")
+            other_writer.close()
+        assert (response.status_code, response.json()["writable"]) == (200, True)
+        assert waited < 10  # the check waits about a second for the lock, not 30
