@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
+from app import store
 from app.aliasfile import parse_alias_file
+from app.db import make_engine
 from app.resources import SHIPPED_ALIASES_FILE
 from tests.conftest import SMALL_TABLE
 from tests.servers import HOST, free_port, http, tcp_relay
@@ -61,18 +64,23 @@ def test_replace_import(tmp_path: Path) -> None:
 
 
 def replace_with(folder: Path, content: str, *flags: str) -> subprocess.CompletedProcess[str]:
-    """``import --replace`` of an alias file with ``content``, after the small table."""
-    assert run(folder, "import", str(SMALL_TABLE)).returncode == 0
+    """``import --replace`` of an alias file with ``content``."""
     path = folder / "replacement.yaml"
     path.write_text(content)
     return run(folder, "import", str(path), "--replace", *flags)
 
 
 def stored_ids(folder: Path) -> list[str]:
-    return [entity.id for entity in parse_alias_file(run(folder, "export").stdout).entities]
+    engine = make_engine(f"sqlite:///{folder / 'alias-service.db'}")
+    try:
+        with Session(engine) as session:
+            return [entity.id for entity in store.export_table(session=session).entities]
+    finally:
+        engine.dispose()
 
 
 def test_a_replace_with_no_entities_needs_allow_empty(tmp_path: Path) -> None:
+    assert run(tmp_path, "import", str(SMALL_TABLE)).returncode == 0
     refused = replace_with(tmp_path, "entities: []\n")
     assert refused.returncode == 1
     assert "--allow-empty" in refused.stderr
@@ -84,6 +92,7 @@ def test_a_replace_with_no_entities_needs_allow_empty(tmp_path: Path) -> None:
 
 
 def test_a_bad_file_is_refused_with_a_message_and_loads_nothing(tmp_path: Path) -> None:
+    assert run(tmp_path, "import", str(SMALL_TABLE)).returncode == 0
     result = replace_with(
         tmp_path, "entities:\n  - {id: kabul, name: Kabul, type: location}\n  - {id: x}\n"
     )
