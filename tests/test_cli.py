@@ -225,3 +225,10 @@ def _corrupt_file(folder: Path) -> Path:
     path = folder / "corrupt.db"
     path.write_bytes(b"these are not the pages of a database\n" * 200)
     return path
+
+
+def test_export_from_a_corrupt_database_is_one_line(tmp_path: Path) -> None:
+    result = run(tmp_path, "export", env={"DATABASE_URL": f"sqlite:///{_corrupt_file(tmp_path)}"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == ["alias-service: database error: file is not a database"]
