@@ -27,3 +27,15 @@ class InvalidAliasFile(DomainError):
 
 class PayloadTooLarge(DomainError):
     status_code = 413
+
+
+class OverBudget(DomainError):
+    """A request's work ran past its time budget; nothing of it is answered."""
+
+    status_code = 503
+
+
+class ClientGone(DomainError):
+    """The client closed the connection before its answer was ready (nginx's 499)."""
+
+    status_code = 499
