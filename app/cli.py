@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from app.server import uvicorn_options
+
     if args.workers > 1:  # set up once, before the workers start and race for it
         prepare_database(
             engine=make_engine(settings.database_url), aliases_file=settings.aliases_file
@@ -74,6 +76,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        **uvicorn_options(settings),
     )
     return 0
 
