@@ -22,6 +22,7 @@ STARTUP_TIMEOUT = 30.0
 class Server:
     origin: str
     log: Path
+    pid: int
 
     def access_log(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -73,7 +74,7 @@ def serve(folder: Path, **env: str) -> Iterator[Server]:
                 pass
             assert time.monotonic() < deadline, f"/readyz not 200 in time:\n{log.read_text()}"
             time.sleep(0.1)
-        yield Server(origin=origin, log=log)
+        yield Server(origin=origin, log=log, pid=process.pid)
     finally:
         process.terminate()
         try:
