@@ -11,15 +11,20 @@ second or two.
 import http.client
 import json
 import os
+import random
 import select
 import socket
+import string
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from app.models import MAX_TEXT_LENGTH
+from tests.matching.test_bounded_work import IN_A_SENTENCE, MULTIPLE, article, random_letters
 from tests.matching.test_budget import made_up_names
 from tests.servers import HOST, Server, serve
 from tests.servers import http as send
@@ -32,6 +37,7 @@ LIMIT_CONCURRENCY = 8
 # How long after its timeout a connection may still be open on a busy machine.
 SLACK = 2.0
 MiB = 1 << 20
+ROUNDS = 3  # of the worst texts against articles
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +197,42 @@ def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     user, system = int(fields[11]), int(fields[12])
     return (user + system) / os.sysconf("SC_CLK_TCK")
+
+
+def test_the_worst_texts_cost_a_small_multiple_of_an_article_over_http(server: Server) -> None:
+    # tests/matching/test_bounded_work.py times the engine alone; here the same
+    # kinds of text go through the server, one at a time and as a batch,
+    # against articles of the same length (the seed articles repeated), best
+    # of three rounds taking turns. Each round's random texts are new, so that
+    # nothing the server remembers from one round saves work in the next.
+    rng = random.Random(20261202)
+    rest = MAX_TEXT_LENGTH - len(IN_A_SENTENCE)
+    worst = {
+        "one repeated word": lambda: IN_A_SENTENCE + ("Pakistan" * rest)[:rest],
+        "one made-up word": lambda: IN_A_SENTENCE + "Q" + random_lowercase(rest - 1, rng),
+        "random letters": lambda: IN_A_SENTENCE + "P" + random_letters(rest - 1, rng),
+        "random letters and spaces": lambda: random_letters(MAX_TEXT_LENGTH, rng, spaces="  "),
+    }
+    normal = article(MAX_TEXT_LENGTH)
+    requests: dict[str, Callable[[], Any]] = {"article": lambda: {"text": normal}}
+    requests.update({name: lambda text=text: {"text": text()} for name, text in worst.items()})
+    batches: dict[str, Callable[[], Any]] = {
+        "articles": lambda: {"documents": [{"text": normal}] * len(worst)},
+        "worst texts": lambda: {"documents": [{"text": text()} for text in worst.values()]},
+    }
+    best = dict.fromkeys([*requests, *batches], float("inf"))
+    for _ in range(ROUNDS):
+        for path, bodies in (("/annotate", requests), ("/annotate/batch", batches)):
+            for name, body in bodies.items():
+                payload = body()
+                started = time.perf_counter()
+                status, answered = send("POST", f"{server.origin}{path}", payload)
+                best[name] = min(best[name], time.perf_counter() - started)
+                assert status in (200, 503), (name, status, answered[:200])
+    for name in worst:
+        assert best[name] <= MULTIPLE * best["article"], (name, best)
+    assert best["worst texts"] <= MULTIPLE * best["articles"], best
+
+
+def random_lowercase(length: int, rng: random.Random) -> str:
+    return "".join(rng.choices(string.ascii_lowercase, k=length))
