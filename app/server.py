@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from starlette.types import Receive, Scope, Send
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
@@ -63,6 +64,8 @@ class LimitedHttpTools(HttpToolsProtocol):
         max_header_bytes: int,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
+        # Checked here instead, so that the 503 is JSON like every other error.
+        self.concurrency_limit, self.limit_concurrency = self.limit_concurrency, None
         self.header_timeout = header_timeout
         self.body_timeout = body_timeout
         self.max_header_bytes = max_header_bytes
@@ -102,8 +105,20 @@ class LimitedHttpTools(HttpToolsProtocol):
                 f"the request headers are larger than {self.max_header_bytes} bytes",
             )
             raise _HeadersTooLarge  # the parser stops; uvicorn answers through send_400_response
-        super().on_headers_complete()
+        application = self.app
+        if self._over_concurrency_limit():
+            log.warning("over the concurrency limit (%s): 503", self.concurrency_limit)
+            self.app = _over_concurrency_limit
+        try:
+            super().on_headers_complete()
+        finally:
+            self.app = application
         self._start_timer(self.body_timeout, self._body_too_slow)
+
+    def _over_concurrency_limit(self) -> bool:
+        # uvicorn's own test: connections (this one included) or running requests.
+        limit = self.concurrency_limit
+        return limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit)
 
     def on_message_complete(self) -> None:
         self._stop_timer()
@@ -153,3 +168,15 @@ class LimitedHttpTools(HttpToolsProtocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+
+async def _over_concurrency_limit(scope: Scope, receive: Receive, send: Send) -> None:
+    """The answer past LIMIT_CONCURRENCY: uvicorn's, in JSON."""
+    body = json.dumps({"detail": "the server is at its concurrency limit; try again"}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
