@@ -93,17 +93,14 @@ class LimitedHttpTools(HttpToolsProtocol):
             and self._header_bytes > self.max_header_bytes
             and not self.transport.is_closing()
         ):
-            self._refuse(431, f"the request headers are larger than {self.max_header_bytes} bytes")
+            self._refuse(*self._headers_too_large())
 
     def on_headers_complete(self) -> None:
         self._reading_headers = False
         self._stop_timer()
         size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
         if size > self.max_header_bytes:
-            self._refusal = (
-                431,
-                f"the request headers are larger than {self.max_header_bytes} bytes",
-            )
+            self._refusal = self._headers_too_large()
             raise _HeadersTooLarge  # the parser stops; uvicorn answers through send_400_response
         application = self.app
         if self._over_concurrency_limit():
@@ -114,6 +111,9 @@ class LimitedHttpTools(HttpToolsProtocol):
         finally:
             self.app = application
         self._start_timer(self.body_timeout, self._body_too_slow)
+
+    def _headers_too_large(self) -> tuple[int, str]:
+        return 431, f"the request headers are larger than {self.max_header_bytes} bytes"
 
     def _over_concurrency_limit(self) -> bool:
         # uvicorn's own test: connections (this one included) or running requests.
