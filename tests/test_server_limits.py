@@ -99,7 +99,7 @@ def test_a_half_sent_body_is_closed_after_the_timeout(server: Server) -> None:
             b'Content-Length: 100\r\n\r\n{"mentions": ['
         )
         waited, _ = seconds_to_close(connection)
-    assert BODY_TIMEOUT * 0.9 < waited < BODY_TIMEOUT + SLACK
+    assert BODY_TIMEOUT / 2 < waited < BODY_TIMEOUT + SLACK
 
 
 def test_oversized_headers_are_refused(server: Server) -> None:
@@ -145,7 +145,7 @@ def test_idle_keep_alive_connections_are_closed(server: Server) -> None:
         assert connection.sock is not None  # kept alive
         waited, received = seconds_to_close(connection.sock)
     assert received == b""
-    assert KEEP_ALIVE_TIMEOUT * 0.9 < waited < KEEP_ALIVE_TIMEOUT + SLACK
+    assert KEEP_ALIVE_TIMEOUT / 2 < waited < KEEP_ALIVE_TIMEOUT + SLACK
 
 
 def test_past_the_concurrency_limit_requests_get_503(server: Server) -> None:
