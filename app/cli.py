@@ -73,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from app.server import uvicorn_options
+
     # Set up once, before the workers start; wait here for a database still
     # coming up, and stop here with one line for one that can't be used.
     engine = make_engine(settings.database_url)
@@ -87,6 +89,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        **uvicorn_options(settings),
     )
     return 0
 

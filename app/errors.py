@@ -33,3 +33,15 @@ class DatabaseUnusable(DomainError):
     """The database cannot be used at all (or did not answer in time); nothing to retry."""
 
     status_code = 503
+
+
+class OverBudget(DomainError):
+    """A request's work ran past its time budget; nothing of it is answered."""
+
+    status_code = 503
+
+
+class ClientGone(DomainError):
+    """The client closed the connection before its answer was ready (nginx's 499)."""
+
+    status_code = 499

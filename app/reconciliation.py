@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from app.errors import DomainError
+from app.matching.budget import NO_DEADLINE, Deadline
 from app.matching.index import AliasIndex
 from app.matching.resolve import Status, Thresholds, resolve
 from app.models import MAX_BATCH_SIZE, MAX_CANDIDATES, MAX_MENTION_LENGTH
@@ -63,11 +64,17 @@ def parse_queries(raw: str) -> dict[str, ReconciliationQuery]:
 
 
 def reconcile(
-    index: AliasIndex, queries: dict[str, ReconciliationQuery], thresholds: Thresholds
+    index: AliasIndex,
+    queries: dict[str, ReconciliationQuery],
+    thresholds: Thresholds,
+    deadline: Deadline = NO_DEADLINE,
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    return {
-        key: {"result": _candidates(index, query, thresholds)} for key, query in queries.items()
-    }
+    """Each query's candidates; ``budget.WorkStopped`` when ``deadline`` says to stop."""
+    results = {}
+    for key, query in queries.items():
+        deadline.check()
+        results[key] = {"result": _candidates(index, query, thresholds)}
+    return results
 
 
 def _candidates(

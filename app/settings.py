@@ -41,3 +41,23 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, but imports.")
     max_import_bytes: int = Field(default=64 << 20, description="Largest alias file accepted.")
     max_batch_bytes: int = Field(default=8 << 20, description="Largest POST /annotate/batch body.")
+    request_time_budget: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds of matching work one request may take; past them it answers 503.",
+    )
+    keep_alive_timeout: int = Field(
+        default=5, ge=1, description="Seconds an idle keep-alive connection is kept open."
+    )
+    limit_concurrency: int = Field(
+        default=256, ge=1, description="Connections and requests per worker; past them 503."
+    )
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a request's headers may take to arrive."
+    )
+    body_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds a request's body may take to arrive."
+    )
+    max_header_bytes: int = Field(
+        default=32 << 10, ge=1024, description="Largest request line and headers; past it 431."
+    )

@@ -23,6 +23,7 @@ STARTUP_TIMEOUT = 30.0
 class Server:
     origin: str
     log: Path
+    pid: int
 
     def access_log(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -36,7 +37,11 @@ def free_port() -> int:
 
 
 def http(
-    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
+    method: str,
+    url: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
 ) -> tuple[int, str]:
     """Send one request; the status and the body as text."""
     data = None if body is None else json.dumps(body).encode()
@@ -44,7 +49,7 @@ def http(
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read().decode("utf-8")
     except urllib.error.HTTPError as error:
         with error:
@@ -74,7 +79,7 @@ def serve(folder: Path, **env: str) -> Iterator[Server]:
                 pass
             assert time.monotonic() < deadline, f"/readyz not 200 in time:\n{log.read_text()}"
             time.sleep(0.1)
-        yield Server(origin=origin, log=log)
+        yield Server(origin=origin, log=log, pid=process.pid)
     finally:
         process.terminate()
         try:

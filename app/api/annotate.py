@@ -2,14 +2,15 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from app.api.compute import INLINE_CHARACTERS, computed
+from app.api.compute import INLINE_CHARACTERS, OVER_BUDGET, computed
 from app.api.deps import SettingsDep, SnapshotDep
 from app.api.resolve import thresholds
 from app.api.shapes import JsonObject, json_response, mention_public
 from app.errors import PayloadTooLarge
 from app.matching.annotate import annotate
+from app.matching.budget import Deadline
 from app.matching.index import AliasIndex
 from app.models import (
     MAX_TEXT_LENGTH,
@@ -24,6 +25,7 @@ from app.settings import Settings
 _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorDetail, "description": "A text or the body is too large."},
     422: {"model": ErrorDetail, "description": "The body is malformed."},
+    **OVER_BUDGET,
 }
 
 router = APIRouter(prefix="/annotate", tags=["annotate"], responses=_ERRORS)
@@ -31,7 +33,7 @@ router = APIRouter(prefix="/annotate", tags=["annotate"], responses=_ERRORS)
 
 @router.post("", summary="Find every mention in a text", response_model=AnnotateResponse)
 async def annotate_text(
-    index: SnapshotDep, settings: SettingsDep, body: AnnotateRequest
+    request: Request, index: SnapshotDep, settings: SettingsDep, body: AnnotateRequest
 ) -> Response:
     """Every matched or ambiguous entity mention, with its offsets in code points
     (`text[start:end]` in Python is the mention), how it was found, and its
@@ -39,32 +41,43 @@ async def annotate_text(
     that fits them (US, IS and UN only as acronyms), spelling variants of them
     through the matching layers, and short or ambiguous names are settled by
     what the rest of the text names."""
+    _check_length(body)
+
+    def result(deadline: Deadline) -> JsonObject:
+        return _annotated(index, settings, body, deadline)
+
     small = len(body.text) <= INLINE_CHARACTERS
-    return json_response(await computed(lambda: _annotated(index, settings, body), small=small))
+    return json_response(await computed(request, result, small=small))
 
 
 @router.post(
     "/batch", summary="Find every mention in many texts", response_model=AnnotateBatchResponse
 )
 async def annotate_batch(
-    index: SnapshotDep, settings: SettingsDep, body: AnnotateBatchRequest
+    request: Request, index: SnapshotDep, settings: SettingsDep, body: AnnotateBatchRequest
 ) -> Response:
     """`POST /annotate` for up to 100 texts at once; results in the order of the texts."""
+    for document in body.documents:
+        _check_length(document)
 
-    def results() -> list[JsonObject]:
-        return [_annotated(index, settings, document) for document in body.documents]
+    def results(deadline: Deadline) -> list[JsonObject]:
+        return [_annotated(index, settings, document, deadline) for document in body.documents]
 
     small = sum(len(document.text) for document in body.documents) <= INLINE_CHARACTERS
-    return json_response({"results": await computed(results, small=small)})
+    return json_response({"results": await computed(request, results, small=small)})
 
 
-def _annotated(index: AliasIndex, settings: Settings, body: AnnotateRequest) -> JsonObject:
-    """An ``AnnotateResponse``."""
+def _check_length(body: AnnotateRequest) -> None:
     if len(body.text) > MAX_TEXT_LENGTH:
         raise PayloadTooLarge(
             f"the text has {len(body.text):,} characters; at most {MAX_TEXT_LENGTH:,} are annotated"
         )
-    mentions = annotate(
-        index, body.text, types=body.types, thresholds=thresholds(settings, body.threshold)
-    )
+
+
+def _annotated(
+    index: AliasIndex, settings: Settings, body: AnnotateRequest, deadline: Deadline
+) -> JsonObject:
+    """An ``AnnotateResponse``."""
+    rule = thresholds(settings, body.threshold)
+    mentions = annotate(index, body.text, types=body.types, thresholds=rule, deadline=deadline)
     return {"mentions": [mention_public(m, body.limit) for m in mentions]}

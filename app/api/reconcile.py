@@ -4,11 +4,16 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from app import reconciliation, store
+from app.api.compute import INLINE_MENTIONS, OVER_BUDGET, computed
 from app.api.deps import SessionDep, SettingsDep, SnapshotDep
 from app.api.resolve import thresholds
+from app.matching.budget import Deadline
+from app.matching.index import AliasIndex
 from app.models import ErrorDetail
+from app.settings import Settings
 
 router = APIRouter(prefix="/reconcile", tags=["reconcile"])
 
@@ -17,12 +22,14 @@ _QUERIES = Query(
 )
 
 
-@router.get(
-    "",
-    summary="Service manifest, or reconcile a query batch",
-    responses={422: {"model": ErrorDetail, "description": "The queries are malformed."}},
-)
-def reconcile_get(
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorDetail, "description": "The queries are malformed."},
+    **OVER_BUDGET,
+}
+
+
+@router.get("", summary="Service manifest, or reconcile a query batch", responses=_ERRORS)
+async def reconcile_get(
     request: Request,
     session: SessionDep,
     index: SnapshotDep,
@@ -32,10 +39,9 @@ def reconcile_get(
     """Without `queries`, the service manifest OpenRefine reads when the service
     is added; with them, their candidates (as `POST /reconcile`)."""
     if queries is None:
-        types = store.entity_types(session=session)
+        types = await run_in_threadpool(lambda: store.entity_types(session=session))
         return reconciliation.manifest(base_url=str(request.base_url), types=types)
-    parsed = reconciliation.parse_queries(queries)
-    return reconciliation.reconcile(index, parsed, thresholds(settings, None))
+    return await _reconciled(request, index, settings, queries)
 
 
 async def _form_queries(request: Request) -> str:
@@ -50,7 +56,7 @@ async def _form_queries(request: Request) -> str:
 @router.post(
     "",
     summary="Reconcile a query batch",
-    responses={422: {"model": ErrorDetail, "description": "The queries are malformed."}},
+    responses=_ERRORS,
     openapi_extra={
         "requestBody": {
             "content": {
@@ -62,12 +68,24 @@ async def _form_queries(request: Request) -> str:
         }
     },
 )
-def reconcile_post(
+async def reconcile_post(
+    request: Request,
     index: SnapshotDep,
     settings: SettingsDep,
     queries: Annotated[str, Depends(_form_queries)],
 ) -> dict[str, Any]:
     """Each named query's candidates, best first; `match` is true only for the
     entity the resolver matched (never for a guess between entities)."""
+    return await _reconciled(request, index, settings, queries)
+
+
+async def _reconciled(
+    request: Request, index: AliasIndex, settings: Settings, queries: str
+) -> dict[str, Any]:
     parsed = reconciliation.parse_queries(queries)
-    return reconciliation.reconcile(index, parsed, thresholds(settings, None))
+    rule = thresholds(settings, None)
+
+    def results(deadline: Deadline) -> dict[str, Any]:
+        return reconciliation.reconcile(index, parsed, rule, deadline)
+
+    return await computed(request, results, small=len(parsed) <= INLINE_MENTIONS)

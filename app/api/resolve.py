@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from app.api.compute import INLINE_MENTIONS, computed
+from app.api.compute import INLINE_MENTIONS, OVER_BUDGET, computed
 from app.api.deps import SettingsDep, SnapshotDep
 from app.api.shapes import JsonObject, json_response, resolution_public
+from app.matching.budget import Deadline
 from app.matching.resolve import Thresholds, TieBreak, resolve
 from app.models import (
     MAX_CANDIDATES,
@@ -57,28 +58,35 @@ async def resolve_one(
     return json_response(resolution_public(resolution))
 
 
-@router.post("/resolve", summary="Resolve many mentions", response_model=ResolveResponse)
-async def resolve_many(index: SnapshotDep, settings: SettingsDep, body: ResolveRequest) -> Response:
+@router.post(
+    "/resolve",
+    summary="Resolve many mentions",
+    response_model=ResolveResponse,
+    responses=OVER_BUDGET,
+)
+async def resolve_many(
+    request: Request, index: SnapshotDep, settings: SettingsDep, body: ResolveRequest
+) -> Response:
     """Resolve a batch of mentions; the results come in the order of the mentions."""
     rule = thresholds(settings, body.threshold)
 
-    def results() -> list[JsonObject]:
-        return [
-            resolution_public(
-                resolve(
-                    index,
-                    m,
-                    types=_types(body.type),
-                    limit=body.limit,
-                    thresholds=rule,
-                    tie_break=body.tie_break,
-                )
+    def results(deadline: Deadline) -> list[JsonObject]:
+        resolved = []
+        for mention in body.mentions:
+            deadline.check()
+            resolution = resolve(
+                index,
+                mention,
+                types=_types(body.type),
+                limit=body.limit,
+                thresholds=rule,
+                tie_break=body.tie_break,
             )
-            for m in body.mentions
-        ]
+            resolved.append(resolution_public(resolution))
+        return resolved
 
     small = len(body.mentions) <= INLINE_MENTIONS
-    return json_response({"results": await computed(results, small=small)})
+    return json_response({"results": await computed(request, results, small=small)})
 
 
 def thresholds(settings: Settings, threshold: float | None) -> Thresholds:

@@ -42,6 +42,7 @@ from typing import NamedTuple
 
 import jellyfish
 
+from app.matching.budget import NO_DEADLINE, Deadline
 from app.matching.casing import CaseRule, case_rule
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.keys import CONNECTORS
@@ -79,6 +80,9 @@ MAX_REMEMBERED_RUNS = 100_000
 # in the rest of the text; more, among all its lower-case words.
 MAX_WORDS_LOOKED_FOR = 16
 MAX_REMEMBERED_OPTIONS = 64  # types filters and thresholds, each with its memo
+# The dictionary pass checks its deadline once per this many hits: a hit costs
+# microseconds, a run of the variant pass (checked each time) up to milliseconds.
+HITS_BETWEEN_CHECKS = 1024
 EXACT = Method.EXACT.value
 COMPOSITIONAL = Method.COMPOSITIONAL.value
 DOCUMENT = "document"
@@ -122,14 +126,18 @@ def annotate(
     *,
     types: Iterable[str] | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    deadline: Deadline = NO_DEADLINE,
 ) -> list[Mention]:
-    """Every matched or ambiguous mention in ``text``, in order, none overlapping."""
+    """Every matched or ambiguous mention in ``text``, in order, none overlapping.
+
+    Raises ``budget.WorkStopped`` when ``deadline`` says to stop.
+    """
     spotted = prepare(text)
     pick = TypeFilter(index, types)
     mentions = _without_common_words(
-        spotted, _dictionary_mentions(index, spotted, pick, thresholds)
+        spotted, _dictionary_mentions(index, spotted, pick, thresholds, deadline)
     )
-    mentions, unexplained = _with_variants(index, spotted, mentions, pick, thresholds)
+    mentions, unexplained = _with_variants(index, spotted, mentions, pick, thresholds, deadline)
     return _in_document_context(index, spotted, mentions, unexplained, pick)
 
 
@@ -183,11 +191,17 @@ def dictionary_mentions(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> list[Mention]:
     """The first pass alone: the curated forms as written in ``text``."""
-    return _dictionary_mentions(index, prepare(text), TypeFilter(index, types), thresholds)
+    return _dictionary_mentions(
+        index, prepare(text), TypeFilter(index, types), thresholds, NO_DEADLINE
+    )
 
 
 def _dictionary_mentions(
-    index: AliasIndex, spotted: SpottedText, pick: TypeFilter, thresholds: Thresholds
+    index: AliasIndex,
+    spotted: SpottedText,
+    pick: TypeFilter,
+    thresholds: Thresholds,
+    deadline: Deadline,
 ) -> list[Mention]:
     # The same names come back, written the same way, in text after text:
     # their resolutions are kept with the snapshot, up to a bound, for each
@@ -199,7 +213,9 @@ def _dictionary_mentions(
         memos.clear()
     memo = memos.setdefault((pick.types, thresholds), {})
     mentions = []
-    for hit in dictionary_hits(index, spotted):
+    for number, hit in enumerate(dictionary_hits(index, spotted)):
+        if not number % HITS_BETWEEN_CHECKS:
+            deadline.check()
         key = (hit.segment, hit.forms, hit.text)
         try:
             resolution = memo[key]
@@ -238,12 +254,14 @@ def _with_variants(
     mentions: list[Mention],
     pick: TypeFilter,
     thresholds: Thresholds,
+    deadline: Deadline,
 ) -> tuple[list[Mention], list[Span]]:
     """The mentions with the variants added, and the runs nothing explained."""
     found = list(mentions)  # in text order, not overlapping: sorted by start and by end
     starts = [m.span.start for m in found]
     unexplained = []
     for run in _split_coordinations(index, spotted, _capitalised_runs(spotted), pick, thresholds):
+        deadline.check()
         first, last = bisect_left(starts, run.start), bisect_left(starts, run.end)
         inside = found[first:last]
         if (first and found[first - 1].span.end > run.start) or (
