@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.resources import SHIPPED_ALIASES_FILE
@@ -33,3 +35,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, but imports.")
     max_import_bytes: int = Field(default=64 << 20, description="Largest alias file accepted.")
     max_batch_bytes: int = Field(default=8 << 20, description="Largest POST /annotate/batch body.")
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # ADMIN_TOKEN="" (a template's empty default) means no token, not an
+        # empty one: admin stays closed, and the start-up warning says so.
+        return None if isinstance(value, str) and not value.strip() else value

@@ -4,12 +4,13 @@ import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, Header, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
+from app.models import ENTITY_ID_PATTERN, MAX_ACTOR_LENGTH, PRINTABLE_PATTERN
 from app.settings import Settings
 
 _bearer = HTTPBearer(
@@ -57,18 +58,32 @@ async def require_admin(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "admin endpoints are closed: the service was started without ADMIN_TOKEN",
         )
+    # HTTP headers arrive decoded as latin-1: encoding back gives the bytes the
+    # client sent, which are the UTF-8 of a token with non-ASCII characters.
+    sent = credentials.credentials.encode("latin-1")
     expected = settings.admin_token.get_secret_value().encode()
-    if not secrets.compare_digest(credentials.credentials.encode(), expected):
+    if not secrets.compare_digest(sent, expected):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the bearer token is not the admin token")
+
+
+_ACTOR_PREFIX = "admin:"
+# Refused beyond what the audit trail stores rather than cut: a name cut short
+# could be another editor's, and an editor sees the limit in the answer.
+MAX_EDITOR_LENGTH = MAX_ACTOR_LENGTH - len(_ACTOR_PREFIX)
 
 
 async def get_actor(
     x_editor: Annotated[
         str | None,
-        Header(max_length=128, description="Who makes the change, for the audit trail."),
+        Header(
+            max_length=MAX_EDITOR_LENGTH,
+            pattern=PRINTABLE_PATTERN,
+            description="Who makes the change, for the audit trail "
+            f"(at most {MAX_EDITOR_LENGTH} characters).",
+        ),
     ] = None,
 ) -> str:
-    return f"admin:{x_editor.strip()}" if x_editor and x_editor.strip() else "admin"
+    return f"{_ACTOR_PREFIX}{x_editor.strip()}" if x_editor and x_editor.strip() else "admin"
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -76,3 +91,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
 SnapshotDep = Annotated[AliasIndex, Depends(get_snapshot)]
 ActorDep = Annotated[str, Depends(get_actor)]
+EntityIdPath = Annotated[
+    str,
+    Path(pattern=ENTITY_ID_PATTERN, description="The entity's ID (1-128 of A-Z a-z 0-9 . _ : -)."),
+]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from app import reconciliation, store
 from app.api.deps import SessionDep, SettingsDep, SnapshotDep
 from app.api.resolve import thresholds
-from app.models import ErrorDetail
+from app.api.responses import documented
 
 router = APIRouter(prefix="/reconcile", tags=["reconcile"])
 
@@ -20,7 +20,7 @@ _QUERIES = Query(
 @router.get(
     "",
     summary="Service manifest, or reconcile a query batch",
-    responses={422: {"model": ErrorDetail, "description": "The queries are malformed."}},
+    responses=documented(422, 503, s422="The queries are malformed."),
 )
 def reconcile_get(
     request: Request,
@@ -50,7 +50,7 @@ async def _form_queries(request: Request) -> str:
 @router.post(
     "",
     summary="Reconcile a query batch",
-    responses={422: {"model": ErrorDetail, "description": "The queries are malformed."}},
+    responses=documented(422, s422="The queries are malformed."),
     openapi_extra={
         "requestBody": {
             "content": {

@@ -6,20 +6,20 @@ from fastapi import APIRouter, Query, Response
 
 from app.api.compute import INLINE_MENTIONS, computed
 from app.api.deps import SettingsDep, SnapshotDep
+from app.api.responses import documented
 from app.api.shapes import JsonObject, json_response, resolution_public
 from app.matching.resolve import Thresholds, TieBreak, resolve
 from app.models import (
     MAX_CANDIDATES,
     MAX_MENTION_LENGTH,
     TIE_BREAK_DESCRIPTION,
-    ErrorDetail,
     ResolveRequest,
     ResolveResponse,
     ResolveResult,
 )
 from app.settings import Settings
 
-router = APIRouter(tags=["resolve"], responses={422: {"model": ErrorDetail}})
+router = APIRouter(tags=["resolve"], responses=documented(400, 422))
 
 
 @router.get("/resolve", summary="Resolve one mention", response_model=ResolveResult)
