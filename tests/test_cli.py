@@ -74,3 +74,16 @@ def test_the_shipped_table_travels_with_the_package(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [[], ["nonsense"], ["import"]])
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
     assert run(tmp_path, *args).returncode == 2
+
+
+def test_a_yaml_tag_is_one_line_on_stderr_and_exit_1(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    bad = tmp_path / "tagged.yaml"
+    bad.write_text(f"entities: !!python/object/apply:os.system ['touch {marker}']\n")
+    result = run(tmp_path, "import", str(bad))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "alias-service: line 1, column 11: YAML tags (!!python/object/apply:os.system) "
+        "are not allowed"
+    ]
+    assert not marker.exists()
