@@ -1,7 +1,6 @@
 """Configuration, read once from the environment (see README: Configuration)."""
 
 from pathlib import Path
-
 from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
