@@ -23,7 +23,7 @@ from pydantic import (
 from sqlalchemy import JSON, Column, ForeignKey, String, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.matching.normalize import normalize
+from app.matching.normalize import form_key, normalize
 from app.matching.resolve import TieBreak
 
 ENTITY_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
@@ -213,9 +213,9 @@ class EntityCreate(EntityBase):
 
     @model_validator(mode="after")
     def _forms_are_distinct(self) -> "EntityCreate":
-        seen = {normalize(self.name): f"the name {self.name!r}"}
+        seen = {form_key(self.name): f"the name {self.name!r}"}
         for alias in self.aliases:
-            key = normalize(alias.text)
+            key = form_key(alias.text)
             if key in seen:
                 raise ValueError(f"alias {alias.text!r} repeats {seen[key]} once normalised")
             seen[key] = f"alias {alias.text!r}"
@@ -247,8 +247,14 @@ class AliasFile(SQLModel):
 # --- response models -------------------------------------------------------------
 
 
+# The public models answer with what is stored: a row that an older version
+# let in (a type with a control character, a name of long normal form) is
+# shown as it is, not refused with a 500.
+
+
 class AliasPublic(AliasBase):
     id: int
+    text: str
 
 
 class EntitySummary(SQLModel):
@@ -259,6 +265,8 @@ class EntitySummary(SQLModel):
 
 class EntityPublic(EntityBase):
     id: str
+    name: str
+    type: str
     aliases: list[AliasPublic] = Field(default_factory=list)
 
 

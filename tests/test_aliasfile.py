@@ -55,11 +55,18 @@ def test_a_duplicate_id_names_both_entries_and_the_line() -> None:
     assert "'ttp' is already used by entity #1" in detail
 
 
-def test_an_alias_repeated_once_normalised_is_refused() -> None:
-    entry = GOOD_ENTRY.replace("[TTP]", "[TTP, T.T.P, Pakistani Taliban, ttp]")
+@pytest.mark.parametrize("repeat", ["ttp", "T-T-P", "T.T.P.", "t t p"])
+def test_an_alias_repeated_once_normalised_is_refused(repeat: str) -> None:
+    entry = GOOD_ENTRY.replace("[TTP]", f"[TTP, Pakistani Taliban, '{repeat}']")
     detail = parse_error("entities:" + entry)
     assert "entity #1 (id 'ttp') at line 2" in detail
-    assert "'ttp' repeats alias 'TTP'" in detail
+    assert f"alias {repeat!r} repeats alias 'TTP' once normalised" in detail
+
+
+def test_initials_are_one_alias_only_when_they_spell_the_same_word() -> None:
+    entry = GOOD_ENTRY.replace("[TTP]", "[TTP, T-T-P-K, TT P, Pakistani Taliban]")
+    (entity,) = parse_alias_file("entities:" + entry).entities
+    assert [a.text for a in entity.aliases] == ["TTP", "T-T-P-K", "TT P", "Pakistani Taliban"]
 
 
 def test_an_alias_repeating_the_name_is_refused() -> None:

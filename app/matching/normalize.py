@@ -71,6 +71,17 @@ def normalize(text: str) -> str:
     return " ".join(folded.split())
 
 
+# A one-character word followed by another: the spaces of spelled-out initials.
+_INITIALS_SPACE = re.compile(r"(?<![^ ])(\w) (?=\w(?: |$))")
+
+
+def form_key(text: str) -> str:
+    """The key under which two forms of one entity are one form: the normal
+    form with spelled-out initials run together, so that ``TTP``, ``T-T-P``
+    and ``T.T.P.`` (``ttp``, ``t t p``) are one alias, not three."""
+    return _INITIALS_SPACE.sub(r"\1", normalize(text))
+
+
 def _fold_dropping_possessives(text: str) -> str:
     """The fold of ``text`` without the "'s" that ends a word (Pakistan's)."""
     out: list[str] = []

@@ -332,3 +332,21 @@ def test_a_non_ascii_admin_token_can_be_presented(settings: Settings) -> None:
         assert client.get("/admin/export", headers=sent).status_code == 200  # type: ignore[arg-type]
         wrong = {"Authorization": "Bearer clé-secrète".encode()}
         assert client.get("/admin/export", headers=wrong).status_code == 403  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("form", ["T-T-P", "T.T.P.", "t t p"])
+def test_spelled_out_initials_are_the_alias_the_entity_has(
+    client: TestClient, admin: dict[str, str], form: str
+) -> None:
+    response = client.post("/admin/entities/ttp/aliases", json={"text": form}, headers=admin)
+    assert response.status_code == 409
+    assert f"alias {form!r} repeats alias 'TTP'" in response.json()["detail"]
+    merged = client.post(
+        "/admin/import",
+        content=f"entities:\n  - {{id: ttp, name: Tehreek-e-Taliban Pakistan, "
+        f"type: organization, aliases: ['{form}']}}\n",
+        headers={**admin, "content-type": "application/yaml"},
+    )
+    assert merged.json()["aliases_added"] == 0
+    texts = [a["text"] for a in client.get("/entities/ttp").json()["aliases"]]
+    assert form not in texts
