@@ -281,6 +281,25 @@ def test_an_editor_name_longer_than_the_audit_stores_is_422(
     assert response.status_code == 201
 
 
+def test_an_editor_name_in_utf8_is_recorded_as_written(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    from sqlmodel import Session, select
+
+    from app.models import Change
+
+    name = "Zoë Łukasiewicz"
+    response = client.post(
+        "/admin/entities/ttp/aliases",
+        json={"text": "Tehrik"},
+        headers={**admin, "X-Editor": name.encode()},  # type: ignore[dict-item]
+    )
+    assert response.status_code == 201
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        actors = session.exec(select(Change.actor)).all()
+    assert f"admin:{name}" in actors
+
+
 @pytest.mark.parametrize(
     ("path", "body", "field"),
     [
