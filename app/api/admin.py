@@ -20,13 +20,13 @@ from app.models import (
 
 _NOT_FOUND = documented(404)
 _CONFLICT = documented(409)
+_JSON_BODY = documented(400)
 
 router = APIRouter(
     prefix="/admin",
     tags=["admin"],
     dependencies=[Depends(require_admin)],
     responses=documented(
-        400,
         401,
         403,
         422,
@@ -41,7 +41,7 @@ router = APIRouter(
     summary="Add an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=EntityPublic,
-    responses=_CONFLICT,
+    responses={**_JSON_BODY, **_CONFLICT},
 )
 def create_entity(
     session: SessionDep, live: LiveIndexDep, actor: ActorDep, body: EntityCreate
@@ -56,7 +56,7 @@ def create_entity(
     "/entities/{entity_id}",
     summary="Change an entity's name, type, description or prominence",
     response_model=EntityPublic,
-    responses={**_NOT_FOUND, **_CONFLICT},
+    responses={**_JSON_BODY, **_NOT_FOUND, **_CONFLICT},
 )
 def update_entity(
     session: SessionDep,
@@ -90,7 +90,7 @@ def delete_entity(
     summary="Add an alias to an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=AliasPublic,
-    responses={**_NOT_FOUND, **_CONFLICT},
+    responses={**_JSON_BODY, **_NOT_FOUND, **_CONFLICT},
 )
 def add_alias(
     session: SessionDep,

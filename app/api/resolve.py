@@ -19,7 +19,7 @@ from app.models import (
 )
 from app.settings import Settings
 
-router = APIRouter(tags=["resolve"], responses=documented(400, 422))
+router = APIRouter(tags=["resolve"], responses=documented(422))
 
 
 @router.get("/resolve", summary="Resolve one mention", response_model=ResolveResult)
@@ -57,7 +57,12 @@ async def resolve_one(
     return json_response(resolution_public(resolution))
 
 
-@router.post("/resolve", summary="Resolve many mentions", response_model=ResolveResponse)
+@router.post(
+    "/resolve",
+    summary="Resolve many mentions",
+    response_model=ResolveResponse,
+    responses=documented(400),
+)
 async def resolve_many(index: SnapshotDep, settings: SettingsDep, body: ResolveRequest) -> Response:
     """Resolve a batch of mentions; the results come in the order of the mentions."""
     rule = thresholds(settings, body.threshold)
