@@ -4,17 +4,31 @@ Parsing is strict: the whole file validates, or nothing of it is used. An
 error names the entry (its position, ID and line) and what is wrong with it.
 """
 
-import json
 from typing import Any
 
+import orjson
 import yaml
 from pydantic import ValidationError
 
 from app.errors import InvalidAliasFile
 from app.models import AliasCreate, AliasFile, EntityCreate
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "seq", "map")
+)
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader without dates: an unquoted ``2020-01-01`` is the text it
+    reads as (the alias file has no date field, and ``2020-99-99`` would not
+    even construct)."""
+
+    yaml_implicit_resolvers = {  # noqa: RUF012 (the resolver's own class attribute)
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
 
 def parse_alias_file(raw: str | bytes, *, media_type: str = "application/yaml") -> AliasFile:
@@ -85,9 +99,11 @@ def _decode(raw: str | bytes) -> str:
 
 
 def _load_json(text: str) -> Any:
+    # orjson bounds the nesting (1024 levels) and refuses lone surrogates and
+    # numbers no float holds, where json.loads recurses until RecursionError.
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as error:
         raise InvalidAliasFile(f"not valid JSON: {error}") from None
 
 
@@ -99,28 +115,69 @@ def _load_yaml(text: str) -> tuple[Any, dict[int, int]]:
         raise InvalidAliasFile(f"not valid YAML: {error}") from None
     if node is None:
         return {}, {}
-    _reject_shared_nodes(node)
-    data = _Loader("").construct_document(node)
+    loader = _Loader("")
+    _check_nodes(node, loader)
+    try:
+        data = loader.construct_document(node)
+    except (yaml.YAMLError, ValueError) as error:  # e.g. an integer of 5,000 digits
+        raise InvalidAliasFile(f"not valid YAML: {error}") from None
     return data, _entity_lines(node)
 
 
-def _reject_shared_nodes(root: yaml.Node) -> None:
-    # Anchors and aliases let a small file expand into a huge one; a curated
-    # table never needs them.
+def _check_nodes(root: yaml.Node, loader: Any) -> None:
+    """Refuse what plain data never needs and what the constructor would trip on.
+
+    Anchors and aliases let a small file expand into a huge one; tags
+    (``!!python/...``, ``!!int abc``) ask for constructors; a sequence or
+    mapping as a key is no field name; a key given twice would silently
+    keep only its last value.
+    """
     seen: set[int] = set()
     stack = [root]
     while stack:
         node = stack.pop()
         if id(node) in seen:
-            raise InvalidAliasFile(
-                f"line {node.start_mark.line + 1}: YAML anchors and aliases (&, *) are not allowed"
-            )
+            raise _at(node, "YAML anchors and aliases (&, *) are not allowed")
         seen.add(id(node))
+        if _has_explicit_tag(node, loader):
+            raise _at(
+                node, f"YAML tags ({node.tag.replace('tag:yaml.org,2002:', '!!')}) are not allowed"
+            )
         if isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
         elif isinstance(node, yaml.MappingNode):
+            _check_keys(node)
             for key, value in node.value:
                 stack.extend((key, value))
+
+
+def _has_explicit_tag(node: yaml.Node, loader: Any) -> bool:
+    if node.tag not in _PLAIN_TAGS:
+        return True
+    if not isinstance(node, yaml.ScalarNode):
+        return False
+    plain = not node.style
+    return bool(node.tag != loader.resolve(yaml.ScalarNode, node.value, (plain, not plain)))
+
+
+def _check_keys(mapping: yaml.MappingNode) -> None:
+    first_seen: dict[str, yaml.Node] = {}
+    for key, _value in mapping.value:
+        if not isinstance(key, yaml.ScalarNode):
+            raise _at(key, "a key must be a plain value, not a list or a mapping")
+        if key.value in first_seen:
+            first = first_seen[key.value].start_mark
+            raise _at(
+                key,
+                f"the key {key.value!r} is given twice in one mapping "
+                f"(first at line {first.line + 1}, column {first.column + 1})",
+            )
+        first_seen[key.value] = key
+
+
+def _at(node: yaml.Node, problem: str) -> InvalidAliasFile:
+    mark = node.start_mark
+    return InvalidAliasFile(f"line {mark.line + 1}, column {mark.column + 1}: {problem}")
 
 
 def _entity_lines(root: yaml.Node) -> dict[int, int]:

@@ -1,19 +1,21 @@
 """The application factory: routers, error handlers, limits and lifespan."""
 
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __doc__ as summary
 from app.api import admin, annotate, entities, ops, reconcile, resolve
+from app.api.responses import documented
 from app.api.shapes import SafeJSONResponse
 from app.bootstrap import prepare_database
 from app.db import make_engine
@@ -62,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        # Any request may be too large or meet an unexpected error.
+        responses=documented(413, 500),
         redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True, "tryItOutEnabled": True},
     )
@@ -101,6 +105,24 @@ def _add_error_handlers(app: FastAPI) -> None:
         log.error("database error: %s", error)
         return SafeJSONResponse({"detail": "the database is not reachable"}, status_code=503)
 
+    @app.exception_handler(DatabaseError)
+    async def database_unusable(_request: Request, error: DatabaseError) -> JSONResponse:
+        # e.g. SQLite's "file is not a database": a corrupt or foreign file.
+        cause = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
+        log.error("database error: %s", error)
+        return SafeJSONResponse(
+            {"detail": f"the database cannot be used: {cause}"}, status_code=503
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        error_id = uuid.uuid4().hex
+        log.error("error %s in %s %s", error_id, request.method, request.url.path, exc_info=error)
+        return SafeJSONResponse(
+            {"detail": "an unexpected error; it was logged", "error_id": error_id},
+            status_code=500,
+        )
+
 
 class BodySizeLimit:
     """Refuse request bodies larger than the limit with 413, streamed or not."""
@@ -128,7 +150,7 @@ class BodySizeLimit:
             message = await receive()
             received += len(message.get("body", b""))
             if received > limit:
-                raise _BodyTooLarge
+                raise _BodyTooLarge(limit)
             return message
 
         async def noting_send(message: Message) -> None:
@@ -144,8 +166,13 @@ class BodySizeLimit:
             await SafeJSONResponse(_too_large(limit), status_code=413)(scope, receive, send)
 
 
-class _BodyTooLarge(Exception):
-    """Raised by the body reader past the limit; answered by BodySizeLimit."""
+class _BodyTooLarge(HTTPException):
+    """Raised by the body reader past the limit; answered with 413 by the app's
+    HTTPException handler when it meets it while parsing a body (FastAPI turns
+    any other error there into 400), else by BodySizeLimit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, _too_large(limit)["detail"])
 
 
 def _too_large(limit: int) -> dict[str, str]:

@@ -23,12 +23,21 @@ from pydantic import (
 from sqlalchemy import JSON, Column, ForeignKey, String, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.matching.normalize import normalize
+from app.matching.normalize import form_key, normalize
 from app.matching.resolve import TieBreak
 
 ENTITY_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 MAX_NAME_LENGTH = 512
+MAX_NORMAL_FORM_LENGTH = 4 * MAX_NAME_LENGTH  # the stored column Alias.normalized
 MAX_NOTE_LENGTH = 2000
+MAX_TYPE_LENGTH = 64
+MAX_ACTOR_LENGTH = 128  # the audit trail's Change.actor
+# The largest number both databases store in an integer column (PostgreSQL's
+# INTEGER): alias IDs and paging offsets beyond it can name nothing.
+MAX_STORED_INT = 2**31 - 1
+# Text that a query, a path or a type may hold: no control characters (C0,
+# DEL, C1), which no name contains and PostgreSQL refuses (NUL) in text.
+PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
 
 def _printable(text: str) -> str:
@@ -40,8 +49,15 @@ def _printable(text: str) -> str:
 
 
 def _has_letters(text: str) -> str:
-    if not normalize(text):
+    key = normalize(text)
+    if not key:
         raise ValueError("has no letter or digit to match on")
+    if len(key) > MAX_NORMAL_FORM_LENGTH:
+        # NFKC expands some characters many times over (U+FDFA is 18 letters).
+        raise ValueError(
+            f"its normal form has {len(key):,} characters; at most "
+            f"{MAX_NORMAL_FORM_LENGTH:,} are stored"
+        )
     return text
 
 
@@ -59,7 +75,12 @@ Note = Annotated[
 ]
 TypeName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^\S+$"),
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=MAX_TYPE_LENGTH,
+        pattern=r"^[^\s\x00-\x1f\x7f-\x9f]+$",
+    ),
 ]
 # A finite number >= 0; strict, so that neither true nor "12" passes for one.
 Prominence = Annotated[float, Strict(), AllowInfNan(False), Ge(0)]
@@ -79,7 +100,7 @@ def utcnow() -> datetime:
 
 class EntityBase(SQLModel):
     name: MatchableText = Field(max_length=MAX_NAME_LENGTH)
-    type: TypeName = Field(max_length=64, index=True)
+    type: TypeName = Field(max_length=MAX_TYPE_LENGTH, index=True)
     description: Note | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
     prominence: Prominence | None = Field(default=None, description=PROMINENCE_DESCRIPTION)
 
@@ -124,7 +145,7 @@ class Alias(AliasBase, table=True):
             String(128), ForeignKey("entity.id", ondelete="CASCADE"), nullable=False, index=True
         )
     )
-    normalized: str = Field(max_length=MAX_NAME_LENGTH * 4, index=True)
+    normalized: str = Field(max_length=MAX_NORMAL_FORM_LENGTH, index=True)
 
     entity: Entity = Relationship(back_populates="aliases")
 
@@ -144,7 +165,7 @@ class Change(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     revision: int = Field(index=True)
     at: datetime = Field(default_factory=utcnow)
-    actor: str = Field(max_length=128)
+    actor: str = Field(max_length=MAX_ACTOR_LENGTH)
     action: str = Field(max_length=32)
     # No foreign key: the record outlives the entity it speaks of.
     # None means the change touched the whole table (a replace import).
@@ -192,9 +213,9 @@ class EntityCreate(EntityBase):
 
     @model_validator(mode="after")
     def _forms_are_distinct(self) -> "EntityCreate":
-        seen = {normalize(self.name): f"the name {self.name!r}"}
+        seen = {form_key(self.name): f"the name {self.name!r}"}
         for alias in self.aliases:
-            key = normalize(alias.text)
+            key = form_key(alias.text)
             if key in seen:
                 raise ValueError(f"alias {alias.text!r} repeats {seen[key]} once normalised")
             seen[key] = f"alias {alias.text!r}"
@@ -226,8 +247,14 @@ class AliasFile(SQLModel):
 # --- response models -------------------------------------------------------------
 
 
+# The public models answer with what is stored: a row that an older version
+# let in (a type with a control character, a name of long normal form) is
+# shown as it is, not refused with a 500.
+
+
 class AliasPublic(AliasBase):
     id: int
+    text: str
 
 
 class EntitySummary(SQLModel):
@@ -238,6 +265,8 @@ class EntitySummary(SQLModel):
 
 class EntityPublic(EntityBase):
     id: str
+    name: str
+    type: str
     aliases: list[AliasPublic] = Field(default_factory=list)
 
 
@@ -258,6 +287,11 @@ class ImportReport(SQLModel):
 
 class ErrorDetail(SQLModel):
     detail: Any = Field(description="What was wrong with the request.")
+
+
+class ServerError(SQLModel):
+    detail: str = Field(description="What failed, in general terms.")
+    error_id: str = Field(description="The ID under which the service logged the error.")
 
 
 # --- resolving ---------------------------------------------------------------------

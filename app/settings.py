@@ -1,8 +1,9 @@
 """Configuration, read once from the environment (see README: Configuration)."""
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.resources import SHIPPED_ALIASES_FILE
@@ -61,3 +62,10 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(
         default=32 << 10, ge=1024, description="Largest request line and headers; past it 431."
     )
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # ADMIN_TOKEN="" (a template's empty default) means no token, not an
+        # empty one: admin stays closed, and the start-up warning says so.
+        return None if isinstance(value, str) and not value.strip() else value

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import Conflict, NotFound
 from app.matching.index import EntityRecord
-from app.matching.normalize import normalize
+from app.matching.normalize import form_key, normalize
 from app.models import (
     Alias,
     AliasCreate,
@@ -290,8 +290,8 @@ def _merge_into(session: Session, entity: Entity, entry: EntityCreate) -> int | 
     changed = any(getattr(entity, k) != v for k, v in fields.items())
     for key, value in fields.items():
         setattr(entity, key, value)
-    known = {alias.normalized for alias in entity.aliases}
-    new = [a for a in entry.aliases if normalize(a.text) not in known]
+    known = {form_key(alias.text) for alias in entity.aliases}
+    new = [a for a in entry.aliases if form_key(a.text) not in known]
     for alias in new:
         session.add(_new_alias(entity.id, alias))
     if not (changed or new):
@@ -362,11 +362,11 @@ def _alias_fields(alias: AliasCreate | Alias) -> dict[str, Any]:
 
 
 def _check_form_is_new(entity: Entity, text: str, *, what: str) -> None:
-    key = normalize(text)
-    if what == "alias" and normalize(entity.name) == key:
+    key = form_key(text)
+    if what == "alias" and form_key(entity.name) == key:
         raise Conflict(f"{text!r} is the name of entity {entity.id!r} once normalised")
     for alias in entity.aliases:
-        if alias.normalized == key:
+        if form_key(alias.text) == key:
             raise Conflict(
                 f"{what} {text!r} repeats alias {alias.text!r} (id {alias.id}) "
                 f"of entity {entity.id!r} once normalised"
@@ -415,10 +415,10 @@ def _to_public(entity: Entity) -> EntityPublic:
 
 
 def _to_entry(entity: Entity) -> EntityCreate:
-    return EntityCreate.model_validate(
-        {
-            "id": entity.id,
-            **_entity_fields(entity),
-            "aliases": [_alias_fields(a) for a in entity.aliases],
-        }
+    # Not validated again: an export writes what is stored, even what an older
+    # version let in (initials that are now one alias); importing it names that.
+    return EntityCreate.model_construct(
+        id=entity.id,
+        **_entity_fields(entity),
+        aliases=[AliasCreate.model_construct(**_alias_fields(a)) for a in entity.aliases],
     )

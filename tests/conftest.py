@@ -19,7 +19,9 @@ Applications
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -67,7 +69,13 @@ def postgres_server() -> str:
 @pytest.fixture
 def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A new empty PostgreSQL database, dropped after the test."""
-    server = request.getfixturevalue("postgres_server")
+    with new_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+@contextmanager
+def new_postgres_database(server: str) -> Iterator[str]:
+    """The URL of a new empty database on ``server``, dropped on leaving."""
     name = f"alias_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_libpq_url(server), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -108,3 +116,9 @@ def client(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def admin() -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKEN}", "X-Editor": "tester"}
+
+
+def named_field(response: Any) -> list[list[str | int]]:
+    """The fields a 422 answer names, e.g. [["query", "offset"]]."""
+    assert response.status_code == 422, response.text
+    return [error["loc"] for error in response.json()["detail"]]

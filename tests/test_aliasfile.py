@@ -55,11 +55,18 @@ def test_a_duplicate_id_names_both_entries_and_the_line() -> None:
     assert "'ttp' is already used by entity #1" in detail
 
 
-def test_an_alias_repeated_once_normalised_is_refused() -> None:
-    entry = GOOD_ENTRY.replace("[TTP]", "[TTP, T.T.P, Pakistani Taliban, ttp]")
+@pytest.mark.parametrize("repeat", ["ttp", "T-T-P", "T.T.P.", "t t p"])
+def test_an_alias_repeated_once_normalised_is_refused(repeat: str) -> None:
+    entry = GOOD_ENTRY.replace("[TTP]", f"[TTP, Pakistani Taliban, '{repeat}']")
     detail = parse_error("entities:" + entry)
     assert "entity #1 (id 'ttp') at line 2" in detail
-    assert "'ttp' repeats alias 'TTP'" in detail
+    assert f"alias {repeat!r} repeats alias 'TTP' once normalised" in detail
+
+
+def test_initials_are_one_alias_only_when_they_spell_the_same_word() -> None:
+    entry = GOOD_ENTRY.replace("[TTP]", "[TTP, T-T-P-K, TT P, Pakistani Taliban]")
+    (entity,) = parse_alias_file("entities:" + entry).entities
+    assert [a.text for a in entity.aliases] == ["TTP", "T-T-P-K", "TT P", "Pakistani Taliban"]
 
 
 def test_an_alias_repeating_the_name_is_refused() -> None:
@@ -165,6 +172,59 @@ def test_a_prominence_that_is_no_finite_number_is_refused(value: str, expected: 
 
 
 def test_a_json_prominence_of_nan_is_refused() -> None:
+    # NaN is no JSON value, though json.dumps writes one.
     entry = {"id": "x", "name": "X", "type": "place", "prominence": float("nan")}
-    with pytest.raises(InvalidAliasFile, match="finite"):
+    with pytest.raises(InvalidAliasFile, match="not valid JSON"):
         parse_alias_file(json.dumps({"entities": [entry]}), media_type="application/json")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("entities: !!python/object/apply:os.system ['true']", "line 1, column 11: YAML tags"),
+        ("entities:\n  - id: !!int abc", "line 2, column 9: YAML tags (!!int)"),
+        ("entities:\n  - name: !!timestamp 2020-99-99", "line 2, column 11: YAML tags"),
+        ("entities:\n  - !!set {a}", "line 2, column 5: YAML tags"),
+        ("? [a, b]\n: c\n", "line 1, column 3: a key must be a plain value"),
+        (
+            "entities:\n  - id: dk1\n    name: DK\n    id: dk2\n",
+            "line 4, column 5: the key 'id' is given twice in one mapping (first at line 2",
+        ),
+        ("entities: []\nentities: []\n", "line 2, column 1: the key 'entities' is given twice"),
+        ("entities:\n  - prominence: 1" + "0" * 5000, "not valid YAML"),
+    ],
+)
+def test_yaml_beyond_plain_data_is_refused_naming_line_and_column(text: str, expected: str) -> None:
+    assert expected in parse_error(text)
+
+
+def test_an_unquoted_date_is_text() -> None:
+    entry = GOOD_ENTRY.replace("id: ttp", "id: 2020-99-99").replace("[TTP]", "[2020-01-01]")
+    (entity,) = parse_alias_file("entities:" + entry).entities
+    assert (entity.id, entity.aliases[0].text) == ("2020-99-99", "2020-01-01")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"entities": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"entities": [{"id": "x", "name": "\\ud800", "type": "t"}]}',
+        '{"entities": [], "n": 1' + "0" * 5000 + "}",
+    ],
+)
+def test_json_that_no_table_needs_is_refused(text: str) -> None:
+    with pytest.raises(InvalidAliasFile, match="not valid JSON"):
+        parse_alias_file(text, media_type="application/json")
+
+
+def test_a_normal_form_longer_than_its_column_is_refused() -> None:
+    # U+FDFA is one character; its normal form has 18 (a phrase of four words).
+    entry = GOOD_ENTRY.replace("[TTP]", "['" + "\ufdfa" * 200 + "']")
+    assert "its normal form has 3,600 characters; at most 2,048 are stored" in parse_error(
+        "entities:" + entry
+    )
+
+
+def test_a_type_with_a_control_character_is_refused() -> None:
+    detail = parse_error(("entities:" + GOOD_ENTRY).replace("organization", '"org\\x01"'))
+    assert "entity #1 (id 'ttp') at line 2: type: String should match pattern" in detail

@@ -232,3 +232,16 @@ def test_export_from_a_corrupt_database_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines() == ["alias-service: database error: file is not a database"]
+
+
+def test_a_yaml_tag_is_one_line_on_stderr_and_exit_1(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    bad = tmp_path / "tagged.yaml"
+    bad.write_text(f"entities: !!python/object/apply:os.system ['touch {marker}']\n")
+    result = run(tmp_path, "import", str(bad))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "alias-service: line 1, column 11: YAML tags (!!python/object/apply:os.system) "
+        "are not allowed"
+    ]
+    assert not marker.exists()

@@ -1,40 +1,39 @@
 """Edit the curated table (bearer token required)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app import store
 from app.aliasfile import dump_alias_file, parse_alias_file
-from app.api.deps import ActorDep, LiveIndexDep, SessionDep, require_admin
+from app.api.deps import ActorDep, EntityIdPath, LiveIndexDep, SessionDep, require_admin
+from app.api.responses import documented
 from app.errors import DomainError
 from app.models import (
+    MAX_STORED_INT,
     AliasCreate,
     AliasPublic,
     EntityCreate,
     EntityPublic,
     EntityUpdate,
-    ErrorDetail,
     ImportReport,
 )
 
-_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorDetail, "description": "No bearer token."},
-    403: {"model": ErrorDetail, "description": "Not the admin token."},
-    503: {"model": ErrorDetail, "description": "The service has no ADMIN_TOKEN configured."},
-}
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorDetail, "description": "No entity (or alias) has this ID."}
-}
-_CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"model": ErrorDetail, "description": "The ID or the alias exists already."}
-}
+_NOT_FOUND = documented(404)
+_CONFLICT = documented(409)
+_JSON_BODY = documented(400)
 
 router = APIRouter(
     prefix="/admin",
     tags=["admin"],
     dependencies=[Depends(require_admin)],
-    responses={**_AUTH_ERRORS, 422: {"model": ErrorDetail}},
+    responses=documented(
+        401,
+        403,
+        422,
+        503,
+        s503="The service has no ADMIN_TOKEN configured, or its database is not usable.",
+    ),
 )
 
 
@@ -43,7 +42,7 @@ router = APIRouter(
     summary="Add an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=EntityPublic,
-    responses=_CONFLICT,
+    responses={**_JSON_BODY, **_CONFLICT},
 )
 def create_entity(
     session: SessionDep, live: LiveIndexDep, actor: ActorDep, body: EntityCreate
@@ -58,10 +57,14 @@ def create_entity(
     "/entities/{entity_id}",
     summary="Change an entity's name, type, description or prominence",
     response_model=EntityPublic,
-    responses={**_NOT_FOUND, **_CONFLICT},
+    responses={**_JSON_BODY, **_NOT_FOUND, **_CONFLICT},
 )
 def update_entity(
-    session: SessionDep, live: LiveIndexDep, actor: ActorDep, entity_id: str, body: EntityUpdate
+    session: SessionDep,
+    live: LiveIndexDep,
+    actor: ActorDep,
+    entity_id: EntityIdPath,
+    body: EntityUpdate,
 ) -> EntityPublic:
     """Only the fields sent change; `null` removes a description or a prominence."""
     entity = store.update_entity(session=session, actor=actor, entity_id=entity_id, data=body)
@@ -75,7 +78,9 @@ def update_entity(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=_NOT_FOUND,
 )
-def delete_entity(session: SessionDep, live: LiveIndexDep, actor: ActorDep, entity_id: str) -> None:
+def delete_entity(
+    session: SessionDep, live: LiveIndexDep, actor: ActorDep, entity_id: EntityIdPath
+) -> None:
     """The entity and all its aliases are gone; the audit trail keeps the record."""
     store.delete_entity(session=session, actor=actor, entity_id=entity_id)
     live.refresh()
@@ -86,10 +91,14 @@ def delete_entity(session: SessionDep, live: LiveIndexDep, actor: ActorDep, enti
     summary="Add an alias to an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=AliasPublic,
-    responses={**_NOT_FOUND, **_CONFLICT},
+    responses={**_JSON_BODY, **_NOT_FOUND, **_CONFLICT},
 )
 def add_alias(
-    session: SessionDep, live: LiveIndexDep, actor: ActorDep, entity_id: str, body: AliasCreate
+    session: SessionDep,
+    live: LiveIndexDep,
+    actor: ActorDep,
+    entity_id: EntityIdPath,
+    body: AliasCreate,
 ) -> AliasPublic:
     """A new surface form; 409 when the entity has it already (after normalisation)."""
     alias = store.add_alias(session=session, actor=actor, entity_id=entity_id, data=body)
@@ -104,7 +113,11 @@ def add_alias(
     responses=_NOT_FOUND,
 )
 def delete_alias(
-    session: SessionDep, live: LiveIndexDep, actor: ActorDep, entity_id: str, alias_id: int
+    session: SessionDep,
+    live: LiveIndexDep,
+    actor: ActorDep,
+    entity_id: EntityIdPath,
+    alias_id: Annotated[int, Path(ge=1, le=MAX_STORED_INT, description="The alias's `id`.")],
 ) -> None:
     """Remove one alias (its `id` is listed by `GET /entities/{entity_id}`)."""
     store.delete_alias(session=session, actor=actor, entity_id=entity_id, alias_id=alias_id)
@@ -136,15 +149,15 @@ _ALIAS_FILE_BODY = {
     summary="Import an alias file",
     response_model=ImportReport,
     openapi_extra=_ALIAS_FILE_BODY,
-    responses={
-        400: {"model": ErrorDetail, "description": "A replace without `confirm=true`."},
-        409: {
-            "model": ErrorDetail,
-            "description": "A replace with no entities, without `allow_empty=true`; "
-            "or the file conflicts with the stored table.",
-        },
-        413: {"model": ErrorDetail, "description": "The file is too large."},
-    },
+    responses=documented(
+        400,
+        409,
+        413,
+        s400="A replace without `confirm=true`.",
+        s409="A replace with no entities, without `allow_empty=true`; "
+        "or the file conflicts with the stored table.",
+        s413="The file is larger than the import limit.",
+    ),
 )
 def import_file(
     session: SessionDep,

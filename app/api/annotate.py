@@ -1,12 +1,11 @@
 """Find and resolve every entity mention in a text."""
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 
 from app.api.compute import INLINE_CHARACTERS, OVER_BUDGET, computed
 from app.api.deps import SettingsDep, SnapshotDep
 from app.api.resolve import thresholds
+from app.api.responses import documented
 from app.api.shapes import JsonObject, json_response, mention_public
 from app.errors import PayloadTooLarge
 from app.matching.annotate import annotate
@@ -18,17 +17,12 @@ from app.models import (
     AnnotateBatchResponse,
     AnnotateRequest,
     AnnotateResponse,
-    ErrorDetail,
 )
 from app.settings import Settings
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    413: {"model": ErrorDetail, "description": "A text or the body is too large."},
-    422: {"model": ErrorDetail, "description": "The body is malformed."},
-    **OVER_BUDGET,
-}
-
-router = APIRouter(prefix="/annotate", tags=["annotate"], responses=_ERRORS)
+router = APIRouter(
+    prefix="/annotate", tags=["annotate"], responses=documented(400, 413, 422) | OVER_BUDGET
+)
 
 
 @router.post("", summary="Find every mention in a text", response_model=AnnotateResponse)

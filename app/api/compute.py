@@ -16,16 +16,16 @@ that gives up leaves no work behind.
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive
 
+from app.api.responses import documented
 from app.errors import ClientGone, OverBudget
 from app.matching.budget import Abandoned, Deadline, OutOfTime, WorkStopped
-from app.models import ErrorDetail
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,9 @@ INLINE_CHARACTERS = 20_000
 # Up to this many mentions, so does resolving them.
 INLINE_MENTIONS = 20
 
-OVER_BUDGET: dict[int | str, dict[str, Any]] = {
-    503: {
-        "model": ErrorDetail,
-        "description": "The work took longer than the time budget (`REQUEST_TIME_BUDGET`).",
-    }
-}
+OVER_BUDGET = documented(
+    503, s503="The work took longer than the time budget (`REQUEST_TIME_BUDGET`)."
+)
 
 
 async def computed(request: Request, work: Callable[[Deadline], T], *, small: bool) -> T:

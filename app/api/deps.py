@@ -4,12 +4,13 @@ import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, Header, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
+from app.models import ENTITY_ID_PATTERN, MAX_ACTOR_LENGTH
 from app.settings import Settings
 
 _bearer = HTTPBearer(
@@ -57,18 +58,41 @@ async def require_admin(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "admin endpoints are closed: the service was started without ADMIN_TOKEN",
         )
+    # HTTP headers arrive decoded as latin-1: encoding back gives the bytes the
+    # client sent, which are the UTF-8 of a token with non-ASCII characters.
+    sent = credentials.credentials.encode("latin-1")  # see _from_utf8
     expected = settings.admin_token.get_secret_value().encode()
-    if not secrets.compare_digest(credentials.credentials.encode(), expected):
+    if not secrets.compare_digest(sent, expected):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the bearer token is not the admin token")
+
+
+_ACTOR_PREFIX = "admin:"
+# Refused beyond what the audit trail stores rather than cut: a name cut short
+# could be another editor's, and an editor sees the limit in the answer. The
+# limit counts the bytes sent, so the name decoded from UTF-8 fits as well.
+MAX_EDITOR_LENGTH = MAX_ACTOR_LENGTH - len(_ACTOR_PREFIX)
+# No C0 control characters or DEL (the bytes 0x80-0x9F are UTF-8 continuations).
+_HEADER_TEXT = r"^[^\x00-\x1f\x7f]*$"
 
 
 async def get_actor(
     x_editor: Annotated[
         str | None,
-        Header(max_length=128, description="Who makes the change, for the audit trail."),
+        Header(
+            max_length=MAX_EDITOR_LENGTH,
+            pattern=_HEADER_TEXT,
+            description="Who makes the change, for the audit trail "
+            f"(at most {MAX_EDITOR_LENGTH} bytes of UTF-8).",
+        ),
     ] = None,
 ) -> str:
-    return f"admin:{x_editor.strip()}" if x_editor and x_editor.strip() else "admin"
+    name = _from_utf8(x_editor or "").strip()
+    return f"{_ACTOR_PREFIX}{name}" if name else "admin"
+
+
+def _from_utf8(header: str) -> str:
+    """A header value as the client wrote it: HTTP hands it over read as latin-1."""
+    return header.encode("latin-1").decode("utf-8", errors="replace")
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -76,3 +100,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
 SnapshotDep = Annotated[AliasIndex, Depends(get_snapshot)]
 ActorDep = Annotated[str, Depends(get_actor)]
+EntityIdPath = Annotated[
+    str,
+    Path(pattern=ENTITY_ID_PATTERN, description="The entity's ID (1-128 of A-Z a-z 0-9 . _ : -)."),
+]

@@ -5,22 +5,30 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app import store
-from app.api.deps import SessionDep
-from app.models import EntityList, EntityPublic, ErrorDetail
+from app.api.deps import EntityIdPath, SessionDep
+from app.api.responses import documented
+from app.models import MAX_STORED_INT, MAX_TYPE_LENGTH, PRINTABLE_PATTERN, EntityList, EntityPublic
 
-router = APIRouter(prefix="/entities", tags=["entities"])
+router = APIRouter(prefix="/entities", tags=["entities"], responses=documented(422, 503))
 
 
 @router.get("", summary="List entities", response_model=EntityList)
 def list_entities(
     session: SessionDep,
-    type: Annotated[str | None, Query(max_length=64, description="Only this type.")] = None,
+    type: Annotated[
+        str | None,
+        Query(max_length=MAX_TYPE_LENGTH, pattern=PRINTABLE_PATTERN, description="Only this type."),
+    ] = None,
     q: Annotated[
         str | None,
-        Query(max_length=512, description="Text found in the ID, name or an alias."),
+        Query(
+            max_length=512,
+            pattern=PRINTABLE_PATTERN,
+            description="Text found in the ID, name or an alias.",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_STORED_INT)] = 0,
 ) -> EntityList:
     """Entities ordered by ID, with their aliases, a page at a time."""
     return store.list_entities(session=session, entity_type=type, q=q, limit=limit, offset=offset)
@@ -30,8 +38,8 @@ def list_entities(
     "/{entity_id}",
     summary="One entity with its aliases",
     response_model=EntityPublic,
-    responses={404: {"model": ErrorDetail, "description": "No entity has this ID."}},
+    responses=documented(404, s404="No entity has this ID."),
 )
-def get_entity(session: SessionDep, entity_id: str) -> EntityPublic:
+def get_entity(session: SessionDep, entity_id: EntityIdPath) -> EntityPublic:
     """The entity and its aliases; each alias has the `id` that deleting it takes."""
     return store.get_entity(session=session, entity_id=entity_id)

@@ -7,12 +7,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from app import reconciliation, store
-from app.api.compute import INLINE_MENTIONS, OVER_BUDGET, computed
+from app.api.compute import INLINE_MENTIONS, computed
 from app.api.deps import SessionDep, SettingsDep, SnapshotDep
 from app.api.resolve import thresholds
+from app.api.responses import documented
 from app.matching.budget import Deadline
 from app.matching.index import AliasIndex
-from app.models import ErrorDetail
 from app.settings import Settings
 
 router = APIRouter(prefix="/reconcile", tags=["reconcile"])
@@ -22,10 +22,13 @@ _QUERIES = Query(
 )
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    422: {"model": ErrorDetail, "description": "The queries are malformed."},
-    **OVER_BUDGET,
-}
+_ERRORS = documented(
+    422,
+    503,
+    s422="The queries are malformed.",
+    s503="The database is not reachable, or the work took longer than the time budget "
+    "(`REQUEST_TIME_BUDGET`).",
+)
 
 
 @router.get("", summary="Service manifest, or reconcile a query batch", responses=_ERRORS)

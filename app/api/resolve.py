@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.api.compute import INLINE_MENTIONS, OVER_BUDGET, computed
 from app.api.deps import SettingsDep, SnapshotDep
+from app.api.responses import documented
 from app.api.shapes import JsonObject, json_response, resolution_public
 from app.matching.budget import Deadline
 from app.matching.resolve import Thresholds, TieBreak, resolve
@@ -13,14 +14,13 @@ from app.models import (
     MAX_CANDIDATES,
     MAX_MENTION_LENGTH,
     TIE_BREAK_DESCRIPTION,
-    ErrorDetail,
     ResolveRequest,
     ResolveResponse,
     ResolveResult,
 )
 from app.settings import Settings
 
-router = APIRouter(tags=["resolve"], responses={422: {"model": ErrorDetail}})
+router = APIRouter(tags=["resolve"], responses=documented(422))
 
 
 @router.get("/resolve", summary="Resolve one mention", response_model=ResolveResult)
@@ -62,7 +62,7 @@ async def resolve_one(
     "/resolve",
     summary="Resolve many mentions",
     response_model=ResolveResponse,
-    responses=OVER_BUDGET,
+    responses=documented(400) | OVER_BUDGET,
 )
 async def resolve_many(
     request: Request, index: SnapshotDep, settings: SettingsDep, body: ResolveRequest

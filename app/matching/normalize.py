@@ -71,6 +71,18 @@ def normalize(text: str) -> str:
     return " ".join(folded.split())
 
 
+def form_key(text: str) -> str:
+    """The key under which two forms of one entity are one form: the normal
+    form, or the acronym that a form of initials alone spells, so that
+    ``TTP``, ``T-T-P`` and ``T.T.P.`` (``ttp``, ``t t p``) are one alias.
+
+    Initials within a longer name stay apart (``Washington, D.C.`` and
+    ``Washington DC`` are two forms): the exact layer finds each as written."""
+    normal = normalize(text)
+    words = normal.split(" ")
+    return "".join(words) if all(len(word) == 1 for word in words) else normal
+
+
 def _fold_dropping_possessives(text: str) -> str:
     """The fold of ``text`` without the "'s" that ends a word (Pakistan's)."""
     out: list[str] = []

@@ -1,8 +1,10 @@
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from app.main import create_app
 from app.settings import Settings
+from tests.conftest import named_field
 
 NEW_ENTITY = {
     "id": "iskp",
@@ -284,3 +286,120 @@ def test_a_json_nan_prominence_is_422(client: TestClient, admin: dict[str, str])
         body = f'{{"prominence": {literal}}}'
         response = client.patch("/admin/entities/ttp", content=body, headers=json_headers)
         assert response.status_code == 422
+
+
+@pytest.mark.parametrize("alias_id", [0, 2**31, 2**63])
+def test_an_alias_id_no_database_stores_is_422(
+    client: TestClient, admin: dict[str, str], alias_id: int
+) -> None:
+    response = client.delete(f"/admin/entities/ttp/aliases/{alias_id}", headers=admin)
+    assert named_field(response) == [["path", "alias_id"]]
+
+
+def test_an_editor_name_longer_than_the_audit_stores_is_422(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    # The audit trail stores "admin:<name>" in 128 characters.
+    for length in (123, 128):
+        response = client.post(
+            "/admin/entities/ttp/aliases",
+            json={"text": "Tehrik"},
+            headers={**admin, "X-Editor": "e" * length},
+        )
+        assert named_field(response) == [["header", "x-editor"]]
+    response = client.post(
+        "/admin/entities/ttp/aliases",
+        json={"text": "Tehrik"},
+        headers={**admin, "X-Editor": "e" * 122},
+    )
+    assert response.status_code == 201
+
+
+def test_an_editor_name_in_utf8_is_recorded_as_written(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    from sqlmodel import Session, select
+
+    from app.models import Change
+
+    name = "Zoë Łukasiewicz"
+    response = client.post(
+        "/admin/entities/ttp/aliases",
+        json={"text": "Tehrik"},
+        headers={**admin, "X-Editor": name.encode()},  # type: ignore[dict-item]
+    )
+    assert response.status_code == 201
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        actors = session.exec(select(Change.actor)).all()
+    assert f"admin:{name}" in actors
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/admin/entities", {**NEW_ENTITY, "type": "org\x00"}, ["body", "type"]),
+        ("/admin/entities", {**NEW_ENTITY, "type": "or\x85g"}, ["body", "type"]),
+        ("/admin/entities", {**NEW_ENTITY, "name": "IS\x00K"}, ["body", "name"]),
+        ("/admin/entities/ttp/aliases", {"text": "\ufdfa" * 512}, ["body", "text"]),
+        ("/admin/entities/%00/aliases", {"text": "TTP2"}, ["path", "entity_id"]),
+    ],
+)
+def test_what_the_database_cannot_store_is_422_naming_the_field(
+    client: TestClient, admin: dict[str, str], path: str, body: dict[str, object], field: list[str]
+) -> None:
+    assert named_field(client.post(path, json=body, headers=admin)) == [field]
+
+
+def test_a_normal_form_longer_than_its_column_names_the_limit(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    response = client.post(
+        "/admin/entities/ttp/aliases", json={"text": "\ufdfa" * 512}, headers=admin
+    )
+    assert "at most 2,048 are stored" in response.json()["detail"][0]["msg"]
+
+
+@pytest.mark.parametrize(
+    ("body", "media_type", "expected"),
+    [
+        ("entities: !!python/object/apply:os.system ['true']", "application/yaml", "line 1"),
+        ("entities:\n  - {id: a, id: b}\n", "application/yaml", "given twice"),
+        ('{"entities": ' + "[" * 100_000 + "]" * 100_000 + "}", "application/json", "depth"),
+    ],
+)
+def test_an_import_beyond_plain_data_is_422(
+    client: TestClient, admin: dict[str, str], body: str, media_type: str, expected: str
+) -> None:
+    response = client.post(
+        "/admin/import", content=body, headers={**admin, "content-type": media_type}
+    )
+    assert response.status_code == 422
+    assert expected in response.json()["detail"]
+
+
+def test_a_non_ascii_admin_token_can_be_presented(settings: Settings) -> None:
+    token = "clé-secrète-ключ"
+    configured = settings.model_copy(update={"admin_token": SecretStr(token)})
+    with TestClient(create_app(configured)) as client:
+        sent = {"Authorization": f"Bearer {token}".encode()}
+        assert client.get("/admin/export", headers=sent).status_code == 200  # type: ignore[arg-type]
+        wrong = {"Authorization": "Bearer clé-secrète".encode()}
+        assert client.get("/admin/export", headers=wrong).status_code == 403  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("form", ["T-T-P", "T.T.P.", "t t p"])
+def test_spelled_out_initials_are_the_alias_the_entity_has(
+    client: TestClient, admin: dict[str, str], form: str
+) -> None:
+    response = client.post("/admin/entities/ttp/aliases", json={"text": form}, headers=admin)
+    assert response.status_code == 409
+    assert f"alias {form!r} repeats alias 'TTP'" in response.json()["detail"]
+    merged = client.post(
+        "/admin/import",
+        content=f"entities:\n  - {{id: ttp, name: Tehreek-e-Taliban Pakistan, "
+        f"type: organization, aliases: ['{form}']}}\n",
+        headers={**admin, "content-type": "application/yaml"},
+    )
+    assert merged.json()["aliases_added"] == 0
+    texts = [a["text"] for a in client.get("/entities/ttp").json()["aliases"]]
+    assert form not in texts

@@ -1,4 +1,7 @@
+import pytest
 from fastapi.testclient import TestClient
+
+from tests.conftest import named_field
 
 
 def test_list_is_paged_with_a_total(client: TestClient) -> None:
@@ -30,3 +33,27 @@ def test_an_unknown_id_is_404_json(client: TestClient) -> None:
 def test_bad_paging_is_422(client: TestClient) -> None:
     assert client.get("/entities", params={"limit": 0}).status_code == 422
     assert client.get("/entities", params={"offset": -1}).status_code == 422
+
+
+def test_an_offset_no_database_stores_is_422(client: TestClient) -> None:
+    for offset in (2**31, 2**63):
+        response = client.get("/entities", params={"offset": offset})
+        assert named_field(response) == [["query", "offset"]]
+    assert client.get("/entities", params={"offset": 2**31 - 1}).json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/entities/%00", ["path", "entity_id"]),
+        ("/entities/a%01b", ["path", "entity_id"]),
+        ("/entities?q=%00", ["query", "q"]),
+        ("/entities?q=a%1Fb", ["query", "q"]),
+        ("/entities?type=%00", ["query", "type"]),
+        ("/entities?type=org%7F", ["query", "type"]),
+    ],
+)
+def test_control_characters_are_422_naming_the_field(
+    client: TestClient, url: str, field: list[str]
+) -> None:
+    assert named_field(client.get(url)) == [field]

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.matching.annotate import (
     MAX_WORDS_LOOKED_FOR,
@@ -258,3 +260,23 @@ def test_words_in_lower_case_are_found_alike_one_by_one_and_all_at_once() -> Non
     expected = {w for i, w in enumerate(words) if i % 3 == 0}
     assert _written_in_lower_case(spotted, set(words)) == expected  # all at once
     assert {w for w in words if _lower_case_occurrence(spotted, w)} == expected  # one by one
+
+
+# Texts that name the index's entities among arbitrary characters: combining
+# marks, ligatures and letters whose case or NFKC form changes their length.
+_PIECES = st.sampled_from(
+    ["TTP", "Pakistan", "IS", "IS-K", "Daesh-Khorasan", "US", "U.S.", "Khawaja Asif", "LeT",
+     "Ministry of Foreign Affairs", " ", ", ", "'s", "’", "-", "\u0301", "ﬁ", "İ", "ß", "ǅ",
+     "\n", "(", ")", "\ufdfa", "\u200b"]
+)  # fmt: skip
+_TEXTS = st.lists(st.one_of(_PIECES, st.text(max_size=6)), max_size=40).map("".join)
+
+
+@settings(max_examples=1000, derandomize=True)
+@given(_TEXTS)
+def test_mentions_in_any_text_are_its_slices_in_order(text: str) -> None:
+    end = 0
+    for mention in annotate(INDEX, text):
+        assert text[mention.span.start : mention.span.end] == mention.text
+        assert end <= mention.span.start < mention.span.end
+        end = mention.span.end

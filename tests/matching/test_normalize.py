@@ -1,6 +1,8 @@
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.matching import normalize as normalize_module
 from app.matching.normalize import case_mask, fold_char, normalize, spot_form
@@ -121,3 +123,10 @@ def test_the_case_mask_tells_the_case_of_each_spotted_character(seed: int) -> No
         else:
             expected = "0" if source.isdigit() else "a"
         assert mask[index] == expected, (text, index)
+
+
+@settings(max_examples=2000, derandomize=True)
+@given(st.text())
+def test_the_normal_form_of_any_text_is_its_own_normal_form(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once

@@ -1,0 +1,37 @@
+"""The error answers the OpenAPI schema documents, described once.
+
+Routers name the statuses their operations can answer (``documented(404,
+409)``); the application adds those any request can meet (413, 500).
+"""
+
+from typing import Any
+
+from app.models import ErrorDetail, ServerError
+
+_DESCRIPTIONS = {
+    400: "The body could not be read (it is not UTF-8 text).",
+    401: "No bearer token.",
+    403: "Not the admin token.",
+    404: "No entity (or alias) has this ID.",
+    409: "The ID or the alias exists already.",
+    413: "The body (or a text in it) is larger than the limit it names.",
+    422: "A parameter or the body is malformed; `detail` names the field.",
+    500: "An unexpected error; the service logged it under `error_id`.",
+    503: "The database is not reachable or not usable; `detail` says which.",
+}
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+def documented(*statuses: int, **descriptions: str) -> Responses:
+    """The ``responses=`` of a route or router for these error statuses.
+
+    A keyword ``s404="..."`` replaces the usual description of that status.
+    """
+    return {
+        status: {
+            "model": ServerError if status == 500 else ErrorDetail,
+            "description": descriptions.get(f"s{status}", _DESCRIPTIONS[status]),
+        }
+        for status in statuses
+    }
