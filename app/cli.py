@@ -5,6 +5,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session
 
@@ -41,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated addresses (or *) of proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1",
+    )
     serve.set_defaults(run=_serve)
 
     load = commands.add_parser("import", help="load an alias file into the table")
@@ -67,15 +74,22 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         prepare_database(
             engine=make_engine(settings.database_url), aliases_file=settings.aliases_file
         )
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-    )
+    uvicorn.run("app.main:create_app", factory=True, **uvicorn_options(args))
     return 0
+
+
+def uvicorn_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Every option ``serve`` gives uvicorn, in one place."""
+    return {
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "log_level": "info",
+        # Behind a proxy, the client's address and scheme (hence the public
+        # URLs the service writes) come from the proxy's X-Forwarded-* headers.
+        "proxy_headers": True,
+        "forwarded_allow_ips": args.forwarded_allow_ips,
+    }
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:

@@ -4,10 +4,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 
 from app.aliasfile import parse_alias_file
+from app.cli import main
 from app.resources import SHIPPED_ALIASES_FILE
 from tests.conftest import SMALL_TABLE
 
@@ -74,3 +77,19 @@ def test_the_shipped_table_travels_with_the_package(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [[], ["nonsense"], ["import"]])
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
     assert run(tmp_path, *args).returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "trusted"),
+    [([], None), (["--forwarded-allow-ips", "10.0.0.5,10.0.0.6"], "10.0.0.5,10.0.0.6")],
+)
+def test_serve_hands_the_proxy_options_to_uvicorn(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], trusted: str | None
+) -> None:
+    given: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda _app, **options: given.update(options))
+    assert main(["serve", "--port", "8123", *args]) == 0
+    assert given["port"] == 8123
+    assert given["proxy_headers"] is True
+    # None: uvicorn's own default, $FORWARDED_ALLOW_IPS or the loopback addresses.
+    assert given["forwarded_allow_ips"] == trusted
