@@ -19,6 +19,7 @@ Applications
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -67,7 +68,13 @@ def postgres_server() -> str:
 @pytest.fixture
 def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A new empty PostgreSQL database, dropped after the test."""
-    server = request.getfixturevalue("postgres_server")
+    with new_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+@contextmanager
+def new_postgres_database(server: str) -> Iterator[str]:
+    """The URL of a new empty database on ``server``, dropped afterwards."""
     name = f"alias_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_libpq_url(server), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
