@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.aliasfile import parse_alias_file
-from tests.conftest import SMALL_TABLE, TOKEN, new_postgres_database
+from app.resources import SHIPPED_ALIASES_FILE
+from tests.conftest import TOKEN, new_postgres_database
 from tests.servers import (
     Server,
     http,
@@ -58,7 +59,6 @@ def deployment(
             "--forwarded-allow-ips=127.0.0.1",
             DATABASE_URL=url,
             ADMIN_TOKEN=TOKEN,
-            ALIASES_FILE=str(SMALL_TABLE),
         ) as replicas,
         nginx(folder, [r.origin.removeprefix("http://") for r in replicas]) as proxy,
     ):
@@ -74,8 +74,14 @@ def count(database_url: str, query: str) -> int:
     return int(row[0])
 
 
-def test_replicas_started_together_set_up_the_new_database_once(deployment: Deployment) -> None:
-    table = parse_alias_file(SMALL_TABLE.read_bytes())
+def add_alias(server: Server, entity_id: str, text: str) -> None:
+    url = f"{server.origin}/admin/entities/{entity_id}/aliases"
+    status, body = http("POST", url, {"text": text}, ADMIN)
+    assert status == 201, body
+
+
+def test_replicas_started_together_load_the_shipped_table_once(deployment: Deployment) -> None:
+    table = parse_alias_file(SHIPPED_ALIASES_FILE.read_bytes())
     aliases = sum(len(entry.aliases) for entry in table.entities)
     for ready in deployment.ready_at_start:
         # One load of the table is revision 1; a second would have made revision 2.
@@ -84,6 +90,7 @@ def test_replicas_started_together_set_up_the_new_database_once(deployment: Depl
     url = deployment.database_url
     assert count(url, "SELECT count(*) FROM entity") == len(table.entities)
     assert count(url, "SELECT count(*) FROM alias") == aliases
+    assert count(url, "SELECT revision FROM table_state") == 1
     assert count(url, "SELECT count(DISTINCT revision) FROM change") == 1
     # One replica ran the migrations; the other found the schema up to date.
     migrated = [r for r in deployment.replicas if "Running upgrade" in r.access_log()]
@@ -93,14 +100,11 @@ def test_replicas_started_together_set_up_the_new_database_once(deployment: Depl
 def test_an_edit_through_the_proxy_reaches_both_replicas_within_a_second(
     deployment: Deployment,
 ) -> None:
-    assert all(resolved_id(r, "Labbaik") is None for r in deployment.replicas)
-    status, body = http(
-        "POST", f"{deployment.proxy.origin}/admin/entities/tlp/aliases", {"text": "Labbaik"}, ADMIN
-    )
-    assert status == 201, body
+    assert all(resolved_id(r, "Zorvath Front") is None for r in deployment.replicas)
+    add_alias(deployment.proxy, "tlp", "Zorvath Front")
     returned = time.monotonic()
     for replica in deployment.replicas:
-        seconds_until(replica, "Labbaik", "tlp", limit=1.0, since=returned)
+        seconds_until(replica, "Zorvath Front", "tlp", limit=1.0, since=returned)
 
 
 def test_the_service_behind_the_proxy_knows_its_public_url(deployment: Deployment) -> None:
@@ -143,8 +147,5 @@ def test_the_proxy_answers_while_a_replica_is_killed(deployment: Deployment) -> 
     failed = [status for _, status in answers if status != 200]
     assert len(failed) <= 1, failed
     # A write goes through too: a refused connection is never a sent request.
-    status, body = http(
-        "POST", f"{deployment.proxy.origin}/admin/entities/ttp/aliases", {"text": "TTP-K"}, ADMIN
-    )
-    assert status == 201, body
-    assert resolved_id(survivor, "TTP-K") == "ttp"
+    add_alias(deployment.proxy, "ttp", "Qelmar Brigade")
+    assert resolved_id(survivor, "Qelmar Brigade") == "ttp"
