@@ -5,6 +5,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -15,6 +16,7 @@ from app.bootstrap import prepare_when_reachable
 from app.db import make_engine, migrate_exclusively
 from app.errors import DomainError
 from app.health import first_line
+from app.server import connection_limits
 from app.settings import Settings
 
 
@@ -46,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated addresses (or *) of proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1",
+    )
     serve.set_defaults(run=_serve)
 
     load = commands.add_parser("import", help="load an alias file into the table")
@@ -73,8 +81,6 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from app.server import uvicorn_options
-
     # Set up once, before the workers start; wait here for a database still
     # coming up, and stop here with one line for one that can't be used.
     engine = make_engine(settings.database_url)
@@ -82,16 +88,23 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         engine=engine, aliases_file=settings.aliases_file, wait=settings.database_wait
     )
     engine.dispose()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        **uvicorn_options(settings),
-    )
+    uvicorn.run("app.main:create_app", factory=True, **uvicorn_options(args, settings))
     return 0
+
+
+def uvicorn_options(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """Every option ``serve`` gives uvicorn, in one place."""
+    return {
+        **connection_limits(settings),
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "log_level": "info",
+        # Behind a proxy, the client's address and scheme (hence the public
+        # URLs the service writes) come from the proxy's X-Forwarded-* headers.
+        "proxy_headers": True,
+        "forwarded_allow_ips": args.forwarded_allow_ips,
+    }
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:

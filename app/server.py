@@ -30,7 +30,7 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def uvicorn_options(settings: Settings) -> dict[str, Any]:
+def connection_limits(settings: Settings) -> dict[str, Any]:
     """The keyword arguments of ``uvicorn.run`` that bound what a client can hold."""
     protocol = functools.partial(
         LimitedHttpTools,

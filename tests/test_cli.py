@@ -7,13 +7,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app import store
 from app.aliasfile import parse_alias_file
+from app.cli import main
 from app.db import make_engine
 from app.resources import SHIPPED_ALIASES_FILE
 from tests.conftest import SMALL_TABLE
@@ -245,3 +248,21 @@ def test_a_yaml_tag_is_one_line_on_stderr_and_exit_1(tmp_path: Path) -> None:
         "are not allowed"
     ]
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "trusted"),
+    [([], None), (["--forwarded-allow-ips", "10.0.0.5,10.0.0.6"], "10.0.0.5,10.0.0.6")],
+)
+def test_serve_hands_the_proxy_options_to_uvicorn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], trusted: str | None
+) -> None:
+    monkeypatch.chdir(tmp_path)  # serve sets up its database before uvicorn starts
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'alias-service.db'}")
+    given: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda _app, **options: given.update(options))
+    assert main(["serve", "--port", "8123", *args]) == 0
+    assert given["port"] == 8123
+    assert given["proxy_headers"] is True
+    # None: uvicorn's own default, $FORWARDED_ALLOW_IPS or the loopback addresses.
+    assert given["forwarded_allow_ips"] == trusted

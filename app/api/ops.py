@@ -26,8 +26,9 @@ class Readiness(SQLModel):
 
 
 @router.get("/healthz", summary="Alive", response_model=Health)
-def healthz() -> Health:
+async def healthz() -> Health:
     """Answers while the process runs."""
+    # async: answered on the event loop, never waiting for a thread of the pool.
     return Health(status="ok")
 
 
