@@ -261,13 +261,17 @@ class Segment:
             chosen.append(forms)
         if not chosen:
             return _NO_FORMS
-        # Postings are sorted, so a stable sort of them all merges runs: cheap.
-        ordered = np.sort(np.concatenate(chosen), kind="stable")
-        ends = np.flatnonzero(np.diff(ordered)) + 1
-        starts = np.concatenate(([0], ends))
+        # Equal ids are alike, so the sort need not be stable: numpy's default
+        # (vectorised) sort is several times faster than its merge sort here.
+        ordered = np.concatenate(chosen)
+        ordered.sort()
+        first = np.empty(len(ordered), dtype=bool)
+        first[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
         form_ids = ordered[starts]
         if len(form_ids) > TRIGRAM_CANDIDATES:
-            votes = np.diff(np.concatenate((starts, [len(ordered)])))
+            votes = np.diff(starts, append=len(ordered))
             form_ids = form_ids[np.argpartition(-votes, TRIGRAM_CANDIDATES)[:TRIGRAM_CANDIDATES]]
         return form_ids
 
