@@ -37,7 +37,7 @@ from rapidfuzz import fuzz, process
 from app.matching.casing import CaseRule, Written, case_rule, is_capitalised, letters
 from app.matching.keys import deletion_keys, form_keys, phonetic_word, trigrams
 from app.matching.normalize import APOSTROPHES, normalize, spot_key
-from app.matching.scoring import MIN_SOUND_LENGTH, word_similarity
+from app.matching.scoring import MIN_SOUND_LENGTH, spelt_nearly, word_similarity
 
 T = TypeVar("T")
 Keep = Callable[["Posting"], bool]  # which forms a caller wants (a type filter)
@@ -209,7 +209,7 @@ class Segment:
     def __init__(self, entities: Iterable[EntityRecord]) -> None:
         self.entities: Mapping[str, EntityRecord] = {}
         self.postings: list[Posting] = []
-        self.form_words: list[tuple[int, ...]] = []
+        self.form_words: list[tuple[str, ...]] = []  # each form's words, as in ``words``
         self.keys: dict[Layer, dict[str, FormIds]] = {layer: {} for layer in LAYERS}
         self.vocabulary: dict[str, int] = {}
         self.words: list[str] = []
@@ -266,8 +266,8 @@ class Segment:
             if rule is CaseRule.EXACT:
                 self.alias_letters[form_id] = letters(text)
             self.latin.append(keys.latin)
-            word_ids = tuple(self._word_id(word) for word in keys.words)
-            form_words.append(word_ids)
+            word_ids = [self._word_id(word) for word in keys.words]
+            form_words.append(tuple(map(self.words.__getitem__, word_ids)))
             for word_id in set(word_ids):
                 word_forms[word_id].append(form_id)
             entity_words.update(word_ids)
@@ -372,7 +372,16 @@ class Segment:
         if len(proposed) > MAX_PROPOSED_WORDS:
             proposed = set(form_ids(self.blocks.get(code)))
         proposed.discard(-1 if exact is None else exact)
-        found.extend(w for w in proposed if word_similarity(word, self.words[w]) > 0)
+        # Only words of the same sound or spelt nearly alike can be similar:
+        # the others are set aside in one call before each pair is compared.
+        same_sound = set(form_ids(self.blocks.get(code)))
+        ordered = list(proposed)
+        near = spelt_nearly(word, [self.words[w] for w in ordered])
+        found.extend(
+            w
+            for w, spelt in zip(ordered, near, strict=True)
+            if (spelt or w in same_sound) and word_similarity(word, self.words[w]) > 0
+        )
         return found
 
     def spotted(self, key: str) -> tuple[int, ...]:
@@ -404,8 +413,7 @@ class Segment:
         return tuple(f for f in form_ids(forms) if self.postings[f].entity_id not in entity_ids)
 
     def ref(self, form_id: int) -> FormRef:
-        words = tuple(self.words[w] for w in self.form_words[form_id])
-        return FormRef(self.postings[form_id], words, self.latin[form_id])
+        return FormRef(self.postings[form_id], self.form_words[form_id], self.latin[form_id])
 
 
 EMPTY_SEGMENT = Segment(())
@@ -574,9 +582,9 @@ class AliasIndex:
         found.sort(key=lambda pair: -pair[0])
         refs: dict[Posting, FormRef] = {}
         for _, form_id, segment in found:
-            ref = segment.ref(form_id)  # kept: filtered before it was spelt
-            if ref.posting not in refs:
-                refs[ref.posting] = ref
+            posting = segment.postings[form_id]  # kept: filtered before it was spelt
+            if posting not in refs:
+                refs[posting] = segment.ref(form_id)
                 if len(refs) == limit:
                     break
         return list(refs.values())

@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 import jellyfish
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from app.matching.keys import phonetic_word
@@ -77,6 +77,19 @@ def word_similarity(a: str, b: str) -> float:
     else:
         spelling = fuzz.ratio(a, b) / 100
     return spelling if spelling >= MIN_WORD_SPELLING else 0.0
+
+
+# No two words spelt less alike than this (rapidfuzz's ratio) are credited by
+# their spelling: a near spelling needs MIN_WORD_SPELLING, and two letters
+# swapped in the shortest word spelt alike score 1 - 1 / MIN_SPELLING_LENGTH.
+_SPELT_ALIKE_FLOOR = 100 * min(MIN_WORD_SPELLING, 1 - 1 / MIN_SPELLING_LENGTH) - 1
+
+
+def spelt_nearly(word: str, others: Sequence[str]) -> list[bool]:
+    """For each of ``others``, whether ``word_similarity`` may credit it by its
+    spelling: a cheap test in one call, that those of another sound must pass."""
+    near = process.cdist([word], others, scorer=fuzz.ratio, score_cutoff=_SPELT_ALIKE_FLOOR)
+    return (near[0] > 0).tolist()
 
 
 class Weights(Protocol):
