@@ -37,7 +37,7 @@ from rapidfuzz import fuzz, process
 from app.matching.casing import CaseRule, Written, case_rule, is_capitalised, letters
 from app.matching.keys import deletion_keys, form_keys, phonetic_word, trigrams
 from app.matching.normalize import APOSTROPHES, normalize, spot_key
-from app.matching.scoring import MIN_SOUND_LENGTH, spelt_nearly, word_similarity
+from app.matching.scoring import MIN_SOUND_LENGTH, may_be_similar, word_similarity
 
 T = TypeVar("T")
 Keep = Callable[["Posting"], bool]  # which forms a caller wants (a type filter)
@@ -372,15 +372,16 @@ class Segment:
         if len(proposed) > MAX_PROPOSED_WORDS:
             proposed = set(form_ids(self.blocks.get(code)))
         proposed.discard(-1 if exact is None else exact)
-        # Only words of the same sound or spelt nearly alike can be similar:
-        # the others are set aside in one call before each pair is compared.
-        same_sound = set(form_ids(self.blocks.get(code)))
+        # The words filed under the code itself may be of the same sound; the
+        # others can only be spelt alike. Most fail both, tested all at once.
+        same_code = set(form_ids(self.blocks.get(code)))
         ordered = list(proposed)
-        near = spelt_nearly(word, [self.words[w] for w in ordered])
+        others = [self.words[w] for w in ordered]
+        may = may_be_similar(word, others, [w in same_code for w in ordered])
         found.extend(
             w
-            for w, spelt in zip(ordered, near, strict=True)
-            if (spelt or w in same_sound) and word_similarity(word, self.words[w]) > 0
+            for w, other, maybe in zip(ordered, others, may, strict=True)
+            if maybe and word_similarity(word, other) > 0
         )
         return found
 
