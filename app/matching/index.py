@@ -309,8 +309,10 @@ class Segment:
         MAX_TRIGRAM_POSTINGS; the TRIGRAM_CANDIDATES forms that have the most
         of those are returned, in no order.
         """
-        found = (self.trigram_forms.get(g + band) for g in query_grams for band in bands)
-        postings = sorted((forms for forms in found if forms is not None), key=len)
+        table = self.trigram_forms
+        keys = [g + band for g in query_grams for band in bands]
+        postings = [forms for key in keys if (forms := table.get(key)) is not None]
+        postings.sort(key=len)
         chosen, budget = [], MAX_TRIGRAM_POSTINGS
         for forms in postings:
             if len(forms) > budget:
@@ -573,9 +575,10 @@ class AliasIndex:
             if not len(form_ids):
                 continue
             spellings = segment.latin_array[form_ids].tolist()
+            ids = form_ids.tolist()
             for scorer in scorers:
                 found.extend(
-                    (similarity, int(form_ids[i]), segment)
+                    (similarity, ids[i], segment)
                     for _, similarity, i in process.extract(
                         latin, spellings, scorer=scorer, score_cutoff=cutoff * 100, limit=limit
                     )
