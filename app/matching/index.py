@@ -24,10 +24,9 @@ Each segment keeps, for every surface form (a name or an alias):
 """
 
 import math
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from types import MappingProxyType
 from typing import Literal, TypeVar
 
@@ -38,7 +37,7 @@ from rapidfuzz import fuzz, process
 from app.matching.casing import CaseRule, Written, case_rule, is_capitalised, letters
 from app.matching.keys import deletion_keys, form_keys, phonetic_word, trigrams
 from app.matching.normalize import APOSTROPHES, normalize, spot_key
-from app.matching.scoring import MIN_SOUND_LENGTH, word_similarity
+from app.matching.scoring import MIN_SOUND_LENGTH, may_be_similar, word_similarity
 
 T = TypeVar("T")
 Keep = Callable[["Posting"], bool]  # which forms a caller wants (a type filter)
@@ -52,6 +51,8 @@ MAX_WORD_POSTINGS = 500
 MAX_PROPOSED_WORDS = 300
 # Bound on the writings of other-case spotting keys a segment remembers.
 MAX_REMEMBERED_WRITINGS = 100_000
+# ...and on the words whose similar words it remembers.
+MAX_REMEMBERED_WORDS = 100_000
 # Trigram candidates: a query's trigrams are taken rarest first until their
 # forms number this many (the work per query is bounded whatever the table);
 # the forms sharing the most of them are checked by their spelling.
@@ -157,6 +158,45 @@ def _spotting_key(text: str, normal: str) -> str:
     return spot_key(text)
 
 
+def most_common(proposed: list[np.ndarray], limit: int | None) -> list[int]:
+    """The ids of ``proposed``, most often proposed first, ties in the order
+    they were first proposed (as ``Counter.most_common``); the first ``limit``.
+    """
+    if not proposed:
+        return []
+    ids = np.concatenate(proposed).astype(np.int64)
+    # Id and position in one number: sorted, each id's first proposal leads its run.
+    keyed = (ids << 32) | np.arange(len(ids), dtype=np.int64)
+    keyed.sort()
+    starts = _run_starts(keyed >> 32)
+    votes = _run_lengths(starts, len(keyed))
+    # Unique ranks: more votes first, then the earlier first proposal.
+    rank = (votes << 32) - (keyed[starts] & 0xFFFFFFFF)
+    if limit is not None and len(rank) > limit:
+        top = np.argpartition(-rank, limit)[:limit]
+        order = top[np.argsort(-rank[top])]
+    else:
+        order = np.argsort(-rank)
+    return (keyed[starts[order]] >> 32).tolist()
+
+
+def _run_starts(ordered: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of a sorted array begins."""
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return np.flatnonzero(first)
+
+
+def _run_lengths(starts: np.ndarray, total: int) -> np.ndarray:
+    """How long each run is, from where they begin (``np.diff`` with less overhead)."""
+    lengths = np.empty_like(starts)
+    lengths[:-1] = starts[1:]
+    lengths[-1] = total
+    lengths -= starts
+    return lengths
+
+
 def form_ids(found: FormIds | None) -> tuple[int, ...]:
     if found is None:
         return ()
@@ -169,12 +209,16 @@ class Segment:
     def __init__(self, entities: Iterable[EntityRecord]) -> None:
         self.entities: Mapping[str, EntityRecord] = {}
         self.postings: list[Posting] = []
-        self.form_words: list[tuple[int, ...]] = []
+        self.form_words: list[tuple[str, ...]] = []  # each form's words, as in ``words``
         self.keys: dict[Layer, dict[str, FormIds]] = {layer: {} for layer in LAYERS}
         self.vocabulary: dict[str, int] = {}
         self.words: list[str] = []
         self.word_entities: list[int] = []  # how many entities use each word
-        self.word_forms: list[list[int]] = []
+        self.word_forms: list[list[int]] = []  # while building; then flat, below
+        # The forms of word w: word_form_ids[word_form_starts[w] : word_form_starts[w + 1]].
+        self.word_form_starts = np.zeros(1, dtype=np.int64)
+        self.word_form_ids = _NO_FORMS
+        self._similar_words: dict[str, tuple[int, ...]] = {}
         self.blocks: dict[str, FormIds] = {}
         self.latin: list[str] = []  # each form's Latin spelling
         self.trigram_forms: dict[str, np.ndarray] = {}
@@ -192,6 +236,7 @@ class Segment:
             self._add_entity(entity)
         self.entities = MappingProxyType(by_id)
         self._index_trigrams()
+        self._flatten_word_forms()
         self.automaton = spotting_automaton(self.spot_keys)
 
     def _add_entity(self, entity: EntityRecord) -> None:
@@ -221,8 +266,8 @@ class Segment:
             if rule is CaseRule.EXACT:
                 self.alias_letters[form_id] = letters(text)
             self.latin.append(keys.latin)
-            word_ids = tuple(self._word_id(word) for word in keys.words)
-            form_words.append(word_ids)
+            word_ids = [self._word_id(word) for word in keys.words]
+            form_words.append(tuple(map(self.words.__getitem__, word_ids)))
             for word_id in set(word_ids):
                 word_forms[word_id].append(form_id)
             entity_words.update(word_ids)
@@ -243,6 +288,19 @@ class Segment:
         self.trigram_forms = {g: np.array(f, dtype=np.int32) for g, f in found.items()}
         self.latin_array = np.array(self.latin, dtype=object)
 
+    def _flatten_word_forms(self) -> None:
+        # One array instead of a list per word: the forms of several words are
+        # counted at once (``AliasIndex.candidates``), and it is smaller.
+        sizes = np.fromiter(map(len, self.word_forms), dtype=np.int64, count=len(self.word_forms))
+        self.word_form_starts = np.concatenate(([0], np.cumsum(sizes)))
+        flat = chain.from_iterable(self.word_forms)
+        self.word_form_ids = np.fromiter(flat, dtype=np.int32, count=int(sizes.sum()))
+        self.word_forms = []
+
+    def forms_of_word(self, word_id: int) -> np.ndarray:
+        start, end = self.word_form_starts[word_id : word_id + 2].tolist()
+        return self.word_form_ids[start:end]
+
     def spelt_near(self, query_grams: Iterable[str], bands: list[str]) -> np.ndarray:
         """The forms of a length in ``bands`` that share the most of the query's
         trigrams, rarest first.
@@ -251,8 +309,10 @@ class Segment:
         MAX_TRIGRAM_POSTINGS; the TRIGRAM_CANDIDATES forms that have the most
         of those are returned, in no order.
         """
-        found = (self.trigram_forms.get(g + band) for g in query_grams for band in bands)
-        postings = sorted((forms for forms in found if forms is not None), key=len)
+        table = self.trigram_forms
+        keys = [g + band for g in query_grams for band in bands]
+        postings = [forms for key in keys if (forms := table.get(key)) is not None]
+        postings.sort(key=len)
         chosen, budget = [], MAX_TRIGRAM_POSTINGS
         for forms in postings:
             if len(forms) > budget:
@@ -261,13 +321,14 @@ class Segment:
             chosen.append(forms)
         if not chosen:
             return _NO_FORMS
-        # Postings are sorted, so a stable sort of them all merges runs: cheap.
-        ordered = np.sort(np.concatenate(chosen), kind="stable")
-        ends = np.flatnonzero(np.diff(ordered)) + 1
-        starts = np.concatenate(([0], ends))
+        # Equal ids are alike, so the sort need not be stable: numpy's default
+        # (vectorised) sort is several times faster than its merge sort here.
+        ordered = np.concatenate(chosen)
+        ordered.sort()
+        starts = _run_starts(ordered)
         form_ids = ordered[starts]
         if len(form_ids) > TRIGRAM_CANDIDATES:
-            votes = np.diff(np.concatenate((starts, [len(ordered)])))
+            votes = _run_lengths(starts, len(ordered))
             form_ids = form_ids[np.argpartition(-votes, TRIGRAM_CANDIDATES)[:TRIGRAM_CANDIDATES]]
         return form_ids
 
@@ -286,13 +347,22 @@ class Segment:
     def lookup(self, layer: Layer, key: str) -> tuple[int, ...]:
         return form_ids(self.keys[layer].get(key))
 
-    def similar_words(self, word: str) -> list[int]:
+    def similar_words(self, word: str) -> tuple[int, ...]:
         """The words that ``word_similarity`` credits: alike in spelling or sound.
 
         Phonetic blocks (one typo allowed) propose them, and the scorer's own
         similarity keeps only those it would count, so no candidate comes in
-        that could not score.
+        that could not score. Names share their words (San, Santa, Xian), so
+        the answer is remembered.
         """
+        found = self._similar_words.get(word)
+        if found is None:
+            if len(self._similar_words) >= MAX_REMEMBERED_WORDS:
+                self._similar_words.clear()
+            found = self._similar_words[word] = tuple(self._alike_words(word))
+        return found
+
+    def _alike_words(self, word: str) -> list[int]:
         exact = self.vocabulary.get(word)
         found = [] if exact is None else [exact]
         if len(word) < MIN_SOUND_LENGTH:
@@ -304,7 +374,17 @@ class Segment:
         if len(proposed) > MAX_PROPOSED_WORDS:
             proposed = set(form_ids(self.blocks.get(code)))
         proposed.discard(-1 if exact is None else exact)
-        found.extend(w for w in proposed if word_similarity(word, self.words[w]) > 0)
+        # The words filed under the code itself may be of the same sound; the
+        # others can only be spelt alike. Most fail both, tested all at once.
+        same_code = set(form_ids(self.blocks.get(code)))
+        ordered = list(proposed)
+        others = [self.words[w] for w in ordered]
+        may = may_be_similar(word, others, [w in same_code for w in ordered])
+        found.extend(
+            w
+            for w, other, maybe in zip(ordered, others, may, strict=True)
+            if maybe and word_similarity(word, other) > 0
+        )
         return found
 
     def spotted(self, key: str) -> tuple[int, ...]:
@@ -336,8 +416,7 @@ class Segment:
         return tuple(f for f in form_ids(forms) if self.postings[f].entity_id not in entity_ids)
 
     def ref(self, form_id: int) -> FormRef:
-        words = tuple(self.words[w] for w in self.form_words[form_id])
-        return FormRef(self.postings[form_id], words, self.latin[form_id])
+        return FormRef(self.postings[form_id], self.form_words[form_id], self.latin[form_id])
 
 
 EMPTY_SEGMENT = Segment(())
@@ -452,16 +531,15 @@ class AliasIndex:
         """
         found: list[FormRef] = []
         for segment in self._segments():
-            votes: Counter[int] = Counter()
-            for word in set(words):
-                for word_id in segment.similar_words(word):
-                    forms = segment.word_forms[word_id]
-                    if len(forms) <= MAX_WORD_POSTINGS:
-                        votes.update(forms)
-            ranked = (
-                votes.most_common() if self._filters(segment, keep) else votes.most_common(limit)
-            )
-            kept = (f for f, _ in ranked if self._kept(segment, f, keep))
+            proposed = [
+                forms
+                for word in set(words)
+                for word_id in segment.similar_words(word)
+                if len(forms := segment.forms_of_word(word_id)) <= MAX_WORD_POSTINGS
+            ]
+            filtered = self._filters(segment, keep)
+            ranked = most_common(proposed, None if filtered else limit)
+            kept = (f for f in ranked if self._kept(segment, f, keep))
             found.extend(segment.ref(f) for f in islice(kept, limit))
         return found
 
@@ -497,9 +575,10 @@ class AliasIndex:
             if not len(form_ids):
                 continue
             spellings = segment.latin_array[form_ids].tolist()
+            ids = form_ids.tolist()
             for scorer in scorers:
                 found.extend(
-                    (similarity, int(form_ids[i]), segment)
+                    (similarity, ids[i], segment)
                     for _, similarity, i in process.extract(
                         latin, spellings, scorer=scorer, score_cutoff=cutoff * 100, limit=limit
                     )
@@ -507,9 +586,9 @@ class AliasIndex:
         found.sort(key=lambda pair: -pair[0])
         refs: dict[Posting, FormRef] = {}
         for _, form_id, segment in found:
-            ref = segment.ref(form_id)  # kept: filtered before it was spelt
-            if ref.posting not in refs:
-                refs[ref.posting] = ref
+            posting = segment.postings[form_id]  # kept: filtered before it was spelt
+            if posting not in refs:
+                refs[posting] = segment.ref(form_id)
                 if len(refs) == limit:
                     break
         return list(refs.values())

@@ -321,6 +321,7 @@ class WordPenalties:
         self._weights: dict[str, float] = {}
         self._mention: dict[str, float] = {}
         self._form: dict[str, float] = {}
+        self._names: dict[str, bool] = {}
         one_entity = index.word_weight("")  # the weight of a word no other entity uses
         self._naming = 2 * one_entity
         # Used by at most about sqrt(N) entities: distinctive, not a function word.
@@ -337,6 +338,14 @@ class WordPenalties:
     def names_an_entity(self, word: str) -> bool:
         """Whether ``word`` is itself a name in the table, and a word, not a
         syllable: in a gazetteer nearly every syllable names some place."""
+        found = self._names.get(word)
+        if found is None:
+            if len(self._names) >= MAX_REMEMBERED_WORDS:
+                self._names.clear()
+            found = self._names[word] = self._names_an_entity(word)
+        return found
+
+    def _names_an_entity(self, word: str) -> bool:
         if len(word) < MIN_NAME_WORD and self.weight(word) < self._distinctive:
             return False
         return self._index.has_key("transliteration", word)

@@ -34,8 +34,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 import jellyfish
-from rapidfuzz import fuzz
-from rapidfuzz.distance import OSA
+import numpy as np
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from app.matching.keys import phonetic_word
 from app.matching.normalize import normalize
@@ -77,6 +78,29 @@ def word_similarity(a: str, b: str) -> float:
     else:
         spelling = fuzz.ratio(a, b) / 100
     return spelling if spelling >= MIN_WORD_SPELLING else 0.0
+
+
+# No two words spelt less alike than this (rapidfuzz's ratio) are credited by
+# their spelling: a near spelling needs MIN_WORD_SPELLING, and two letters
+# swapped in the shortest word spelt alike score 1 - 1 / MIN_SPELLING_LENGTH.
+_SPELT_ALIKE_FLOOR = 100 * min(MIN_WORD_SPELLING, 1 - 1 / MIN_SPELLING_LENGTH) - 1
+# ...nor by their sound below this Jaro-Winkler similarity (rapidfuzz's, which
+# agrees with jellyfish's to rounding; the margin makes the test safe).
+_SOUND_ALIKE_FLOOR = MIN_SOUND_SPELLING - 0.01
+
+
+def may_be_similar(word: str, others: Sequence[str], same_sound: Sequence[bool]) -> list[bool]:
+    """For each of ``others``, whether ``word_similarity`` may credit it: spelt
+    nearly alike, or of ``same_sound`` (the same metaphone code, or it may be)
+    and alike enough. All are tested in two calls, so that ``word_similarity``
+    need only decide between the few that pass."""
+    if not others:
+        return []
+    near = process.cdist([word], others, scorer=fuzz.ratio, score_cutoff=_SPELT_ALIKE_FLOOR)
+    sounding = process.cdist(
+        [word], others, scorer=JaroWinkler.normalized_similarity, score_cutoff=_SOUND_ALIKE_FLOOR
+    )
+    return ((near[0] > 0) | ((sounding[0] > 0) & np.asarray(same_sound, dtype=bool))).tolist()
 
 
 class Weights(Protocol):

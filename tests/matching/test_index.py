@@ -1,5 +1,19 @@
-from app.matching.index import AliasIndex, EntityRecord
+import random
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from app.matching.index import (
+    MAX_PROPOSED_WORDS,
+    AliasIndex,
+    EntityRecord,
+    form_ids,
+    most_common,
+)
+from app.matching.keys import deletion_keys, phonetic_word
 from app.matching.normalize import normalize
+from app.matching.scoring import word_similarity
 
 TTP = EntityRecord(
     "ttp", "Tehreek-e-Taliban Pakistan", "organization", ("TTP", "Pakistani Taliban")
@@ -43,3 +57,35 @@ def test_successive_changes_accumulate_in_the_overlay() -> None:
     index = index.with_changes([], removed=["tlp"])
     assert sorted(e.id for e in index.entities()) == ["ttp", "x"]
     assert index.overlay_size == 1
+
+
+@pytest.mark.parametrize("limit", [None, 1, 10])
+def test_votes_are_counted_and_ordered_as_counter_most_common(limit: int | None) -> None:
+    rng = random.Random(8)
+    for _ in range(200):
+        # Few ids in many short lists: ties in votes are the rule, not the exception.
+        proposed = [rng.sample(range(40), rng.randrange(1, 12)) for _ in range(rng.randrange(1, 8))]
+        counted = Counter(i for forms in proposed for i in forms).most_common(limit)
+        arrays = [np.array(forms, dtype=np.int32) for forms in proposed]
+        assert most_common(arrays, limit) == [i for i, _ in counted]
+    assert most_common([], 10) == []
+
+
+def test_alike_words_are_those_word_similarity_credits() -> None:
+    rng = random.Random(3)
+    # Words of few letters and sounds, so that many share a metaphone code.
+    words = {
+        "".join(rng.choice("aeioubdkmnst") for _ in range(rng.randrange(3, 9))) for _ in range(3000)
+    }
+    places = [EntityRecord(f"p{i}", word.title(), "city") for i, word in enumerate(sorted(words))]
+    segment = AliasIndex.build(places).base
+    checked = 0
+    for word in segment.words[::10]:  # as the table spells them: transliterated
+        code = phonetic_word(word)
+        proposed = {w for key in deletion_keys(code) for w in form_ids(segment.blocks.get(key))}
+        if len(proposed) > MAX_PROPOSED_WORDS:
+            proposed = set(form_ids(segment.blocks.get(code)))
+        credited = {w for w in proposed if word_similarity(word, segment.words[w]) not in (0, 1)}
+        assert set(segment.similar_words(word)) == credited | {segment.vocabulary[word]}
+        checked += len(credited)
+    assert checked > 100  # the words were alike enough to test something
