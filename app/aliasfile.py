@@ -4,35 +4,50 @@ Parsing is strict: the whole file validates, or nothing of it is used. An
 error names the entry (its position, ID and line) and what is wrong with it.
 """
 
-import json
+import io
+from collections.abc import Iterator
 from typing import Any
 
+import ijson
 import yaml
 from pydantic import ValidationError
+from yaml._yaml import CParser
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 from app.errors import InvalidAliasFile
 from app.models import AliasCreate, AliasFile, EntityCreate
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def parse_alias_file(raw: str | bytes, *, media_type: str = "application/yaml") -> AliasFile:
     """Validate a whole alias file; raise :class:`InvalidAliasFile` naming the fault."""
+    return AliasFile.model_construct(entities=list(read_alias_file(raw, media_type=media_type)))
+
+
+def read_alias_file(
+    raw: str | bytes, *, media_type: str = "application/yaml"
+) -> Iterator[EntityCreate]:
+    """The file's entities, each validated as it is read, without holding the whole tree.
+
+    A fault raises :class:`InvalidAliasFile` when it is reached, after the
+    entities before it were given: a caller that stores them as they come does
+    so in one transaction, and rolls it back.
+    """
     text = _decode(raw)
-    lines: dict[int, int] = {}
-    if "json" in media_type:
-        data = _load_json(text)
-    else:
-        data, lines = _load_yaml(text)
-    if not isinstance(data, dict):
-        raise InvalidAliasFile("an alias file is a mapping with the key 'entities'")
-    try:
-        table = AliasFile.model_validate(data)
-    except ValidationError as error:
-        raise InvalidAliasFile(_describe(error, data, lines)) from None
-    _reject_duplicate_ids(table, lines)
-    return table
+    entries = _json_entries(text) if "json" in media_type else _yaml_entries(text)
+    first_seen: dict[str, int] = {}
+    for position, (entry, line) in enumerate(entries):
+        entity = _validated(entry, position, line)
+        if entity.id in first_seen:
+            raise InvalidAliasFile(
+                f"{_entry_name(position, None, line)}: id {entity.id!r} is already used by "
+                f"entity #{first_seen[entity.id] + 1}"
+            )
+        first_seen[entity.id] = position
+        yield entity
 
 
 def dump_alias_file(table: AliasFile) -> str:
@@ -84,91 +99,160 @@ def _decode(raw: str | bytes) -> str:
         raise InvalidAliasFile(f"the file is not UTF-8 (byte {error.start})") from None
 
 
-def _load_json(text: str) -> Any:
+_NOT_A_MAPPING = "an alias file is a mapping with the key 'entities'"
+_NOT_A_LIST = "entities: Input should be a valid list"
+
+
+def _unknown_key(key: object) -> InvalidAliasFile:
+    return InvalidAliasFile(f"{key}: Extra inputs are not permitted")
+
+
+# One entry of the file, as plain data, and its line (None where unknown).
+Entry = tuple[Any, int | None]
+
+
+def _json_entries(text: str) -> Iterator[Entry]:
+    events = ijson.parse(io.BytesIO(text.encode()), use_float=True)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
+        yield from _json_top_level(events)
+    except ijson.JSONError as error:
         raise InvalidAliasFile(f"not valid JSON: {error}") from None
 
 
-def _load_yaml(text: str) -> tuple[Any, dict[int, int]]:
-    """The document and, per entity position, its line number (1-based)."""
+def _json_top_level(events: Iterator[tuple[str, str, Any]]) -> Iterator[Entry]:
+    """Walk the top-level mapping; build each entry of ``entities`` alone."""
+    _, event, _ = next(events, ("", "", None))
+    if event != "start_map":
+        raise InvalidAliasFile(_NOT_A_MAPPING)
+    seen_entities = False
+    for prefix, event, value in events:
+        if prefix == "" and event == "map_key":
+            if value != "entities" or seen_entities:
+                raise _unknown_key(value)
+            seen_entities = True
+        elif prefix == "entities.item":
+            yield _json_value(event, value, events), None
+        elif prefix == "entities" and event not in ("start_array", "end_array"):
+            raise InvalidAliasFile(_NOT_A_LIST)
+
+
+def _json_value(event: str, value: Any, events: Iterator[tuple[str, str, Any]]) -> Any:
+    """The value that begins with this event, built from the events that follow."""
+    if event not in ("start_map", "start_array"):
+        return value
+    builder = ijson.ObjectBuilder()
+    depth = 0
+    while True:
+        builder.event(event, value)
+        depth += event in ("start_map", "start_array")
+        depth -= event in ("end_map", "end_array")
+        if not depth:
+            return builder.value
+        _, event, value = next(events)
+
+
+class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
+    """libyaml's parser, composing and constructing one node at a time."""
+
+    def __init__(self, text: str) -> None:
+        CParser.__init__(self, text)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        # Anchors and aliases let a small file expand into a huge one; a curated
+        # table never needs them.
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise InvalidAliasFile(
+                f"line {self.line()}: YAML anchors and aliases (&, *) are not allowed"
+            )
+        node: yaml.Node = super().compose_node(parent, index)  # type: ignore[assignment]
+        return node
+
+    def line(self) -> int:
+        """The line (1-based) where the next node begins."""
+        mark = getattr(self.peek_event(), "start_mark", None)
+        return mark.line + 1 if mark is not None else 0
+
+    def value(self) -> Any:
+        return self.construct_document(self.compose_node(None, None))
+
+
+def _yaml_entries(text: str) -> Iterator[Entry]:
+    reader = _EntryReader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        yield from _yaml_top_level(reader)
     except yaml.YAMLError as error:
         raise InvalidAliasFile(f"not valid YAML: {error}") from None
-    if node is None:
-        return {}, {}
-    _reject_shared_nodes(node)
-    data = _Loader("").construct_document(node)
-    return data, _entity_lines(node)
+    finally:
+        reader.dispose()
 
 
-def _reject_shared_nodes(root: yaml.Node) -> None:
-    # Anchors and aliases let a small file expand into a huge one; a curated
-    # table never needs them.
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            raise InvalidAliasFile(
-                f"line {node.start_mark.line + 1}: YAML anchors and aliases (&, *) are not allowed"
-            )
-        seen.add(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.extend((key, value))
+def _yaml_top_level(reader: _EntryReader) -> Iterator[Entry]:
+    reader.get_event()  # the stream's start
+    if reader.check_event(yaml.StreamEndEvent):
+        return  # an empty file: an empty table
+    reader.get_event()  # the document's start
+    if not reader.check_event(yaml.MappingStartEvent):
+        raise InvalidAliasFile(_NOT_A_MAPPING)
+    seen_entities = False
+    _start(reader)
+    while not reader.check_event(yaml.MappingEndEvent):
+        key = reader.value()
+        if key != "entities" or seen_entities:
+            reader.value()  # an anchor there is the better message
+            raise _unknown_key(key)
+        seen_entities = True
+        if not reader.check_event(yaml.SequenceStartEvent):
+            if reader.value() is None:
+                continue  # "entities:" with nothing after it
+            raise InvalidAliasFile(_NOT_A_LIST)
+        _start(reader)
+        while not reader.check_event(yaml.SequenceEndEvent):
+            line = reader.line()
+            yield reader.value(), line
+        reader.get_event()
+    reader.get_event()  # the mapping's end
+    reader.get_event()  # the document's end
+    if not reader.check_event(yaml.StreamEndEvent):
+        raise InvalidAliasFile("not valid YAML: expected a single document in the stream")
 
 
-def _entity_lines(root: yaml.Node) -> dict[int, int]:
-    if not isinstance(root, yaml.MappingNode):
-        return {}
-    for key, value in root.value:
-        if key.value == "entities" and isinstance(value, yaml.SequenceNode):
-            return {i: item.start_mark.line + 1 for i, item in enumerate(value.value)}
-    return {}
+def _start(reader: _EntryReader) -> None:
+    """Consume a collection's start event, which must not carry an anchor."""
+    event = reader.peek_event()
+    if getattr(event, "anchor", None):
+        reader.compose_node(None, None)  # raises, naming the line
+    reader.get_event()
 
 
-def _describe(error: ValidationError, data: dict[str, Any], lines: dict[int, int]) -> str:
-    problems = [_describe_one(e, data, lines) for e in error.errors()[:10]]
+def _validated(entry: Any, position: int, line: int | None) -> EntityCreate:
+    try:
+        return EntityCreate.model_validate(entry)
+    except ValidationError as error:
+        name = _entry_name(position, entry, line)
+        raise InvalidAliasFile(_describe(error, name)) from None
+
+
+def _describe(error: ValidationError, name: str) -> str:
+    problems = []
+    for problem in error.errors()[:10]:
+        where = ".".join(map(str, problem["loc"]))
+        message = problem["msg"].removeprefix("Value error, ")
+        problems.append(f"{name}{': ' + where if where else ''}: {message}")
     more = error.error_count() - len(problems)
     if more > 0:
         problems.append(f"... and {more} more")
     return "; ".join(problems)
 
 
-def _describe_one(error: Any, data: dict[str, Any], lines: dict[int, int]) -> str:
-    loc = list(error["loc"])
-    message = error["msg"].removeprefix("Value error, ")
-    if len(loc) < 2 or loc[0] != "entities" or not isinstance(loc[1], int):
-        return f"{'.'.join(map(str, loc)) or 'file'}: {message}"
-    position = loc[1]
-    where = ".".join(map(str, loc[2:]))
-    return f"{_entry_name(position, data, lines)}{': ' + where if where else ''}: {message}"
-
-
-def _entry_name(position: int, data: dict[str, Any], lines: dict[int, int]) -> str:
-    entries = data.get("entities")
-    entry = entries[position] if isinstance(entries, list) else None
+def _entry_name(position: int, entry: Any, line: int | None) -> str:
     entity_id = entry.get("id") if isinstance(entry, dict) else None
     name = f"entity #{position + 1}"
     if isinstance(entity_id, str):
         name += f" (id {entity_id!r})"
-    if position in lines:
-        name += f" at line {lines[position]}"
+    if line is not None:
+        name += f" at line {line}"
     return name
-
-
-def _reject_duplicate_ids(table: AliasFile, lines: dict[int, int]) -> None:
-    first_seen: dict[str, int] = {}
-    for position, entity in enumerate(table.entities):
-        if entity.id in first_seen:
-            where = f" at line {lines[position]}" if position in lines else ""
-            raise InvalidAliasFile(
-                f"entity #{position + 1}{where}: id {entity.id!r} is already used by "
-                f"entity #{first_seen[entity.id] + 1}"
-            )
-        first_seen[entity.id] = position

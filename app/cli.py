@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from app import store
-from app.aliasfile import dump_alias_file, parse_alias_file
+from app.aliasfile import dump_alias_file, read_alias_file
 from app.bootstrap import prepare_database
 from app.db import make_engine, migrate_exclusively
 from app.errors import DomainError
@@ -79,12 +79,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
-    table = parse_alias_file(args.file.read_bytes(), media_type=_media_type(args.file))
+    entries = read_alias_file(args.file.read_bytes(), media_type=_media_type(args.file))
     engine = make_engine(settings.database_url)
     migrate_exclusively(engine)
     mode: store.ImportMode = "replace" if args.replace else "merge"
     with Session(engine) as session:
-        report = store.import_table(session=session, actor="cli", table=table, mode=mode)
+        report = store.import_entities(session=session, actor="cli", entries=entries, mode=mode)
     print(report.model_dump_json())
     return 0
 

@@ -8,7 +8,8 @@ their index (``app.live_index``).
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from itertools import islice
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import delete, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +36,7 @@ from app.models import (
 )
 
 ImportMode = Literal["merge", "replace"]
+T = TypeVar("T")
 
 
 # --- reading -------------------------------------------------------------------
@@ -206,30 +208,63 @@ def delete_alias(*, session: Session, actor: str, entity_id: str, alias_id: int)
     _commit(session, actor, [("delete_alias", entity_id, {"text": alias.text})])
 
 
+# Entities stored per round of an import: the memory an import holds is bounded
+# by this, not by the size of the file.
+IMPORT_BATCH = 1000
+
+
 def import_table(
     *, session: Session, actor: str, table: AliasFile, mode: ImportMode
 ) -> ImportReport:
-    """Load an alias file in one transaction.
+    """Load an alias file in one transaction (see ``import_entities``)."""
+    return import_entities(session=session, actor=actor, entries=table.entities, mode=mode)
+
+
+def import_entities(
+    *,
+    session: Session,
+    actor: str,
+    entries: Iterable[EntityCreate],
+    mode: ImportMode,
+    batch_size: int = IMPORT_BATCH,
+) -> ImportReport:
+    """Store entries as they come, ``batch_size`` at a time, in one transaction.
 
     ``merge`` adds the file's entities, updates those that exist (name, type,
     description, prominence) and adds the aliases they lack; ``replace`` makes
-    the table exactly the file's content.
+    the table exactly the file's content. If ``entries`` raises half-way (a
+    fault found late in a streamed file), nothing is stored.
     """
     counts = {"created": 0, "updated": 0, "deleted": 0, "aliases_added": 0}
-    new: list[EntityCreate] = []
-    if mode == "replace":
-        counts["deleted"] = _delete_all(session)
-        changes: list[tuple[str, str | None, dict[str, Any]]] = [
-            ("replace", None, {"entities": len(table.entities)})
-        ]
-        new = table.entities
-    else:
-        changes = list(_merge_entries(session, table.entities, new, counts))
-    _bulk_insert(session, new)
-    counts["created"] += len(new)
-    counts["aliases_added"] += sum(len(entry.aliases) for entry in new)
-    revision = _commit(session, actor, changes)
-    return ImportReport(mode=mode, entities=len(table.entities), revision=revision, **counts)
+    changes: list[tuple[str, str | None, dict[str, Any]]] = []
+    total = 0
+    try:
+        if mode == "replace":
+            counts["deleted"] = _delete_all(session)
+        for batch in _batches(entries, batch_size):
+            total += len(batch)
+            new: list[EntityCreate] = []
+            if mode == "replace":
+                new = batch
+            else:
+                changes.extend(_merge_entries(session, batch, new, counts))
+            _bulk_insert(session, new)
+            counts["created"] += len(new)
+            counts["aliases_added"] += sum(len(entry.aliases) for entry in new)
+            session.expunge_all()  # flushed: the entities merged need not stay in memory
+        if mode == "replace":
+            changes = [("replace", None, {"entities": total})]
+        revision = _commit(session, actor, changes)
+    except BaseException:
+        session.rollback()
+        raise
+    return ImportReport(mode=mode, entities=total, revision=revision, **counts)
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def _merge_entries(
@@ -290,10 +325,12 @@ def _bulk_insert(session: Session, entries: list[EntityCreate]) -> None:
     ]
     aliases = [_alias_row(e.id, a) for e in entries for a in e.aliases]
     session.flush()
-    # An empty parameter list would run one INSERT of defaults: skip it.
+    # Core statements (executemany), not the ORM's bulk path: nothing here needs
+    # the objects back. An empty parameter list would run one INSERT of defaults.
+    connection = session.connection()
     for table, rows in ((Entity, entities), (Alias, aliases)):
         if rows:
-            session.execute(insert(table), rows)
+            connection.execute(insert(table.__table__), rows)  # type: ignore[union-attr]
 
 
 def _insert_entity(session: Session, data: EntityCreate) -> Entity:
@@ -359,12 +396,23 @@ def _commit(
             .values(revision=TableState.revision + 1)
         )
         revision = current_revision(session=session)
-        session.add_all(
-            Change(
-                revision=revision, actor=actor, action=action, entity_id=entity_id, detail=detail
+        now = utcnow()
+        # One multi-row statement, not an object per row: an import records thousands.
+        if changes:  # (an empty parameter list would insert one row of defaults)
+            session.execute(
+                insert(Change),
+                [
+                    {
+                        "revision": revision,
+                        "at": now,
+                        "actor": actor,
+                        "action": action,
+                        "entity_id": entity_id,
+                        "detail": detail,
+                    }
+                    for action, entity_id, detail in changes
+                ],
             )
-            for action, entity_id, detail in changes
-        )
         session.commit()
     except IntegrityError as error:
         session.rollback()

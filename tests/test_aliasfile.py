@@ -165,6 +165,7 @@ def test_a_prominence_that_is_no_finite_number_is_refused(value: str, expected: 
 
 
 def test_a_json_prominence_of_nan_is_refused() -> None:
+    # NaN is no JSON at all: the reader refuses it before the entry is validated.
     entry = {"id": "x", "name": "X", "type": "place", "prominence": float("nan")}
-    with pytest.raises(InvalidAliasFile, match="finite"):
+    with pytest.raises(InvalidAliasFile, match="not valid JSON"):
         parse_alias_file(json.dumps({"entities": [entry]}), media_type="application/json")

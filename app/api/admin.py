@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app import store
-from app.aliasfile import dump_alias_file, parse_alias_file
+from app.aliasfile import dump_alias_file, read_alias_file
 from app.api.deps import ActorDep, LiveIndexDep, SessionDep, require_admin
 from app.models import (
     AliasCreate,
@@ -148,8 +148,8 @@ def import_file(
 ) -> ImportReport:
     """Load a whole file in one transaction: all of it, or nothing when any entry is invalid."""
     raw, media_type = body
-    table = parse_alias_file(raw, media_type=media_type)
-    report = store.import_table(session=session, actor=actor, table=table, mode=mode)
+    entries = read_alias_file(raw, media_type=media_type)
+    report = store.import_entities(session=session, actor=actor, entries=entries, mode=mode)
     live.refresh()
     return report
 

@@ -1,0 +1,295 @@
+"""Memory and start-up at scale: import, start and workers, on real processes.
+
+    python -m benchmarks.scale [--import-aliases 400000] [--serve-aliases 1000000]
+                               [--workers 2] [--skip-http]
+
+Builds alias files from GeoNames' cities500 (``benchmarks.common``) and prints:
+
+* ``alias-service import`` of a YAML file of about 400k aliases and of the same
+  table as JSON, and ``POST /admin/import`` of the JSON to a running server:
+  wall time and peak resident memory (the importing process's, or the server's
+  growth while it imported and refreshed its index);
+* ``alias-service serve`` on a table of a million aliases: seconds from start
+  until ``/readyz`` answers 200, and resident memory then;
+* ``serve --workers 1`` and ``--workers N`` on that table: PSS and USS
+  (``/proc/PID/smaps_rollup``) of every process of the server, once their
+  memory has settled, and what each worker past the first adds.
+
+Every figure comes from fresh processes of the installed code. The targets:
+import <= 20 s and <= 600 MB; ready <= 15 s with <= 700 MiB; each extra worker
+<= a quarter of the first.
+"""
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from app.aliasfile import dump_alias_file
+from app.matching.index import EntityRecord
+from app.models import AliasCreate, AliasFile, EntityCreate
+from benchmarks.common import table_and_queries
+
+TOKEN = "benchmark-token"
+HOST = "127.0.0.1"
+
+
+def alias_file(entities: list[EntityRecord]) -> AliasFile:
+    return AliasFile.model_construct(
+        entities=[
+            EntityCreate.model_construct(
+                id=e.id,
+                name=e.name,
+                type=e.type,
+                description=None,
+                prominence=e.prominence,
+                aliases=[
+                    AliasCreate.model_construct(text=t, note=None) for t in e.aliases if _valid(t)
+                ],
+            )
+            for e in entities
+        ]
+    )
+
+
+def _valid(text: str) -> bool:
+    """Whether the service stores this alias (GeoNames has a few with control characters)."""
+    try:
+        AliasCreate.model_validate({"text": text})
+    except ValidationError:
+        return False
+    return True
+
+
+def write_files(folder: Path, aliases: int) -> tuple[Path, Path]:
+    """The table of about ``aliases`` aliases as YAML and as JSON."""
+    entities, _ = table_and_queries(aliases)
+    table = alias_file(entities)
+    yaml_path, json_path = folder / f"table-{aliases}.yaml", folder / f"table-{aliases}.json"
+    yaml_path.write_text(dump_alias_file(table), encoding="utf-8")
+    json_path.write_text(table.model_dump_json(exclude_none=True), encoding="utf-8")
+    return yaml_path, json_path
+
+
+def mib(path: Path) -> str:
+    return f"{path.stat().st_size / 2**20:.1f} MiB"
+
+
+def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run ``command`` to its end: (seconds, peak RSS in MiB)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - started
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode})")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "app.cli", *args]
+
+
+def environment(database: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "ADMIN_TOKEN": TOKEN,
+    }
+
+
+# --- servers -----------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    origin: str
+    ready_after: float
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def get(url: str, timeout: float = 5.0) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            response.read()
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+@contextmanager
+def server(env: dict[str, str], log: Path, workers: int = 1) -> Iterator[Server]:
+    port = free_port()
+    origin = f"http://{HOST}:{port}"
+    command = cli("serve", "--host", HOST, "--port", str(port), "--workers", str(workers))
+    started = time.perf_counter()
+    with log.open("ab") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"the server exited:\n{log.read_text()[-3000:]}")
+            try:
+                if get(f"{origin}/readyz", timeout=1) == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        yield Server(process, origin, time.perf_counter() - started)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def status_field(pid: int, name: str) -> float:
+    """A ``kB`` field of /proc/PID/status, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(name)
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").iterdir():
+            children = (task / "children").read_text().split()
+            queue.extend(int(child) for child in children)
+    return found
+
+
+def pss_uss(pid: int) -> tuple[float, float]:
+    """(PSS, USS) of one process in MiB, from /proc/PID/smaps_rollup."""
+    fields: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value, *_ = line.split()
+        fields[name.rstrip(":")] = int(value)
+    uss = fields["Private_Clean"] + fields["Private_Dirty"]
+    return fields["Pss"] / 1024, uss / 1024
+
+
+def settled_tree_memory(pid: int, origin: str) -> list[tuple[int, float, float]]:
+    """Each process's (pid, PSS, USS) once the server's total PSS stops growing.
+
+    Some requests go first, so that workers have served as they would.
+    """
+    previous, steady = -1.0, 0
+    while steady < 3:
+        for _ in range(20):
+            get(f"{origin}/resolve?q=Karachi")
+        time.sleep(1)
+        rows = [(p, *pss_uss(p)) for p in process_tree(pid)]
+        total = sum(row[1] for row in rows)
+        steady = steady + 1 if abs(total - previous) < max(2.0, 0.005 * total) else 0
+        previous = total
+    return rows
+
+
+# --- the measurements ------------------------------------------------------------------
+
+
+def measure_imports(folder: Path, aliases: int, http: bool) -> None:
+    yaml_path, json_path = write_files(folder, aliases)
+    print(f"import: {aliases:,} aliases, YAML {mib(yaml_path)}, JSON {mib(json_path)}")
+    for label, path in (("YAML", yaml_path), ("JSON", json_path)):
+        env = environment(folder / f"import-{label}.db")
+        seconds, peak = run_measured(cli("import", str(path)), env)
+        print(f"  alias-service import ({label}): {seconds:.1f} s, peak RSS {peak:.0f} MiB")
+    if http:
+        env = environment(folder / "import-http.db")
+        env["ALIASES_FILE"] = str(folder / "empty.yaml")
+        (folder / "empty.yaml").write_text("entities: []\n")
+        with server(env, folder / "import-http.log") as running:
+            before = status_field(running.process.pid, "VmRSS")
+            request = urllib.request.Request(
+                f"{running.origin}/admin/import",
+                data=json_path.read_bytes(),
+                method="POST",
+                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+            )
+            started = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=600) as response:
+                response.read()
+            seconds = time.perf_counter() - started
+            peak = status_field(running.process.pid, "VmHWM")
+        print(
+            f"  POST /admin/import (JSON): {seconds:.1f} s including the index refresh,"
+            f" server peak RSS {peak:.0f} MiB (RSS {before:.0f} MiB before)"
+        )
+
+
+def measure_serving(folder: Path, aliases: int, workers: int) -> None:
+    yaml_path, _ = write_files(folder, aliases)
+    database = folder / "serve.db"
+    env = environment(database)
+    seconds, peak = run_measured(cli("import", str(yaml_path)), env)
+    print(f"serve: {aliases:,} aliases (YAML {mib(yaml_path)}) imported in {seconds:.1f} s,")
+    print(f"  peak RSS {peak:.0f} MiB")
+    with server(env, folder / "serve.log") as running:
+        rss = status_field(running.process.pid, "VmRSS")
+        print(f"  serve: /readyz 200 after {running.ready_after:.1f} s, RSS {rss:.0f} MiB")
+    totals = {}
+    for count in sorted({1, workers}):
+        with server(env, folder / f"workers-{count}.log", workers=count) as running:
+            rows = settled_tree_memory(running.process.pid, running.origin)
+        total_pss = sum(row[1] for row in rows)
+        totals[count] = total_pss
+        detail = ", ".join(f"{pss:.0f}/{uss:.0f}" for _, pss, uss in rows)
+        print(
+            f"  serve --workers {count}: ready after {running.ready_after:.1f} s;"
+            f" {len(rows)} processes, PSS total {total_pss:.0f} MiB"
+            f" (PSS/USS per process, MiB: {detail})"
+        )
+    if workers > 1:
+        extra = (totals[workers] - totals[1]) / (workers - 1)
+        print(
+            f"  each worker past the first adds {extra:.0f} MiB PSS,"
+            f" {extra / totals[1]:.2f} of one worker's {totals[1]:.0f} MiB"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--import-aliases", type=int, default=400_000)
+    parser.add_argument("--serve-aliases", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-http", action="store_true", help="no POST /admin/import")
+    parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--skip-serve", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        if not args.skip_import:
+            measure_imports(Path(folder), args.import_aliases, http=not args.skip_http)
+        if not args.skip_serve:
+            measure_serving(Path(folder), args.serve_aliases, args.workers)
+
+
+if __name__ == "__main__":
+    main()
