@@ -10,7 +10,6 @@ from sqlmodel import Session
 
 from app import store
 from app.aliasfile import dump_alias_file, read_alias_file
-from app.bootstrap import prepare_database
 from app.db import make_engine, migrate_exclusively
 from app.errors import DomainError
 from app.settings import Settings
@@ -40,7 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes, forked after the index is loaded so that they share it",
+    )
     serve.set_defaults(run=_serve)
 
     load = commands.add_parser("import", help="load an alias file into the table")
@@ -61,20 +65,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
+    from app.serving import serve
 
-    if args.workers > 1:  # set up once, before the workers start and race for it
-        prepare_database(
-            engine=make_engine(settings.database_url), aliases_file=settings.aliases_file
-        )
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-    )
+    serve(settings=settings, host=args.host, port=args.port, workers=args.workers)
     return 0
 
 

@@ -22,6 +22,7 @@ STARTUP_TIMEOUT = 30.0
 class Server:
     origin: str
     log: Path
+    pid: int
 
     def access_log(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -51,13 +52,15 @@ def http(
 
 
 @contextmanager
-def serve(folder: Path, **env: str) -> Iterator[Server]:
-    """A server on a free port of 127.0.0.1, ready (``/readyz`` 200) when yielded."""
+def serve(folder: Path, *options: str, **env: str) -> Iterator[Server]:
+    """A server on a free port of 127.0.0.1, ready (``/readyz`` 200) when yielded;
+    ``options`` are more arguments of ``serve`` (``--workers 2``)."""
     port = free_port()
     origin = f"http://{HOST}:{port}"
     log = folder / f"server-{port}.log"
     environment = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'alias-service.db'}", **env}
     command = [sys.executable, "-m", "app.cli", "serve", "--host", HOST, "--port", str(port)]
+    command += options
     with log.open("wb") as output:
         process = subprocess.Popen(
             command, env=environment, cwd=folder, stdout=output, stderr=subprocess.STDOUT
@@ -73,7 +76,7 @@ def serve(folder: Path, **env: str) -> Iterator[Server]:
                 pass
             assert time.monotonic() < deadline, f"/readyz not 200 in time:\n{log.read_text()}"
             time.sleep(0.1)
-        yield Server(origin=origin, log=log)
+        yield Server(origin=origin, log=log, pid=process.pid)
     finally:
         process.terminate()
         try:
@@ -81,3 +84,22 @@ def serve(folder: Path, **env: str) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def resolved_id(server: Server, mention: str) -> str | None:
+    status, body = http("GET", f"{server.origin}/resolve?q={mention}")
+    assert status == 200
+    entity = json.loads(body)["entity"]
+    return entity and entity["id"]
+
+
+def seconds_until(server: Server, mention: str, expected: str | None, limit: float) -> float:
+    """How long until ``mention`` resolves to ``expected``; fails past ``limit`` seconds."""
+    started = time.monotonic()
+    while resolved_id(server, mention) != expected:
+        waited = time.monotonic() - started
+        assert waited < limit, (
+            f"{mention!r} not {expected!r} on {server.origin} after {waited:.2f} s"
+        )
+        time.sleep(0.02)
+    return time.monotonic() - started

@@ -1,35 +1,15 @@
 """Two server processes on one database: an edit made through one is served
 by the other within a second, and by the first as soon as its request returns."""
 
-import json
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SMALL_TABLE, TOKEN
-from tests.servers import Server, http, serve
+from tests.servers import http, resolved_id, seconds_until, serve
 
 pytestmark = pytest.mark.slow
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def resolved_id(server: Server, mention: str) -> str | None:
-    status, body = http("GET", f"{server.origin}/resolve?q={mention}")
-    assert status == 200
-    entity = json.loads(body)["entity"]
-    return entity and entity["id"]
-
-
-def seconds_until(server: Server, mention: str, expected: str | None, limit: float) -> float:
-    started = time.monotonic()
-    while resolved_id(server, mention) != expected:
-        waited = time.monotonic() - started
-        assert waited < limit, (
-            f"{mention!r} not {expected!r} on {server.origin} after {waited:.2f} s"
-        )
-        time.sleep(0.02)
-    return time.monotonic() - started
 
 
 def test_an_edit_reaches_the_other_process_within_a_second(
