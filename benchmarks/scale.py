@@ -15,9 +15,12 @@ Builds alias files from GeoNames' cities500 (``benchmarks.common``) and prints:
   (``/proc/PID/smaps_rollup``) of every process of the server, once their
   memory has settled, and what each worker past the first adds.
 
-Every figure comes from fresh processes of the installed code. The targets:
-import <= 20 s and <= 600 MB; ready <= 15 s with <= 700 MiB; each extra worker
-<= a quarter of the first.
+Every figure comes from fresh processes. With ``--before REF`` (e.g. ``main``)
+each measurement is also made, in the same run and turn about, with the code of
+that git revision (``git archive``; its processes run from that folder), so the
+two are compared on the same machine at the same moment. The targets: import
+<= 20 s and <= 600 MB; ready <= 15 s with <= 700 MiB; each extra worker <= a
+quarter of the first.
 """
 
 import argparse
@@ -74,23 +77,52 @@ def _valid(text: str) -> bool:
 
 
 def write_files(folder: Path, aliases: int) -> tuple[Path, Path]:
-    """The table of about ``aliases`` aliases as YAML and as JSON."""
+    """The table of about ``aliases`` aliases as YAML and as JSON.
+
+    They are made in a child process: a process forked from this one would
+    otherwise start with its memory, and report it as part of its own peak.
+    """
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.scale", "--write-files", str(folder), str(aliases)],
+        check=True,
+    )
+    return folder / f"table-{aliases}.yaml", folder / f"table-{aliases}.json"
+
+
+def _write_files(folder: Path, aliases: int) -> None:
     entities, _ = table_and_queries(aliases)
     table = alias_file(entities)
     yaml_path, json_path = folder / f"table-{aliases}.yaml", folder / f"table-{aliases}.json"
     yaml_path.write_text(dump_alias_file(table), encoding="utf-8")
     json_path.write_text(table.model_dump_json(exclude_none=True), encoding="utf-8")
-    return yaml_path, json_path
 
 
 def mib(path: Path) -> str:
     return f"{path.stat().st_size / 2**20:.1f} MiB"
 
 
-def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+@dataclass(frozen=True)
+class Code:
+    """A version of the service: its label and the folder its processes run from."""
+
+    label: str
+    folder: Path
+
+
+def checkout(ref: str, folder: Path) -> Code:
+    """The code of git revision ``ref``, exported into ``folder``."""
+    folder.mkdir()
+    archive = subprocess.run(["git", "archive", ref], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return Code(ref, folder)
+
+
+def run_measured(command: list[str], env: dict[str, str], code: Code) -> tuple[float, float]:
     """Run ``command`` to its end: (seconds, peak RSS in MiB)."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, env=env, cwd=code.folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - started
@@ -138,13 +170,15 @@ def get(url: str, timeout: float = 5.0) -> int:
 
 
 @contextmanager
-def server(env: dict[str, str], log: Path, workers: int = 1) -> Iterator[Server]:
+def server(env: dict[str, str], log: Path, code: Code, workers: int = 1) -> Iterator[Server]:
     port = free_port()
     origin = f"http://{HOST}:{port}"
     command = cli("serve", "--host", HOST, "--port", str(port), "--workers", str(workers))
     started = time.perf_counter()
     with log.open("ab") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=env, cwd=code.folder, stdout=output, stderr=subprocess.STDOUT
+        )
     try:
         while True:
             if process.poll() is not None:
@@ -215,18 +249,24 @@ def settled_tree_memory(pid: int, origin: str) -> list[tuple[int, float, float]]
 # --- the measurements ------------------------------------------------------------------
 
 
-def measure_imports(folder: Path, aliases: int, http: bool) -> None:
+def measure_imports(folder: Path, aliases: int, http: bool, codes: list[Code]) -> None:
     yaml_path, json_path = write_files(folder, aliases)
     print(f"import: {aliases:,} aliases, YAML {mib(yaml_path)}, JSON {mib(json_path)}")
     for label, path in (("YAML", yaml_path), ("JSON", json_path)):
-        env = environment(folder / f"import-{label}.db")
-        seconds, peak = run_measured(cli("import", str(path)), env)
-        print(f"  alias-service import ({label}): {seconds:.1f} s, peak RSS {peak:.0f} MiB")
-    if http:
-        env = environment(folder / "import-http.db")
+        for code in codes:
+            env = environment(folder / f"import-{label}-{code.label}.db")
+            seconds, peak = run_measured(cli("import", str(path)), env, code)
+            print(
+                f"  [{code.label}] alias-service import ({label}):"
+                f" {seconds:.1f} s, peak RSS {peak:.0f} MiB"
+            )
+    if not http:
+        return
+    (folder / "empty.yaml").write_text("entities: []\n")
+    for code in codes:
+        env = environment(folder / f"import-http-{code.label}.db")
         env["ALIASES_FILE"] = str(folder / "empty.yaml")
-        (folder / "empty.yaml").write_text("entities: []\n")
-        with server(env, folder / "import-http.log") as running:
+        with server(env, folder / "import-http.log", code) as running:
             before = status_field(running.process.pid, "VmRSS")
             request = urllib.request.Request(
                 f"{running.origin}/admin/import",
@@ -235,47 +275,56 @@ def measure_imports(folder: Path, aliases: int, http: bool) -> None:
                 headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
             )
             started = time.perf_counter()
-            with urllib.request.urlopen(request, timeout=600) as response:
+            with urllib.request.urlopen(request, timeout=3600) as response:
                 response.read()
             seconds = time.perf_counter() - started
             peak = status_field(running.process.pid, "VmHWM")
         print(
-            f"  POST /admin/import (JSON): {seconds:.1f} s including the index refresh,"
-            f" server peak RSS {peak:.0f} MiB (RSS {before:.0f} MiB before)"
+            f"  [{code.label}] POST /admin/import (JSON): {seconds:.1f} s with the index"
+            f" refresh, server peak RSS {peak:.0f} MiB (RSS {before:.0f} MiB before)"
         )
 
 
-def measure_serving(folder: Path, aliases: int, workers: int) -> None:
+def measure_serving(folder: Path, aliases: int, workers: int, codes: list[Code]) -> None:
     yaml_path, _ = write_files(folder, aliases)
     database = folder / "serve.db"
     env = environment(database)
-    seconds, peak = run_measured(cli("import", str(yaml_path)), env)
-    print(f"serve: {aliases:,} aliases (YAML {mib(yaml_path)}) imported in {seconds:.1f} s,")
-    print(f"  peak RSS {peak:.0f} MiB")
-    with server(env, folder / "serve.log") as running:
-        rss = status_field(running.process.pid, "VmRSS")
-        print(f"  serve: /readyz 200 after {running.ready_after:.1f} s, RSS {rss:.0f} MiB")
-    totals = {}
-    for count in sorted({1, workers}):
-        with server(env, folder / f"workers-{count}.log", workers=count) as running:
-            rows = settled_tree_memory(running.process.pid, running.origin)
-        total_pss = sum(row[1] for row in rows)
-        totals[count] = total_pss
-        detail = ", ".join(f"{pss:.0f}/{uss:.0f}" for _, pss, uss in rows)
+    seconds, peak = run_measured(cli("import", str(yaml_path)), env, codes[-1])
+    print(
+        f"serve: {aliases:,} aliases (YAML {mib(yaml_path)}), imported by"
+        f" [{codes[-1].label}] in {seconds:.1f} s, peak RSS {peak:.0f} MiB"
+    )
+    for code in codes:
+        with server(env, folder / "serve.log", code) as running:
+            rss = status_field(running.process.pid, "VmRSS")
         print(
-            f"  serve --workers {count}: ready after {running.ready_after:.1f} s;"
-            f" {len(rows)} processes, PSS total {total_pss:.0f} MiB"
-            f" (PSS/USS per process, MiB: {detail})"
+            f"  [{code.label}] serve: /readyz 200 after {running.ready_after:.1f} s,"
+            f" RSS {rss:.0f} MiB"
         )
-    if workers > 1:
-        extra = (totals[workers] - totals[1]) / (workers - 1)
-        print(
-            f"  each worker past the first adds {extra:.0f} MiB PSS,"
-            f" {extra / totals[1]:.2f} of one worker's {totals[1]:.0f} MiB"
-        )
+    for code in codes:
+        totals = {}
+        for count in sorted({1, workers}):
+            with server(env, folder / f"workers-{count}.log", code, workers=count) as running:
+                rows = settled_tree_memory(running.process.pid, running.origin)
+            total_pss = sum(row[1] for row in rows)
+            totals[count] = total_pss
+            detail = ", ".join(f"{pss:.0f}/{uss:.0f}" for _, pss, uss in rows)
+            print(
+                f"  [{code.label}] serve --workers {count}: {len(rows)} processes,"
+                f" PSS total {total_pss:.0f} MiB (PSS/USS per process, MiB: {detail})"
+            )
+        if workers > 1:
+            extra = (totals[workers] - totals[1]) / (workers - 1)
+            print(
+                f"  [{code.label}] each worker past the first adds {extra:.0f} MiB PSS,"
+                f" {extra / totals[1]:.2f} of one worker's {totals[1]:.0f} MiB"
+            )
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--write-files"]:
+        _write_files(Path(sys.argv[2]), int(sys.argv[3]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--import-aliases", type=int, default=400_000)
     parser.add_argument("--serve-aliases", type=int, default=1_000_000)
@@ -283,12 +332,16 @@ def main() -> None:
     parser.add_argument("--skip-http", action="store_true", help="no POST /admin/import")
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--skip-serve", action="store_true")
+    parser.add_argument("--before", metavar="REF", help="also measure this git revision's code")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
+        codes = [Code("now", Path.cwd())]
+        if args.before:
+            codes.insert(0, checkout(args.before, Path(folder) / "before"))
         if not args.skip_import:
-            measure_imports(Path(folder), args.import_aliases, http=not args.skip_http)
+            measure_imports(Path(folder), args.import_aliases, not args.skip_http, codes)
         if not args.skip_serve:
-            measure_serving(Path(folder), args.serve_aliases, args.workers)
+            measure_serving(Path(folder), args.serve_aliases, args.workers, codes)
 
 
 if __name__ == "__main__":
