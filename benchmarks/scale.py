@@ -25,6 +25,7 @@ quarter of the first.
 
 import argparse
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -170,19 +171,34 @@ def get(url: str, timeout: float = 5.0) -> int:
 
 
 @contextmanager
+class NotReady(Exception):
+    """The server did not answer /readyz 200 in time."""
+
+
+READY_WITHIN = 600.0
+
+
 def server(env: dict[str, str], log: Path, code: Code, workers: int = 1) -> Iterator[Server]:
+    """A running server, once ready; raises NotReady past READY_WITHIN seconds."""
     port = free_port()
     origin = f"http://{HOST}:{port}"
     command = cli("serve", "--host", HOST, "--port", str(port), "--workers", str(workers))
     started = time.perf_counter()
     with log.open("ab") as output:
         process = subprocess.Popen(
-            command, env=env, cwd=code.folder, stdout=output, stderr=subprocess.STDOUT
+            command,
+            env=env,
+            cwd=code.folder,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its workers too can be killed as one group
         )
     try:
         while True:
             if process.poll() is not None:
                 raise SystemExit(f"the server exited:\n{log.read_text()[-3000:]}")
+            if time.perf_counter() - started > READY_WITHIN:
+                raise NotReady(f"not ready after {READY_WITHIN:.0f} s")
             try:
                 if get(f"{origin}/readyz", timeout=1) == 200:
                     break
@@ -195,7 +211,7 @@ def server(env: dict[str, str], log: Path, code: Code, workers: int = 1) -> Iter
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 
@@ -235,7 +251,8 @@ def settled_tree_memory(pid: int, origin: str) -> list[tuple[int, float, float]]
     Some requests go first, so that workers have served as they would.
     """
     previous, steady = -1.0, 0
-    while steady < 3:
+    deadline = time.monotonic() + 180
+    while steady < 3 and time.monotonic() < deadline:
         for _ in range(20):
             get(f"{origin}/resolve?q=Karachi")
         time.sleep(1)
@@ -304,8 +321,17 @@ def measure_serving(folder: Path, aliases: int, workers: int, codes: list[Code])
     for code in codes:
         totals = {}
         for count in sorted({1, workers}):
-            with server(env, folder / f"workers-{count}.log", code, workers=count) as running:
-                rows = settled_tree_memory(running.process.pid, running.origin)
+            log = folder / f"workers-{count}-{code.label}.log"
+            try:
+                with server(env, log, code, workers=count) as running:
+                    rows = settled_tree_memory(running.process.pid, running.origin)
+            except NotReady as error:
+                restarts = len(re.findall(r"Child process \[\d+\] died|exited \(", log.read_text()))
+                print(
+                    f"  [{code.label}] serve --workers {count}: {error};"
+                    f" {restarts} workers died and were restarted meanwhile"
+                )
+                break
             total_pss = sum(row[1] for row in rows)
             totals[count] = total_pss
             detail = ", ".join(f"{pss:.0f}/{uss:.0f}" for _, pss, uss in rows)
@@ -313,7 +339,7 @@ def measure_serving(folder: Path, aliases: int, workers: int, codes: list[Code])
                 f"  [{code.label}] serve --workers {count}: {len(rows)} processes,"
                 f" PSS total {total_pss:.0f} MiB (PSS/USS per process, MiB: {detail})"
             )
-        if workers > 1:
+        if workers > 1 and workers in totals:
             extra = (totals[workers] - totals[1]) / (workers - 1)
             print(
                 f"  [{code.label}] each worker past the first adds {extra:.0f} MiB PSS,"
