@@ -39,42 +39,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from app.aliasfile import dump_alias_file
-from app.matching.index import EntityRecord
-from app.models import AliasCreate, AliasFile, EntityCreate
-from benchmarks.common import table_and_queries
+from benchmarks.common import alias_file, table_and_queries
 
 TOKEN = "benchmark-token"
 HOST = "127.0.0.1"
-
-
-def alias_file(entities: list[EntityRecord]) -> AliasFile:
-    return AliasFile.model_construct(
-        entities=[
-            EntityCreate.model_construct(
-                id=e.id,
-                name=e.name,
-                type=e.type,
-                description=None,
-                prominence=e.prominence,
-                aliases=[
-                    AliasCreate.model_construct(text=t, note=None) for t in e.aliases if _valid(t)
-                ],
-            )
-            for e in entities
-        ]
-    )
-
-
-def _valid(text: str) -> bool:
-    """Whether the service stores this alias (GeoNames has a few with control characters)."""
-    try:
-        AliasCreate.model_validate({"text": text})
-    except ValidationError:
-        return False
-    return True
 
 
 def write_files(folder: Path, aliases: int) -> tuple[Path, Path]:
