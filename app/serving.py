@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # this pause, so a worker that cannot start does not spin the supervisor.
 RESPAWN_PAUSE = 1.0
 STOP_TIMEOUT = 30.0
+STARTUP_FAILED = 3  # the exit code uvicorn.run gives when the lifespan fails
 
 
 def uvicorn_config(
@@ -92,7 +93,9 @@ class Supervisor:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             code = 0
             try:
-                uvicorn.Server(self.config).run(sockets=[sock])
+                server = uvicorn.Server(self.config)
+                server.run(sockets=[sock])
+                code = 0 if server.started else STARTUP_FAILED
             except BaseException:
                 log.exception("worker %d failed", os.getpid())
                 code = 1
