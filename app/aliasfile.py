@@ -4,6 +4,7 @@ Parsing is strict: the whole file validates, or nothing of it is used. An
 error names the entry (its position, ID and line) and what is wrong with it.
 """
 
+import codecs
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -36,8 +37,8 @@ def read_alias_file(
     entities before it were given: a caller that stores them as they come does
     so in one transaction, and rolls it back.
     """
-    text = _decode(raw)
-    entries = _json_entries(text) if "json" in media_type else _yaml_entries(text)
+    data = _utf8(raw)
+    entries = _json_entries(data) if "json" in media_type else _yaml_entries(data)
     first_seen: dict[str, int] = {}
     for position, (entry, line) in enumerate(entries):
         entity = _validated(entry, position, line)
@@ -90,13 +91,24 @@ def _alias_to_plain(alias: AliasCreate) -> str | dict[str, str | bool]:
     return plain
 
 
-def _decode(raw: str | bytes) -> str:
+def _utf8(raw: str | bytes) -> bytes:
+    """The file as UTF-8 bytes without a byte order mark, checked a chunk at a time.
+
+    The parsers read bytes: a file decoded whole into one string could take
+    four bytes a character (one CJK or emoji name is enough).
+    """
     if isinstance(raw, str):
-        return raw
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidAliasFile(f"the file is not UTF-8 (byte {error.start})") from None
+        return raw.encode("utf-8", errors="surrogatepass")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for start in range(0, len(raw), _CHUNK):
+        try:
+            decoder.decode(raw[start : start + _CHUNK], final=start + _CHUNK >= len(raw))
+        except UnicodeDecodeError as error:
+            raise InvalidAliasFile(f"the file is not UTF-8 (byte {start + error.start})") from None
+    return raw.removeprefix(codecs.BOM_UTF8)
+
+
+_CHUNK = 1 << 20
 
 
 _NOT_A_MAPPING = "an alias file is a mapping with the key 'entities'"
@@ -111,8 +123,8 @@ def _unknown_key(key: object) -> InvalidAliasFile:
 Entry = tuple[Any, int | None]
 
 
-def _json_entries(text: str) -> Iterator[Entry]:
-    events = ijson.parse(io.BytesIO(text.encode()), use_float=True)
+def _json_entries(data: bytes) -> Iterator[Entry]:
+    events = ijson.parse(io.BytesIO(data), use_float=True)
     try:
         yield from _json_top_level(events)
     except ijson.JSONError as error:
@@ -154,8 +166,8 @@ def _json_value(event: str, value: Any, events: Iterator[tuple[str, str, Any]]) 
 class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
     """libyaml's parser, composing and constructing one node at a time."""
 
-    def __init__(self, text: str) -> None:
-        CParser.__init__(self, text)
+    def __init__(self, data: bytes) -> None:
+        CParser.__init__(self, data)
         Composer.__init__(self)
         SafeConstructor.__init__(self)
         Resolver.__init__(self)
@@ -180,8 +192,8 @@ class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
         return self.construct_document(self.compose_node(None, None))
 
 
-def _yaml_entries(text: str) -> Iterator[Entry]:
-    reader = _EntryReader(text)
+def _yaml_entries(data: bytes) -> Iterator[Entry]:
+    reader = _EntryReader(data)
     try:
         yield from _yaml_top_level(reader)
     except yaml.YAMLError as error:

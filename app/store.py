@@ -397,22 +397,21 @@ def _commit(
         )
         revision = current_revision(session=session)
         now = utcnow()
-        # One multi-row statement, not an object per row: an import records thousands.
-        if changes:  # (an empty parameter list would insert one row of defaults)
-            session.execute(
-                insert(Change),
-                [
-                    {
-                        "revision": revision,
-                        "at": now,
-                        "actor": actor,
-                        "action": action,
-                        "entity_id": entity_id,
-                        "detail": detail,
-                    }
-                    for action, entity_id, detail in changes
-                ],
-            )
+        rows = (
+            {
+                "revision": revision,
+                "at": now,
+                "actor": actor,
+                "action": action,
+                "entity_id": entity_id,
+                "detail": detail,
+            }
+            for action, entity_id, detail in changes
+        )
+        # Multi-row statements, not an object per row: an import records one
+        # row per entity, and a batch at a time keeps their parameters small.
+        for batch in _batches(rows, IMPORT_BATCH):
+            session.execute(insert(Change), batch)
         session.commit()
     except IntegrityError as error:
         session.rollback()
