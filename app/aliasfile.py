@@ -4,11 +4,19 @@ Parsing is strict: the whole file validates, or nothing of it is used. An
 error names the entry (its position, ID and line) and what is wrong with it.
 """
 
+import codecs
+import io
+import re
+from collections.abc import Iterator
 from typing import Any
 
-import orjson
+import ijson
 import yaml
 from pydantic import ValidationError
+from yaml._yaml import CParser
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 from app.errors import InvalidAliasFile
 from app.models import AliasCreate, AliasFile, EntityCreate
@@ -20,33 +28,32 @@ _PLAIN_TAGS = frozenset(
 )
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """The safe loader without dates: an unquoted ``2020-01-01`` is the text it
-    reads as (the alias file has no date field, and ``2020-99-99`` would not
-    even construct)."""
-
-    yaml_implicit_resolvers = {  # noqa: RUF012 (the resolver's own class attribute)
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-
 def parse_alias_file(raw: str | bytes, *, media_type: str = "application/yaml") -> AliasFile:
     """Validate a whole alias file; raise :class:`InvalidAliasFile` naming the fault."""
-    text = _decode(raw)
-    lines: dict[int, int] = {}
-    if "json" in media_type:
-        data = _load_json(text)
-    else:
-        data, lines = _load_yaml(text)
-    if not isinstance(data, dict):
-        raise InvalidAliasFile("an alias file is a mapping with the key 'entities'")
-    try:
-        table = AliasFile.model_validate(data)
-    except ValidationError as error:
-        raise InvalidAliasFile(_describe(error, data, lines)) from None
-    _reject_duplicate_ids(table, lines)
-    return table
+    return AliasFile.model_construct(entities=list(read_alias_file(raw, media_type=media_type)))
+
+
+def read_alias_file(
+    raw: str | bytes, *, media_type: str = "application/yaml"
+) -> Iterator[EntityCreate]:
+    """The file's entities, each validated as it is read, without holding the whole tree.
+
+    A fault raises :class:`InvalidAliasFile` when it is reached, after the
+    entities before it were given: a caller that stores them as they come does
+    so in one transaction, and rolls it back.
+    """
+    data = _utf8(raw)
+    entries = _json_entries(data) if "json" in media_type else _yaml_entries(data)
+    first_seen: dict[str, int] = {}
+    for position, (entry, line) in enumerate(entries):
+        entity = _validated(entry, position, line)
+        if entity.id in first_seen:
+            raise InvalidAliasFile(
+                f"{_entry_name(position, None, line)}: id {entity.id!r} is already used by "
+                f"entity #{first_seen[entity.id] + 1}"
+            )
+        first_seen[entity.id] = position
+        yield entity
 
 
 def dump_alias_file(table: AliasFile) -> str:
@@ -89,66 +96,159 @@ def _alias_to_plain(alias: AliasCreate) -> str | dict[str, str | bool]:
     return plain
 
 
-def _decode(raw: str | bytes) -> str:
+def _utf8(raw: str | bytes) -> bytes:
+    """The file as UTF-8 bytes without a byte order mark, checked a chunk at a time.
+
+    The parsers read bytes: a file decoded whole into one string could take
+    four bytes a character (one CJK or emoji name is enough).
+    """
     if isinstance(raw, str):
-        return raw
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidAliasFile(f"the file is not UTF-8 (byte {error.start})") from None
+        return raw.encode("utf-8", errors="surrogatepass")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for start in range(0, len(raw), _CHUNK):
+        try:
+            decoder.decode(raw[start : start + _CHUNK], final=start + _CHUNK >= len(raw))
+        except UnicodeDecodeError as error:
+            raise InvalidAliasFile(f"the file is not UTF-8 (byte {start + error.start})") from None
+    return raw.removeprefix(codecs.BOM_UTF8)
 
 
-def _load_json(text: str) -> Any:
-    # orjson bounds the nesting (1024 levels) and refuses lone surrogates and
-    # numbers no float holds, where json.loads recurses until RecursionError.
+_CHUNK = 1 << 20
+_MAX_JSON_DEPTH = 32  # an entity is three levels deep
+
+
+_NOT_A_MAPPING = "an alias file is a mapping with the key 'entities'"
+_NOT_A_LIST = "entities: Input should be a valid list"
+
+
+def _unknown_key(key: object) -> InvalidAliasFile:
+    return InvalidAliasFile(f"{key}: Extra inputs are not permitted")
+
+
+# One entry of the file, as plain data, and its line (None where unknown).
+Entry = tuple[Any, int | None]
+
+
+# A \uD800-\uDFFF escape outside a high-low pair is no character (and the
+# parser would quietly read it as "?"): an escape not preceded by an odd
+# number of backslashes, high without its low half, or low alone.
+_SURROGATE_ESCAPE = re.compile(
+    rb"(?<!\\)(?:\\\\)*\\u(?:[dD][89abAB][0-9a-fA-F]{2}(\\u[dD][c-fC-F][0-9a-fA-F]{2})?"
+    rb"|([dD][c-fC-F][0-9a-fA-F]{2}))"
+)
+
+
+def _json_entries(data: bytes) -> Iterator[Entry]:
+    for escape in _SURROGATE_ESCAPE.finditer(data):
+        if escape[1] is None:
+            raise InvalidAliasFile(
+                f"not valid JSON: a lone surrogate escape at byte {escape.start()}"
+            )
+    events = ijson.parse(io.BytesIO(data), use_float=True)
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError as error:
+        yield from _json_top_level(events)
+    except ijson.JSONError as error:
         raise InvalidAliasFile(f"not valid JSON: {error}") from None
 
 
-def _load_yaml(text: str) -> tuple[Any, dict[int, int]]:
-    """The document and, per entity position, its line number (1-based)."""
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError as error:
-        raise InvalidAliasFile(f"not valid YAML: {error}") from None
-    if node is None:
-        return {}, {}
-    loader = _Loader("")
-    _check_nodes(node, loader)
-    try:
-        data = loader.construct_document(node)
-    except (yaml.YAMLError, ValueError) as error:  # e.g. an integer of 5,000 digits
-        raise InvalidAliasFile(f"not valid YAML: {error}") from None
-    return data, _entity_lines(node)
+def _json_top_level(events: Iterator[tuple[str, str, Any]]) -> Iterator[Entry]:
+    """Walk the top-level mapping; build each entry of ``entities`` alone."""
+    _, event, _ = next(events, ("", "", None))
+    if event != "start_map":
+        raise InvalidAliasFile(_NOT_A_MAPPING)
+    seen_entities = False
+    for prefix, event, value in events:
+        if prefix == "" and event == "map_key":
+            if value != "entities" or seen_entities:
+                raise _unknown_key(value)
+            seen_entities = True
+        elif prefix == "entities.item":
+            yield _json_value(event, value, events), None
+        elif prefix == "entities" and event not in ("start_array", "end_array"):
+            raise InvalidAliasFile(_NOT_A_LIST)
+
+
+def _json_value(event: str, value: Any, events: Iterator[tuple[str, str, Any]]) -> Any:
+    """The value that begins with this event, built from the events that follow."""
+    if event not in ("start_map", "start_array"):
+        return value
+    builder = ijson.ObjectBuilder()
+    depth = 0
+    while True:
+        builder.event(event, value)
+        depth += event in ("start_map", "start_array")
+        depth -= event in ("end_map", "end_array")
+        if depth > _MAX_JSON_DEPTH:  # the parser's paths grow with the depth
+            raise InvalidAliasFile(f"not valid JSON: nested more than {_MAX_JSON_DEPTH} deep")
+        if not depth:
+            return builder.value
+        _, event, value = next(events)
+
+
+class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
+    """libyaml's parser, composing and constructing one node at a time."""
+
+    # Without dates: an unquoted ``2020-01-01`` is the text it reads as (the
+    # alias file has no date field, and ``2020-99-99`` would not even construct).
+    yaml_implicit_resolvers = {  # noqa: RUF012 (the resolver's own class attribute)
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+        for first, resolvers in Resolver.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, data: bytes) -> None:
+        CParser.__init__(self, data)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        # Anchors and aliases let a small file expand into a huge one; a curated
+        # table never needs them.
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise InvalidAliasFile(
+                f"line {self.line()}: YAML anchors and aliases (&, *) are not allowed"
+            )
+        node: yaml.Node = super().compose_node(parent, index)  # type: ignore[assignment]
+        return node
+
+    def line(self) -> int:
+        """The line (1-based) where the next node begins."""
+        mark = getattr(self.peek_event(), "start_mark", None)
+        return mark.line + 1 if mark is not None else 0
+
+    def value(self) -> Any:
+        node = self.compose_node(None, None)
+        _check_nodes(node, self)
+        try:
+            return self.construct_document(node)
+        except ValueError as error:  # e.g. an integer of 5,000 digits
+            raise InvalidAliasFile(f"not valid YAML: {error}") from None
 
 
 def _check_nodes(root: yaml.Node, loader: Any) -> None:
     """Refuse what plain data never needs and what the constructor would trip on.
 
-    Anchors and aliases let a small file expand into a huge one; tags
-    (``!!python/...``, ``!!int abc``) ask for constructors; a sequence or
+    Tags (``!!python/...``, ``!!int abc``) ask for constructors; a sequence or
     mapping as a key is no field name; a key given twice would silently
     keep only its last value.
     """
-    seen: set[int] = set()
-    stack = [root]
+    stack = [root]  # a tree: the composer refused anchors and aliases
     while stack:
         node = stack.pop()
-        if id(node) in seen:
-            raise _at(node, "YAML anchors and aliases (&, *) are not allowed")
-        seen.add(id(node))
         if _has_explicit_tag(node, loader):
-            raise _at(
-                node, f"YAML tags ({node.tag.replace('tag:yaml.org,2002:', '!!')}) are not allowed"
-            )
+            raise _at(node, f"YAML tags ({_short(node.tag)}) are not allowed")
         if isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
         elif isinstance(node, yaml.MappingNode):
             _check_keys(node)
             for key, value in node.value:
                 stack.extend((key, value))
+
+
+def _short(tag: str) -> str:
+    """A tag as written in the file: ``!!int``, not ``tag:yaml.org,2002:int``."""
+    return tag.replace("tag:yaml.org,2002:", "!!")
 
 
 def _has_explicit_tag(node: yaml.Node, loader: Any) -> bool:
@@ -180,52 +280,89 @@ def _at(node: yaml.Node, problem: str) -> InvalidAliasFile:
     return InvalidAliasFile(f"line {mark.line + 1}, column {mark.column + 1}: {problem}")
 
 
-def _entity_lines(root: yaml.Node) -> dict[int, int]:
-    if not isinstance(root, yaml.MappingNode):
-        return {}
-    for key, value in root.value:
-        if key.value == "entities" and isinstance(value, yaml.SequenceNode):
-            return {i: item.start_mark.line + 1 for i, item in enumerate(value.value)}
-    return {}
+def _yaml_entries(data: bytes) -> Iterator[Entry]:
+    reader = _EntryReader(data)
+    try:
+        yield from _yaml_top_level(reader)
+    except yaml.YAMLError as error:
+        raise InvalidAliasFile(f"not valid YAML: {error}") from None
+    finally:
+        reader.dispose()
 
 
-def _describe(error: ValidationError, data: dict[str, Any], lines: dict[int, int]) -> str:
-    problems = [_describe_one(e, data, lines) for e in error.errors()[:10]]
+def _yaml_top_level(reader: _EntryReader) -> Iterator[Entry]:
+    reader.get_event()  # the stream's start
+    if reader.check_event(yaml.StreamEndEvent):
+        return  # an empty file: an empty table
+    reader.get_event()  # the document's start
+    if not reader.check_event(yaml.MappingStartEvent):
+        raise InvalidAliasFile(_NOT_A_MAPPING)
+    first_key: yaml.Node | None = None
+    _start(reader)
+    while not reader.check_event(yaml.MappingEndEvent):
+        key_node = reader.compose_node(None, None)
+        _check_keys(yaml.MappingNode("", [(key_node, key_node)]))  # a plain value
+        _check_nodes(key_node, reader)
+        if first_key is not None and key_node.value == first_key.value:
+            _check_keys(yaml.MappingNode("", [(first_key, key_node), (key_node, key_node)]))
+        key = reader.construct_document(key_node)
+        if key != "entities":
+            reader.value()  # an anchor there is the better message
+            raise _unknown_key(key)
+        first_key = key_node
+        if not reader.check_event(yaml.SequenceStartEvent):
+            if reader.value() is None:
+                continue  # "entities:" with nothing after it
+            raise InvalidAliasFile(_NOT_A_LIST)
+        _start(reader)
+        while not reader.check_event(yaml.SequenceEndEvent):
+            line = reader.line()
+            yield reader.value(), line
+        reader.get_event()
+    reader.get_event()  # the mapping's end
+    reader.get_event()  # the document's end
+    if not reader.check_event(yaml.StreamEndEvent):
+        raise InvalidAliasFile("not valid YAML: expected a single document in the stream")
+
+
+def _start(reader: _EntryReader) -> None:
+    """Consume a collection's start event, which must carry no anchor and no tag."""
+    event = reader.peek_event()
+    if getattr(event, "anchor", None):
+        reader.compose_node(None, None)  # raises, naming the line
+    tag = getattr(event, "tag", None)
+    if tag is not None and not getattr(event, "implicit", True) and tag not in _PLAIN_TAGS:
+        mark = getattr(event, "start_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "line ?"
+        raise InvalidAliasFile(f"{where}: YAML tags ({_short(tag)}) are not allowed")
+    reader.get_event()
+
+
+def _validated(entry: Any, position: int, line: int | None) -> EntityCreate:
+    try:
+        return EntityCreate.model_validate(entry)
+    except ValidationError as error:
+        name = _entry_name(position, entry, line)
+        raise InvalidAliasFile(_describe(error, name)) from None
+
+
+def _describe(error: ValidationError, name: str) -> str:
+    problems = []
+    for problem in error.errors()[:10]:
+        where = ".".join(map(str, problem["loc"]))
+        message = problem["msg"].removeprefix("Value error, ")
+        problems.append(f"{name}{': ' + where if where else ''}: {message}")
     more = error.error_count() - len(problems)
     if more > 0:
         problems.append(f"... and {more} more")
     return "; ".join(problems)
 
 
-def _describe_one(error: Any, data: dict[str, Any], lines: dict[int, int]) -> str:
-    loc = list(error["loc"])
-    message = error["msg"].removeprefix("Value error, ")
-    if len(loc) < 2 or loc[0] != "entities" or not isinstance(loc[1], int):
-        return f"{'.'.join(map(str, loc)) or 'file'}: {message}"
-    position = loc[1]
-    where = ".".join(map(str, loc[2:]))
-    return f"{_entry_name(position, data, lines)}{': ' + where if where else ''}: {message}"
-
-
-def _entry_name(position: int, data: dict[str, Any], lines: dict[int, int]) -> str:
-    entries = data.get("entities")
-    entry = entries[position] if isinstance(entries, list) else None
+def _entry_name(position: int, entry: Any, line: int | None) -> str:
     entity_id = entry.get("id") if isinstance(entry, dict) else None
     name = f"entity #{position + 1}"
     if isinstance(entity_id, str):
         name += f" (id {entity_id!r})"
-    if position in lines:
-        name += f" at line {lines[position]}"
+    if line is not None:
+        name += f" at line {line}"
     return name
-
-
-def _reject_duplicate_ids(table: AliasFile, lines: dict[int, int]) -> None:
-    first_seen: dict[str, int] = {}
-    for position, entity in enumerate(table.entities):
-        if entity.id in first_seen:
-            where = f" at line {lines[position]}" if position in lines else ""
-            raise InvalidAliasFile(
-                f"entity #{position + 1}{where}: id {entity.id!r} is already used by "
-                f"entity #{first_seen[entity.id] + 1}"
-            )
-        first_seen[entity.id] = position

@@ -11,12 +11,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app import store
-from app.aliasfile import dump_alias_file, parse_alias_file
+from app.aliasfile import dump_alias_file, read_alias_file
 from app.bootstrap import prepare_when_reachable
 from app.db import make_engine, migrate_exclusively
 from app.errors import DomainError
 from app.health import first_line
-from app.server import connection_limits
+from app.http_limits import connection_limits
 from app.settings import Settings
 
 
@@ -47,7 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes, forked after the index is loaded so that they share it",
+    )
     serve.add_argument(
         "--forwarded-allow-ips",
         metavar="IPS",
@@ -79,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
+    from app.serving import serve
 
     # Set up once, before the workers start; wait here for a database still
     # coming up, and stop here with one line for one that can't be used.
@@ -88,7 +93,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         engine=engine, aliases_file=settings.aliases_file, wait=settings.database_wait
     )
     engine.dispose()
-    uvicorn.run("app.main:create_app", factory=True, **uvicorn_options(args, settings))
+    serve(
+        settings=settings,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        options=uvicorn_options(args, settings),
+    )
     return 0
 
 
@@ -96,10 +107,6 @@ def uvicorn_options(args: argparse.Namespace, settings: Settings) -> dict[str, A
     """Every option ``serve`` gives uvicorn, in one place."""
     return {
         **connection_limits(settings),
-        "host": args.host,
-        "port": args.port,
-        "workers": args.workers,
-        "log_level": "info",
         # Behind a proxy, the client's address and scheme (hence the public
         # URLs the service writes) come from the proxy's X-Forwarded-* headers.
         "proxy_headers": True,
@@ -108,13 +115,13 @@ def uvicorn_options(args: argparse.Namespace, settings: Settings) -> dict[str, A
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
-    table = parse_alias_file(args.file.read_bytes(), media_type=_media_type(args.file))
+    entries = read_alias_file(args.file.read_bytes(), media_type=_media_type(args.file))
     engine = make_engine(settings.database_url)
     migrate_exclusively(engine)
     mode: store.ImportMode = "replace" if args.replace else "merge"
     with Session(engine) as session:
-        report = store.import_table(
-            session=session, actor="cli", table=table, mode=mode, allow_empty=args.allow_empty
+        report = store.import_entities(
+            session=session, actor="cli", entries=entries, mode=mode, allow_empty=args.allow_empty
         )
     print(report.model_dump_json())
     return 0

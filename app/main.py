@@ -48,8 +48,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.admin_token is None:
             log.warning("ADMIN_TOKEN is not set: the /admin endpoints are closed")
-        prepare_database(engine=engine, aliases_file=settings.aliases_file)
-        live_index.load()
+        if live_index.loaded:  # by ``preload``, in the process this worker was forked from
+            # The pool's connections belong to that process: leave them to it.
+            engine.dispose(close=False)
+            live_index.refresh()
+        else:
+            prepare_database(engine=engine, aliases_file=settings.aliases_file)
+            live_index.load()
         live_index.start(settings.refresh_interval)
         try:
             yield
@@ -89,6 +94,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )
     return app
+
+
+def preload(app: FastAPI) -> None:
+    """Prepare the database and load the index before worker processes are forked.
+
+    The workers then share the index's memory; their lifespan only catches up
+    with the edits made since. No connection is left open to be inherited.
+    """
+    settings: Settings = app.state.settings
+    prepare_database(engine=app.state.engine, aliases_file=settings.aliases_file)
+    app.state.live_index.load()
+    app.state.engine.dispose()
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -8,7 +8,8 @@ their index (``app.live_index``).
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from itertools import islice
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import delete, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +36,7 @@ from app.models import (
 )
 
 ImportMode = Literal["merge", "replace"]
+T = TypeVar("T")
 
 
 # --- reading -------------------------------------------------------------------
@@ -228,6 +230,11 @@ def delete_alias(*, session: Session, actor: str, entity_id: str, alias_id: int)
     _commit(session, actor, [("delete_alias", entity_id, {"text": alias.text})])
 
 
+# Entities stored per round of an import: the memory an import holds is bounded
+# by this, not by the size of the file.
+IMPORT_BATCH = 1000
+
+
 def import_table(
     *,
     session: Session,
@@ -236,34 +243,66 @@ def import_table(
     mode: ImportMode,
     allow_empty: bool = False,
 ) -> ImportReport:
-    """Load an alias file in one transaction.
+    """Load an alias file in one transaction (see ``import_entities``)."""
+    return import_entities(
+        session=session, actor=actor, entries=table.entities, mode=mode, allow_empty=allow_empty
+    )
+
+
+def import_entities(
+    *,
+    session: Session,
+    actor: str,
+    entries: Iterable[EntityCreate],
+    mode: ImportMode,
+    allow_empty: bool = False,
+    batch_size: int = IMPORT_BATCH,
+) -> ImportReport:
+    """Store entries as they come, ``batch_size`` at a time, in one transaction.
 
     ``merge`` adds the file's entities, updates those that exist (name, type,
     description, prominence) and adds the aliases they lack; ``replace`` makes
-    the table exactly the file's content. A file of no entities empties the
-    table only with ``allow_empty``: an empty body is far likelier a mistake.
+    the table exactly the file's content. If ``entries`` raises half-way (a
+    fault found late in a streamed file), nothing is stored. A file of no
+    entities empties the table only with ``allow_empty``: an empty body is far
+    likelier a mistake.
     """
-    if mode == "replace" and not table.entities and not allow_empty:
-        raise Conflict(
-            "the file has no entities, so a replace would delete every entity: "
-            "send allow_empty=true (over HTTP) or --allow-empty (alias-service import) "
-            "to empty the table on purpose"
-        )
     counts = {"created": 0, "updated": 0, "deleted": 0, "aliases_added": 0}
-    new: list[EntityCreate] = []
-    if mode == "replace":
-        counts["deleted"] = _delete_all(session)
-        changes: list[tuple[str, str | None, dict[str, Any]]] = [
-            ("replace", None, {"entities": len(table.entities)})
-        ]
-        new = table.entities
-    else:
-        changes = list(_merge_entries(session, table.entities, new, counts))
-    _bulk_insert(session, new)
-    counts["created"] += len(new)
-    counts["aliases_added"] += sum(len(entry.aliases) for entry in new)
-    revision = _commit(session, actor, changes)
-    return ImportReport(mode=mode, entities=len(table.entities), revision=revision, **counts)
+    changes: list[tuple[str, str | None, dict[str, Any]]] = []
+    total = 0
+    try:
+        if mode == "replace":
+            counts["deleted"] = _delete_all(session)
+        for batch in _batches(entries, batch_size):
+            total += len(batch)
+            new: list[EntityCreate] = []
+            if mode == "replace":
+                new = batch
+            else:
+                changes.extend(_merge_entries(session, batch, new, counts))
+            _bulk_insert(session, new)
+            counts["created"] += len(new)
+            counts["aliases_added"] += sum(len(entry.aliases) for entry in new)
+            session.expunge_all()  # flushed: the entities merged need not stay in memory
+        if mode == "replace" and not total and not allow_empty:
+            raise Conflict(
+                "the file has no entities, so a replace would delete every entity: "
+                "send allow_empty=true (over HTTP) or --allow-empty (alias-service import) "
+                "to empty the table on purpose"
+            )
+        if mode == "replace":
+            changes = [("replace", None, {"entities": total})]
+        revision = _commit(session, actor, changes)
+    except BaseException:
+        session.rollback()
+        raise
+    return ImportReport(mode=mode, entities=total, revision=revision, **counts)
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def _merge_entries(
@@ -324,10 +363,12 @@ def _bulk_insert(session: Session, entries: list[EntityCreate]) -> None:
     ]
     aliases = [_alias_row(e.id, a) for e in entries for a in e.aliases]
     session.flush()
-    # An empty parameter list would run one INSERT of defaults: skip it.
+    # Core statements (executemany), not the ORM's bulk path: nothing here needs
+    # the objects back. An empty parameter list would run one INSERT of defaults.
+    connection = session.connection()
     for table, rows in ((Entity, entities), (Alias, aliases)):
         if rows:
-            session.execute(insert(table), rows)
+            connection.execute(insert(table.__table__), rows)  # type: ignore[union-attr]
 
 
 def _insert_entity(session: Session, data: EntityCreate) -> Entity:
@@ -393,12 +434,22 @@ def _commit(
             .values(revision=TableState.revision + 1)
         )
         revision = current_revision(session=session)
-        session.add_all(
-            Change(
-                revision=revision, actor=actor, action=action, entity_id=entity_id, detail=detail
-            )
+        now = utcnow()
+        rows = (
+            {
+                "revision": revision,
+                "at": now,
+                "actor": actor,
+                "action": action,
+                "entity_id": entity_id,
+                "detail": detail,
+            }
             for action, entity_id, detail in changes
         )
+        # Multi-row statements, not an object per row: an import records one
+        # row per entity, and a batch at a time keeps their parameters small.
+        for batch in _batches(rows, IMPORT_BATCH):
+            session.execute(insert(Change), batch)
         session.commit()
     except IntegrityError as error:
         session.rollback()

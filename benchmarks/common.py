@@ -18,9 +18,11 @@ import statistics
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from app.matching.index import EntityRecord
 from app.matching.normalize import normalize
-from app.models import MAX_NAME_LENGTH
+from app.models import MAX_NAME_LENGTH, AliasCreate, AliasFile, EntityCreate
 
 SEED = 20261122
 _COUNTRY: dict[str, str] = {}
@@ -64,6 +66,34 @@ def table_and_queries(aliases: int) -> tuple[list[EntityRecord], list[Query]]:
         )
         count += len(names)
     return with_qualified_names(entities, aliases - count), queries
+
+
+def alias_file(entities: list[EntityRecord]) -> AliasFile:
+    """The table as the service's alias file, without the aliases it would refuse."""
+    return AliasFile.model_construct(
+        entities=[
+            EntityCreate.model_construct(
+                id=e.id,
+                name=e.name,
+                type=e.type,
+                description=None,
+                prominence=e.prominence,
+                aliases=[
+                    AliasCreate.model_construct(text=t, note=None) for t in e.aliases if _valid(t)
+                ],
+            )
+            for e in entities
+        ]
+    )
+
+
+def _valid(text: str) -> bool:
+    """Whether the service stores this alias (GeoNames has a few with control characters)."""
+    try:
+        AliasCreate.model_validate({"text": text})
+    except ValidationError:
+        return False
+    return True
 
 
 def with_qualified_names(entities: list[EntityRecord], wanted: int) -> list[EntityRecord]:

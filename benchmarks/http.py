@@ -14,27 +14,14 @@ from sqlmodel import Session
 from app import store
 from app.db import make_engine, migrate
 from app.matching.index import EntityRecord
-from app.models import AliasFile, EntityCreate
-from benchmarks.common import Query
+from benchmarks.common import Query, alias_file
 
 BATCH = 1000
 
 
 def load_table(database_url: str, entities: list[EntityRecord]) -> float:
     """Store ``entities`` through the service's own import; the seconds it took."""
-    table = AliasFile.model_construct(
-        entities=[
-            EntityCreate.model_construct(
-                id=e.id,
-                name=e.name,
-                type=e.type,
-                description=None,
-                prominence=e.prominence,
-                aliases=[_alias(text) for text in e.aliases],
-            )
-            for e in entities
-        ]
-    )
+    table = alias_file(entities)
     engine = make_engine(database_url)
     migrate(engine)
     started = time.perf_counter()
@@ -42,12 +29,6 @@ def load_table(database_url: str, entities: list[EntityRecord]) -> float:
         store.import_table(session=session, actor="benchmark", table=table, mode="replace")
     engine.dispose()
     return time.perf_counter() - started
-
-
-def _alias(text: str) -> object:
-    from app.models import AliasCreate
-
-    return AliasCreate.model_construct(text=text, note=None)
 
 
 def time_http_batches(entities: list[EntityRecord], queries: list[Query]) -> float:

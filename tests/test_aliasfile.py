@@ -172,7 +172,7 @@ def test_a_prominence_that_is_no_finite_number_is_refused(value: str, expected: 
 
 
 def test_a_json_prominence_of_nan_is_refused() -> None:
-    # NaN is no JSON value, though json.dumps writes one.
+    # NaN is no JSON at all: the reader refuses it before the entry is validated.
     entry = {"id": "x", "name": "X", "type": "place", "prominence": float("nan")}
     with pytest.raises(InvalidAliasFile, match="not valid JSON"):
         parse_alias_file(json.dumps({"entities": [entry]}), media_type="application/json")
@@ -209,7 +209,7 @@ def test_an_unquoted_date_is_text() -> None:
     [
         '{"entities": ' + "[" * 100_000 + "]" * 100_000 + "}",
         '{"entities": [{"id": "x", "name": "\\ud800", "type": "t"}]}',
-        '{"entities": [], "n": 1' + "0" * 5000 + "}",
+        '{"entities": [{"id": "x", "name": "X", "type": "t", "prominence": 1' + "0" * 5000 + "}]}",
     ],
 )
 def test_json_that_no_table_needs_is_refused(text: str) -> None:

@@ -1,3 +1,4 @@
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -6,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app import store
-from app.aliasfile import dump_alias_file, parse_alias_file
-from app.errors import Conflict, NotFound
+from app.aliasfile import dump_alias_file, parse_alias_file, read_alias_file
+from app.errors import Conflict, InvalidAliasFile, NotFound
 from app.models import Alias, AliasCreate, Change, Entity, EntityCreate, EntityUpdate
 from tests.conftest import SMALL_TABLE
 
@@ -224,3 +225,39 @@ def test_imports_set_and_clear_prominence_and_export_gives_it_back(session: Sess
     assert report.updated == 1  # the file is the truth for the entities it names
     assert store.get_entity(session=session, entity_id="kabul").prominence is None
     assert store.get_entity(session=session, entity_id="islamabad").prominence == 1014825.0
+
+
+def _many_entities(count: int) -> list[dict[str, object]]:
+    return [
+        {"id": f"e{i}", "name": f"Entity number {i}", "type": "thing", "aliases": [f"Alias {i}"]}
+        for i in range(count)
+    ]
+
+
+def _yaml_with_late_fault(fault: str) -> tuple[str, str]:
+    entries = "".join(f"  - {json.dumps(entry)}\n" for entry in _many_entities(50))
+    return "entities:\n" + entries + fault, "application/yaml"
+
+
+@pytest.mark.parametrize("mode", ["merge", "replace"])
+@pytest.mark.parametrize(
+    ("raw", "media_type", "expected"),
+    [
+        (*_yaml_with_late_fault("  - {id: bad, name: '---', type: thing}\n"), "no letter"),
+        (*_yaml_with_late_fault("  - {id: e3, name: Again, type: thing}\n"), "already used"),
+        (*_yaml_with_late_fault("  - {id: cut, name: [\n"), "not valid YAML"),
+        (json.dumps({"entities": _many_entities(50)})[:-900], "application/json", "not valid JSON"),
+    ],
+)
+def test_an_import_that_fails_half_way_stores_nothing(
+    session: Session, mode: store.ImportMode, raw: str, media_type: str, expected: str
+) -> None:
+    before = store.export_table(session=session)
+    revision = store.current_revision(session=session)
+    entries = read_alias_file(raw, media_type=media_type)
+    with pytest.raises(InvalidAliasFile, match=expected):
+        # Batches of 10: four or five of them are written before the fault is read.
+        store.import_entities(session=session, actor="t", entries=entries, mode=mode, batch_size=10)
+    assert store.export_table(session=session) == before
+    assert store.current_revision(session=session) == revision
+    assert session.exec(select(Entity).where(Entity.id == "e1")).first() is None

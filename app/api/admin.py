@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app import store
-from app.aliasfile import dump_alias_file, parse_alias_file
+from app.aliasfile import dump_alias_file, read_alias_file
 from app.api.deps import ActorDep, EntityIdPath, LiveIndexDep, SessionDep, require_admin
 from app.api.responses import documented
 from app.errors import DomainError
@@ -184,9 +184,9 @@ def import_file(
             "a replace import deletes every entity the file lacks: add confirm=true to do it"
         )
     raw, media_type = body
-    table = parse_alias_file(raw, media_type=media_type)
-    report = store.import_table(
-        session=session, actor=actor, table=table, mode=mode, allow_empty=allow_empty
+    entries = read_alias_file(raw, media_type=media_type)
+    report = store.import_entities(
+        session=session, actor=actor, entries=entries, mode=mode, allow_empty=allow_empty
     )
     live.refresh()
     return report

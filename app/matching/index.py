@@ -230,6 +230,10 @@ class Segment:
         self._written_as: dict[tuple[str, str], tuple[int, ...]] = {}
         self.alias_letters: dict[int, str] = {}  # of the forms whose case must be exact
         self.alias_count = 0
+        # One object per distinct string while building: the layers' keys of a
+        # form are often equal (and equal to other forms' keys), and a million
+        # forms would otherwise keep millions of copies.
+        self._strings: dict[str, str] = {}
         by_id: dict[str, EntityRecord] = {}
         for entity in entities:
             by_id[entity.id] = entity
@@ -237,6 +241,7 @@ class Segment:
         self.entities = MappingProxyType(by_id)
         self._index_trigrams()
         self._flatten_word_forms()
+        del self._strings
         self.automaton = spotting_automaton(self.spot_keys)
 
     def _add_entity(self, entity: EntityRecord) -> None:
@@ -246,6 +251,7 @@ class Segment:
         seen: set[str] = set()
         explicit = dict(entity.case_rules) if entity.case_rules else {}
         tables = [(self.keys[layer], layer) for layer in LAYERS]
+        one = self._strings.setdefault
         postings, form_words, word_forms = self.postings, self.form_words, self.word_forms
         for text in entity.surface_forms():
             normal = normalize(text)
@@ -256,16 +262,17 @@ class Segment:
             postings.append(Posting(entity.id, text))
             keys = form_keys(normal)
             for table, layer in tables:
-                _add(table, getattr(keys, layer), form_id)
+                key = getattr(keys, layer)
+                _add(table, one(key, key), form_id)
             spotting_key = _spotting_key(text, normal)
-            _add(self.spot_keys, spotting_key, form_id)
+            _add(self.spot_keys, one(spotting_key, spotting_key), form_id)
             rule = case_rule(text, explicit.get(text))
             self.case_rules.append(rule)
             if rule is not CaseRule.CAPITALISED:
                 self.other_case_keys.add(spotting_key)
             if rule is CaseRule.EXACT:
                 self.alias_letters[form_id] = letters(text)
-            self.latin.append(keys.latin)
+            self.latin.append(one(keys.latin, keys.latin))
             word_ids = [self._word_id(word) for word in keys.words]
             form_words.append(tuple(map(self.words.__getitem__, word_ids)))
             for word_id in set(word_ids):

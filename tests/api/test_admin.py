@@ -364,7 +364,7 @@ def test_a_normal_form_longer_than_its_column_names_the_limit(
     [
         ("entities: !!python/object/apply:os.system ['true']", "application/yaml", "line 1"),
         ("entities:\n  - {id: a, id: b}\n", "application/yaml", "given twice"),
-        ('{"entities": ' + "[" * 100_000 + "]" * 100_000 + "}", "application/json", "depth"),
+        ('{"entities": ' + "[" * 100_000 + "]" * 100_000 + "}", "application/json", "nested"),
     ],
 )
 def test_an_import_beyond_plain_data_is_422(

@@ -1,0 +1,150 @@
+"""Run the HTTP server: one process, or workers forked from one loaded index.
+
+With ``--workers N`` a supervisor builds the application and loads the index
+once, binds the socket, and forks N worker processes that each run
+``uvicorn.Server`` on the shared socket. The index's pages are shared
+copy-on-write, so a worker costs little memory beyond the first (uvicorn's
+own multi-worker mode starts fresh interpreters that would each load the
+table). After the fork each worker drops the database connections it
+inherited, catches up with edits made since the load, and starts its own
+refresh thread (threads do not survive a fork). A worker that dies is
+replaced; SIGTERM or SIGINT stops them all.
+"""
+
+import contextlib
+import gc
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Mapping
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from app.main import create_app, preload
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# A worker that dies sooner than this after its start is replaced only after
+# this pause, so a worker that cannot start does not spin the supervisor.
+RESPAWN_PAUSE = 1.0
+STOP_TIMEOUT = 30.0
+STARTUP_FAILED = 3  # the exit code uvicorn.run gives when the lifespan fails
+
+
+def uvicorn_config(
+    app: FastAPI, *, host: str, port: int, options: Mapping[str, Any]
+) -> uvicorn.Config:
+    """The one place where the server's uvicorn options are set."""
+    return uvicorn.Config(app, host=host, port=port, log_level="info", **options)
+
+
+def serve(
+    *,
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int = 1,
+    options: Mapping[str, Any] | None = None,
+) -> None:
+    app = create_app(settings)
+    config = uvicorn_config(app, host=host, port=port, options=options or {})
+    if workers <= 1:
+        uvicorn.Server(config).run()
+        return
+    preload(app)
+    Supervisor(config, workers).run()
+
+
+class Supervisor:
+    """Forks ``workers`` processes serving ``config`` on one socket, and keeps them."""
+
+    def __init__(self, config: uvicorn.Config, workers: int) -> None:
+        self.config = config
+        self.workers = workers
+        self.children: dict[int, float] = {}  # pid -> when it started
+        self.stopping = False
+
+    def run(self) -> None:
+        sock = self.config.bind_socket()
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        # Objects that exist now are shared with every worker: keep the cyclic
+        # collector from writing to their pages in each one.
+        gc.collect()
+        gc.freeze()
+        for _ in range(self.workers):
+            self._fork(sock)
+        while not self.stopping:
+            self._reap(sock)
+            time.sleep(0.2)
+        self._stop_children()
+        sock.close()
+
+    def _fork(self, sock: socket.socket) -> None:
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            code = 0
+            try:
+                server = uvicorn.Server(self.config)
+                server.run(sockets=[sock])
+                code = 0 if server.started else STARTUP_FAILED
+            except BaseException:
+                log.exception("worker %d failed", os.getpid())
+                code = 1
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        self.children[pid] = time.monotonic()
+        log.info("worker %d started", pid)
+
+    def _reap(self, sock: socket.socket) -> None:
+        """Replace the workers that exited."""
+        while self.children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                return
+            started = self.children.pop(pid, None)
+            if started is None or self.stopping:
+                continue
+            log.warning("worker %d exited (%s); starting another", pid, _exit_reason(status))
+            if time.monotonic() - started < RESPAWN_PAUSE:
+                time.sleep(RESPAWN_PAUSE)
+            self._fork(sock)
+
+    def _stop(self, _signum: int, _frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def _stop_children(self) -> None:
+        for pid in self.children:
+            _signal(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while self.children and time.monotonic() < deadline:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid:
+                self.children.pop(pid, None)
+            else:
+                time.sleep(0.05)
+        for pid in self.children:
+            _signal(pid, signal.SIGKILL)
+
+
+def _signal(pid: int, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signum)
+
+
+def _exit_reason(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"signal {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"code {os.waitstatus_to_exitcode(status)}"

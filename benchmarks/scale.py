@@ -1,0 +1,344 @@
+"""Memory and start-up at scale: import, start and workers, on real processes.
+
+    python -m benchmarks.scale [--import-aliases 400000] [--serve-aliases 1000000]
+                               [--workers 2] [--skip-http]
+
+Builds alias files from GeoNames' cities500 (``benchmarks.common``) and prints:
+
+* ``alias-service import`` of a YAML file of about 400k aliases and of the same
+  table as JSON, and ``POST /admin/import`` of the JSON to a running server:
+  wall time and peak resident memory (the importing process's, or the server's
+  growth while it imported and refreshed its index);
+* ``alias-service serve`` on a table of a million aliases: seconds from start
+  until ``/readyz`` answers 200, and resident memory then;
+* ``serve --workers 1`` and ``--workers N`` on that table: PSS and USS
+  (``/proc/PID/smaps_rollup``) of every process of the server, once their
+  memory has settled, and what each worker past the first adds.
+
+Every figure comes from fresh processes. With ``--before REF`` (e.g. ``main``)
+each measurement is also made, in the same run and turn about, with the code of
+that git revision (``git archive``; its processes run from that folder), so the
+two are compared on the same machine at the same moment. The targets: import
+<= 20 s and <= 600 MB; ready <= 15 s with <= 700 MiB; each extra worker <= a
+quarter of the first.
+"""
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.aliasfile import dump_alias_file
+from benchmarks.common import alias_file, table_and_queries
+
+TOKEN = "benchmark-token"
+HOST = "127.0.0.1"
+
+
+def write_files(folder: Path, aliases: int) -> tuple[Path, Path]:
+    """The table of about ``aliases`` aliases as YAML and as JSON.
+
+    They are made in a child process: a process forked from this one would
+    otherwise start with its memory, and report it as part of its own peak.
+    """
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.scale", "--write-files", str(folder), str(aliases)],
+        check=True,
+    )
+    return folder / f"table-{aliases}.yaml", folder / f"table-{aliases}.json"
+
+
+def _write_files(folder: Path, aliases: int) -> None:
+    entities, _ = table_and_queries(aliases)
+    table = alias_file(entities)
+    yaml_path, json_path = folder / f"table-{aliases}.yaml", folder / f"table-{aliases}.json"
+    yaml_path.write_text(dump_alias_file(table), encoding="utf-8")
+    json_path.write_text(table.model_dump_json(exclude_none=True), encoding="utf-8")
+
+
+def mib(path: Path) -> str:
+    return f"{path.stat().st_size / 2**20:.1f} MiB"
+
+
+@dataclass(frozen=True)
+class Code:
+    """A version of the service: its label and the folder its processes run from."""
+
+    label: str
+    folder: Path
+
+
+def checkout(ref: str, folder: Path) -> Code:
+    """The code of git revision ``ref``, exported into ``folder``."""
+    folder.mkdir()
+    archive = subprocess.run(["git", "archive", ref], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return Code(ref, folder)
+
+
+def run_measured(command: list[str], env: dict[str, str], code: Code) -> tuple[float, float]:
+    """Run ``command`` to its end: (seconds, peak RSS in MiB)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env, cwd=code.folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - started
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode})")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "app.cli", *args]
+
+
+def environment(database: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "ADMIN_TOKEN": TOKEN,
+    }
+
+
+# --- servers -----------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    origin: str
+    ready_after: float
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def get(url: str, timeout: float = 5.0) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            response.read()
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+class NotReady(Exception):
+    """The server did not answer /readyz 200 in time."""
+
+
+# Five minutes: more than ten times the target, and twice what main needed for one worker.
+READY_WITHIN = 300.0
+
+
+@contextmanager
+def server(env: dict[str, str], log: Path, code: Code, workers: int = 1) -> Iterator[Server]:
+    """A running server, once ready; raises NotReady past READY_WITHIN seconds."""
+    port = free_port()
+    origin = f"http://{HOST}:{port}"
+    command = cli("serve", "--host", HOST, "--port", str(port), "--workers", str(workers))
+    started = time.perf_counter()
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=code.folder,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its workers too can be killed as one group
+        )
+    try:
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"the server exited:\n{log.read_text()[-3000:]}")
+            if time.perf_counter() - started > READY_WITHIN:
+                raise NotReady(f"not ready after {READY_WITHIN:.0f} s")
+            try:
+                if get(f"{origin}/readyz", timeout=1) == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        yield Server(process, origin, time.perf_counter() - started)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def status_field(pid: int, name: str) -> float:
+    """A ``kB`` field of /proc/PID/status, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(name)
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").iterdir():
+            children = (task / "children").read_text().split()
+            queue.extend(int(child) for child in children)
+    return found
+
+
+def pss_uss(pid: int) -> tuple[float, float]:
+    """(PSS, USS) of one process in MiB, from /proc/PID/smaps_rollup."""
+    fields: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value, *_ = line.split()
+        fields[name.rstrip(":")] = int(value)
+    uss = fields["Private_Clean"] + fields["Private_Dirty"]
+    return fields["Pss"] / 1024, uss / 1024
+
+
+def settled_tree_memory(pid: int, origin: str) -> list[tuple[int, float, float]]:
+    """Each process's (pid, PSS, USS) once the server's total PSS stops growing.
+
+    Some requests go first, so that workers have served as they would.
+    """
+    previous, steady = -1.0, 0
+    deadline = time.monotonic() + 180
+    while steady < 3 and time.monotonic() < deadline:
+        for _ in range(20):
+            get(f"{origin}/resolve?q=Karachi")
+        time.sleep(1)
+        rows = [(p, *pss_uss(p)) for p in process_tree(pid)]
+        total = sum(row[1] for row in rows)
+        steady = steady + 1 if abs(total - previous) < max(2.0, 0.005 * total) else 0
+        previous = total
+    return rows
+
+
+# --- the measurements ------------------------------------------------------------------
+
+
+def measure_imports(folder: Path, aliases: int, http: bool, codes: list[Code]) -> None:
+    yaml_path, json_path = write_files(folder, aliases)
+    print(f"import: {aliases:,} aliases, YAML {mib(yaml_path)}, JSON {mib(json_path)}")
+    for label, path in (("YAML", yaml_path), ("JSON", json_path)):
+        for code in codes:
+            env = environment(folder / f"import-{label}-{code.label}.db")
+            seconds, peak = run_measured(cli("import", str(path)), env, code)
+            print(
+                f"  [{code.label}] alias-service import ({label}):"
+                f" {seconds:.1f} s, peak RSS {peak:.0f} MiB"
+            )
+    if not http:
+        return
+    (folder / "empty.yaml").write_text("entities: []\n")
+    for code in codes:
+        env = environment(folder / f"import-http-{code.label}.db")
+        env["ALIASES_FILE"] = str(folder / "empty.yaml")
+        with server(env, folder / "import-http.log", code) as running:
+            before = status_field(running.process.pid, "VmRSS")
+            request = urllib.request.Request(
+                f"{running.origin}/admin/import",
+                data=json_path.read_bytes(),
+                method="POST",
+                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+            )
+            started = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=3600) as response:
+                response.read()
+            seconds = time.perf_counter() - started
+            peak = status_field(running.process.pid, "VmHWM")
+        print(
+            f"  [{code.label}] POST /admin/import (JSON): {seconds:.1f} s with the index"
+            f" refresh, server peak RSS {peak:.0f} MiB (RSS {before:.0f} MiB before)"
+        )
+
+
+def measure_serving(folder: Path, aliases: int, workers: int, codes: list[Code]) -> None:
+    yaml_path, _ = write_files(folder, aliases)
+    database = folder / "serve.db"
+    env = environment(database)
+    seconds, peak = run_measured(cli("import", str(yaml_path)), env, codes[-1])
+    print(
+        f"serve: {aliases:,} aliases (YAML {mib(yaml_path)}), imported by"
+        f" [{codes[-1].label}] in {seconds:.1f} s, peak RSS {peak:.0f} MiB"
+    )
+    for code in codes:
+        with server(env, folder / "serve.log", code) as running:
+            rss = status_field(running.process.pid, "VmRSS")
+        print(
+            f"  [{code.label}] serve: /readyz 200 after {running.ready_after:.1f} s,"
+            f" RSS {rss:.0f} MiB"
+        )
+    for code in codes:
+        totals = {}
+        for count in sorted({1, workers}):
+            log = folder / f"workers-{count}-{code.label}.log"
+            try:
+                with server(env, log, code, workers=count) as running:
+                    rows = settled_tree_memory(running.process.pid, running.origin)
+            except NotReady as error:
+                restarts = len(re.findall(r"Child process \[\d+\] died|exited \(", log.read_text()))
+                print(
+                    f"  [{code.label}] serve --workers {count}: {error};"
+                    f" {restarts} workers died and were restarted meanwhile"
+                )
+                break
+            total_pss = sum(row[1] for row in rows)
+            totals[count] = total_pss
+            detail = ", ".join(f"{pss:.0f}/{uss:.0f}" for _, pss, uss in rows)
+            print(
+                f"  [{code.label}] serve --workers {count}: {len(rows)} processes,"
+                f" PSS total {total_pss:.0f} MiB (PSS/USS per process, MiB: {detail})"
+            )
+        if workers > 1 and workers in totals:
+            extra = (totals[workers] - totals[1]) / (workers - 1)
+            print(
+                f"  [{code.label}] each worker past the first adds {extra:.0f} MiB PSS,"
+                f" {extra / totals[1]:.2f} of one worker's {totals[1]:.0f} MiB"
+            )
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--write-files"]:
+        _write_files(Path(sys.argv[2]), int(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--import-aliases", type=int, default=400_000)
+    parser.add_argument("--serve-aliases", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-http", action="store_true", help="no POST /admin/import")
+    parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--skip-serve", action="store_true")
+    parser.add_argument("--before", metavar="REF", help="also measure this git revision's code")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        codes = [Code("now", Path.cwd())]
+        if args.before:
+            codes.insert(0, checkout(args.before, Path(folder) / "before"))
+        if not args.skip_import:
+            measure_imports(Path(folder), args.import_aliases, not args.skip_http, codes)
+        if not args.skip_serve:
+            measure_serving(Path(folder), args.serve_aliases, args.workers, codes)
+
+
+if __name__ == "__main__":
+    main()
