@@ -103,7 +103,10 @@ def _utf8(raw: str | bytes) -> bytes:
     four bytes a character (one CJK or emoji name is enough).
     """
     if isinstance(raw, str):
-        return raw.encode("utf-8", errors="surrogatepass")
+        try:
+            return raw.encode("utf-8")
+        except UnicodeEncodeError as error:  # a lone surrogate
+            raise InvalidAliasFile(f"the file is not UTF-8 (character {error.start})") from None
     decoder = codecs.getincrementaldecoder("utf-8")()
     for start in range(0, len(raw), _CHUNK):
         try:
@@ -114,7 +117,7 @@ def _utf8(raw: str | bytes) -> bytes:
 
 
 _CHUNK = 1 << 20
-_MAX_JSON_DEPTH = 32  # an entity is three levels deep
+_MAX_DEPTH = 32  # an entity is three levels deep; parsers recurse or slow down with depth
 
 
 _NOT_A_MAPPING = "an alias file is a mapping with the key 'entities'"
@@ -159,8 +162,10 @@ def _json_top_level(events: Iterator[tuple[str, str, Any]]) -> Iterator[Entry]:
     seen_entities = False
     for prefix, event, value in events:
         if prefix == "" and event == "map_key":
-            if value != "entities" or seen_entities:
+            if value != "entities":
                 raise _unknown_key(value)
+            if seen_entities:
+                raise InvalidAliasFile("not valid JSON: the key 'entities' is given twice")
             seen_entities = True
         elif prefix == "entities.item":
             yield _json_value(event, value, events), None
@@ -174,15 +179,31 @@ def _json_value(event: str, value: Any, events: Iterator[tuple[str, str, Any]]) 
         return value
     builder = ijson.ObjectBuilder()
     depth = 0
+    keys: list[set[str]] = []  # the keys seen in each object open
     while True:
         builder.event(event, value)
         depth += event in ("start_map", "start_array")
         depth -= event in ("end_map", "end_array")
-        if depth > _MAX_JSON_DEPTH:  # the parser's paths grow with the depth
-            raise InvalidAliasFile(f"not valid JSON: nested more than {_MAX_JSON_DEPTH} deep")
+        if depth > _MAX_DEPTH:  # the parser's paths grow with the depth
+            raise InvalidAliasFile(f"not valid JSON: nested more than {_MAX_DEPTH} deep")
+        _check_json_key(event, value, keys)
         if not depth:
             return builder.value
         _, event, value = next(events)
+
+
+def _check_json_key(event: str, value: Any, keys: list[set[str]]) -> None:
+    """Refuse a key given twice in one object (a parser would keep the last)."""
+    if event == "start_map":
+        keys.append(set())
+    elif event == "end_map":
+        keys.pop()
+    elif event == "map_key":
+        if value in keys[-1]:
+            raise InvalidAliasFile(
+                f"not valid JSON: the key {value!r} is given twice in one object"
+            )
+        keys[-1].add(value)
 
 
 class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
@@ -197,6 +218,7 @@ class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
 
     def __init__(self, data: bytes) -> None:
         CParser.__init__(self, data)
+        self.depth = 0
         Composer.__init__(self)
         SafeConstructor.__init__(self)
         Resolver.__init__(self)
@@ -209,7 +231,13 @@ class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
             raise InvalidAliasFile(
                 f"line {self.line()}: YAML anchors and aliases (&, *) are not allowed"
             )
-        node: yaml.Node = super().compose_node(parent, index)  # type: ignore[assignment]
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:  # the composer recurses once a level
+            raise InvalidAliasFile(f"line {self.line()}: nested more than {_MAX_DEPTH} deep")
+        try:
+            node: yaml.Node = super().compose_node(parent, index)  # type: ignore[assignment]
+        finally:
+            self.depth -= 1
         return node
 
     def line(self) -> int:
@@ -218,7 +246,10 @@ class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
         return mark.line + 1 if mark is not None else 0
 
     def value(self) -> Any:
-        node = self.compose_node(None, None)
+        return self.constructed(self.compose_node(None, None))
+
+    def constructed(self, node: yaml.Node) -> Any:
+        """The plain data of ``node``, once it is known to be plain data."""
         _check_nodes(node, self)
         try:
             return self.construct_document(node)
@@ -298,14 +329,13 @@ def _yaml_top_level(reader: _EntryReader) -> Iterator[Entry]:
     if not reader.check_event(yaml.MappingStartEvent):
         raise InvalidAliasFile(_NOT_A_MAPPING)
     first_key: yaml.Node | None = None
-    _start(reader)
+    _start(reader, "tag:yaml.org,2002:map")
     while not reader.check_event(yaml.MappingEndEvent):
         key_node = reader.compose_node(None, None)
         _check_keys(yaml.MappingNode("", [(key_node, key_node)]))  # a plain value
-        _check_nodes(key_node, reader)
         if first_key is not None and key_node.value == first_key.value:
             _check_keys(yaml.MappingNode("", [(first_key, key_node), (key_node, key_node)]))
-        key = reader.construct_document(key_node)
+        key = reader.constructed(key_node)
         if key != "entities":
             reader.value()  # an anchor there is the better message
             raise _unknown_key(key)
@@ -314,7 +344,7 @@ def _yaml_top_level(reader: _EntryReader) -> Iterator[Entry]:
             if reader.value() is None:
                 continue  # "entities:" with nothing after it
             raise InvalidAliasFile(_NOT_A_LIST)
-        _start(reader)
+        _start(reader, "tag:yaml.org,2002:seq")
         while not reader.check_event(yaml.SequenceEndEvent):
             line = reader.line()
             yield reader.value(), line
@@ -325,13 +355,14 @@ def _yaml_top_level(reader: _EntryReader) -> Iterator[Entry]:
         raise InvalidAliasFile("not valid YAML: expected a single document in the stream")
 
 
-def _start(reader: _EntryReader) -> None:
-    """Consume a collection's start event, which must carry no anchor and no tag."""
+def _start(reader: _EntryReader, kind: str) -> None:
+    """Consume a collection's start event, which must carry no anchor and no tag
+    but its own kind's (``!!map``, ``!!seq``)."""
     event = reader.peek_event()
     if getattr(event, "anchor", None):
         reader.compose_node(None, None)  # raises, naming the line
     tag = getattr(event, "tag", None)
-    if tag is not None and not getattr(event, "implicit", True) and tag not in _PLAIN_TAGS:
+    if tag is not None and not getattr(event, "implicit", True) and tag != kind:
         mark = getattr(event, "start_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "line ?"
         raise InvalidAliasFile(f"{where}: YAML tags ({_short(tag)}) are not allowed")

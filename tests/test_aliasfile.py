@@ -192,6 +192,12 @@ def test_a_json_prominence_of_nan_is_refused() -> None:
         ),
         ("entities: []\nentities: []\n", "line 2, column 1: the key 'entities' is given twice"),
         ("entities:\n  - prominence: 1" + "0" * 5000, "not valid YAML"),
+        ("? 1" + "0" * 5000 + "\n: x\n", "not valid YAML"),
+        ("!!seq {entities: []}", "line 1, column 1: YAML tags (!!seq)"),
+        ("entities: !!str []", "line 1, column 11: YAML tags (!!str)"),
+        # The composer recurses once a level: deep nesting is refused, not a RecursionError.
+        ("entities:\n" + "".join("  " * i + "- \n" for i in range(400)), "nested more than 32"),
+        ("{a: " * 400 + "}" * 400, "nested more than 32"),
     ],
 )
 def test_yaml_beyond_plain_data_is_refused_naming_line_and_column(text: str, expected: str) -> None:
@@ -210,10 +216,18 @@ def test_an_unquoted_date_is_text() -> None:
         '{"entities": ' + "[" * 100_000 + "]" * 100_000 + "}",
         '{"entities": [{"id": "x", "name": "\\ud800", "type": "t"}]}',
         '{"entities": [{"id": "x", "name": "X", "type": "t", "prominence": 1' + "0" * 5000 + "}]}",
+        '{"entities": [{"id": "dk1", "id": "dk2", "name": "DK", "type": "t"}]}',
+        '{"entities": [], "entities": []}',
     ],
 )
 def test_json_that_no_table_needs_is_refused(text: str) -> None:
     with pytest.raises(InvalidAliasFile, match="not valid JSON"):
+        parse_alias_file(text, media_type="application/json")
+
+
+def test_a_lone_surrogate_in_text_is_refused() -> None:
+    text = '{"entities": [{"id": "x", "name": "\ud800", "type": "t"}]}'
+    with pytest.raises(InvalidAliasFile, match="not UTF-8"):
         parse_alias_file(text, media_type="application/json")
 
 

@@ -365,6 +365,16 @@ def test_a_normal_form_longer_than_its_column_names_the_limit(
         ("entities: !!python/object/apply:os.system ['true']", "application/yaml", "line 1"),
         ("entities:\n  - {id: a, id: b}\n", "application/yaml", "given twice"),
         ('{"entities": ' + "[" * 100_000 + "]" * 100_000 + "}", "application/json", "nested"),
+        (
+            "entities:\n" + "".join("  " * i + "- \n" for i in range(400)),
+            "application/yaml",
+            "nested",
+        ),
+        (
+            '{"entities": [{"id": "a", "id": "b", "name": "B", "type": "t"}]}',
+            "application/json",
+            "twice",
+        ),
     ],
 )
 def test_an_import_beyond_plain_data_is_422(
