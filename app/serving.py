@@ -96,6 +96,8 @@ class Supervisor:
                 server = uvicorn.Server(self.config)
                 server.run(sockets=[sock])
                 code = 0 if server.started else STARTUP_FAILED
+            except SystemExit as exit_:  # uvicorn's own exit when the lifespan fails
+                code = exit_.code if isinstance(exit_.code, int) else 1
             except BaseException:
                 log.exception("worker %d failed", os.getpid())
                 code = 1

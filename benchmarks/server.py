@@ -76,10 +76,10 @@ def memory_mib(root: int) -> dict[str, float]:
     for pid in _descendants(root):
         try:
             resident = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:  # it ended meanwhile
             continue
-        role = "supervisor" if pid == root else _role(command)
+        # With --workers N the workers are forked from the supervisor, its children.
+        role = "supervisor" if pid == root else "worker"
         found[f"{role} {pid}"] = resident
     return found
 
@@ -94,12 +94,6 @@ def cpu_seconds(root: int) -> float:
             continue
         ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _role(command: str) -> str:
-    if "resource_tracker" in command:
-        return "resource tracker"
-    return "worker" if "multiprocessing" in command else "process"
 
 
 def _descendants(root: int) -> list[int]:
