@@ -40,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="alias-service",
         description="Turns free-text mentions into canonical entity IDs.",
-        epilog="Configuration comes from DATABASE_URL, ADMIN_TOKEN and ALIASES_FILE.",
+        epilog="Configuration comes from the environment (DATABASE_URL, ADMIN_TOKEN, "
+        "ALIASES_FILE and the limits): see the README's Configuration table.",
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
