@@ -39,7 +39,9 @@ table of entities and their aliases.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, database_prepared: bool = False) -> FastAPI:
+    """The application; ``database_prepared`` when the caller (``serve``) has
+    already migrated the database and loaded the shipped table, waiting for it."""
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
     live_index = LiveIndex(engine)
@@ -53,7 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose(close=False)
             live_index.refresh()
         else:
-            prepare_database(engine=engine, aliases_file=settings.aliases_file)
+            if not database_prepared:
+                prepare_database(engine=engine, aliases_file=settings.aliases_file)
             live_index.load()
         live_index.start(settings.refresh_interval)
         try:
@@ -75,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_parameters={"persistAuthorization": True, "tryItOutEnabled": True},
     )
     app.state.settings = settings
+    app.state.database_prepared = database_prepared
     app.state.engine = engine
     app.state.live_index = live_index
     app.state.metrics = Metrics(live_index)
@@ -103,7 +107,8 @@ def preload(app: FastAPI) -> None:
     with the edits made since. No connection is left open to be inherited.
     """
     settings: Settings = app.state.settings
-    prepare_database(engine=app.state.engine, aliases_file=settings.aliases_file)
+    if not app.state.database_prepared:
+        prepare_database(engine=app.state.engine, aliases_file=settings.aliases_file)
     app.state.live_index.load()
     app.state.engine.dispose()
 

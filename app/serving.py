@@ -52,7 +52,8 @@ def serve(
     workers: int = 1,
     options: Mapping[str, Any] | None = None,
 ) -> None:
-    app = create_app(settings)
+    # ``alias-service serve`` has prepared the database, waiting for it to come up.
+    app = create_app(settings, database_prepared=True)
     config = uvicorn_config(app, host=host, port=port, options=options or {})
     if workers <= 1:
         uvicorn.Server(config).run()
