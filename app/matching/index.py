@@ -40,6 +40,7 @@ from app.matching.normalize import APOSTROPHES, normalize, spot_key
 from app.matching.scoring import MIN_SOUND_LENGTH, may_be_similar, word_similarity
 
 T = TypeVar("T")
+K = TypeVar("K")
 Keep = Callable[["Posting"], bool]  # which forms a caller wants (a type filter)
 Layer = Literal["exact", "compact", "transliteration", "phonetic"]
 LAYERS: tuple[Layer, ...] = ("exact", "compact", "transliteration", "phonetic")
@@ -51,7 +52,7 @@ MAX_WORD_POSTINGS = 500
 MAX_PROPOSED_WORDS = 300
 # Bound on the writings of other-case spotting keys a segment remembers.
 MAX_REMEMBERED_WRITINGS = 100_000
-# ...and on the words whose similar words it remembers.
+# ...and on the words whose similar words, weights and penalties it remembers.
 MAX_REMEMBERED_WORDS = 100_000
 # Trigram candidates: a query's trigrams are taken rarest first until their
 # forms number this many (the work per query is bounded whatever the table);
@@ -195,6 +196,19 @@ def _run_lengths(starts: np.ndarray, total: int) -> np.ndarray:
     lengths[-1] = total
     lengths -= starts
     return lengths
+
+
+def remembered(
+    memo: dict[K, T], key: K, compute: Callable[[K], T], bound: int = MAX_REMEMBERED_WORDS
+) -> T:
+    """``compute(key)``, kept in ``memo`` (never None); the memo is emptied
+    when it holds ``bound`` answers, so it stays bounded whatever the traffic."""
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= bound:
+            memo.clear()
+        found = memo[key] = compute(key)
+    return found
 
 
 def form_ids(found: FormIds | None) -> tuple[int, ...]:
@@ -362,28 +376,23 @@ class Segment:
         that could not score. Names share their words (San, Santa, Xian), so
         the answer is remembered.
         """
-        found = self._similar_words.get(word)
-        if found is None:
-            if len(self._similar_words) >= MAX_REMEMBERED_WORDS:
-                self._similar_words.clear()
-            found = self._similar_words[word] = tuple(self._alike_words(word))
-        return found
+        return remembered(self._similar_words, word, self._alike_words)
 
-    def _alike_words(self, word: str) -> list[int]:
+    def _alike_words(self, word: str) -> tuple[int, ...]:
         exact = self.vocabulary.get(word)
         found = [] if exact is None else [exact]
         if len(word) < MIN_SOUND_LENGTH:
-            return found
+            return tuple(found)
         code = phonetic_word(word)
+        # The words filed under the code itself may be of the same sound; the
+        # others can only be spelt alike. Most fail both, tested all at once.
+        same_code = set(form_ids(self.blocks.get(code)))
         proposed: set[int] = set()
         for key in deletion_keys(code):
             proposed.update(form_ids(self.blocks.get(key)))
         if len(proposed) > MAX_PROPOSED_WORDS:
-            proposed = set(form_ids(self.blocks.get(code)))
+            proposed = set(same_code)
         proposed.discard(-1 if exact is None else exact)
-        # The words filed under the code itself may be of the same sound; the
-        # others can only be spelt alike. Most fail both, tested all at once.
-        same_code = set(form_ids(self.blocks.get(code)))
         ordered = list(proposed)
         others = [self.words[w] for w in ordered]
         may = may_be_similar(word, others, [w in same_code for w in ordered])
@@ -392,7 +401,7 @@ class Segment:
             for w, other, maybe in zip(ordered, others, may, strict=True)
             if maybe and word_similarity(word, other) > 0
         )
-        return found
+        return tuple(found)
 
     def spotted(self, key: str) -> tuple[int, ...]:
         """The forms whose spotting key is ``key``."""

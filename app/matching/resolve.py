@@ -33,7 +33,7 @@ from enum import StrEnum
 from rapidfuzz import fuzz, process
 
 from app.matching.composition import COMPOSITIONAL_SCORE, Exchange, composed, with_exchanges
-from app.matching.index import AliasIndex, EntityRecord, FormRef, Keep, Posting
+from app.matching.index import AliasIndex, EntityRecord, FormRef, Keep, Posting, remembered
 from app.matching.keys import MIN_FOLDED_KEY, FormKeys, form_keys
 from app.matching.normalize import normalize
 from app.matching.scoring import MentionWords, is_abjad, is_syllabic, similarity
@@ -309,8 +309,6 @@ def _fuzzy_candidates(index: AliasIndex, keys: FormKeys, keep: Keep | None) -> l
 MIN_TELLING_LENGTH = 3
 # ...nor is a short word that names something but is used by many (an, da, sul).
 MIN_NAME_WORD = 4
-# Bound on the words whose weights and penalties a snapshot remembers.
-MAX_REMEMBERED_WORDS = 100_000
 
 
 class WordPenalties:
@@ -328,22 +326,12 @@ class WordPenalties:
         self._distinctive = index.weight_of_share(math.sqrt(max(index.entity_count, 1)))
 
     def weight(self, word: str) -> float:
-        found = self._weights.get(word)
-        if found is None:
-            if len(self._weights) >= MAX_REMEMBERED_WORDS:
-                self._weights.clear()
-            found = self._weights[word] = self._index.word_weight(word)
-        return found
+        return remembered(self._weights, word, self._index.word_weight)
 
     def names_an_entity(self, word: str) -> bool:
         """Whether ``word`` is itself a name in the table, and a word, not a
         syllable: in a gazetteer nearly every syllable names some place."""
-        found = self._names.get(word)
-        if found is None:
-            if len(self._names) >= MAX_REMEMBERED_WORDS:
-                self._names.clear()
-            found = self._names[word] = self._names_an_entity(word)
-        return found
+        return remembered(self._names, word, self._names_an_entity)
 
     def _names_an_entity(self, word: str) -> bool:
         if len(word) < MIN_NAME_WORD and self.weight(word) < self._distinctive:
@@ -351,25 +339,20 @@ class WordPenalties:
         return self._index.has_key("transliteration", word)
 
     def mention_penalty(self, word: str) -> float:
-        found = self._mention.get(word)
-        if found is None:
-            weight = self.weight(word)
-            distinctive = weight >= self._distinctive and len(word) >= MIN_TELLING_LENGTH
-            telling = distinctive or self.names_an_entity(word)
-            if len(self._mention) >= MAX_REMEMBERED_WORDS:
-                self._mention.clear()
-            found = self._mention[word] = max(weight, self._naming) if telling else weight
-        return found
+        return remembered(self._mention, word, self._mention_penalty)
+
+    def _mention_penalty(self, word: str) -> float:
+        weight = self.weight(word)
+        distinctive = weight >= self._distinctive and len(word) >= MIN_TELLING_LENGTH
+        telling = distinctive or self.names_an_entity(word)
+        return max(weight, self._naming) if telling else weight
 
     def form_penalty(self, word: str) -> float:
-        found = self._form.get(word)
-        if found is None:
-            weight = self.weight(word)
-            telling = self.names_an_entity(word)
-            if len(self._form) >= MAX_REMEMBERED_WORDS:
-                self._form.clear()
-            found = self._form[word] = max(weight, self._naming) if telling else weight
-        return found
+        return remembered(self._form, word, self._form_penalty)
+
+    def _form_penalty(self, word: str) -> float:
+        weight = self.weight(word)
+        return max(weight, self._naming) if self.names_an_entity(word) else weight
 
 
 class TypeFilter:
