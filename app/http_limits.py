@@ -39,7 +39,7 @@ def connection_limits(settings: Settings) -> dict[str, Any]:
         max_header_bytes=settings.max_header_bytes,
     )
     return {
-        "http": protocol,  # a partial of a module-level class: workers can unpickle it
+        "http": protocol,
         "timeout_keep_alive": settings.keep_alive_timeout,
         "limit_concurrency": settings.limit_concurrency,
     }

@@ -20,7 +20,7 @@ from app.api.shapes import SafeJSONResponse
 from app.bootstrap import prepare_database
 from app.db import make_engine
 from app.errors import DomainError
-from app.health import WriteCheck
+from app.health import WriteCheck, first_line
 from app.live_index import LiveIndex
 from app.metrics import Metrics
 from app.settings import Settings
@@ -130,10 +130,9 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DatabaseError)
     async def database_unusable(_request: Request, error: DatabaseError) -> JSONResponse:
         # e.g. SQLite's "file is not a database": a corrupt or foreign file.
-        cause = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
         log.error("database error: %s", error)
         return SafeJSONResponse(
-            {"detail": f"the database cannot be used: {cause}"}, status_code=503
+            {"detail": f"the database cannot be used: {first_line(error)}"}, status_code=503
         )
 
     @app.exception_handler(Exception)

@@ -37,7 +37,8 @@ MAX_ACTOR_LENGTH = 128  # the audit trail's Change.actor
 MAX_STORED_INT = 2**31 - 1
 # Text that a query, a path or a type may hold: no control characters (C0,
 # DEL, C1), which no name contains and PostgreSQL refuses (NUL) in text.
-PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f"  # Unicode's category Cc, for a [] class
+PRINTABLE_PATTERN = rf"^[^{CONTROL_CHARACTERS}]*$"
 
 
 def _printable(text: str) -> str:
@@ -79,7 +80,7 @@ TypeName = Annotated[
         strip_whitespace=True,
         min_length=1,
         max_length=MAX_TYPE_LENGTH,
-        pattern=r"^[^\s\x00-\x1f\x7f-\x9f]+$",
+        pattern=rf"^[^\s{CONTROL_CHARACTERS}]+$",
     ),
 ]
 # A finite number >= 0; strict, so that neither true nor "12" passes for one.
