@@ -29,6 +29,8 @@ from tests.matching.test_budget import made_up_names
 from tests.servers import HOST, Server, serve
 from tests.servers import http as send
 
+pytestmark = pytest.mark.slow  # a real server process
+
 HEADER_TIMEOUT = 1.0
 BODY_TIMEOUT = 1.0
 KEEP_ALIVE_TIMEOUT = 1

@@ -78,4 +78,4 @@ def test_forked_workers_serve_each_others_edits_and_are_replaced(
         assert replacement not in (first, second)
         with stopped(second):  # the new worker alone answers, with the table as it is now
             assert resolved_id(server, "Labbaik") is None
-            assert resolved_id(server, "Pakistani%20Taliban") == "ttp"
+            assert resolved_id(server, "Pakistani Taliban") == "ttp"
