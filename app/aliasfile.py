@@ -8,6 +8,7 @@ import codecs
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import ijson
@@ -19,7 +20,7 @@ from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 from app.errors import InvalidAliasFile
-from app.models import AliasCreate, AliasFile, EntityCreate
+from app.models import AliasCreate, AliasFile, EntityCreate, EntityTypeCreate
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -30,37 +31,69 @@ _PLAIN_TAGS = frozenset(
 
 def parse_alias_file(raw: str | bytes, *, media_type: str = "application/yaml") -> AliasFile:
     """Validate a whole alias file; raise :class:`InvalidAliasFile` naming the fault."""
-    return AliasFile.model_construct(entities=list(read_alias_file(raw, media_type=media_type)))
+    stream = read_alias_file(raw, media_type=media_type)
+    entities = list(stream)
+    if stream.types is None:
+        return AliasFile.model_construct(entities=entities)
+    return AliasFile.model_construct(types=stream.types, entities=entities)
 
 
-def read_alias_file(
-    raw: str | bytes, *, media_type: str = "application/yaml"
-) -> Iterator[EntityCreate]:
+def read_alias_file(raw: str | bytes, *, media_type: str = "application/yaml") -> "AliasFileStream":
     """The file's entities, each validated as it is read, without holding the whole tree.
 
     A fault raises :class:`InvalidAliasFile` when it is reached, after the
     entities before it were given: a caller that stores them as they come does
     so in one transaction, and rolls it back.
     """
-    data = _utf8(raw)
-    entries = _json_entries(data) if "json" in media_type else _yaml_entries(data)
-    first_seen: dict[str, int] = {}
-    for position, (entry, line) in enumerate(entries):
-        entity = _validated(entry, position, line)
-        if entity.id in first_seen:
-            raise InvalidAliasFile(
-                f"{_entry_name(position, None, line)}: id {entity.id!r} is already used by "
-                f"entity #{first_seen[entity.id] + 1}"
-            )
-        first_seen[entity.id] = position
-        yield entity
+    return AliasFileStream(raw, media_type=media_type)
+
+
+class AliasFileStream:
+    """An alias file read as it is consumed: its ``entities`` one at a time, and its
+    declared ``types`` (None when it declares none) once the reading has passed them.
+
+    ``types`` may come before or after ``entities``. Listed after them, they are
+    known only when the last entity has been read: an import checks the entities'
+    types against them then, before it commits (``store.import_alias_file``).
+    """
+
+    def __init__(self, raw: str | bytes, *, media_type: str = "application/yaml") -> None:
+        self.types: list[EntityTypeCreate] | None = None
+        self.entities: Iterator[EntityCreate] = self._read(raw, media_type)
+
+    def __iter__(self) -> Iterator[EntityCreate]:
+        return self.entities
+
+    def _read(self, raw: str | bytes, media_type: str) -> Iterator[EntityCreate]:
+        data = _utf8(raw)
+        entries = _json_entries(data) if "json" in media_type else _yaml_entries(data)
+        first_seen: dict[str, int] = {}
+        for entry, line in entries:
+            if isinstance(entry, _TypesSection):
+                self.types = _validated_types(entry.entries)
+                continue
+            position = len(first_seen)
+            entity = _validated(entry, position, line)
+            if entity.id in first_seen:
+                raise InvalidAliasFile(
+                    f"{_entry_name(position, None, line)}: id {entity.id!r} is already used by "
+                    f"entity #{first_seen[entity.id] + 1}"
+                )
+            first_seen[entity.id] = position
+            yield entity
 
 
 def dump_alias_file(table: AliasFile) -> str:
-    """The alias file for ``table``; parsing it gives ``table`` back."""
-    entities = [_entity_to_plain(entity) for entity in table.entities]
+    """The alias file for ``table``; parsing it gives ``table`` back.
+
+    Declared types come first, so that a reader knows them before the entities.
+    """
+    plain: dict[str, Any] = {}
+    if table.types:
+        plain["types"] = [{"id": t.id, "description": t.description} for t in table.types]
+    plain["entities"] = [_entity_to_plain(entity) for entity in table.entities]
     return yaml.dump(
-        {"entities": entities},
+        plain,
         Dumper=_Dumper,
         sort_keys=False,
         allow_unicode=True,
@@ -120,8 +153,12 @@ _CHUNK = 1 << 20
 _MAX_DEPTH = 32  # an entity is three levels deep; parsers recurse or slow down with depth
 
 
-_NOT_A_MAPPING = "an alias file is a mapping with the key 'entities'"
-_NOT_A_LIST = "entities: Input should be a valid list"
+_NOT_A_MAPPING = "an alias file is a mapping with the key 'entities' (and optionally 'types')"
+_SECTIONS = ("entities", "types")
+
+
+def _not_a_list(section: str) -> InvalidAliasFile:
+    return InvalidAliasFile(f"{section}: Input should be a valid list")
 
 
 def _unknown_key(key: object) -> InvalidAliasFile:
@@ -130,6 +167,13 @@ def _unknown_key(key: object) -> InvalidAliasFile:
 
 # One entry of the file, as plain data, and its line (None where unknown).
 Entry = tuple[Any, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _TypesSection:
+    """The file's whole ``types`` list, given among the entries where the file has it."""
+
+    entries: list[Entry]
 
 
 # A \uD800-\uDFFF escape outside a high-low pair is no character (and the
@@ -159,18 +203,25 @@ def _json_top_level(events: Iterator[tuple[str, str, Any]]) -> Iterator[Entry]:
     _, event, _ = next(events, ("", "", None))
     if event != "start_map":
         raise InvalidAliasFile(_NOT_A_MAPPING)
-    seen_entities = False
+    seen: set[str] = set()
+    types: list[Entry] = []
     for prefix, event, value in events:
         if prefix == "" and event == "map_key":
-            if value != "entities":
+            if value not in _SECTIONS:
                 raise _unknown_key(value)
-            if seen_entities:
-                raise InvalidAliasFile("not valid JSON: the key 'entities' is given twice")
-            seen_entities = True
+            if value in seen:
+                raise InvalidAliasFile(f"not valid JSON: the key {value!r} is given twice")
+            seen.add(value)
         elif prefix == "entities.item":
             yield _json_value(event, value, events), None
-        elif prefix == "entities" and event not in ("start_array", "end_array"):
-            raise InvalidAliasFile(_NOT_A_LIST)
+        elif prefix == "types.item":
+            types.append((_json_value(event, value, events), None))
+        elif prefix == "types" and event == "end_array":
+            yield _TypesSection(types), None
+        elif prefix == "types" and event == "null":
+            continue  # as a model dumps a file that declares no types
+        elif prefix in _SECTIONS and event not in ("start_array", "end_array"):
+            raise _not_a_list(prefix)
 
 
 def _json_value(event: str, value: Any, events: Iterator[tuple[str, str, Any]]) -> Any:
@@ -328,31 +379,41 @@ def _yaml_top_level(reader: _EntryReader) -> Iterator[Entry]:
     reader.get_event()  # the document's start
     if not reader.check_event(yaml.MappingStartEvent):
         raise InvalidAliasFile(_NOT_A_MAPPING)
-    first_key: yaml.Node | None = None
+    seen: dict[str, yaml.Node] = {}
     _start(reader, "tag:yaml.org,2002:map")
     while not reader.check_event(yaml.MappingEndEvent):
         key_node = reader.compose_node(None, None)
         _check_keys(yaml.MappingNode("", [(key_node, key_node)]))  # a plain value
-        if first_key is not None and key_node.value == first_key.value:
-            _check_keys(yaml.MappingNode("", [(first_key, key_node), (key_node, key_node)]))
+        if key_node.value in seen:
+            first = seen[key_node.value]
+            _check_keys(yaml.MappingNode("", [(first, key_node), (key_node, key_node)]))
         key = reader.constructed(key_node)
-        if key != "entities":
+        if key not in _SECTIONS:
             reader.value()  # an anchor there is the better message
             raise _unknown_key(key)
-        first_key = key_node
-        if not reader.check_event(yaml.SequenceStartEvent):
-            if reader.value() is None:
-                continue  # "entities:" with nothing after it
-            raise InvalidAliasFile(_NOT_A_LIST)
-        _start(reader, "tag:yaml.org,2002:seq")
-        while not reader.check_event(yaml.SequenceEndEvent):
-            line = reader.line()
-            yield reader.value(), line
-        reader.get_event()
+        seen[key] = key_node
+        items = _yaml_items(reader, key)
+        if key == "types":
+            yield _TypesSection(list(items)), None
+        else:
+            yield from items
     reader.get_event()  # the mapping's end
     reader.get_event()  # the document's end
     if not reader.check_event(yaml.StreamEndEvent):
         raise InvalidAliasFile("not valid YAML: expected a single document in the stream")
+
+
+def _yaml_items(reader: _EntryReader, section: str) -> Iterator[Entry]:
+    """The entries of the list under ``section``, each with its line, read one at a time."""
+    if not reader.check_event(yaml.SequenceStartEvent):
+        if reader.value() is None:
+            return  # "entities:" with nothing after it
+        raise _not_a_list(section)
+    _start(reader, "tag:yaml.org,2002:seq")
+    while not reader.check_event(yaml.SequenceEndEvent):
+        line = reader.line()
+        yield reader.value(), line
+    reader.get_event()
 
 
 def _start(reader: _EntryReader, kind: str) -> None:
@@ -367,6 +428,27 @@ def _start(reader: _EntryReader, kind: str) -> None:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "line ?"
         raise InvalidAliasFile(f"{where}: YAML tags ({_short(tag)}) are not allowed")
     reader.get_event()
+
+
+def _validated_types(entries: list[Entry]) -> list[EntityTypeCreate]:
+    """The declared types; a repeated one (ignoring case) is refused naming both."""
+    types: list[EntityTypeCreate] = []
+    first_seen: dict[str, str] = {}
+    for position, (entry, line) in enumerate(entries):
+        name = _entry_name(position, entry, line, kind="type")
+        try:
+            declared = EntityTypeCreate.model_validate(entry)
+        except ValidationError as error:
+            raise InvalidAliasFile(_describe(error, name)) from None
+        folded = declared.id.casefold()
+        if folded in first_seen:
+            raise InvalidAliasFile(
+                f"{name}: the type {declared.id!r} is already declared by {first_seen[folded]} "
+                "(types are told apart ignoring case)"
+            )
+        first_seen[folded] = name
+        types.append(declared)
+    return types
 
 
 def _validated(entry: Any, position: int, line: int | None) -> EntityCreate:
@@ -389,9 +471,9 @@ def _describe(error: ValidationError, name: str) -> str:
     return "; ".join(problems)
 
 
-def _entry_name(position: int, entry: Any, line: int | None) -> str:
+def _entry_name(position: int, entry: Any, line: int | None, *, kind: str = "entity") -> str:
     entity_id = entry.get("id") if isinstance(entry, dict) else None
-    name = f"entity #{position + 1}"
+    name = f"{kind} #{position + 1}"
     if isinstance(entity_id, str):
         name += f" (id {entity_id!r})"
     if line is not None:

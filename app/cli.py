@@ -116,13 +116,13 @@ def uvicorn_options(args: argparse.Namespace, settings: Settings) -> dict[str, A
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
-    entries = read_alias_file(args.file.read_bytes(), media_type=_media_type(args.file))
+    source = read_alias_file(args.file.read_bytes(), media_type=_media_type(args.file))
     engine = make_engine(settings.database_url)
     migrate_exclusively(engine)
     mode: store.ImportMode = "replace" if args.replace else "merge"
     with Session(engine) as session:
-        report = store.import_entities(
-            session=session, actor="cli", entries=entries, mode=mode, allow_empty=args.allow_empty
+        report = store.import_alias_file(
+            session=session, actor="cli", source=source, mode=mode, allow_empty=args.allow_empty
         )
     print(report.model_dump_json())
     return 0

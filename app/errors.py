@@ -45,3 +45,9 @@ class ClientGone(DomainError):
     """The client closed the connection before its answer was ready (nginx's 499)."""
 
     status_code = 499
+
+
+class UnknownType(DomainError):
+    """A type the table does not declare (in a filter: neither declares nor uses)."""
+
+    status_code = 422

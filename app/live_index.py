@@ -16,7 +16,7 @@ import time
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app import store
+from app import declared_types, store
 from app.matching.index import AliasIndex
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,9 @@ class LiveIndex:
         started = time.perf_counter()
         with Session(self._engine) as session:
             revision = store.current_revision(session=session)
-            index = AliasIndex.build(store.load_records(session=session))
+            index = _with_declared_types(
+                session, AliasIndex.build(store.load_records(session=session))
+            )
         with self._lock, Session(self._engine) as session:
             # Edits committed while the table was read (some perhaps already
             # served from the old snapshot) go in before the swap.
@@ -89,9 +91,11 @@ class LiveIndex:
             return index, revision
         changes = store.changes_since(session=session, revision=revision)
         if changes.whole_table:
-            return AliasIndex.build(store.load_records(session=session)), changes.revision
-        upserts = store.load_records(session=session, entity_ids=changes.entity_ids)
-        return index.with_changes(upserts, removed=changes.entity_ids), changes.revision
+            index = AliasIndex.build(store.load_records(session=session))
+        else:
+            upserts = store.load_records(session=session, entity_ids=changes.entity_ids)
+            index = index.with_changes(upserts, removed=changes.entity_ids)
+        return _with_declared_types(session, index), changes.revision
 
     def start(self, interval: float) -> None:
         """Watch for other processes' changes in a background thread."""
@@ -117,3 +121,8 @@ class LiveIndex:
                 if self.last_error is None:
                     log.warning("index refresh failed: %s", error)
                 self.last_error = str(error)
+
+
+def _with_declared_types(session: Session, index: AliasIndex) -> AliasIndex:
+    # A small table, read again at each new revision: a change may declare types alone.
+    return index.with_declared_types(declared_types.declared_ids(session=session))

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __doc__ as summary
-from app.api import admin, annotate, entities, ops, reconcile, resolve
+from app.api import admin, annotate, entities, entity_types, ops, reconcile, resolve
 from app.api.responses import documented
 from app.api.shapes import SafeJSONResponse
 from app.bootstrap import prepare_database
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
     app.state.metrics = Metrics(live_index)
     app.state.write_check = WriteCheck(engine, interval=settings.write_check_interval)
 
-    routers = (resolve, annotate, entities, admin, reconcile, ops)
+    routers = (resolve, annotate, entities, entity_types, admin, reconcile, ops)
     for module in routers:
         app.include_router(module.router)
     _add_error_handlers(app)

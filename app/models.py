@@ -7,8 +7,9 @@ validate entities by the same rules.
 """
 
 import unicodedata
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from annotated_types import Ge
 from pydantic import (
@@ -151,6 +152,15 @@ class Alias(AliasBase, table=True):
     entity: Entity = Relationship(back_populates="aliases")
 
 
+class EntityType(SQLModel, table=True):
+    """A declared entity type: once any is declared, every entity's type is one of them."""
+
+    __tablename__ = "entity_type"
+
+    id: str = Field(primary_key=True, max_length=MAX_TYPE_LENGTH)
+    description: str = Field(max_length=MAX_NOTE_LENGTH)
+
+
 class TableState(SQLModel, table=True):
     """A single row whose revision grows with every committed change."""
 
@@ -237,12 +247,48 @@ class EntityUpdate(SQLModel):
     )
 
 
+TypeDescription = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NOTE_LENGTH),
+    AfterValidator(_printable),
+]
+
+
+class EntityTypeCreate(SQLModel):
+    """One declared type; also one entry of the alias file's ``types``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"id": "organization", "description": "Armed groups, parties, firms."}]
+        },
+    )
+
+    id: TypeName
+    description: TypeDescription
+
+
 class AliasFile(SQLModel):
     """The whole table as the alias file holds it."""
 
     model_config = ConfigDict(extra="forbid")
 
+    # None: the file declares no types (a merge keeps the stored ones).
+    types: list[EntityTypeCreate] | None = None
     entities: list[EntityCreate] = Field(default_factory=list)
+
+
+class AliasFileSource(Protocol):
+    """An alias file to import: a whole ``AliasFile``, or one read as it is stored.
+
+    ``types`` is read only once every entity was taken: a streamed file may list them last.
+    """
+
+    @property
+    def types(self) -> list[EntityTypeCreate] | None: ...
+
+    @property
+    def entities(self) -> Iterable[EntityCreate]: ...
 
 
 # --- response models -------------------------------------------------------------
@@ -274,6 +320,16 @@ class EntityPublic(EntityBase):
 class EntityList(SQLModel):
     items: list[EntityPublic]
     total: int
+
+
+class EntityTypePublic(SQLModel):
+    id: str
+    description: str | None = Field(description="null for a type in use that is not declared.")
+    entities: int = Field(description="Entities of this type.")
+
+
+class EntityTypeList(SQLModel):
+    items: list[EntityTypePublic]
 
 
 class ImportReport(SQLModel):

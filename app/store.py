@@ -6,7 +6,7 @@ entity in the audit trail; other processes watch that revision to refresh
 their index (``app.live_index``).
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Literal, TypeVar
@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
+from app import declared_types
 from app.errors import Conflict, NotFound
 from app.matching.index import EntityRecord
 from app.matching.normalize import form_key, normalize
@@ -23,6 +24,7 @@ from app.models import (
     Alias,
     AliasCreate,
     AliasFile,
+    AliasFileSource,
     AliasPublic,
     Change,
     Entity,
@@ -36,6 +38,7 @@ from app.models import (
 )
 
 ImportMode = Literal["merge", "replace"]
+ChangeRow = declared_types.ChangeRow
 T = TypeVar("T")
 
 
@@ -57,6 +60,7 @@ def list_entities(
     """Entities by ID, filtered by type and by a text found in a name, alias or ID."""
     conditions = []
     if entity_type:
+        declared_types.check_filter(session=session, entity_type=entity_type)
         conditions.append(func.lower(Entity.type) == entity_type.casefold())
     if q and q.strip():
         conditions.append(_mentions(q))
@@ -84,8 +88,9 @@ def _mentions(q: str) -> Any:
 
 
 def entity_types(*, session: Session) -> list[str]:
-    """Every type the table's entities have, sorted."""
-    return sorted(session.exec(select(Entity.type).distinct()).all())
+    """The declared types, sorted; with none declared, every type the entities have."""
+    declared = declared_types.declared_ids(session=session)
+    return declared or sorted(session.exec(select(Entity.type).distinct()).all())
 
 
 def export_table(*, session: Session) -> AliasFile:
@@ -93,7 +98,10 @@ def export_table(*, session: Session) -> AliasFile:
     rows = session.exec(
         select(Entity).order_by(col(Entity.id)).options(selectinload(Entity.aliases))  # type: ignore[arg-type]
     ).all()
-    return AliasFile(entities=[_to_entry(entity) for entity in rows])
+    return AliasFile(
+        types=declared_types.for_export(session=session),
+        entities=[_to_entry(entity) for entity in rows],
+    )
 
 
 def is_empty(*, session: Session) -> bool:
@@ -138,12 +146,13 @@ class ChangeSet:
 def changes_since(*, session: Session, revision: int) -> ChangeSet:
     newest = current_revision(session=session)
     rows = session.exec(
-        select(Change.entity_id)
+        select(Change.entity_id, Change.action)
         .where(Change.revision > revision, Change.revision <= newest)
         .distinct()
     ).all()
-    ids = frozenset(r for r in rows if r is not None)
-    return ChangeSet(revision=newest, entity_ids=ids, whole_table=None in rows)
+    ids = frozenset(r for r, _ in rows if r is not None)
+    whole_table = any(r is None and action != declared_types.TYPES_ACTION for r, action in rows)
+    return ChangeSet(revision=newest, entity_ids=ids, whole_table=whole_table)
 
 
 def load_records(
@@ -181,6 +190,7 @@ def load_records(
 def create_entity(*, session: Session, actor: str, data: EntityCreate) -> EntityPublic:
     if session.get(Entity, data.id) is not None:
         raise Conflict(f"entity {data.id!r} already exists")
+    declared_types.check_entity_type(session=session, entity_type=data.type)
     entity = _insert_entity(session, data)
     _commit(session, actor, [("create", data.id, {"aliases": len(data.aliases)})])
     return _to_public(entity)
@@ -195,6 +205,8 @@ def update_entity(
 ) -> EntityPublic:
     entity = _find_entity(session, entity_id)
     changes = data.model_dump(exclude_unset=True)
+    if changes.get("type") is not None:
+        declared_types.check_entity_type(session=session, entity_type=changes["type"])
     if changes.get("name") is not None:
         _check_form_is_new(entity, changes["name"], what="name")
     for field, value in changes.items():
@@ -243,9 +255,35 @@ def import_table(
     mode: ImportMode,
     allow_empty: bool = False,
 ) -> ImportReport:
-    """Load an alias file in one transaction (see ``import_entities``)."""
+    """Load an alias file in one transaction (see ``import_alias_file``)."""
+    return import_alias_file(
+        session=session, actor=actor, source=table, mode=mode, allow_empty=allow_empty
+    )
+
+
+def import_alias_file(
+    *,
+    session: Session,
+    actor: str,
+    source: AliasFileSource,
+    mode: ImportMode,
+    allow_empty: bool = False,
+) -> ImportReport:
+    """Load an alias file's entities and declared types in one transaction.
+
+    The types are stored once every entity is, since a streamed file may list
+    them last; every entity of the table is then checked against them (see
+    ``declared_types.settle_import``), before anything is committed.
+    """
     return import_entities(
-        session=session, actor=actor, entries=table.entities, mode=mode, allow_empty=allow_empty
+        session=session,
+        actor=actor,
+        entries=source.entities,
+        mode=mode,
+        allow_empty=allow_empty,
+        before_commit=lambda: declared_types.settle_import(
+            session=session, types=source.types, mode=mode
+        ),
     )
 
 
@@ -257,6 +295,7 @@ def import_entities(
     mode: ImportMode,
     allow_empty: bool = False,
     batch_size: int = IMPORT_BATCH,
+    before_commit: Callable[[], list[ChangeRow]] | None = None,
 ) -> ImportReport:
     """Store entries as they come, ``batch_size`` at a time, in one transaction.
 
@@ -265,10 +304,11 @@ def import_entities(
     the table exactly the file's content. If ``entries`` raises half-way (a
     fault found late in a streamed file), nothing is stored. A file of no
     entities empties the table only with ``allow_empty``: an empty body is far
-    likelier a mistake.
+    likelier a mistake. ``before_commit`` does the checks and writes that need
+    every entry stored; the audit rows it gives are recorded with the others.
     """
     counts = {"created": 0, "updated": 0, "deleted": 0, "aliases_added": 0}
-    changes: list[tuple[str, str | None, dict[str, Any]]] = []
+    changes: list[ChangeRow] = []
     total = 0
     try:
         if mode == "replace":
@@ -292,6 +332,8 @@ def import_entities(
             )
         if mode == "replace":
             changes = [("replace", None, {"entities": total})]
+        if before_commit is not None:
+            changes.extend(before_commit())
         revision = _commit(session, actor, changes)
     except BaseException:
         session.rollback()

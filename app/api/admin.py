@@ -184,9 +184,9 @@ def import_file(
             "a replace import deletes every entity the file lacks: add confirm=true to do it"
         )
     raw, media_type = body
-    entries = read_alias_file(raw, media_type=media_type)
-    report = store.import_entities(
-        session=session, actor=actor, entries=entries, mode=mode, allow_empty=allow_empty
+    source = read_alias_file(raw, media_type=media_type)
+    report = store.import_alias_file(
+        session=session, actor=actor, source=source, mode=mode, allow_empty=allow_empty
     )
     live.refresh()
     return report

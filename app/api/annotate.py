@@ -7,6 +7,7 @@ from app.api.deps import SettingsDep, SnapshotDep
 from app.api.resolve import thresholds
 from app.api.responses import documented
 from app.api.shapes import JsonObject, json_response, mention_public
+from app.declared_types import check_filters
 from app.errors import PayloadTooLarge
 from app.matching.annotate import annotate
 from app.matching.budget import Deadline
@@ -35,7 +36,7 @@ async def annotate_text(
     that fits them (US, IS and UN only as acronyms), spelling variants of them
     through the matching layers, and short or ambiguous names are settled by
     what the rest of the text names."""
-    _check_length(body)
+    _check_request(index, body)
 
     def result(deadline: Deadline) -> JsonObject:
         return _annotated(index, settings, body, deadline)
@@ -52,7 +53,7 @@ async def annotate_batch(
 ) -> Response:
     """`POST /annotate` for up to 100 texts at once; results in the order of the texts."""
     for document in body.documents:
-        _check_length(document)
+        _check_request(index, document)
 
     def results(deadline: Deadline) -> list[JsonObject]:
         return [_annotated(index, settings, document, deadline) for document in body.documents]
@@ -61,7 +62,8 @@ async def annotate_batch(
     return json_response({"results": await computed(request, results, small=small)})
 
 
-def _check_length(body: AnnotateRequest) -> None:
+def _check_request(index: AliasIndex, body: AnnotateRequest) -> None:
+    check_filters(index.known_types(), body.types)
     if len(body.text) > MAX_TEXT_LENGTH:
         raise PayloadTooLarge(
             f"the text has {len(body.text):,} characters; at most {MAX_TEXT_LENGTH:,} are annotated"

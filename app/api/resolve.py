@@ -8,6 +8,7 @@ from app.api.compute import INLINE_MENTIONS, OVER_BUDGET, computed
 from app.api.deps import SettingsDep, SnapshotDep
 from app.api.responses import documented
 from app.api.shapes import JsonObject, json_response, resolution_public
+from app.declared_types import check_filters
 from app.matching.budget import Deadline
 from app.matching.resolve import Thresholds, TieBreak, resolve
 from app.models import (
@@ -35,7 +36,13 @@ async def resolve_one(
             examples=["Tehreek-i-Taliban Pakistan"],
         ),
     ],
-    type: Annotated[str | None, Query(max_length=64, description="Only this type.")] = None,
+    type: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only this type; one neither declared nor in use answers 422.",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_CANDIDATES, description="Candidates.")] = 5,
     threshold: Annotated[
         float | None, Query(ge=0, le=1, description="Score needed for 'matched' (default 0.85).")
@@ -51,6 +58,8 @@ async def resolve_one(
     `tie_break=prominence` the most prominent of namesakes may be matched,
     and the result's `tie_break` says so."""
     # One mention is small work: resolved in place (see app.api.compute).
+    if type is not None:  # the most frequent request: no work for the filter it lacks
+        check_filters(index.known_types(), [type])
     rule = thresholds(settings, threshold)
     resolution = resolve(
         index, q, types=_types(type), limit=limit, thresholds=rule, tie_break=tie_break
@@ -68,6 +77,7 @@ async def resolve_many(
     request: Request, index: SnapshotDep, settings: SettingsDep, body: ResolveRequest
 ) -> Response:
     """Resolve a batch of mentions; the results come in the order of the mentions."""
+    check_filters(index.known_types(), _types(body.type))
     rule = thresholds(settings, body.threshold)
 
     def results(deadline: Deadline) -> list[JsonObject]:

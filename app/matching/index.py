@@ -24,8 +24,9 @@ Each segment keeps, for every surface form (a name or an alias):
 """
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain, islice
 from types import MappingProxyType
 from typing import Literal, TypeVar
@@ -244,6 +245,7 @@ class Segment:
         self._written_as: dict[tuple[str, str], tuple[int, ...]] = {}
         self.alias_letters: dict[int, str] = {}  # of the forms whose case must be exact
         self.alias_count = 0
+        self.type_counts: Counter[str] = Counter()  # how many entities have each type
         # One object per distinct string while building: the layers' keys of a
         # form are often equal (and equal to other forms' keys), and a million
         # forms would otherwise keep millions of copies.
@@ -252,6 +254,7 @@ class Segment:
         for entity in entities:
             by_id[entity.id] = entity
             self._add_entity(entity)
+        self.type_counts.update(entity.type for entity in by_id.values())
         self.entities = MappingProxyType(by_id)
         self._index_trigrams()
         self._flatten_word_forms()
@@ -446,6 +449,8 @@ class AliasIndex:
     overlay: Segment = EMPTY_SEGMENT
     # Entities of the base that were edited or deleted since it was built.
     hidden: frozenset[str] = field(default_factory=frozenset)
+    # The types the table declares (as written there); empty when types are free words.
+    declared_types: tuple[str, ...] = ()
     # What callers derive from this snapshot, kept while it lives: it never changes.
     _memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
@@ -464,7 +469,34 @@ class AliasIndex:
             base=self.base,
             overlay=Segment([*kept, *changed.values()]),
             hidden=self.hidden | (gone & self.base.entities.keys()),
+            declared_types=self.declared_types,
         )
+
+    def with_declared_types(self, declared: Iterable[str]) -> "AliasIndex":
+        """This snapshot, with ``declared`` as the table's declared types."""
+        declared = tuple(declared)
+        if declared == self.declared_types:
+            return self
+        return replace(self, declared_types=declared, _memo={})
+
+    def types_in_use(self) -> frozenset[str]:
+        """The types that the snapshot's entities have."""
+        return self.memo("types_in_use", self._count_types)
+
+    def _count_types(self) -> frozenset[str]:
+        counts = self.base.type_counts.copy()
+        counts.subtract(self.base.entities[i].type for i in self.hidden)
+        counts.update(self.overlay.type_counts)
+        return frozenset(kind for kind, count in counts.items() if count > 0)
+
+    def known_types(self) -> dict[str, str]:
+        """The declared types and those in use, by their case-folded name."""
+        return self.memo("known_types", self._known_types)
+
+    def _known_types(self) -> dict[str, str]:
+        known = {kind.casefold(): kind for kind in sorted(self.types_in_use())}
+        known.update((kind.casefold(), kind) for kind in self.declared_types)
+        return known
 
     def memo(self, name: str, make: Callable[[], T]) -> T:
         """``make()`` once per snapshot, under ``name``."""
