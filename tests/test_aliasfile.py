@@ -242,3 +242,85 @@ def test_a_normal_form_longer_than_its_column_is_refused() -> None:
 def test_a_type_with_a_control_character_is_refused() -> None:
     detail = parse_error(("entities:" + GOOD_ENTRY).replace("organization", '"org\\x01"'))
     assert "entity #1 (id 'ttp') at line 2: type: String should match pattern" in detail
+
+
+TYPES = """types:
+  - id: organization
+    description: Armed groups, parties and other bodies.
+  - id: person
+    description: A person.
+"""
+
+
+def test_the_shipped_table_declares_every_type_its_entities_have() -> None:
+    table = parse_alias_file(SHIPPED_ALIASES_FILE.read_bytes())
+    assert table.types is not None
+    declared = [kind.id for kind in table.types]
+    assert {"organization", "government-body", "city", "province"} <= set(declared)
+    assert {entity.type for entity in table.entities} <= set(declared)
+    assert all(kind.description for kind in table.types)
+
+
+def test_declared_types_are_read_before_or_after_the_entities() -> None:
+    first = parse_alias_file(TYPES + "entities:" + GOOD_ENTRY)
+    last = parse_alias_file("entities:" + GOOD_ENTRY + TYPES)
+    assert first == last
+    assert first.types is not None
+    assert [(kind.id, kind.description) for kind in first.types] == [
+        ("organization", "Armed groups, parties and other bodies."),
+        ("person", "A person."),
+    ]
+
+
+def test_a_file_without_types_declares_none() -> None:
+    assert parse_alias_file("entities:" + GOOD_ENTRY).types is None
+
+
+def test_declared_types_survive_a_dump_and_come_first() -> None:
+    table = parse_alias_file("entities:" + GOOD_ENTRY + TYPES)
+    text = dump_alias_file(table)
+    assert text.index("types:") < text.index("entities:")
+    assert parse_alias_file(text) == table
+    as_json = json.dumps(table.model_dump(mode="json"))
+    assert parse_alias_file(as_json, media_type="application/json") == table
+
+
+def test_declared_types_in_json_may_follow_the_entities() -> None:
+    text = json.dumps(
+        {
+            "entities": [{"id": "ttp", "name": "TTP group", "type": "organization"}],
+            "types": [{"id": "organization", "description": "Groups."}],
+        }
+    )
+    table = parse_alias_file(text, media_type="application/json")
+    assert table.types is not None
+    assert [kind.id for kind in table.types] == ["organization"]
+
+
+@pytest.mark.parametrize(
+    ("types", "expected"),
+    [
+        (
+            "  - {id: organization, description: Groups.}\n"
+            "  - {id: Organization, description: The same.}\n",
+            "type #2 (id 'Organization') at line 3: the type 'Organization' is already "
+            "declared by type #1 (id 'organization') at line 2",
+        ),
+        ("  - {id: organization}\n", "type #1 (id 'organization') at line 2: description: Field"),
+        ("  - {id: organization, description: ''}\n", "description: String should have at least"),
+        ('  - {id: organization, description: "a\\x07b"}\n', "control or surrogate character"),
+        ("  - {id: two words, description: Groups.}\n", "id: String should match pattern"),
+        ("  - {id: organization, description: Groups., colour: red}\n", "colour: Extra inputs"),
+        ("  - organization\n", "type #1 at line 2: Input should be a valid dictionary"),
+    ],
+)
+def test_a_faulty_type_declaration_is_refused_naming_its_line(types: str, expected: str) -> None:
+    assert expected in parse_error("types:\n" + types + "entities:" + GOOD_ENTRY)
+
+
+def test_types_given_as_other_than_a_list_or_twice_are_refused() -> None:
+    assert "types: Input should be a valid list" in parse_error("types: organization\n")
+    assert "the key 'types' is given twice" in parse_error(TYPES + TYPES)
+    twice = '{"types": [], "types": []}'
+    with pytest.raises(InvalidAliasFile, match="the key 'types' is given twice"):
+        parse_alias_file(twice, media_type="application/json")

@@ -102,3 +102,21 @@ def test_compaction_keeps_the_content(loaded: Engine) -> None:
     assert live.snapshot.overlay_size == 0
     assert status(live, "Entity 2") is Status.MATCHED
     assert live.snapshot.entity_count == 7
+
+
+def test_types_declared_elsewhere_reach_the_index_without_a_rebuild(
+    loaded: Engine, other_engine: Engine
+) -> None:
+    mine, theirs = LiveIndex(loaded), LiveIndex(other_engine)
+    mine.load()
+    theirs.load()
+    base = theirs.snapshot.base
+    with Session(loaded) as session:
+        table = parse_alias_file(
+            "types:\n  - {id: location, description: A place.}\n"
+            "  - {id: organization, description: A group.}\n"
+        )
+        store.import_table(session=session, actor="t", table=table, mode="merge")
+    assert theirs.refresh()
+    assert theirs.snapshot.declared_types == ("location", "organization")
+    assert theirs.snapshot.base is base

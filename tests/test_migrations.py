@@ -58,3 +58,23 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
 def test_history_is_one_line() -> None:
     config = alembic_config(make_engine("sqlite://"))
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_declared_types_get_a_table_of_their_own_and_lose_it(database_url: str) -> None:
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    try:
+        command.upgrade(config, "6d75951a7f73")  # the schema before declared types
+        assert "entity_type" not in inspect(engine).get_table_names()
+        migrate(engine)
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO entity_type (id, description) VALUES ('city', 'A town.')")
+            )
+            assert connection.execute(text("SELECT id, description FROM entity_type")).all() == [
+                ("city", "A town.")
+            ]
+        command.downgrade(config, "6d75951a7f73")
+        assert "entity_type" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()

@@ -60,7 +60,7 @@ def test_types_filter(client: TestClient) -> None:
 
 
 def test_batch_answers_each_text_in_order(client: TestClient) -> None:
-    body = {"documents": [{"text": "TTP"}, {"text": ""}, {"text": "Islamabad", "types": ["x"]}]}
+    body = {"documents": [{"text": "TTP"}, {"text": ""}, {"text": "TTP", "types": ["location"]}]}
     results = client.post("/annotate/batch", json=body).json()["results"]
     assert [[m["entity"]["id"] for m in r["mentions"]] for r in results] == [["ttp"], [], []]
     too_many = {"documents": [{"text": "TTP"}] * (MAX_DOCUMENTS + 1)}
