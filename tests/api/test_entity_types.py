@@ -3,6 +3,10 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from app.main import create_app
+from app.resources import SHIPPED_ALIASES_FILE
+from app.settings import Settings
+
 DECLARED = (
     "types:\n"
     "  - {id: location, description: A place.}\n"
@@ -150,3 +154,23 @@ def test_the_reconciliation_manifest_offers_the_declared_types(
     assert declared.post("/admin/import", content=file, headers=admin | YAML).status_code == 200
     manifest = declared.get("/reconcile").json()
     assert [t["id"] for t in manifest["defaultTypes"]] == ["location", "organization", "person"]
+
+
+def test_the_shipped_table_starts_with_its_declared_types(settings: Settings) -> None:
+    shipped = settings.model_copy(update={"aliases_file": SHIPPED_ALIASES_FILE})
+    with TestClient(create_app(shipped)) as client:
+        items = client.get("/types").json()["items"]
+        total = client.get("/entities", params={"limit": 1}).json()["total"]
+    assert [item["id"] for item in items] == [
+        "agreement",
+        "city",
+        "country",
+        "event",
+        "government-body",
+        "media",
+        "organization",
+        "person",
+        "province",
+    ]
+    assert all(item["description"] for item in items)
+    assert sum(item["entities"] for item in items) == total
