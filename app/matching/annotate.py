@@ -43,7 +43,7 @@ from typing import NamedTuple
 import jellyfish
 
 from app.matching.budget import NO_DEADLINE, Deadline
-from app.matching.casing import CaseRule, case_rule
+from app.matching.casing import CALENDAR_WORDS, MONTHS, CaseRule, case_rule
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.keys import CONNECTORS
 from app.matching.normalize import case_mask, normalize
@@ -87,7 +87,10 @@ EXACT = Method.EXACT.value
 COMPOSITIONAL = Method.COMPOSITIONAL.value
 DOCUMENT = "document"
 PERSON_TYPE = "person"  # the type whose entities are met by their surname alone
+# Month names as dates abbreviate them.
+DATE_WORDS = CALENDAR_WORDS | {month[:3] for month in MONTHS} | {"sept"}
 _WORD = re.compile(r"\S+")
+_SENTENCE_END = re.compile(r"[.!?]\s+")
 # In " " + a case mask: a word that begins with a capital or a digit, at the
 # index of its first character in the mask. A literal first is found fast.
 _NAME_WORD_START = re.compile(" [A0]")
@@ -120,6 +123,58 @@ def _name_words(text: str) -> tuple[str, ...]:
     return tuple((without_titles(normal) or [normal])[-1].split())
 
 
+class Annotation(NamedTuple):
+    """The mentions found in a text, and what is needed to tell the names it left unknown."""
+
+    mentions: list[Mention]
+    text: str
+    runs: list[Span]  # the capitalised runs that nothing explained
+
+    def unresolved(self) -> list[str]:
+        """The capitalised names of the text that no entity answers to, as written.
+
+        Worked out only when asked, so that annotating costs nothing more. A
+        single word that begins a sentence is left out: its capital may be the
+        sentence's ("According", "These").
+        """
+        surnames = {m.span.end for m in self.mentions if m.method == DOCUMENT}
+        names = []
+        for run in self.runs:
+            if run.end in surnames:
+                continue
+            first, *others = _sentences(self.text[run.start : run.end])
+            for written, initial in [
+                (first, sentence_initial(self.text, run.start)),
+                *((other, True) for other in others),
+            ]:
+                words = _normal_words(written)
+                if not all(map(_in_dates, words[1:] if initial else words)):
+                    names.append(written)
+        return names
+
+
+def _sentences(run: str) -> list[str]:
+    """A run cut where a sentence ends inside it ("Monday. Zabihullah Mujahid"),
+    without the stops that end sentences ("Kunar."), but those of initials
+    ("U.S. Army")."""
+    parts, start = [], 0
+    for stop in _SENTENCE_END.finditer(run + " "):
+        if _ends_sentence(run, stop.start()):
+            parts.append(run[start : stop.start()])
+            start = stop.end()
+    return [*parts, run[start:]] if start < len(run) else parts
+
+
+def _ends_sentence(run: str, stop: int) -> bool:
+    before = run[stop - 1 : stop]
+    return before.islower() or before.isdigit()
+
+
+def _in_dates(word: str) -> bool:
+    """Whether a word is one of a date's ("March", "Feb", "8th", "2023")."""
+    return word in DATE_WORDS or any(map(str.isdigit, word))
+
+
 def annotate(
     index: AliasIndex,
     text: str,
@@ -132,13 +187,26 @@ def annotate(
 
     Raises ``budget.WorkStopped`` when ``deadline`` says to stop.
     """
+    return annotation(index, text, types=types, thresholds=thresholds, deadline=deadline).mentions
+
+
+def annotation(
+    index: AliasIndex,
+    text: str,
+    *,
+    types: Iterable[str] | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    deadline: Deadline = NO_DEADLINE,
+) -> Annotation:
+    """``annotate``, with the capitalised names it found no entity for."""
     spotted = prepare(text)
     pick = TypeFilter(index, types)
     mentions = _without_common_words(
         spotted, _dictionary_mentions(index, spotted, pick, thresholds, deadline)
     )
     mentions, unexplained = _with_variants(index, spotted, mentions, pick, thresholds, deadline)
-    return _in_document_context(index, spotted, mentions, unexplained, pick)
+    listed = _in_document_context(index, spotted, mentions, unexplained, pick)
+    return Annotation(listed, text, unexplained)
 
 
 def _without_common_words(spotted: SpottedText, mentions: list[Mention]) -> list[Mention]:
