@@ -91,6 +91,7 @@ PERSON_TYPE = "person"  # the type whose entities are met by their surname alone
 DATE_WORDS = CALENDAR_WORDS | {month[:3] for month in MONTHS} | {"sept"}
 _WORD = re.compile(r"\S+")
 _SENTENCE_END = re.compile(r"[.!?]\s+")
+_FIRST_WORD = re.compile(r"\S+\s+")
 # In " " + a case mask: a word that begins with a capital or a digit, at the
 # index of its first character in the mask. A literal first is found fast.
 _NAME_WORD_START = re.compile(" [A0]")
@@ -127,46 +128,67 @@ class Annotation(NamedTuple):
     """The mentions found in a text, and what is needed to tell the names it left unknown."""
 
     mentions: list[Mention]
-    text: str
-    runs: list[Span]  # the capitalised runs that nothing explained
+    spotted: SpottedText
+    runs: list[Span]  # the capitalised runs that no entity matched as a whole
 
     def unresolved(self) -> list[str]:
         """The capitalised names of the text that no entity answers to, as written.
 
         Worked out only when asked, so that annotating costs nothing more. A
-        single word that begins a sentence is left out: its capital may be the
-        sentence's ("According", "These").
+        run is cut where a sentence ends inside it; a part with a mention in
+        it is left out, and so are dates. A word that begins a sentence may
+        be capitalised only by it: alone it is left out ("According"), and
+        before a name it is cut off when the text also writes it in lower
+        case ("Then Zabihullah Mujahid").
         """
-        surnames = {m.span.end for m in self.mentions if m.method == DOCUMENT}
+        text, starts = self.spotted.text, [m.span.start for m in self.mentions]
         names = []
         for run in self.runs:
-            if run.end in surnames:
-                continue
-            first, *others = _sentences(self.text[run.start : run.end])
-            for written, initial in [
-                (first, sentence_initial(self.text, run.start)),
-                *((other, True) for other in others),
-            ]:
-                words = _normal_words(written)
-                if not all(map(_in_dates, words[1:] if initial else words)):
-                    names.append(written)
+            for number, part in enumerate(_sentences(text, run)):
+                initial = number > 0 or sentence_initial(text, part.start)
+                name = _name_in(self.spotted, part, initial=initial)
+                if name is not None and not self._mentioned(starts, part):
+                    names.append(text[name.start : name.end])
         return names
 
+    def _mentioned(self, starts: list[int], part: Span) -> bool:
+        """Whether a mention lies within the part (runs and mentions do not cross)."""
+        first = bisect_left(starts, part.start)
+        return first < len(starts) and self.mentions[first].span.end <= part.end
 
-def _sentences(run: str) -> list[str]:
+
+def _sentences(text: str, run: Span) -> list[Span]:
     """A run cut where a sentence ends inside it ("Monday. Zabihullah Mujahid"),
     without the stops that end sentences ("Kunar."), but those of initials
     ("U.S. Army")."""
-    parts, start = [], 0
-    for stop in _SENTENCE_END.finditer(run + " "):
-        if _ends_sentence(run, stop.start()):
-            parts.append(run[start : stop.start()])
+    parts, start = [], run.start
+    for stop in _SENTENCE_END.finditer(text[: run.end] + " ", run.start):
+        if _ends_sentence(text, stop.start()):
+            parts.append(Span(start, stop.start()))
             start = stop.end()
-    return [*parts, run[start:]] if start < len(run) else parts
+    return [*parts, Span(start, run.end)] if start < run.end else parts
 
 
-def _ends_sentence(run: str, stop: int) -> bool:
-    before = run[stop - 1 : stop]
+def _name_in(spotted: SpottedText, part: Span, *, initial: bool) -> Span | None:
+    """The name a part of a run may be: None for a date or a lone word that
+    begins a sentence, and without a first word that the sentence alone
+    capitalised, as the text writes it in lower case elsewhere."""
+    written = spotted.text[part.start : part.end]
+    words = _normal_words(written)
+    if initial:
+        words = words[1:]
+    if all(map(_in_dates, words)):
+        return None
+    first = _FIRST_WORD.match(written)
+    if initial and first is not None:
+        first_words = _normal_words(first.group())
+        if len(first_words) == 1 and _lower_case_occurrence(spotted, first_words[0]):
+            return Span(part.start + first.end(), part.end)
+    return part
+
+
+def _ends_sentence(text: str, stop: int) -> bool:
+    before = text[stop - 1 : stop]
     return before.islower() or before.isdigit()
 
 
@@ -204,9 +226,11 @@ def annotation(
     mentions = _without_common_words(
         spotted, _dictionary_mentions(index, spotted, pick, thresholds, deadline)
     )
-    mentions, unexplained = _with_variants(index, spotted, mentions, pick, thresholds, deadline)
+    mentions, unmatched, unexplained = _with_variants(
+        index, spotted, mentions, pick, thresholds, deadline
+    )
     listed = _in_document_context(index, spotted, mentions, unexplained, pick)
-    return Annotation(listed, text, unexplained)
+    return Annotation(listed, spotted, unmatched)
 
 
 def _without_common_words(spotted: SpottedText, mentions: list[Mention]) -> list[Mention]:
@@ -323,11 +347,12 @@ def _with_variants(
     pick: TypeFilter,
     thresholds: Thresholds,
     deadline: Deadline,
-) -> tuple[list[Mention], list[Span]]:
-    """The mentions with the variants added, and the runs nothing explained."""
+) -> tuple[list[Mention], list[Span], list[Span]]:
+    """The mentions with the variants added, the runs no entity matched as a
+    whole, and those of them that nothing explained."""
     found = list(mentions)  # in text order, not overlapping: sorted by start and by end
     starts = [m.span.start for m in found]
-    unexplained = []
+    unmatched, unexplained = [], []
     for run in _split_coordinations(index, spotted, _capitalised_runs(spotted), pick, thresholds):
         deadline.check()
         first, last = bisect_left(starts, run.start), bisect_left(starts, run.end)
@@ -343,6 +368,7 @@ def _with_variants(
         if explained and (mention is None or mention.method != COMPOSITIONAL):
             continue  # the dictionary's mentions explain it, unless they compose one name
         if mention is None or mention.resolution.status is not Status.MATCHED:
+            unmatched.append(run)
             if not inside:
                 unexplained.append(run)
             continue
@@ -353,7 +379,7 @@ def _with_variants(
         kept = [m for m in inside if m.span.end <= mention.span.start]  # before the name
         found[first:last] = [*kept, mention]
         starts[first:last] = [m.span.start for m in found[first : first + len(kept) + 1]]
-    return found, unexplained
+    return found, unmatched, unexplained
 
 
 def _resolved_run(
