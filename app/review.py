@@ -97,6 +97,12 @@ class ReviewCollector:
         for name in annotation.unresolved():
             self.note(name)
 
+    def held(self) -> list[Tally]:
+        """What the next flush would write."""
+        with self._lock:
+            seen = dict(self._seen)
+        return by_form(seen)
+
     # --- flushing ---------------------------------------------------------------------
 
     def flush(self, engine: Engine) -> int:
