@@ -8,9 +8,10 @@ when the queue is listed, and opens again if traffic leaves it unresolved
 again (an alias deleted since).
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import count
 from typing import Any
 
 from pydantic import ValidationError
@@ -133,20 +134,24 @@ def list_items(
         return ReviewList(items=[_public(i) for i in session.exec(query.limit(limit))])
     listed: list[ReviewItem] = []
     resolved: list[int] = []
-    page = max(limit, 50)
-    for offset in range(0, 1 << 62, page):
-        rows = session.exec(query.offset(offset).limit(page)).all()
-        for item in rows:
-            if len(listed) == limit:
-                break
-            if _matched(index, item.example, thresholds):
-                resolved.append(item.id or 0)
-            else:
-                listed.append(item)
-        if len(listed) == limit or len(rows) < page:
+    for item in _pages(session, query, size=max(limit, 50)):
+        if _matched(index, item.example, thresholds):
+            resolved.append(item.id or 0)
+        else:
+            listed.append(item)
+        if len(listed) == limit:
             break
     _mark_resolved(session, resolved)
     return ReviewList(items=[_public(i) for i in listed])
+
+
+def _pages(session: Session, query: Any, *, size: int) -> Iterator[ReviewItem]:
+    """The rows of ``query``, read a page at a time as they are wanted."""
+    for offset in count(0, size):
+        rows = session.exec(query.offset(offset).limit(size)).all()
+        yield from rows
+        if len(rows) < size:
+            return
 
 
 def _matched(index: AliasIndex, example: str, thresholds: Thresholds) -> bool:

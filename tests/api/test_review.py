@@ -143,6 +143,15 @@ def test_a_form_the_table_matches_now_leaves_the_queue_and_comes_back_if_unmatch
     assert counts(client, admin) == {"quetta": 2}
 
 
+def test_a_listing_fills_its_limit_past_the_forms_the_table_matches_now(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    client.post("/resolve", json={"mentions": ["Quetta", "Quetta", "Kunar"]})
+    flushed(client)
+    client.post("/admin/entities/islamabad/aliases", json={"text": "Quetta"}, headers=admin)
+    assert list(queue(client, admin, limit=1)) == ["kunar"]
+
+
 # --- deciding ---------------------------------------------------------------------
 
 
@@ -159,7 +168,8 @@ def test_accepting_a_form_for_an_entity_adds_it_as_an_alias_that_resolves_at_onc
     aliases = client.get("/entities/ttp").json()["aliases"]
     assert "Tehrik-e-Taliban" in [a["text"] for a in aliases]
     assert counts(client, admin) == {}
-    assert counts(client, admin, status="accepted") == {"tehrik e taliban": 1}
+    accepted = queue(client, admin, status="accepted")["tehrik e taliban"]
+    assert (accepted["count"], accepted["entity_id"]) == (1, "ttp")
 
 
 def test_accepting_a_form_as_a_new_entity_creates_it_with_the_form_among_its_aliases(
