@@ -99,3 +99,8 @@ class _ReviewCollector(Collector):
             "Unresolved mentions not counted, this worker's review counts being full.",
             self._review.refused,
         )
+        yield CounterMetricFamily(
+            "alias_review_texts_refused",
+            "Annotated texts whose names were not counted, too much text waiting for a flush.",
+            self._review.refused_texts,
+        )

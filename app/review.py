@@ -1,18 +1,21 @@
 """Count the mentions live traffic leaves unresolved, for the review queue.
 
-``/resolve``, ``/reconcile`` and ``/annotate`` tell the collector of each
-mention they answer ``unmatched`` or ``ambiguous``, and ``/annotate`` of the
-capitalised names it found no entity for. Noting one is a dictionary update
-under a lock, keyed by the mention as written: no normalising, no I/O on the
-request's path. A background thread hands the counts, gathered by normal
-form, to the database every few seconds and once more at shutdown
-(``app.review_queue``), as increments that the workers and replicas add up.
+``/resolve`` and ``/reconcile`` tell the collector of each mention they
+answer ``unmatched`` or ``ambiguous``: a dictionary update under a lock, keyed
+by the mention as written, with no normalising and no I/O on the request's
+path. ``/annotate`` hands over its whole annotation, kept in a list; the
+background thread tells its ambiguous mentions and the capitalised names it
+found no entity for, then hands the counts, gathered by normal form, to the
+database every few seconds and once more at shutdown (``app.review_queue``),
+as increments that the workers and replicas add up.
 
 Memory is bounded by ``max_forms`` distinct mentions between two flushes:
 past it, new mentions are not counted (``refused`` says how many) while those
 already held go on counting. A flood of random text thus costs at most the
 bound, and the forms that recur, the ones worth an editor's time, are still
-counted.
+counted. Annotations wait for the flush up to ``MAX_HELD_CHARACTERS`` of
+text; past it a text's names are not counted (``refused_texts``), so under
+heavy load the names are counted from a sample of the texts.
 """
 
 import logging
@@ -36,6 +39,8 @@ from app.review_queue import Tally
 log = logging.getLogger(__name__)
 
 MAX_FORMS = 10_000
+# Annotated text held for its names until the next flush: about 8 bytes a character.
+MAX_HELD_CHARACTERS = 1_000_000
 # Candidates kept per form: enough to show an editor the choice.
 MAX_CANDIDATES = 5
 # What no alias may hold: control characters and lone surrogates.
@@ -54,8 +59,11 @@ class ReviewCollector:
     def __init__(self, *, max_forms: int = MAX_FORMS) -> None:
         self.max_forms = max_forms
         self.refused = 0
+        self.refused_texts = 0
         self.open_items: int | None = None  # as of the last flush
         self._seen: dict[str, _Sighting] = {}
+        self._annotations: list[tuple[Annotation, float]] = []
+        self._held_characters = 0
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
         self._stop = threading.Event()
@@ -68,11 +76,14 @@ class ReviewCollector:
 
     # --- the request's path ------------------------------------------------------------
 
-    def note(self, written: str, candidates: Sequence[Candidate] = ()) -> None:
-        """Count one unresolved mention, with its candidates if any are known."""
+    def note(
+        self, written: str, candidates: Sequence[Candidate] = (), *, at: float | None = None
+    ) -> None:
+        """Count one unresolved mention, with its candidates if any are known,
+        seen ``at`` (seconds since the epoch; now by default)."""
         if not written or len(written) > MAX_REVIEW_FORM_LENGTH:
             return
-        now = time.time()
+        now = time.time() if at is None else at
         kept = tuple(candidates[:MAX_CANDIDATES])
         with self._lock:
             sighting = self._seen.get(written)
@@ -90,15 +101,30 @@ class ReviewCollector:
             self.note(resolution.query, resolution.candidates)
 
     def note_annotation(self, annotation: Annotation) -> None:
-        """Its ambiguous mentions, and the capitalised names it found no entity for."""
-        for mention in annotation.mentions:
-            if mention.resolution.status is Status.AMBIGUOUS:
-                self.note(mention.text, mention.resolution.candidates)
-        for name in annotation.unresolved():
-            self.note(name)
+        """Hold an annotated text until the next flush, which counts its
+        ambiguous mentions and the names it found no entity for: telling
+        those names is work the request need not wait for."""
+        size = len(annotation.spotted.text)
+        with self._lock:
+            if self._held_characters + size <= MAX_HELD_CHARACTERS:
+                self._annotations.append((annotation, time.time()))
+                self._held_characters += size
+            else:
+                self.refused_texts += 1
+
+    def _count_annotations(self) -> None:
+        with self._lock:
+            held, self._annotations, self._held_characters = self._annotations, [], 0
+        for annotation, at in held:
+            for mention in annotation.mentions:
+                if mention.resolution.status is Status.AMBIGUOUS:
+                    self.note(mention.text, mention.resolution.candidates, at=at)
+            for name in annotation.unresolved():
+                self.note(name, at=at)
 
     def held(self) -> list[Tally]:
         """What the next flush would write."""
+        self._count_annotations()
         with self._lock:
             seen = dict(self._seen)
         return by_form(seen)
@@ -112,6 +138,7 @@ class ReviewCollector:
         bound, for the next flush.
         """
         with self._flushing:
+            self._count_annotations()
             with self._lock:
                 seen, self._seen = self._seen, {}
             tallies = by_form(seen)

@@ -7,7 +7,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.matching.index import EntityRecord
+from app import review as review_module
+from app.matching.annotate import annotation
+from app.matching.index import AliasIndex, EntityRecord
 from app.matching.resolve import Candidate, Method
 from app.models import MAX_REVIEW_FORM_LENGTH, ReviewItem
 from app.review import ReviewCollector
@@ -99,3 +101,19 @@ def test_counts_a_flush_could_not_write_are_held_for_the_next(engine: Engine) ->
         connection.exec_driver_sql("ALTER TABLE review_item_away RENAME TO review_item")
     review.flush(engine)
     assert stored(engine) == {"quetta": (2, "Quetta")}
+
+
+def test_annotated_text_waits_for_the_flush_within_its_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = AliasIndex.build([TTP])
+    text = "Officials in Quetta said so. "
+    monkeypatch.setattr(review_module, "MAX_HELD_CHARACTERS", 2 * len(text))
+    review = ReviewCollector()
+    for _ in range(3):
+        review.note_annotation(annotation(index, text))
+    assert review.pending == 0  # nothing told yet: that waits for the flush
+    assert review.refused_texts == 1
+    assert [(t.form, t.count) for t in review.held()] == [("quetta", 2)]
+    review.note_annotation(annotation(index, text))  # room again after the texts were told
+    assert review.refused_texts == 1

@@ -146,10 +146,14 @@ class Annotation(NamedTuple):
         for run in self.runs:
             for number, part in enumerate(_sentences(text, run)):
                 initial = number > 0 or sentence_initial(text, part.start)
-                name = _name_in(self.spotted, part, initial=initial)
-                if name is not None and not self._mentioned(starts, part):
-                    names.append(text[name.start : name.end])
-        return names
+                if not self._mentioned(starts, part) and (name := _name_in(text, part, initial)):
+                    names.append(name)
+        # Looked for all at once: the work stays linear in the text.
+        common = _written_in_lower_case(self.spotted, {first for _, first in names if first})
+        return [
+            text[_after_first_word(text, part) if first in common else part.start : part.end]
+            for part, first in names
+        ]
 
     def _mentioned(self, starts: list[int], part: Span) -> bool:
         """Whether a mention lies within the part (runs and mentions do not cross)."""
@@ -161,30 +165,30 @@ def _sentences(text: str, run: Span) -> list[Span]:
     """A run cut where a sentence ends inside it ("Monday. Zabihullah Mujahid"),
     without the stops that end sentences ("Kunar."), but those of initials
     ("U.S. Army")."""
-    parts, start = [], run.start
-    for stop in _SENTENCE_END.finditer(text[: run.end] + " ", run.start):
+    parts, start, end = [], run.start, run.end
+    for stop in _SENTENCE_END.finditer(text, run.start, run.end):
         if _ends_sentence(text, stop.start()):
             parts.append(Span(start, stop.start()))
             start = stop.end()
-    return [*parts, Span(start, run.end)] if start < run.end else parts
+    if text[end - 1] in ".!?" and _ends_sentence(text, end - 1):
+        end -= 1
+    return [*parts, Span(start, end)] if start < end else parts
 
 
-def _name_in(spotted: SpottedText, part: Span, *, initial: bool) -> Span | None:
-    """The name a part of a run may be: None for a date or a lone word that
-    begins a sentence, and without a first word that the sentence alone
-    capitalised, as the text writes it in lower case elsewhere."""
-    written = spotted.text[part.start : part.end]
-    words = _normal_words(written)
-    if initial:
-        words = words[1:]
-    if all(map(_in_dates, words)):
+def _name_in(text: str, part: Span, initial: bool) -> tuple[Span, str | None] | None:
+    """The part of a run as a name, with the normal form of its first word if
+    only the sentence may have capitalised it; None for a date or a lone word
+    that begins a sentence ("According")."""
+    words = _normal_words(text[part.start : part.end])
+    if all(map(_in_dates, words[1:] if initial else words)):
         return None
-    first = _FIRST_WORD.match(written)
-    if initial and first is not None:
-        first_words = _normal_words(first.group())
-        if len(first_words) == 1 and _lower_case_occurrence(spotted, first_words[0]):
-            return Span(part.start + first.end(), part.end)
-    return part
+    first = _normal_words(text[part.start : _after_first_word(text, part)])
+    return part, first[0] if initial and len(first) == 1 else None
+
+
+def _after_first_word(text: str, part: Span) -> int:
+    first = _FIRST_WORD.match(text, part.start, part.end)
+    return part.start if first is None else first.end()
 
 
 def _ends_sentence(text: str, stop: int) -> bool:
