@@ -19,6 +19,12 @@ class Conflict(DomainError):
     status_code = 409
 
 
+class InvalidInput(DomainError):
+    """Input that is well-formed but cannot be used as it is."""
+
+    status_code = 422
+
+
 class InvalidAliasFile(DomainError):
     """An alias file that does not parse or validate; nothing of it was loaded."""
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __doc__ as summary
-from app.api import admin, annotate, entities, entity_types, ops, reconcile, resolve
+from app.api import admin, annotate, entities, entity_types, ops, reconcile, resolve, review
 from app.api.responses import documented
 from app.api.shapes import SafeJSONResponse
 from app.bootstrap import prepare_database
@@ -23,6 +23,7 @@ from app.errors import DomainError
 from app.health import WriteCheck, first_line
 from app.live_index import LiveIndex
 from app.metrics import Metrics
+from app.review import ReviewCollector
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ table of entities and their aliases.
 * **reconcile**: the W3C Reconciliation Service API 0.2, for OpenRefine.
 * **entities**: browse the table.
 * **admin**: edit the table. Press **Authorize** and give the admin token.
+  `/admin/review` lists the mentions live traffic leaves unresolved, to accept or dismiss.
 """
 
 
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
     live_index = LiveIndex(engine)
+    review_counts = ReviewCollector(max_forms=settings.review_max_forms)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -59,10 +62,12 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
                 prepare_database(engine=engine, aliases_file=settings.aliases_file)
             live_index.load()
         live_index.start(settings.refresh_interval)
+        review_counts.start(engine, settings.review_flush_interval)
         try:
             yield
         finally:
             live_index.stop()
+            review_counts.stop(engine)
             engine.dispose()
 
     app = FastAPIOffline(
@@ -81,10 +86,11 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
     app.state.database_prepared = database_prepared
     app.state.engine = engine
     app.state.live_index = live_index
-    app.state.metrics = Metrics(live_index)
+    app.state.review = review_counts
+    app.state.metrics = Metrics(live_index, review_counts)
     app.state.write_check = WriteCheck(engine, interval=settings.write_check_interval)
 
-    routers = (resolve, annotate, entities, entity_types, admin, reconcile, ops)
+    routers = (resolve, annotate, entities, entity_types, admin, review, reconcile, ops)
     for module in routers:
         app.include_router(module.router)
     _add_error_handlers(app)

@@ -4,15 +4,16 @@ import time
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.live_index import LiveIndex
+from app.review import ReviewCollector
 
 
 class Metrics:
-    def __init__(self, live_index: LiveIndex) -> None:
+    def __init__(self, live_index: LiveIndex, review: ReviewCollector) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "alias_http_requests_total",
@@ -28,6 +29,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_IndexCollector(live_index))
+        self.registry.register(_ReviewCollector(review))
 
     def middleware(self, app: ASGIApp) -> ASGIApp:
         """ASGI middleware that counts and times every HTTP request by route."""
@@ -73,4 +75,32 @@ class _IndexCollector(Collector):
         )
         yield GaugeMetricFamily(
             "alias_index_revision", "Table revision served.", self._live.revision
+        )
+
+
+class _ReviewCollector(Collector):
+    def __init__(self, review: ReviewCollector) -> None:
+        self._review = review
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        if self._review.open_items is not None:  # known once this worker has flushed
+            yield GaugeMetricFamily(
+                "alias_review_open_items",
+                "Open forms in the review queue, as of this worker's last flush.",
+                self._review.open_items,
+            )
+        yield GaugeMetricFamily(
+            "alias_review_pending_forms",
+            "Unresolved mentions this worker counts that are not written yet.",
+            self._review.pending,
+        )
+        yield CounterMetricFamily(
+            "alias_review_refused",
+            "Unresolved mentions not counted, this worker's review counts being full.",
+            self._review.refused,
+        )
+        yield CounterMetricFamily(
+            "alias_review_texts_refused",
+            "Annotated texts whose names were not counted, too much text waiting for a flush.",
+            self._review.refused_texts,
         )

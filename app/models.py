@@ -21,7 +21,7 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
-from sqlalchemy import JSON, Column, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.matching.normalize import form_key, normalize
@@ -182,6 +182,36 @@ class Change(SQLModel, table=True):
     # None means the change touched the whole table (a replace import).
     entity_id: str | None = Field(default=None, max_length=128, index=True)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# Mentions longer than this are not kept for review, as written nor normalised.
+MAX_REVIEW_FORM_LENGTH = 200
+ReviewStatus = Literal["open", "dismissed", "accepted", "resolved"]
+
+
+class ReviewItem(SQLModel, table=True):
+    """A form that live traffic left unmatched or ambiguous, counted for editors."""
+
+    __tablename__ = "review_item"
+    # The queue is listed by status, the most frequent first.
+    __table_args__ = (
+        UniqueConstraint("form", name="uq_review_item_form"),
+        Index("ix_review_item_status_count", "status", "count"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    form: str = Field(max_length=MAX_REVIEW_FORM_LENGTH)
+    example: str = Field(max_length=MAX_REVIEW_FORM_LENGTH)
+    count: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: str = Field(default="open", max_length=16)
+    first_seen: datetime
+    last_seen: datetime
+    candidates: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    decided_by: str | None = Field(default=None, max_length=MAX_ACTOR_LENGTH)
+    decided_at: datetime | None = None
+    entity_id: str | None = Field(default=None, max_length=128)
 
 
 # --- request models -----------------------------------------------------------
@@ -485,3 +515,68 @@ class AnnotateBatchRequest(SQLModel):
 
 class AnnotateBatchResponse(SQLModel):
     results: list[AnnotateResponse] = Field(description="In the order of the documents.")
+
+
+# --- the review queue ---------------------------------------------------------------
+
+
+class ReviewCandidate(SQLModel):
+    id: str = Field(description="The entity's ID.")
+    score: float = Field(ge=0, le=1)
+
+
+class ReviewItemPublic(SQLModel):
+    id: int
+    form: str = Field(description="The normal form the mentions were counted by.")
+    example: str = Field(description="One of them as written.")
+    count: int = Field(description="How many times live traffic left it unmatched or ambiguous.")
+    status: ReviewStatus = Field(
+        description="open; dismissed or accepted by an editor; resolved when the table "
+        "matches it now (counted again, it opens again)."
+    )
+    first_seen: datetime
+    last_seen: datetime
+    candidates: list[ReviewCandidate] = Field(
+        description="The candidates it had when last seen with any, best first."
+    )
+    entity_id: str | None = Field(default=None, description="The entity it was accepted for.")
+    decided_by: str | None = Field(default=None, description="The editor who decided.")
+    decided_at: datetime | None = None
+
+
+class ReviewList(SQLModel):
+    items: list[ReviewItemPublic] = Field(description="The most frequent first.")
+
+
+class ReviewAccept(SQLModel):
+    """Either the entity the example names, or a new entity to create for it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"entity_id": "ttp"},
+                {
+                    "new_entity": {
+                        "id": "quetta",
+                        "name": "Quetta",
+                        "type": "location",
+                        "description": "Capital of Balochistan.",
+                    }
+                },
+            ]
+        },
+    )
+
+    entity_id: EntityId | None = Field(
+        default=None, description="Add the example as an alias of this entity."
+    )
+    new_entity: EntityCreate | None = Field(
+        default=None, description="Create this entity, the example among its names or aliases."
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "ReviewAccept":
+        if (self.entity_id is None) == (self.new_entity is None):
+            raise ValueError("give either entity_id or new_entity, and not both")
+        return self

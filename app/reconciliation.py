@@ -8,6 +8,7 @@ OpenRefine's automatic matching never takes a guess. Scores are the
 resolver's, on OpenRefine's usual scale of 0 to 100.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from app.errors import DomainError
 from app.matching.budget import NO_DEADLINE, Deadline
 from app.matching.index import AliasIndex
-from app.matching.resolve import Status, Thresholds, resolve
+from app.matching.resolve import Resolution, Status, Thresholds, resolve
 from app.models import MAX_BATCH_SIZE, MAX_CANDIDATES, MAX_MENTION_LENGTH
 
 
@@ -68,20 +69,28 @@ def reconcile(
     queries: dict[str, ReconciliationQuery],
     thresholds: Thresholds,
     deadline: Deadline = NO_DEADLINE,
+    resolved: Callable[[Resolution], None] | None = None,
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """Each query's candidates; ``budget.WorkStopped`` when ``deadline`` says to stop."""
+    """Each query's candidates; ``budget.WorkStopped`` when ``deadline`` says to stop.
+    ``resolved`` is told of each query's resolution (to count the unresolved)."""
     results = {}
     for key, query in queries.items():
         deadline.check()
-        results[key] = {"result": _candidates(index, query, thresholds)}
+        resolution = _resolution(index, query, thresholds)
+        if resolved is not None:
+            resolved(resolution)
+        results[key] = {"result": _candidates(resolution)}
     return results
 
 
-def _candidates(
+def _resolution(
     index: AliasIndex, query: ReconciliationQuery, thresholds: Thresholds
-) -> list[dict[str, Any]]:
+) -> Resolution:
     types = [query.type] if isinstance(query.type, str) else query.type
-    resolution = resolve(index, query.query, types=types, limit=query.limit, thresholds=thresholds)
+    return resolve(index, query.query, types=types, limit=query.limit, thresholds=thresholds)
+
+
+def _candidates(resolution: Resolution) -> list[dict[str, Any]]:
     return [
         {
             "id": c.entity.id,

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
         default=32 << 10, ge=1024, description="Largest request line and headers; past it 431."
     )
 
+    review_flush_interval: float = Field(
+        default=5.0, gt=0, description="Seconds between writes of the review queue's counts."
+    )
+    review_max_forms: int = Field(
+        default=10_000,
+        ge=1,
+        description="Distinct unresolved mentions a worker counts between two writes.",
+    )
+
     @field_validator("admin_token", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:

@@ -3,13 +3,13 @@
 from fastapi import APIRouter, Request, Response
 
 from app.api.compute import INLINE_CHARACTERS, OVER_BUDGET, computed
-from app.api.deps import SettingsDep, SnapshotDep
+from app.api.deps import SettingsDep, SnapshotDep, review_counts
 from app.api.resolve import thresholds
 from app.api.responses import documented
 from app.api.shapes import JsonObject, json_response, mention_public
 from app.declared_types import check_filters
 from app.errors import PayloadTooLarge
-from app.matching.annotate import annotate
+from app.matching.annotate import annotation
 from app.matching.budget import Deadline
 from app.matching.index import AliasIndex
 from app.models import (
@@ -19,6 +19,7 @@ from app.models import (
     AnnotateRequest,
     AnnotateResponse,
 )
+from app.review import ReviewCollector
 from app.settings import Settings
 
 router = APIRouter(
@@ -38,8 +39,10 @@ async def annotate_text(
     what the rest of the text names."""
     _check_request(index, body)
 
+    review = review_counts(request)
+
     def result(deadline: Deadline) -> JsonObject:
-        return _annotated(index, settings, body, deadline)
+        return _annotated(index, settings, body, deadline, review)
 
     small = len(body.text) <= INLINE_CHARACTERS
     return json_response(await computed(request, result, small=small))
@@ -55,8 +58,12 @@ async def annotate_batch(
     for document in body.documents:
         _check_request(index, document)
 
+    review = review_counts(request)
+
     def results(deadline: Deadline) -> list[JsonObject]:
-        return [_annotated(index, settings, document, deadline) for document in body.documents]
+        return [
+            _annotated(index, settings, document, deadline, review) for document in body.documents
+        ]
 
     small = sum(len(document.text) for document in body.documents) <= INLINE_CHARACTERS
     return json_response({"results": await computed(request, results, small=small)})
@@ -71,9 +78,14 @@ def _check_request(index: AliasIndex, body: AnnotateRequest) -> None:
 
 
 def _annotated(
-    index: AliasIndex, settings: Settings, body: AnnotateRequest, deadline: Deadline
+    index: AliasIndex,
+    settings: Settings,
+    body: AnnotateRequest,
+    deadline: Deadline,
+    review: ReviewCollector,
 ) -> JsonObject:
-    """An ``AnnotateResponse``."""
+    """An ``AnnotateResponse``; what it left unresolved is noted for review."""
     rule = thresholds(settings, body.threshold)
-    mentions = annotate(index, body.text, types=body.types, thresholds=rule, deadline=deadline)
-    return {"mentions": [mention_public(m, body.limit) for m in mentions]}
+    found = annotation(index, body.text, types=body.types, thresholds=rule, deadline=deadline)
+    review.note_annotation(found)
+    return {"mentions": [mention_public(m, body.limit) for m in found.mentions]}

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
 from app.models import ENTITY_ID_PATTERN, MAX_ACTOR_LENGTH
+from app.review import ReviewCollector
 from app.settings import Settings
 
 _bearer = HTTPBearer(
@@ -42,6 +43,13 @@ async def get_snapshot(request: Request) -> AliasIndex:
     # Not through get_live_index: every dependency costs each request a few
     # microseconds, and /resolve is the service's most frequent request.
     return (await get_live_index(request)).snapshot
+
+
+def review_counts(request: Request) -> ReviewCollector:
+    """Where this worker counts the mentions it leaves unresolved. Not a
+    dependency: a read of the app's state costs /resolve less than one."""
+    counts: ReviewCollector = request.app.state.review
+    return counts
 
 
 async def require_admin(

@@ -43,7 +43,7 @@ from typing import NamedTuple
 import jellyfish
 
 from app.matching.budget import NO_DEADLINE, Deadline
-from app.matching.casing import CaseRule, case_rule
+from app.matching.casing import CALENDAR_WORDS, MONTHS, CaseRule, case_rule
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.keys import CONNECTORS
 from app.matching.normalize import case_mask, normalize
@@ -87,7 +87,11 @@ EXACT = Method.EXACT.value
 COMPOSITIONAL = Method.COMPOSITIONAL.value
 DOCUMENT = "document"
 PERSON_TYPE = "person"  # the type whose entities are met by their surname alone
+# Month names as dates abbreviate them.
+DATE_WORDS = CALENDAR_WORDS | {month[:3] for month in MONTHS} | {"sept"}
 _WORD = re.compile(r"\S+")
+_SENTENCE_END = re.compile(r"[.!?]\s+")
+_FIRST_WORD = re.compile(r"\S+\s+")
 # In " " + a case mask: a word that begins with a capital or a digit, at the
 # index of its first character in the mask. A literal first is found fast.
 _NAME_WORD_START = re.compile(" [A0]")
@@ -120,6 +124,83 @@ def _name_words(text: str) -> tuple[str, ...]:
     return tuple((without_titles(normal) or [normal])[-1].split())
 
 
+class Annotation(NamedTuple):
+    """The mentions found in a text, and what is needed to tell the names it left unknown."""
+
+    mentions: list[Mention]
+    spotted: SpottedText
+    runs: list[Span]  # the capitalised runs that no entity matched as a whole
+
+    def unresolved(self) -> list[str]:
+        """The capitalised names of the text that no entity answers to, as written.
+
+        Worked out only when asked, so that annotating costs nothing more. A
+        run is cut where a sentence ends inside it; a part with a mention in
+        it is left out, and so are dates. A word that begins a sentence may
+        be capitalised only by it: alone it is left out ("According"), and
+        before a name it is cut off when the text also writes it in lower
+        case ("Then Zabihullah Mujahid").
+        """
+        text, starts = self.spotted.text, [m.span.start for m in self.mentions]
+        names = []
+        for run in self.runs:
+            for number, part in enumerate(_sentences(text, run)):
+                initial = number > 0 or sentence_initial(text, part.start)
+                if not self._mentioned(starts, part) and (name := _name_in(text, part, initial)):
+                    names.append(name)
+        # Looked for all at once: the work stays linear in the text.
+        common = _written_in_lower_case(self.spotted, {first for _, first in names if first})
+        return [
+            text[_after_first_word(text, part) if first in common else part.start : part.end]
+            for part, first in names
+        ]
+
+    def _mentioned(self, starts: list[int], part: Span) -> bool:
+        """Whether a mention lies within the part (runs and mentions do not cross)."""
+        first = bisect_left(starts, part.start)
+        return first < len(starts) and self.mentions[first].span.end <= part.end
+
+
+def _sentences(text: str, run: Span) -> list[Span]:
+    """A run cut where a sentence ends inside it ("Monday. Zabihullah Mujahid"),
+    without the stops that end sentences ("Kunar."), but those of initials
+    ("U.S. Army")."""
+    parts, start, end = [], run.start, run.end
+    for stop in _SENTENCE_END.finditer(text, run.start, run.end):
+        if _ends_sentence(text, stop.start()):
+            parts.append(Span(start, stop.start()))
+            start = stop.end()
+    if text[end - 1] in ".!?" and _ends_sentence(text, end - 1):
+        end -= 1
+    return [*parts, Span(start, end)] if start < end else parts
+
+
+def _name_in(text: str, part: Span, initial: bool) -> tuple[Span, str | None] | None:
+    """The part of a run as a name, with the normal form of its first word if
+    only the sentence may have capitalised it; None for a date or a lone word
+    that begins a sentence ("According")."""
+    words = _normal_words(text[part.start : part.end])
+    if all(map(_in_dates, words[1:] if initial else words)):
+        return None
+    first = _normal_words(text[part.start : _after_first_word(text, part)])
+    return part, first[0] if initial and len(first) == 1 else None
+
+
+def _after_first_word(text: str, part: Span) -> int:
+    first = _FIRST_WORD.match(text, part.start, part.end)
+    return part.start if first is None else first.end()
+
+
+def _ends_sentence(text: str, stop: int) -> bool:
+    before = text[stop - 1 : stop]
+    return before.islower() or before.isdigit()
+
+
+def _in_dates(word: str) -> bool:
+    """Whether a word is one of a date's ("March", "Feb", "8th", "2023")."""
+    return word in DATE_WORDS or any(map(str.isdigit, word))
+
+
 def annotate(
     index: AliasIndex,
     text: str,
@@ -132,13 +213,28 @@ def annotate(
 
     Raises ``budget.WorkStopped`` when ``deadline`` says to stop.
     """
+    return annotation(index, text, types=types, thresholds=thresholds, deadline=deadline).mentions
+
+
+def annotation(
+    index: AliasIndex,
+    text: str,
+    *,
+    types: Iterable[str] | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    deadline: Deadline = NO_DEADLINE,
+) -> Annotation:
+    """``annotate``, with the capitalised names it found no entity for."""
     spotted = prepare(text)
     pick = TypeFilter(index, types)
     mentions = _without_common_words(
         spotted, _dictionary_mentions(index, spotted, pick, thresholds, deadline)
     )
-    mentions, unexplained = _with_variants(index, spotted, mentions, pick, thresholds, deadline)
-    return _in_document_context(index, spotted, mentions, unexplained, pick)
+    mentions, unmatched, unexplained = _with_variants(
+        index, spotted, mentions, pick, thresholds, deadline
+    )
+    listed = _in_document_context(index, spotted, mentions, unexplained, pick)
+    return Annotation(listed, spotted, unmatched)
 
 
 def _without_common_words(spotted: SpottedText, mentions: list[Mention]) -> list[Mention]:
@@ -255,11 +351,12 @@ def _with_variants(
     pick: TypeFilter,
     thresholds: Thresholds,
     deadline: Deadline,
-) -> tuple[list[Mention], list[Span]]:
-    """The mentions with the variants added, and the runs nothing explained."""
+) -> tuple[list[Mention], list[Span], list[Span]]:
+    """The mentions with the variants added, the runs no entity matched as a
+    whole, and those of them that nothing explained."""
     found = list(mentions)  # in text order, not overlapping: sorted by start and by end
     starts = [m.span.start for m in found]
-    unexplained = []
+    unmatched, unexplained = [], []
     for run in _split_coordinations(index, spotted, _capitalised_runs(spotted), pick, thresholds):
         deadline.check()
         first, last = bisect_left(starts, run.start), bisect_left(starts, run.end)
@@ -275,6 +372,7 @@ def _with_variants(
         if explained and (mention is None or mention.method != COMPOSITIONAL):
             continue  # the dictionary's mentions explain it, unless they compose one name
         if mention is None or mention.resolution.status is not Status.MATCHED:
+            unmatched.append(run)
             if not inside:
                 unexplained.append(run)
             continue
@@ -285,7 +383,7 @@ def _with_variants(
         kept = [m for m in inside if m.span.end <= mention.span.start]  # before the name
         found[first:last] = [*kept, mention]
         starts[first:last] = [m.span.start for m in found[first : first + len(kept) + 1]]
-    return found, unexplained
+    return found, unmatched, unexplained
 
 
 def _resolved_run(

@@ -1,0 +1,98 @@
+"""The review queue: mentions live traffic left unresolved, for editors to decide."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from app import review_queue
+from app.api.deps import (
+    ActorDep,
+    LiveIndexDep,
+    SessionDep,
+    SettingsDep,
+    SnapshotDep,
+    require_admin,
+)
+from app.api.resolve import thresholds
+from app.api.responses import documented
+from app.models import MAX_STORED_INT, ReviewAccept, ReviewItemPublic, ReviewList, ReviewStatus
+
+router = APIRouter(
+    prefix="/admin/review",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    responses=documented(
+        401,
+        403,
+        422,
+        503,
+        s503="The service has no ADMIN_TOKEN configured, or its database is not usable.",
+    ),
+)
+
+ItemId = Annotated[int, Path(ge=1, le=MAX_STORED_INT, description="The review item's `id`.")]
+_NOT_FOUND = documented(404, s404="No review item has this ID.")
+
+
+@router.get("", summary="List the review queue", response_model=ReviewList)
+def list_review(
+    session: SessionDep,
+    index: SnapshotDep,
+    settings: SettingsDep,
+    status: Annotated[ReviewStatus, Query(description="Which forms.")] = "open",
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many.")] = 50,
+) -> ReviewList:
+    """The mentions `/resolve`, `/reconcile` and `/annotate` left unmatched or
+    ambiguous, and the capitalised names `/annotate` found no entity for,
+    counted by normal form, the most frequent first. Counts are written every
+    few seconds. An open form the table matches now is left out and marked
+    `resolved`."""
+    return review_queue.list_items(
+        session=session,
+        index=index,
+        thresholds=thresholds(settings, None),
+        status=status,
+        limit=limit,
+    )
+
+
+@router.post(
+    "/{item_id}/accept",
+    summary="Accept a form as an alias, or as a new entity",
+    response_model=ReviewItemPublic,
+    responses=documented(
+        400,
+        404,
+        409,
+        422,
+        s404="No review item, or no entity `entity_id`, has this ID.",
+        s409="The item is accepted or dismissed already, the entity has the form already, "
+        "or `new_entity`'s ID exists.",
+        s422="The body is malformed (give `entity_id` or `new_entity`, not both), "
+        "or the example cannot be an alias.",
+    ),
+)
+def accept(
+    session: SessionDep,
+    live: LiveIndexDep,
+    actor: ActorDep,
+    item_id: ItemId,
+    body: ReviewAccept,
+) -> ReviewItemPublic:
+    """`{"entity_id": ...}` adds the form's example as an alias of that entity;
+    `{"new_entity": {...}}` creates the entity with the example among its
+    names. The mention resolves as soon as this returns."""
+    return review_queue.accept(
+        session=session, live=live, actor=actor, item_id=item_id, decision=body
+    )
+
+
+@router.post(
+    "/{item_id}/dismiss",
+    summary="Dismiss a form",
+    response_model=ReviewItemPublic,
+    responses={**_NOT_FOUND, **documented(409, s409="The item is accepted already.")},
+)
+def dismiss(session: SessionDep, actor: ActorDep, item_id: ItemId) -> ReviewItemPublic:
+    """Hide the form from the open list. It goes on being counted."""
+    return review_queue.dismiss(session=session, actor=actor, item_id=item_id)
