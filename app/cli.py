@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -17,7 +18,7 @@ from app.db import make_engine, migrate_exclusively
 from app.errors import DomainError
 from app.health import first_line
 from app.http_limits import connection_limits
-from app.settings import Settings
+from app.settings import Settings, configuration_fault
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,7 +27,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        result: int = args.run(args, Settings())
+        settings = Settings()
+    except ValidationError as error:
+        fault = configuration_fault(error)
+        print(f"alias-service: invalid configuration: {fault}", file=sys.stderr)
+        return 1
+    try:
+        result: int = args.run(args, settings)
     except DomainError as error:
         print(f"alias-service: {error.detail}", file=sys.stderr)
         return 1
