@@ -10,10 +10,10 @@ Other processes watch the revision to refresh their index
 (``app.live_index``).
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,8 @@ from sqlmodel import Session, col, select
 from app.errors import Conflict
 from app.models import Change, ChangePreview, EditReport, TableState, utcnow
 from app.states import State, batches, new_forms, shared_forms
+
+T = TypeVar("T")
 
 # History rows per statement: an import records one per entity.
 RECORD_BATCH = 1000
@@ -60,6 +62,14 @@ class WouldChange(Exception):
     def __init__(self, report: EditReport) -> None:
         super().__init__("dry run: nothing was written")
         self.report = report
+
+
+def result_or_report(run_edit: Callable[[], T]) -> T | EditReport:
+    """What an edit returns, or, for a dry run, what it would have changed."""
+    try:
+        return run_edit()
+    except WouldChange as dry_run:
+        return dry_run.report
 
 
 class Edit:

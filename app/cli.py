@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from app import store
 from app.aliasfile import dump_alias_file, read_alias_file
+from app.audit import result_or_report
 from app.bootstrap import prepare_when_reachable
 from app.db import make_engine, migrate_exclusively
 from app.errors import DomainError
@@ -79,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="let --replace with a file of no entities empty the table",
     )
+    load.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="report what the import would change, and write nothing",
+    )
     load.set_defaults(run=_import)
 
     export = commands.add_parser("export", help="write the table as an alias file")
@@ -128,8 +134,15 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     migrate_exclusively(engine)
     mode: store.ImportMode = "replace" if args.replace else "merge"
     with Session(engine) as session:
-        report = store.import_entities(
-            session=session, actor="cli", entries=entries, mode=mode, allow_empty=args.allow_empty
+        report = result_or_report(
+            lambda: store.import_entities(
+                session=session,
+                actor="cli",
+                entries=entries,
+                mode=mode,
+                allow_empty=args.allow_empty,
+                dry_run=args.dry_run,
+            )
         )
     print(report.model_dump_json())
     return 0

@@ -14,7 +14,7 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from app import history, store
-from app.audit import WouldChange
+from app.audit import result_or_report
 from app.live_index import LiveIndex
 from app.models import (
     AliasCreate,
@@ -132,9 +132,7 @@ def revert(*, session: Session, live: LiveIndex, editor: str, change_id: int) ->
 
 def _applied(live: LiveIndex, run_edit: Callable[[], T]) -> T | EditReport:
     """The edit's result once this process's index has it; a dry run's report."""
-    try:
-        result = run_edit()
-    except WouldChange as dry_run:
-        return dry_run.report
-    live.refresh()
+    result = result_or_report(run_edit)
+    if not isinstance(result, EditReport):
+        live.refresh()
     return result
