@@ -54,8 +54,14 @@ def list_changes(
 
 
 def _aware(moment: datetime) -> datetime:
-    """A time without a zone is read as UTC, the zone history records in."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    """The time in UTC, the zone history records in; one without a zone is UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # within a day of year 1 or year 9999: before or after every change
+        edge = datetime.min if moment.year == 1 else datetime.max
+        return edge.replace(tzinfo=UTC)
 
 
 def encode_cursor(change_id: int) -> str:

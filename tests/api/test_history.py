@@ -91,6 +91,8 @@ def test_since_keeps_the_changes_at_or_after_a_time(
     assert len(later) == 1 + 4  # the seed's four entities share its time
     future = (datetime.now(UTC) + timedelta(hours=1)).replace(tzinfo=None).isoformat()
     assert changes(client, admin, since=future) == []  # no zone: UTC
+    assert len(changes(client, admin, since="0001-01-01T00:00:00+05:00")) == 5
+    assert changes(client, admin, since="9999-12-31T23:59:59-05:00") == []
     assert named_field(client.get("/admin/history?since=yesterday", headers=admin)) == [
         ["query", "since"]
     ]
