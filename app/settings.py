@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.models import CONTROL_CHARACTERS
 from app.resources import SHIPPED_ALIASES_FILE
 
 # The editor whose token is ADMIN_TOKEN.
@@ -14,7 +15,8 @@ ADMIN_EDITOR = "admin"
 MAX_EDITOR_NAME_LENGTH = 64
 # Names are what history records and filters by: no white space, and neither
 # of the list's separators.
-_EDITOR_NAME = re.compile(rf"[^\s,:\x00-\x1f\x7f-\x9f]{{1,{MAX_EDITOR_NAME_LENGTH}}}")
+EDITOR_NAME_PATTERN = rf"^[^\s,:{CONTROL_CHARACTERS}]{{1,{MAX_EDITOR_NAME_LENGTH}}}$"
+_EDITOR_NAME = re.compile(EDITOR_NAME_PATTERN)
 
 
 class Settings(BaseSettings):

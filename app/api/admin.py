@@ -29,7 +29,7 @@ from app.models import (
     ImportReport,
     RevertReport,
 )
-from app.settings import MAX_EDITOR_NAME_LENGTH
+from app.settings import EDITOR_NAME_PATTERN
 
 _NOT_FOUND = documented(404)
 _CONFLICT = documented(409)
@@ -302,9 +302,7 @@ def list_history(
     editor: Annotated[
         str | None,
         Query(
-            min_length=1,
-            max_length=MAX_EDITOR_NAME_LENGTH,
-            pattern=r"^[^\s,:\x00-\x1f\x7f-\x9f]+$",
+            pattern=EDITOR_NAME_PATTERN,
             description="Only changes by this editor (the name of a token).",
         ),
     ] = None,
