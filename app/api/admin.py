@@ -61,12 +61,12 @@ DryRun = Annotated[
 AliasIdPath = Annotated[int, Path(ge=1, le=MAX_STORED_INT, description="The alias's `id`.")]
 
 
-def _answer(result: object, *, status_code: int = status.HTTP_200_OK) -> Any:
-    """A dry run's report as 200 JSON; otherwise the edit's own answer."""
+def _answer(result: object) -> Any:
+    """A dry run's report as 200 JSON; otherwise the edit's own answer (none: 204)."""
     if isinstance(result, EditReport):
         return SafeJSONResponse(result.model_dump(mode="json"))
     if result is None:
-        return Response(status_code=status_code)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
     return result
 
 
@@ -139,7 +139,7 @@ def delete_entity(
     result = editing.delete_entity(
         session=session, live=live, editor=editor, entity_id=entity_id, dry_run=dry_run
     )
-    return _answer(result, status_code=status.HTTP_204_NO_CONTENT)
+    return _answer(result)
 
 
 @router.post(
@@ -194,7 +194,7 @@ def delete_alias(
         alias_id=alias_id,
         dry_run=dry_run,
     )
-    return _answer(result, status_code=status.HTTP_204_NO_CONTENT)
+    return _answer(result)
 
 
 async def _alias_file_body(request: Request) -> tuple[bytes, str]:

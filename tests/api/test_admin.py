@@ -45,7 +45,7 @@ def test_every_admin_endpoint_needs_the_token(client: TestClient, method: str, p
 
 
 def test_without_a_configured_token_admin_stays_closed(settings: Settings) -> None:
-    closed = settings.model_copy(update={"admin_token": None})
+    closed = settings.model_copy(update={"admin_token": None, "admin_tokens": {}})
     with TestClient(create_app(closed)) as client:
         assert client.get("/admin/export").status_code == 401
         for token in ("", "None", "null"):
