@@ -7,17 +7,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app import store
 from app.aliasfile import dump_alias_file, read_alias_file
+from app.audit import result_or_report
 from app.bootstrap import prepare_when_reachable
 from app.db import make_engine, migrate_exclusively
 from app.errors import DomainError
 from app.health import first_line
 from app.http_limits import connection_limits
-from app.settings import Settings
+from app.settings import Settings, configuration_fault
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,7 +28,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        result: int = args.run(args, Settings())
+        settings = Settings()
+    except ValidationError as error:
+        fault = configuration_fault(error)
+        print(f"alias-service: invalid configuration: {fault}", file=sys.stderr)
+        return 1
+    try:
+        result: int = args.run(args, settings)
     except DomainError as error:
         print(f"alias-service: {error.detail}", file=sys.stderr)
         return 1
@@ -71,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-empty",
         action="store_true",
         help="let --replace with a file of no entities empty the table",
+    )
+    load.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="report what the import would change, and write nothing",
     )
     load.set_defaults(run=_import)
 
@@ -121,8 +134,15 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     migrate_exclusively(engine)
     mode: store.ImportMode = "replace" if args.replace else "merge"
     with Session(engine) as session:
-        report = store.import_alias_file(
-            session=session, actor="cli", source=source, mode=mode, allow_empty=args.allow_empty
+        report = result_or_report(
+            lambda: store.import_alias_file(
+                session=session,
+                actor="cli",
+                source=source,
+                mode=mode,
+                allow_empty=args.allow_empty,
+                dry_run=args.dry_run,
+            )
         )
     print(report.model_dump_json())
     return 0

@@ -9,17 +9,16 @@ types ignoring case, as they always have.
 """
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from app.audit import ChangeRow
 from app.errors import Conflict, UnknownType
 from app.matching.type_names import did_you_mean
 from app.models import Entity, EntityType, EntityTypeCreate, EntityTypeList, EntityTypePublic
 
-# An audit row: action, entity ID (None for the whole table), detail.
-ChangeRow = tuple[str, str | None, dict[str, Any]]
 # The audit action of a change to the declared types alone: no entity changed.
 TYPES_ACTION = "declare_types"
 # Undeclared types named in one refusal, at most.
@@ -105,7 +104,7 @@ def settle_import(
     _check_table(session, list(after))
     if after == before:
         return []
-    return [(TYPES_ACTION, None, {"before": before, "after": after})]
+    return [ChangeRow(TYPES_ACTION, None, detail={"before": before, "after": after})]
 
 
 def _declared(session: Session) -> dict[str, str]:

@@ -36,7 +36,9 @@ table of entities and their aliases.
 * **annotate**: every mention in a text (`POST /annotate`), or in many.
 * **reconcile**: the W3C Reconciliation Service API 0.2, for OpenRefine.
 * **entities**: browse the table.
-* **admin**: edit the table. Press **Authorize** and give the admin token.
+* **admin**: edit the table, see its history and undo. Press **Authorize** and give
+  your token (ADMIN_TOKEN, or your own from ADMIN_TOKENS): every change is recorded
+  under its name. `dry_run=true` on an edit answers what it would change.
   `/admin/review` lists the mentions live traffic leaves unresolved, to accept or dismiss.
 """
 
@@ -51,8 +53,8 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if settings.admin_token is None:
-            log.warning("ADMIN_TOKEN is not set: the /admin endpoints are closed")
+        if not settings.editor_tokens():
+            log.warning("neither ADMIN_TOKEN nor ADMIN_TOKENS is set: /admin is closed")
         if live_index.loaded:  # by ``preload``, in the process this worker was forked from
             # The pool's connections belong to that process: leave them to it.
             engine.dispose(close=False)

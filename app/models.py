@@ -171,17 +171,30 @@ class TableState(SQLModel, table=True):
 
 
 class Change(SQLModel, table=True):
-    """The audit trail: who changed what, when, at which revision."""
+    """The history: who changed which entity, when, at which revision, from what to what.
+
+    One edit is one revision; it has a row per entity it touched. ``before``
+    and ``after`` are the entity's states (``app.states``), null where it did
+    not exist; rows recorded before states were kept have neither.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     revision: int = Field(index=True)
     at: datetime = Field(default_factory=utcnow)
-    actor: str = Field(max_length=MAX_ACTOR_LENGTH)
+    actor: str = Field(max_length=MAX_ACTOR_LENGTH, index=True)
     action: str = Field(max_length=32)
     # No foreign key: the record outlives the entity it speaks of.
     # None means the change touched the whole table (a replace import).
     entity_id: str | None = Field(default=None, max_length=128, index=True)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    before: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+    after: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+    # The change this one undid (a revert's rows); a change is undone once.
+    reverts: int | None = Field(default=None, index=True)
 
 
 # Mentions longer than this are not kept for review, as written nor normalised.
@@ -370,6 +383,78 @@ class ImportReport(SQLModel):
     deleted: int
     aliases_added: int
     revision: int
+
+
+STATE_DESCRIPTION = (
+    "The entity as it was: {id, name, type, description, prominence, aliases: [{id, text, "
+    "note, case_sensitive}]}; null where it did not exist."
+)
+
+
+class ChangePublic(SQLModel):
+    id: int
+    revision: int = Field(description="The table revision of the edit; an edit's rows share it.")
+    at: datetime
+    editor: str = Field(description="The name of the token that made the change.")
+    action: str = Field(
+        description="create, update, delete, add_alias, delete_alias, import, replace, revert."
+    )
+    entity_id: str | None = Field(description="null for a replace's row for the whole table.")
+    before: dict[str, Any] | None = Field(description=STATE_DESCRIPTION)
+    after: dict[str, Any] | None = Field(description=STATE_DESCRIPTION)
+    reverts: int | None = Field(
+        default=None, description="For a revert: the ID of the change it undid."
+    )
+
+
+class HistoryPage(SQLModel):
+    changes: list[ChangePublic] = Field(description="Newest first.")
+    next: str | None = Field(
+        description="Pass as `cursor` for the page after this one; null on the last page."
+    )
+
+
+class RevertReport(SQLModel):
+    revision: int = Field(description="The revision of the revert, itself a change.")
+    total: int = Field(description="Entities the revert changed.")
+    changes: list[ChangePublic] = Field(description="The revert's changes (the first 100).")
+
+
+class ChangePreview(SQLModel):
+    entity_id: str
+    action: str
+    before: dict[str, Any] | None = Field(description=STATE_DESCRIPTION)
+    after: dict[str, Any] | None = Field(description=STATE_DESCRIPTION)
+
+
+class SharedForm(SQLModel):
+    form: str = Field(description="The normal form that several entities would have.")
+    entity_ids: list[str]
+
+
+class EditCounts(SQLModel):
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+
+class EditReport(SQLModel):
+    """What an edit would change; answered by ``dry_run=true``, which writes nothing."""
+
+    dry_run: Literal[True] = True
+    revision: int = Field(description="The table revision, which the dry run left as it was.")
+    counts: EditCounts = Field(default_factory=EditCounts)
+    created: list[str] = Field(default_factory=list, description="Entity IDs (the first 1,000).")
+    updated: list[str] = Field(default_factory=list, description="Entity IDs (the first 1,000).")
+    deleted: list[str] = Field(default_factory=list, description="Entity IDs (the first 1,000).")
+    changes: list[ChangePreview] = Field(
+        default_factory=list, description="Each entity's before and after (the first 100)."
+    )
+    shared_forms: list[SharedForm] = Field(
+        default_factory=list,
+        description="Forms the edit gives an entity that another entity has already "
+        "(the first 100).",
+    )
 
 
 class ErrorDetail(SQLModel):

@@ -21,7 +21,6 @@ from sqlmodel import Session, col, select
 
 from app import store
 from app.errors import Conflict, InvalidInput, NotFound
-from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
 from app.matching.normalize import form_key
 from app.matching.resolve import Status, Thresholds, resolve
@@ -173,10 +172,10 @@ def _mark_resolved(session: Session, ids: list[int]) -> None:
 
 
 def accept(
-    *, session: Session, live: LiveIndex, actor: str, item_id: int, decision: ReviewAccept
+    *, session: Session, actor: str, item_id: int, decision: ReviewAccept
 ) -> ReviewItemPublic:
     """Add the form's example to the table: an alias of ``decision.entity_id``, or
-    among the names of ``decision.new_entity``. It resolves once this returns.
+    among the names of ``decision.new_entity``; the history records it as that edit.
 
     The row is marked accepted in the transaction that adds the alias or the
     entity, so both happen or neither.
@@ -196,7 +195,6 @@ def accept(
     except BaseException:
         session.rollback()
         raise
-    live.refresh()
     return _public(item)
 
 

@@ -1,12 +1,22 @@
 """Configuration, read once from the environment (see README: Configuration)."""
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.models import CONTROL_CHARACTERS
 from app.resources import SHIPPED_ALIASES_FILE
+
+# The editor whose token is ADMIN_TOKEN.
+ADMIN_EDITOR = "admin"
+MAX_EDITOR_NAME_LENGTH = 64
+# Names are what history records and filters by: no white space, and neither
+# of the list's separators.
+EDITOR_NAME_PATTERN = rf"^[^\s,:{CONTROL_CHARACTERS}]{{1,{MAX_EDITOR_NAME_LENGTH}}}$"
+_EDITOR_NAME = re.compile(EDITOR_NAME_PATTERN)
 
 
 class Settings(BaseSettings):
@@ -17,7 +27,14 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; the default is a SQLite file in the working directory.",
     )
     admin_token: SecretStr | None = Field(
-        default=None, description="Bearer token for /admin; without it /admin stays closed."
+        default=None,
+        description=f"Bearer token for /admin, of the editor {ADMIN_EDITOR!r}; "
+        "without it or ADMIN_TOKENS /admin stays closed.",
+    )
+    admin_tokens: Annotated[dict[str, SecretStr], NoDecode] = Field(
+        default_factory=dict,
+        description="More editors' bearer tokens, 'name:token,name:token'; history records "
+        "the name.",
     )
     aliases_file: Path = Field(
         default=SHIPPED_ALIASES_FILE, description="Alias file loaded into an empty database."
@@ -78,3 +95,63 @@ class Settings(BaseSettings):
         # ADMIN_TOKEN="" (a template's empty default) means no token, not an
         # empty one: admin stays closed, and the start-up warning says so.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("admin_tokens", mode="before")
+    @classmethod
+    def _named_tokens(cls, value: Any) -> Any:
+        return parse_named_tokens(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_editor_per_name_and_token(self) -> "Settings":
+        if self.admin_token is not None and ADMIN_EDITOR in self.admin_tokens:
+            raise ValueError(
+                f"ADMIN_TOKENS names the editor {ADMIN_EDITOR!r}, whose token is ADMIN_TOKEN"
+            )
+        seen: dict[str, str] = {}
+        for name, token in self.editor_tokens().items():
+            other = seen.setdefault(token.get_secret_value(), name)
+            if other != name:  # the token would not say which of them made a change
+                raise ValueError(f"the editors {other!r} and {name!r} have the same token")
+        return self
+
+    def editor_tokens(self) -> dict[str, SecretStr]:
+        """Every editor's token by name, ADMIN_TOKEN's as the editor ``admin``."""
+        named = dict(self.admin_tokens)
+        if self.admin_token is not None:
+            named[ADMIN_EDITOR] = self.admin_token
+        return named
+
+
+def parse_named_tokens(text: str) -> dict[str, SecretStr]:
+    """``name:token,name:token`` by name; a blank text is no editor.
+
+    The messages name the entry by its position and name, never its token.
+    """
+    if not text.strip():
+        return {}
+    tokens: dict[str, SecretStr] = {}
+    for position, entry in enumerate(text.split(","), start=1):
+        name, colon, token = (part.strip() for part in entry.partition(":"))
+        if not colon:
+            raise ValueError(f"entry {position} is not 'name:token'")
+        if not _EDITOR_NAME.fullmatch(name):
+            raise ValueError(
+                f"entry {position}: an editor's name is 1 to {MAX_EDITOR_NAME_LENGTH} characters "
+                "without white space, ',' or ':'"
+            )
+        if not token:
+            raise ValueError(f"entry {position} ({name!r}) has an empty token")
+        if name in tokens:
+            raise ValueError(f"entry {position} repeats the editor name {name!r}")
+        tokens[name] = SecretStr(token)
+    return tokens
+
+
+def configuration_fault(error: ValidationError) -> str:
+    """One line naming each setting that is wrong, without the values (they may be tokens)."""
+    faults = []
+    for fault in error.errors():
+        setting = "_".join(str(part) for part in fault["loc"]).upper()
+        message = fault["msg"].removeprefix("Value error, ")
+        faults.append(f"{setting}: {message}" if setting else message)
+    return "; ".join(faults)

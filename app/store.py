@@ -1,22 +1,25 @@
 """The curated table in the database: every read and every edit.
 
-Each editing function owns its transaction: it commits, or changes nothing.
-Every commit raises the table revision by one and records who changed which
-entity in the audit trail; other processes watch that revision to refresh
-their index (``app.live_index``).
+Each editing function owns its transaction (``app.audit.edit``): it commits,
+or changes nothing. Every commit raises the table revision by one and records
+each entity it touched, with its state before and after, in the history;
+other processes watch that revision to refresh their index
+(``app.live_index``). With ``dry_run`` an edit runs and is rolled back, and
+raises :class:`app.audit.WouldChange` saying what it would have changed.
 """
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, or_
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from app import declared_types
+from app.audit import ChangeRow, Edit, edit
+from app.audit import current_revision as current_revision
+from app.audit import hold_write_lock as hold_write_lock
 from app.errors import Conflict, NotFound
 from app.matching.index import EntityRecord
 from app.matching.normalize import form_key, normalize
@@ -33,13 +36,11 @@ from app.models import (
     EntityPublic,
     EntityUpdate,
     ImportReport,
-    TableState,
     utcnow,
 )
+from app.states import batches, read_state, read_states, remove_entities
 
 ImportMode = Literal["merge", "replace"]
-ChangeRow = declared_types.ChangeRow
-T = TypeVar("T")
 
 
 # --- reading -------------------------------------------------------------------
@@ -123,17 +124,6 @@ def try_write(*, session: Session) -> None:
     session.exec(insert(Change).values(**probe, detail={}))
 
 
-def hold_write_lock(*, session: Session) -> None:
-    """Take the lock every edit takes first (the revision row), until the session ends."""
-    session.exec(
-        update(TableState).where(col(TableState.id) == 1).values(revision=TableState.revision)
-    )
-
-
-def current_revision(*, session: Session) -> int:
-    return session.exec(select(TableState.revision).where(TableState.id == 1)).one()
-
-
 @dataclass(frozen=True, slots=True)
 class ChangeSet:
     """What changed after one revision, up to and including ``revision``."""
@@ -187,13 +177,15 @@ def load_records(
 # --- editing ---------------------------------------------------------------------
 
 
-def create_entity(*, session: Session, actor: str, data: EntityCreate) -> EntityPublic:
-    if session.get(Entity, data.id) is not None:
-        raise Conflict(f"entity {data.id!r} already exists")
-    declared_types.check_entity_type(session=session, entity_type=data.type)
-    entity = _insert_entity(session, data)
-    _commit(session, actor, [("create", data.id, {"aliases": len(data.aliases)})])
-    return _to_public(entity)
+def create_entity(
+    *, session: Session, actor: str, data: EntityCreate, dry_run: bool = False
+) -> EntityPublic:
+    with edit(session, actor=actor, dry_run=dry_run) as current:
+        if session.get(Entity, data.id) is not None:
+            raise Conflict(f"entity {data.id!r} already exists")
+        declared_types.check_entity_type(session=session, entity_type=data.type)
+        _insert_entity(session, data)
+        return _recorded(current, session, "create", data.id, before=None)
 
 
 # The entity fields that PATCH may set to null.
@@ -201,45 +193,82 @@ _CLEARABLE = frozenset({"description", "prominence"})
 
 
 def update_entity(
-    *, session: Session, actor: str, entity_id: str, data: EntityUpdate
+    *,
+    session: Session,
+    actor: str,
+    entity_id: str,
+    data: EntityUpdate,
+    dry_run: bool = False,
 ) -> EntityPublic:
-    entity = _find_entity(session, entity_id)
-    changes = data.model_dump(exclude_unset=True)
-    if changes.get("type") is not None:
-        declared_types.check_entity_type(session=session, entity_type=changes["type"])
-    if changes.get("name") is not None:
-        _check_form_is_new(entity, changes["name"], what="name")
-    for field, value in changes.items():
-        if value is None and field not in _CLEARABLE:
-            continue  # name and type cannot be unset
-        setattr(entity, field, value)
-    entity.updated_at = utcnow()
-    _commit(session, actor, [("update", entity_id, changes)])
-    return _to_public(entity)
+    with edit(session, actor=actor, dry_run=dry_run) as current:
+        entity = _find_entity(session, entity_id)
+        before = read_state(session, entity_id)
+        changes = data.model_dump(exclude_unset=True)
+        if changes.get("type") is not None:
+            declared_types.check_entity_type(session=session, entity_type=changes["type"])
+        if changes.get("name") is not None:
+            _check_form_is_new(entity, changes["name"], what="name")
+        for field, value in changes.items():
+            if value is None and field not in _CLEARABLE:
+                continue  # name and type cannot be unset
+            setattr(entity, field, value)
+        entity.updated_at = utcnow()
+        return _recorded(current, session, "update", entity_id, before=before)
 
 
-def delete_entity(*, session: Session, actor: str, entity_id: str) -> None:
-    entity = _find_entity(session, entity_id)
-    session.delete(entity)
-    _commit(session, actor, [("delete", entity_id, {"name": entity.name})])
+def delete_entity(*, session: Session, actor: str, entity_id: str, dry_run: bool = False) -> None:
+    with edit(session, actor=actor, dry_run=dry_run) as current:
+        entity = _find_entity(session, entity_id)
+        before = read_state(session, entity_id)
+        session.delete(entity)
+        session.flush()
+        current.record([ChangeRow("delete", entity_id, before=before, after=None)])
 
 
-def add_alias(*, session: Session, actor: str, entity_id: str, data: AliasCreate) -> AliasPublic:
-    entity = _find_entity(session, entity_id)
-    _check_form_is_new(entity, data.text, what="alias")
-    alias = _new_alias(entity_id, data)
-    session.add(alias)
-    entity.updated_at = utcnow()
-    _commit(session, actor, [("add_alias", entity_id, {"text": data.text})])
-    return AliasPublic.model_validate(alias, from_attributes=True)
+def add_alias(
+    *,
+    session: Session,
+    actor: str,
+    entity_id: str,
+    data: AliasCreate,
+    dry_run: bool = False,
+) -> AliasPublic:
+    with edit(session, actor=actor, dry_run=dry_run) as current:
+        entity = _find_entity(session, entity_id)
+        _check_form_is_new(entity, data.text, what="alias")
+        before = read_state(session, entity_id)
+        alias = _new_alias(entity_id, data)
+        session.add(alias)
+        entity.updated_at = utcnow()
+        _recorded(current, session, "add_alias", entity_id, before=before)
+        return AliasPublic.model_validate(alias, from_attributes=True)
 
 
-def delete_alias(*, session: Session, actor: str, entity_id: str, alias_id: int) -> None:
-    alias = session.get(Alias, alias_id)
-    if alias is None or alias.entity_id != entity_id:
-        raise NotFound(f"entity {entity_id!r} has no alias with id {alias_id}")
-    session.delete(alias)
-    _commit(session, actor, [("delete_alias", entity_id, {"text": alias.text})])
+def delete_alias(
+    *,
+    session: Session,
+    actor: str,
+    entity_id: str,
+    alias_id: int,
+    dry_run: bool = False,
+) -> None:
+    with edit(session, actor=actor, dry_run=dry_run) as current:
+        alias = session.get(Alias, alias_id)
+        if alias is None or alias.entity_id != entity_id:
+            raise NotFound(f"entity {entity_id!r} has no alias with id {alias_id}")
+        before = read_state(session, entity_id)
+        session.delete(alias)
+        _recorded(current, session, "delete_alias", entity_id, before=before)
+
+
+def _recorded(
+    current: Edit, session: Session, action: str, entity_id: str, *, before: dict[str, Any] | None
+) -> EntityPublic:
+    """Record the entity's change, from ``before`` to its rows now; the entity now."""
+    session.flush()
+    after = read_state(session, entity_id)
+    current.record([ChangeRow(action, entity_id, before=before, after=after)])
+    return EntityPublic.model_validate(after)
 
 
 # Entities stored per round of an import: the memory an import holds is bounded
@@ -268,6 +297,7 @@ def import_alias_file(
     source: AliasFileSource,
     mode: ImportMode,
     allow_empty: bool = False,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Load an alias file's entities and declared types in one transaction.
 
@@ -281,6 +311,7 @@ def import_alias_file(
         entries=source.entities,
         mode=mode,
         allow_empty=allow_empty,
+        dry_run=dry_run,
         before_commit=lambda: declared_types.settle_import(
             session=session, types=source.types, mode=mode
         ),
@@ -296,6 +327,7 @@ def import_entities(
     allow_empty: bool = False,
     batch_size: int = IMPORT_BATCH,
     before_commit: Callable[[], list[ChangeRow]] | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Store entries as they come, ``batch_size`` at a time, in one transaction.
 
@@ -304,65 +336,92 @@ def import_entities(
     the table exactly the file's content. If ``entries`` raises half-way (a
     fault found late in a streamed file), nothing is stored. A file of no
     entities empties the table only with ``allow_empty``: an empty body is far
-    likelier a mistake. ``before_commit`` does the checks and writes that need
-    every entry stored; the audit rows it gives are recorded with the others.
+    likelier a mistake. History gets a row per entity created, updated or
+    deleted (action ``import`` or ``replace``), written batch by batch.
+    ``before_commit`` does the checks and writes that need every entry stored;
+    the history rows it gives are recorded with the others.
     """
     counts = {"created": 0, "updated": 0, "deleted": 0, "aliases_added": 0}
-    changes: list[ChangeRow] = []
-    total = 0
-    try:
-        if mode == "replace":
-            counts["deleted"] = _delete_all(session)
-        for batch in _batches(entries, batch_size):
-            total += len(batch)
-            new: list[EntityCreate] = []
-            if mode == "replace":
-                new = batch
-            else:
-                changes.extend(_merge_entries(session, batch, new, counts))
-            _bulk_insert(session, new)
-            counts["created"] += len(new)
-            counts["aliases_added"] += sum(len(entry.aliases) for entry in new)
+    in_file: set[str] = set()
+    with edit(session, actor=actor, dry_run=dry_run) as current:
+        for batch in batches(entries, batch_size):
+            in_file.update(entry.id for entry in batch)
+            store_batch = _replace_entries if mode == "replace" else _merge_entries
+            current.record(store_batch(session, batch, counts))
             session.expunge_all()  # flushed: the entities merged need not stay in memory
-        if mode == "replace" and not total and not allow_empty:
-            raise Conflict(
-                "the file has no entities, so a replace would delete every entity: "
-                "send allow_empty=true (over HTTP) or --allow-empty (alias-service import) "
-                "to empty the table on purpose"
-            )
         if mode == "replace":
-            changes = [("replace", None, {"entities": total})]
+            if not in_file and not allow_empty:
+                raise Conflict(
+                    "the file has no entities, so a replace would delete every entity: "
+                    "send allow_empty=true (over HTTP) or --allow-empty (alias-service import) "
+                    "to empty the table on purpose"
+                )
+            current.record(_delete_others(session, in_file, counts, batch_size))
+            # The whole table changed: other processes rebuild their index.
+            current.record([ChangeRow("replace", None, detail={"entities": len(in_file)})])
         if before_commit is not None:
-            changes.extend(before_commit())
-        revision = _commit(session, actor, changes)
-    except BaseException:
-        session.rollback()
-        raise
-    return ImportReport(mode=mode, entities=total, revision=revision, **counts)
-
-
-def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
+            current.record(before_commit())
+        revision = current.revision
+    return ImportReport(mode=mode, entities=len(in_file), revision=revision, **counts)
 
 
 def _merge_entries(
-    session: Session, entries: list[EntityCreate], new: list[EntityCreate], counts: dict[str, int]
-) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
-    """Update the entities that exist; collect the others in ``new``."""
-    existing = _existing_entities(session, [entry.id for entry in entries])
+    session: Session, entries: list[EntityCreate], counts: dict[str, int]
+) -> list[ChangeRow]:
+    """Add the new entities, bring those that exist up to the file; their history rows."""
+    before = read_states(session, [entry.id for entry in entries])
+    new = [entry for entry in entries if entry.id not in before]
+    existing = _existing_entities(session, [entry.id for entry in entries if entry.id in before])
+    updated = []
     for entry in entries:
         entity = existing.get(entry.id)
-        if entity is None:
-            new.append(entry)
-            yield ("create", entry.id, {"aliases": len(entry.aliases)})
-            continue
-        added = _merge_into(session, entity, entry)
+        added = None if entity is None else _merge_into(session, entity, entry)
         if added is not None:
-            counts["updated"] += 1
+            updated.append(entry.id)
             counts["aliases_added"] += added
-            yield ("update", entry.id, {"aliases_added": added})
+    _bulk_insert(session, new)
+    counts["created"] += len(new)
+    counts["updated"] += len(updated)
+    counts["aliases_added"] += sum(len(entry.aliases) for entry in new)
+    return _import_rows(session, "import", before, [e.id for e in new] + updated)
+
+
+def _replace_entries(
+    session: Session, entries: list[EntityCreate], counts: dict[str, int]
+) -> list[ChangeRow]:
+    """Write the entries anew, over the stored entities of the same IDs; their history rows."""
+    ids = [entry.id for entry in entries]
+    before = read_states(session, ids)
+    remove_entities(session, list(before))
+    _bulk_insert(session, entries)
+    counts["created"] += len(entries) - len(before)
+    counts["updated"] += len(before)
+    counts["aliases_added"] += sum(len(entry.aliases) for entry in entries)
+    return _import_rows(session, "replace", before, ids)
+
+
+def _import_rows(
+    session: Session, action: str, before: dict[str, dict[str, Any]], changed: list[str]
+) -> list[ChangeRow]:
+    session.flush()
+    after = read_states(session, changed)
+    return [
+        ChangeRow(action, entity_id, before=before.get(entity_id), after=after[entity_id])
+        for entity_id in changed
+    ]
+
+
+def _delete_others(
+    session: Session, keep: set[str], counts: dict[str, int], batch_size: int
+) -> Iterator[ChangeRow]:
+    """Delete the stored entities whose IDs are not in ``keep``, a batch at a time."""
+    others = [i for i in session.exec(select(Entity.id)) if i not in keep]
+    for batch in batches(others, batch_size):
+        before = read_states(session, batch)
+        remove_entities(session, batch)
+        counts["deleted"] += len(batch)
+        for entity_id in batch:
+            yield ChangeRow("replace", entity_id, before=before[entity_id], after=None)
 
 
 def _merge_into(session: Session, entity: Entity, entry: EntityCreate) -> int | None:
@@ -389,12 +448,6 @@ def _existing_entities(session: Session, ids: list[str]) -> dict[str, Entity]:
         for entity in session.exec(query.options(selectinload(Entity.aliases))):  # type: ignore[arg-type]
             found[entity.id] = entity
     return found
-
-
-def _delete_all(session: Session) -> int:
-    session.exec(delete(Alias))
-    result = session.exec(delete(Entity))
-    return int(result.rowcount or 0)
 
 
 def _bulk_insert(session: Session, entries: list[EntityCreate]) -> None:
@@ -461,42 +514,6 @@ def _find_entity(session: Session, entity_id: str) -> Entity:
     if entity is None:
         raise NotFound(f"no entity with id {entity_id!r}")
     return entity
-
-
-def _commit(
-    session: Session, actor: str, changes: list[tuple[str, str | None, dict[str, Any]]]
-) -> int:
-    """Bump the revision, record ``changes`` under it, and commit; the new revision."""
-    try:
-        session.flush()
-        # The row lock taken here also puts concurrent writers in one order.
-        session.exec(
-            update(TableState)
-            .where(col(TableState.id) == 1)
-            .values(revision=TableState.revision + 1)
-        )
-        revision = current_revision(session=session)
-        now = utcnow()
-        rows = (
-            {
-                "revision": revision,
-                "at": now,
-                "actor": actor,
-                "action": action,
-                "entity_id": entity_id,
-                "detail": detail,
-            }
-            for action, entity_id, detail in changes
-        )
-        # Multi-row statements, not an object per row: an import records one
-        # row per entity, and a batch at a time keeps their parameters small.
-        for batch in _batches(rows, IMPORT_BATCH):
-            session.execute(insert(Change), batch)
-        session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        raise Conflict(f"the change conflicts with the stored table: {error.orig}") from None
-    return revision
 
 
 def _to_public(entity: Entity) -> EntityPublic:

@@ -47,7 +47,7 @@ class Editor:
 
     def __init__(self, server: RunningServer, token: str) -> None:
         self.origin = server.origin
-        self.headers = {"Authorization": f"Bearer {token}", "X-Editor": "soak"}
+        self.headers = {"Authorization": f"Bearer {token}"}
         self.pending: tuple[int, str] | None = None  # the alias added, not yet deleted
         self.writes = Writes()
 

@@ -11,9 +11,11 @@ Databases
 
 Applications
     ``settings`` points the service at ``database_url`` with the admin token
-    ``TOKEN`` and the small table in ``tests/data/table.yaml``; ``client`` is a
-    TestClient over a fresh ``create_app(settings)`` with its lifespan run (so
-    the table is loaded), and ``admin`` holds the headers an editor sends.
+    ``TOKEN``, the named editors ``alice`` and ``bob`` (``EDITOR_TOKENS``) and
+    the small table in ``tests/data/table.yaml``; ``client`` is a TestClient
+    over a fresh ``create_app(settings)`` with its lifespan run (so the table
+    is loaded), and ``admin`` holds the headers the editor ``admin`` sends,
+    ``as_editor(name)`` those of a named editor.
 """
 
 import os
@@ -34,6 +36,7 @@ from app.main import create_app
 from app.settings import Settings
 
 TOKEN = "test-admin-token"
+EDITOR_TOKENS = {"alice": "alice-secret-token", "bob": "bob-secret-token"}
 DATA = Path(__file__).parent / "data"
 SMALL_TABLE = DATA / "table.yaml"
 POSTGRES_URL = os.environ.get(
@@ -104,7 +107,12 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, admin_token=TOKEN, aliases_file=SMALL_TABLE)
+    return Settings(
+        database_url=database_url,
+        admin_token=TOKEN,
+        admin_tokens=",".join(f"{name}:{token}" for name, token in EDITOR_TOKENS.items()),
+        aliases_file=SMALL_TABLE,
+    )
 
 
 @pytest.fixture
@@ -116,6 +124,10 @@ def client(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def admin() -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKEN}", "X-Editor": "tester"}
+
+
+def as_editor(name: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {EDITOR_TOKENS[name]}"}
 
 
 def named_field(response: Any) -> list[list[str | int]]:

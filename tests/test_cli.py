@@ -267,3 +267,26 @@ def test_serve_hands_the_proxy_options_to_uvicorn(
     assert given["options"]["proxy_headers"] is True
     # None: uvicorn's own default, $FORWARDED_ALLOW_IPS or the loopback addresses.
     assert given["options"]["forwarded_allow_ips"] == trusted
+
+
+def test_a_repeated_editor_name_stops_the_service_with_one_line(tmp_path: Path) -> None:
+    result = run(tmp_path, "serve", env={"ADMIN_TOKENS": "alice:a-1,alice:a-2"})
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "alias-service: invalid configuration: ADMIN_TOKENS: entry 2 repeats the editor "
+        "name 'alice'"
+    ]
+    assert not (tmp_path / "alias-service.db").exists()
+
+
+def test_a_dry_run_import_reports_and_writes_nothing(tmp_path: Path) -> None:
+    assert run(tmp_path, "import", str(SMALL_TABLE)).returncode == 0
+    result = replace_with(
+        tmp_path, "entities:\n  - {id: kabul, name: Kabul, type: location}\n", "--dry-run"
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["dry_run"], report["created"]) == (True, ["kabul"])
+    assert sorted(report["deleted"]) == ["afghan-taliban", "islamabad", "tlp", "ttp"]
+    assert "kabul" not in stored_ids(tmp_path)
+    assert len(stored_ids(tmp_path)) == 4

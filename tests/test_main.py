@@ -104,4 +104,4 @@ def test_no_admin_token_is_warned_about_at_start(
     with caplog.at_level(logging.WARNING), TestClient(create_app(settings)) as client:
         closed = client.get("/admin/export", headers={"Authorization": "Bearer x"})
     assert closed.status_code == 503
-    assert "ADMIN_TOKEN is not set" in caplog.text
+    assert "neither ADMIN_TOKEN nor ADMIN_TOKENS is set" in caplog.text

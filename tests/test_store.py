@@ -158,7 +158,8 @@ def test_merge_adds_and_updates_without_removing(session: Session) -> None:
 def test_replace_makes_the_table_the_file(session: Session) -> None:
     table = parse_alias_file("entities:\n  - {id: ttp, name: TTP group, type: organization}\n")
     report = store.import_table(session=session, actor="t", table=table, mode="replace")
-    assert (report.created, report.deleted) == (1, 4)
+    # ttp is written anew (updated); the other three are deleted.
+    assert (report.created, report.updated, report.deleted) == (0, 1, 3)
     assert store.export_table(session=session) == table
     assert store.changes_since(session=session, revision=report.revision - 1).whole_table
 
@@ -261,3 +262,56 @@ def test_an_import_that_fails_half_way_stores_nothing(
     assert store.export_table(session=session) == before
     assert store.current_revision(session=session) == revision
     assert session.exec(select(Entity).where(Entity.id == "e1")).first() is None
+
+
+def _rows_of(session: Session, revision: int) -> set[tuple[str, str | None, bool, bool]]:
+    """Each history row of a revision: action, entity, whether it has a before and an after."""
+    rows = session.exec(select(Change).where(Change.revision == revision)).all()
+    return {(c.action, c.entity_id, c.before is not None, c.after is not None) for c in rows}
+
+
+def test_a_merge_import_records_each_entity_it_changed_under_one_revision(
+    session: Session,
+) -> None:
+    table = parse_alias_file(
+        "entities:\n"
+        "  - {id: ttp, name: TTP group, type: organization}\n"
+        "  - {id: tlp, name: Tehreek-e-Labbaik Pakistan, type: organization, aliases: [TLP]}\n"
+        "  - {id: kabul, name: Kabul, type: location}\n"
+    )
+    report = store.import_table(session=session, actor="t", table=table, mode="merge")
+    assert _rows_of(session, report.revision) == {
+        ("import", "ttp", True, True),
+        ("import", "kabul", False, True),  # tlp is as the file has it: no row
+    }
+
+
+def test_a_replace_records_each_entity_created_updated_and_deleted(session: Session) -> None:
+    entries = [EntityCreate(id=f"e{i}", name=f"Entity {i}", type="thing") for i in range(25)]
+    entries.append(EntityCreate(id="ttp", name="TTP group", type="organization"))
+    report = store.import_entities(
+        session=session, actor="t", entries=entries, mode="replace", batch_size=10
+    )
+    rows = _rows_of(session, report.revision)
+    assert {row for row in rows if row[1] and row[1].startswith("e")} == {
+        ("replace", f"e{i}", False, True) for i in range(25)
+    }
+    assert rows - {row for row in rows if row[1] and row[1].startswith("e")} == {
+        ("replace", "ttp", True, True),
+        ("replace", "afghan-taliban", True, False),
+        ("replace", "tlp", True, False),
+        ("replace", "islamabad", True, False),
+        ("replace", None, False, False),  # the whole table, for the other processes' index
+    }
+    assert (report.created, report.updated, report.deleted) == (25, 1, 3)
+
+
+def test_a_failed_edit_leaves_neither_history_nor_revision(session: Session) -> None:
+    revision = store.current_revision(session=session)
+    count = len(session.exec(select(Change)).all())
+    with pytest.raises(Conflict):
+        store.add_alias(session=session, actor="t", entity_id="ttp", data=AliasCreate(text="ttp"))
+    with pytest.raises(NotFound):
+        store.delete_entity(session=session, actor="t", entity_id="nope")
+    assert store.current_revision(session=session) == revision
+    assert len(session.exec(select(Change)).all()) == count

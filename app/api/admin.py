@@ -1,27 +1,42 @@
-"""Edit the curated table (bearer token required)."""
+"""Edit the curated table, see its history and undo (an editor's bearer token required).
 
-from typing import Annotated
+Each edit is one call of ``app.editing``, which commits it with its history
+and brings this process's index up to date.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from pydantic import AfterValidator
 
-from app import store
+from app import editing, history, store
 from app.aliasfile import dump_alias_file, read_alias_file
-from app.api.deps import ActorDep, EntityIdPath, LiveIndexDep, SessionDep, require_admin
-from app.api.responses import documented
+from app.api.deps import EditorDep, EntityIdPath, LiveIndexDep, SessionDep, require_admin
+from app.api.responses import Responses, documented
+from app.api.shapes import SafeJSONResponse
 from app.errors import DomainError
 from app.models import (
+    ENTITY_ID_PATTERN,
     MAX_STORED_INT,
     AliasCreate,
     AliasPublic,
+    EditReport,
     EntityCreate,
     EntityPublic,
     EntityUpdate,
+    HistoryPage,
     ImportReport,
+    RevertReport,
 )
+from app.settings import EDITOR_NAME_PATTERN
 
 _NOT_FOUND = documented(404)
 _CONFLICT = documented(409)
 _JSON_BODY = documented(400)
+_DRY_RUN_ANSWER: Responses = {
+    200: {"model": EditReport, "description": "With `dry_run=true`: what the edit would change."}
+}
 
 router = APIRouter(
     prefix="/admin",
@@ -32,9 +47,27 @@ router = APIRouter(
         403,
         422,
         503,
-        s503="The service has no ADMIN_TOKEN configured, or its database is not usable.",
+        s503="The service has no editor's token configured, or its database is not usable.",
     ),
 )
+
+DryRun = Annotated[
+    bool,
+    Query(
+        description="Run the edit and roll it back: nothing is written, and the answer (200) "
+        "is what it would change."
+    ),
+]
+AliasIdPath = Annotated[int, Path(ge=1, le=MAX_STORED_INT, description="The alias's `id`.")]
+
+
+def _answer(result: object) -> Any:
+    """A dry run's report as 200 JSON; otherwise the edit's own answer (none: 204)."""
+    if isinstance(result, EditReport):
+        return SafeJSONResponse(result.model_dump(mode="json"))
+    if result is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return result
 
 
 @router.post(
@@ -42,48 +75,71 @@ router = APIRouter(
     summary="Add an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=EntityPublic,
-    responses={**_JSON_BODY, **_CONFLICT},
+    responses={**_DRY_RUN_ANSWER, **_JSON_BODY, **_CONFLICT},
 )
 def create_entity(
-    session: SessionDep, live: LiveIndexDep, actor: ActorDep, body: EntityCreate
-) -> EntityPublic:
+    session: SessionDep,
+    live: LiveIndexDep,
+    editor: EditorDep,
+    body: EntityCreate,
+    dry_run: DryRun = False,
+) -> Any:
     """Add an entity with its aliases; it resolves as soon as this returns."""
-    entity = store.create_entity(session=session, actor=actor, data=body)
-    live.refresh()
-    return entity
+    return _answer(
+        editing.create_entity(session=session, live=live, editor=editor, data=body, dry_run=dry_run)
+    )
 
 
 @router.patch(
     "/entities/{entity_id}",
     summary="Change an entity's name, type, description or prominence",
-    response_model=EntityPublic,
+    response_model=EntityPublic | EditReport,
     responses={**_JSON_BODY, **_NOT_FOUND, **_CONFLICT},
 )
 def update_entity(
     session: SessionDep,
     live: LiveIndexDep,
-    actor: ActorDep,
+    editor: EditorDep,
     entity_id: EntityIdPath,
     body: EntityUpdate,
-) -> EntityPublic:
-    """Only the fields sent change; `null` removes a description or a prominence."""
-    entity = store.update_entity(session=session, actor=actor, entity_id=entity_id, data=body)
-    live.refresh()
-    return entity
+    dry_run: DryRun = False,
+) -> Any:
+    """Only the fields sent change; `null` removes a description or a prominence.
+
+    The answer is the entity, or with `dry_run=true` what would change.
+    """
+    return _answer(
+        editing.update_entity(
+            session=session,
+            live=live,
+            editor=editor,
+            entity_id=entity_id,
+            data=body,
+            dry_run=dry_run,
+        )
+    )
 
 
 @router.delete(
     "/entities/{entity_id}",
     summary="Delete an entity and its aliases",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=_NOT_FOUND,
+    response_class=Response,
+    responses={**_DRY_RUN_ANSWER, **_NOT_FOUND},
 )
 def delete_entity(
-    session: SessionDep, live: LiveIndexDep, actor: ActorDep, entity_id: EntityIdPath
-) -> None:
-    """The entity and all its aliases are gone; the audit trail keeps the record."""
-    store.delete_entity(session=session, actor=actor, entity_id=entity_id)
-    live.refresh()
+    session: SessionDep,
+    live: LiveIndexDep,
+    editor: EditorDep,
+    entity_id: EntityIdPath,
+    dry_run: DryRun = False,
+) -> Response:
+    """The entity and all its aliases are gone; the history keeps them, and a revert brings
+    them back with their IDs."""
+    result = editing.delete_entity(
+        session=session, live=live, editor=editor, entity_id=entity_id, dry_run=dry_run
+    )
+    return _answer(result)
 
 
 @router.post(
@@ -91,37 +147,54 @@ def delete_entity(
     summary="Add an alias to an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=AliasPublic,
-    responses={**_JSON_BODY, **_NOT_FOUND, **_CONFLICT},
+    responses={**_DRY_RUN_ANSWER, **_JSON_BODY, **_NOT_FOUND, **_CONFLICT},
 )
 def add_alias(
     session: SessionDep,
     live: LiveIndexDep,
-    actor: ActorDep,
+    editor: EditorDep,
     entity_id: EntityIdPath,
     body: AliasCreate,
-) -> AliasPublic:
+    dry_run: DryRun = False,
+) -> Any:
     """A new surface form; 409 when the entity has it already (after normalisation)."""
-    alias = store.add_alias(session=session, actor=actor, entity_id=entity_id, data=body)
-    live.refresh()
-    return alias
+    return _answer(
+        editing.add_alias(
+            session=session,
+            live=live,
+            editor=editor,
+            entity_id=entity_id,
+            data=body,
+            dry_run=dry_run,
+        )
+    )
 
 
 @router.delete(
     "/entities/{entity_id}/aliases/{alias_id}",
     summary="Remove an alias",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=_NOT_FOUND,
+    response_class=Response,
+    responses={**_DRY_RUN_ANSWER, **_NOT_FOUND},
 )
 def delete_alias(
     session: SessionDep,
     live: LiveIndexDep,
-    actor: ActorDep,
+    editor: EditorDep,
     entity_id: EntityIdPath,
-    alias_id: Annotated[int, Path(ge=1, le=MAX_STORED_INT, description="The alias's `id`.")],
-) -> None:
+    alias_id: AliasIdPath,
+    dry_run: DryRun = False,
+) -> Response:
     """Remove one alias (its `id` is listed by `GET /entities/{entity_id}`)."""
-    store.delete_alias(session=session, actor=actor, entity_id=entity_id, alias_id=alias_id)
-    live.refresh()
+    result = editing.delete_alias(
+        session=session,
+        live=live,
+        editor=editor,
+        entity_id=entity_id,
+        alias_id=alias_id,
+        dry_run=dry_run,
+    )
+    return _answer(result)
 
 
 async def _alias_file_body(request: Request) -> tuple[bytes, str]:
@@ -147,7 +220,7 @@ _ALIAS_FILE_BODY = {
 @router.post(
     "/import",
     summary="Import an alias file",
-    response_model=ImportReport,
+    response_model=ImportReport | EditReport,
     openapi_extra=_ALIAS_FILE_BODY,
     responses=documented(
         400,
@@ -162,7 +235,7 @@ _ALIAS_FILE_BODY = {
 def import_file(
     session: SessionDep,
     live: LiveIndexDep,
-    actor: ActorDep,
+    editor: EditorDep,
     body: Annotated[tuple[bytes, str], Depends(_alias_file_body)],
     mode: Annotated[
         store.ImportMode, Query(description="merge adds; replace makes the table the file.")
@@ -173,11 +246,13 @@ def import_file(
     allow_empty: Annotated[
         bool, Query(description="Let a `replace` with a file of no entities empty the table.")
     ] = False,
-) -> ImportReport:
+    dry_run: DryRun = False,
+) -> Any:
     """Load a whole file in one transaction: all of it, or nothing when any entry is invalid.
 
     `replace` needs `confirm=true`; with a file of no entities it also needs
-    `allow_empty=true`, as it would delete every entity.
+    `allow_empty=true`, as it would delete every entity. With `dry_run=true`
+    the answer is what would change, and nothing is written.
     """
     if mode == "replace" and not confirm:
         raise DomainError(
@@ -185,11 +260,15 @@ def import_file(
         )
     raw, media_type = body
     source = read_alias_file(raw, media_type=media_type)
-    report = store.import_alias_file(
-        session=session, actor=actor, source=source, mode=mode, allow_empty=allow_empty
+    return editing.import_alias_file(
+        session=session,
+        live=live,
+        editor=editor,
+        source=source,
+        mode=mode,
+        allow_empty=allow_empty,
+        dry_run=dry_run,
     )
-    live.refresh()
-    return report
 
 
 @router.get(
@@ -202,3 +281,78 @@ def export_file(session: SessionDep) -> Response:
     """The whole table in the alias-file format; importing it with `replace` gives it back."""
     text = dump_alias_file(store.export_table(session=session))
     return Response(text, media_type="application/yaml; charset=utf-8")
+
+
+def _valid_cursor(text: str | None) -> str | None:
+    if text is not None:
+        history.decode_cursor(text)  # a ValueError is a 422 naming the parameter
+    return text
+
+
+@router.get(
+    "/history",
+    summary="The history of changes, newest first",
+    response_model=HistoryPage,
+)
+def list_history(
+    session: SessionDep,
+    entity_id: Annotated[
+        str | None, Query(pattern=ENTITY_ID_PATTERN, description="Only changes of this entity.")
+    ] = None,
+    editor: Annotated[
+        str | None,
+        Query(
+            pattern=EDITOR_NAME_PATTERN,
+            description="Only changes by this editor (the name of a token).",
+        ),
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        Query(description="Only changes at or after this ISO time (UTC unless it has a zone)."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Changes per page.")] = 50,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=64, description="The `next` of the page before."),
+        AfterValidator(_valid_cursor),
+    ] = None,
+) -> HistoryPage:
+    """Every change with its editor, time, revision and the entity's state before and after.
+
+    An edit that touched several entities (an import, a revert) has a row for
+    each, under one revision.
+    """
+    return history.list_changes(
+        session=session,
+        entity_id=entity_id,
+        editor=editor,
+        since=since,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@router.post(
+    "/history/{change_id}/revert",
+    summary="Undo the edit a change belongs to",
+    response_model=RevertReport,
+    responses=documented(
+        404,
+        409,
+        s404="No change has this ID.",
+        s409="An entity the edit touched has changed since (the answer names the changes), "
+        "the edit was reverted already, or it cannot be reverted.",
+    ),
+)
+def revert_change(
+    session: SessionDep,
+    live: LiveIndexDep,
+    editor: EditorDep,
+    change_id: Annotated[int, Path(ge=1, le=MAX_STORED_INT, description="The change's `id`.")],
+) -> RevertReport:
+    """Every entity the edit touched goes back to its state before it: a deleted entity or
+    alias comes back with its ID, an update is rolled back, a created entity is deleted.
+
+    The revert is a change itself (action `revert`), so it can be reverted too.
+    """
+    return editing.revert(session=session, live=live, editor=editor, change_id=change_id)

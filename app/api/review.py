@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from app import review_queue
+from app import editing, review_queue
 from app.api.deps import (
-    ActorDep,
+    EditorDep,
     LiveIndexDep,
     SessionDep,
     SettingsDep,
@@ -75,15 +75,15 @@ def list_review(
 def accept(
     session: SessionDep,
     live: LiveIndexDep,
-    actor: ActorDep,
+    editor: EditorDep,
     item_id: ItemId,
     body: ReviewAccept,
 ) -> ReviewItemPublic:
     """`{"entity_id": ...}` adds the form's example as an alias of that entity;
     `{"new_entity": {...}}` creates the entity with the example among its
     names. The mention resolves as soon as this returns."""
-    return review_queue.accept(
-        session=session, live=live, actor=actor, item_id=item_id, decision=body
+    return editing.accept_review(
+        session=session, live=live, editor=editor, item_id=item_id, decision=body
     )
 
 
@@ -93,6 +93,6 @@ def accept(
     response_model=ReviewItemPublic,
     responses={**_NOT_FOUND, **documented(409, s409="The item is accepted already.")},
 )
-def dismiss(session: SessionDep, actor: ActorDep, item_id: ItemId) -> ReviewItemPublic:
+def dismiss(session: SessionDep, editor: EditorDep, item_id: ItemId) -> ReviewItemPublic:
     """Hide the form from the open list. It goes on being counted."""
-    return review_queue.dismiss(session=session, actor=actor, item_id=item_id)
+    return review_queue.dismiss(session=session, actor=editor, item_id=item_id)

@@ -1,0 +1,149 @@
+"""The one write path: an edit, its history, and this process's index, together.
+
+Each function is one edit an editor makes. It calls the store (which commits
+the edit and its history in one transaction, or nothing) and brings this
+process's index up to date before returning, so that the change resolves as
+soon as the request has returned; other processes catch up on their own
+(``app.live_index``). With ``dry_run`` the edit runs and is rolled back, and
+the answer is what it would have changed (:class:`EditReport`).
+"""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlmodel import Session
+
+from app import history, review_queue, store
+from app.audit import result_or_report
+from app.live_index import LiveIndex
+from app.models import (
+    AliasCreate,
+    AliasFileSource,
+    AliasPublic,
+    EditReport,
+    EntityCreate,
+    EntityPublic,
+    EntityUpdate,
+    ImportReport,
+    RevertReport,
+    ReviewAccept,
+    ReviewItemPublic,
+)
+
+T = TypeVar("T")
+
+
+def create_entity(
+    *, session: Session, live: LiveIndex, editor: str, data: EntityCreate, dry_run: bool = False
+) -> EntityPublic | EditReport:
+    return _applied(
+        live,
+        lambda: store.create_entity(session=session, actor=editor, data=data, dry_run=dry_run),
+    )
+
+
+def update_entity(
+    *,
+    session: Session,
+    live: LiveIndex,
+    editor: str,
+    entity_id: str,
+    data: EntityUpdate,
+    dry_run: bool = False,
+) -> EntityPublic | EditReport:
+    return _applied(
+        live,
+        lambda: store.update_entity(
+            session=session, actor=editor, entity_id=entity_id, data=data, dry_run=dry_run
+        ),
+    )
+
+
+def delete_entity(
+    *, session: Session, live: LiveIndex, editor: str, entity_id: str, dry_run: bool = False
+) -> EditReport | None:
+    return _applied(
+        live,
+        lambda: store.delete_entity(
+            session=session, actor=editor, entity_id=entity_id, dry_run=dry_run
+        ),
+    )
+
+
+def add_alias(
+    *,
+    session: Session,
+    live: LiveIndex,
+    editor: str,
+    entity_id: str,
+    data: AliasCreate,
+    dry_run: bool = False,
+) -> AliasPublic | EditReport:
+    return _applied(
+        live,
+        lambda: store.add_alias(
+            session=session, actor=editor, entity_id=entity_id, data=data, dry_run=dry_run
+        ),
+    )
+
+
+def delete_alias(
+    *,
+    session: Session,
+    live: LiveIndex,
+    editor: str,
+    entity_id: str,
+    alias_id: int,
+    dry_run: bool = False,
+) -> EditReport | None:
+    return _applied(
+        live,
+        lambda: store.delete_alias(
+            session=session, actor=editor, entity_id=entity_id, alias_id=alias_id, dry_run=dry_run
+        ),
+    )
+
+
+def import_alias_file(
+    *,
+    session: Session,
+    live: LiveIndex,
+    editor: str,
+    source: AliasFileSource,
+    mode: store.ImportMode,
+    allow_empty: bool = False,
+    dry_run: bool = False,
+) -> ImportReport | EditReport:
+    return _applied(
+        live,
+        lambda: store.import_alias_file(
+            session=session,
+            actor=editor,
+            source=source,
+            mode=mode,
+            allow_empty=allow_empty,
+            dry_run=dry_run,
+        ),
+    )
+
+
+def revert(*, session: Session, live: LiveIndex, editor: str, change_id: int) -> RevertReport:
+    report = history.revert(session=session, actor=editor, change_id=change_id)
+    live.refresh()
+    return report
+
+
+def accept_review(
+    *, session: Session, live: LiveIndex, editor: str, item_id: int, decision: ReviewAccept
+) -> ReviewItemPublic:
+    item = review_queue.accept(session=session, actor=editor, item_id=item_id, decision=decision)
+    live.refresh()
+    return item
+
+
+def _applied(live: LiveIndex, run_edit: Callable[[], T]) -> T | EditReport:
+    """The edit's result once this process's index has it; a dry run's report."""
+    result = result_or_report(run_edit)
+    if not isinstance(result, EditReport):
+        live.refresh()
+    return result

@@ -1,0 +1,181 @@
+"""Reading the history of changes, and undoing an edit.
+
+Every edit is recorded as a row per entity it touched, under one revision
+(``app.audit``). A revert undoes a whole edit: each entity it touched goes
+back to its state before, which is safe only while each is still as the
+edit left it. The revert is an edit itself, so it is in the history and can
+be reverted in turn.
+"""
+
+import base64
+import binascii
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.audit import ChangeRow, edit
+from app.errors import Conflict, DomainError, NotFound
+from app.models import MAX_STORED_INT, Change, ChangePublic, HistoryPage, RevertReport
+from app.states import batches, read_states, restore
+
+# A revert rewrites each entity in one transaction: past this many, restore
+# an export instead (the edit is likely a whole replace import).
+MAX_REVERTED_ENTITIES = 10_000
+MAX_LISTED_REVERTED = 100
+_MAX_NAMED_CHANGES = 10
+_CURSOR = re.compile(r"c([0-9]{1,10})")
+
+
+def list_changes(
+    *,
+    session: Session,
+    entity_id: str | None = None,
+    editor: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> HistoryPage:
+    """Changes newest first, filtered; a page's ``next`` as ``cursor`` gives the page after it."""
+    query = select(Change)
+    if entity_id is not None:
+        query = query.where(Change.entity_id == entity_id)
+    if editor is not None:
+        query = query.where(Change.actor == editor)
+    if since is not None:
+        query = query.where(Change.at >= _aware(since))
+    if cursor is not None:
+        query = query.where(col(Change.id) < decode_cursor(cursor))
+    rows = session.exec(query.order_by(col(Change.id).desc()).limit(limit + 1)).all()
+    page = [change_public(row) for row in rows[:limit]]
+    more = len(rows) > limit
+    return HistoryPage(changes=page, next=encode_cursor(page[-1].id) if more else None)
+
+
+def _aware(moment: datetime) -> datetime:
+    """The time in UTC, the zone history records in; one without a zone is UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # within a day of year 1 or year 9999: before or after every change
+        edge = datetime.min if moment.year == 1 else datetime.max
+        return edge.replace(tzinfo=UTC)
+
+
+def encode_cursor(change_id: int) -> str:
+    return base64.urlsafe_b64encode(f"c{change_id}".encode()).decode().rstrip("=")
+
+
+class InvalidCursor(DomainError, ValueError):
+    """A cursor no page gave (a ValueError too, so that a query parameter's check is a 422)."""
+
+
+def decode_cursor(cursor: str) -> int:
+    """The change ID a cursor stands for."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    found = _CURSOR.fullmatch(text)
+    if found is None or not 0 < int(found[1]) <= MAX_STORED_INT:
+        raise InvalidCursor("not a cursor from a page of the history")
+    return int(found[1])
+
+
+def change_public(row: Change) -> ChangePublic:
+    return ChangePublic(
+        id=row.id or 0,
+        revision=row.revision,
+        at=row.at,
+        editor=row.actor,
+        action=row.action,
+        entity_id=row.entity_id,
+        before=row.before,
+        after=row.after,
+        reverts=row.reverts,
+    )
+
+
+def revert(*, session: Session, actor: str, change_id: int) -> RevertReport:
+    """Undo the edit that change ``change_id`` belongs to, as a new edit.
+
+    404 for an unknown change; 409 when the edit was reverted already, was
+    recorded without states, is too large, or when an entity it touched was
+    changed since (naming those changes). Nothing is written then.
+    """
+    with edit(session, actor=actor) as current:
+        target = session.get(Change, change_id)
+        if target is None:
+            raise NotFound(f"no change with id {change_id}")
+        rows = _rows_to_revert(session, target)
+        now = read_states(session, [row.entity_id for row in rows if row.entity_id])
+        _check_unchanged_since(session, target, rows, now)
+        restore(session, {row.entity_id: row.before for row in rows if row.entity_id})
+        current.record(
+            ChangeRow("revert", row.entity_id, before=row.after, after=row.before, reverts=row.id)
+            for row in rows
+            if row.entity_id
+        )
+        session.flush()
+        recorded = session.exec(
+            select(Change)
+            .where(Change.revision == current.revision)
+            .order_by(col(Change.id))
+            .limit(MAX_LISTED_REVERTED)
+        ).all()
+        return RevertReport(
+            revision=current.revision,
+            total=len(rows),
+            changes=[change_public(row) for row in recorded],
+        )
+
+
+def _rows_to_revert(session: Session, target: Change) -> list[Change]:
+    """The edit's rows, once it is known that it can be undone at all."""
+    edit_rows = select(Change).where(Change.revision == target.revision)
+    touched = edit_rows.where(col(Change.entity_id).is_not(None))
+    count = session.exec(select(func.count()).select_from(touched.subquery())).one()
+    if count > MAX_REVERTED_ENTITIES:
+        raise Conflict(
+            f"change {target.id} belongs to an edit of {count:,} entities; a revert undoes "
+            f"at most {MAX_REVERTED_ENTITIES:,}: import an export from before it instead"
+        )
+    rows = list(session.exec(touched.order_by(col(Change.id))).all())
+    if not rows or any(row.before is None and row.after is None for row in rows):
+        raise Conflict(
+            f"change {target.id} was recorded before history kept entities' states: "
+            "it cannot be reverted"
+        )
+    _check_not_reverted(session, target, rows)
+    return rows
+
+
+def _check_not_reverted(session: Session, target: Change, rows: list[Change]) -> None:
+    for batch in batches([row.id for row in rows], 500):
+        undone = session.exec(
+            select(Change.id).where(col(Change.reverts).in_(batch)).order_by(col(Change.id))
+        ).first()
+        if undone is not None:
+            raise Conflict(f"change {target.id} was already reverted by change {undone}")
+
+
+def _check_unchanged_since(
+    session: Session, target: Change, rows: list[Change], now: dict[str, dict[str, object]]
+) -> None:
+    """Refuse unless each entity is as the edit left it; name the changes since."""
+    moved = [row.entity_id for row in rows if row.entity_id and now.get(row.entity_id) != row.after]
+    if not moved:
+        return
+    later = session.exec(
+        select(Change)
+        .where(col(Change.entity_id).in_(moved[:500]), Change.revision > target.revision)
+        .order_by(col(Change.id))
+        .limit(_MAX_NAMED_CHANGES)
+    ).all()
+    named = "; ".join(f"change {c.id} ({c.action} of {c.entity_id!r} by {c.actor})" for c in later)
+    raise Conflict(
+        f"change {target.id} cannot be reverted: {', '.join(map(repr, moved[:10]))} changed "
+        f"since, by {named or 'changes recorded without their states'}"
+    )

@@ -1,0 +1,168 @@
+"""An entity's state as history keeps it, read from the table and written back.
+
+A state is plain JSON: ``{"id", "name", "type", "description", "prominence",
+"aliases": [{"id", "text", "note", "case_sensitive"}]}``, aliases by ID, or
+``None`` where the entity does not exist. History records an edit as each
+touched entity's state before and after it, and undoing the edit writes the
+states before back (``restore``), alias IDs included.
+
+A state may also be a marker instead of a row, such as a merged entity's
+``{"id": ..., "merged_into": ...}``: ``read_states`` and ``restore`` are the
+two places that learn to read and write it, and nothing else changes.
+"""
+
+from collections.abc import Collection, Iterable, Iterator
+from itertools import islice
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, insert, select, update
+from sqlmodel import Session, col
+
+from app.errors import Conflict
+from app.matching.normalize import normalize
+from app.models import Alias, Entity, SharedForm, utcnow
+
+State = dict[str, Any] | None
+T = TypeVar("T")
+
+_ENTITY_FIELDS = ("name", "type", "description", "prominence")
+_ALIAS_FIELDS = ("text", "note", "case_sensitive")
+# IDs per query: under the databases' bound-parameter limits.
+_CHUNK = 500
+
+
+def read_states(session: Session, entity_ids: Collection[str]) -> dict[str, dict[str, Any]]:
+    """The states of those of ``entity_ids`` that exist, read from the rows.
+
+    Not from the session's objects: a collection loaded before an edit
+    would not show what the edit flushed.
+    """
+    states: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(entity_ids):
+        entities = select(col(Entity.id), *_columns(Entity, _ENTITY_FIELDS))
+        for row in session.execute(entities.where(col(Entity.id).in_(chunk))):
+            states[row.id] = {"id": row.id, **{f: getattr(row, f) for f in _ENTITY_FIELDS}}
+            states[row.id]["aliases"] = []
+        aliases = select(col(Alias.id), col(Alias.entity_id), *_columns(Alias, _ALIAS_FIELDS))
+        in_chunk = aliases.where(col(Alias.entity_id).in_(chunk)).order_by(col(Alias.id))
+        for row in session.execute(in_chunk):
+            alias = {"id": row.id, **{f: getattr(row, f) for f in _ALIAS_FIELDS}}
+            states[row.entity_id]["aliases"].append(alias)
+    return states
+
+
+def read_state(session: Session, entity_id: str) -> State:
+    return read_states(session, [entity_id]).get(entity_id)
+
+
+def restore(session: Session, states: dict[str, State]) -> None:
+    """Make each entity's rows its state: ``None`` deletes the entity.
+
+    Every touched entity's aliases go first, so that an alias one of them
+    had may come back on another (a merge undone) without meeting itself.
+    An alias ID that another entity now holds is a conflict.
+    """
+    remove_aliases(session, list(states))
+    remove_entities(session, [entity_id for entity_id, state in states.items() if state is None])
+    present = {entity_id: state for entity_id, state in states.items() if state is not None}
+    _check_alias_ids_are_free(session, present)
+    for entity_id, state in present.items():
+        _write_entity(session, entity_id, state)
+    aliases = [
+        {**alias, "entity_id": entity_id, "normalized": normalize(alias["text"])}
+        for entity_id, state in present.items()
+        for alias in state["aliases"]
+    ]
+    for batch in _chunks(aliases):
+        session.execute(insert(Alias), batch)
+    session.expire_all()  # the session's objects are older than the rows now
+
+
+def remove_entities(session: Session, entity_ids: list[str]) -> None:
+    """Delete the entities and their aliases (not left to the database's cascade, so
+    that it holds on a SQLite connection without foreign keys too)."""
+    remove_aliases(session, entity_ids)
+    for chunk in _chunks(entity_ids):
+        session.execute(delete(Entity).where(col(Entity.id).in_(chunk)))
+
+
+def remove_aliases(session: Session, entity_ids: list[str]) -> None:
+    for chunk in _chunks(entity_ids):
+        session.execute(delete(Alias).where(col(Alias.entity_id).in_(chunk)))
+
+
+def _write_entity(session: Session, entity_id: str, state: dict[str, Any]) -> None:
+    if "merged_into" in state:
+        raise Conflict(f"entity {entity_id!r} cannot be restored as merged into another here")
+    fields = {f: state[f] for f in _ENTITY_FIELDS}
+    now = utcnow()
+    stored = select(col(Entity.id)).where(col(Entity.id) == entity_id)
+    if session.execute(stored).first() is not None:
+        session.execute(
+            update(Entity).where(col(Entity.id) == entity_id).values(**fields, updated_at=now)
+        )
+    else:
+        session.execute(
+            insert(Entity).values(id=entity_id, **fields, created_at=now, updated_at=now)
+        )
+
+
+def _check_alias_ids_are_free(session: Session, states: dict[str, dict[str, Any]]) -> None:
+    wanted = [alias["id"] for state in states.values() for alias in state["aliases"]]
+    for chunk in _chunks(wanted):
+        taken = session.execute(
+            select(col(Alias.id), col(Alias.entity_id)).where(col(Alias.id).in_(chunk))
+        ).first()
+        if taken is not None:
+            raise Conflict(
+                f"alias id {taken.id} cannot come back: entity {taken.entity_id!r} has it now"
+            )
+
+
+def _columns(table: type[Entity] | type[Alias], fields: tuple[str, ...]) -> list[Any]:
+    return [col(getattr(table, field)) for field in fields]
+
+
+def new_forms(before: State, after: State) -> set[str]:
+    """The normal forms of the aliases ``after`` has and ``before`` had not."""
+    return _forms(after) - _forms(before)
+
+
+def _forms(state: State) -> set[str]:
+    if state is None or "aliases" not in state:
+        return set()
+    return {normalize(alias["text"]) for alias in state["aliases"]}
+
+
+def shared_forms(session: Session, forms_by_entity: dict[str, set[str]]) -> list[SharedForm]:
+    """Of each entity's forms, those that another entity's alias has too (by ``Alias.normalized``).
+
+    A plain stand-in for the dry run's "which forms would become shared":
+    names are not aliases, and the acronym reading of initials is not used.
+    """
+    owners: dict[str, set[str]] = {}
+    for entity_id, forms in forms_by_entity.items():
+        for form in forms:
+            owners.setdefault(form, set()).add(entity_id)
+    for chunk in _chunks(list(owners)):
+        query = select(col(Alias.normalized), col(Alias.entity_id)).where(
+            col(Alias.normalized).in_(chunk)
+        )
+        for form, entity_id in session.execute(query):
+            owners[form].add(entity_id)
+    return [
+        SharedForm(form=form, entity_ids=sorted(ids))
+        for form, ids in sorted(owners.items())
+        if len(ids) > 1
+    ]
+
+
+def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size``, the last one shorter; read as they are needed."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _chunks(items: Iterable[T]) -> Iterator[list[T]]:
+    return batches(items, _CHUNK)

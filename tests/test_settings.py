@@ -1,0 +1,56 @@
+import pytest
+from pydantic import ValidationError
+
+from app.settings import Settings, configuration_fault
+
+
+def fault_of(**values: str) -> str:
+    with pytest.raises(ValidationError) as raised:
+        Settings(**values)  # type: ignore[arg-type]
+    return configuration_fault(raised.value)
+
+
+def test_named_tokens_are_read_by_name_beside_the_admin_token() -> None:
+    settings = Settings(admin_token="root-token", admin_tokens=" alice:a-1 , bob:b:2 ")
+    tokens = {name: token.get_secret_value() for name, token in settings.editor_tokens().items()}
+    assert tokens == {"alice": "a-1", "bob": "b:2", "admin": "root-token"}
+
+
+def test_blank_named_tokens_are_no_editors() -> None:
+    assert Settings(admin_tokens=" ").editor_tokens() == {}  # type: ignore[arg-type]
+
+
+def test_named_tokens_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_TOKENS", "alice:a-1,bob:b-2")
+    assert sorted(Settings().editor_tokens()) == ["alice", "bob"]
+
+
+@pytest.mark.parametrize(
+    ("tokens", "fault"),
+    [
+        ("alice:a-1,alice:a-2", "ADMIN_TOKENS: entry 2 repeats the editor name 'alice'"),
+        ("alice:a-1,:b-2", "ADMIN_TOKENS: entry 2: an editor's name is 1 to 64 characters"),
+        ("alice:", "ADMIN_TOKENS: entry 1 ('alice') has an empty token"),
+        ("alice", "ADMIN_TOKENS: entry 1 is not 'name:token'"),
+        ("alice:a-1,", "ADMIN_TOKENS: entry 2 is not 'name:token'"),
+        ("al ice:a-1", "without white space"),
+        ("alice:same,bob:same", "the editors 'alice' and 'bob' have the same token"),
+    ],
+)
+def test_a_malformed_token_list_is_refused_naming_the_entry_not_the_token(
+    tokens: str, fault: str
+) -> None:
+    message = fault_of(admin_tokens=tokens)
+    assert fault in message
+    assert "a-1" not in message
+    assert "same" not in message.replace("the same token", "")
+
+
+def test_a_named_token_may_not_claim_the_admin_token_s_name() -> None:
+    message = fault_of(admin_token="root-token", admin_tokens="admin:other-token")
+    assert message == "ADMIN_TOKENS names the editor 'admin', whose token is ADMIN_TOKEN"
+    assert Settings(admin_tokens="admin:other-token").editor_tokens()  # type: ignore[arg-type]
+
+
+def test_the_admin_token_may_not_be_a_named_editor_s_token_too() -> None:
+    assert "have the same token" in fault_of(admin_token="t-1", admin_tokens="alice:t-1")
