@@ -146,6 +146,18 @@ def changes_since(*, session: Session, revision: int) -> ChangeSet:
     return ChangeSet(revision=newest, entity_ids=ids, whole_table=None in rows)
 
 
+def revision_mark(*, session: Session, revision: int) -> str | None:
+    """What tells ``revision`` of this database from the same revision of another:
+    the revision with its first change's id and time; None when it has no change."""
+    first = session.exec(
+        select(Change.id, Change.at)
+        .where(Change.revision == revision)
+        .order_by(col(Change.id))
+        .limit(1)
+    ).first()
+    return None if first is None else f"{revision}:{first[0]}:{first[1].isoformat()}"
+
+
 def load_records(
     *, session: Session, entity_ids: Iterable[str] | None = None
 ) -> list[EntityRecord]:

@@ -258,6 +258,21 @@ class Segment:
         del self._strings
         self.automaton = spotting_automaton(self.spot_keys)
 
+    # Pickled without what follows from the rest (the automaton, rebuilt in a
+    # second) and what a snapshot learns while it serves (its memos).
+    _DERIVED = ("automaton", "_similar_words", "_written_as")
+
+    def __getstate__(self) -> dict[str, object]:
+        state = {k: v for k, v in self.__dict__.items() if k not in self._DERIVED}
+        state["entities"] = dict(self.entities)  # a mapping proxy does not pickle
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.entities = MappingProxyType(self.__dict__["entities"])
+        self._similar_words, self._written_as = {}, {}
+        self.automaton = spotting_automaton(self.spot_keys)
+
     def _add_entity(self, entity: EntityRecord) -> None:
         # The hot loop of a build: a million forms pass here, so lookups are local.
         self.alias_count += len(entity.aliases)
