@@ -90,23 +90,59 @@ def read_snapshot(path: Path, table: str) -> Segment | None:
             header = _header(file)
             if header is None or header.table != table:
                 return None
-            payload = file.read(header.length + 1)
+            return _unpickled(_Summed(file, header.length), header.checksum)
     except OSError:
         return None
-    if len(payload) != header.length or zlib.crc32(payload) != header.checksum:
-        return None
+
+
+def _unpickled(file: "_Summed", checksum: int) -> Segment | None:
     # Millions of objects come back at once: the cyclic collector would walk
     # them again and again on the way, for nothing (none is garbage).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        segment = pickle.loads(payload)
+        segment = pickle.load(file)
     except Exception:  # a file of this engine that unpickles wrong is only unusable
         return None
     finally:
         if collecting:
             gc.enable()
+    if file.left or file.read(1) or file.checksum != checksum:
+        return None
     return segment if isinstance(segment, Segment) else None
+
+
+class _Summed:
+    """The next ``length`` bytes of a file, summed as they are read: the pickle
+    streams from the file, never held whole beside what it becomes."""
+
+    def __init__(self, file: IO[bytes], length: int) -> None:
+        self._file = file
+        self.left = length
+        self.checksum = 0
+
+    def read(self, size: int = -1) -> bytes:
+        return self._summed(self._file.read(self._within(size)))
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._summed(self._file.readline(self._within(size)))
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        view = memoryview(buffer)[: self._within(len(buffer))]
+        count = int(self._file.readinto(view))  # type: ignore[attr-defined]
+        self._sum(view[:count])
+        return count
+
+    def _within(self, size: int) -> int:
+        return self.left if size < 0 else min(size, self.left)
+
+    def _summed(self, data: bytes) -> bytes:
+        self._sum(data)
+        return data
+
+    def _sum(self, data: bytes | memoryview) -> None:
+        self.checksum = zlib.crc32(data, self.checksum)
+        self.left -= len(data)
 
 
 def _header(file: IO[bytes]) -> Header | None:
