@@ -168,22 +168,28 @@ def load_records(
         wanted = list(entity_ids)
         entity_query = entity_query.where(col(Entity.id).in_(wanted))
         alias_query = alias_query.where(col(Alias.entity_id).in_(wanted))
+    # Core rows, not the ORM's: a start-up reads a million of them.
+    connection = session.connection()
     aliases: dict[str, list[str]] = {}
     case_rules: dict[str, list[tuple[str, bool]]] = {}
-    for entity_id, text, case_sensitive in session.exec(alias_query):
-        aliases.setdefault(entity_id, []).append(text)
+    for entity_id, text, case_sensitive in connection.execute(alias_query):
+        found = aliases.get(entity_id)
+        if found is None:
+            aliases[entity_id] = [text]
+        else:
+            found.append(text)
         if case_sensitive is not None:
             case_rules.setdefault(entity_id, []).append((text, case_sensitive))
     return [
         EntityRecord(
-            id=i,
-            name=name,
-            type=kind,
-            aliases=tuple(aliases.get(i, ())),
-            case_rules=tuple(case_rules.get(i, ())),
-            prominence=prominence,
+            i,
+            name,
+            kind,
+            tuple(aliases.pop(i, ())),
+            tuple(case_rules.get(i, ())),
+            prominence,
         )
-        for i, name, kind, prominence in session.exec(entity_query)
+        for i, name, kind, prominence in connection.execute(entity_query)
     ]
 
 
