@@ -102,9 +102,9 @@ class LiveIndex:
         """The index kept in the snapshot file, and its revision, if it is of this table."""
         if self._snapshot_file is None:
             return None
-        table = snapshot_table(self._snapshot_file)
-        revision = None if table is None else _revision_of(table)
-        if table is None or revision is None:
+        table = snapshot_table(self._snapshot_file) or ""
+        revision = _revision_of(table)
+        if revision is None:
             return None
         with Session(self._engine) as session:
             if store.revision_mark(session=session, revision=revision) != table:
@@ -129,7 +129,11 @@ class LiveIndex:
             return
         # The child uses neither the database nor anything of this process's
         # threads, and leaves by os._exit: nothing of the parent is closed twice.
-        child = os.fork()
+        try:
+            child = os.fork()
+        except OSError as error:  # the index serves all the same, only not kept
+            log.warning("index could not be kept in %s: %s", self._snapshot_file, error)
+            return
         if child == 0:  # pragma: no cover (the child's coverage is not collected)
             status = 1
             try:

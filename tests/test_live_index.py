@@ -1,6 +1,7 @@
 """Two processes' worth of index on one database: each sees the other's edits."""
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,3 +153,20 @@ def test_a_kept_index_is_not_read_for_another_database(
     assert "index read back" not in caplog.text
     assert status(elsewhere, "Other Thing") is Status.MATCHED
     assert status(elsewhere, "TTP") is Status.UNMATCHED
+
+
+def test_an_index_that_cannot_be_kept_still_serves(
+    loaded: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_fork() -> int:
+        raise OSError("out of processes")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    live = LiveIndex(loaded, snapshot_file=tmp_path / "index.snapshot")
+    live.load()
+    assert "index could not be kept" in caplog.text
+    assert status(live, "TTP") is Status.MATCHED
+    assert not (tmp_path / "index.snapshot").exists()
