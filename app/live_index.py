@@ -90,7 +90,7 @@ class LiveIndex:
             self._snapshot, self._revision = self._caught_up(session, index, revision)
         settle_heap()
         log.info(
-            "index %s: %d entities, %d aliases, revision %d, in %.2f s",
+            "index loaded (%s): %d entities, %d aliases, revision %d, in %.2f s",
             how,
             index.entity_count,
             index.alias_count,

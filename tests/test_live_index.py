@@ -128,7 +128,7 @@ def test_a_restart_reads_the_kept_index_and_catches_up_with_the_edits_since(
     caplog.set_level(logging.INFO, logger="app.live_index")
     restarted = LiveIndex(loaded, snapshot_file=path)
     restarted.load()
-    assert "index read back" in caplog.text
+    assert "index loaded (read back)" in caplog.text
     assert status(restarted, "Labbaik") is Status.MATCHED
     assert status(restarted, "TTP") is Status.MATCHED
     assert restarted.snapshot.entity_count == 4
@@ -149,8 +149,8 @@ def test_a_kept_index_is_not_read_for_another_database(
     elsewhere = LiveIndex(other, snapshot_file=path)
     elsewhere.load()
     other.dispose()
-    assert "index built" in caplog.text
-    assert "index read back" not in caplog.text
+    assert "index loaded (built)" in caplog.text
+    assert "index loaded (read back)" not in caplog.text
     assert status(elsewhere, "Other Thing") is Status.MATCHED
     assert status(elsewhere, "TTP") is Status.UNMATCHED
 
