@@ -6,18 +6,26 @@ sees the table before or after a change, never half of it. Changes made by
 this process are applied before its request returns (``refresh``); changes
 made by other processes and replicas are noticed by a background thread that
 reads the table revision every ``interval`` seconds.
+
+With a snapshot file, a start on a table whose index was built before reads
+that index back instead of building it again, and catches up with the edits
+committed since it was kept; a start that had to build keeps its index there,
+written by a forked child process so that serving does not wait for it.
 """
 
 import gc
 import logging
+import os
 import threading
 import time
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import declared_types, store
 from app.matching.index import AliasIndex
+from app.matching.snapshot import read_snapshot, snapshot_table, write_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +41,11 @@ def settle_heap() -> None:
 
 
 class LiveIndex:
-    def __init__(self, engine: Engine, *, compact_after: int = 5000) -> None:
+    def __init__(
+        self, engine: Engine, *, compact_after: int = 5000, snapshot_file: Path | None = None
+    ) -> None:
         self._engine = engine
+        self._snapshot_file = snapshot_file
         self._compact_after = compact_after
         self._snapshot = AliasIndex()
         self._revision = -1
@@ -56,25 +67,85 @@ class LiveIndex:
         return self._revision >= 0
 
     def load(self) -> None:
-        """Build the whole index from the database."""
+        """Load the whole index: from the snapshot file when it holds this
+        database's table, else built from the database (and then kept there)."""
         started = time.perf_counter()
+        kept = self._kept_index()
+        if kept is not None:
+            self._swap_in(*kept, started, "read back")
+            return
+        index, revision = self._build()
+        self._swap_in(index, revision, started, "built")
+        self._keep(index, revision)
+
+    def _build(self) -> tuple[AliasIndex, int]:
         with Session(self._engine) as session:
             revision = store.current_revision(session=session)
-            index = _with_declared_types(
-                session, AliasIndex.build(store.load_records(session=session))
-            )
+            index = AliasIndex.build(store.load_records(session=session))
+            return _with_declared_types(session, index), revision
+
+    def _swap_in(self, index: AliasIndex, revision: int, started: float, how: str) -> None:
         with self._lock, Session(self._engine) as session:
             # Edits committed while the table was read (some perhaps already
             # served from the old snapshot) go in before the swap.
             self._snapshot, self._revision = self._caught_up(session, index, revision)
         settle_heap()
         log.info(
-            "index loaded: %d entities, %d aliases, revision %d, in %.2f s",
+            "index loaded (%s): %d entities, %d aliases, revision %d, in %.2f s",
+            how,
             index.entity_count,
             index.alias_count,
             revision,
             time.perf_counter() - started,
         )
+
+    def _kept_index(self) -> tuple[AliasIndex, int] | None:
+        """The index kept in the snapshot file, and its revision, if it is of this table."""
+        if self._snapshot_file is None:
+            return None
+        table = snapshot_table(self._snapshot_file) or ""
+        revision = _revision_of(table)
+        if revision is None:
+            return None
+        with Session(self._engine) as session:
+            if store.revision_mark(session=session, revision=revision) != table:
+                return None
+        segment = read_snapshot(self._snapshot_file, table)
+        if segment is None:
+            log.warning("index snapshot %s is damaged: building the index", self._snapshot_file)
+            return None
+        with Session(self._engine) as session:
+            return _with_declared_types(session, AliasIndex(base=segment)), revision
+
+    def _keep(self, index: AliasIndex, revision: int) -> None:
+        """Write ``index`` to the snapshot file from a forked child process.
+
+        The child shares the index's memory and leaves this process free to
+        serve; what it writes replaces the file whole or not at all.
+        """
+        if self._snapshot_file is None:
+            return
+        with Session(self._engine) as session:
+            table = store.revision_mark(session=session, revision=revision)
+        if table is None:
+            return
+        # The child uses neither the database nor anything of this process's
+        # threads, and leaves by os._exit: nothing of the parent is closed twice.
+        try:
+            child = os.fork()
+        except OSError as error:  # the index serves all the same, only not kept
+            log.warning("index could not be kept in %s: %s", self._snapshot_file, error)
+            return
+        if child == 0:  # pragma: no cover (the child's coverage is not collected)
+            status = 1
+            try:
+                write_snapshot(self._snapshot_file, index.base, table)
+                status = 0
+            finally:
+                os._exit(status)
+        threading.Thread(
+            target=_report_kept, args=(child, self._snapshot_file), name="index-keeper", daemon=True
+        ).start()
 
     def refresh(self) -> bool:
         """Apply the changes committed since this snapshot; whether there were any."""
@@ -115,7 +186,7 @@ class LiveIndex:
             try:
                 self.refresh()
                 if self._snapshot.overlay_size > self._compact_after:
-                    self.load()
+                    self._swap_in(*self._build(), time.perf_counter(), "rebuilt")
                 self.last_error = None
             except Exception as error:  # keep serving the last good snapshot
                 if self.last_error is None:
@@ -126,3 +197,20 @@ class LiveIndex:
 def _with_declared_types(session: Session, index: AliasIndex) -> AliasIndex:
     # A small table, read again at each new revision: a change may declare types alone.
     return index.with_declared_types(declared_types.declared_ids(session=session))
+
+
+def _revision_of(table: str) -> int | None:
+    """The revision that ``store.revision_mark`` wrote first."""
+    head = table.partition(":")[0]
+    return int(head) if head.isdigit() else None
+
+
+def _report_kept(child: int, path: Path) -> None:
+    try:
+        _, status = os.waitpid(child, 0)
+    except ChildProcessError:  # reaped by a supervisor that waits for any child
+        return
+    if os.waitstatus_to_exitcode(status) == 0:
+        log.info("index kept in %s", path)
+    else:
+        log.warning("index could not be kept in %s", path)

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     aliases_file: Path = Field(
         default=SHIPPED_ALIASES_FILE, description="Alias file loaded into an empty database."
     )
+    index_snapshot: Path | None = Field(
+        default=None,
+        description="File that keeps the built index, so a restart on the same table reads it.",
+    )
     refresh_interval: float = Field(
         default=0.25, gt=0, le=1.0, description="Seconds between checks for others' edits."
     )

@@ -145,6 +145,18 @@ def changes_since(*, session: Session, revision: int) -> ChangeSet:
     return ChangeSet(revision=newest, entity_ids=ids, whole_table=whole_table)
 
 
+def revision_mark(*, session: Session, revision: int) -> str | None:
+    """What tells ``revision`` of this database from the same revision of another:
+    the revision with its first change's id and time; None when it has no change."""
+    first = session.exec(
+        select(Change.id, Change.at)
+        .where(Change.revision == revision)
+        .order_by(col(Change.id))
+        .limit(1)
+    ).first()
+    return None if first is None else f"{revision}:{first[0]}:{first[1].isoformat()}"
+
+
 def load_records(
     *, session: Session, entity_ids: Iterable[str] | None = None
 ) -> list[EntityRecord]:
@@ -155,22 +167,28 @@ def load_records(
         wanted = list(entity_ids)
         entity_query = entity_query.where(col(Entity.id).in_(wanted))
         alias_query = alias_query.where(col(Alias.entity_id).in_(wanted))
+    # Core rows, not the ORM's: a start-up reads a million of them.
+    connection = session.connection()
     aliases: dict[str, list[str]] = {}
     case_rules: dict[str, list[tuple[str, bool]]] = {}
-    for entity_id, text, case_sensitive in session.exec(alias_query):
-        aliases.setdefault(entity_id, []).append(text)
+    for entity_id, text, case_sensitive in connection.execute(alias_query):
+        found = aliases.get(entity_id)
+        if found is None:
+            aliases[entity_id] = [text]
+        else:
+            found.append(text)
         if case_sensitive is not None:
             case_rules.setdefault(entity_id, []).append((text, case_sensitive))
     return [
         EntityRecord(
-            id=i,
-            name=name,
-            type=kind,
-            aliases=tuple(aliases.get(i, ())),
-            case_rules=tuple(case_rules.get(i, ())),
-            prominence=prominence,
+            i,
+            name,
+            kind,
+            tuple(aliases.pop(i, ())),
+            tuple(case_rules.get(i, ())),
+            prominence,
         )
-        for i, name, kind, prominence in session.exec(entity_query)
+        for i, name, kind, prominence in connection.execute(entity_query)
     ]
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from app.matching.index import EntityRecord
-from app.matching.normalize import normalize
+from app.matching.normalize import form_key, normalize
 from app.models import MAX_NAME_LENGTH, AliasCreate, AliasFile, EntityCreate
 
 SEED = 20261122
@@ -78,13 +78,24 @@ def alias_file(entities: list[EntityRecord]) -> AliasFile:
                 type=e.type,
                 description=None,
                 prominence=e.prominence,
-                aliases=[
-                    AliasCreate.model_construct(text=t, note=None) for t in e.aliases if _valid(t)
-                ],
+                aliases=[AliasCreate.model_construct(text=t, note=None) for t in _stored(e)],
             )
             for e in entities
         ]
     )
+
+
+def _stored(entity: EntityRecord) -> list[str]:
+    """The aliases of ``entity`` that the service stores: valid, and one per form
+    (``L.A.`` and ``LA`` are one)."""
+    seen = {form_key(entity.name)}
+    kept = []
+    for text in entity.aliases:
+        key = form_key(text)
+        if key not in seen and _valid(text):
+            seen.add(key)
+            kept.append(text)
+    return kept
 
 
 def _valid(text: str) -> bool:

@@ -1,7 +1,10 @@
 """Two processes' worth of index on one database: each sees the other's edits."""
 
+import logging
+import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -9,7 +12,7 @@ from sqlmodel import Session
 
 from app import store
 from app.aliasfile import parse_alias_file
-from app.db import make_engine
+from app.db import make_engine, migrate
 from app.live_index import LiveIndex
 from app.matching.resolve import Status, resolve
 from app.models import AliasCreate, EntityCreate
@@ -120,3 +123,68 @@ def test_types_declared_elsewhere_reach_the_index_without_a_rebuild(
     assert theirs.refresh()
     assert theirs.snapshot.declared_types == ("location", "organization")
     assert theirs.snapshot.base is base
+
+
+def kept_within(path: Path, seconds: float = 60) -> None:
+    """Wait for the forked child to write the snapshot file."""
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_a_restart_reads_the_kept_index_and_catches_up_with_the_edits_since(
+    loaded: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "index.snapshot"
+    LiveIndex(loaded, snapshot_file=path).load()
+    kept_within(path)
+    with Session(loaded) as session:
+        store.add_alias(
+            session=session, actor="t", entity_id="tlp", data=AliasCreate(text="Labbaik")
+        )
+    caplog.set_level(logging.INFO, logger="app.live_index")
+    restarted = LiveIndex(loaded, snapshot_file=path)
+    restarted.load()
+    assert "index loaded (read back)" in caplog.text
+    assert status(restarted, "Labbaik") is Status.MATCHED
+    assert status(restarted, "TTP") is Status.MATCHED
+    assert restarted.snapshot.entity_count == 4
+
+
+def test_a_kept_index_is_not_read_for_another_database(
+    loaded: Engine, database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "index.snapshot"
+    LiveIndex(loaded, snapshot_file=path).load()
+    kept_within(path)
+    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    migrate(other)
+    with Session(other) as session:
+        entity = EntityCreate(id="other", name="Other Thing", type="thing")
+        store.create_entity(session=session, actor="t", data=entity)
+    caplog.set_level(logging.INFO, logger="app.live_index")
+    elsewhere = LiveIndex(other, snapshot_file=path)
+    elsewhere.load()
+    other.dispose()
+    assert "index loaded (built)" in caplog.text
+    assert "index loaded (read back)" not in caplog.text
+    assert status(elsewhere, "Other Thing") is Status.MATCHED
+    assert status(elsewhere, "TTP") is Status.UNMATCHED
+
+
+def test_an_index_that_cannot_be_kept_still_serves(
+    loaded: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_fork() -> int:
+        raise OSError("out of processes")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    live = LiveIndex(loaded, snapshot_file=tmp_path / "index.snapshot")
+    live.load()
+    assert "index could not be kept" in caplog.text
+    assert status(live, "TTP") is Status.MATCHED
+    assert not (tmp_path / "index.snapshot").exists()

@@ -79,3 +79,29 @@ def test_forked_workers_serve_each_others_edits_and_are_replaced(
         with stopped(second):  # the new worker alone answers, with the table as it is now
             assert resolved_id(server, "Labbaik") is None
             assert resolved_id(server, "Pakistani Taliban") == "ttp"
+
+
+def test_forked_workers_restarted_on_the_same_table_read_the_kept_index(
+    database_url: str, tmp_path: Path
+) -> None:
+    kept = tmp_path / "index.snapshot"
+    env = {
+        "DATABASE_URL": database_url,
+        "ADMIN_TOKEN": TOKEN,
+        "ALIASES_FILE": str(SMALL_TABLE),
+        "INDEX_SNAPSHOT": str(kept),
+    }
+    with serve(tmp_path, "--workers", "2", **env) as server:
+        assert server.access_log().count("index loaded (built)") == 1
+        status, _ = http(
+            "POST", f"{server.origin}/admin/entities/tlp/aliases", {"text": "Labbaik"}, ADMIN
+        )
+        assert status == 201
+        deadline = time.monotonic() + 30
+        while not kept.exists():  # written by a child of the supervisor
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    with serve(tmp_path, "--workers", "2", **env) as server:
+        assert server.access_log().count("index loaded (read back)") == 1
+        assert resolved_id(server, "TTP") == "ttp"
+        assert resolved_id(server, "Labbaik") == "tlp"  # an edit made after it was kept

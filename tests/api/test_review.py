@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from tests.conftest import as_editor
 
 PARAGRAPH = (
     "Officials in Quetta said on Monday that Zabihullah Mujahid, the Taliban spokesman, "
@@ -160,10 +161,17 @@ def test_accepting_a_form_for_an_entity_adds_it_as_an_alias_that_resolves_at_onc
 ) -> None:
     client.get("/resolve", params={"q": "Tehrik-e-Taliban"})
     number = item_id(client, admin, "tehrik e taliban")
-    answer = client.post(f"/admin/review/{number}/accept", json={"entity_id": "ttp"}, headers=admin)
+    accept = f"/admin/review/{number}/accept"
+    answer = client.post(accept, json={"entity_id": "ttp"}, headers=as_editor("alice"))
     assert answer.status_code == 200, answer.text
     assert (answer.json()["status"], answer.json()["entity_id"]) == ("accepted", "ttp")
-    assert answer.json()["decided_by"] == "admin:tester"
+    assert answer.json()["decided_by"] == "alice"
+    newest = client.get("/admin/history", params={"limit": 1}, headers=admin).json()["changes"][0]
+    assert (newest["editor"], newest["action"], newest["entity_id"]) == (
+        "alice",
+        "add_alias",
+        "ttp",
+    )
     assert resolved_as(client, "Tehrik-e-Taliban") == ("matched", "ttp")
     aliases = client.get("/entities/ttp").json()["aliases"]
     assert "Tehrik-e-Taliban" in [a["text"] for a in aliases]
