@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="let --replace with a file of no entities empty the table",
     )
+    load.add_argument(
+        "--allow-shared",
+        action="store_true",
+        help="accept forms that the file makes shared by several entities",
+    )
     load.set_defaults(run=_import)
 
     export = commands.add_parser("export", help="write the table as an alias file")
@@ -122,7 +127,12 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     mode: store.ImportMode = "replace" if args.replace else "merge"
     with Session(engine) as session:
         report = store.import_entities(
-            session=session, actor="cli", entries=entries, mode=mode, allow_empty=args.allow_empty
+            session=session,
+            actor="cli",
+            entries=entries,
+            mode=mode,
+            allow_empty=args.allow_empty,
+            allow_shared=args.allow_shared,
         )
     print(report.model_dump_json())
     return 0

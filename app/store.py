@@ -7,7 +7,8 @@ their index (``app.live_index``).
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from itertools import islice
 from typing import Any, Literal, TypeVar
 
@@ -16,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, PreconditionFailed
+from app.etags import IfMatch, etag_of
 from app.matching.index import EntityRecord
 from app.matching.normalize import form_key, normalize
 from app.models import (
@@ -24,6 +26,7 @@ from app.models import (
     AliasCreate,
     AliasFile,
     AliasPublic,
+    AliasUpdate,
     Change,
     Entity,
     EntityCreate,
@@ -175,14 +178,139 @@ def load_records(
     ]
 
 
+# --- conditions: what an edit must find before it writes --------------------------
+
+# A row of the audit trail: the action, the entity (None: the whole table), details.
+ChangeRow = tuple[str, str | None, dict[str, Any]]
+
+# Bound parameters per statement, well under SQLite's and PostgreSQL's limits.
+_CHUNK = 500
+# Forms a refused import names, at most: enough to see the pattern, not a flood.
+SHARED_LISTED = 20
+
+
+@dataclass(frozen=True, slots=True)
+class SharedForm:
+    """A form held by several entities: a normal form, as the exact match compares."""
+
+    form: str
+    entity_ids: tuple[str, ...]
+
+
+def shared_forms(*, session: Session, entity_ids: Iterable[str]) -> list[SharedForm]:
+    """The forms of these entities (names and aliases) that other entities hold too.
+
+    Read in the session's transaction: what it wrote and has not committed counts.
+    """
+    return _held_by_several(_owners_of(session, _forms_of(session, list(entity_ids))))
+
+
+def _held_by_several(owners: dict[str, set[str]]) -> list[SharedForm]:
+    return [
+        SharedForm(form, tuple(sorted(ids))) for form, ids in sorted(owners.items()) if len(ids) > 1
+    ]
+
+
+def _forms_of(session: Session, entity_ids: list[str]) -> set[str]:
+    forms: set[str] = set()
+    for chunk in _batches(entity_ids, _CHUNK):
+        forms.update(session.exec(select(Alias.normalized).where(col(Alias.entity_id).in_(chunk))))
+        names = select(Entity.normalized_name).where(col(Entity.id).in_(chunk))
+        forms.update(session.exec(names))
+    return forms
+
+
+def _owners_of(session: Session, forms: Iterable[str]) -> dict[str, set[str]]:
+    """The entities that hold each of ``forms`` as their name or one of their aliases."""
+    owners: dict[str, set[str]] = {}
+    for chunk in _batches(forms, _CHUNK):
+        by_alias = select(Alias.normalized, Alias.entity_id).where(col(Alias.normalized).in_(chunk))
+        by_name = select(Entity.normalized_name, Entity.id).where(
+            col(Entity.normalized_name).in_(chunk)
+        )
+        for query in (by_alias, by_name):
+            for form, entity_id in session.exec(query):
+                owners.setdefault(form, set()).add(entity_id)
+    return owners
+
+
+def _refuse_shared(
+    session: Session, entity_id: str, texts: Iterable[str], *, allow_shared: bool
+) -> None:
+    """Refuse forms that another entity holds: its mentions would become ambiguous."""
+    if allow_shared:
+        return
+    written = {normalize(text): text for text in texts}
+    taken = [
+        (written[form], form, sorted(ids - {entity_id}))
+        for form, ids in sorted(_owners_of(session, written).items())
+        if ids - {entity_id}
+    ]
+    if taken:
+        held = "; ".join(
+            f"{text!r} (form {form!r}) is held by {', '.join(map(repr, others))}"
+            for text, form, others in taken
+        )
+        raise Conflict(
+            f"{held}: a form of several entities makes its mentions ambiguous; "
+            "send allow_shared=true to share it all the same"
+        )
+
+
+def _texts_of(entry: EntityCreate) -> list[str]:
+    return [entry.name, *(alias.text for alias in entry.aliases)]
+
+
+def _entity_for_write(session: Session, entity_id: str, if_match: IfMatch | None) -> Entity:
+    """The entity, read under the write lock and found as the editor last saw it.
+
+    The lock comes first, so the state compared is the state the edit changes:
+    of two editors sending the same ETag, the second finds it stale.
+    """
+    hold_write_lock(session=session)
+    entity = _find_entity(session, entity_id)
+    if if_match is not None:
+        current = etag_of(_to_public(entity))
+        if not if_match.matches(current):
+            raise PreconditionFailed(
+                f"entity {entity_id!r} has changed since that ETag was read: "
+                f"its current ETag is {current}",
+                etag=current,
+            )
+    return entity
+
+
+@contextmanager
+def _undone_on_error(session: Session) -> Iterator[None]:
+    """Roll back what failed, and let go of the write lock with it."""
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
+
+
 # --- editing ---------------------------------------------------------------------
 
 
-def create_entity(*, session: Session, actor: str, data: EntityCreate) -> EntityPublic:
-    if session.get(Entity, data.id) is not None:
-        raise Conflict(f"entity {data.id!r} already exists")
-    entity = _insert_entity(session, data)
-    _commit(session, actor, [("create", data.id, {"aliases": len(data.aliases)})])
+@dataclass(frozen=True, slots=True)
+class AliasEdit:
+    """An alias as an edit left it, and its entity's state after the edit."""
+
+    alias: AliasPublic
+    entity: EntityPublic
+
+
+def create_entity(
+    *, session: Session, actor: str, data: EntityCreate, allow_shared: bool = False
+) -> EntityPublic:
+    with _undone_on_error(session):
+        hold_write_lock(session=session)
+        if session.get(Entity, data.id) is not None:
+            raise Conflict(f"entity {data.id!r} already exists")
+        _refuse_shared(session, data.id, _texts_of(data), allow_shared=allow_shared)
+        entity = _insert_entity(session, data)
+        _commit(session, actor, [("create", data.id, {"aliases": len(data.aliases)})])
     return _to_public(entity)
 
 
@@ -191,43 +319,120 @@ _CLEARABLE = frozenset({"description", "prominence"})
 
 
 def update_entity(
-    *, session: Session, actor: str, entity_id: str, data: EntityUpdate
+    *,
+    session: Session,
+    actor: str,
+    entity_id: str,
+    data: EntityUpdate,
+    if_match: IfMatch | None = None,
+    allow_shared: bool = False,
 ) -> EntityPublic:
-    entity = _find_entity(session, entity_id)
-    changes = data.model_dump(exclude_unset=True)
-    if changes.get("name") is not None:
-        _check_form_is_new(entity, changes["name"], what="name")
-    for field, value in changes.items():
-        if value is None and field not in _CLEARABLE:
-            continue  # name and type cannot be unset
-        setattr(entity, field, value)
-    entity.updated_at = utcnow()
-    _commit(session, actor, [("update", entity_id, changes)])
+    with _undone_on_error(session):
+        entity = _entity_for_write(session, entity_id, if_match)
+        changes = data.model_dump(exclude_unset=True)
+        name = changes.get("name")
+        if name is not None:
+            _check_form_is_new(entity, name, what="name")
+            if normalize(name) != entity.normalized_name:
+                _refuse_shared(session, entity_id, [name], allow_shared=allow_shared)
+        # name and type cannot be unset
+        _set_fields(entity, {k: v for k, v in changes.items() if v is not None or k in _CLEARABLE})
+        entity.updated_at = utcnow()
+        _commit(session, actor, [("update", entity_id, changes)])
     return _to_public(entity)
 
 
-def delete_entity(*, session: Session, actor: str, entity_id: str) -> None:
-    entity = _find_entity(session, entity_id)
-    session.delete(entity)
-    _commit(session, actor, [("delete", entity_id, {"name": entity.name})])
+def delete_entity(
+    *, session: Session, actor: str, entity_id: str, if_match: IfMatch | None = None
+) -> None:
+    with _undone_on_error(session):
+        entity = _entity_for_write(session, entity_id, if_match)
+        session.delete(entity)
+        _commit(session, actor, [("delete", entity_id, {"name": entity.name})])
 
 
-def add_alias(*, session: Session, actor: str, entity_id: str, data: AliasCreate) -> AliasPublic:
-    entity = _find_entity(session, entity_id)
-    _check_form_is_new(entity, data.text, what="alias")
-    alias = _new_alias(entity_id, data)
-    session.add(alias)
-    entity.updated_at = utcnow()
-    _commit(session, actor, [("add_alias", entity_id, {"text": data.text})])
-    return AliasPublic.model_validate(alias, from_attributes=True)
+def add_alias(
+    *,
+    session: Session,
+    actor: str,
+    entity_id: str,
+    data: AliasCreate,
+    if_match: IfMatch | None = None,
+    allow_shared: bool = False,
+) -> AliasEdit:
+    with _undone_on_error(session):
+        entity = _entity_for_write(session, entity_id, if_match)
+        _check_form_is_new(entity, data.text, what="alias")
+        _refuse_shared(session, entity_id, [data.text], allow_shared=allow_shared)
+        alias = _new_alias(entity_id, data)
+        session.add(alias)
+        edit = _alias_edit(session, entity, alias)
+        _commit(session, actor, [("add_alias", entity_id, {"text": data.text})])
+    return edit
 
 
-def delete_alias(*, session: Session, actor: str, entity_id: str, alias_id: int) -> None:
+def update_alias(
+    *,
+    session: Session,
+    actor: str,
+    entity_id: str,
+    alias_id: int,
+    data: AliasUpdate,
+    if_match: IfMatch | None = None,
+    allow_shared: bool = False,
+) -> AliasEdit:
+    """Change an alias's text, note or case rule; its id stays."""
+    with _undone_on_error(session):
+        entity = _entity_for_write(session, entity_id, if_match)
+        alias = _find_alias(session, entity_id, alias_id)
+        changes = data.model_dump(exclude_unset=True)
+        text = changes.get("text")
+        if text is not None and text != alias.text:
+            _check_form_is_new(entity, text, what="alias", besides=alias_id)
+            if normalize(text) != alias.normalized:
+                _refuse_shared(session, entity_id, [text], allow_shared=allow_shared)
+        _set_alias_fields(alias, {**_alias_fields(alias), **changes})
+        edit = _alias_edit(session, entity, alias)
+        _commit(session, actor, [("update_alias", entity_id, {"id": alias_id, **changes})])
+    return edit
+
+
+def delete_alias(
+    *,
+    session: Session,
+    actor: str,
+    entity_id: str,
+    alias_id: int,
+    if_match: IfMatch | None = None,
+) -> EntityPublic:
+    """Remove an alias; the entity as it is left."""
+    with _undone_on_error(session):
+        entity = _entity_for_write(session, entity_id, if_match)
+        alias = _find_alias(session, entity_id, alias_id)
+        session.delete(alias)
+        after = _state_after(session, entity)
+        _commit(session, actor, [("delete_alias", entity_id, {"text": alias.text})])
+    return after
+
+
+def _find_alias(session: Session, entity_id: str, alias_id: int) -> Alias:
     alias = session.get(Alias, alias_id)
     if alias is None or alias.entity_id != entity_id:
         raise NotFound(f"entity {entity_id!r} has no alias with id {alias_id}")
-    session.delete(alias)
-    _commit(session, actor, [("delete_alias", entity_id, {"text": alias.text})])
+    return alias
+
+
+def _state_after(session: Session, entity: Entity) -> EntityPublic:
+    """The entity as an edit of its aliases leaves it, read before the commit."""
+    entity.updated_at = utcnow()
+    session.flush()
+    session.expire(entity, ["aliases"])
+    return _to_public(entity)
+
+
+def _alias_edit(session: Session, entity: Entity, alias: Alias) -> AliasEdit:
+    after = _state_after(session, entity)
+    return AliasEdit(alias=AliasPublic.model_validate(alias, from_attributes=True), entity=after)
 
 
 # Entities stored per round of an import: the memory an import holds is bounded
@@ -242,10 +447,16 @@ def import_table(
     table: AliasFile,
     mode: ImportMode,
     allow_empty: bool = False,
+    allow_shared: bool = False,
 ) -> ImportReport:
     """Load an alias file in one transaction (see ``import_entities``)."""
     return import_entities(
-        session=session, actor=actor, entries=table.entities, mode=mode, allow_empty=allow_empty
+        session=session,
+        actor=actor,
+        entries=table.entities,
+        mode=mode,
+        allow_empty=allow_empty,
+        allow_shared=allow_shared,
     )
 
 
@@ -256,43 +467,53 @@ def import_entities(
     entries: Iterable[EntityCreate],
     mode: ImportMode,
     allow_empty: bool = False,
+    allow_shared: bool = False,
     batch_size: int = IMPORT_BATCH,
 ) -> ImportReport:
     """Store entries as they come, ``batch_size`` at a time, in one transaction.
 
-    ``merge`` adds the file's entities, updates those that exist (name, type,
-    description, prominence) and adds the aliases they lack; ``replace`` makes
-    the table exactly the file's content. If ``entries`` raises half-way (a
-    fault found late in a streamed file), nothing is stored. A file of no
-    entities empties the table only with ``allow_empty``: an empty body is far
-    likelier a mistake.
+    ``merge`` adds the file's entities, updates the fields that the file gives
+    of those that exist (a field the file omits is kept) and adds the aliases
+    they lack; ``replace`` makes the table exactly the file's content, changing
+    only what differs: unchanged aliases keep their ids. A file that changes
+    nothing commits nothing, and the report gives the current revision.
+
+    If ``entries`` raises half-way (a fault found late in a streamed file),
+    nothing is stored. A file of no entities empties the table only with
+    ``allow_empty``: an empty body is far likelier a mistake. A form that the
+    import makes shared by several entities, when it was not, is refused
+    unless ``allow_shared``.
     """
-    counts = {"created": 0, "updated": 0, "deleted": 0, "aliases_added": 0}
-    changes: list[tuple[str, str | None, dict[str, Any]]] = []
+    counts = dict.fromkeys(("created", "updated", "deleted", "aliases_added"), 0)
+    counts["aliases_deleted"] = 0
+    changes: list[ChangeRow] = []
+    seen: set[str] = set()  # a replace deletes the entities the file lacks
+    sharing = _SharingCheck(session, mode, enabled=not allow_shared)
     total = 0
     try:
-        if mode == "replace":
-            counts["deleted"] = _delete_all(session)
+        hold_write_lock(session=session)
         for batch in _batches(entries, batch_size):
             total += len(batch)
-            new: list[EntityCreate] = []
             if mode == "replace":
-                new = batch
-            else:
-                changes.extend(_merge_entries(session, batch, new, counts))
-            _bulk_insert(session, new)
-            counts["created"] += len(new)
-            counts["aliases_added"] += sum(len(entry.aliases) for entry in new)
+                seen.update(entry.id for entry in batch)
+            before = sharing.owners_before(batch)
+            changes.extend(_store_batch(session, batch, mode, counts))
+            sharing.check(before)
             session.expunge_all()  # flushed: the entities merged need not stay in memory
-        if mode == "replace" and not total and not allow_empty:
-            raise Conflict(
-                "the file has no entities, so a replace would delete every entity: "
-                "send allow_empty=true (over HTTP) or --allow-empty (alias-service import) "
-                "to empty the table on purpose"
-            )
         if mode == "replace":
-            changes = [("replace", None, {"entities": total})]
-        revision = _commit(session, actor, changes)
+            if not total and not allow_empty:
+                raise Conflict(
+                    "the file has no entities, so a replace would delete every entity: "
+                    "send allow_empty=true (over HTTP) or --allow-empty (alias-service import) "
+                    "to empty the table on purpose"
+                )
+            changes.extend(_delete_absent(session, seen, counts))
+        sharing.refuse_what_is_left()
+        if changes:
+            revision = _commit(session, actor, changes)
+        else:
+            session.rollback()
+            revision = current_revision(session=session)
     except BaseException:
         session.rollback()
         raise
@@ -305,61 +526,197 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def _merge_entries(
-    session: Session, entries: list[EntityCreate], new: list[EntityCreate], counts: dict[str, int]
-) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+def _store_batch(
+    session: Session, batch: list[EntityCreate], mode: ImportMode, counts: dict[str, int]
+) -> list[ChangeRow]:
+    new: list[EntityCreate] = []
+    changes = list(_update_entries(session, batch, new, mode, counts))
+    _bulk_insert(session, new)
+    counts["created"] += len(new)
+    counts["aliases_added"] += sum(len(entry.aliases) for entry in new)
+    return changes
+
+
+class _SharingCheck:
+    """The forms an import makes shared: held by one entity or none before it, by several after.
+
+    Checked a batch at a time. A replace may yet delete an entity that holds
+    such a form, so it looks again at the end (keeping at most
+    ``_REPLACE_CANDIDATES`` forms); a merge stops at the first ``SHARED_LISTED``.
+    """
+
+    _REPLACE_CANDIDATES = 10_000
+
+    def __init__(self, session: Session, mode: ImportMode, *, enabled: bool) -> None:
+        self.session = session
+        self.enabled = enabled
+        self.limit = SHARED_LISTED if mode == "merge" else self._REPLACE_CANDIDATES
+        self.found: list[SharedForm] = []
+
+    def owners_before(self, batch: list[EntityCreate]) -> dict[str, set[str]]:
+        if not self.enabled:
+            return {}
+        forms = {normalize(text) for entry in batch for text in _texts_of(entry)}
+        return {form: set() for form in forms} | _owners_of(self.session, forms)
+
+    def check(self, before: dict[str, set[str]]) -> None:
+        after = _owners_of(self.session, before)
+        self.found += [s for s in _held_by_several(after) if len(before[s.form]) <= 1]
+        if len(self.found) >= self.limit:
+            raise Conflict(_shared_detail(self.found, complete=False))
+
+    def refuse_what_is_left(self) -> None:
+        if self.limit != SHARED_LISTED:  # a replace: some owners may be gone since
+            owners = _owners_of(self.session, [s.form for s in self.found])
+            self.found = _held_by_several(owners)
+        if self.found:
+            raise Conflict(_shared_detail(self.found, complete=True))
+
+
+def _shared_detail(shared: list[SharedForm], *, complete: bool) -> str:
+    listed = "; ".join(
+        f"{s.form!r} by {', '.join(map(repr, s.entity_ids))}" for s in shared[:SHARED_LISTED]
+    )
+    count = f"{len(shared)} form{'s' * (len(shared) != 1)}"
+    count = count if complete else f"at least {count}"
+    first = f" (the first {SHARED_LISTED})" if len(shared) > SHARED_LISTED or not complete else ""
+    return (
+        f"the import would make {count} shared by several entities, so that their "
+        f"mentions become ambiguous{first}: {listed}. Send allow_shared=true (over HTTP) "
+        "or --allow-shared (alias-service import) to import them all the same"
+    )
+
+
+@dataclass(slots=True)
+class _EntityDiff:
+    """What an import changed of one stored entity."""
+
+    fields: list[str]
+    aliases_added: int = 0
+    aliases_updated: int = 0
+    aliases_deleted: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.fields or self.aliases_added or self.aliases_updated or self.aliases_deleted
+        )
+
+
+def _update_entries(
+    session: Session,
+    entries: list[EntityCreate],
+    new: list[EntityCreate],
+    mode: ImportMode,
+    counts: dict[str, int],
+) -> Iterator[ChangeRow]:
     """Update the entities that exist; collect the others in ``new``."""
     existing = _existing_entities(session, [entry.id for entry in entries])
+    update = _merge_into if mode == "merge" else _replace_into
     for entry in entries:
         entity = existing.get(entry.id)
         if entity is None:
             new.append(entry)
             yield ("create", entry.id, {"aliases": len(entry.aliases)})
             continue
-        added = _merge_into(session, entity, entry)
-        if added is not None:
+        diff = update(session, entity, entry)
+        if diff:
+            entity.updated_at = utcnow()
             counts["updated"] += 1
-            counts["aliases_added"] += added
-            yield ("update", entry.id, {"aliases_added": added})
+            counts["aliases_added"] += diff.aliases_added
+            counts["aliases_deleted"] += diff.aliases_deleted
+            yield ("update", entry.id, asdict(diff))
 
 
-def _merge_into(session: Session, entity: Entity, entry: EntityCreate) -> int | None:
-    """Bring ``entity`` up to ``entry``; the number of aliases added, None if unchanged."""
-    fields = _entity_fields(entry)
-    changed = any(getattr(entity, k) != v for k, v in fields.items())
-    for key, value in fields.items():
-        setattr(entity, key, value)
+def _merge_into(session: Session, entity: Entity, entry: EntityCreate) -> _EntityDiff:
+    """Bring ``entity`` up to ``entry``: the fields it gives, the aliases it adds.
+
+    A field the entry omits is kept: absent is not cleared.
+    """
+    given = {k: v for k, v in _entity_fields(entry).items() if k in entry.model_fields_set}
+    diff = _EntityDiff(fields=_set_fields(entity, given))
     known = {form_key(alias.text) for alias in entity.aliases}
-    new = [a for a in entry.aliases if form_key(a.text) not in known]
-    for alias in new:
-        session.add(_new_alias(entity.id, alias))
-    if not (changed or new):
-        return None
-    entity.updated_at = utcnow()
-    return len(new)
+    for alias in entry.aliases:
+        if form_key(alias.text) not in known:
+            session.add(_new_alias(entity.id, alias))
+            diff.aliases_added += 1
+    return diff
+
+
+def _replace_into(session: Session, entity: Entity, entry: EntityCreate) -> _EntityDiff:
+    """Make ``entity`` exactly ``entry``; the aliases that stay keep their ids."""
+    diff = _EntityDiff(fields=_set_fields(entity, _entity_fields(entry)))
+    stored = list(entity.aliases)
+    by_form = {alias.normalized: alias for alias in stored}
+    by_text = {alias.text: alias for alias in stored}
+    kept: set[int] = set()
+    for wanted in entry.aliases:
+        alias = _unclaimed(by_form.get(normalize(wanted.text)), kept) or _unclaimed(
+            by_text.get(wanted.text), kept
+        )
+        if alias is None:
+            session.add(_new_alias(entity.id, wanted))
+            diff.aliases_added += 1
+            continue
+        kept.add(id(alias))
+        if _alias_fields(alias) != _alias_fields(wanted):
+            _set_alias_fields(alias, _alias_fields(wanted))
+            diff.aliases_updated += 1
+    for alias in stored:
+        if id(alias) not in kept:
+            session.delete(alias)
+            diff.aliases_deleted += 1
+    return diff
+
+
+def _unclaimed(alias: Alias | None, kept: set[int]) -> Alias | None:
+    return alias if alias is not None and id(alias) not in kept else None
+
+
+def _delete_absent(session: Session, seen: set[str], counts: dict[str, int]) -> list[ChangeRow]:
+    """Delete the entities a replace's file lacks (their aliases go with them)."""
+    changes: list[ChangeRow] = []
+    for absent in _entities_absent(session, seen):
+        ids = [entity_id for entity_id, _ in absent]
+        aliases = select(func.count()).select_from(Alias).where(col(Alias.entity_id).in_(ids))
+        counts["aliases_deleted"] += session.exec(aliases).one()
+        session.exec(delete(Entity).where(col(Entity.id).in_(ids)))
+        counts["deleted"] += len(ids)
+        changes.extend(("delete", entity_id, {"name": name}) for entity_id, name in absent)
+    return changes
+
+
+def _entities_absent(session: Session, seen: set[str]) -> Iterator[list[tuple[str, str]]]:
+    """The stored entities (ID, name) not in ``seen``, read a page at a time by ID."""
+    after = ""
+    while True:
+        page = session.exec(
+            select(Entity.id, Entity.name)
+            .where(col(Entity.id) > after)
+            .order_by(col(Entity.id))
+            .limit(_CHUNK)
+        ).all()
+        if not page:
+            return
+        after = page[-1][0]
+        absent = [(entity_id, name) for entity_id, name in page if entity_id not in seen]
+        if absent:
+            yield absent
 
 
 def _existing_entities(session: Session, ids: list[str]) -> dict[str, Entity]:
     found: dict[str, Entity] = {}
-    for start in range(0, len(ids), 500):  # stay under the databases' bound-parameter limits
-        chunk = ids[start : start + 500]
+    for chunk in _batches(ids, _CHUNK):
         query = select(Entity).where(col(Entity.id).in_(chunk))
         for entity in session.exec(query.options(selectinload(Entity.aliases))):  # type: ignore[arg-type]
             found[entity.id] = entity
     return found
 
 
-def _delete_all(session: Session) -> int:
-    session.exec(delete(Alias))
-    result = session.exec(delete(Entity))
-    return int(result.rowcount or 0)
-
-
 def _bulk_insert(session: Session, entries: list[EntityCreate]) -> None:
     """Insert many new entities with their aliases as a few multi-row statements."""
     now = utcnow()
     entities = [
-        {"id": e.id, **_entity_fields(e), "created_at": now, "updated_at": now} for e in entries
+        {"id": e.id, **_entity_columns(e), "created_at": now, "updated_at": now} for e in entries
     ]
     aliases = [_alias_row(e.id, a) for e in entries for a in e.aliases]
     session.flush()
@@ -372,7 +729,7 @@ def _bulk_insert(session: Session, entries: list[EntityCreate]) -> None:
 
 
 def _insert_entity(session: Session, data: EntityCreate) -> Entity:
-    entity = Entity(id=data.id, **_entity_fields(data))
+    entity = Entity(id=data.id, **_entity_columns(data))
     session.add(entity)
     for alias in data.aliases:
         session.add(_new_alias(data.id, alias))
@@ -389,6 +746,21 @@ def _entity_fields(entity: EntityCreate | Entity) -> dict[str, Any]:
     }
 
 
+def _entity_columns(entity: EntityCreate) -> dict[str, Any]:
+    """The stored columns of a new entity: its fields and its name's normal form."""
+    return {**_entity_fields(entity), "normalized_name": normalize(entity.name)}
+
+
+def _set_fields(entity: Entity, fields: dict[str, Any]) -> list[str]:
+    """Set the fields that differ, the name's normal form with the name; their names."""
+    changed = [key for key, value in fields.items() if getattr(entity, key) != value]
+    for key in changed:
+        setattr(entity, key, fields[key])
+    if "name" in changed:
+        entity.normalized_name = normalize(entity.name)
+    return changed
+
+
 def _new_alias(entity_id: str, alias: AliasCreate) -> Alias:
     return Alias(**_alias_row(entity_id, alias))
 
@@ -402,12 +774,20 @@ def _alias_fields(alias: AliasCreate | Alias) -> dict[str, Any]:
     return {"text": alias.text, "note": alias.note, "case_sensitive": alias.case_sensitive}
 
 
-def _check_form_is_new(entity: Entity, text: str, *, what: str) -> None:
+def _set_alias_fields(alias: Alias, fields: dict[str, Any]) -> None:
+    """Set an alias's fields, its normal form with its text."""
+    for key, value in fields.items():
+        setattr(alias, key, value)
+    alias.normalized = normalize(alias.text)
+
+
+def _check_form_is_new(entity: Entity, text: str, *, what: str, besides: int | None = None) -> None:
+    """Refuse a form the entity has already (but in alias ``besides``, the one edited)."""
     key = form_key(text)
     if what == "alias" and form_key(entity.name) == key:
         raise Conflict(f"{text!r} is the name of entity {entity.id!r} once normalised")
     for alias in entity.aliases:
-        if form_key(alias.text) == key:
+        if alias.id != besides and form_key(alias.text) == key:
             raise Conflict(
                 f"{what} {text!r} repeats alias {alias.text!r} (id {alias.id}) "
                 f"of entity {entity.id!r} once normalised"
@@ -421,9 +801,7 @@ def _find_entity(session: Session, entity_id: str) -> Entity:
     return entity
 
 
-def _commit(
-    session: Session, actor: str, changes: list[tuple[str, str | None, dict[str, Any]]]
-) -> int:
+def _commit(session: Session, actor: str, changes: list[ChangeRow]) -> int:
     """Bump the revision, record ``changes`` under it, and commit; the new revision."""
     try:
         session.flush()

@@ -21,6 +21,7 @@ def session(engine: Engine) -> Iterator[Session]:
             actor="test",
             table=parse_alias_file(SMALL_TABLE.read_bytes()),
             mode="merge",
+            allow_shared=True,  # two entities are called Taliban
         )
         yield session
 
@@ -68,11 +69,24 @@ def test_renaming_onto_an_alias_is_a_conflict(session: Session) -> None:
         )
 
 
-def test_the_same_alias_on_two_entities_is_allowed(session: Session) -> None:
-    alias = store.add_alias(
-        session=session, actor="t", entity_id="tlp", data=AliasCreate(text="TTP")
+def test_an_alias_another_entity_has_is_refused_naming_the_owner(session: Session) -> None:
+    with pytest.raises(Conflict, match=r"'TTP' \(form 'ttp'\) is held by 'ttp'"):
+        store.add_alias(session=session, actor="t", entity_id="tlp", data=AliasCreate(text="TTP"))
+    assert [a.text for a in store.get_entity(session=session, entity_id="tlp").aliases] == ["TLP"]
+
+
+def test_the_same_alias_on_two_entities_is_allowed_when_asked(session: Session) -> None:
+    edit = store.add_alias(
+        session=session,
+        actor="t",
+        entity_id="tlp",
+        data=AliasCreate(text="TTP"),
+        allow_shared=True,
     )
-    assert alias.text == "TTP"
+    assert edit.alias.text == "TTP"
+    assert store.shared_forms(session=session, entity_ids=["tlp"]) == [
+        store.SharedForm("ttp", ("tlp", "ttp"))
+    ]
 
 
 def test_the_database_refuses_a_repeated_alias_form(session: Session) -> None:
@@ -158,9 +172,11 @@ def test_merge_adds_and_updates_without_removing(session: Session) -> None:
 def test_replace_makes_the_table_the_file(session: Session) -> None:
     table = parse_alias_file("entities:\n  - {id: ttp, name: TTP group, type: organization}\n")
     report = store.import_table(session=session, actor="t", table=table, mode="replace")
-    assert (report.created, report.deleted) == (1, 4)
+    assert (report.created, report.updated, report.deleted) == (0, 1, 3)
+    assert report.aliases_deleted == 3 + 1 + 1  # ttp's three, afghan-taliban's, tlp's
     assert store.export_table(session=session) == table
-    assert store.changes_since(session=session, revision=report.revision - 1).whole_table
+    changed = store.changes_since(session=session, revision=report.revision - 1)
+    assert changed.entity_ids == {"ttp", "afghan-taliban", "tlp", "islamabad"}
 
 
 def test_export_replace_export_is_identical(session: Session) -> None:
@@ -222,7 +238,13 @@ def test_imports_set_and_clear_prominence_and_export_gives_it_back(session: Sess
     assert dump_alias_file(store.export_table(session=session)) == exported
     without = parse_alias_file("entities:\n  - {id: kabul, name: Kabul, type: location}\n")
     report = store.import_table(session=session, actor="t", table=without, mode="merge")
-    assert report.updated == 1  # the file is the truth for the entities it names
+    assert report.updated == 0  # a field the file omits is not a field cleared
+    assert store.get_entity(session=session, entity_id="kabul").prominence == 0.5
+    cleared = parse_alias_file(
+        "entities:\n  - {id: kabul, name: Kabul, type: location, prominence: null}\n"
+    )
+    report = store.import_table(session=session, actor="t", table=cleared, mode="merge")
+    assert report.updated == 1  # a null that the file gives is
     assert store.get_entity(session=session, entity_id="kabul").prominence is None
     assert store.get_entity(session=session, entity_id="islamabad").prominence == 1014825.0
 

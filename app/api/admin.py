@@ -6,13 +6,23 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app import store
 from app.aliasfile import dump_alias_file, read_alias_file
-from app.api.deps import ActorDep, EntityIdPath, LiveIndexDep, SessionDep, require_admin
-from app.api.responses import documented
+from app.api.deps import (
+    ActorDep,
+    AllowSharedQuery,
+    EntityIdPath,
+    IfMatchDep,
+    LiveIndexDep,
+    SessionDep,
+    require_admin,
+)
+from app.api.responses import documented, with_etag
 from app.errors import DomainError
+from app.etags import etag_of
 from app.models import (
     MAX_STORED_INT,
     AliasCreate,
     AliasPublic,
+    AliasUpdate,
     EntityCreate,
     EntityPublic,
     EntityUpdate,
@@ -22,6 +32,21 @@ from app.models import (
 _NOT_FOUND = documented(404)
 _CONFLICT = documented(409)
 _JSON_BODY = documented(400)
+_SHARED = documented(
+    409,
+    s409="The ID or the form exists already: the entity has it, or another entity "
+    "(named in `detail`) has it and `allow_shared` is not true.",
+)
+# Edits of one entity: If-Match may be malformed (400) or stale (412).
+_CONDITIONAL = {
+    **documented(
+        400,
+        404,
+        412,
+        s400="The body could not be read (it is not UTF-8 text), or If-Match is no ETag.",
+    )
+}
+AliasIdPath = Annotated[int, Path(ge=1, le=MAX_STORED_INT, description="The alias's `id`.")]
 
 router = APIRouter(
     prefix="/admin",
@@ -37,19 +62,33 @@ router = APIRouter(
 )
 
 
+def _tag(response: Response, entity: EntityPublic) -> None:
+    response.headers["ETag"] = etag_of(entity)
+
+
 @router.post(
     "/entities",
     summary="Add an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=EntityPublic,
-    responses={**_JSON_BODY, **_CONFLICT},
+    responses={**_JSON_BODY, **_SHARED, **with_etag(201)},
 )
 def create_entity(
-    session: SessionDep, live: LiveIndexDep, actor: ActorDep, body: EntityCreate
+    session: SessionDep,
+    live: LiveIndexDep,
+    actor: ActorDep,
+    body: EntityCreate,
+    response: Response,
+    allow_shared: AllowSharedQuery = False,
 ) -> EntityPublic:
-    """Add an entity with its aliases; it resolves as soon as this returns."""
-    entity = store.create_entity(session=session, actor=actor, data=body)
+    """Add an entity with its aliases; it resolves as soon as this returns.
+
+    A name or alias that another entity has already is refused (409), unless
+    `allow_shared=true`.
+    """
+    entity = store.create_entity(session=session, actor=actor, data=body, allow_shared=allow_shared)
     live.refresh()
+    _tag(response, entity)
     return entity
 
 
@@ -57,18 +96,33 @@ def create_entity(
     "/entities/{entity_id}",
     summary="Change an entity's name, type, description or prominence",
     response_model=EntityPublic,
-    responses={**_JSON_BODY, **_NOT_FOUND, **_CONFLICT},
+    responses={**_CONDITIONAL, **_SHARED, **with_etag(200)},
 )
 def update_entity(
     session: SessionDep,
     live: LiveIndexDep,
     actor: ActorDep,
+    if_match: IfMatchDep,
     entity_id: EntityIdPath,
     body: EntityUpdate,
+    response: Response,
+    allow_shared: AllowSharedQuery = False,
 ) -> EntityPublic:
-    """Only the fields sent change; `null` removes a description or a prominence."""
-    entity = store.update_entity(session=session, actor=actor, entity_id=entity_id, data=body)
+    """Only the fields sent change; `null` removes a description or a prominence.
+
+    A new name that another entity has already is refused (409), unless
+    `allow_shared=true`.
+    """
+    entity = store.update_entity(
+        session=session,
+        actor=actor,
+        entity_id=entity_id,
+        data=body,
+        if_match=if_match,
+        allow_shared=allow_shared,
+    )
     live.refresh()
+    _tag(response, entity)
     return entity
 
 
@@ -76,13 +130,17 @@ def update_entity(
     "/entities/{entity_id}",
     summary="Delete an entity and its aliases",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=_NOT_FOUND,
+    responses=_CONDITIONAL,
 )
 def delete_entity(
-    session: SessionDep, live: LiveIndexDep, actor: ActorDep, entity_id: EntityIdPath
+    session: SessionDep,
+    live: LiveIndexDep,
+    actor: ActorDep,
+    if_match: IfMatchDep,
+    entity_id: EntityIdPath,
 ) -> None:
     """The entity and all its aliases are gone; the audit trail keeps the record."""
-    store.delete_entity(session=session, actor=actor, entity_id=entity_id)
+    store.delete_entity(session=session, actor=actor, entity_id=entity_id, if_match=if_match)
     live.refresh()
 
 
@@ -91,37 +149,89 @@ def delete_entity(
     summary="Add an alias to an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=AliasPublic,
-    responses={**_JSON_BODY, **_NOT_FOUND, **_CONFLICT},
+    responses={**_CONDITIONAL, **_SHARED, **with_etag(201)},
 )
 def add_alias(
     session: SessionDep,
     live: LiveIndexDep,
     actor: ActorDep,
+    if_match: IfMatchDep,
     entity_id: EntityIdPath,
     body: AliasCreate,
+    response: Response,
+    allow_shared: AllowSharedQuery = False,
 ) -> AliasPublic:
-    """A new surface form; 409 when the entity has it already (after normalisation)."""
-    alias = store.add_alias(session=session, actor=actor, entity_id=entity_id, data=body)
+    """A new surface form; 409 when the entity has it already (after normalisation),
+    or when another entity has it, unless `allow_shared=true`. `ETag` is the entity's."""
+    edit = store.add_alias(
+        session=session,
+        actor=actor,
+        entity_id=entity_id,
+        data=body,
+        if_match=if_match,
+        allow_shared=allow_shared,
+    )
     live.refresh()
-    return alias
+    _tag(response, edit.entity)
+    return edit.alias
+
+
+@router.patch(
+    "/entities/{entity_id}/aliases/{alias_id}",
+    summary="Change an alias's text, note or case rule",
+    response_model=AliasPublic,
+    responses={**_CONDITIONAL, **_SHARED, **with_etag(200)},
+)
+def update_alias(
+    session: SessionDep,
+    live: LiveIndexDep,
+    actor: ActorDep,
+    if_match: IfMatchDep,
+    entity_id: EntityIdPath,
+    alias_id: AliasIdPath,
+    body: AliasUpdate,
+    response: Response,
+    allow_shared: AllowSharedQuery = False,
+) -> AliasPublic:
+    """Only the fields sent change, and the alias keeps its `id`; `null` removes the
+    note or the case rule. A text the entity has already is refused (409), as is one
+    that another entity has, unless `allow_shared=true`. `ETag` is the entity's."""
+    edit = store.update_alias(
+        session=session,
+        actor=actor,
+        entity_id=entity_id,
+        alias_id=alias_id,
+        data=body,
+        if_match=if_match,
+        allow_shared=allow_shared,
+    )
+    live.refresh()
+    _tag(response, edit.entity)
+    return edit.alias
 
 
 @router.delete(
     "/entities/{entity_id}/aliases/{alias_id}",
     summary="Remove an alias",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=_NOT_FOUND,
+    responses={**_CONDITIONAL, **with_etag(204)},
 )
 def delete_alias(
     session: SessionDep,
     live: LiveIndexDep,
     actor: ActorDep,
+    if_match: IfMatchDep,
     entity_id: EntityIdPath,
-    alias_id: Annotated[int, Path(ge=1, le=MAX_STORED_INT, description="The alias's `id`.")],
+    alias_id: AliasIdPath,
+    response: Response,
 ) -> None:
-    """Remove one alias (its `id` is listed by `GET /entities/{entity_id}`)."""
-    store.delete_alias(session=session, actor=actor, entity_id=entity_id, alias_id=alias_id)
+    """Remove one alias (its `id` is listed by `GET /entities/{entity_id}`); alias ids
+    are never given again. `ETag` is the entity's."""
+    entity = store.delete_alias(
+        session=session, actor=actor, entity_id=entity_id, alias_id=alias_id, if_match=if_match
+    )
     live.refresh()
+    _tag(response, entity)
 
 
 async def _alias_file_body(request: Request) -> tuple[bytes, str]:
@@ -135,8 +245,10 @@ _ALIAS_FILE_BODY = {
         "content": {
             "application/yaml": {
                 "schema": {"type": "string"},
-                "example": "entities:\n  - id: ttp\n    name: Tehreek-e-Taliban Pakistan\n"
-                "    type: organization\n    aliases:\n      - TTP\n",
+                # A merge adding an entity the shipped table lacks: trying it erases nothing.
+                "example": "entities:\n  - id: hafiz-gul-bahadur-group\n"
+                "    name: Hafiz Gul Bahadur group\n    type: organization\n"
+                "    aliases:\n      - Gul Bahadur group\n",
             },
             "application/json": {"schema": {"type": "object", "required": ["entities"]}},
         },
@@ -154,8 +266,9 @@ _ALIAS_FILE_BODY = {
         409,
         413,
         s400="A replace without `confirm=true`.",
-        s409="A replace with no entities, without `allow_empty=true`; "
-        "or the file conflicts with the stored table.",
+        s409="A replace with no entities, without `allow_empty=true`; a form the file "
+        "would make shared by several entities, without `allow_shared=true` (`detail` "
+        "names the first 20); or the file conflicts with the stored table.",
         s413="The file is larger than the import limit.",
     ),
 )
@@ -173,11 +286,24 @@ def import_file(
     allow_empty: Annotated[
         bool, Query(description="Let a `replace` with a file of no entities empty the table.")
     ] = False,
+    allow_shared: Annotated[
+        bool,
+        Query(
+            description="Accept forms that the file makes shared by several entities "
+            "(their mentions then answer `ambiguous`)."
+        ),
+    ] = False,
 ) -> ImportReport:
     """Load a whole file in one transaction: all of it, or nothing when any entry is invalid.
 
-    `replace` needs `confirm=true`; with a file of no entities it also needs
-    `allow_empty=true`, as it would delete every entity.
+    `merge` adds the file's entities and aliases and sets the fields the file
+    gives (a field it omits is kept). `replace` makes the table the file,
+    changing only what differs: aliases that stay keep their ids. It needs
+    `confirm=true`; with a file of no entities it also needs
+    `allow_empty=true`, as it would delete every entity. A file that changes
+    nothing commits nothing (the report gives the current revision). A form
+    that the file would make shared by several entities is refused (409)
+    unless `allow_shared=true`.
     """
     if mode == "replace" and not confirm:
         raise DomainError(
@@ -186,7 +312,12 @@ def import_file(
     raw, media_type = body
     entries = read_alias_file(raw, media_type=media_type)
     report = store.import_entities(
-        session=session, actor=actor, entries=entries, mode=mode, allow_empty=allow_empty
+        session=session,
+        actor=actor,
+        entries=entries,
+        mode=mode,
+        allow_empty=allow_empty,
+        allow_shared=allow_shared,
     )
     live.refresh()
     return report

@@ -1,0 +1,69 @@
+"""Entities keep their name's normal form, so a form shared with another entity is found.
+
+Revision ID: 3b8e2f4c9a10
+Revises: 6d75951a7f73
+Create Date: 2026-12-04 23:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+from app.matching.normalize import normalize
+
+revision: str = "3b8e2f4c9a10"
+down_revision: str | None = "6d75951a7f73"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_BATCH = 1000
+_entity = sa.table("entity", sa.column("id"), sa.column("name"), sa.column("normalized_name"))
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("entity", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "normalized_name", sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=True
+            )
+        )
+    _fill_normalized_names()
+    with op.batch_alter_table("entity", schema=None) as batch_op:
+        batch_op.alter_column(
+            "normalized_name",
+            existing_type=sqlmodel.sql.sqltypes.AutoString(length=2048),
+            nullable=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_entity_normalized_name"), ["normalized_name"], unique=False
+        )
+
+
+def _fill_normalized_names() -> None:
+    """The stored names' normal forms, a batch at a time: a table may hold a million."""
+    connection = op.get_bind()
+    update = (
+        sa.update(_entity)
+        .where(_entity.c.id == sa.bindparam("entity_id"))
+        .values(normalized_name=sa.bindparam("form"))
+    )
+    after = ""
+    while True:
+        rows = connection.execute(
+            sa.select(_entity.c.id, _entity.c.name)
+            .where(_entity.c.id > after)
+            .order_by(_entity.c.id)
+            .limit(_BATCH)
+        ).all()
+        if not rows:
+            return
+        connection.execute(update, [{"entity_id": i, "form": normalize(name)} for i, name in rows])
+        after = rows[-1][0]
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("entity", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_entity_normalized_name"))
+        batch_op.drop_column("normalized_name")
