@@ -111,7 +111,12 @@ class Entity(EntityBase, table=True):
     # The name's normal form, kept by the store beside the name: the key under
     # which an exact match finds it, so forms shared with aliases of other
     # entities are found by an indexed query, on every replica alike.
-    normalized_name: str = Field(default="", max_length=MAX_NORMAL_FORM_LENGTH, index=True)
+    normalized_name: str = Field(
+        default="",
+        max_length=MAX_NORMAL_FORM_LENGTH,
+        index=True,
+        sa_column_kwargs={"server_default": ""},
+    )
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

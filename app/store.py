@@ -646,11 +646,12 @@ def _replace_into(session: Session, entity: Entity, entry: EntityCreate) -> _Ent
     """Make ``entity`` exactly ``entry``; the aliases that stay keep their ids."""
     diff = _EntityDiff(fields=_set_fields(entity, _entity_fields(entry)))
     stored = list(entity.aliases)
-    by_form = {alias.normalized: alias for alias in stored}
+    # By the key under which the entity holds one alias per form: TLP and T.L.P. are one.
+    by_form = {form_key(alias.text): alias for alias in stored}
     by_text = {alias.text: alias for alias in stored}
     kept: set[int] = set()
     for wanted in entry.aliases:
-        alias = _unclaimed(by_form.get(normalize(wanted.text)), kept) or _unclaimed(
+        alias = _unclaimed(by_form.get(form_key(wanted.text)), kept) or _unclaimed(
             by_text.get(wanted.text), kept
         )
         if alias is None:

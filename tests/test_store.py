@@ -1,4 +1,5 @@
 import json
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -8,7 +9,8 @@ from sqlmodel import Session, select
 
 from app import store
 from app.aliasfile import dump_alias_file, parse_alias_file, read_alias_file
-from app.errors import Conflict, InvalidAliasFile, NotFound
+from app.errors import Conflict, InvalidAliasFile, NotFound, PreconditionFailed
+from app.etags import etag_of, parse_if_match
 from app.models import Alias, AliasCreate, Change, Entity, EntityCreate, EntityUpdate
 from tests.conftest import SMALL_TABLE
 
@@ -283,3 +285,104 @@ def test_an_import_that_fails_half_way_stores_nothing(
     assert store.export_table(session=session) == before
     assert store.current_revision(session=session) == revision
     assert session.exec(select(Entity).where(Entity.id == "e1")).first() is None
+
+
+def test_an_alias_id_is_never_given_again_even_after_an_old_one_comes_back(
+    session: Session,
+) -> None:
+    def add(text: str) -> int:
+        edit = store.add_alias(
+            session=session, actor="t", entity_id="tlp", data=AliasCreate(text=text)
+        )
+        return edit.alias.id
+
+    newest = add("Labbaik")
+    store.delete_alias(session=session, actor="t", entity_id="tlp", alias_id=newest)
+    after_delete = add("Barelvi")
+    assert after_delete > newest
+    # As a revert puts a deleted alias back: with its own id, given explicitly.
+    session.add(Alias(id=newest, entity_id="tlp", text="Labbaik", normalized="labbaik"))
+    session.commit()
+    assert add("Rizvi movement") > after_delete
+    texts = [a.text for a in store.get_entity(session=session, entity_id="tlp").aliases]
+    assert texts == ["TLP", "Labbaik", "Barelvi", "Rizvi movement"]
+
+
+def test_two_editors_sending_one_etag_cannot_both_win(engine: Engine, session: Session) -> None:
+    etag = etag_of(store.get_entity(session=session, entity_id="tlp"))
+    session.commit()
+    outcomes: list[str] = []
+
+    def second_editor() -> None:
+        with Session(engine) as other:
+            try:
+                store.update_entity(
+                    session=other,
+                    actor="second",
+                    entity_id="tlp",
+                    data=EntityUpdate(description="second"),
+                    if_match=parse_if_match(etag),
+                )
+                outcomes.append("won")
+            except PreconditionFailed:
+                outcomes.append("stale")
+
+    with Session(engine) as first:
+        store.hold_write_lock(session=first)  # the first editor's edit is under way
+        second = threading.Thread(target=second_editor)
+        second.start()
+        second.join(timeout=0.5)
+        assert second.is_alive()  # waiting for the lock, not reading the entity before it
+        store.update_entity(
+            session=first,
+            actor="first",
+            entity_id="tlp",
+            data=EntityUpdate(description="first"),
+            if_match=parse_if_match(etag),
+        )
+    second.join(timeout=60)
+    assert outcomes == ["stale"]
+    assert store.get_entity(session=session, entity_id="tlp").description == "first"
+
+
+def test_shared_forms_names_the_forms_of_entities_written_that_others_hold(
+    session: Session,
+) -> None:
+    assert store.shared_forms(session=session, entity_ids=["ttp", "tlp"]) == [
+        store.SharedForm("taliban", ("afghan-taliban", "ttp"))
+    ]
+    # Uncommitted, as a dry run would leave it: the session's own writes count.
+    session.add(Entity(id="x", name="Islamabad", normalized_name="islamabad", type="city"))
+    assert store.shared_forms(session=session, entity_ids=["x"]) == [
+        store.SharedForm("islamabad", ("islamabad", "x"))
+    ]
+    session.rollback()
+
+
+def test_a_refused_import_lists_the_first_twenty_shared_forms(session: Session) -> None:
+    pairs = [
+        EntityCreate(id=f"{side}{i}", name=f"{side} {i}", type="thing", aliases=[f"Form {i}"])
+        for i in range(30)
+        for side in ("a", "b")
+    ]
+    with pytest.raises(Conflict) as refused:
+        store.import_entities(session=session, actor="t", entries=pairs, mode="merge")
+    detail = refused.value.detail
+    assert "at least 20 forms" in detail or "the first 20" in detail
+    assert detail.count("' by '") == 20
+    assert "'form 0' by 'a0', 'b0'" in detail
+    assert store.list_entities(session=session).total == 4
+
+
+def test_a_replace_of_the_same_table_keeps_everything_and_records_nothing(
+    session: Session,
+) -> None:
+    before = store.export_table(session=session)
+    ids = [a.id for e in store.list_entities(session=session).items for a in e.aliases]
+    revision = store.current_revision(session=session)
+    trail = len(session.exec(select(Change)).all())
+    report = store.import_table(session=session, actor="t", table=before, mode="replace")
+    assert (report.created, report.updated, report.deleted, report.aliases_added) == (0, 0, 0, 0)
+    assert report.revision == revision == store.current_revision(session=session)
+    assert len(session.exec(select(Change)).all()) == trail
+    assert [a.id for e in store.list_entities(session=session).items for a in e.aliases] == ids

@@ -22,23 +22,23 @@ _BATCH = 1000
 _entity = sa.table("entity", sa.column("id"), sa.column("name"), sa.column("normalized_name"))
 
 
+# Never a batch that copies the entity table on SQLite: dropping the old table
+# would delete every alias with it (ON DELETE CASCADE). Adding a NOT NULL column
+# with a default, an index, and dropping a column are done in place.
+
+
 def upgrade() -> None:
     with op.batch_alter_table("entity", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
-                "normalized_name", sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=True
+                "normalized_name",
+                sqlmodel.sql.sqltypes.AutoString(length=2048),
+                nullable=False,
+                server_default="",
             )
         )
     _fill_normalized_names()
-    with op.batch_alter_table("entity", schema=None) as batch_op:
-        batch_op.alter_column(
-            "normalized_name",
-            existing_type=sqlmodel.sql.sqltypes.AutoString(length=2048),
-            nullable=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_entity_normalized_name"), ["normalized_name"], unique=False
-        )
+    op.create_index(op.f("ix_entity_normalized_name"), "entity", ["normalized_name"], unique=False)
 
 
 def _fill_normalized_names() -> None:
@@ -64,6 +64,5 @@ def _fill_normalized_names() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("entity", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_entity_normalized_name"))
-        batch_op.drop_column("normalized_name")
+    op.drop_index(op.f("ix_entity_normalized_name"), table_name="entity")
+    op.execute("ALTER TABLE entity DROP COLUMN normalized_name")
