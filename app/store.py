@@ -6,13 +6,13 @@ entity in the audit trail; other processes watch that revision to refresh
 their index (``app.live_index``).
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from itertools import islice
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import delete, func, insert, or_, update
+from sqlalchemy import delete, func, insert, or_, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
@@ -206,9 +206,8 @@ def shared_forms(*, session: Session, entity_ids: Iterable[str]) -> list[SharedF
 
 
 def _held_by_several(owners: dict[str, set[str]]) -> list[SharedForm]:
-    return [
-        SharedForm(form, tuple(sorted(ids))) for form, ids in sorted(owners.items()) if len(ids) > 1
-    ]
+    several = [(form, ids) for form, ids in owners.items() if len(ids) > 1]
+    return [SharedForm(form, tuple(sorted(ids))) for form, ids in sorted(several)]
 
 
 def _forms_of(session: Session, entity_ids: list[str]) -> set[str]:
@@ -224,13 +223,12 @@ def _owners_of(session: Session, forms: Iterable[str]) -> dict[str, set[str]]:
     """The entities that hold each of ``forms`` as their name or one of their aliases."""
     owners: dict[str, set[str]] = {}
     for chunk in _batches(forms, _CHUNK):
-        by_alias = select(Alias.normalized, Alias.entity_id).where(col(Alias.normalized).in_(chunk))
-        by_name = select(Entity.normalized_name, Entity.id).where(
-            col(Entity.normalized_name).in_(chunk)
+        query = union_all(
+            select(Alias.normalized, Alias.entity_id).where(col(Alias.normalized).in_(chunk)),
+            select(Entity.normalized_name, Entity.id).where(col(Entity.normalized_name).in_(chunk)),
         )
-        for query in (by_alias, by_name):
-            for form, entity_id in session.exec(query):
-                owners.setdefault(form, set()).add(entity_id)
+        for form, entity_id in session.execute(query):
+            owners.setdefault(form, set()).add(entity_id)
     return owners
 
 
@@ -496,9 +494,8 @@ def import_entities(
             total += len(batch)
             if mode == "replace":
                 seen.update(entry.id for entry in batch)
-            before = sharing.owners_before(batch)
+            sharing.check(batch)
             changes.extend(_store_batch(session, batch, mode, counts))
-            sharing.check(before)
             session.expunge_all()  # flushed: the entities merged need not stay in memory
         if mode == "replace":
             if not total and not allow_empty:
@@ -540,9 +537,11 @@ def _store_batch(
 class _SharingCheck:
     """The forms an import makes shared: held by one entity or none before it, by several after.
 
-    Checked a batch at a time. A replace may yet delete an entity that holds
-    such a form, so it looks again at the end (keeping at most
-    ``_REPLACE_CANDIDATES`` forms); a merge stops at the first ``SHARED_LISTED``.
+    Checked a batch at a time, before the batch is written: the owners after
+    it are the owners before it and the batch's entities that hold the form.
+    A replace may yet take a form from an entity (a later batch, or the
+    entities deleted at the end), so it looks again at the end, keeping at
+    most ``_REPLACE_CANDIDATES`` forms; a merge stops at the first ``SHARED_LISTED``.
     """
 
     _REPLACE_CANDIDATES = 10_000
@@ -553,15 +552,16 @@ class _SharingCheck:
         self.limit = SHARED_LISTED if mode == "merge" else self._REPLACE_CANDIDATES
         self.found: list[SharedForm] = []
 
-    def owners_before(self, batch: list[EntityCreate]) -> dict[str, set[str]]:
+    def check(self, batch: list[EntityCreate]) -> None:
         if not self.enabled:
-            return {}
-        forms = {normalize(text) for entry in batch for text in _texts_of(entry)}
-        return {form: set() for form in forms} | _owners_of(self.session, forms)
-
-    def check(self, before: dict[str, set[str]]) -> None:
-        after = _owners_of(self.session, before)
-        self.found += [s for s in _held_by_several(after) if len(before[s.form]) <= 1]
+            return
+        holders: dict[str, set[str]] = {}
+        for entry in batch:
+            for text in _texts_of(entry):
+                holders.setdefault(normalize(text), set()).add(entry.id)
+        before = _owners_of(self.session, holders)
+        after = {form: ids | before.get(form, set()) for form, ids in holders.items()}
+        self.found += [s for s in _held_by_several(after) if len(before.get(s.form, ())) <= 1]
         if len(self.found) >= self.limit:
             raise Conflict(_shared_detail(self.found, complete=False))
 
@@ -645,32 +645,46 @@ def _merge_into(session: Session, entity: Entity, entry: EntityCreate) -> _Entit
 def _replace_into(session: Session, entity: Entity, entry: EntityCreate) -> _EntityDiff:
     """Make ``entity`` exactly ``entry``; the aliases that stay keep their ids."""
     diff = _EntityDiff(fields=_set_fields(entity, _entity_fields(entry)))
-    stored = list(entity.aliases)
-    # By the key under which the entity holds one alias per form: TLP and T.L.P. are one.
-    by_form = {form_key(alias.text): alias for alias in stored}
-    by_text = {alias.text: alias for alias in stored}
-    kept: set[int] = set()
+    stored = _StoredAliases(list(entity.aliases))
     for wanted in entry.aliases:
-        alias = _unclaimed(by_form.get(form_key(wanted.text)), kept) or _unclaimed(
-            by_text.get(wanted.text), kept
-        )
+        alias = stored.claim(wanted.text)
         if alias is None:
             session.add(_new_alias(entity.id, wanted))
             diff.aliases_added += 1
-            continue
-        kept.add(id(alias))
-        if _alias_fields(alias) != _alias_fields(wanted):
+        elif _alias_fields(alias) != _alias_fields(wanted):
             _set_alias_fields(alias, _alias_fields(wanted))
             diff.aliases_updated += 1
-    for alias in stored:
-        if id(alias) not in kept:
-            session.delete(alias)
-            diff.aliases_deleted += 1
+    for alias in stored.unclaimed():
+        session.delete(alias)
+        diff.aliases_deleted += 1
     return diff
 
 
-def _unclaimed(alias: Alias | None, kept: set[int]) -> Alias | None:
-    return alias if alias is not None and id(alias) not in kept else None
+class _StoredAliases:
+    """An entity's stored aliases, each to be claimed by the alias of the file it is:
+    of the same normal form, else of the same form key (TLP is T.L.P.), else of
+    the same text."""
+
+    def __init__(self, aliases: list[Alias]) -> None:
+        self.all = aliases
+        self.claimed: set[int] = set()
+        self.lookups: list[tuple[Callable[[str], str], dict[str, list[Alias]]]] = []
+        for key in (normalize, form_key, str):
+            found: dict[str, list[Alias]] = {}
+            for alias in aliases:
+                found.setdefault(key(alias.text), []).append(alias)
+            self.lookups.append((key, found))
+
+    def claim(self, text: str) -> Alias | None:
+        for key, found in self.lookups:
+            for alias in found.get(key(text), ()):
+                if id(alias) not in self.claimed:
+                    self.claimed.add(id(alias))
+                    return alias
+        return None
+
+    def unclaimed(self) -> list[Alias]:
+        return [alias for alias in self.all if id(alias) not in self.claimed]
 
 
 def _delete_absent(session: Session, seen: set[str], counts: dict[str, int]) -> list[ChangeRow]:

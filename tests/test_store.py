@@ -386,3 +386,27 @@ def test_a_replace_of_the_same_table_keeps_everything_and_records_nothing(
     assert report.revision == revision == store.current_revision(session=session)
     assert len(session.exec(select(Change)).all()) == trail
     assert [a.id for e in store.list_entities(session=session).items for a in e.aliases] == ids
+
+
+def test_a_replace_tells_apart_aliases_an_older_version_let_in_as_one_form(
+    session: Session,
+) -> None:
+    # TLP and T.L.P. are one form now, but a table may hold both from before.
+    session.add(Alias(entity_id="tlp", text="T.L.P.", normalized="t l p"))
+    session.commit()
+    # As read from a file written then (the validation today would refuse it).
+    entries = [
+        EntityCreate.model_construct(
+            **entity.model_dump(exclude={"aliases"}),
+            aliases=[
+                AliasCreate.model_construct(**a.model_dump(exclude={"id"})) for a in entity.aliases
+            ],
+        )
+        for entity in store.list_entities(session=session).items
+    ]
+    report = store.import_entities(
+        session=session, actor="t", entries=entries, mode="replace", allow_shared=True
+    )
+    assert (report.updated, report.aliases_added, report.aliases_deleted) == (0, 0, 0)
+    texts = [a.text for a in store.get_entity(session=session, entity_id="tlp").aliases]
+    assert texts == ["TLP", "T.L.P."]
