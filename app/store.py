@@ -433,6 +433,8 @@ def _alias_edit(session: Session, entity: Entity, alias: Alias) -> AliasEdit:
     return AliasEdit(alias=AliasPublic.model_validate(alias, from_attributes=True), entity=after)
 
 
+# What an import report counts.
+_COUNTS = ("created", "updated", "deleted", "aliases_added", "aliases_deleted")
 # Entities stored per round of an import: the memory an import holds is bounded
 # by this, not by the size of the file.
 IMPORT_BATCH = 1000
@@ -482,8 +484,7 @@ def import_entities(
     import makes shared by several entities, when it was not, is refused
     unless ``allow_shared``.
     """
-    counts = dict.fromkeys(("created", "updated", "deleted", "aliases_added"), 0)
-    counts["aliases_deleted"] = 0
+    counts = dict.fromkeys(_COUNTS, 0)
     changes: list[ChangeRow] = []
     seen: set[str] = set()  # a replace deletes the entities the file lacks
     sharing = _SharingCheck(session, mode, enabled=not allow_shared)
