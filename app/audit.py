@@ -20,8 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.errors import Conflict
+from app.forms import shared_forms
 from app.models import Change, ChangePreview, EditReport, TableState, utcnow
-from app.states import State, batches, new_forms, shared_forms
+from app.states import State, batches, new_forms
 
 T = TypeVar("T")
 
@@ -87,10 +88,12 @@ class Edit:
             .values(revision=TableState.revision + 1)
         )
         self.revision = current_revision(session=session)
+        self.recorded = 0
 
     def record(self, rows: Iterable[ChangeRow]) -> None:
         # Multi-row statements, not an object per row.
         for batch in batches(rows, RECORD_BATCH):
+            self.recorded += len(batch)
             self._session.execute(insert(Change), [self._values(row) for row in batch])
             if self._preview is not None:
                 self._preview.add(batch)
@@ -122,6 +125,11 @@ def edit(session: Session, *, actor: str, dry_run: bool = False) -> Iterator[Edi
         opened = Edit(session, actor, preview)
         yield opened
         session.flush()
+        if preview is None and not opened.recorded:
+            # Nothing changed (an import of what is stored): no new revision.
+            session.rollback()
+            opened.revision -= 1
+            return
         if preview is None:
             session.commit()
             return

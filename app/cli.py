@@ -81,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
         help="let --replace with a file of no entities empty the table",
     )
     load.add_argument(
+        "--allow-shared",
+        action="store_true",
+        help="accept forms that the file makes shared by several entities",
+    )
+    load.add_argument(
         "--dry-run",
         action="store_true",
         help="report what the import would change, and write nothing",
@@ -141,6 +146,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
                 source=source,
                 mode=mode,
                 allow_empty=args.allow_empty,
+                allow_shared=args.allow_shared,
                 dry_run=args.dry_run,
             )
         )

@@ -15,11 +15,12 @@ from sqlmodel import Session
 
 from app import history, review_queue, store
 from app.audit import result_or_report
+from app.etags import IfMatch
 from app.live_index import LiveIndex
 from app.models import (
     AliasCreate,
     AliasFileSource,
-    AliasPublic,
+    AliasUpdate,
     EditReport,
     EntityCreate,
     EntityPublic,
@@ -34,11 +35,19 @@ T = TypeVar("T")
 
 
 def create_entity(
-    *, session: Session, live: LiveIndex, editor: str, data: EntityCreate, dry_run: bool = False
+    *,
+    session: Session,
+    live: LiveIndex,
+    editor: str,
+    data: EntityCreate,
+    allow_shared: bool = False,
+    dry_run: bool = False,
 ) -> EntityPublic | EditReport:
     return _applied(
         live,
-        lambda: store.create_entity(session=session, actor=editor, data=data, dry_run=dry_run),
+        lambda: store.create_entity(
+            session=session, actor=editor, data=data, allow_shared=allow_shared, dry_run=dry_run
+        ),
     )
 
 
@@ -49,23 +58,37 @@ def update_entity(
     editor: str,
     entity_id: str,
     data: EntityUpdate,
+    if_match: IfMatch | None = None,
+    allow_shared: bool = False,
     dry_run: bool = False,
 ) -> EntityPublic | EditReport:
     return _applied(
         live,
         lambda: store.update_entity(
-            session=session, actor=editor, entity_id=entity_id, data=data, dry_run=dry_run
+            session=session,
+            actor=editor,
+            entity_id=entity_id,
+            data=data,
+            if_match=if_match,
+            allow_shared=allow_shared,
+            dry_run=dry_run,
         ),
     )
 
 
 def delete_entity(
-    *, session: Session, live: LiveIndex, editor: str, entity_id: str, dry_run: bool = False
+    *,
+    session: Session,
+    live: LiveIndex,
+    editor: str,
+    entity_id: str,
+    if_match: IfMatch | None = None,
+    dry_run: bool = False,
 ) -> EditReport | None:
     return _applied(
         live,
         lambda: store.delete_entity(
-            session=session, actor=editor, entity_id=entity_id, dry_run=dry_run
+            session=session, actor=editor, entity_id=entity_id, if_match=if_match, dry_run=dry_run
         ),
     )
 
@@ -77,12 +100,47 @@ def add_alias(
     editor: str,
     entity_id: str,
     data: AliasCreate,
+    if_match: IfMatch | None = None,
+    allow_shared: bool = False,
     dry_run: bool = False,
-) -> AliasPublic | EditReport:
+) -> store.AliasEdit | EditReport:
     return _applied(
         live,
         lambda: store.add_alias(
-            session=session, actor=editor, entity_id=entity_id, data=data, dry_run=dry_run
+            session=session,
+            actor=editor,
+            entity_id=entity_id,
+            data=data,
+            if_match=if_match,
+            allow_shared=allow_shared,
+            dry_run=dry_run,
+        ),
+    )
+
+
+def update_alias(
+    *,
+    session: Session,
+    live: LiveIndex,
+    editor: str,
+    entity_id: str,
+    alias_id: int,
+    data: AliasUpdate,
+    if_match: IfMatch | None = None,
+    allow_shared: bool = False,
+    dry_run: bool = False,
+) -> store.AliasEdit | EditReport:
+    return _applied(
+        live,
+        lambda: store.update_alias(
+            session=session,
+            actor=editor,
+            entity_id=entity_id,
+            alias_id=alias_id,
+            data=data,
+            if_match=if_match,
+            allow_shared=allow_shared,
+            dry_run=dry_run,
         ),
     )
 
@@ -94,12 +152,18 @@ def delete_alias(
     editor: str,
     entity_id: str,
     alias_id: int,
+    if_match: IfMatch | None = None,
     dry_run: bool = False,
-) -> EditReport | None:
+) -> EntityPublic | EditReport:
     return _applied(
         live,
         lambda: store.delete_alias(
-            session=session, actor=editor, entity_id=entity_id, alias_id=alias_id, dry_run=dry_run
+            session=session,
+            actor=editor,
+            entity_id=entity_id,
+            alias_id=alias_id,
+            if_match=if_match,
+            dry_run=dry_run,
         ),
     )
 
@@ -112,6 +176,7 @@ def import_alias_file(
     source: AliasFileSource,
     mode: store.ImportMode,
     allow_empty: bool = False,
+    allow_shared: bool = False,
     dry_run: bool = False,
 ) -> ImportReport | EditReport:
     return _applied(
@@ -122,6 +187,7 @@ def import_alias_file(
             source=source,
             mode=mode,
             allow_empty=allow_empty,
+            allow_shared=allow_shared,
             dry_run=dry_run,
         ),
     )

@@ -5,6 +5,7 @@ class DomainError(Exception):
     """An error the client can act on; ``status_code`` is its HTTP status."""
 
     status_code = 400
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -23,6 +24,17 @@ class InvalidInput(DomainError):
     """Input that is well-formed but cannot be used as it is."""
 
     status_code = 422
+
+
+class PreconditionFailed(DomainError):
+    """An edit sent with an If-Match that the entity no longer matches; it answers
+    the entity's current ETag."""
+
+    status_code = 412
+
+    def __init__(self, detail: str, *, etag: str) -> None:
+        super().__init__(detail)
+        self.headers = {"ETag": etag}
 
 
 class InvalidAliasFile(DomainError):

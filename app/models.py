@@ -109,6 +109,15 @@ class EntityBase(SQLModel):
 
 class Entity(EntityBase, table=True):
     id: str = Field(primary_key=True, max_length=128)
+    # The name's normal form, kept by the store beside the name: the key under
+    # which an exact match finds it, so forms shared with aliases of other
+    # entities are found by an indexed query, on every replica alike.
+    normalized_name: str = Field(
+        default="",
+        max_length=MAX_NORMAL_FORM_LENGTH,
+        index=True,
+        sa_column_kwargs={"server_default": ""},
+    )
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -139,7 +148,12 @@ class AliasBase(SQLModel):
 class Alias(AliasBase, table=True):
     """One surface form of an entity; unique per entity after normalisation."""
 
-    __table_args__ = (UniqueConstraint("entity_id", "normalized", name="uq_alias_entity_form"),)
+    __table_args__ = (
+        UniqueConstraint("entity_id", "normalized", name="uq_alias_entity_form"),
+        # An id is never given again, on SQLite too (PostgreSQL's sequence never
+        # does): a retried DELETE of an alias must not remove the next one added.
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     entity_id: str = Field(
@@ -237,11 +251,33 @@ def _alias_from_string(value: Any) -> Any:
 class AliasCreate(AliasBase):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"text": "Pakistani Taliban", "note": "news usage"}]},
+        # A form that no entity of the shipped table has, so trying it succeeds.
+        json_schema_extra={"examples": [{"text": "Tehrik-e-Taliban", "note": "Dawn spelling"}]},
     )
 
 
 AliasEntry = Annotated[AliasCreate, BeforeValidator(_alias_from_string)]
+
+
+class AliasUpdate(SQLModel):
+    """The fields of an alias to change; those not sent stay as they are."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"note": "checked against the group's statements"}]},
+    )
+
+    text: MatchableText | None = Field(default=None, description="Cannot be null.")
+    note: Note | None = Field(default=None, description="null removes it.")
+    case_sensitive: bool | None = Field(
+        default=None, description="null brings back the rule by the alias's form."
+    )
+
+    @model_validator(mode="after")
+    def _text_is_not_cleared(self) -> "AliasUpdate":
+        if "text" in self.model_fields_set and self.text is None:
+            raise ValueError("text cannot be null: an alias is its text")
+        return self
 
 
 class EntityCreate(EntityBase):
@@ -250,13 +286,14 @@ class EntityCreate(EntityBase):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
+            # An entity the shipped table lacks, so trying it succeeds.
             "examples": [
                 {
-                    "id": "ttp",
-                    "name": "Tehreek-e-Taliban Pakistan",
+                    "id": "lashkar-e-jhangvi",
+                    "name": "Lashkar-e-Jhangvi",
                     "type": "organization",
-                    "description": "Militant alliance fighting the Pakistani state.",
-                    "aliases": ["TTP", {"text": "Pakistani Taliban", "note": "news usage"}],
+                    "description": "Sectarian militant group based in Pakistan.",
+                    "aliases": ["LeJ", {"text": "Lashkar-i-Jhangvi", "note": "news usage"}],
                 }
             ]
         },
@@ -382,7 +419,12 @@ class ImportReport(SQLModel):
     updated: int
     deleted: int
     aliases_added: int
-    revision: int
+    aliases_deleted: int = Field(
+        default=0, description="Aliases removed: by a replace, and with the entities it deleted."
+    )
+    revision: int = Field(
+        description="The table's revision after the import; unchanged when nothing changed."
+    )
 
 
 STATE_DESCRIPTION = (

@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 
 from app.errors import Conflict
 from app.matching.normalize import normalize
-from app.models import Alias, Entity, SharedForm, utcnow
+from app.models import Alias, Entity, utcnow
 
 State = dict[str, Any] | None
 T = TypeVar("T")
@@ -94,7 +94,7 @@ def remove_aliases(session: Session, entity_ids: list[str]) -> None:
 def _write_entity(session: Session, entity_id: str, state: dict[str, Any]) -> None:
     if "merged_into" in state:
         raise Conflict(f"entity {entity_id!r} cannot be restored as merged into another here")
-    fields = {f: state[f] for f in _ENTITY_FIELDS}
+    fields = {**{f: state[f] for f in _ENTITY_FIELDS}, "normalized_name": normalize(state["name"])}
     now = utcnow()
     stored = select(col(Entity.id)).where(col(Entity.id) == entity_id)
     if session.execute(stored).first() is not None:
@@ -124,37 +124,15 @@ def _columns(table: type[Entity] | type[Alias], fields: tuple[str, ...]) -> list
 
 
 def new_forms(before: State, after: State) -> set[str]:
-    """The normal forms of the aliases ``after`` has and ``before`` had not."""
+    """The normal forms (of names and aliases) ``after`` has and ``before`` had not."""
     return _forms(after) - _forms(before)
 
 
 def _forms(state: State) -> set[str]:
+    """The normal forms of the entity's name and aliases."""
     if state is None or "aliases" not in state:
         return set()
-    return {normalize(alias["text"]) for alias in state["aliases"]}
-
-
-def shared_forms(session: Session, forms_by_entity: dict[str, set[str]]) -> list[SharedForm]:
-    """Of each entity's forms, those that another entity's alias has too (by ``Alias.normalized``).
-
-    A plain stand-in for the dry run's "which forms would become shared":
-    names are not aliases, and the acronym reading of initials is not used.
-    """
-    owners: dict[str, set[str]] = {}
-    for entity_id, forms in forms_by_entity.items():
-        for form in forms:
-            owners.setdefault(form, set()).add(entity_id)
-    for chunk in _chunks(list(owners)):
-        query = select(col(Alias.normalized), col(Alias.entity_id)).where(
-            col(Alias.normalized).in_(chunk)
-        )
-        for form, entity_id in session.execute(query):
-            owners[form].add(entity_id)
-    return [
-        SharedForm(form=form, entity_ids=sorted(ids))
-        for form, ids in sorted(owners.items())
-        if len(ids) > 1
-    ]
+    return {normalize(state["name"])} | {normalize(alias["text"]) for alias in state["aliases"]}
 
 
 def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -20,7 +20,9 @@ from app import declared_types
 from app.audit import ChangeRow, Edit, edit
 from app.audit import current_revision as current_revision
 from app.audit import hold_write_lock as hold_write_lock
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, PreconditionFailed
+from app.etags import IfMatch, etag_of
+from app.forms import held_by_several, owners_of, refuse_shared
 from app.matching.index import EntityRecord
 from app.matching.normalize import form_key, normalize
 from app.models import (
@@ -29,6 +31,7 @@ from app.models import (
     AliasFile,
     AliasFileSource,
     AliasPublic,
+    AliasUpdate,
     Change,
     Entity,
     EntityCreate,
@@ -36,6 +39,7 @@ from app.models import (
     EntityPublic,
     EntityUpdate,
     ImportReport,
+    SharedForm,
     utcnow,
 )
 from app.states import batches, read_state, read_states, remove_entities
@@ -195,13 +199,27 @@ def load_records(
 # --- editing ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class AliasEdit:
+    """An alias as an edit left it, and its entity's state after the edit."""
+
+    alias: AliasPublic
+    entity: EntityPublic
+
+
 def create_entity(
-    *, session: Session, actor: str, data: EntityCreate, dry_run: bool = False
+    *,
+    session: Session,
+    actor: str,
+    data: EntityCreate,
+    allow_shared: bool = False,
+    dry_run: bool = False,
 ) -> EntityPublic:
     with edit(session, actor=actor, dry_run=dry_run) as current:
         if session.get(Entity, data.id) is not None:
             raise Conflict(f"entity {data.id!r} already exists")
         declared_types.check_entity_type(session=session, entity_type=data.type)
+        refuse_shared(session, data.id, _texts_of(data), allow_shared=allow_shared)
         _insert_entity(session, data)
         return _recorded(current, session, "create", data.id, before=None)
 
@@ -216,27 +234,37 @@ def update_entity(
     actor: str,
     entity_id: str,
     data: EntityUpdate,
+    if_match: IfMatch | None = None,
+    allow_shared: bool = False,
     dry_run: bool = False,
 ) -> EntityPublic:
     with edit(session, actor=actor, dry_run=dry_run) as current:
-        entity = _find_entity(session, entity_id)
+        entity = _entity_for_write(session, entity_id, if_match)
         before = read_state(session, entity_id)
         changes = data.model_dump(exclude_unset=True)
         if changes.get("type") is not None:
             declared_types.check_entity_type(session=session, entity_type=changes["type"])
-        if changes.get("name") is not None:
-            _check_form_is_new(entity, changes["name"], what="name")
-        for field, value in changes.items():
-            if value is None and field not in _CLEARABLE:
-                continue  # name and type cannot be unset
-            setattr(entity, field, value)
+        name = changes.get("name")
+        if name is not None:
+            _check_form_is_new(entity, name, what="name")
+            if normalize(name) != entity.normalized_name:
+                refuse_shared(session, entity_id, [name], allow_shared=allow_shared)
+        # name and type cannot be unset
+        _set_fields(entity, {k: v for k, v in changes.items() if v is not None or k in _CLEARABLE})
         entity.updated_at = utcnow()
         return _recorded(current, session, "update", entity_id, before=before)
 
 
-def delete_entity(*, session: Session, actor: str, entity_id: str, dry_run: bool = False) -> None:
+def delete_entity(
+    *,
+    session: Session,
+    actor: str,
+    entity_id: str,
+    if_match: IfMatch | None = None,
+    dry_run: bool = False,
+) -> None:
     with edit(session, actor=actor, dry_run=dry_run) as current:
-        entity = _find_entity(session, entity_id)
+        entity = _entity_for_write(session, entity_id, if_match)
         before = read_state(session, entity_id)
         session.delete(entity)
         session.flush()
@@ -249,17 +277,48 @@ def add_alias(
     actor: str,
     entity_id: str,
     data: AliasCreate,
+    if_match: IfMatch | None = None,
+    allow_shared: bool = False,
     dry_run: bool = False,
-) -> AliasPublic:
+) -> AliasEdit:
     with edit(session, actor=actor, dry_run=dry_run) as current:
-        entity = _find_entity(session, entity_id)
+        entity = _entity_for_write(session, entity_id, if_match)
         _check_form_is_new(entity, data.text, what="alias")
+        refuse_shared(session, entity_id, [data.text], allow_shared=allow_shared)
         before = read_state(session, entity_id)
         alias = _new_alias(entity_id, data)
         session.add(alias)
         entity.updated_at = utcnow()
-        _recorded(current, session, "add_alias", entity_id, before=before)
-        return AliasPublic.model_validate(alias, from_attributes=True)
+        after = _recorded(current, session, "add_alias", entity_id, before=before)
+        return _alias_edit(alias, after)
+
+
+def update_alias(
+    *,
+    session: Session,
+    actor: str,
+    entity_id: str,
+    alias_id: int,
+    data: AliasUpdate,
+    if_match: IfMatch | None = None,
+    allow_shared: bool = False,
+    dry_run: bool = False,
+) -> AliasEdit:
+    """Change an alias's text, note or case rule; its id stays."""
+    with edit(session, actor=actor, dry_run=dry_run) as current:
+        entity = _entity_for_write(session, entity_id, if_match)
+        alias = _find_alias(session, entity_id, alias_id)
+        before = read_state(session, entity_id)
+        changes = data.model_dump(exclude_unset=True)
+        text = changes.get("text")
+        if text is not None and text != alias.text:
+            _check_form_is_new(entity, text, what="alias", besides=alias_id)
+            if normalize(text) != alias.normalized:
+                refuse_shared(session, entity_id, [text], allow_shared=allow_shared)
+        _set_alias_fields(alias, {**_alias_fields(alias), **changes})
+        entity.updated_at = utcnow()
+        after = _recorded(current, session, "update_alias", entity_id, before=before)
+        return _alias_edit(alias, after)
 
 
 def delete_alias(
@@ -268,15 +327,17 @@ def delete_alias(
     actor: str,
     entity_id: str,
     alias_id: int,
+    if_match: IfMatch | None = None,
     dry_run: bool = False,
-) -> None:
+) -> EntityPublic:
+    """Remove an alias; the entity as it is left."""
     with edit(session, actor=actor, dry_run=dry_run) as current:
-        alias = session.get(Alias, alias_id)
-        if alias is None or alias.entity_id != entity_id:
-            raise NotFound(f"entity {entity_id!r} has no alias with id {alias_id}")
+        entity = _entity_for_write(session, entity_id, if_match)
+        alias = _find_alias(session, entity_id, alias_id)
         before = read_state(session, entity_id)
         session.delete(alias)
-        _recorded(current, session, "delete_alias", entity_id, before=before)
+        entity.updated_at = utcnow()
+        return _recorded(current, session, "delete_alias", entity_id, before=before)
 
 
 def _recorded(
@@ -289,9 +350,46 @@ def _recorded(
     return EntityPublic.model_validate(after)
 
 
+def _alias_edit(alias: Alias, entity: EntityPublic) -> AliasEdit:
+    return AliasEdit(alias=AliasPublic.model_validate(alias, from_attributes=True), entity=entity)
+
+
+def _entity_for_write(session: Session, entity_id: str, if_match: IfMatch | None) -> Entity:
+    """The entity, found as the editor last saw it.
+
+    Read inside the edit, which holds the write lock from its start: of two
+    editors sending the same ETag, the second finds it stale.
+    """
+    entity = _find_entity(session, entity_id)
+    if if_match is not None:
+        current = etag_of(_to_public(entity))
+        if not if_match.matches(current):
+            raise PreconditionFailed(
+                f"entity {entity_id!r} has changed since that ETag was read: "
+                f"its current ETag is {current}",
+                etag=current,
+            )
+    return entity
+
+
+def _find_alias(session: Session, entity_id: str, alias_id: int) -> Alias:
+    alias = session.get(Alias, alias_id)
+    if alias is None or alias.entity_id != entity_id:
+        raise NotFound(f"entity {entity_id!r} has no alias with id {alias_id}")
+    return alias
+
+
+def _texts_of(entry: EntityCreate) -> list[str]:
+    return [entry.name, *(alias.text for alias in entry.aliases)]
+
+
+# What an import report counts.
+_COUNTS = ("created", "updated", "deleted", "aliases_added", "aliases_deleted")
 # Entities stored per round of an import: the memory an import holds is bounded
 # by this, not by the size of the file.
 IMPORT_BATCH = 1000
+# Forms a refused import names, at most: enough to see the pattern, not a flood.
+SHARED_LISTED = 20
 
 
 def import_table(
@@ -301,10 +399,16 @@ def import_table(
     table: AliasFile,
     mode: ImportMode,
     allow_empty: bool = False,
+    allow_shared: bool = False,
 ) -> ImportReport:
     """Load an alias file in one transaction (see ``import_alias_file``)."""
     return import_alias_file(
-        session=session, actor=actor, source=table, mode=mode, allow_empty=allow_empty
+        session=session,
+        actor=actor,
+        source=table,
+        mode=mode,
+        allow_empty=allow_empty,
+        allow_shared=allow_shared,
     )
 
 
@@ -315,6 +419,7 @@ def import_alias_file(
     source: AliasFileSource,
     mode: ImportMode,
     allow_empty: bool = False,
+    allow_shared: bool = False,
     dry_run: bool = False,
 ) -> ImportReport:
     """Load an alias file's entities and declared types in one transaction.
@@ -329,6 +434,7 @@ def import_alias_file(
         entries=source.entities,
         mode=mode,
         allow_empty=allow_empty,
+        allow_shared=allow_shared,
         dry_run=dry_run,
         before_commit=lambda: declared_types.settle_import(
             session=session, types=source.types, mode=mode
@@ -343,85 +449,84 @@ def import_entities(
     entries: Iterable[EntityCreate],
     mode: ImportMode,
     allow_empty: bool = False,
+    allow_shared: bool = False,
     batch_size: int = IMPORT_BATCH,
     before_commit: Callable[[], list[ChangeRow]] | None = None,
     dry_run: bool = False,
 ) -> ImportReport:
     """Store entries as they come, ``batch_size`` at a time, in one transaction.
 
-    ``merge`` adds the file's entities, updates those that exist (name, type,
-    description, prominence) and adds the aliases they lack; ``replace`` makes
-    the table exactly the file's content. If ``entries`` raises half-way (a
-    fault found late in a streamed file), nothing is stored. A file of no
-    entities empties the table only with ``allow_empty``: an empty body is far
-    likelier a mistake. History gets a row per entity created, updated or
-    deleted (action ``import`` or ``replace``), written batch by batch.
-    ``before_commit`` does the checks and writes that need every entry stored;
-    the history rows it gives are recorded with the others.
+    ``merge`` adds the file's entities, updates the fields that the file gives
+    of those that exist (a field the file omits is kept) and adds the aliases
+    they lack; ``replace`` makes the table exactly the file's content, changing
+    only what differs: unchanged aliases keep their ids. A file that changes
+    nothing commits nothing, and the report gives the current revision.
+
+    If ``entries`` raises half-way (a fault found late in a streamed file),
+    nothing is stored. A file of no entities empties the table only with
+    ``allow_empty``: an empty body is far likelier a mistake. A form that the
+    import makes shared by several entities, when it was not, is refused
+    unless ``allow_shared``. History gets a row per entity created, updated or
+    deleted, written batch by batch. ``before_commit`` does the checks and
+    writes that need every entry stored; the history rows it gives are
+    recorded with the others.
     """
-    counts = {"created": 0, "updated": 0, "deleted": 0, "aliases_added": 0}
-    in_file: set[str] = set()
+    counts = dict.fromkeys(_COUNTS, 0)
+    seen: set[str] = set()  # a replace deletes the entities the file lacks
+    sharing = _SharingCheck(session, mode, enabled=not allow_shared)
+    action = "import" if mode == "merge" else "replace"
     with edit(session, actor=actor, dry_run=dry_run) as current:
         for batch in batches(entries, batch_size):
-            in_file.update(entry.id for entry in batch)
-            store_batch = _replace_entries if mode == "replace" else _merge_entries
-            current.record(store_batch(session, batch, counts))
+            seen.update(entry.id for entry in batch)
+            sharing.check(batch)
+            current.record(_store_batch(session, batch, mode, action, counts))
             session.expunge_all()  # flushed: the entities merged need not stay in memory
         if mode == "replace":
-            if not in_file and not allow_empty:
+            if not seen and not allow_empty:
                 raise Conflict(
                     "the file has no entities, so a replace would delete every entity: "
                     "send allow_empty=true (over HTTP) or --allow-empty (alias-service import) "
                     "to empty the table on purpose"
                 )
-            current.record(_delete_others(session, in_file, counts, batch_size))
-            # The whole table changed: other processes rebuild their index.
-            current.record([ChangeRow("replace", None, detail={"entities": len(in_file)})])
+            current.record(_delete_absent(session, seen, counts))
+        sharing.refuse_what_is_left()
         if before_commit is not None:
             current.record(before_commit())
-        revision = current.revision
-    return ImportReport(mode=mode, entities=len(in_file), revision=revision, **counts)
+        if mode == "replace" and current.recorded > IMPORT_BATCH:
+            # Many entities changed: other processes rebuild their index whole.
+            current.record([ChangeRow("replace", None, detail={"entities": len(seen)})])
+    return ImportReport(mode=mode, entities=len(seen), revision=current.revision, **counts)
 
 
-def _merge_entries(
-    session: Session, entries: list[EntityCreate], counts: dict[str, int]
+def _store_batch(
+    session: Session,
+    batch: list[EntityCreate],
+    mode: ImportMode,
+    action: str,
+    counts: dict[str, int],
 ) -> list[ChangeRow]:
     """Add the new entities, bring those that exist up to the file; their history rows."""
-    before = read_states(session, [entry.id for entry in entries])
-    new = [entry for entry in entries if entry.id not in before]
-    existing = _existing_entities(session, [entry.id for entry in entries if entry.id in before])
+    before = read_states(session, [entry.id for entry in batch])
+    existing = _existing_entities(session, [entry.id for entry in batch if entry.id in before])
+    new = [entry for entry in batch if entry.id not in before]
+    update = _merge_into if mode == "merge" else _replace_into
     updated = []
-    for entry in entries:
+    for entry in batch:
         entity = existing.get(entry.id)
-        added = None if entity is None else _merge_into(session, entity, entry)
-        if added is not None:
+        if entity is None:
+            continue
+        diff = update(session, entity, entry)
+        if diff:
+            entity.updated_at = utcnow()
             updated.append(entry.id)
-            counts["aliases_added"] += added
+            counts["aliases_added"] += diff.aliases_added
+            counts["aliases_deleted"] += diff.aliases_deleted
     _bulk_insert(session, new)
     counts["created"] += len(new)
     counts["updated"] += len(updated)
     counts["aliases_added"] += sum(len(entry.aliases) for entry in new)
-    return _import_rows(session, "import", before, [e.id for e in new] + updated)
-
-
-def _replace_entries(
-    session: Session, entries: list[EntityCreate], counts: dict[str, int]
-) -> list[ChangeRow]:
-    """Write the entries anew, over the stored entities of the same IDs; their history rows."""
-    ids = [entry.id for entry in entries]
-    before = read_states(session, ids)
-    remove_entities(session, list(before))
-    _bulk_insert(session, entries)
-    counts["created"] += len(entries) - len(before)
-    counts["updated"] += len(before)
-    counts["aliases_added"] += sum(len(entry.aliases) for entry in entries)
-    return _import_rows(session, "replace", before, ids)
-
-
-def _import_rows(
-    session: Session, action: str, before: dict[str, dict[str, Any]], changed: list[str]
-) -> list[ChangeRow]:
     session.flush()
+    changed = [entry.id for entry in new] + updated
     after = read_states(session, changed)
     return [
         ChangeRow(action, entity_id, before=before.get(entity_id), after=after[entity_id])
@@ -429,39 +534,165 @@ def _import_rows(
     ]
 
 
-def _delete_others(
-    session: Session, keep: set[str], counts: dict[str, int], batch_size: int
-) -> Iterator[ChangeRow]:
-    """Delete the stored entities whose IDs are not in ``keep``, a batch at a time."""
-    others = [i for i in session.exec(select(Entity.id)) if i not in keep]
-    for batch in batches(others, batch_size):
-        before = read_states(session, batch)
-        remove_entities(session, batch)
-        counts["deleted"] += len(batch)
-        for entity_id in batch:
-            yield ChangeRow("replace", entity_id, before=before[entity_id], after=None)
+class _SharingCheck:
+    """The forms an import makes shared: held by one entity or none before it, by several after.
+
+    Checked a batch at a time, before the batch is written: the owners after
+    it are the owners before it and the batch's entities that hold the form.
+    A replace may yet take a form from an entity (a later batch, or the
+    entities deleted at the end), so it looks again at the end, keeping at
+    most ``_REPLACE_CANDIDATES`` forms; a merge stops at the first ``SHARED_LISTED``.
+    """
+
+    _REPLACE_CANDIDATES = 10_000
+
+    def __init__(self, session: Session, mode: ImportMode, *, enabled: bool) -> None:
+        self.session = session
+        self.enabled = enabled
+        self.limit = SHARED_LISTED if mode == "merge" else self._REPLACE_CANDIDATES
+        self.found: list[SharedForm] = []
+
+    def check(self, batch: list[EntityCreate]) -> None:
+        if not self.enabled:
+            return
+        holders: dict[str, set[str]] = {}
+        for entry in batch:
+            for text in _texts_of(entry):
+                holders.setdefault(normalize(text), set()).add(entry.id)
+        before = owners_of(self.session, holders)
+        after = {form: ids | before.get(form, set()) for form, ids in holders.items()}
+        self.found += [s for s in held_by_several(after) if len(before.get(s.form, ())) <= 1]
+        if len(self.found) >= self.limit:
+            raise Conflict(_shared_detail(self.found, complete=False))
+
+    def refuse_what_is_left(self) -> None:
+        if not self.enabled:
+            return
+        if self.limit != SHARED_LISTED:  # a replace: some owners may be gone since
+            self.found = held_by_several(owners_of(self.session, [s.form for s in self.found]))
+        if self.found:
+            raise Conflict(_shared_detail(self.found, complete=True))
 
 
-def _merge_into(session: Session, entity: Entity, entry: EntityCreate) -> int | None:
-    """Bring ``entity`` up to ``entry``; the number of aliases added, None if unchanged."""
-    fields = _entity_fields(entry)
-    changed = any(getattr(entity, k) != v for k, v in fields.items())
-    for key, value in fields.items():
-        setattr(entity, key, value)
+def _shared_detail(shared: list[SharedForm], *, complete: bool) -> str:
+    listed = "; ".join(
+        f"{s.form!r} by {', '.join(map(repr, s.entity_ids))}" for s in shared[:SHARED_LISTED]
+    )
+    count = f"{len(shared)} form{'s' * (len(shared) != 1)}"
+    count = count if complete else f"at least {count}"
+    first = f" (the first {SHARED_LISTED})" if len(shared) > SHARED_LISTED or not complete else ""
+    return (
+        f"the import would make {count} shared by several entities, so that their "
+        f"mentions become ambiguous{first}: {listed}. Send allow_shared=true (over HTTP) "
+        "or --allow-shared (alias-service import) to import them all the same"
+    )
+
+
+@dataclass(slots=True)
+class _EntityDiff:
+    """What an import changed of one stored entity."""
+
+    fields: list[str]
+    aliases_added: int = 0
+    aliases_updated: int = 0
+    aliases_deleted: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.fields or self.aliases_added or self.aliases_updated or self.aliases_deleted
+        )
+
+
+def _merge_into(session: Session, entity: Entity, entry: EntityCreate) -> _EntityDiff:
+    """Bring ``entity`` up to ``entry``: the fields it gives, the aliases it adds.
+
+    A field the entry omits is kept: absent is not cleared.
+    """
+    given = {k: v for k, v in _entity_fields(entry).items() if k in entry.model_fields_set}
+    diff = _EntityDiff(fields=_set_fields(entity, given))
     known = {form_key(alias.text) for alias in entity.aliases}
-    new = [a for a in entry.aliases if form_key(a.text) not in known]
-    for alias in new:
-        session.add(_new_alias(entity.id, alias))
-    if not (changed or new):
+    for alias in entry.aliases:
+        if form_key(alias.text) not in known:
+            session.add(_new_alias(entity.id, alias))
+            diff.aliases_added += 1
+    return diff
+
+
+def _replace_into(session: Session, entity: Entity, entry: EntityCreate) -> _EntityDiff:
+    """Make ``entity`` exactly ``entry``; the aliases that stay keep their ids."""
+    diff = _EntityDiff(fields=_set_fields(entity, _entity_fields(entry)))
+    stored = _StoredAliases(list(entity.aliases))
+    for wanted in entry.aliases:
+        alias = stored.claim(wanted.text)
+        if alias is None:
+            session.add(_new_alias(entity.id, wanted))
+            diff.aliases_added += 1
+        elif _alias_fields(alias) != _alias_fields(wanted):
+            _set_alias_fields(alias, _alias_fields(wanted))
+            diff.aliases_updated += 1
+    for alias in stored.unclaimed():
+        session.delete(alias)
+        diff.aliases_deleted += 1
+    return diff
+
+
+class _StoredAliases:
+    """An entity's stored aliases, each to be claimed by the alias of the file it is:
+    of the same normal form, else of the same form key (TLP is T.L.P.), else of
+    the same text."""
+
+    def __init__(self, aliases: list[Alias]) -> None:
+        self.all = aliases
+        self.claimed: set[int] = set()
+        self.lookups: list[tuple[Callable[[str], str], dict[str, list[Alias]]]] = []
+        for key in (normalize, form_key, str):
+            found: dict[str, list[Alias]] = {}
+            for alias in aliases:
+                found.setdefault(key(alias.text), []).append(alias)
+            self.lookups.append((key, found))
+
+    def claim(self, text: str) -> Alias | None:
+        for key, found in self.lookups:
+            for alias in found.get(key(text), ()):
+                if id(alias) not in self.claimed:
+                    self.claimed.add(id(alias))
+                    return alias
         return None
-    entity.updated_at = utcnow()
-    return len(new)
+
+    def unclaimed(self) -> list[Alias]:
+        return [alias for alias in self.all if id(alias) not in self.claimed]
+
+
+def _delete_absent(session: Session, seen: set[str], counts: dict[str, int]) -> list[ChangeRow]:
+    """Delete the entities a replace's file lacks (their aliases go with them)."""
+    changes: list[ChangeRow] = []
+    for absent in _entities_absent(session, seen):
+        before = read_states(session, absent)
+        counts["aliases_deleted"] += sum(len(state["aliases"]) for state in before.values())
+        remove_entities(session, absent)
+        counts["deleted"] += len(absent)
+        changes.extend(ChangeRow("replace", i, before=before[i], after=None) for i in absent)
+    return changes
+
+
+def _entities_absent(session: Session, seen: set[str]) -> Iterator[list[str]]:
+    """The IDs of the stored entities not in ``seen``, read a page at a time by ID."""
+    after = ""
+    while True:
+        page = session.exec(
+            select(Entity.id).where(col(Entity.id) > after).order_by(col(Entity.id)).limit(500)
+        ).all()
+        if not page:
+            return
+        after = page[-1]
+        absent = [entity_id for entity_id in page if entity_id not in seen]
+        if absent:
+            yield absent
 
 
 def _existing_entities(session: Session, ids: list[str]) -> dict[str, Entity]:
     found: dict[str, Entity] = {}
-    for start in range(0, len(ids), 500):  # stay under the databases' bound-parameter limits
-        chunk = ids[start : start + 500]
+    for chunk in batches(ids, 500):  # under the databases' bound-parameter limits
         query = select(Entity).where(col(Entity.id).in_(chunk))
         for entity in session.exec(query.options(selectinload(Entity.aliases))):  # type: ignore[arg-type]
             found[entity.id] = entity
@@ -472,7 +703,7 @@ def _bulk_insert(session: Session, entries: list[EntityCreate]) -> None:
     """Insert many new entities with their aliases as a few multi-row statements."""
     now = utcnow()
     entities = [
-        {"id": e.id, **_entity_fields(e), "created_at": now, "updated_at": now} for e in entries
+        {"id": e.id, **_entity_columns(e), "created_at": now, "updated_at": now} for e in entries
     ]
     aliases = [_alias_row(e.id, a) for e in entries for a in e.aliases]
     session.flush()
@@ -485,7 +716,7 @@ def _bulk_insert(session: Session, entries: list[EntityCreate]) -> None:
 
 
 def _insert_entity(session: Session, data: EntityCreate) -> Entity:
-    entity = Entity(id=data.id, **_entity_fields(data))
+    entity = Entity(id=data.id, **_entity_columns(data))
     session.add(entity)
     for alias in data.aliases:
         session.add(_new_alias(data.id, alias))
@@ -502,6 +733,21 @@ def _entity_fields(entity: EntityCreate | Entity) -> dict[str, Any]:
     }
 
 
+def _entity_columns(entity: EntityCreate) -> dict[str, Any]:
+    """The stored columns of a new entity: its fields and its name's normal form."""
+    return {**_entity_fields(entity), "normalized_name": normalize(entity.name)}
+
+
+def _set_fields(entity: Entity, fields: dict[str, Any]) -> list[str]:
+    """Set the fields that differ, the name's normal form with the name; their names."""
+    changed = [key for key, value in fields.items() if getattr(entity, key) != value]
+    for key in changed:
+        setattr(entity, key, fields[key])
+    if "name" in changed:
+        entity.normalized_name = normalize(entity.name)
+    return changed
+
+
 def _new_alias(entity_id: str, alias: AliasCreate) -> Alias:
     return Alias(**_alias_row(entity_id, alias))
 
@@ -515,12 +761,20 @@ def _alias_fields(alias: AliasCreate | Alias) -> dict[str, Any]:
     return {"text": alias.text, "note": alias.note, "case_sensitive": alias.case_sensitive}
 
 
-def _check_form_is_new(entity: Entity, text: str, *, what: str) -> None:
+def _set_alias_fields(alias: Alias, fields: dict[str, Any]) -> None:
+    """Set an alias's fields, its normal form with its text."""
+    for key, value in fields.items():
+        setattr(alias, key, value)
+    alias.normalized = normalize(alias.text)
+
+
+def _check_form_is_new(entity: Entity, text: str, *, what: str, besides: int | None = None) -> None:
+    """Refuse a form the entity has already (but in alias ``besides``, the one edited)."""
     key = form_key(text)
     if what == "alias" and form_key(entity.name) == key:
         raise Conflict(f"{text!r} is the name of entity {entity.id!r} once normalised")
     for alias in entity.aliases:
-        if form_key(alias.text) == key:
+        if alias.id != besides and form_key(alias.text) == key:
             raise Conflict(
                 f"{what} {text!r} repeats alias {alias.text!r} (id {alias.id}) "
                 f"of entity {entity.id!r} once normalised"

@@ -26,7 +26,9 @@ def load_table(database_url: str, entities: list[EntityRecord]) -> float:
     migrate(engine)
     started = time.perf_counter()
     with Session(engine) as session:
-        store.import_table(session=session, actor="benchmark", table=table, mode="replace")
+        store.import_table(
+            session=session, actor="benchmark", table=table, mode="replace", allow_shared=True
+        )
     engine.dispose()
     return time.perf_counter() - started
 

@@ -51,8 +51,8 @@ def test_entities_stored_without_a_revision_are_not_reseeded(engine: Engine) -> 
     with engine.begin() as connection:  # as written by hand, or by an older version
         connection.execute(
             text(
-                "INSERT INTO entity (id, name, type, created_at, updated_at) "
-                "VALUES ('kabul', 'Kabul', 'location', '2026-01-01', '2026-01-01')"
+                "INSERT INTO entity (id, name, normalized_name, type, created_at, updated_at) "
+                "VALUES ('kabul', 'Kabul', 'kabul', 'location', '2026-01-01', '2026-01-01')"
             )
         )
     prepare_database(engine=engine, aliases_file=SMALL_TABLE)

@@ -44,7 +44,7 @@ def test_migrate_creates_the_default_sqlite_file_in_the_working_directory(tmp_pa
 
 
 def test_import_then_export_round_trips(tmp_path: Path) -> None:
-    result = run(tmp_path, "import", str(SMALL_TABLE))
+    result = run(tmp_path, "import", str(SMALL_TABLE), "--allow-shared")
     assert result.returncode == 0, result.stderr
     assert '"created":4' in result.stdout
     exported = tmp_path / "out.yaml"
@@ -57,7 +57,7 @@ def test_import_then_export_round_trips(tmp_path: Path) -> None:
 
 
 def test_replace_import(tmp_path: Path) -> None:
-    assert run(tmp_path, "import", str(SMALL_TABLE)).returncode == 0
+    assert run(tmp_path, "import", str(SMALL_TABLE), "--allow-shared").returncode == 0
     smaller = tmp_path / "one.json"
     smaller.write_text('{"entities": [{"id": "kabul", "name": "Kabul", "type": "location"}]}')
     assert run(tmp_path, "import", str(smaller), "--replace").returncode == 0
@@ -82,7 +82,7 @@ def stored_ids(folder: Path) -> list[str]:
 
 
 def test_a_replace_with_no_entities_needs_allow_empty(tmp_path: Path) -> None:
-    assert run(tmp_path, "import", str(SMALL_TABLE)).returncode == 0
+    assert run(tmp_path, "import", str(SMALL_TABLE), "--allow-shared").returncode == 0
     refused = replace_with(tmp_path, "entities: []\n")
     assert refused.returncode == 1
     assert "--allow-empty" in refused.stderr
@@ -94,7 +94,7 @@ def test_a_replace_with_no_entities_needs_allow_empty(tmp_path: Path) -> None:
 
 
 def test_a_bad_file_is_refused_with_a_message_and_loads_nothing(tmp_path: Path) -> None:
-    assert run(tmp_path, "import", str(SMALL_TABLE)).returncode == 0
+    assert run(tmp_path, "import", str(SMALL_TABLE), "--allow-shared").returncode == 0
     result = replace_with(
         tmp_path, "entities:\n  - {id: kabul, name: Kabul, type: location}\n  - {id: x}\n"
     )
@@ -105,8 +105,16 @@ def test_a_bad_file_is_refused_with_a_message_and_loads_nothing(tmp_path: Path) 
 
 def test_the_shipped_table_travels_with_the_package(tmp_path: Path) -> None:
     assert SHIPPED_ALIASES_FILE.is_file()
-    result = run(tmp_path, "import", str(SHIPPED_ALIASES_FILE))
+    result = run(tmp_path, "import", str(SHIPPED_ALIASES_FILE), "--allow-shared")
     assert result.returncode == 0, result.stderr
+
+
+def test_an_import_that_shares_a_form_needs_allow_shared(tmp_path: Path) -> None:
+    refused = run(tmp_path, "import", str(SMALL_TABLE))
+    assert refused.returncode == 1
+    assert "'taliban' by 'afghan-taliban', 'ttp'" in refused.stderr
+    assert "--allow-shared" in refused.stderr
+    assert stored_ids(tmp_path) == []
 
 
 @pytest.mark.parametrize("args", [[], ["nonsense"], ["import"]])
@@ -218,7 +226,7 @@ def _ready(origin: str) -> bool:
 
 def _database_file(folder: Path) -> Path:
     """A database that was set up (so the read-only case fails only on writing)."""
-    result = run(folder, "import", str(SMALL_TABLE))
+    result = run(folder, "import", str(SMALL_TABLE), "--allow-shared")
     assert result.returncode == 0, result.stderr
     return folder / "alias-service.db"
 

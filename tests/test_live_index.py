@@ -23,7 +23,7 @@ from tests.conftest import SMALL_TABLE
 def loaded(engine: Engine) -> Engine:
     with Session(engine) as session:
         table = parse_alias_file(SMALL_TABLE.read_bytes())
-        store.import_table(session=session, actor="t", table=table, mode="merge")
+        store.import_table(session=session, actor="t", table=table, mode="merge", allow_shared=True)
     return engine
 
 

@@ -78,3 +78,48 @@ def test_declared_types_get_a_table_of_their_own_and_lose_it(database_url: str) 
         assert "entity_type" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_names_get_their_normal_form_and_alias_ids_are_kept_then_never_reused(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    try:
+        command.upgrade(config, "6d75951a7f73")  # before normal names and monotonic ids
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO entity (id, name, type, created_at, updated_at) VALUES "
+                    "('ttp', 'Tehreek-e-Taliban Pakistan', 'organization', '2026-01-01', "
+                    "'2026-01-01')"
+                )
+            )
+            for form in ("TTP", "Pakistani Taliban"):
+                connection.execute(
+                    text("INSERT INTO alias (entity_id, text, normalized) VALUES ('ttp', :t, :t)"),
+                    {"t": form},
+                )
+            first, newest = connection.execute(text("SELECT id FROM alias ORDER BY id")).scalars()
+        migrate(engine)
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT normalized_name FROM entity")).all() == [
+                ("tehreek e taliban pakistan",)
+            ]
+            assert connection.execute(text("SELECT id, text FROM alias ORDER BY id")).all() == [
+                (first, "TTP"),
+                (newest, "Pakistani Taliban"),
+            ]
+            connection.execute(text("DELETE FROM alias WHERE id = :id"), {"id": newest})
+            connection.execute(
+                text("INSERT INTO alias (entity_id, text, normalized) VALUES ('ttp', 'T', 't')")
+            )
+            added = connection.execute(text("SELECT max(id) FROM alias")).scalar()
+            assert added is not None and added > newest
+        command.downgrade(config, "6d75951a7f73")
+        assert "normalized_name" not in {c["name"] for c in inspect(engine).get_columns("entity")}
+        with engine.connect() as connection:
+            kept = connection.execute(text("SELECT id FROM alias ORDER BY id")).scalars().all()
+            assert kept == [first, added]
+    finally:
+        engine.dispose()

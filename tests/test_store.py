@@ -1,4 +1,5 @@
 import json
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -6,10 +7,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app import store
+from app import forms, store
 from app.aliasfile import dump_alias_file, parse_alias_file, read_alias_file
-from app.errors import Conflict, InvalidAliasFile, NotFound
-from app.models import Alias, AliasCreate, Change, Entity, EntityCreate, EntityUpdate
+from app.errors import Conflict, InvalidAliasFile, NotFound, PreconditionFailed
+from app.etags import etag_of, parse_if_match
+from app.models import Alias, AliasCreate, Change, Entity, EntityCreate, EntityUpdate, SharedForm
 from tests.conftest import SMALL_TABLE
 
 
@@ -21,6 +23,7 @@ def session(engine: Engine) -> Iterator[Session]:
             actor="test",
             table=parse_alias_file(SMALL_TABLE.read_bytes()),
             mode="merge",
+            allow_shared=True,  # two entities are called Taliban
         )
         yield session
 
@@ -68,11 +71,24 @@ def test_renaming_onto_an_alias_is_a_conflict(session: Session) -> None:
         )
 
 
-def test_the_same_alias_on_two_entities_is_allowed(session: Session) -> None:
-    alias = store.add_alias(
-        session=session, actor="t", entity_id="tlp", data=AliasCreate(text="TTP")
+def test_an_alias_another_entity_has_is_refused_naming_the_owner(session: Session) -> None:
+    with pytest.raises(Conflict, match=r"'TTP' \(form 'ttp'\) is held by 'ttp'"):
+        store.add_alias(session=session, actor="t", entity_id="tlp", data=AliasCreate(text="TTP"))
+    assert [a.text for a in store.get_entity(session=session, entity_id="tlp").aliases] == ["TLP"]
+
+
+def test_the_same_alias_on_two_entities_is_allowed_when_asked(session: Session) -> None:
+    edit = store.add_alias(
+        session=session,
+        actor="t",
+        entity_id="tlp",
+        data=AliasCreate(text="TTP"),
+        allow_shared=True,
     )
-    assert alias.text == "TTP"
+    assert edit.alias.text == "TTP"
+    assert store.shared_forms(session=session, entity_ids=["tlp"]) == [
+        store.SharedForm("ttp", ("tlp", "ttp"))
+    ]
 
 
 def test_the_database_refuses_a_repeated_alias_form(session: Session) -> None:
@@ -158,10 +174,12 @@ def test_merge_adds_and_updates_without_removing(session: Session) -> None:
 def test_replace_makes_the_table_the_file(session: Session) -> None:
     table = parse_alias_file("entities:\n  - {id: ttp, name: TTP group, type: organization}\n")
     report = store.import_table(session=session, actor="t", table=table, mode="replace")
-    # ttp is written anew (updated); the other three are deleted.
+    # ttp is changed in place (updated); the other three are deleted.
     assert (report.created, report.updated, report.deleted) == (0, 1, 3)
+    assert report.aliases_deleted == 3 + 1 + 1  # ttp's three, afghan-taliban's, tlp's
     assert store.export_table(session=session) == table
-    assert store.changes_since(session=session, revision=report.revision - 1).whole_table
+    changed = store.changes_since(session=session, revision=report.revision - 1)
+    assert changed.entity_ids == {"ttp", "afghan-taliban", "tlp", "islamabad"}
 
 
 def test_export_replace_export_is_identical(session: Session) -> None:
@@ -223,7 +241,13 @@ def test_imports_set_and_clear_prominence_and_export_gives_it_back(session: Sess
     assert dump_alias_file(store.export_table(session=session)) == exported
     without = parse_alias_file("entities:\n  - {id: kabul, name: Kabul, type: location}\n")
     report = store.import_table(session=session, actor="t", table=without, mode="merge")
-    assert report.updated == 1  # the file is the truth for the entities it names
+    assert report.updated == 0  # a field the file omits is not a field cleared
+    assert store.get_entity(session=session, entity_id="kabul").prominence == 0.5
+    cleared = parse_alias_file(
+        "entities:\n  - {id: kabul, name: Kabul, type: location, prominence: null}\n"
+    )
+    report = store.import_table(session=session, actor="t", table=cleared, mode="merge")
+    assert report.updated == 1  # a null that the file gives is
     assert store.get_entity(session=session, entity_id="kabul").prominence is None
     assert store.get_entity(session=session, entity_id="islamabad").prominence == 1014825.0
 
@@ -315,3 +339,128 @@ def test_a_failed_edit_leaves_neither_history_nor_revision(session: Session) -> 
         store.delete_entity(session=session, actor="t", entity_id="nope")
     assert store.current_revision(session=session) == revision
     assert len(session.exec(select(Change)).all()) == count
+
+
+def test_an_alias_id_is_never_given_again_even_after_an_old_one_comes_back(
+    session: Session,
+) -> None:
+    def add(text: str) -> int:
+        edit = store.add_alias(
+            session=session, actor="t", entity_id="tlp", data=AliasCreate(text=text)
+        )
+        return edit.alias.id
+
+    newest = add("Labbaik")
+    store.delete_alias(session=session, actor="t", entity_id="tlp", alias_id=newest)
+    after_delete = add("Barelvi")
+    assert after_delete > newest
+    # As a revert puts a deleted alias back: with its own id, given explicitly.
+    session.add(Alias(id=newest, entity_id="tlp", text="Labbaik", normalized="labbaik"))
+    session.commit()
+    assert add("Rizvi movement") > after_delete
+    texts = [a.text for a in store.get_entity(session=session, entity_id="tlp").aliases]
+    assert texts == ["TLP", "Labbaik", "Barelvi", "Rizvi movement"]
+
+
+def test_two_editors_sending_one_etag_cannot_both_win(engine: Engine, session: Session) -> None:
+    etag = etag_of(store.get_entity(session=session, entity_id="tlp"))
+    session.commit()
+    outcomes: list[str] = []
+
+    def second_editor() -> None:
+        with Session(engine) as other:
+            try:
+                store.update_entity(
+                    session=other,
+                    actor="second",
+                    entity_id="tlp",
+                    data=EntityUpdate(description="second"),
+                    if_match=parse_if_match(etag),
+                )
+                outcomes.append("won")
+            except PreconditionFailed:
+                outcomes.append("stale")
+
+    with Session(engine) as first:
+        store.hold_write_lock(session=first)  # the first editor's edit is under way
+        second = threading.Thread(target=second_editor)
+        second.start()
+        second.join(timeout=0.5)
+        assert second.is_alive()  # waiting for the lock, not reading the entity before it
+        store.update_entity(
+            session=first,
+            actor="first",
+            entity_id="tlp",
+            data=EntityUpdate(description="first"),
+            if_match=parse_if_match(etag),
+        )
+    second.join(timeout=60)
+    assert outcomes == ["stale"]
+    assert store.get_entity(session=session, entity_id="tlp").description == "first"
+
+
+def test_shared_forms_names_the_forms_of_entities_written_that_others_hold(
+    session: Session,
+) -> None:
+    assert forms.shared_forms(session, {"ttp": {"taliban", "ttp"}, "tlp": {"tlp"}}) == [
+        SharedForm(form="taliban", entity_ids=["afghan-taliban", "ttp"])
+    ]
+    # Uncommitted, as a dry run would leave it: the session's own writes count.
+    session.add(Entity(id="x", name="Islamabad", normalized_name="islamabad", type="city"))
+    assert forms.shared_forms(session, {"x": {"islamabad"}}) == [
+        SharedForm(form="islamabad", entity_ids=["islamabad", "x"])
+    ]
+    session.rollback()
+
+
+def test_a_refused_import_lists_the_first_twenty_shared_forms(session: Session) -> None:
+    pairs = [
+        EntityCreate(id=f"{side}{i}", name=f"{side} {i}", type="thing", aliases=[f"Form {i}"])
+        for i in range(30)
+        for side in ("a", "b")
+    ]
+    with pytest.raises(Conflict) as refused:
+        store.import_entities(session=session, actor="t", entries=pairs, mode="merge")
+    detail = refused.value.detail
+    assert "at least 20 forms" in detail or "the first 20" in detail
+    assert detail.count("' by '") == 20
+    assert "'form 0' by 'a0', 'b0'" in detail
+    assert store.list_entities(session=session).total == 4
+
+
+def test_a_replace_of_the_same_table_keeps_everything_and_records_nothing(
+    session: Session,
+) -> None:
+    before = store.export_table(session=session)
+    ids = [a.id for e in store.list_entities(session=session).items for a in e.aliases]
+    revision = store.current_revision(session=session)
+    trail = len(session.exec(select(Change)).all())
+    report = store.import_table(session=session, actor="t", table=before, mode="replace")
+    assert (report.created, report.updated, report.deleted, report.aliases_added) == (0, 0, 0, 0)
+    assert report.revision == revision == store.current_revision(session=session)
+    assert len(session.exec(select(Change)).all()) == trail
+    assert [a.id for e in store.list_entities(session=session).items for a in e.aliases] == ids
+
+
+def test_a_replace_tells_apart_aliases_an_older_version_let_in_as_one_form(
+    session: Session,
+) -> None:
+    # TLP and T.L.P. are one form now, but a table may hold both from before.
+    session.add(Alias(entity_id="tlp", text="T.L.P.", normalized="t l p"))
+    session.commit()
+    # As read from a file written then (the validation today would refuse it).
+    entries = [
+        EntityCreate.model_construct(
+            **entity.model_dump(exclude={"aliases"}),
+            aliases=[
+                AliasCreate.model_construct(**a.model_dump(exclude={"id"})) for a in entity.aliases
+            ],
+        )
+        for entity in store.list_entities(session=session).items
+    ]
+    report = store.import_entities(
+        session=session, actor="t", entries=entries, mode="replace", allow_shared=True
+    )
+    assert (report.updated, report.aliases_added, report.aliases_deleted) == (0, 0, 0)
+    texts = [a.text for a in store.get_entity(session=session, entity_id="tlp").aliases]
+    assert texts == ["TLP", "T.L.P."]

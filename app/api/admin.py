@@ -12,15 +12,25 @@ from pydantic import AfterValidator
 
 from app import editing, history, store
 from app.aliasfile import dump_alias_file, read_alias_file
-from app.api.deps import EditorDep, EntityIdPath, LiveIndexDep, SessionDep, require_admin
-from app.api.responses import Responses, documented
+from app.api.deps import (
+    AllowSharedQuery,
+    EditorDep,
+    EntityIdPath,
+    IfMatchDep,
+    LiveIndexDep,
+    SessionDep,
+    require_admin,
+)
+from app.api.responses import Responses, documented, with_etag
 from app.api.shapes import SafeJSONResponse
 from app.errors import DomainError
+from app.etags import etag_of
 from app.models import (
     ENTITY_ID_PATTERN,
     MAX_STORED_INT,
     AliasCreate,
     AliasPublic,
+    AliasUpdate,
     EditReport,
     EntityCreate,
     EntityPublic,
@@ -32,8 +42,19 @@ from app.models import (
 from app.settings import EDITOR_NAME_PATTERN
 
 _NOT_FOUND = documented(404)
-_CONFLICT = documented(409)
 _JSON_BODY = documented(400)
+_SHARED = documented(
+    409,
+    s409="The ID or the form exists already: the entity has it, or another entity "
+    "(named in `detail`) has it and `allow_shared` is not true.",
+)
+# Edits of one entity: If-Match may be malformed (400) or stale (412).
+_CONDITIONAL = documented(
+    400,
+    404,
+    412,
+    s400="The body could not be read (it is not UTF-8 text), or If-Match is no ETag.",
+)
 _DRY_RUN_ANSWER: Responses = {
     200: {"model": EditReport, "description": "With `dry_run=true`: what the edit would change."}
 }
@@ -61,13 +82,27 @@ DryRun = Annotated[
 AliasIdPath = Annotated[int, Path(ge=1, le=MAX_STORED_INT, description="The alias's `id`.")]
 
 
-def _answer(result: object) -> Any:
-    """A dry run's report as 200 JSON; otherwise the edit's own answer (none: 204)."""
+def _report(report: EditReport) -> Response:
+    """A dry run's answer: 200 with what the edit would change."""
+    return SafeJSONResponse(report.model_dump(mode="json"))
+
+
+def _tagged(response: Response, entity: EntityPublic) -> None:
+    response.headers["ETag"] = etag_of(entity)
+
+
+def _entity_answer(result: EntityPublic | EditReport, response: Response) -> Any:
     if isinstance(result, EditReport):
-        return SafeJSONResponse(result.model_dump(mode="json"))
-    if result is None:
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
+        return _report(result)
+    _tagged(response, result)
     return result
+
+
+def _alias_answer(result: store.AliasEdit | EditReport, response: Response) -> Any:
+    if isinstance(result, EditReport):
+        return _report(result)
+    _tagged(response, result.entity)
+    return result.alias
 
 
 @router.post(
@@ -75,49 +110,67 @@ def _answer(result: object) -> Any:
     summary="Add an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=EntityPublic,
-    responses={**_DRY_RUN_ANSWER, **_JSON_BODY, **_CONFLICT},
+    responses={**_DRY_RUN_ANSWER, **_JSON_BODY, **_SHARED, **with_etag(201)},
 )
 def create_entity(
     session: SessionDep,
     live: LiveIndexDep,
     editor: EditorDep,
     body: EntityCreate,
+    response: Response,
+    allow_shared: AllowSharedQuery = False,
     dry_run: DryRun = False,
 ) -> Any:
-    """Add an entity with its aliases; it resolves as soon as this returns."""
-    return _answer(
-        editing.create_entity(session=session, live=live, editor=editor, data=body, dry_run=dry_run)
+    """Add an entity with its aliases; it resolves as soon as this returns.
+
+    A name or alias that another entity has already is refused (409), unless
+    `allow_shared=true`.
+    """
+    result = editing.create_entity(
+        session=session,
+        live=live,
+        editor=editor,
+        data=body,
+        allow_shared=allow_shared,
+        dry_run=dry_run,
     )
+    return _entity_answer(result, response)
 
 
 @router.patch(
     "/entities/{entity_id}",
     summary="Change an entity's name, type, description or prominence",
     response_model=EntityPublic | EditReport,
-    responses={**_JSON_BODY, **_NOT_FOUND, **_CONFLICT},
+    responses={**_CONDITIONAL, **_SHARED, **with_etag(200)},
 )
 def update_entity(
     session: SessionDep,
     live: LiveIndexDep,
     editor: EditorDep,
+    if_match: IfMatchDep,
     entity_id: EntityIdPath,
     body: EntityUpdate,
+    response: Response,
+    allow_shared: AllowSharedQuery = False,
     dry_run: DryRun = False,
 ) -> Any:
     """Only the fields sent change; `null` removes a description or a prominence.
 
-    The answer is the entity, or with `dry_run=true` what would change.
+    A new name that another entity has already is refused (409), unless
+    `allow_shared=true`. The answer is the entity, or with `dry_run=true` what
+    would change.
     """
-    return _answer(
-        editing.update_entity(
-            session=session,
-            live=live,
-            editor=editor,
-            entity_id=entity_id,
-            data=body,
-            dry_run=dry_run,
-        )
+    result = editing.update_entity(
+        session=session,
+        live=live,
+        editor=editor,
+        entity_id=entity_id,
+        data=body,
+        if_match=if_match,
+        allow_shared=allow_shared,
+        dry_run=dry_run,
     )
+    return _entity_answer(result, response)
 
 
 @router.delete(
@@ -125,21 +178,29 @@ def update_entity(
     summary="Delete an entity and its aliases",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={**_DRY_RUN_ANSWER, **_NOT_FOUND},
+    responses={**_DRY_RUN_ANSWER, **_CONDITIONAL},
 )
 def delete_entity(
     session: SessionDep,
     live: LiveIndexDep,
     editor: EditorDep,
+    if_match: IfMatchDep,
     entity_id: EntityIdPath,
     dry_run: DryRun = False,
 ) -> Response:
     """The entity and all its aliases are gone; the history keeps them, and a revert brings
     them back with their IDs."""
     result = editing.delete_entity(
-        session=session, live=live, editor=editor, entity_id=entity_id, dry_run=dry_run
+        session=session,
+        live=live,
+        editor=editor,
+        entity_id=entity_id,
+        if_match=if_match,
+        dry_run=dry_run,
     )
-    return _answer(result)
+    if isinstance(result, EditReport):
+        return _report(result)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(
@@ -147,27 +208,67 @@ def delete_entity(
     summary="Add an alias to an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=AliasPublic,
-    responses={**_DRY_RUN_ANSWER, **_JSON_BODY, **_NOT_FOUND, **_CONFLICT},
+    responses={**_DRY_RUN_ANSWER, **_CONDITIONAL, **_SHARED, **with_etag(201)},
 )
 def add_alias(
     session: SessionDep,
     live: LiveIndexDep,
     editor: EditorDep,
+    if_match: IfMatchDep,
     entity_id: EntityIdPath,
     body: AliasCreate,
+    response: Response,
+    allow_shared: AllowSharedQuery = False,
     dry_run: DryRun = False,
 ) -> Any:
-    """A new surface form; 409 when the entity has it already (after normalisation)."""
-    return _answer(
-        editing.add_alias(
-            session=session,
-            live=live,
-            editor=editor,
-            entity_id=entity_id,
-            data=body,
-            dry_run=dry_run,
-        )
+    """A new surface form; 409 when the entity has it already (after normalisation),
+    or when another entity has it, unless `allow_shared=true`. `ETag` is the entity's."""
+    result = editing.add_alias(
+        session=session,
+        live=live,
+        editor=editor,
+        entity_id=entity_id,
+        data=body,
+        if_match=if_match,
+        allow_shared=allow_shared,
+        dry_run=dry_run,
     )
+    return _alias_answer(result, response)
+
+
+@router.patch(
+    "/entities/{entity_id}/aliases/{alias_id}",
+    summary="Change an alias's text, note or case rule",
+    response_model=AliasPublic | EditReport,
+    responses={**_CONDITIONAL, **_SHARED, **with_etag(200)},
+)
+def update_alias(
+    session: SessionDep,
+    live: LiveIndexDep,
+    editor: EditorDep,
+    if_match: IfMatchDep,
+    entity_id: EntityIdPath,
+    alias_id: AliasIdPath,
+    body: AliasUpdate,
+    response: Response,
+    allow_shared: AllowSharedQuery = False,
+    dry_run: DryRun = False,
+) -> Any:
+    """Only the fields sent change, and the alias keeps its `id`; `null` removes the
+    note or the case rule. A text the entity has already is refused (409), as is one
+    that another entity has, unless `allow_shared=true`. `ETag` is the entity's."""
+    result = editing.update_alias(
+        session=session,
+        live=live,
+        editor=editor,
+        entity_id=entity_id,
+        alias_id=alias_id,
+        data=body,
+        if_match=if_match,
+        allow_shared=allow_shared,
+        dry_run=dry_run,
+    )
+    return _alias_answer(result, response)
 
 
 @router.delete(
@@ -175,26 +276,31 @@ def add_alias(
     summary="Remove an alias",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={**_DRY_RUN_ANSWER, **_NOT_FOUND},
+    responses={**_DRY_RUN_ANSWER, **_CONDITIONAL, **with_etag(204)},
 )
 def delete_alias(
     session: SessionDep,
     live: LiveIndexDep,
     editor: EditorDep,
+    if_match: IfMatchDep,
     entity_id: EntityIdPath,
     alias_id: AliasIdPath,
     dry_run: DryRun = False,
 ) -> Response:
-    """Remove one alias (its `id` is listed by `GET /entities/{entity_id}`)."""
+    """Remove one alias (its `id` is listed by `GET /entities/{entity_id}`); alias ids
+    are never given again. `ETag` is the entity's."""
     result = editing.delete_alias(
         session=session,
         live=live,
         editor=editor,
         entity_id=entity_id,
         alias_id=alias_id,
+        if_match=if_match,
         dry_run=dry_run,
     )
-    return _answer(result)
+    if isinstance(result, EditReport):
+        return _report(result)
+    return Response(status_code=status.HTTP_204_NO_CONTENT, headers={"ETag": etag_of(result)})
 
 
 async def _alias_file_body(request: Request) -> tuple[bytes, str]:
@@ -208,8 +314,10 @@ _ALIAS_FILE_BODY = {
         "content": {
             "application/yaml": {
                 "schema": {"type": "string"},
-                "example": "entities:\n  - id: ttp\n    name: Tehreek-e-Taliban Pakistan\n"
-                "    type: organization\n    aliases:\n      - TTP\n",
+                # A merge adding an entity the shipped table lacks: trying it erases nothing.
+                "example": "entities:\n  - id: hafiz-gul-bahadur-group\n"
+                "    name: Hafiz Gul Bahadur group\n    type: organization\n"
+                "    aliases:\n      - Gul Bahadur group\n",
             },
             "application/json": {"schema": {"type": "object", "required": ["entities"]}},
         },
@@ -227,8 +335,9 @@ _ALIAS_FILE_BODY = {
         409,
         413,
         s400="A replace without `confirm=true`.",
-        s409="A replace with no entities, without `allow_empty=true`; "
-        "or the file conflicts with the stored table.",
+        s409="A replace with no entities, without `allow_empty=true`; a form the file "
+        "would make shared by several entities, without `allow_shared=true` (`detail` "
+        "names the first 20); or the file conflicts with the stored table.",
         s413="The file is larger than the import limit.",
     ),
 )
@@ -246,13 +355,26 @@ def import_file(
     allow_empty: Annotated[
         bool, Query(description="Let a `replace` with a file of no entities empty the table.")
     ] = False,
+    allow_shared: Annotated[
+        bool,
+        Query(
+            description="Accept forms that the file makes shared by several entities "
+            "(their mentions then answer `ambiguous`)."
+        ),
+    ] = False,
     dry_run: DryRun = False,
 ) -> Any:
     """Load a whole file in one transaction: all of it, or nothing when any entry is invalid.
 
-    `replace` needs `confirm=true`; with a file of no entities it also needs
-    `allow_empty=true`, as it would delete every entity. With `dry_run=true`
-    the answer is what would change, and nothing is written.
+    `merge` adds the file's entities and aliases and sets the fields the file
+    gives (a field it omits is kept). `replace` makes the table the file,
+    changing only what differs: aliases that stay keep their ids. It needs
+    `confirm=true`; with a file of no entities it also needs
+    `allow_empty=true`, as it would delete every entity. A file that changes
+    nothing commits nothing (the report gives the current revision). A form
+    that the file would make shared by several entities is refused (409)
+    unless `allow_shared=true`. With `dry_run=true` the answer is what would
+    change, and nothing is written.
     """
     if mode == "replace" and not confirm:
         raise DomainError(
@@ -267,6 +389,7 @@ def import_file(
         source=source,
         mode=mode,
         allow_empty=allow_empty,
+        allow_shared=allow_shared,
         dry_run=dry_run,
     )
 

@@ -5,11 +5,12 @@ import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, Header, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 from sqlmodel import Session
 
+from app.etags import IfMatch, parse_if_match
 from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
 from app.models import ENTITY_ID_PATTERN
@@ -101,11 +102,32 @@ def _editor_of(sent: bytes, tokens: dict[str, SecretStr]) -> str | None:
     return editor
 
 
+async def get_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            description="Make the edit only if the entity is still this version: the `ETag` "
+            "that `GET /entities/{entity_id}` or the last edit answered (`*`: any version). "
+            "A stale one answers 412, a value that is no ETag 400.",
+        ),
+    ] = None,
+) -> IfMatch | None:
+    return None if if_match is None else parse_if_match(if_match)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
 SnapshotDep = Annotated[AliasIndex, Depends(get_snapshot)]
 EditorDep = Annotated[str, Depends(require_admin)]
+IfMatchDep = Annotated[IfMatch | None, Depends(get_if_match)]
+AllowSharedQuery = Annotated[
+    bool,
+    Query(
+        description="Accept a form that another entity has already: its mentions then "
+        "answer `ambiguous`. Without it, such a form is refused with 409 naming the owners."
+    ),
+]
 EntityIdPath = Annotated[
     str,
     Path(pattern=ENTITY_ID_PATTERN, description="The entity's ID (1-128 of A-Z a-z 0-9 . _ : -)."),

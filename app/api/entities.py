@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app import store
 from app.api.deps import EntityIdPath, SessionDep
-from app.api.responses import documented
+from app.api.responses import documented, with_etag
+from app.etags import etag_of
 from app.models import MAX_STORED_INT, MAX_TYPE_LENGTH, PRINTABLE_PATTERN, EntityList, EntityPublic
 
 router = APIRouter(prefix="/entities", tags=["entities"], responses=documented(422, 503))
@@ -38,8 +39,14 @@ def list_entities(
     "/{entity_id}",
     summary="One entity with its aliases",
     response_model=EntityPublic,
-    responses=documented(404, s404="No entity has this ID."),
+    responses={**documented(404, s404="No entity has this ID."), **with_etag(200)},
 )
-def get_entity(session: SessionDep, entity_id: EntityIdPath) -> EntityPublic:
-    """The entity and its aliases; each alias has the `id` that deleting it takes."""
-    return store.get_entity(session=session, entity_id=entity_id)
+def get_entity(session: SessionDep, entity_id: EntityIdPath, response: Response) -> EntityPublic:
+    """The entity and its aliases; each alias has the `id` that deleting it takes.
+
+    `ETag` is the entity's version: any change to it or its aliases changes it.
+    Sent back as `If-Match` with an edit, the edit is made only to this version.
+    """
+    entity = store.get_entity(session=session, entity_id=entity_id)
+    response.headers["ETag"] = etag_of(entity)
+    return entity

@@ -14,6 +14,7 @@ _DESCRIPTIONS = {
     403: "Not the admin token.",
     404: "No entity (or alias) has this ID.",
     409: "The ID or the alias exists already.",
+    412: "The entity changed since the `If-Match` ETag was read; `ETag` is its current one.",
     413: "The body (or a text in it) is larger than the limit it names.",
     422: "A parameter or the body is malformed; `detail` names the field.",
     500: "An unexpected error; the service logged it under `error_id`.",
@@ -35,3 +36,16 @@ def documented(*statuses: int, **descriptions: str) -> Responses:
         }
         for status in statuses
     }
+
+
+ETAG_HEADER = {
+    "ETag": {
+        "description": "The entity's version: send it as `If-Match` to edit only that version.",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def with_etag(status: int) -> Responses:
+    """The ``responses=`` entry of a success that carries the entity's ``ETag``."""
+    return {status: {"headers": ETAG_HEADER}}
