@@ -390,6 +390,9 @@ _COUNTS = ("created", "updated", "deleted", "aliases_added", "aliases_deleted")
 IMPORT_BATCH = 1000
 # Forms a refused import names, at most: enough to see the pattern, not a flood.
 SHARED_LISTED = 20
+# Past this many entities changed by a replace, other processes rebuild their
+# index whole rather than apply each change to it.
+WHOLE_TABLE_AFTER = 1000
 
 
 def import_table(
@@ -492,7 +495,7 @@ def import_entities(
         sharing.refuse_what_is_left()
         if before_commit is not None:
             current.record(before_commit())
-        if mode == "replace" and current.recorded > IMPORT_BATCH:
+        if mode == "replace" and current.recorded > WHOLE_TABLE_AFTER:
             # Many entities changed: other processes rebuild their index whole.
             current.record([ChangeRow("replace", None, detail={"entities": len(seen)})])
     return ImportReport(mode=mode, entities=len(seen), revision=current.revision, **counts)

@@ -288,7 +288,7 @@ def test_a_repeated_editor_name_stops_the_service_with_one_line(tmp_path: Path) 
 
 
 def test_a_dry_run_import_reports_and_writes_nothing(tmp_path: Path) -> None:
-    assert run(tmp_path, "import", str(SMALL_TABLE)).returncode == 0
+    assert run(tmp_path, "import", str(SMALL_TABLE), "--allow-shared").returncode == 0
     result = replace_with(
         tmp_path, "entities:\n  - {id: kabul, name: Kabul, type: location}\n", "--dry-run"
     )

@@ -86,8 +86,8 @@ def test_the_same_alias_on_two_entities_is_allowed_when_asked(session: Session) 
         allow_shared=True,
     )
     assert edit.alias.text == "TTP"
-    assert store.shared_forms(session=session, entity_ids=["tlp"]) == [
-        store.SharedForm("ttp", ("tlp", "ttp"))
+    assert forms.shared_forms(session, {"tlp": {"ttp"}}) == [
+        SharedForm(form="ttp", entity_ids=["tlp", "ttp"])
     ]
 
 
@@ -325,9 +325,18 @@ def test_a_replace_records_each_entity_created_updated_and_deleted(session: Sess
         ("replace", "afghan-taliban", True, False),
         ("replace", "tlp", True, False),
         ("replace", "islamabad", True, False),
-        ("replace", None, False, False),  # the whole table, for the other processes' index
     }
     assert (report.created, report.updated, report.deleted) == (25, 1, 3)
+    assert not store.changes_since(session=session, revision=report.revision - 1).whole_table
+
+
+def test_a_replace_that_changes_many_entities_has_other_processes_rebuild_their_index(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "WHOLE_TABLE_AFTER", 20)
+    entries = [EntityCreate(id=f"e{i}", name=f"Entity {i}", type="thing") for i in range(25)]
+    report = store.import_entities(session=session, actor="t", entries=entries, mode="replace")
+    assert store.changes_since(session=session, revision=report.revision - 1).whole_table
 
 
 def test_a_failed_edit_leaves_neither_history_nor_revision(session: Session) -> None:

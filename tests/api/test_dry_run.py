@@ -103,8 +103,14 @@ def test_a_dry_run_shows_each_entity_before_and_after(
 def test_a_dry_run_names_the_forms_that_would_become_shared(
     client: TestClient, admin: dict[str, str]
 ) -> None:
-    response = client.post(
+    refused = client.post(
         "/admin/entities/tlp/aliases?dry_run=true",
+        json={"text": "pakistani-taliban"},
+        headers=admin,
+    )
+    assert refused.status_code == 409  # as the write itself would be
+    response = client.post(
+        "/admin/entities/tlp/aliases?dry_run=true&allow_shared=true",
         json={"text": "pakistani-taliban"},
         headers=admin,
     )
