@@ -24,10 +24,7 @@ Without Chromium (``chromium`` on PATH or /usr/bin/chromium) the browser test is
 skipped, unless ``CI`` is set: then it fails, because CI installs Chromium.
 """
 
-import json
-import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -38,7 +35,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from tests.servers import HOST, Server, http, serve
+from tests.browser import AIR_GAPPED_FLAGS, installed, page_requests, same_origin
+from tests.servers import Server, http, serve
 
 pytestmark = pytest.mark.slow
 
@@ -47,14 +45,7 @@ BROWSER_TIMEOUT = 60.0
 OWN_ASSETS = ("/static-offline-docs/swagger-ui.css", "/static-offline-docs/swagger-ui-bundle.js")
 CHROMIUM_FLAGS = (
     "--headless",
-    "--no-sandbox",  # needed as root and in most CI containers
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {HOST}",
+    *AIR_GAPPED_FLAGS,
     "--virtual-time-budget=10000",  # let the scripts run and fetch /openapi.json
     "--window-size=1280,2000",
 )
@@ -129,15 +120,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    found = shutil.which("chromium") or (
-        "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
-    )
-    if found is None:
-        reason = "Chromium is not installed (no `chromium` on PATH, no /usr/bin/chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI is set, so the browser check must run")
-        pytest.skip(reason)
-    return found
+    return installed("chromium")
 
 
 def run_browser(chromium: str, url: str, folder: Path) -> BrowserRun:
@@ -164,34 +147,6 @@ def run_browser(chromium: str, url: str, folder: Path) -> BrowserRun:
     return BrowserRun(
         dom=result.stdout, page_requests=page_requests(netlog, url), screenshot=screenshot
     )
-
-
-def page_requests(netlog: Path, page_url: str) -> list[str]:
-    """The URLs Chromium requested on behalf of the page at ``page_url``.
-
-    Those are the requests whose network isolation key names the page's site
-    (scheme and host, no port), or whose initiator is the page's origin, so
-    Chromium's own background requests are left out.
-    """
-    page = urlsplit(page_url)
-    site = f"{page.scheme}://{page.hostname}"
-    origin = f"{page.scheme}://{page.netloc}"
-    log = json.loads(netlog.read_text(encoding="utf-8"))
-    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
-    urls = []
-    for event in log["events"]:
-        params = event.get("params") or {}
-        if event["type"] != start_job or "url" not in params:
-            continue
-        key = params.get("network_isolation_key", "").split()
-        if site in key or params.get("initiator") == origin:
-            urls.append(params["url"])
-    return urls
-
-
-def same_origin(url: str, origin: str) -> bool:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" == origin
 
 
 @pytest.fixture(scope="module")
