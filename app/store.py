@@ -628,7 +628,9 @@ def _find_entity(session: Session, entity_id: str) -> Entity:
 
 def _check_not_merged(session: Session, entity_ids: list[str]) -> None:
     """Refuse to make an entity of a merged entity's ID: it leads to its survivor."""
-    merged = redirects.targets(session, entity_ids)
+    merged: dict[str, str] = {}
+    for chunk in batches(entity_ids, 500):  # under the databases' bound-parameter limits
+        merged.update(redirects.targets(session, chunk))
     if merged:
         entity_id, into = min(merged.items())
         raise Conflict(
