@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from app.errors import Conflict
 from app.forms import shared_forms
 from app.models import Change, ChangePreview, EditReport, TableState, utcnow
-from app.states import State, batches, new_forms
+from app.states import State, batches, is_entity, new_forms
 
 T = TypeVar("T")
 
@@ -166,12 +166,13 @@ class _Preview:
             self._report.shared_forms.extend(found[:room])
 
     def _count(self, row: ChangeRow, entity_id: str) -> None:
-        kind = "created" if row.before is None else "deleted" if row.after is None else "updated"
-        counts = self._report.counts
-        setattr(counts, kind, getattr(counts, kind) + 1)
-        listed: list[str] = getattr(self._report, kind)
-        if len(listed) < MAX_LISTED_IDS:
-            listed.append(entity_id)
+        kind = _kind_of_change(row.before, row.after)
+        if kind is not None:
+            counts = self._report.counts
+            setattr(counts, kind, getattr(counts, kind) + 1)
+            listed: list[str] = getattr(self._report, kind)
+            if len(listed) < MAX_LISTED_IDS:
+                listed.append(entity_id)
         if len(self._report.changes) < MAX_LISTED_CHANGES:
             self._report.changes.append(
                 ChangePreview(
@@ -182,3 +183,15 @@ class _Preview:
     def report(self, *, revision: int) -> EditReport:
         self._report.revision = revision
         return self._report
+
+
+def _kind_of_change(before: State, after: State) -> str | None:
+    """created, deleted or updated, for the table's entities; None when only a merged
+    entity's redirect moved (a merge into the entity it led to)."""
+    if is_entity(before) and is_entity(after):
+        return "updated"
+    if is_entity(after):
+        return "created"
+    if is_entity(before):
+        return "deleted"
+    return None

@@ -168,6 +168,29 @@ def delete_alias(
     )
 
 
+def merge_entity(
+    *,
+    session: Session,
+    live: LiveIndex,
+    editor: str,
+    entity_id: str,
+    into: str,
+    if_match: IfMatch | None = None,
+    dry_run: bool = False,
+) -> EntityPublic | EditReport:
+    return _applied(
+        live,
+        lambda: store.merge_entity(
+            session=session,
+            actor=editor,
+            entity_id=entity_id,
+            into=into,
+            if_match=if_match,
+            dry_run=dry_run,
+        ),
+    )
+
+
 def import_alias_file(
     *,
     session: Session,

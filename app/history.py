@@ -112,7 +112,11 @@ def revert(*, session: Session, actor: str, change_id: int) -> RevertReport:
         rows = _rows_to_revert(session, target)
         now = read_states(session, [row.entity_id for row in rows if row.entity_id])
         _check_unchanged_since(session, target, rows, now)
-        restore(session, {row.entity_id: row.before for row in rows if row.entity_id})
+        restore(
+            session,
+            {row.entity_id: row.before for row in rows if row.entity_id},
+            revision=current.revision,
+        )
         current.record(
             ChangeRow("revert", row.entity_id, before=row.after, after=row.before, reverts=row.id)
             for row in rows

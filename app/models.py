@@ -211,6 +211,21 @@ class Change(SQLModel, table=True):
     reverts: int | None = Field(default=None, index=True)
 
 
+class EntityRedirect(SQLModel, table=True):
+    """A merged entity's ID and the entity it was merged into, which is never merged itself.
+
+    No foreign key: like the history, the redirect outlives what it points at.
+    """
+
+    __tablename__ = "entity_redirect"
+
+    id: str = Field(primary_key=True, max_length=128)
+    # A merge repoints the redirects into the entity it merges away.
+    into: str = Field(max_length=128, index=True)
+    revision: int = Field(description="The table revision of the merge.")
+    at: datetime = Field(default_factory=utcnow)
+
+
 # Mentions longer than this are not kept for review, as written nor normalised.
 MAX_REVIEW_FORM_LENGTH = 200
 ReviewStatus = Literal["open", "dismissed", "accepted", "resolved"]
@@ -311,6 +326,15 @@ class EntityCreate(EntityBase):
                 raise ValueError(f"alias {alias.text!r} repeats {seen[key]} once normalised")
             seen[key] = f"alias {alias.text!r}"
         return self
+
+
+class EntityMerge(SQLModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"into": "ttp"}]},
+    )
+
+    into: EntityId = Field(description="The ID of the entity that stays.")
 
 
 class EntityUpdate(SQLModel):
@@ -429,7 +453,8 @@ class ImportReport(SQLModel):
 
 STATE_DESCRIPTION = (
     "The entity as it was: {id, name, type, description, prominence, aliases: [{id, text, "
-    "note, case_sensitive}]}; null where it did not exist."
+    "note, case_sensitive}]}; {id, merged_into} once merged into another; null where it "
+    "did not exist."
 )
 
 
@@ -439,7 +464,8 @@ class ChangePublic(SQLModel):
     at: datetime
     editor: str = Field(description="The name of the token that made the change.")
     action: str = Field(
-        description="create, update, delete, add_alias, delete_alias, import, replace, revert."
+        description="create, update, delete, add_alias, delete_alias, import, replace, merge, "
+        "revert."
     )
     entity_id: str | None = Field(description="null for a replace's row for the whole table.")
     before: dict[str, Any] | None = Field(description=STATE_DESCRIPTION)

@@ -6,18 +6,20 @@ A state is plain JSON: ``{"id", "name", "type", "description", "prominence",
 touched entity's state before and after it, and undoing the edit writes the
 states before back (``restore``), alias IDs included.
 
-A state may also be a marker instead of a row, such as a merged entity's
-``{"id": ..., "merged_into": ...}``: ``read_states`` and ``restore`` are the
-two places that learn to read and write it, and nothing else changes.
+A state may also be a marker instead of a row: a merged entity's
+``{"id": ..., "merged_into": ...}``, which stands for no entity and a
+redirect to the entity it was merged into (``app.redirects``).
+``read_states`` and ``restore`` are the two places that read and write it.
 """
 
 from collections.abc import Collection, Iterable, Iterator
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session, col
 
+from app import redirects
 from app.errors import Conflict
 from app.matching.normalize import normalize
 from app.models import Alias, Entity, utcnow
@@ -31,8 +33,20 @@ _ALIAS_FIELDS = ("text", "note", "case_sensitive")
 _CHUNK = 500
 
 
+MERGED_INTO = "merged_into"
+
+
+def merged_marker(entity_id: str, into: str) -> dict[str, Any]:
+    return {"id": entity_id, MERGED_INTO: into}
+
+
+def is_entity(state: State) -> TypeGuard[dict[str, Any]]:
+    """Whether the state is an entity's row, not its absence nor a merged entity's marker."""
+    return state is not None and MERGED_INTO not in state
+
+
 def read_states(session: Session, entity_ids: Collection[str]) -> dict[str, dict[str, Any]]:
-    """The states of those of ``entity_ids`` that exist, read from the rows.
+    """The states of those of ``entity_ids`` that exist or were merged, read from the rows.
 
     Not from the session's objects: a collection loaded before an edit
     would not show what the edit flushed.
@@ -48,6 +62,9 @@ def read_states(session: Session, entity_ids: Collection[str]) -> dict[str, dict
         for row in session.execute(in_chunk):
             alias = {"id": row.id, **{f: getattr(row, f) for f in _ALIAS_FIELDS}}
             states[row.entity_id]["aliases"].append(alias)
+        absent = [entity_id for entity_id in chunk if entity_id not in states]
+        for entity_id, into in redirects.targets(session, absent).items():
+            states[entity_id] = merged_marker(entity_id, into)
     return states
 
 
@@ -55,16 +72,20 @@ def read_state(session: Session, entity_id: str) -> State:
     return read_states(session, [entity_id]).get(entity_id)
 
 
-def restore(session: Session, states: dict[str, State]) -> None:
-    """Make each entity's rows its state: ``None`` deletes the entity.
+def restore(session: Session, states: dict[str, State], *, revision: int) -> None:
+    """Make each entity's rows its state: ``None`` deletes the entity, a merged
+    entity's marker deletes it and keeps its redirect, and only a marker keeps one.
 
     Every touched entity's aliases go first, so that an alias one of them
     had may come back on another (a merge undone) without meeting itself.
     An alias ID that another entity now holds is a conflict.
     """
     remove_aliases(session, list(states))
-    remove_entities(session, [entity_id for entity_id, state in states.items() if state is None])
-    present = {entity_id: state for entity_id, state in states.items() if state is not None}
+    remove_entities(
+        session, [entity_id for entity_id, state in states.items() if not is_entity(state)]
+    )
+    _restore_redirects(session, states, revision=revision)
+    present = {entity_id: state for entity_id, state in states.items() if is_entity(state)}
     _check_alias_ids_are_free(session, present)
     for entity_id, state in present.items():
         _write_entity(session, entity_id, state)
@@ -91,9 +112,17 @@ def remove_aliases(session: Session, entity_ids: list[str]) -> None:
         session.execute(delete(Alias).where(col(Alias.entity_id).in_(chunk)))
 
 
+def _restore_redirects(session: Session, states: dict[str, State], *, revision: int) -> None:
+    for chunk in _chunks(states):
+        leads = {
+            entity_id: state[MERGED_INTO]
+            for entity_id in chunk
+            if (state := states[entity_id]) is not None and MERGED_INTO in state
+        }
+        redirects.replace(session, entity_ids=chunk, leads=leads, revision=revision)
+
+
 def _write_entity(session: Session, entity_id: str, state: dict[str, Any]) -> None:
-    if "merged_into" in state:
-        raise Conflict(f"entity {entity_id!r} cannot be restored as merged into another here")
     fields = {**{f: state[f] for f in _ENTITY_FIELDS}, "normalized_name": normalize(state["name"])}
     now = utcnow()
     stored = select(col(Entity.id)).where(col(Entity.id) == entity_id)

@@ -12,15 +12,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import func, insert, or_
+from sqlalchemy import delete, func, insert, or_, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
-from app import declared_types
+from app import declared_types, redirects
 from app.audit import ChangeRow, Edit, edit
 from app.audit import current_revision as current_revision
 from app.audit import hold_write_lock as hold_write_lock
-from app.errors import Conflict, NotFound, PreconditionFailed
+from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from app.etags import IfMatch, etag_of
 from app.forms import held_by_several, owners_of, refuse_shared
 from app.matching.index import EntityRecord
@@ -52,6 +52,24 @@ ImportMode = Literal["merge", "replace"]
 
 def get_entity(*, session: Session, entity_id: str) -> EntityPublic:
     return _to_public(_find_entity(session, entity_id))
+
+
+@dataclass(frozen=True, slots=True)
+class MergedInto:
+    """Where a merged entity's ID leads now."""
+
+    entity_id: str
+
+
+def entity_or_redirect(*, session: Session, entity_id: str) -> EntityPublic | MergedInto:
+    """The entity; for a merged entity's ID, the entity it was merged into."""
+    entity = session.get(Entity, entity_id)
+    if entity is not None:
+        return _to_public(entity)
+    into = redirects.target(session, entity_id)
+    if into is None:
+        raise NotFound(f"no entity with id {entity_id!r}")
+    return MergedInto(into)
 
 
 def list_entities(
@@ -218,6 +236,7 @@ def create_entity(
     with edit(session, actor=actor, dry_run=dry_run) as current:
         if session.get(Entity, data.id) is not None:
             raise Conflict(f"entity {data.id!r} already exists")
+        _check_not_merged(session, [data.id])
         declared_types.check_entity_type(session=session, entity_type=data.type)
         refuse_shared(session, data.id, _texts_of(data), allow_shared=allow_shared)
         _insert_entity(session, data)
@@ -348,6 +367,97 @@ def _recorded(
     after = read_state(session, entity_id)
     current.record([ChangeRow(action, entity_id, before=before, after=after)])
     return EntityPublic.model_validate(after)
+
+
+def merge_entity(
+    *,
+    session: Session,
+    actor: str,
+    entity_id: str,
+    into: str,
+    if_match: IfMatch | None = None,
+    dry_run: bool = False,
+) -> EntityPublic:
+    """Merge entity ``entity_id`` into entity ``into``, which stays; the survivor as it is now.
+
+    The merged entity's aliases move with their IDs, but for the forms the
+    survivor has already, which are dropped; its name becomes an alias unless
+    the survivor has its form; a description or prominence the survivor lacks
+    is taken from it. The merged entity is deleted, and its ID (with every ID
+    that led to it) redirects to the survivor. History has a row for each
+    (the merged one's after is its marker), so a revert undoes the merge.
+    """
+    if entity_id == into:
+        raise InvalidInput(f"entity {entity_id!r} cannot be merged into itself")
+    with edit(session, actor=actor, dry_run=dry_run) as current:
+        _entity_for_write(session, entity_id, if_match)
+        _find_survivor(session, into)
+        led = redirects.leading_to(session, entity_id)
+        before = read_states(session, [entity_id, into, *led])
+        _move_forms(session, merged=before[entity_id], survivor=before[into])
+        _fill_gaps(session, merged=before[entity_id], survivor=before[into])
+        remove_entities(session, [entity_id])
+        redirects.repoint(session, from_id=entity_id, into=into, revision=current.revision)
+        redirects.replace(
+            session, entity_ids=[entity_id], leads={entity_id: into}, revision=current.revision
+        )
+        session.flush()
+        session.expire_all()  # the rows changed under the session's objects
+        after = read_states(session, before)
+        current.record(
+            ChangeRow("merge", touched, before=before[touched], after=after[touched])
+            for touched in before
+        )
+        return EntityPublic.model_validate(after[into])
+
+
+def _find_survivor(session: Session, entity_id: str) -> None:
+    if session.get(Entity, entity_id) is not None:
+        return
+    into = redirects.target(session, entity_id)
+    if into is not None:
+        raise Conflict(
+            f"entity {entity_id!r} was merged into {into!r} already: merge into {into!r} instead"
+        )
+    raise NotFound(f"no entity with id {entity_id!r} to merge into")
+
+
+def _move_forms(session: Session, *, merged: dict[str, Any], survivor: dict[str, Any]) -> None:
+    """Give the survivor the merged entity's aliases (with their IDs) and name, each
+    unless the survivor has its form already; drop the aliases it has."""
+    known = {form_key(survivor["name"])} | {form_key(a["text"]) for a in survivor["aliases"]}
+    moved: list[int] = []
+    dropped: list[int] = []
+    for alias in merged["aliases"]:
+        key = form_key(alias["text"])
+        (dropped if key in known else moved).append(alias["id"])
+        known.add(key)
+    if dropped:
+        session.execute(delete(Alias).where(col(Alias.id).in_(dropped)))
+    if moved:
+        session.execute(
+            update(Alias).where(col(Alias.id).in_(moved)).values(entity_id=survivor["id"])
+        )
+    if form_key(merged["name"]) not in known:
+        # The note does not name the merged ID: no answer names it again.
+        name = AliasCreate.model_construct(
+            text=merged["name"],
+            note="name of an entity merged into this one",
+            case_sensitive=None,
+        )
+        session.execute(insert(Alias).values(**_alias_row(survivor["id"], name)))
+
+
+def _fill_gaps(session: Session, *, merged: dict[str, Any], survivor: dict[str, Any]) -> None:
+    """Take the description and prominence the survivor lacks from the merged entity."""
+    gaps = {
+        field: merged[field]
+        for field in ("description", "prominence")
+        if survivor[field] is None and merged[field] is not None
+    }
+    session.execute(
+        update(Entity).where(col(Entity.id) == survivor["id"]).values(**gaps, updated_at=utcnow())
+    )
 
 
 def _alias_edit(alias: Alias, entity: EntityPublic) -> AliasEdit:
@@ -509,6 +619,7 @@ def _store_batch(
     counts: dict[str, int],
 ) -> list[ChangeRow]:
     """Add the new entities, bring those that exist up to the file; their history rows."""
+    _check_not_merged(session, [entry.id for entry in batch])
     before = read_states(session, [entry.id for entry in batch])
     existing = _existing_entities(session, [entry.id for entry in batch if entry.id in before])
     new = [entry for entry in batch if entry.id not in before]
@@ -787,8 +898,24 @@ def _check_form_is_new(entity: Entity, text: str, *, what: str, besides: int | N
 def _find_entity(session: Session, entity_id: str) -> Entity:
     entity = session.get(Entity, entity_id)
     if entity is None:
+        into = redirects.target(session, entity_id)
+        if into is not None:
+            raise NotFound(f"entity {entity_id!r} was merged into {into!r}: edit {into!r}")
         raise NotFound(f"no entity with id {entity_id!r}")
     return entity
+
+
+def _check_not_merged(session: Session, entity_ids: list[str]) -> None:
+    """Refuse to make an entity of a merged entity's ID: it leads to its survivor."""
+    merged: dict[str, str] = {}
+    for chunk in batches(entity_ids, 500):  # under the databases' bound-parameter limits
+        merged.update(redirects.targets(session, chunk))
+    if merged:
+        entity_id, into = min(merged.items())
+        raise Conflict(
+            f"entity {entity_id!r} was merged into {into!r}, and its ID leads there: "
+            f"revert the merge in the history to bring it back, or choose another ID"
+        )
 
 
 def _to_public(entity: Entity) -> EntityPublic:

@@ -74,6 +74,19 @@ def test_deletes_and_replacements_reach_other_processes(
     assert theirs.snapshot.entity_count == 1
 
 
+def test_a_merge_elsewhere_takes_the_merged_entity_out_of_the_index(
+    loaded: Engine, other_engine: Engine
+) -> None:
+    theirs = LiveIndex(other_engine)
+    theirs.load()
+    with Session(loaded) as session:
+        store.merge_entity(session=session, actor="t", entity_id="tlp", into="ttp")
+    theirs.refresh()
+    found = resolve(theirs.snapshot, "Tehreek-e-Labbaik Pakistan")
+    assert (found.status, found.entity and found.entity.id) == (Status.MATCHED, "ttp")
+    assert theirs.snapshot.entity_count == 3
+
+
 def test_the_watcher_thread_picks_up_edits_within_a_second(
     loaded: Engine, other_engine: Engine
 ) -> None:

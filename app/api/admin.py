@@ -33,6 +33,7 @@ from app.models import (
     AliasUpdate,
     EditReport,
     EntityCreate,
+    EntityMerge,
     EntityPublic,
     EntityUpdate,
     HistoryPage,
@@ -301,6 +302,53 @@ def delete_alias(
     if isinstance(result, EditReport):
         return _report(result)
     return Response(status_code=status.HTTP_204_NO_CONTENT, headers={"ETag": etag_of(result)})
+
+
+@router.post(
+    "/entities/{entity_id}/merge",
+    summary="Merge an entity into another, which stays",
+    response_model=EntityPublic | EditReport,
+    responses={
+        **_CONDITIONAL,
+        **with_etag(200),
+        **documented(
+            404,
+            409,
+            422,
+            s404="No entity has this ID (or it was merged already: `detail` says into which), "
+            "or `into` names no entity.",
+            s409="`into` was merged into another entity already (`detail` names it).",
+            s422="The body is malformed, or `into` is the entity itself.",
+        ),
+    },
+)
+def merge_entity(
+    session: SessionDep,
+    live: LiveIndexDep,
+    editor: EditorDep,
+    if_match: IfMatchDep,
+    entity_id: EntityIdPath,
+    body: EntityMerge,
+    response: Response,
+    dry_run: DryRun = False,
+) -> Any:
+    """The entity's aliases move to `into` with their IDs, and its name becomes an alias
+    there; forms `into` has already are dropped. A description or prominence that `into`
+    lacks is taken over; its other fields stay. The entity is gone, and
+    `GET /entities/{entity_id}` answers 308 to `into`. The answer is `into` as it is now.
+
+    A revert of the change in `/admin/history` brings both back as they were.
+    """
+    result = editing.merge_entity(
+        session=session,
+        live=live,
+        editor=editor,
+        entity_id=entity_id,
+        into=body.into,
+        if_match=if_match,
+        dry_run=dry_run,
+    )
+    return _entity_answer(result, response)
 
 
 async def _alias_file_body(request: Request) -> tuple[bytes, str]:

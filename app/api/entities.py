@@ -1,12 +1,13 @@
 """Browse the curated table."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
 
 from app import store
 from app.api.deps import EntityIdPath, SessionDep
-from app.api.responses import documented, with_etag
+from app.api.responses import Responses, documented, with_etag
 from app.etags import etag_of
 from app.models import MAX_STORED_INT, MAX_TYPE_LENGTH, PRINTABLE_PATTERN, EntityList, EntityPublic
 
@@ -35,18 +36,44 @@ def list_entities(
     return store.list_entities(session=session, entity_type=type, q=q, limit=limit, offset=offset)
 
 
+_MERGED: Responses = {
+    308: {
+        "description": "The entity was merged into another: `Location` is that entity's "
+        "address, with the query string kept.",
+        "headers": {
+            "Location": {
+                "description": "`/entities/{the entity it was merged into}`",
+                "schema": {"type": "string"},
+            }
+        },
+    }
+}
+
+
 @router.get(
     "/{entity_id}",
     summary="One entity with its aliases",
     response_model=EntityPublic,
-    responses={**documented(404, s404="No entity has this ID."), **with_etag(200)},
+    responses={**_MERGED, **documented(404, s404="No entity has this ID."), **with_etag(200)},
 )
-def get_entity(session: SessionDep, entity_id: EntityIdPath, response: Response) -> EntityPublic:
+def get_entity(
+    request: Request, session: SessionDep, entity_id: EntityIdPath, response: Response
+) -> Any:
     """The entity and its aliases; each alias has the `id` that deleting it takes.
 
     `ETag` is the entity's version: any change to it or its aliases changes it.
     Sent back as `If-Match` with an edit, the edit is made only to this version.
+    The ID of an entity merged into another answers 308 to that entity,
+    however many merges followed.
     """
-    entity = store.get_entity(session=session, entity_id=entity_id)
-    response.headers["ETag"] = etag_of(entity)
-    return entity
+    found = store.entity_or_redirect(session=session, entity_id=entity_id)
+    if isinstance(found, store.MergedInto):
+        return RedirectResponse(_address(request, found.entity_id), status_code=308)
+    response.headers["ETag"] = etag_of(found)
+    return found
+
+
+def _address(request: Request, entity_id: str) -> str:
+    """The entity's path under this service, with the request's query string."""
+    path = f"{request.scope.get('root_path', '')}{router.prefix}/{entity_id}"
+    return f"{path}?{request.url.query}" if request.url.query else path
