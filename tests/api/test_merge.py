@@ -61,7 +61,12 @@ def test_a_form_the_survivor_has_already_is_dropped_once(
 def test_the_merged_name_is_no_new_alias_when_the_survivor_has_its_form(
     client: TestClient, admin: dict[str, str]
 ) -> None:
-    client.post("/admin/entities/ttp/aliases", json={"text": "Afghan-Taliban"}, headers=admin)
+    shared = client.post(
+        "/admin/entities/ttp/aliases?allow_shared=true",
+        json={"text": "Afghan-Taliban"},
+        headers=admin,
+    )
+    assert shared.status_code == 201, shared.text
     merge(client, admin, "afghan-taliban", "ttp")
     assert [f for f in forms(entity(client, "ttp")) if "fghan" in f] == ["Afghan-Taliban"]
 
@@ -305,3 +310,21 @@ def test_an_entity_of_a_merged_id_is_409_naming_the_survivor(
         assert imported.status_code == 409
         assert "merged into 'ttp'" in imported.json()["detail"]
     assert client.get("/entities/afghan-taliban", follow_redirects=False).status_code == 308
+
+
+def test_a_merge_with_a_stale_etag_is_refused_and_merges_nothing(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    stale = client.get("/entities/tlp").headers["etag"]
+    client.patch("/admin/entities/tlp", json={"description": "changed"}, headers=admin)
+    refused = client.post(
+        "/admin/entities/tlp/merge", json={"into": "ttp"}, headers={**admin, "If-Match": stale}
+    )
+    assert refused.status_code == 412, refused.text
+    assert client.get("/entities/tlp", follow_redirects=False).status_code == 200
+    current = client.get("/entities/tlp").headers["etag"]
+    merged = client.post(
+        "/admin/entities/tlp/merge", json={"into": "ttp"}, headers={**admin, "If-Match": current}
+    )
+    assert merged.status_code == 200, merged.text
+    assert merged.headers["etag"] == client.get("/entities/ttp").headers["etag"]
