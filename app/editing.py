@@ -230,6 +230,14 @@ def accept_review(
     return item
 
 
+def dismiss_review(
+    *, session: Session, live: LiveIndex, editor: str, item_id: int
+) -> ReviewItemPublic:
+    item = review_queue.dismiss(session=session, actor=editor, item_id=item_id)
+    live.refresh()
+    return item
+
+
 def _applied(live: LiveIndex, run_edit: Callable[[], T]) -> T | EditReport:
     """The edit's result once this process's index has it; a dry run's report."""
     result = result_or_report(run_edit)

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.audit import ChangeRow, edit
+from app import review_queue
+from app.audit import ChangeRow, Edit, edit
 from app.errors import Conflict, DomainError, NotFound
 from app.models import MAX_STORED_INT, Change, ChangePublic, HistoryPage, RevertReport
 from app.states import batches, read_states, restore
@@ -109,6 +110,9 @@ def revert(*, session: Session, actor: str, change_id: int) -> RevertReport:
         target = session.get(Change, change_id)
         if target is None:
             raise NotFound(f"no change with id {change_id}")
+        decisions = _review_decisions(session, target)
+        if decisions:
+            return _revert_dismissals(session, current, target, decisions)
         rows = _rows_to_revert(session, target)
         now = read_states(session, [row.entity_id for row in rows if row.entity_id])
         _check_unchanged_since(session, target, rows, now)
@@ -134,6 +138,35 @@ def revert(*, session: Session, actor: str, change_id: int) -> RevertReport:
             total=len(rows),
             changes=[change_public(row) for row in recorded],
         )
+
+
+def _review_decisions(session: Session, target: Change) -> list[Change]:
+    """The dismissals of review items that the edit of ``target`` made, if it made any."""
+    rows = select(Change).where(
+        Change.revision == target.revision, Change.action == review_queue.DISMISS_ACTION
+    )
+    return list(session.exec(rows.order_by(col(Change.id))).all())
+
+
+def _revert_dismissals(
+    session: Session, current: Edit, target: Change, decisions: list[Change]
+) -> RevertReport:
+    """Open the dismissed forms again, as they were before (409 if decided since)."""
+    _check_not_reverted(session, target, decisions)
+    for row in decisions:
+        review_queue.reopen(
+            session=session, item_id=row.detail["review_item"], status=row.detail["status"]
+        )
+    current.record(
+        ChangeRow("revert", None, detail=row.detail, reverts=row.id) for row in decisions
+    )
+    session.flush()
+    recorded = session.exec(select(Change).where(Change.revision == current.revision)).all()
+    return RevertReport(
+        revision=current.revision,
+        total=len(decisions),
+        changes=[change_public(row) for row in recorded],
+    )
 
 
 def _rows_to_revert(session: Session, target: Change) -> list[Change]:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app import store
+from app.audit import ChangeRow, edit
 from app.errors import Conflict, InvalidInput, NotFound
 from app.matching.index import AliasIndex
 from app.matching.normalize import form_key
@@ -198,18 +199,40 @@ def accept(
     return _public(item)
 
 
+# The history's action of a dismissal; a revert of it opens the form again.
+DISMISS_ACTION = "review_dismiss"
+
+
 def dismiss(*, session: Session, actor: str, item_id: int) -> ReviewItemPublic:
-    """Hide the form from the open list; it goes on being counted."""
+    """Hide the form from the open list; it goes on being counted.
+
+    The history keeps the decision (``DISMISS_ACTION``), so a revert of it
+    opens the form again.
+    """
     item = _find(session, item_id)
     if item.status == "dismissed":
         return _public(item)
-    try:
+    with edit(session, actor=actor) as current:
+        status = item.status
         item = _decide(session, item_id, actor=actor, status="dismissed")
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        detail = {"review_item": item_id, "form": item.form, "status": status}
+        current.record([ChangeRow(DISMISS_ACTION, None, detail=detail)])
     return _public(item)
+
+
+def reopen(*, session: Session, item_id: int, status: str) -> None:
+    """Undo a dismissal: the form is ``status`` again (open, or resolved), undecided."""
+    reopened = session.exec(
+        update(ReviewItem)
+        .where(col(ReviewItem.id) == item_id, col(ReviewItem.status) == "dismissed")
+        .values(status=status, decided_by=None, decided_at=None)
+    )
+    if not reopened.rowcount:
+        now = session.get(ReviewItem, item_id)
+        raise Conflict(
+            f"review item {item_id} is no longer dismissed"
+            + (f": it is {now.status}" if now is not None else "")
+        )
 
 
 def _decide(session: Session, item_id: int, *, actor: str, status: ReviewStatus) -> ReviewItem:

@@ -163,7 +163,9 @@ def changes_since(*, session: Session, revision: int) -> ChangeSet:
         .distinct()
     ).all()
     ids = frozenset(r for r, _ in rows if r is not None)
-    whole_table = any(r is None and action != declared_types.TYPES_ACTION for r, action in rows)
+    # Rows of no entity are the whole table's (a large replace) or name none of
+    # the index's entities (declared types, review decisions).
+    whole_table = any(r is None and action == WHOLE_TABLE_ACTION for r, action in rows)
     return ChangeSet(revision=newest, entity_ids=ids, whole_table=whole_table)
 
 
@@ -501,8 +503,10 @@ IMPORT_BATCH = 1000
 # Forms a refused import names, at most: enough to see the pattern, not a flood.
 SHARED_LISTED = 20
 # Past this many entities changed by a replace, other processes rebuild their
-# index whole rather than apply each change to it.
+# index whole rather than apply each change to it: the replace records a row of
+# this action for the whole table.
 WHOLE_TABLE_AFTER = 1000
+WHOLE_TABLE_ACTION = "replace"
 
 
 def import_table(
@@ -607,7 +611,7 @@ def import_entities(
             current.record(before_commit())
         if mode == "replace" and current.recorded > WHOLE_TABLE_AFTER:
             # Many entities changed: other processes rebuild their index whole.
-            current.record([ChangeRow("replace", None, detail={"entities": len(seen)})])
+            current.record([ChangeRow(WHOLE_TABLE_ACTION, None, detail={"entities": len(seen)})])
     return ImportReport(mode=mode, entities=len(seen), revision=current.revision, **counts)
 
 

@@ -93,6 +93,9 @@ def accept(
     response_model=ReviewItemPublic,
     responses={**_NOT_FOUND, **documented(409, s409="The item is accepted already.")},
 )
-def dismiss(session: SessionDep, editor: EditorDep, item_id: ItemId) -> ReviewItemPublic:
-    """Hide the form from the open list. It goes on being counted."""
-    return review_queue.dismiss(session=session, actor=editor, item_id=item_id)
+def dismiss(
+    session: SessionDep, live: LiveIndexDep, editor: EditorDep, item_id: ItemId
+) -> ReviewItemPublic:
+    """Hide the form from the open list. It goes on being counted. The history keeps the
+    decision, and a revert of it (`POST /admin/history/{id}/revert`) opens the form again."""
+    return editing.dismiss_review(session=session, live=live, editor=editor, item_id=item_id)

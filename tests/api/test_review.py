@@ -227,6 +227,44 @@ def test_a_dismissed_form_leaves_the_open_list_and_goes_on_being_counted(
     assert again.status_code == 200
 
 
+def test_a_dismissal_is_in_the_history_and_its_revert_opens_the_form_again(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    client.get("/resolve", params={"q": "Kunar"})
+    number = item_id(client, admin, "kunar")
+    revision = client.get("/readyz").json()["revision"]
+    client.post(f"/admin/review/{number}/dismiss", headers=as_editor("bob"))
+    newest = client.get("/admin/history", params={"limit": 1}, headers=admin).json()["changes"][0]
+    assert (newest["editor"], newest["action"], newest["entity_id"]) == (
+        "bob",
+        "review_dismiss",
+        None,
+    )
+    assert client.get("/readyz").json()["revision"] == revision + 1
+    reverted = client.post(f"/admin/history/{newest['id']}/revert", headers=admin)
+    assert reverted.status_code == 200, reverted.text
+    assert "kunar" in counts(client, admin)
+    again = client.post(f"/admin/history/{newest['id']}/revert", headers=admin)
+    assert again.status_code == 409
+    assert "already reverted" in again.json()["detail"]
+
+
+def test_a_dismissal_decided_otherwise_since_is_not_reverted(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    client.get("/resolve", params={"q": "Kunar"})
+    number = item_id(client, admin, "kunar")
+    client.post(f"/admin/review/{number}/dismiss", headers=admin)
+    dismissal = client.get("/admin/history", params={"limit": 1}, headers=admin).json()
+    reverted = client.post(f"/admin/history/{dismissal['changes'][0]['id']}/revert", headers=admin)
+    assert reverted.status_code == 200
+    client.post(f"/admin/review/{number}/accept", json={"entity_id": "islamabad"}, headers=admin)
+    refused = client.post(
+        f"/admin/history/{reverted.json()['changes'][0]['id']}/revert", headers=admin
+    )
+    assert refused.status_code == 409, refused.text
+
+
 @pytest.mark.parametrize("decision", ["accept", "dismiss"])
 def test_a_decided_form_cannot_be_accepted_again(
     client: TestClient, admin: dict[str, str], decision: str
