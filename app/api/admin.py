@@ -13,6 +13,7 @@ from pydantic import AfterValidator
 from app import editing, history, store
 from app.aliasfile import dump_alias_file, read_alias_file
 from app.api.deps import (
+    ADMIN_RESPONSES,
     AllowSharedQuery,
     EditorDep,
     EntityIdPath,
@@ -64,13 +65,7 @@ router = APIRouter(
     prefix="/admin",
     tags=["admin"],
     dependencies=[Depends(require_admin)],
-    responses=documented(
-        401,
-        403,
-        422,
-        503,
-        s503="The service has no editor's token configured, or its database is not usable.",
-    ),
+    responses=ADMIN_RESPONSES,
 )
 
 DryRun = Annotated[

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 from sqlmodel import Session
 
+from app.api.responses import documented
 from app.etags import IfMatch, parse_if_match
 from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
@@ -132,3 +133,13 @@ EntityIdPath = Annotated[
     str,
     Path(pattern=ENTITY_ID_PATTERN, description="The entity's ID (1-128 of A-Z a-z 0-9 . _ : -)."),
 ]
+
+
+# What every admin operation may answer besides its own statuses.
+ADMIN_RESPONSES = documented(
+    401,
+    403,
+    422,
+    503,
+    s503="The service has no editor's token configured, or its database is not usable.",
+)

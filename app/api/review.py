@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from app import editing, review_queue
 from app.api.deps import (
+    ADMIN_RESPONSES,
     EditorDep,
     LiveIndexDep,
     SessionDep,
@@ -21,13 +22,7 @@ router = APIRouter(
     prefix="/admin/review",
     tags=["admin"],
     dependencies=[Depends(require_admin)],
-    responses=documented(
-        401,
-        403,
-        422,
-        503,
-        s503="The service has no ADMIN_TOKEN configured, or its database is not usable.",
-    ),
+    responses=ADMIN_RESPONSES,
 )
 
 ItemId = Annotated[int, Path(ge=1, le=MAX_STORED_INT, description="The review item's `id`.")]
