@@ -216,8 +216,12 @@ def import_alias_file(
     )
 
 
-def revert(*, session: Session, live: LiveIndex, editor: str, change_id: int) -> RevertReport:
-    report = history.revert(session=session, actor=editor, change_id=change_id)
+def revert(
+    *, session: Session, live: LiveIndex, editor: str, change_id: int, allow_shared: bool = False
+) -> RevertReport:
+    report = history.revert(
+        session=session, actor=editor, change_id=change_id, allow_shared=allow_shared
+    )
     live.refresh()
     return report
 

@@ -11,15 +11,17 @@ import base64
 import binascii
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app import review_queue
+from app import declared_types, review_queue
 from app.audit import ChangeRow, Edit, edit
 from app.errors import Conflict, DomainError, NotFound
+from app.forms import refuse_shared
 from app.models import MAX_STORED_INT, Change, ChangePublic, HistoryPage, RevertReport
-from app.states import batches, read_states, restore
+from app.states import State, batches, is_entity, new_forms, read_states, restore
 
 # A revert rewrites each entity in one transaction: past this many, restore
 # an export instead (the edit is likely a whole replace import).
@@ -99,12 +101,16 @@ def change_public(row: Change) -> ChangePublic:
     )
 
 
-def revert(*, session: Session, actor: str, change_id: int) -> RevertReport:
+def revert(
+    *, session: Session, actor: str, change_id: int, allow_shared: bool = False
+) -> RevertReport:
     """Undo the edit that change ``change_id`` belongs to, as a new edit.
 
     404 for an unknown change; 409 when the edit was reverted already, was
     recorded without states, is too large, or when an entity it touched was
-    changed since (naming those changes). Nothing is written then.
+    changed since (naming those changes), or when what it brings back would
+    now share a form with another entity (unless ``allow_shared``); 422 when
+    it would bring back a type no longer declared. Nothing is written then.
     """
     with edit(session, actor=actor) as current:
         target = session.get(Change, change_id)
@@ -116,11 +122,9 @@ def revert(*, session: Session, actor: str, change_id: int) -> RevertReport:
         rows = _rows_to_revert(session, target)
         now = read_states(session, [row.entity_id for row in rows if row.entity_id])
         _check_unchanged_since(session, target, rows, now)
-        restore(
-            session,
-            {row.entity_id: row.before for row in rows if row.entity_id},
-            revision=current.revision,
-        )
+        restored = {row.entity_id: row.before for row in rows if row.entity_id}
+        restore(session, restored, revision=current.revision)
+        _check_restored(session, now, restored, allow_shared=allow_shared)
         current.record(
             ChangeRow("revert", row.entity_id, before=row.after, after=row.before, reverts=row.id)
             for row in rows
@@ -169,6 +173,30 @@ def _revert_dismissals(
     )
 
 
+def _check_restored(
+    session: Session,
+    now: dict[str, dict[str, Any]],
+    restored: dict[str, State],
+    *,
+    allow_shared: bool,
+) -> None:
+    """Hold what a revert brings back to the rules of an edit made today: types that
+    are declared, and no form shared with another entity unless asked."""
+    for entity_type in sorted({s["type"] for s in restored.values() if is_entity(s)}):
+        declared_types.check_entity_type(session=session, entity_type=entity_type)
+    for entity_id, state in restored.items():
+        gained = new_forms(now.get(entity_id), state)
+        if gained:
+            refuse_shared(session, entity_id, sorted(gained), allow_shared=allow_shared)
+
+
+# What to do instead of reverting an edit that changed no entity's state.
+_INSTEAD = {
+    declared_types.TYPES_ACTION: "import a file that declares the types wanted",
+    "revert": "make the change again",
+}
+
+
 def _rows_to_revert(session: Session, target: Change) -> list[Change]:
     """The edit's rows, once it is known that it can be undone at all."""
     edit_rows = select(Change).where(Change.revision == target.revision)
@@ -180,7 +208,10 @@ def _rows_to_revert(session: Session, target: Change) -> list[Change]:
             f"at most {MAX_REVERTED_ENTITIES:,}: import an export from before it instead"
         )
     rows = list(session.exec(touched.order_by(col(Change.id))).all())
-    if not rows or any(row.before is None and row.after is None for row in rows):
+    if not rows:
+        instead = _INSTEAD.get(target.action, "it cannot be reverted")
+        raise Conflict(f"change {target.id} ({target.action}) changed no entity: {instead}")
+    if any(row.before is None and row.after is None for row in rows):
         raise Conflict(
             f"change {target.id} was recorded before history kept entities' states: "
             "it cannot be reverted"

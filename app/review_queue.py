@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app import store
-from app.audit import ChangeRow, edit
+from app.audit import ChangeRow, edit, hold_write_lock
 from app.errors import Conflict, InvalidInput, NotFound
 from app.matching.index import AliasIndex
 from app.matching.normalize import form_key
@@ -35,6 +35,7 @@ from app.models import (
     ReviewStatus,
     utcnow,
 )
+from app.states import batches
 
 # A decided form stays decided; the others may still be.
 UNDECIDED: tuple[ReviewStatus, ...] = ("open", "resolved")
@@ -98,8 +99,9 @@ def _upsert(session: Session, *, with_candidates: bool) -> Any:
         "last_seen": case(
             (new.last_seen > stored.last_seen, new.last_seen), else_=stored.last_seen
         ),
-        # Left unresolved again: the alias that resolved it has gone.
-        "status": case((stored.status == "resolved", "open"), else_=stored.status),
+        # Left unresolved again: the alias that resolved it (or was accepted for it,
+        # then reverted) has gone.
+        "status": case((stored.status.in_(("resolved", "accepted")), "open"), else_=stored.status),
     }
     if with_candidates:
         changes["candidates"] = new.candidates
@@ -113,6 +115,10 @@ def open_count(*, session: Session) -> int:
 
 
 # --- listing -------------------------------------------------------------------------
+
+# Open forms one listing resolves against the index at most: the work of a
+# request stays bounded however many forms an import has answered since.
+MAX_SCANNED = 5000
 
 
 def list_items(
@@ -134,13 +140,13 @@ def list_items(
         return ReviewList(items=[_public(i) for i in session.exec(query.limit(limit))])
     listed: list[ReviewItem] = []
     resolved: list[int] = []
-    for item in _pages(session, query, size=max(limit, 50)):
+    for scanned, item in enumerate(_pages(session, query, size=max(limit, 50)), start=1):
         if _matched(index, item.example, thresholds):
             resolved.append(item.id or 0)
         else:
             listed.append(item)
-        if len(listed) == limit:
-            break
+        if len(listed) == limit or scanned == MAX_SCANNED:
+            break  # the next listing goes on past the forms marked resolved now
     _mark_resolved(session, resolved)
     return ReviewList(items=[_public(i) for i in listed])
 
@@ -161,11 +167,12 @@ def _matched(index: AliasIndex, example: str, thresholds: Thresholds) -> bool:
 def _mark_resolved(session: Session, ids: list[int]) -> None:
     if not ids:
         return
-    session.exec(
-        update(ReviewItem)
-        .where(col(ReviewItem.id).in_(ids), col(ReviewItem.status) == "open")
-        .values(status="resolved")
-    )
+    for chunk in batches(ids, 500):  # under the databases' bound-parameter limits
+        session.exec(
+            update(ReviewItem)
+            .where(col(ReviewItem.id).in_(chunk), col(ReviewItem.status) == "open")
+            .values(status="resolved")
+        )
     session.commit()
 
 
@@ -179,9 +186,13 @@ def accept(
     among the names of ``decision.new_entity``; the history records it as that edit.
 
     The row is marked accepted in the transaction that adds the alias or the
-    entity, so both happen or neither.
+    entity, so both happen or neither. The table's write lock is taken first,
+    as every edit takes it, so that an accept and a dismissal of one form wait
+    for each other instead of each holding what the other wants. An accepted
+    form that traffic leaves unresolved again (the alias reverted) opens again.
     """
     try:
+        hold_write_lock(session=session)
         item = _decide(session, item_id, actor=actor, status="accepted")
         example = _example_alias(item)
         if decision.new_entity is not None:

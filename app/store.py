@@ -37,6 +37,7 @@ from app.models import (
     EntityCreate,
     EntityList,
     EntityPublic,
+    EntityRedirect,
     EntityUpdate,
     ImportReport,
     SharedForm,
@@ -286,6 +287,7 @@ def delete_entity(
 ) -> None:
     with edit(session, actor=actor, dry_run=dry_run) as current:
         entity = _entity_for_write(session, entity_id, if_match)
+        _check_no_merged_lead_to(session, [entity_id])
         before = read_state(session, entity_id)
         session.delete(entity)
         session.flush()
@@ -781,16 +783,16 @@ class _StoredAliases:
         return [alias for alias in self.all if id(alias) not in self.claimed]
 
 
-def _delete_absent(session: Session, seen: set[str], counts: dict[str, int]) -> list[ChangeRow]:
-    """Delete the entities a replace's file lacks (their aliases go with them)."""
-    changes: list[ChangeRow] = []
+def _delete_absent(session: Session, seen: set[str], counts: dict[str, int]) -> Iterator[ChangeRow]:
+    """Delete the entities a replace's file lacks (their aliases go with them), a page
+    at a time; their history rows as they go."""
     for absent in _entities_absent(session, seen):
+        _check_no_merged_lead_to(session, absent)
         before = read_states(session, absent)
         counts["aliases_deleted"] += sum(len(state["aliases"]) for state in before.values())
         remove_entities(session, absent)
         counts["deleted"] += len(absent)
-        changes.extend(ChangeRow("replace", i, before=before[i], after=None) for i in absent)
-    return changes
+        yield from (ChangeRow("replace", i, before=before[i], after=None) for i in absent)
 
 
 def _entities_absent(session: Session, seen: set[str]) -> Iterator[list[str]]:
@@ -907,6 +909,24 @@ def _find_entity(session: Session, entity_id: str) -> Entity:
             raise NotFound(f"entity {entity_id!r} was merged into {into!r}: edit {into!r}")
         raise NotFound(f"no entity with id {entity_id!r}")
     return entity
+
+
+def _check_no_merged_lead_to(session: Session, entity_ids: list[str]) -> None:
+    """Refuse to delete an entity that merged entities' IDs lead to: they would lead
+    nowhere, or to whatever entity took the ID next."""
+    for chunk in batches(entity_ids, 500):  # under the databases' bound-parameter limits
+        query = select(EntityRedirect.id, EntityRedirect.into).where(
+            col(EntityRedirect.into).in_(chunk)
+        )
+        found = session.exec(query.order_by(col(EntityRedirect.id)).limit(10)).all()
+        if found:
+            into = found[0][1]
+            merged = [merged for merged, leads_to in found if leads_to == into]
+            raise Conflict(
+                f"entities {', '.join(map(repr, merged))} were merged into {into!r}, and "
+                f"their IDs lead to it: revert those merges first, or merge {into!r} into "
+                "another entity instead of deleting it"
+            )
 
 
 def _check_not_merged(session: Session, entity_ids: list[str]) -> None:

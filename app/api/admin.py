@@ -507,7 +507,8 @@ def list_history(
         409,
         s404="No change has this ID.",
         s409="An entity the edit touched has changed since (the answer names the changes), "
-        "the edit was reverted already, or it cannot be reverted.",
+        "the edit was reverted already, what it brings back would share a form with another "
+        "entity (without `allow_shared=true`), or it cannot be reverted.",
     ),
 )
 def revert_change(
@@ -515,10 +516,13 @@ def revert_change(
     live: LiveIndexDep,
     editor: EditorDep,
     change_id: Annotated[int, Path(ge=1, le=MAX_STORED_INT, description="The change's `id`.")],
+    allow_shared: AllowSharedQuery = False,
 ) -> RevertReport:
     """Every entity the edit touched goes back to its state before it: a deleted entity or
     alias comes back with its ID, an update is rolled back, a created entity is deleted.
 
     The revert is a change itself (action `revert`), so it can be reverted too.
     """
-    return editing.revert(session=session, live=live, editor=editor, change_id=change_id)
+    return editing.revert(
+        session=session, live=live, editor=editor, change_id=change_id, allow_shared=allow_shared
+    )

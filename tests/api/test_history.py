@@ -323,3 +323,55 @@ def test_a_change_recorded_without_states_cannot_be_reverted(
 def test_revert_needs_a_token(client: TestClient) -> None:
     assert client.post("/admin/history/1/revert").status_code == 401
     assert client.get("/admin/history").status_code == 401
+
+
+def test_a_revert_that_would_share_a_form_is_refused_unless_allowed(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    client.post("/admin/entities/tlp/aliases", json={"text": "Labbaik"}, headers=admin)
+    client.delete("/admin/entities/tlp", headers=admin)
+    deleted = last_id(client, admin)
+    client.post("/admin/entities/ttp/aliases", json={"text": "Labbaik"}, headers=admin)
+    refused = revert(client, admin, deleted)
+    assert refused.status_code == 409, refused.text
+    assert "'labbaik'" in refused.json()["detail"] and "'ttp'" in refused.json()["detail"]
+    assert client.get("/entities/tlp").status_code == 404  # nothing was written
+    allowed = client.post(f"/admin/history/{deleted}/revert?allow_shared=true", headers=admin)
+    assert allowed.status_code == 200, allowed.text
+    assert status_of(client, "Labbaik") == ("ambiguous", None)
+
+
+def test_a_revert_that_would_bring_back_a_type_no_longer_declared_is_refused(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    def replace_with(types: str) -> None:
+        entities = client.get("/admin/export", headers=admin).text.split("entities:", 1)[1]
+        replaced = client.post(
+            "/admin/import?mode=replace&confirm=true&allow_shared=true",
+            content=f"types:\n{types}entities:{entities}",
+            headers={**admin, **YAML},
+        )
+        assert replaced.status_code == 200, replaced.text
+
+    organization = "  - {id: organization, description: A group.}\n"
+    replace_with(organization + "  - {id: location, description: A place.}\n")
+    client.patch("/admin/entities/islamabad", json={"type": "organization"}, headers=admin)
+    patched = last_id(client, admin)
+    replace_with(organization)  # location is declared no more
+    refused = revert(client, admin, patched)
+    assert refused.status_code == 422, refused.text
+    assert "'location'" in refused.json()["detail"]
+    assert entity(client, "islamabad")["type"] == "organization"
+
+
+def test_a_revert_of_a_change_of_the_declared_types_alone_says_what_to_do_instead(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    declared = (
+        "types:\n  - {id: organization, description: A group.}\n"
+        "  - {id: location, description: A place.}\nentities: []\n"
+    )
+    client.post("/admin/import", content=declared, headers={**admin, **YAML})
+    refused = revert(client, admin, last_id(client, admin))
+    assert refused.status_code == 409
+    assert "import a file that declares the types wanted" in refused.json()["detail"]

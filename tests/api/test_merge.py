@@ -328,3 +328,26 @@ def test_a_merge_with_a_stale_etag_is_refused_and_merges_nothing(
     )
     assert merged.status_code == 200, merged.text
     assert merged.headers["etag"] == client.get("/entities/ttp").headers["etag"]
+
+
+def test_an_entity_that_merged_ids_lead_to_is_not_deleted(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    merge(client, admin, "tlp", "islamabad")
+    refused = client.delete("/admin/entities/islamabad", headers=admin)
+    assert refused.status_code == 409, refused.text
+    assert "'tlp'" in refused.json()["detail"]
+    assert client.get("/entities/islamabad").status_code == 200
+    exported = client.get("/admin/export", headers=admin).text
+    without = exported.replace("- id: islamabad", "- id: islamabad-gone")
+    replaced = client.post(
+        "/admin/import?mode=replace&confirm=true&allow_shared=true",
+        content=without,
+        headers={**admin, "content-type": "application/yaml"},
+    )
+    assert replaced.status_code == 409, replaced.text
+    assert (
+        client.get("/entities/tlp", follow_redirects=False)
+        .headers["location"]
+        .endswith("/entities/islamabad")
+    )

@@ -263,6 +263,22 @@ def test_a_dismissal_decided_otherwise_since_is_not_reverted(
         f"/admin/history/{reverted.json()['changes'][0]['id']}/revert", headers=admin
     )
     assert refused.status_code == 409, refused.text
+    assert "changed no entity: make the change again" in refused.json()["detail"]
+
+
+def test_an_accepted_form_left_unresolved_again_after_a_revert_opens_again(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    client.get("/resolve", params={"q": "Kunar"})
+    number = item_id(client, admin, "kunar")
+    client.post(f"/admin/review/{number}/accept", json={"entity_id": "islamabad"}, headers=admin)
+    accepted = client.get("/admin/history", params={"limit": 1}, headers=admin).json()
+    client.post(f"/admin/history/{accepted['changes'][0]['id']}/revert", headers=admin)
+    assert resolved_as(client, "Kunar") == ("unmatched", None)
+    flushed(client)
+    assert "kunar" in counts(client, admin)
+    again = client.post(f"/admin/review/{number}/accept", json={"entity_id": "ttp"}, headers=admin)
+    assert again.status_code == 200, again.text
 
 
 @pytest.mark.parametrize("decision", ["accept", "dismiss"])
