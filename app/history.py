@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from app import declared_types, review_queue
 from app.audit import ChangeRow, Edit, edit
 from app.errors import Conflict, DomainError, NotFound
-from app.forms import refuse_shared
+from app.forms import owners_of
 from app.models import MAX_STORED_INT, Change, ChangePublic, HistoryPage, RevertReport
 from app.states import State, batches, is_entity, new_forms, read_states, restore
 
@@ -124,7 +124,7 @@ def revert(
         _check_unchanged_since(session, target, rows, now)
         restored = {row.entity_id: row.before for row in rows if row.entity_id}
         restore(session, restored, revision=current.revision)
-        _check_restored(session, now, restored, allow_shared=allow_shared)
+        _check_restored(session, target, now, restored, allow_shared=allow_shared)
         current.record(
             ChangeRow("revert", row.entity_id, before=row.after, after=row.before, reverts=row.id)
             for row in rows
@@ -175,19 +175,44 @@ def _revert_dismissals(
 
 def _check_restored(
     session: Session,
+    target: Change,
     now: dict[str, dict[str, Any]],
     restored: dict[str, State],
     *,
     allow_shared: bool,
 ) -> None:
     """Hold what a revert brings back to the rules of an edit made today: types that
-    are declared, and no form shared with another entity unless asked."""
+    are declared, and no form shared with an entity that took it since the edit."""
     for entity_type in sorted({s["type"] for s in restored.values() if is_entity(s)}):
         declared_types.check_entity_type(session=session, entity_type=entity_type)
-    for entity_id, state in restored.items():
-        gained = new_forms(now.get(entity_id), state)
-        if gained:
-            refuse_shared(session, entity_id, sorted(gained), allow_shared=allow_shared)
+    if allow_shared:
+        return
+    gained = {i: forms for i, s in restored.items() if (forms := new_forms(now.get(i), s))}
+    owners = owners_of(session, {form for forms in gained.values() for form in forms})
+    others = {o for ids in owners.values() for o in ids} - set(restored)
+    # Sharing as it stood when the edit was made is brought back as it was; an
+    # entity changed since may have taken the form after the edit.
+    since = set(
+        session.exec(
+            select(Change.entity_id)
+            .where(col(Change.entity_id).in_(sorted(others)[:500]))
+            .where(Change.revision > target.revision)
+        ).all()
+    )
+    taken = sorted(
+        (form, entity_id, sorted(owners.get(form, set()) & since))
+        for entity_id, forms in gained.items()
+        for form in forms
+        if owners.get(form, set()) & since
+    )
+    if taken:
+        named = "; ".join(
+            f"{form!r} of {e!r} is held by {', '.join(map(repr, o))}" for form, e, o in taken[:20]
+        )
+        raise Conflict(
+            f"the revert would share forms with entities changed since: {named}; "
+            "send allow_shared=true to share them all the same"
+        )
 
 
 # What to do instead of reverting an edit that changed no entity's state.

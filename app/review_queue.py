@@ -15,7 +15,7 @@ from itertools import count
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import case, func, update
+from sqlalchemy import case, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -101,7 +101,11 @@ def _upsert(session: Session, *, with_candidates: bool) -> Any:
         ),
         # Left unresolved again: the alias that resolved it (or was accepted for it,
         # then reverted) has gone.
-        "status": case((stored.status.in_(("resolved", "accepted")), "open"), else_=stored.status),
+        # (No IN: a list parameter cannot go in a statement run for many rows.)
+        "status": case(
+            (or_(stored.status == "resolved", stored.status == "accepted"), "open"),
+            else_=stored.status,
+        ),
     }
     if with_candidates:
         changes["candidates"] = new.candidates
