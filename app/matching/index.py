@@ -157,10 +157,14 @@ def spotting_automaton(keys: Iterable[str]) -> ahocorasick.Automaton:
     reported, nor can one hide a real mention starting later (the "e l" of
     "the lahore" hiding "lahore"). Only its leading space belongs to a key,
     so neighbouring words still match one after the other.
+
+    Each key's value is its length (with its space): the key itself is the
+    stretch of text that matched, and a million keys kept as Python objects
+    in the automaton would be a million more strings once it is read back.
     """
-    automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_LENGTH, ahocorasick.KEY_STRING)
     for key in keys:
-        automaton.add_word(WORD_START + key, key)
+        automaton.add_word(WORD_START + key)
     if len(automaton):
         automaton.make_automaton()
     return automaton
@@ -194,6 +198,14 @@ def most_common(proposed: list[np.ndarray], limit: int | None) -> list[int]:
     else:
         order = np.argsort(-rank)
     return (keyed[starts[order]] >> 32).tolist()
+
+
+def _flattened(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Lists of ids as one array and where each begins (its last entry, the total)."""
+    sizes = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    starts = np.concatenate(([0], np.cumsum(sizes)))
+    flat = np.fromiter(chain.from_iterable(lists), dtype=np.int32, count=int(sizes.sum()))
+    return starts, flat
 
 
 def _run_starts(ordered: np.ndarray) -> np.ndarray:
@@ -250,8 +262,11 @@ class Segment:
         self._similar_words: dict[str, tuple[int, ...]] = {}
         self.blocks: dict[str, FormIds] = {}
         self.latin: list[str] = []  # each form's Latin spelling
-        self.trigram_forms: dict[str, np.ndarray] = {}
-        self.latin_array = np.empty(0, dtype=object)  # the same, for picking many at once
+        # The forms of each trigram (and length band), in one array: those of the
+        # gram numbered g are trigram_form_ids[trigram_starts[g] : trigram_starts[g + 1]].
+        self.trigram_numbers: dict[str, int] = {}
+        self.trigram_starts = np.zeros(1, dtype=np.int64)
+        self.trigram_form_ids = _NO_FORMS
         self.spot_keys: dict[str, FormIds] = {}
         self.case_rules: list[CaseRule] = []
         # The spotting keys with a form whose rule is not CAPITALISED (every name's but few).
@@ -337,16 +352,15 @@ class Segment:
                     found[gram] = [form_id]
                 else:
                     forms.append(form_id)
-        self.trigram_forms = {g: np.array(f, dtype=np.int32) for g, f in found.items()}
-        self.latin_array = np.array(self.latin, dtype=object)
+        # One array, not one per trigram: tens of thousands of small arrays
+        # cost far more than their contents, above all once read back.
+        self.trigram_numbers = {gram: number for number, gram in enumerate(found)}
+        self.trigram_starts, self.trigram_form_ids = _flattened(list(found.values()))
 
     def _flatten_word_forms(self) -> None:
         # One array instead of a list per word: the forms of several words are
         # counted at once (``AliasIndex.candidates``), and it is smaller.
-        sizes = np.fromiter(map(len, self.word_forms), dtype=np.int64, count=len(self.word_forms))
-        self.word_form_starts = np.concatenate(([0], np.cumsum(sizes)))
-        flat = chain.from_iterable(self.word_forms)
-        self.word_form_ids = np.fromiter(flat, dtype=np.int32, count=int(sizes.sum()))
+        self.word_form_starts, self.word_form_ids = _flattened(self.word_forms)
         self.word_forms = []
 
     def forms_of_word(self, word_id: int) -> np.ndarray:
@@ -361,16 +375,23 @@ class Segment:
         MAX_TRIGRAM_POSTINGS; the TRIGRAM_CANDIDATES forms that have the most
         of those are returned, in no order.
         """
-        table = self.trigram_forms
+        table = self.trigram_numbers
         keys = [g + band for g in query_grams for band in bands]
-        postings = [forms for key in keys if (forms := table.get(key)) is not None]
-        postings.sort(key=len)
+        numbers = np.array([n for key in keys if (n := table.get(key)) is not None], dtype=np.int64)
+        starts, ends = self.trigram_starts[numbers], self.trigram_starts[numbers + 1]
+        sizes = ends - starts
+        rarest_first = np.argsort(sizes, kind="stable")
         chosen, budget = [], MAX_TRIGRAM_POSTINGS
-        for forms in postings:
-            if len(forms) > budget:
+        for start, end, size in zip(
+            starts[rarest_first].tolist(),
+            ends[rarest_first].tolist(),
+            sizes[rarest_first].tolist(),
+            strict=True,
+        ):
+            if size > budget:
                 break
-            budget -= len(forms)
-            chosen.append(forms)
+            budget -= size
+            chosen.append(self.trigram_form_ids[start:end])
         if not chosen:
             return _NO_FORMS
         # Equal ids are alike, so the sort need not be stable: numpy's default
@@ -650,8 +671,8 @@ class AliasIndex:
                 )
             if not len(form_ids):
                 continue
-            spellings = segment.latin_array[form_ids].tolist()
             ids = form_ids.tolist()
+            spellings = list(map(segment.latin.__getitem__, ids))
             for scorer in scorers:
                 found.extend(
                     (similarity, ids[i], segment)
