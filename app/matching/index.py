@@ -279,6 +279,9 @@ class Segment:
         # form are often equal (and equal to other forms' keys), and a million
         # forms would otherwise keep millions of copies.
         self._strings: dict[str, str] = {}
+        # Likewise one tuple per distinct list of words, by its transliteration
+        # key (the words joined): a place's names in many scripts often share it.
+        self._word_lists: dict[str, tuple[str, ...]] = {}
         by_id: dict[str, EntityRecord] = {}
         for entity in entities:
             by_id[entity.id] = entity
@@ -287,7 +290,7 @@ class Segment:
         self.entities = MappingProxyType(by_id)
         self._index_trigrams()
         self._flatten_word_forms()
-        del self._strings
+        del self._strings, self._word_lists
         self.automaton = spotting_automaton(self.spot_keys)
 
     # Pickled without what a snapshot learns while it serves (its memos). The
@@ -313,6 +316,7 @@ class Segment:
         tables = [(self.keys[layer], layer) for layer in LAYERS]
         one = self._strings.setdefault
         postings, form_words, word_forms = self.postings, self.form_words, self.word_forms
+        word_lists, vocabulary = self._word_lists, self.words.__getitem__
         for text in entity.surface_forms():
             normal = normalize(text)
             if not normal or normal in seen:
@@ -334,7 +338,10 @@ class Segment:
                 self.alias_letters[form_id] = letters(text)
             self.latin.append(one(keys.latin, keys.latin))
             word_ids = [self._word_id(word) for word in keys.words]
-            form_words.append(tuple(map(self.words.__getitem__, word_ids)))
+            words = word_lists.get(keys.transliteration)
+            if words is None:
+                words = word_lists[keys.transliteration] = tuple(map(vocabulary, word_ids))
+            form_words.append(words)
             for word_id in set(word_ids):
                 word_forms[word_id].append(form_id)
             entity_words.update(word_ids)
