@@ -15,7 +15,9 @@ Each segment keeps, for every surface form (a name or an alias):
   for each word, its phonetic code, how many entities use it (its weight
   follows from that) and which forms contain it;
 * phonetic blocks: each word's metaphone code and its one-letter deletions →
-  the words that have it, so a misspelt word still finds its candidates;
+  the words that have it, so a misspelt word still finds its candidates
+  (filed by a 64-bit digest of the code in sorted arrays: millions of short
+  strings and dictionary slots would cost several times more);
 * the form's Latin spelling, and for each letter trigram of those spellings
   the forms that have it (a numpy array): the forms sharing the most of a
   query's rarer trigrams are the candidates of character-level similarity;
@@ -24,9 +26,11 @@ Each segment keeps, for every surface form (a name or an alias):
 """
 
 import math
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from hashlib import blake2b
 from itertools import chain, islice
 from types import MappingProxyType
 from typing import Literal, TypeVar
@@ -208,6 +212,11 @@ def _flattened(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return starts, flat
 
 
+def _digest(key: str) -> int:
+    """A key's 64-bit digest, the same in every process (``hash`` is not)."""
+    return int.from_bytes(blake2b(key.encode(), digest_size=8).digest(), "little")
+
+
 def _run_starts(ordered: np.ndarray) -> np.ndarray:
     """Where each run of equal values of a sorted array begins."""
     first = np.empty(len(ordered), dtype=bool)
@@ -260,7 +269,13 @@ class Segment:
         self.word_form_starts = np.zeros(1, dtype=np.int64)
         self.word_form_ids = _NO_FORMS
         self._similar_words: dict[str, tuple[int, ...]] = {}
-        self.blocks: dict[str, FormIds] = {}
+        # While building: each code's digest and a word filed under it; then as arrays, below.
+        self._block_pairs: tuple[array[int], array[int]] = (array("Q"), array("i"))
+        # The words of the code whose digest is block_digests[b] (sorted):
+        # block_word_ids[block_starts[b] : block_starts[b + 1]].
+        self.block_digests = np.empty(0, dtype=np.uint64)
+        self.block_starts = np.zeros(1, dtype=np.int64)
+        self.block_word_ids = _NO_FORMS
         self.latin: list[str] = []  # each form's Latin spelling
         # The forms of each trigram (and length band), in one array: those of the
         # gram numbered g are trigram_form_ids[trigram_starts[g] : trigram_starts[g + 1]].
@@ -290,7 +305,8 @@ class Segment:
         self.entities = MappingProxyType(by_id)
         self._index_trigrams()
         self._flatten_word_forms()
-        del self._strings, self._word_lists
+        self._index_blocks()
+        del self._strings, self._word_lists, self._block_pairs
         self.automaton = spotting_automaton(self.spot_keys)
 
     # Pickled without what a snapshot learns while it serves (its memos). The
@@ -370,6 +386,26 @@ class Segment:
         self.word_form_starts, self.word_form_ids = _flattened(self.word_forms)
         self.word_forms = []
 
+    def _index_blocks(self) -> None:
+        digests = np.frombuffer(self._block_pairs[0], dtype=np.uint64)
+        words = np.frombuffer(self._block_pairs[1], dtype=np.int32)
+        # Stable: the words of a code stay in the order they were filed.
+        order = np.argsort(digests, kind="stable")
+        digests, self.block_word_ids = digests[order], words[order]
+        if len(digests):
+            starts = _run_starts(digests)
+            self.block_digests = digests[starts]
+            self.block_starts = np.append(starts, len(digests))
+
+    def block(self, code: str) -> tuple[int, ...]:
+        """The words filed under a phonetic code (or a code one letter shorter)."""
+        digest = _digest(code)
+        found = int(np.searchsorted(self.block_digests, np.uint64(digest)))
+        if found == len(self.block_digests) or self.block_digests[found] != digest:
+            return ()
+        start, end = self.block_starts[found : found + 2].tolist()
+        return tuple(self.block_word_ids[start:end].tolist())
+
     def forms_of_word(self, word_id: int) -> np.ndarray:
         start, end = self.word_form_starts[word_id : word_id + 2].tolist()
         return self.word_form_ids[start:end]
@@ -420,8 +456,10 @@ class Segment:
             self.words.append(word)
             self.word_entities.append(0)
             self.word_forms.append([])
+            digests, words = self._block_pairs
             for key in deletion_keys(phonetic_word(word)):
-                _add(self.blocks, key, word_id)
+                digests.append(_digest(key))
+                words.append(word_id)
         return word_id
 
     def lookup(self, layer: Layer, key: str) -> tuple[int, ...]:
@@ -445,10 +483,10 @@ class Segment:
         code = phonetic_word(word)
         # The words filed under the code itself may be of the same sound; the
         # others can only be spelt alike. Most fail both, tested all at once.
-        same_code = set(form_ids(self.blocks.get(code)))
+        same_code = set(self.block(code))
         proposed: set[int] = set()
         for key in deletion_keys(code):
-            proposed.update(form_ids(self.blocks.get(key)))
+            proposed.update(self.block(key))
         if len(proposed) > MAX_PROPOSED_WORDS:
             proposed = set(same_code)
         proposed.discard(-1 if exact is None else exact)
