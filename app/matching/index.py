@@ -161,14 +161,10 @@ def spotting_automaton(keys: Iterable[str]) -> ahocorasick.Automaton:
     reported, nor can one hide a real mention starting later (the "e l" of
     "the lahore" hiding "lahore"). Only its leading space belongs to a key,
     so neighbouring words still match one after the other.
-
-    Each key's value is its length (with its space): the key itself is the
-    stretch of text that matched, and a million keys kept as Python objects
-    in the automaton would be a million more strings once it is read back.
     """
-    automaton = ahocorasick.Automaton(ahocorasick.STORE_LENGTH, ahocorasick.KEY_STRING)
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
     for key in keys:
-        automaton.add_word(WORD_START + key)
+        automaton.add_word(WORD_START + key, key)
     if len(automaton):
         automaton.make_automaton()
     return automaton
@@ -399,12 +395,22 @@ class Segment:
 
     def block(self, code: str) -> tuple[int, ...]:
         """The words filed under a phonetic code (or a code one letter shorter)."""
-        digest = _digest(code)
-        found = int(np.searchsorted(self.block_digests, np.uint64(digest)))
-        if found == len(self.block_digests) or self.block_digests[found] != digest:
-            return ()
-        start, end = self.block_starts[found : found + 2].tolist()
-        return tuple(self.block_word_ids[start:end].tolist())
+        return self.blocks_of([code])[0]
+
+    def blocks_of(self, codes: list[str]) -> list[tuple[int, ...]]:
+        """The words filed under each of ``codes``, searched for all at once."""
+        filed = self.block_digests
+        if not len(filed):
+            return [() for _ in codes]
+        digests = np.fromiter(map(_digest, codes), dtype=np.uint64, count=len(codes))
+        found = np.minimum(np.searchsorted(filed, digests), len(filed) - 1)
+        starts, ends = self.block_starts[found].tolist(), self.block_starts[found + 1].tolist()
+        words = self.block_word_ids
+        hits = (filed[found] == digests).tolist()
+        return [
+            tuple(words[start:end].tolist()) if hit else ()
+            for hit, start, end in zip(hits, starts, ends, strict=True)
+        ]
 
     def forms_of_word(self, word_id: int) -> np.ndarray:
         start, end = self.word_form_starts[word_id : word_id + 2].tolist()
@@ -483,10 +489,11 @@ class Segment:
         code = phonetic_word(word)
         # The words filed under the code itself may be of the same sound; the
         # others can only be spelt alike. Most fail both, tested all at once.
-        same_code = set(self.block(code))
+        same_block, *blocks = self.blocks_of([code, *deletion_keys(code)])
+        same_code = set(same_block)
         proposed: set[int] = set()
-        for key in deletion_keys(code):
-            proposed.update(self.block(key))
+        for words in blocks:
+            proposed.update(words)
         if len(proposed) > MAX_PROPOSED_WORDS:
             proposed = set(same_code)
         proposed.discard(-1 if exact is None else exact)

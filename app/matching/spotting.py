@@ -87,13 +87,12 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
     lower_case_keys = _lower_case_keys(segment)
     last = len(padded) - 1
     found = []
-    for end, length in segment.automaton.iter_long(padded):
-        # padded[end - length + 1 : end + 1] is " " + key, so the key is
-        # spot[start:end]; it began a word, it must end one too.
+    for end, key in segment.automaton.iter_long(padded):
+        # padded[end - len(key) : end + 1] is " " + key, so the key is
+        # spot[end - len(key) : end]; it began a word, it must end one too.
         if end < last and padded[end + 1] != " ":
             continue
-        start = end - length + 1
-        key = padded[start + 1 : end + 1]
+        start = end - len(key)
         cut = bisect_right(cuts, start)
         if cut < cut_count and cuts[cut] < end:  # spaces were removed inside the key
             end += shifts[bisect_right(cuts, end - 1)]
