@@ -15,7 +15,9 @@ Each segment keeps, for every surface form (a name or an alias):
   for each word, its phonetic code, how many entities use it (its weight
   follows from that) and which forms contain it;
 * phonetic blocks: each word's metaphone code and its one-letter deletions →
-  the words that have it, so a misspelt word still finds its candidates;
+  the words that have it, so a misspelt word still finds its candidates
+  (filed by a 64-bit digest of the code in sorted arrays: millions of short
+  strings and dictionary slots would cost several times more);
 * the form's Latin spelling, and for each letter trigram of those spellings
   the forms that have it (a numpy array): the forms sharing the most of a
   query's rarer trigrams are the candidates of character-level similarity;
@@ -24,9 +26,11 @@ Each segment keeps, for every surface form (a name or an alias):
 """
 
 import math
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from hashlib import blake2b
 from itertools import chain, islice
 from types import MappingProxyType
 from typing import Literal, TypeVar
@@ -196,6 +200,19 @@ def most_common(proposed: list[np.ndarray], limit: int | None) -> list[int]:
     return (keyed[starts[order]] >> 32).tolist()
 
 
+def _flattened(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Lists of ids as one array and where each begins (its last entry, the total)."""
+    sizes = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    starts = np.concatenate(([0], np.cumsum(sizes)))
+    flat = np.fromiter(chain.from_iterable(lists), dtype=np.int32, count=int(sizes.sum()))
+    return starts, flat
+
+
+def _digest(key: str) -> int:
+    """A key's 64-bit digest, the same in every process (``hash`` is not)."""
+    return int.from_bytes(blake2b(key.encode(), digest_size=8).digest(), "little")
+
+
 def _run_starts(ordered: np.ndarray) -> np.ndarray:
     """Where each run of equal values of a sorted array begins."""
     first = np.empty(len(ordered), dtype=bool)
@@ -248,10 +265,19 @@ class Segment:
         self.word_form_starts = np.zeros(1, dtype=np.int64)
         self.word_form_ids = _NO_FORMS
         self._similar_words: dict[str, tuple[int, ...]] = {}
-        self.blocks: dict[str, FormIds] = {}
+        # While building: each code's digest and a word filed under it; then as arrays, below.
+        self._block_pairs: tuple[array[int], array[int]] = (array("Q"), array("i"))
+        # The words of the code whose digest is block_digests[b] (sorted):
+        # block_word_ids[block_starts[b] : block_starts[b + 1]].
+        self.block_digests = np.empty(0, dtype=np.uint64)
+        self.block_starts = np.zeros(1, dtype=np.int64)
+        self.block_word_ids = _NO_FORMS
         self.latin: list[str] = []  # each form's Latin spelling
-        self.trigram_forms: dict[str, np.ndarray] = {}
-        self.latin_array = np.empty(0, dtype=object)  # the same, for picking many at once
+        # The forms of each trigram (and length band), in one array: those of the
+        # gram numbered g are trigram_form_ids[trigram_starts[g] : trigram_starts[g + 1]].
+        self.trigram_numbers: dict[str, int] = {}
+        self.trigram_starts = np.zeros(1, dtype=np.int64)
+        self.trigram_form_ids = _NO_FORMS
         self.spot_keys: dict[str, FormIds] = {}
         self.case_rules: list[CaseRule] = []
         # The spotting keys with a form whose rule is not CAPITALISED (every name's but few).
@@ -264,6 +290,9 @@ class Segment:
         # form are often equal (and equal to other forms' keys), and a million
         # forms would otherwise keep millions of copies.
         self._strings: dict[str, str] = {}
+        # Likewise one tuple per distinct list of words, by its transliteration
+        # key (the words joined): a place's names in many scripts often share it.
+        self._word_lists: dict[str, tuple[str, ...]] = {}
         by_id: dict[str, EntityRecord] = {}
         for entity in entities:
             by_id[entity.id] = entity
@@ -272,7 +301,8 @@ class Segment:
         self.entities = MappingProxyType(by_id)
         self._index_trigrams()
         self._flatten_word_forms()
-        del self._strings
+        self._index_blocks()
+        del self._strings, self._word_lists, self._block_pairs
         self.automaton = spotting_automaton(self.spot_keys)
 
     # Pickled without what a snapshot learns while it serves (its memos). The
@@ -298,6 +328,7 @@ class Segment:
         tables = [(self.keys[layer], layer) for layer in LAYERS]
         one = self._strings.setdefault
         postings, form_words, word_forms = self.postings, self.form_words, self.word_forms
+        word_lists, vocabulary = self._word_lists, self.words.__getitem__
         for text in entity.surface_forms():
             normal = normalize(text)
             if not normal or normal in seen:
@@ -319,7 +350,10 @@ class Segment:
                 self.alias_letters[form_id] = letters(text)
             self.latin.append(one(keys.latin, keys.latin))
             word_ids = [self._word_id(word) for word in keys.words]
-            form_words.append(tuple(map(self.words.__getitem__, word_ids)))
+            words = word_lists.get(keys.transliteration)
+            if words is None:
+                words = word_lists[keys.transliteration] = tuple(map(vocabulary, word_ids))
+            form_words.append(words)
             for word_id in set(word_ids):
                 word_forms[word_id].append(form_id)
             entity_words.update(word_ids)
@@ -337,17 +371,46 @@ class Segment:
                     found[gram] = [form_id]
                 else:
                     forms.append(form_id)
-        self.trigram_forms = {g: np.array(f, dtype=np.int32) for g, f in found.items()}
-        self.latin_array = np.array(self.latin, dtype=object)
+        # One array, not one per trigram: tens of thousands of small arrays
+        # cost far more than their contents, above all once read back.
+        self.trigram_numbers = {gram: number for number, gram in enumerate(found)}
+        self.trigram_starts, self.trigram_form_ids = _flattened(list(found.values()))
 
     def _flatten_word_forms(self) -> None:
         # One array instead of a list per word: the forms of several words are
         # counted at once (``AliasIndex.candidates``), and it is smaller.
-        sizes = np.fromiter(map(len, self.word_forms), dtype=np.int64, count=len(self.word_forms))
-        self.word_form_starts = np.concatenate(([0], np.cumsum(sizes)))
-        flat = chain.from_iterable(self.word_forms)
-        self.word_form_ids = np.fromiter(flat, dtype=np.int32, count=int(sizes.sum()))
+        self.word_form_starts, self.word_form_ids = _flattened(self.word_forms)
         self.word_forms = []
+
+    def _index_blocks(self) -> None:
+        digests = np.frombuffer(self._block_pairs[0], dtype=np.uint64)
+        words = np.frombuffer(self._block_pairs[1], dtype=np.int32)
+        # Stable: the words of a code stay in the order they were filed.
+        order = np.argsort(digests, kind="stable")
+        digests, self.block_word_ids = digests[order], words[order]
+        if len(digests):
+            starts = _run_starts(digests)
+            self.block_digests = digests[starts]
+            self.block_starts = np.append(starts, len(digests))
+
+    def block(self, code: str) -> tuple[int, ...]:
+        """The words filed under a phonetic code (or a code one letter shorter)."""
+        return self.blocks_of([code])[0]
+
+    def blocks_of(self, codes: list[str]) -> list[tuple[int, ...]]:
+        """The words filed under each of ``codes``, searched for all at once."""
+        filed = self.block_digests
+        if not len(filed):
+            return [() for _ in codes]
+        digests = np.fromiter(map(_digest, codes), dtype=np.uint64, count=len(codes))
+        found = np.minimum(np.searchsorted(filed, digests), len(filed) - 1)
+        starts, ends = self.block_starts[found].tolist(), self.block_starts[found + 1].tolist()
+        words = self.block_word_ids
+        hits = (filed[found] == digests).tolist()
+        return [
+            tuple(words[start:end].tolist()) if hit else ()
+            for hit, start, end in zip(hits, starts, ends, strict=True)
+        ]
 
     def forms_of_word(self, word_id: int) -> np.ndarray:
         start, end = self.word_form_starts[word_id : word_id + 2].tolist()
@@ -361,16 +424,23 @@ class Segment:
         MAX_TRIGRAM_POSTINGS; the TRIGRAM_CANDIDATES forms that have the most
         of those are returned, in no order.
         """
-        table = self.trigram_forms
+        table = self.trigram_numbers
         keys = [g + band for g in query_grams for band in bands]
-        postings = [forms for key in keys if (forms := table.get(key)) is not None]
-        postings.sort(key=len)
+        numbers = np.array([n for key in keys if (n := table.get(key)) is not None], dtype=np.int64)
+        starts, ends = self.trigram_starts[numbers], self.trigram_starts[numbers + 1]
+        sizes = ends - starts
+        rarest_first = np.argsort(sizes, kind="stable")
         chosen, budget = [], MAX_TRIGRAM_POSTINGS
-        for forms in postings:
-            if len(forms) > budget:
+        for start, end, size in zip(
+            starts[rarest_first].tolist(),
+            ends[rarest_first].tolist(),
+            sizes[rarest_first].tolist(),
+            strict=True,
+        ):
+            if size > budget:
                 break
-            budget -= len(forms)
-            chosen.append(forms)
+            budget -= size
+            chosen.append(self.trigram_form_ids[start:end])
         if not chosen:
             return _NO_FORMS
         # Equal ids are alike, so the sort need not be stable: numpy's default
@@ -392,8 +462,10 @@ class Segment:
             self.words.append(word)
             self.word_entities.append(0)
             self.word_forms.append([])
+            digests, words = self._block_pairs
             for key in deletion_keys(phonetic_word(word)):
-                _add(self.blocks, key, word_id)
+                digests.append(_digest(key))
+                words.append(word_id)
         return word_id
 
     def lookup(self, layer: Layer, key: str) -> tuple[int, ...]:
@@ -417,10 +489,11 @@ class Segment:
         code = phonetic_word(word)
         # The words filed under the code itself may be of the same sound; the
         # others can only be spelt alike. Most fail both, tested all at once.
-        same_code = set(form_ids(self.blocks.get(code)))
+        same_block, *blocks = self.blocks_of([code, *deletion_keys(code)])
+        same_code = set(same_block)
         proposed: set[int] = set()
-        for key in deletion_keys(code):
-            proposed.update(form_ids(self.blocks.get(key)))
+        for words in blocks:
+            proposed.update(words)
         if len(proposed) > MAX_PROPOSED_WORDS:
             proposed = set(same_code)
         proposed.discard(-1 if exact is None else exact)
@@ -650,8 +723,8 @@ class AliasIndex:
                 )
             if not len(form_ids):
                 continue
-            spellings = segment.latin_array[form_ids].tolist()
             ids = form_ids.tolist()
+            spellings = list(map(segment.latin.__getitem__, ids))
             for scorer in scorers:
                 found.extend(
                     (similarity, ids[i], segment)

@@ -51,9 +51,13 @@ _CONSONANTS_AFTER = (("ck", "k"), ("w", "v"))
 _VOWELS = str.maketrans("eyo", "iiu")
 _DOUBLED = re.compile(r"(.)\1+")
 _NOT_LATIN = re.compile(r"[^a-z0-9]+")
+# Words remembered by the functions below: enough for the words that recur
+# (in a table and in queries), not every word of a large table, which the
+# process would otherwise hold beside its index for as long as it serves.
+REMEMBERED_WORDS = 1 << 16
 
 
-@lru_cache(maxsize=1 << 20)
+@lru_cache(maxsize=REMEMBERED_WORDS)
 def transliterate_word(word: str) -> str:
     """One word in ASCII with its romanisation variants folded."""
     folded = anyascii(word).lower().translate(_NOT_ALNUM)
@@ -63,7 +67,7 @@ def transliterate_word(word: str) -> str:
     return folded or word
 
 
-@lru_cache(maxsize=1 << 20)
+@lru_cache(maxsize=REMEMBERED_WORDS)
 def phonetic_word(word: str) -> str:
     """The metaphone code of a transliterated word (digits kept as they are)."""
     if word.isdigit():

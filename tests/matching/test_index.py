@@ -8,7 +8,6 @@ from app.matching.index import (
     MAX_PROPOSED_WORDS,
     AliasIndex,
     EntityRecord,
-    form_ids,
     most_common,
 )
 from app.matching.keys import deletion_keys, phonetic_word
@@ -82,9 +81,9 @@ def test_alike_words_are_those_word_similarity_credits() -> None:
     checked = 0
     for word in segment.words[::10]:  # as the table spells them: transliterated
         code = phonetic_word(word)
-        proposed = {w for key in deletion_keys(code) for w in form_ids(segment.blocks.get(key))}
+        proposed = {w for key in deletion_keys(code) for w in segment.block(key)}
         if len(proposed) > MAX_PROPOSED_WORDS:
-            proposed = set(form_ids(segment.blocks.get(code)))
+            proposed = set(segment.block(code))
         credited = {w for w in proposed if word_similarity(word, segment.words[w]) not in (0, 1)}
         assert set(segment.similar_words(word)) == credited | {segment.vocabulary[word]}
         checked += len(credited)
