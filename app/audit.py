@@ -116,6 +116,9 @@ class Edit:
 def edit(session: Session, *, actor: str, dry_run: bool = False) -> Iterator[Edit]:
     """One edit in one transaction: committed when the block ends, rolled back if it raises.
 
+    An edit that recorded no change (an import of what is stored) is rolled
+    back instead, and its ``revision`` is the current one: no new revision.
+
     A conflict with the stored rows (a unique form, an ID) is :class:`Conflict`.
     With ``dry_run`` the block runs all the same, then is rolled back, and
     :class:`WouldChange` is raised.

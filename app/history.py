@@ -109,7 +109,7 @@ def revert(
     404 for an unknown change; 409 when the edit was reverted already, was
     recorded without states, is too large, or when an entity it touched was
     changed since (naming those changes), or when what it brings back would
-    now share a form with another entity (unless ``allow_shared``); 422 when
+    share a form with an entity changed since (unless ``allow_shared``); 422 when
     it would bring back a type no longer declared. Nothing is written then.
     """
     with edit(session, actor=actor) as current:
@@ -130,18 +130,23 @@ def revert(
             for row in rows
             if row.entity_id
         )
-        session.flush()
-        recorded = session.exec(
-            select(Change)
-            .where(Change.revision == current.revision)
-            .order_by(col(Change.id))
-            .limit(MAX_LISTED_REVERTED)
-        ).all()
-        return RevertReport(
-            revision=current.revision,
-            total=len(rows),
-            changes=[change_public(row) for row in recorded],
-        )
+        return _reverted(session, current, total=len(rows))
+
+
+def _reverted(session: Session, current: Edit, *, total: int) -> RevertReport:
+    """What a revert recorded: its revision and its first changes."""
+    session.flush()
+    recorded = session.exec(
+        select(Change)
+        .where(Change.revision == current.revision)
+        .order_by(col(Change.id))
+        .limit(MAX_LISTED_REVERTED)
+    ).all()
+    return RevertReport(
+        revision=current.revision,
+        total=total,
+        changes=[change_public(row) for row in recorded],
+    )
 
 
 def _review_decisions(session: Session, target: Change) -> list[Change]:
@@ -164,13 +169,7 @@ def _revert_dismissals(
     current.record(
         ChangeRow("revert", None, detail=row.detail, reverts=row.id) for row in decisions
     )
-    session.flush()
-    recorded = session.exec(select(Change).where(Change.revision == current.revision)).all()
-    return RevertReport(
-        revision=current.revision,
-        total=len(decisions),
-        changes=[change_public(row) for row in recorded],
-    )
+    return _reverted(session, current, total=len(decisions))
 
 
 def _check_restored(
