@@ -62,7 +62,8 @@ def list_review(
         422,
         s404="No review item, or no entity `entity_id`, has this ID.",
         s409="The item is accepted or dismissed already, the entity has the form already, "
-        "or `new_entity`'s ID exists.",
+        "another entity has it (accepting would make it shared), or `new_entity`'s ID "
+        "exists or was merged into another entity.",
         s422="The body is malformed (give `entity_id` or `new_entity`, not both), "
         "or the example cannot be an alias.",
     ),
