@@ -14,16 +14,13 @@ from sqlmodel import Session, col, select
 from app.errors import Conflict
 from app.matching.normalize import normalize
 from app.models import Alias, Entity, SharedForm
-from app.states import batches
-
-# Bound parameters per statement, well under SQLite's and PostgreSQL's limits.
-_CHUNK = 500
+from app.states import chunks
 
 
 def owners_of(session: Session, forms: Iterable[str]) -> dict[str, set[str]]:
     """The entities that hold each of ``forms`` as their name or one of their aliases."""
     owners: dict[str, set[str]] = {}
-    for chunk in batches(forms, _CHUNK):
+    for chunk in chunks(forms):
         query = union_all(
             select(Alias.normalized, Alias.entity_id).where(col(Alias.normalized).in_(chunk)),
             select(Entity.normalized_name, Entity.id).where(col(Entity.normalized_name).in_(chunk)),

@@ -21,7 +21,7 @@ from app.audit import ChangeRow, Edit, edit
 from app.errors import Conflict, DomainError, NotFound
 from app.forms import owners_of
 from app.models import MAX_STORED_INT, Change, ChangePublic, HistoryPage, RevertReport
-from app.states import State, batches, is_entity, new_forms, read_states, restore
+from app.states import PARAMETER_CHUNK, State, chunks, is_entity, new_forms, read_states, restore
 
 # A revert rewrites each entity in one transaction: past this many, restore
 # an export instead (the edit is likely a whole replace import).
@@ -194,7 +194,7 @@ def _check_restored(
     since = set(
         session.exec(
             select(Change.entity_id)
-            .where(col(Change.entity_id).in_(sorted(others)[:500]))
+            .where(col(Change.entity_id).in_(sorted(others)[:PARAMETER_CHUNK]))
             .where(Change.revision > target.revision)
         ).all()
     )
@@ -245,7 +245,7 @@ def _rows_to_revert(session: Session, target: Change) -> list[Change]:
 
 
 def _check_not_reverted(session: Session, target: Change, rows: list[Change]) -> None:
-    for batch in batches([row.id for row in rows], 500):
+    for batch in chunks([row.id for row in rows]):
         undone = session.exec(
             select(Change.id).where(col(Change.reverts).in_(batch)).order_by(col(Change.id))
         ).first()
@@ -262,7 +262,9 @@ def _check_unchanged_since(
         return
     later = session.exec(
         select(Change)
-        .where(col(Change.entity_id).in_(moved[:500]), Change.revision > target.revision)
+        .where(
+            col(Change.entity_id).in_(moved[:PARAMETER_CHUNK]), Change.revision > target.revision
+        )
         .order_by(col(Change.id))
         .limit(_MAX_NAMED_CHANGES)
     ).all()

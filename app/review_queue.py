@@ -35,7 +35,7 @@ from app.models import (
     ReviewStatus,
     utcnow,
 )
-from app.states import batches
+from app.states import chunks
 
 # A decided form stays decided; the others may still be.
 UNDECIDED: tuple[ReviewStatus, ...] = ("open", "resolved")
@@ -171,7 +171,7 @@ def _matched(index: AliasIndex, example: str, thresholds: Thresholds) -> bool:
 def _mark_resolved(session: Session, ids: list[int]) -> None:
     if not ids:
         return
-    for chunk in batches(ids, 500):  # under the databases' bound-parameter limits
+    for chunk in chunks(ids):
         session.exec(
             update(ReviewItem)
             .where(col(ReviewItem.id).in_(chunk), col(ReviewItem.status) == "open")

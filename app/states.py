@@ -30,7 +30,7 @@ T = TypeVar("T")
 _ENTITY_FIELDS = ("name", "type", "description", "prominence")
 _ALIAS_FIELDS = ("text", "note", "case_sensitive")
 # IDs per query: under the databases' bound-parameter limits.
-_CHUNK = 500
+PARAMETER_CHUNK = 500
 
 
 MERGED_INTO = "merged_into"
@@ -52,7 +52,7 @@ def read_states(session: Session, entity_ids: Collection[str]) -> dict[str, dict
     would not show what the edit flushed.
     """
     states: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(entity_ids):
+    for chunk in chunks(entity_ids):
         entities = select(col(Entity.id), *_columns(Entity, _ENTITY_FIELDS))
         for row in session.execute(entities.where(col(Entity.id).in_(chunk))):
             states[row.id] = {"id": row.id, **{f: getattr(row, f) for f in _ENTITY_FIELDS}}
@@ -94,7 +94,7 @@ def restore(session: Session, states: dict[str, State], *, revision: int) -> Non
         for entity_id, state in present.items()
         for alias in state["aliases"]
     ]
-    for batch in _chunks(aliases):
+    for batch in chunks(aliases):
         session.execute(insert(Alias), batch)
     session.expire_all()  # the session's objects are older than the rows now
 
@@ -103,17 +103,17 @@ def remove_entities(session: Session, entity_ids: list[str]) -> None:
     """Delete the entities and their aliases (not left to the database's cascade, so
     that it holds on a SQLite connection without foreign keys too)."""
     remove_aliases(session, entity_ids)
-    for chunk in _chunks(entity_ids):
+    for chunk in chunks(entity_ids):
         session.execute(delete(Entity).where(col(Entity.id).in_(chunk)))
 
 
 def remove_aliases(session: Session, entity_ids: list[str]) -> None:
-    for chunk in _chunks(entity_ids):
+    for chunk in chunks(entity_ids):
         session.execute(delete(Alias).where(col(Alias.entity_id).in_(chunk)))
 
 
 def _restore_redirects(session: Session, states: dict[str, State], *, revision: int) -> None:
-    for chunk in _chunks(states):
+    for chunk in chunks(states):
         leads = {
             entity_id: state[MERGED_INTO]
             for entity_id in chunk
@@ -138,7 +138,7 @@ def _write_entity(session: Session, entity_id: str, state: dict[str, Any]) -> No
 
 def _check_alias_ids_are_free(session: Session, states: dict[str, dict[str, Any]]) -> None:
     wanted = [alias["id"] for state in states.values() for alias in state["aliases"]]
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         taken = session.execute(
             select(col(Alias.id), col(Alias.entity_id)).where(col(Alias.id).in_(chunk))
         ).first()
@@ -171,5 +171,6 @@ def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def _chunks(items: Iterable[T]) -> Iterator[list[T]]:
-    return batches(items, _CHUNK)
+def chunks(items: Iterable[T]) -> Iterator[list[T]]:
+    """``items`` in lists short enough for one statement's bound parameters."""
+    return batches(items, PARAMETER_CHUNK)

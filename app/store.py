@@ -43,7 +43,7 @@ from app.models import (
     SharedForm,
     utcnow,
 )
-from app.states import batches, read_state, read_states, remove_entities
+from app.states import PARAMETER_CHUNK, batches, chunks, read_state, read_states, remove_entities
 
 ImportMode = Literal["merge", "replace"]
 
@@ -800,7 +800,10 @@ def _entities_absent(session: Session, seen: set[str]) -> Iterator[list[str]]:
     after = ""
     while True:
         page = session.exec(
-            select(Entity.id).where(col(Entity.id) > after).order_by(col(Entity.id)).limit(500)
+            select(Entity.id)
+            .where(col(Entity.id) > after)
+            .order_by(col(Entity.id))
+            .limit(PARAMETER_CHUNK)
         ).all()
         if not page:
             return
@@ -812,7 +815,7 @@ def _entities_absent(session: Session, seen: set[str]) -> Iterator[list[str]]:
 
 def _existing_entities(session: Session, ids: list[str]) -> dict[str, Entity]:
     found: dict[str, Entity] = {}
-    for chunk in batches(ids, 500):  # under the databases' bound-parameter limits
+    for chunk in chunks(ids):
         query = select(Entity).where(col(Entity.id).in_(chunk))
         for entity in session.exec(query.options(selectinload(Entity.aliases))):  # type: ignore[arg-type]
             found[entity.id] = entity
@@ -914,7 +917,7 @@ def _find_entity(session: Session, entity_id: str) -> Entity:
 def _check_no_merged_lead_to(session: Session, entity_ids: list[str]) -> None:
     """Refuse to delete an entity that merged entities' IDs lead to: they would lead
     nowhere, or to whatever entity took the ID next."""
-    for chunk in batches(entity_ids, 500):  # under the databases' bound-parameter limits
+    for chunk in chunks(entity_ids):
         query = select(EntityRedirect.id, EntityRedirect.into).where(
             col(EntityRedirect.into).in_(chunk)
         )
@@ -932,7 +935,7 @@ def _check_no_merged_lead_to(session: Session, entity_ids: list[str]) -> None:
 def _check_not_merged(session: Session, entity_ids: list[str]) -> None:
     """Refuse to make an entity of a merged entity's ID: it leads to its survivor."""
     merged: dict[str, str] = {}
-    for chunk in batches(entity_ids, 500):  # under the databases' bound-parameter limits
+    for chunk in chunks(entity_ids):
         merged.update(redirects.targets(session, chunk))
     if merged:
         entity_id, into = min(merged.items())
