@@ -11,6 +11,10 @@ With a snapshot file, a start on a table whose index was built before reads
 that index back instead of building it again, and catches up with the edits
 committed since it was kept; a start that had to build keeps its index there,
 written by a forked child process so that serving does not wait for it.
+
+Readiness asks how stale the index may be (``lag``): the time since it last
+held the database's newest revision, whether the watching thread still runs,
+and whether its refreshes keep failing.
 """
 
 import gc
@@ -18,6 +22,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -52,7 +57,10 @@ class LiveIndex:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # time.monotonic() when it last held the database's newest revision
+        self._caught_up_at: float | None = None
         self.last_error: str | None = None
+        self.failures = 0  # refreshes of the watching thread failed in a row
 
     @property
     def snapshot(self) -> AliasIndex:
@@ -65,6 +73,42 @@ class LiveIndex:
     @property
     def loaded(self) -> bool:
         return self._revision >= 0
+
+    @property
+    def refresh_age(self) -> float | None:
+        """Seconds since the index last held the database's newest revision
+        (None before the first load)."""
+        if self._caught_up_at is None:
+            return None
+        return time.monotonic() - self._caught_up_at
+
+    @property
+    def watching(self) -> bool:
+        """Whether the thread that takes in other processes' edits runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def lag(self, *, database_revision: int, allowance: float) -> "Lag":
+        """How stale the index is beside ``database_revision``, read just now;
+        lagging when it has missed edits, or its refreshes failed, for longer
+        than ``allowance`` seconds, or when nothing watches for edits any more."""
+        behind = max(database_revision - self._revision, 0)
+        age = self.refresh_age
+        stale = age is None or age > allowance
+        reason = None
+        if not self.watching:
+            reason = "the thread that takes in other processes' edits is not running"
+        elif stale and self.failures:
+            reason = f"the index refresh failed {self.failures} times in a row"
+        elif stale and behind:
+            reason = (
+                f"the index is {behind} revision{'' if behind == 1 else 's'} behind the database"
+            )
+        return Lag(
+            lagging=reason is not None,
+            seconds=age if behind else 0.0,
+            revisions_behind=behind,
+            reason=reason,
+        )
 
     def load(self) -> None:
         """Load the whole index: from the snapshot file when it holds this
@@ -88,7 +132,9 @@ class LiveIndex:
         with self._lock, Session(self._engine) as session:
             # Edits committed while the table was read (some perhaps already
             # served from the old snapshot) go in before the swap.
+            asked_at = time.monotonic()
             self._snapshot, self._revision = self._caught_up(session, index, revision)
+            self._caught_up_at = asked_at
         settle_heap()
         log.info(
             "index loaded (%s): %d entities, %d aliases, revision %d, in %.2f s",
@@ -150,9 +196,11 @@ class LiveIndex:
     def refresh(self) -> bool:
         """Apply the changes committed since this snapshot; whether there were any."""
         with self._lock, Session(self._engine) as session:
+            asked_at = time.monotonic()
             snapshot, revision = self._caught_up(session, self._snapshot, self._revision)
             changed = revision != self._revision
             self._snapshot, self._revision = snapshot, revision
+            self._caught_up_at = asked_at
         return changed
 
     @staticmethod
@@ -187,11 +235,23 @@ class LiveIndex:
                 self.refresh()
                 if self._snapshot.overlay_size > self._compact_after:
                     self._swap_in(*self._build(), time.perf_counter(), "rebuilt")
-                self.last_error = None
+                self.last_error, self.failures = None, 0
             except Exception as error:  # keep serving the last good snapshot
                 if self.last_error is None:
                     log.warning("index refresh failed: %s", error)
                 self.last_error = str(error)
+                self.failures += 1
+
+
+@dataclass(frozen=True, slots=True)
+class Lag:
+    """How far behind the database a process's index is (see ``LiveIndex.lag``)."""
+
+    lagging: bool
+    # Since it last held the newest revision: 0 when it holds it, None if it never did.
+    seconds: float | None
+    revisions_behind: int
+    reason: str | None  # why it is lagging
 
 
 def _with_declared_types(session: Session, index: AliasIndex) -> AliasIndex:

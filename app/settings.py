@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     write_check_interval: float = Field(
         default=5.0, ge=0, description="Seconds /readyz reuses its last check that writes work."
     )
+    ready_lag_intervals: float = Field(
+        default=3.0,
+        ge=1,
+        description="Refresh intervals the index may miss others' edits before /readyz fails.",
+    )
+    ready_lag_floor: float = Field(
+        default=2.0,
+        ge=0,
+        description="Seconds the index may always lag, so that one slow refresh does not "
+        "make /readyz fail.",
+    )
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, but imports.")
     max_import_bytes: int = Field(default=64 << 20, description="Largest alias file accepted.")
     max_batch_bytes: int = Field(default=8 << 20, description="Largest POST /annotate/batch body.")
@@ -117,6 +128,10 @@ class Settings(BaseSettings):
             if other != name:  # the token would not say which of them made a change
                 raise ValueError(f"the editors {other!r} and {name!r} have the same token")
         return self
+
+    def lag_allowance(self) -> float:
+        """Seconds this process's index may miss other processes' edits and still be ready."""
+        return max(self.ready_lag_intervals * self.refresh_interval, self.ready_lag_floor)
 
     def editor_tokens(self) -> dict[str, SecretStr]:
         """Every editor's token by name, ADMIN_TOKEN's as the editor ``admin``."""

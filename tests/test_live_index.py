@@ -201,3 +201,68 @@ def test_an_index_that_cannot_be_kept_still_serves(
     assert "index could not be kept" in caplog.text
     assert status(live, "TTP") is Status.MATCHED
     assert not (tmp_path / "index.snapshot").exists()
+
+
+def add_alias(engine: Engine, text: str) -> int:
+    """An edit through ``engine``; the database's revision after it."""
+    with Session(engine) as session:
+        store.add_alias(session=session, actor="t", entity_id="tlp", data=AliasCreate(text=text))
+        return store.current_revision(session=session)
+
+
+def test_missed_edits_lag_only_once_the_allowance_has_passed(
+    loaded: Engine, other_engine: Engine
+) -> None:
+    theirs = LiveIndex(other_engine)
+    theirs.load()
+    theirs.start(interval=3600)  # watching, but not refreshing within the test
+    try:
+        newest = add_alias(loaded, "Labbaik")
+        within = theirs.lag(database_revision=newest, allowance=3600)
+        assert (within.lagging, within.revisions_behind) == (False, 1)
+        assert within.seconds is not None and within.seconds > 0
+        past = theirs.lag(database_revision=newest, allowance=0)
+        assert past.lagging
+        assert past.reason == "the index is 1 revision behind the database"
+        theirs.refresh()
+        caught_up = theirs.lag(database_revision=newest, allowance=0)
+        assert (caught_up.lagging, caught_up.seconds, caught_up.reason) == (False, 0.0, None)
+    finally:
+        theirs.stop()
+
+
+def test_an_index_nothing_refreshes_is_lagging_even_when_it_holds_the_newest_revision(
+    loaded: Engine,
+) -> None:
+    live = LiveIndex(loaded)
+    live.load()
+    lag = live.lag(database_revision=live.revision, allowance=3600)
+    assert lag.lagging
+    assert lag.reason == "the thread that takes in other processes' edits is not running"
+
+
+def test_failed_refreshes_lag_once_the_allowance_has_passed(
+    loaded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = LiveIndex(loaded)
+    live.load()
+
+    def unreachable(*_args: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(live, "_caught_up", unreachable)
+    live.start(interval=0.01)
+    try:
+        deadline = time.monotonic() + 10
+        while live.failures < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert live.failures >= 2
+        assert not live.lag(database_revision=live.revision, allowance=3600).lagging
+        lag = live.lag(database_revision=live.revision, allowance=0)
+        assert lag.lagging and lag.reason is not None and "failed" in lag.reason
+        monkeypatch.undo()
+        while live.failures and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert live.failures == 0
+    finally:
+        live.stop()

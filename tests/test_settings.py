@@ -54,3 +54,9 @@ def test_a_named_token_may_not_claim_the_admin_token_s_name() -> None:
 
 def test_the_admin_token_may_not_be_a_named_editor_s_token_too() -> None:
     assert "have the same token" in fault_of(admin_token="t-1", admin_tokens="alice:t-1")
+
+
+def test_the_index_may_lag_a_few_refresh_intervals_but_never_less_than_the_floor() -> None:
+    assert Settings(refresh_interval=1.0).lag_allowance() == 3.0
+    assert Settings(refresh_interval=0.25).lag_allowance() == 2.0
+    assert Settings(refresh_interval=0.25, ready_lag_floor=0).lag_allowance() == 0.75

@@ -3,10 +3,10 @@
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from sqlmodel import Field, SQLModel
 
-from app.api.deps import LiveIndexDep, SessionDep
+from app import store
+from app.api.deps import LiveIndexDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["operations"])
 
@@ -20,7 +20,20 @@ class Readiness(SQLModel):
     database: bool
     writable: bool = Field(description="A write went through (checked every few seconds).")
     index_loaded: bool
-    revision: int
+    revision: int = Field(description="The table revision this process's index holds.")
+    database_revision: int | None = Field(
+        description="The database's newest revision (null when it does not answer)."
+    )
+    lagging: bool = Field(
+        description="The index has missed other processes' edits, or failed to refresh, for "
+        "longer than the allowance (`READY_LAG_INTERVALS` × `REFRESH_INTERVAL`, at least "
+        "`READY_LAG_FLOOR` seconds), or nothing takes their edits in any more."
+    )
+    index_lag_seconds: float | None = Field(
+        description="Seconds since the index last held the database's newest revision, when "
+        "it does not hold it now: 0 when it does."
+    )
+    lag_reason: str | None = Field(description="Why the index is lagging.")
     entities: int
     aliases: int
 
@@ -38,22 +51,30 @@ async def healthz() -> Health:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "Not ready."}},
 )
-def readyz(request: Request, session: SessionDep, live: LiveIndexDep) -> Response:
-    """Ready when the index is loaded, the database answers and takes writes."""
+def readyz(
+    request: Request, session: SessionDep, live: LiveIndexDep, settings: SettingsDep
+) -> Response:
+    """Ready when the index is loaded and keeps up with the database's edits,
+    and the database answers and takes writes."""
     try:
-        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-        database = True
+        database_revision: int | None = store.current_revision(session=session)
     except Exception:
-        database = False
+        database_revision = None
+    database = database_revision is not None
     writable = database and request.app.state.write_check()
+    lag = live.lag(database_revision=database_revision or 0, allowance=settings.lag_allowance())
     snapshot = live.snapshot
-    ready = database and writable and live.loaded
+    ready = database and writable and live.loaded and not lag.lagging
     body = Readiness(
         status="ready" if ready else "not ready",
         database=database,
         writable=writable,
         index_loaded=live.loaded,
         revision=live.revision,
+        database_revision=database_revision,
+        lagging=lag.lagging,
+        index_lag_seconds=lag.seconds,
+        lag_reason=lag.reason,
         entities=snapshot.entity_count,
         aliases=snapshot.alias_count,
     )
