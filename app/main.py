@@ -23,6 +23,7 @@ from app.errors import DomainError
 from app.health import WriteCheck, first_line
 from app.live_index import LiveIndex
 from app.metrics import Metrics
+from app.outcomes import Outcomes
 from app.review import ReviewCollector
 from app.settings import Settings
 
@@ -89,14 +90,14 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
     app.state.engine = engine
     app.state.live_index = live_index
     app.state.review = review_counts
-    app.state.metrics = Metrics(live_index, review_counts)
+    app.state.metrics = Metrics(live_index, review_counts, engine)
+    app.state.outcomes = Outcomes(review_counts, app.state.metrics)
     app.state.write_check = WriteCheck(engine, interval=settings.write_check_interval)
 
     routers = (resolve, annotate, entities, entity_types, admin, review, reconcile, ops)
     for module in routers:
         app.include_router(module.router)
     _add_error_handlers(app)
-    app.add_middleware(app.state.metrics.middleware)
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
             "/annotate/batch": settings.max_batch_bytes,
         },
     )
+    # Added last, so outermost: it counts the answers of the other middleware too.
+    app.add_middleware(app.state.metrics.middleware)
     return app
 
 

@@ -60,7 +60,8 @@ class ReviewCollector:
         self.max_forms = max_forms
         self.refused = 0
         self.refused_texts = 0
-        self.open_items: int | None = None  # as of the last flush
+        self.open_items: int | None = None  # as of the last flush or read
+        self._open_items_at = 0.0  # time.monotonic() of that flush or read
         self._seen: dict[str, _Sighting] = {}
         self._annotations: list[tuple[Annotation, float]] = []
         self._held_characters = 0
@@ -147,11 +148,24 @@ class ReviewCollector:
             try:
                 with Session(engine) as session:
                     review_queue.record(session=session, tallies=tallies)
-                    self.open_items = review_queue.open_count(session=session)
+                    self._found_open_items(review_queue.open_count(session=session))
             except Exception:
                 self._hold_again(seen)
                 raise
             return len(tallies)
+
+    def open_count(self, engine: Engine, *, max_age: float) -> int:
+        """Open forms in the review queue: as the last flush or read found
+        them if that was within ``max_age`` seconds, else read again (a count
+        of the open rows, which an index serves)."""
+        if self.open_items is not None and time.monotonic() - self._open_items_at <= max_age:
+            return self.open_items
+        with Session(engine) as session:
+            return self._found_open_items(review_queue.open_count(session=session))
+
+    def _found_open_items(self, count: int) -> int:
+        self.open_items, self._open_items_at = count, time.monotonic()
+        return count
 
     def _hold_again(self, seen: dict[str, _Sighting]) -> None:
         with self._lock:

@@ -117,3 +117,16 @@ def test_annotated_text_waits_for_the_flush_within_its_bound(
     assert [(t.form, t.count) for t in review.held()] == [("quetta", 2)]
     review.note_annotation(annotation(index, text))  # room again after the texts were told
     assert review.refused_texts == 1
+
+
+def test_the_open_count_is_read_again_only_once_older_than_its_max_age(engine: Engine) -> None:
+    review = ReviewCollector()
+    assert review.open_count(engine, max_age=3600) == 0
+    elsewhere = ReviewCollector()  # another worker's flush
+    elsewhere.note("Quetta")
+    elsewhere.flush(engine)
+    assert review.open_count(engine, max_age=3600) == 0  # the count read a moment ago
+    assert review.open_count(engine, max_age=0) == 1
+    review.note("Kunar")
+    review.flush(engine)  # a flush counts the open forms as it writes
+    assert review.open_count(engine, max_age=3600) == 2

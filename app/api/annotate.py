@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request, Response
 
 from app.api.compute import INLINE_CHARACTERS, OVER_BUDGET, computed
-from app.api.deps import SettingsDep, SnapshotDep, review_counts
+from app.api.deps import SettingsDep, SnapshotDep, outcomes
 from app.api.resolve import thresholds
 from app.api.responses import documented
 from app.api.shapes import JsonObject, json_response, mention_public
@@ -19,7 +19,7 @@ from app.models import (
     AnnotateRequest,
     AnnotateResponse,
 )
-from app.review import ReviewCollector
+from app.outcomes import Outcomes
 from app.settings import Settings
 
 router = APIRouter(
@@ -39,10 +39,10 @@ async def annotate_text(
     what the rest of the text names."""
     _check_request(index, body)
 
-    review = review_counts(request)
+    told = outcomes(request)
 
     def result(deadline: Deadline) -> JsonObject:
-        return _annotated(index, settings, body, deadline, review)
+        return _annotated(index, settings, body, deadline, told)
 
     small = len(body.text) <= INLINE_CHARACTERS
     return json_response(await computed(request, result, small=small))
@@ -58,11 +58,11 @@ async def annotate_batch(
     for document in body.documents:
         _check_request(index, document)
 
-    review = review_counts(request)
+    told = outcomes(request)
 
     def results(deadline: Deadline) -> list[JsonObject]:
         return [
-            _annotated(index, settings, document, deadline, review) for document in body.documents
+            _annotated(index, settings, document, deadline, told) for document in body.documents
         ]
 
     small = sum(len(document.text) for document in body.documents) <= INLINE_CHARACTERS
@@ -82,10 +82,10 @@ def _annotated(
     settings: Settings,
     body: AnnotateRequest,
     deadline: Deadline,
-    review: ReviewCollector,
+    told: Outcomes,
 ) -> JsonObject:
-    """An ``AnnotateResponse``; what it left unresolved is noted for review."""
+    """An ``AnnotateResponse``, told to the review queue and the metrics."""
     rule = thresholds(settings, body.threshold)
     found = annotation(index, body.text, types=body.types, thresholds=rule, deadline=deadline)
-    review.note_annotation(found)
+    told.annotated(found)
     return {"mentions": [mention_public(m, body.limit) for m in found.mentions]}

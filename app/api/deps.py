@@ -15,7 +15,7 @@ from app.etags import IfMatch, parse_if_match
 from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
 from app.models import ENTITY_ID_PATTERN
-from app.review import ReviewCollector
+from app.outcomes import Outcomes
 from app.settings import Settings
 
 _bearer = HTTPBearer(
@@ -51,11 +51,12 @@ async def get_snapshot(request: Request) -> AliasIndex:
     return (await get_live_index(request)).snapshot
 
 
-def review_counts(request: Request) -> ReviewCollector:
-    """Where this worker counts the mentions it leaves unresolved. Not a
-    dependency: a read of the app's state costs /resolve less than one."""
-    counts: ReviewCollector = request.app.state.review
-    return counts
+def outcomes(request: Request) -> Outcomes:
+    """Where this worker tells what it answered: the review queue's counts
+    and the metrics. Not a dependency: a read of the app's state costs
+    /resolve less than one."""
+    told: Outcomes = request.app.state.outcomes
+    return told
 
 
 async def require_admin(

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import reconciliation, store
 from app.api.compute import INLINE_MENTIONS, computed
-from app.api.deps import SessionDep, SettingsDep, SnapshotDep, review_counts
+from app.api.deps import SessionDep, SettingsDep, SnapshotDep, outcomes
 from app.api.resolve import thresholds
 from app.api.responses import documented
 from app.matching.budget import Deadline
@@ -88,9 +88,11 @@ async def _reconciled(
     parsed = reconciliation.parse_queries(queries)
     rule = thresholds(settings, None)
 
-    review = review_counts(request)
+    told = outcomes(request)
 
     def results(deadline: Deadline) -> dict[str, Any]:
-        return reconciliation.reconcile(index, parsed, rule, deadline, review.note_resolution)
+        return reconciliation.reconcile(
+            index, parsed, rule, deadline, lambda resolution: told.resolved(resolution, "reconcile")
+        )
 
     return await computed(request, results, small=len(parsed) <= INLINE_MENTIONS)

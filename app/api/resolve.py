@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api.compute import INLINE_MENTIONS, OVER_BUDGET, computed
-from app.api.deps import SettingsDep, SnapshotDep, review_counts
+from app.api.deps import SettingsDep, SnapshotDep, outcomes
 from app.api.responses import documented
 from app.api.shapes import JsonObject, json_response, resolution_public
 from app.declared_types import check_filters
@@ -65,7 +65,7 @@ async def resolve_one(
     resolution = resolve(
         index, q, types=_types(type), limit=limit, thresholds=rule, tie_break=tie_break
     )
-    review_counts(request).note_resolution(resolution)
+    outcomes(request).resolved(resolution, "resolve")
     return json_response(resolution_public(resolution))
 
 
@@ -81,7 +81,7 @@ async def resolve_many(
     """Resolve a batch of mentions; the results come in the order of the mentions."""
     check_filters(index.known_types(), _types(body.type))
     rule = thresholds(settings, body.threshold)
-    review = review_counts(request)
+    told = outcomes(request)
 
     def results(deadline: Deadline) -> list[JsonObject]:
         resolved = []
@@ -95,7 +95,7 @@ async def resolve_many(
                 thresholds=rule,
                 tie_break=body.tie_break,
             )
-            review.note_resolution(resolution)
+            told.resolved(resolution, "resolve")
             resolved.append(resolution_public(resolution))
         return resolved
 
