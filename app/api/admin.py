@@ -103,6 +103,7 @@ def _alias_answer(result: store.AliasEdit | EditReport, response: Response) -> A
 
 @router.post(
     "/entities",
+    operation_id="createEntity",
     summary="Add an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=EntityPublic,
@@ -135,6 +136,7 @@ def create_entity(
 
 @router.patch(
     "/entities/{entity_id}",
+    operation_id="updateEntity",
     summary="Change an entity's name, type, description or prominence",
     response_model=EntityPublic | EditReport,
     responses={**_CONDITIONAL, **_SHARED, **with_etag(200)},
@@ -171,6 +173,7 @@ def update_entity(
 
 @router.delete(
     "/entities/{entity_id}",
+    operation_id="deleteEntity",
     summary="Delete an entity and its aliases",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
@@ -201,6 +204,7 @@ def delete_entity(
 
 @router.post(
     "/entities/{entity_id}/aliases",
+    operation_id="addAlias",
     summary="Add an alias to an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=AliasPublic,
@@ -234,6 +238,7 @@ def add_alias(
 
 @router.patch(
     "/entities/{entity_id}/aliases/{alias_id}",
+    operation_id="updateAlias",
     summary="Change an alias's text, note or case rule",
     response_model=AliasPublic | EditReport,
     responses={**_CONDITIONAL, **_SHARED, **with_etag(200)},
@@ -269,6 +274,7 @@ def update_alias(
 
 @router.delete(
     "/entities/{entity_id}/aliases/{alias_id}",
+    operation_id="deleteAlias",
     summary="Remove an alias",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
@@ -301,6 +307,7 @@ def delete_alias(
 
 @router.post(
     "/entities/{entity_id}/merge",
+    operation_id="mergeEntity",
     summary="Merge an entity into another, which stays",
     response_model=EntityPublic | EditReport,
     responses={
@@ -370,6 +377,7 @@ _ALIAS_FILE_BODY = {
 
 @router.post(
     "/import",
+    operation_id="importTable",
     summary="Import an alias file",
     response_model=ImportReport | EditReport,
     openapi_extra=_ALIAS_FILE_BODY,
@@ -439,6 +447,7 @@ def import_file(
 
 @router.get(
     "/export",
+    operation_id="exportTable",
     summary="Export the table as an alias file",
     response_class=Response,
     responses={200: {"content": {"application/yaml": {}}, "description": "The alias file."}},
@@ -457,6 +466,7 @@ def _valid_cursor(text: str | None) -> str | None:
 
 @router.get(
     "/history",
+    operation_id="listChanges",
     summary="The history of changes, newest first",
     response_model=HistoryPage,
 )
@@ -500,6 +510,7 @@ def list_history(
 
 @router.post(
     "/history/{change_id}/revert",
+    operation_id="revertChange",
     summary="Undo the edit a change belongs to",
     response_model=RevertReport,
     responses=documented(

@@ -27,7 +27,12 @@ router = APIRouter(
 )
 
 
-@router.post("", summary="Find every mention in a text", response_model=AnnotateResponse)
+@router.post(
+    "",
+    operation_id="annotate",
+    summary="Find every mention in a text",
+    response_model=AnnotateResponse,
+)
 async def annotate_text(
     request: Request, index: SnapshotDep, settings: SettingsDep, body: AnnotateRequest
 ) -> Response:
@@ -49,7 +54,10 @@ async def annotate_text(
 
 
 @router.post(
-    "/batch", summary="Find every mention in many texts", response_model=AnnotateBatchResponse
+    "/batch",
+    operation_id="annotateBatch",
+    summary="Find every mention in many texts",
+    response_model=AnnotateBatchResponse,
 )
 async def annotate_batch(
     request: Request, index: SnapshotDep, settings: SettingsDep, body: AnnotateBatchRequest

@@ -14,7 +14,7 @@ from app.models import MAX_STORED_INT, MAX_TYPE_LENGTH, PRINTABLE_PATTERN, Entit
 router = APIRouter(prefix="/entities", tags=["entities"], responses=documented(422, 503))
 
 
-@router.get("", summary="List entities", response_model=EntityList)
+@router.get("", operation_id="listEntities", summary="List entities", response_model=EntityList)
 def list_entities(
     session: SessionDep,
     type: Annotated[
@@ -52,6 +52,7 @@ _MERGED: Responses = {
 
 @router.get(
     "/{entity_id}",
+    operation_id="getEntity",
     summary="One entity with its aliases",
     response_model=EntityPublic,
     responses={**_MERGED, **documented(404, s404="No entity has this ID."), **with_etag(200)},

@@ -25,7 +25,7 @@ class Readiness(SQLModel):
     aliases: int
 
 
-@router.get("/healthz", summary="Alive", response_model=Health)
+@router.get("/healthz", operation_id="health", summary="Alive", response_model=Health)
 async def healthz() -> Health:
     """Answers while the process runs."""
     # async: answered on the event loop, never waiting for a thread of the pool.
@@ -34,6 +34,7 @@ async def healthz() -> Health:
 
 @router.get(
     "/readyz",
+    operation_id="readiness",
     summary="Ready to serve",
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "Not ready."}},
@@ -63,6 +64,7 @@ def readyz(request: Request, session: SessionDep, live: LiveIndexDep) -> Respons
 
 @router.get(
     "/metrics",
+    operation_id="metrics",
     summary="Prometheus metrics",
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Text format."}},

@@ -24,7 +24,9 @@ from app.settings import Settings
 router = APIRouter(tags=["resolve"], responses=documented(422))
 
 
-@router.get("/resolve", summary="Resolve one mention", response_model=ResolveResult)
+@router.get(
+    "/resolve", operation_id="resolve", summary="Resolve one mention", response_model=ResolveResult
+)
 async def resolve_one(
     request: Request,
     index: SnapshotDep,
@@ -71,6 +73,7 @@ async def resolve_one(
 
 @router.post(
     "/resolve",
+    operation_id="resolveBatch",
     summary="Resolve many mentions",
     response_model=ResolveResponse,
     responses=documented(400) | OVER_BUDGET,
