@@ -26,6 +26,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from app.matching.normalize import form_key, normalize
 from app.matching.resolve import TieBreak
+from app.matching.type_names import requested_types
 
 ENTITY_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 MAX_NAME_LENGTH = 512
@@ -539,6 +540,7 @@ class ServerError(SQLModel):
 MAX_MENTION_LENGTH = 1000
 MAX_BATCH_SIZE = 1000
 MAX_CANDIDATES = 50
+MAX_TYPES = 20
 
 Mention = Annotated[str, StringConstraints(max_length=MAX_MENTION_LENGTH)]
 TIE_BREAK_DESCRIPTION = (
@@ -549,7 +551,24 @@ TIE_BREAK_DESCRIPTION = (
 )
 
 
-class ResolveRequest(SQLModel):
+TYPE_DESCRIPTION = "Only entities of this type. With `types`, entities of any of them."
+TYPES_DESCRIPTION = "Only entities of these types. With `type`, entities of any of them."
+
+
+class TypeFilter(SQLModel):
+    """A request's entity types: ``type`` (one) and ``types`` (a list) are synonyms."""
+
+    type: TypeName | None = Field(default=None, description=TYPE_DESCRIPTION)
+    types: list[TypeName] | None = Field(
+        default=None, max_length=MAX_TYPES, description=TYPES_DESCRIPTION
+    )
+
+    def type_filter(self) -> list[str] | None:
+        """The types asked for, by either field; None for entities of every type."""
+        return requested_types(self.type, self.types)
+
+
+class ResolveRequest(TypeFilter):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -561,7 +580,6 @@ class ResolveRequest(SQLModel):
         max_length=MAX_BATCH_SIZE,
         description=f"Up to {MAX_BATCH_SIZE} mentions of up to {MAX_MENTION_LENGTH} characters.",
     )
-    type: TypeName | None = Field(default=None, description="Only entities of this type.")
     limit: int = Field(default=5, ge=1, le=MAX_CANDIDATES, description="Candidates per mention.")
     threshold: float | None = Field(
         default=None, ge=0, le=1, description="Score needed for 'matched' (default 0.85)."
@@ -613,10 +631,9 @@ class ResolveResponse(SQLModel):
 
 MAX_TEXT_LENGTH = 200_000
 MAX_DOCUMENTS = 100
-MAX_TYPES = 20
 
 
-class AnnotateRequest(SQLModel):
+class AnnotateRequest(TypeFilter):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -631,9 +648,6 @@ class AnnotateRequest(SQLModel):
     )
 
     text: str = Field(description=f"The text, up to {MAX_TEXT_LENGTH:,} characters (longer: 413).")
-    types: list[TypeName] | None = Field(
-        default=None, max_length=MAX_TYPES, description="Only entities of these types."
-    )
     threshold: float | None = Field(
         default=None, ge=0, le=1, description="Score needed for 'matched' (default 0.85)."
     )

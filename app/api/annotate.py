@@ -78,7 +78,7 @@ async def annotate_batch(
 
 
 def _check_request(index: AliasIndex, body: AnnotateRequest) -> None:
-    check_filters(index.known_types(), body.types)
+    check_filters(index.known_types(), body.type_filter())
     if len(body.text) > MAX_TEXT_LENGTH:
         raise PayloadTooLarge(
             f"the text has {len(body.text):,} characters; at most {MAX_TEXT_LENGTH:,} are annotated"
@@ -94,6 +94,8 @@ def _annotated(
 ) -> JsonObject:
     """An ``AnnotateResponse``; what it left unresolved is noted for review."""
     rule = thresholds(settings, body.threshold)
-    found = annotation(index, body.text, types=body.types, thresholds=rule, deadline=deadline)
+    found = annotation(
+        index, body.text, types=body.type_filter(), thresholds=rule, deadline=deadline
+    )
     review.note_annotation(found)
     return {"mentions": [mention_public(m, body.limit) for m in found.mentions]}
