@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __doc__ as summary
 from app.api import admin, annotate, entities, entity_types, ops, reconcile, resolve, review
+from app.api.openapi import keep_example_nulls
 from app.api.responses import documented, validation_details
 from app.api.shapes import SafeJSONResponse
 from app.bootstrap import prepare_database
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
     for module in routers:
         app.include_router(module.router)
     _add_error_handlers(app)
+    app.openapi = keep_example_nulls(app)  # type: ignore[method-assign]
     app.add_middleware(app.state.metrics.middleware)
     app.add_middleware(
         BodySizeLimit,

@@ -24,6 +24,7 @@ from pydantic import (
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
+from app import examples as example
 from app.matching.normalize import form_key, normalize
 from app.matching.resolve import TieBreak
 from app.matching.type_names import requested_types
@@ -405,6 +406,10 @@ class AliasFileSource(Protocol):
 
 
 class AliasPublic(AliasBase):
+    model_config = ConfigDict(
+        json_schema_extra=example.examples({**example.ALIAS, "case_sensitive": None})
+    )
+
     id: int
     text: str
 
@@ -416,6 +421,8 @@ class EntitySummary(SQLModel):
 
 
 class EntityPublic(EntityBase):
+    model_config = ConfigDict(json_schema_extra=example.examples(example.ENTITY))
+
     id: str
     name: str
     type: str
@@ -423,6 +430,10 @@ class EntityPublic(EntityBase):
 
 
 class EntityList(SQLModel):
+    model_config = ConfigDict(
+        json_schema_extra=example.examples({"items": [example.ENTITY], "total": 1})
+    )
+
     items: list[EntityPublic]
     total: int
 
@@ -434,10 +445,14 @@ class EntityTypePublic(SQLModel):
 
 
 class EntityTypeList(SQLModel):
+    model_config = ConfigDict(json_schema_extra=example.examples(example.TYPES))
+
     items: list[EntityTypePublic]
 
 
 class ImportReport(SQLModel):
+    model_config = ConfigDict(json_schema_extra=example.examples(example.IMPORT_REPORT))
+
     mode: Literal["merge", "replace"]
     entities: int = Field(description="Entities in the file.")
     created: int
@@ -477,6 +492,10 @@ class ChangePublic(SQLModel):
 
 
 class HistoryPage(SQLModel):
+    model_config = ConfigDict(
+        json_schema_extra=example.examples({"changes": [example.CHANGE], "next": "YzQ4"})
+    )
+
     changes: list[ChangePublic] = Field(description="Newest first.")
     next: str | None = Field(
         description="Pass as `cursor` for the page after this one; null on the last page."
@@ -484,6 +503,8 @@ class HistoryPage(SQLModel):
 
 
 class RevertReport(SQLModel):
+    model_config = ConfigDict(json_schema_extra=example.examples(example.REVERT_REPORT))
+
     revision: int = Field(description="The revision of the revert, itself a change.")
     total: int = Field(description="Entities the revert changed.")
     changes: list[ChangePublic] = Field(description="The revert's changes (the first 100).")
@@ -509,6 +530,8 @@ class EditCounts(SQLModel):
 
 class EditReport(SQLModel):
     """What an edit would change; answered by ``dry_run=true``, which writes nothing."""
+
+    model_config = ConfigDict(json_schema_extra=example.examples(example.DRY_RUN))
 
     dry_run: Literal[True] = True
     revision: int = Field(description="The table revision, which the dry run left as it was.")
@@ -612,6 +635,10 @@ class CandidatePublic(EntitySummary):
 
 
 class ResolveResult(SQLModel):
+    model_config = ConfigDict(
+        json_schema_extra=example.examples(example.RESOLVED, example.AMBIGUOUS)
+    )
+
     query: str
     status: Literal["matched", "ambiguous", "unmatched"]
     entity: EntitySummary | None = Field(description="Set only when status is 'matched'.")
@@ -624,6 +651,10 @@ class ResolveResult(SQLModel):
 
 
 class ResolveResponse(SQLModel):
+    model_config = ConfigDict(
+        json_schema_extra=example.examples({"results": [example.RESOLVED, example.AMBIGUOUS]})
+    )
+
     results: list[ResolveResult]
 
 
@@ -669,6 +700,8 @@ class MentionPublic(SQLModel):
 
 
 class AnnotateResponse(SQLModel):
+    model_config = ConfigDict(json_schema_extra=example.examples(example.ANNOTATED))
+
     mentions: list[MentionPublic] = Field(description="In the order of the text, none overlapping.")
 
 
@@ -681,6 +714,10 @@ class AnnotateBatchRequest(SQLModel):
 
 
 class AnnotateBatchResponse(SQLModel):
+    model_config = ConfigDict(
+        json_schema_extra=example.examples({"results": [example.ANNOTATED, {"mentions": []}]})
+    )
+
     results: list[AnnotateResponse] = Field(description="In the order of the documents.")
 
 
@@ -693,6 +730,8 @@ class ReviewCandidate(SQLModel):
 
 
 class ReviewItemPublic(SQLModel):
+    model_config = ConfigDict(json_schema_extra=example.examples(example.REVIEW_ITEM))
+
     id: int
     form: str = Field(description="The normal form the mentions were counted by.")
     example: str = Field(description="One of them as written.")
@@ -712,6 +751,8 @@ class ReviewItemPublic(SQLModel):
 
 
 class ReviewList(SQLModel):
+    model_config = ConfigDict(json_schema_extra=example.examples({"items": [example.REVIEW_ITEM]}))
+
     items: list[ReviewItemPublic] = Field(description="The most frequent first.")
 
 

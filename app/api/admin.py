@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import AfterValidator
 
 from app import editing, history, store
+from app import examples as example
 from app.aliasfile import dump_alias_file, read_alias_file
 from app.api.deps import (
     ADMIN_RESPONSES,
@@ -445,12 +446,28 @@ def import_file(
     )
 
 
+# The YAML document's shape; each entity is as `POST /admin/entities` takes it.
+_ALIAS_FILE = {
+    "type": "object",
+    "required": ["entities"],
+    "properties": {
+        "types": {"type": "array", "items": {"type": "object"}},
+        "entities": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
 @router.get(
     "/export",
     operation_id="exportTable",
     summary="Export the table as an alias file",
     response_class=Response,
-    responses={200: {"content": {"application/yaml": {}}, "description": "The alias file."}},
+    responses={
+        200: {
+            "content": {"application/yaml": {"schema": _ALIAS_FILE, "example": example.ALIAS_FILE}},
+            "description": "The alias file.",
+        }
+    },
 )
 def export_file(session: SessionDep) -> Response:
     """The whole table in the alias-file format; importing it with `replace` gives it back."""

@@ -6,9 +6,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlmodel import Field, SQLModel
 
+from app import examples as example
 from app.api.deps import LiveIndexDep, SessionDep
 
 router = APIRouter(tags=["operations"])
+_PROMETHEUS_TEXT = {"schema": {"type": "string"}, "example": example.METRICS}
 
 
 class Health(SQLModel):
@@ -25,7 +27,13 @@ class Readiness(SQLModel):
     aliases: int
 
 
-@router.get("/healthz", operation_id="health", summary="Alive", response_model=Health)
+@router.get(
+    "/healthz",
+    operation_id="health",
+    summary="Alive",
+    response_model=Health,
+    responses=example.answered(200, {"status": "ok"}),
+)
 async def healthz() -> Health:
     """Answers while the process runs."""
     # async: answered on the event loop, never waiting for a thread of the pool.
@@ -37,7 +45,10 @@ async def healthz() -> Health:
     operation_id="readiness",
     summary="Ready to serve",
     response_model=Readiness,
-    responses={503: {"model": Readiness, "description": "Not ready."}},
+    responses={
+        **example.answered(200, example.READY),
+        503: {"model": Readiness, "description": "Not ready."},
+    },
 )
 def readyz(request: Request, session: SessionDep, live: LiveIndexDep) -> Response:
     """Ready when the index is loaded, the database answers and takes writes."""
@@ -67,7 +78,14 @@ def readyz(request: Request, session: SessionDep, live: LiveIndexDep) -> Respons
     operation_id="metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Text format."}},
+    responses={
+        200: {
+            "content": {
+                CONTENT_TYPE_LATEST: {"schema": {"type": "string"}, "example": example.METRICS}
+            },
+            "description": "Text format.",
+        }
+    },
 )
 def metrics(request: Request) -> Response:
     """Request counts and latencies by route, and the size and revision of the index."""
