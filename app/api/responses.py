@@ -89,7 +89,7 @@ def _concise(error: dict[str, Any]) -> dict[str, Any]:
 
 
 def _clipped(value: Any, limit: int) -> Any:
-    """A string cut to ``limit`` characters, marked by an ellipsis; a short number as it is."""
+    """A text (or a number's) cut to ``limit`` characters, marked by an ellipsis."""
     if isinstance(value, bool):
         return value
     text = value if isinstance(value, str) else str(value)

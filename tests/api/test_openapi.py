@@ -65,8 +65,8 @@ def examples_of(openapi: dict[str, Any], media: dict[str, Any]) -> list[Any]:
 def answers(openapi: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(operation, media type, media) of every success that has a body.
 
-    /reconcile answers the W3C reconciliation formats, whose schemas and
-    examples tests/api/test_reconcile.py checks against that standard's.
+    Not /reconcile's: they are the W3C reconciliation formats, which
+    tests/api/test_reconcile.py checks against that standard's schemas.
     """
     for method, path, operation in operations(openapi):
         if path.startswith("/reconcile"):
