@@ -64,11 +64,11 @@ def check_entity_type(*, session: Session, entity_type: str) -> None:
         raise UnknownType(_not_declared(entity_type, declared))
 
 
-def check_filter(*, session: Session, entity_type: str) -> None:
+def check_filter(*, session: Session, entity_types: Iterable[str]) -> None:
     """Refuse a type filter that no type declared or in use answers (it would find nothing)."""
     in_use = session.exec(select(Entity.type).distinct()).all()
     known = {kind.casefold(): kind for kind in [*in_use, *declared_ids(session=session)]}
-    check_filters(known, [entity_type])
+    check_filters(known, entity_types)
 
 
 def check_filters(known: Mapping[str, str], types: Iterable[str] | None) -> None:

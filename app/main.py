@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
@@ -15,7 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __doc__ as summary
 from app.api import admin, annotate, entities, entity_types, ops, reconcile, resolve, review
-from app.api.responses import documented
+from app.api.openapi import keep_example_nulls
+from app.api.responses import documented, validation_details
 from app.api.shapes import SafeJSONResponse
 from app.bootstrap import prepare_database
 from app.db import make_engine
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
     for module in routers:
         app.include_router(module.router)
     _add_error_handlers(app)
+    app.openapi = keep_example_nulls(app)  # type: ignore[method-assign]
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,
@@ -133,7 +134,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
-        return SafeJSONResponse({"detail": jsonable_encoder(error.errors())}, status_code=422)
+        return SafeJSONResponse({"detail": validation_details(error.errors())}, status_code=422)
 
     @app.exception_handler(OperationalError)
     async def database_down(_request: Request, error: OperationalError) -> JSONResponse:

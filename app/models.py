@@ -24,8 +24,10 @@ from pydantic import (
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
+from app import examples as example
 from app.matching.normalize import form_key, normalize
 from app.matching.resolve import TieBreak
+from app.matching.type_names import requested_types
 
 ENTITY_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 MAX_NAME_LENGTH = 512
@@ -404,6 +406,10 @@ class AliasFileSource(Protocol):
 
 
 class AliasPublic(AliasBase):
+    model_config = ConfigDict(
+        json_schema_extra=example.examples({**example.ALIAS, "case_sensitive": None})
+    )
+
     id: int
     text: str
 
@@ -415,6 +421,8 @@ class EntitySummary(SQLModel):
 
 
 class EntityPublic(EntityBase):
+    model_config = ConfigDict(json_schema_extra=example.examples(example.ENTITY))
+
     id: str
     name: str
     type: str
@@ -422,6 +430,10 @@ class EntityPublic(EntityBase):
 
 
 class EntityList(SQLModel):
+    model_config = ConfigDict(
+        json_schema_extra=example.examples({"items": [example.ENTITY], "total": 1})
+    )
+
     items: list[EntityPublic]
     total: int
 
@@ -433,10 +445,14 @@ class EntityTypePublic(SQLModel):
 
 
 class EntityTypeList(SQLModel):
+    model_config = ConfigDict(json_schema_extra=example.examples(example.TYPES))
+
     items: list[EntityTypePublic]
 
 
 class ImportReport(SQLModel):
+    model_config = ConfigDict(json_schema_extra=example.examples(example.IMPORT_REPORT))
+
     mode: Literal["merge", "replace"]
     entities: int = Field(description="Entities in the file.")
     created: int
@@ -476,6 +492,10 @@ class ChangePublic(SQLModel):
 
 
 class HistoryPage(SQLModel):
+    model_config = ConfigDict(
+        json_schema_extra=example.examples({"changes": [example.CHANGE], "next": "YzQ4"})
+    )
+
     changes: list[ChangePublic] = Field(description="Newest first.")
     next: str | None = Field(
         description="Pass as `cursor` for the page after this one; null on the last page."
@@ -483,6 +503,8 @@ class HistoryPage(SQLModel):
 
 
 class RevertReport(SQLModel):
+    model_config = ConfigDict(json_schema_extra=example.examples(example.REVERT_REPORT))
+
     revision: int = Field(description="The revision of the revert, itself a change.")
     total: int = Field(description="Entities the revert changed.")
     changes: list[ChangePublic] = Field(description="The revert's changes (the first 100).")
@@ -508,6 +530,8 @@ class EditCounts(SQLModel):
 
 class EditReport(SQLModel):
     """What an edit would change; answered by ``dry_run=true``, which writes nothing."""
+
+    model_config = ConfigDict(json_schema_extra=example.examples(example.DRY_RUN))
 
     dry_run: Literal[True] = True
     revision: int = Field(description="The table revision, which the dry run left as it was.")
@@ -539,6 +563,7 @@ class ServerError(SQLModel):
 MAX_MENTION_LENGTH = 1000
 MAX_BATCH_SIZE = 1000
 MAX_CANDIDATES = 50
+MAX_TYPES = 20
 
 Mention = Annotated[str, StringConstraints(max_length=MAX_MENTION_LENGTH)]
 TIE_BREAK_DESCRIPTION = (
@@ -549,7 +574,24 @@ TIE_BREAK_DESCRIPTION = (
 )
 
 
-class ResolveRequest(SQLModel):
+TYPE_DESCRIPTION = "Only entities of this type. With `types`, entities of any of them."
+TYPES_DESCRIPTION = "Only entities of these types. With `type`, entities of any of them."
+
+
+class TypeFilter(SQLModel):
+    """A request's entity types: ``type`` (one) and ``types`` (a list) are synonyms."""
+
+    type: TypeName | None = Field(default=None, description=TYPE_DESCRIPTION)
+    types: list[TypeName] | None = Field(
+        default=None, max_length=MAX_TYPES, description=TYPES_DESCRIPTION
+    )
+
+    def type_filter(self) -> list[str] | None:
+        """The types asked for, by either field; None for entities of every type."""
+        return requested_types(self.type, self.types)
+
+
+class ResolveRequest(TypeFilter):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -561,7 +603,6 @@ class ResolveRequest(SQLModel):
         max_length=MAX_BATCH_SIZE,
         description=f"Up to {MAX_BATCH_SIZE} mentions of up to {MAX_MENTION_LENGTH} characters.",
     )
-    type: TypeName | None = Field(default=None, description="Only entities of this type.")
     limit: int = Field(default=5, ge=1, le=MAX_CANDIDATES, description="Candidates per mention.")
     threshold: float | None = Field(
         default=None, ge=0, le=1, description="Score needed for 'matched' (default 0.85)."
@@ -594,6 +635,10 @@ class CandidatePublic(EntitySummary):
 
 
 class ResolveResult(SQLModel):
+    model_config = ConfigDict(
+        json_schema_extra=example.examples(example.RESOLVED, example.AMBIGUOUS)
+    )
+
     query: str
     status: Literal["matched", "ambiguous", "unmatched"]
     entity: EntitySummary | None = Field(description="Set only when status is 'matched'.")
@@ -606,6 +651,10 @@ class ResolveResult(SQLModel):
 
 
 class ResolveResponse(SQLModel):
+    model_config = ConfigDict(
+        json_schema_extra=example.examples({"results": [example.RESOLVED, example.AMBIGUOUS]})
+    )
+
     results: list[ResolveResult]
 
 
@@ -613,10 +662,9 @@ class ResolveResponse(SQLModel):
 
 MAX_TEXT_LENGTH = 200_000
 MAX_DOCUMENTS = 100
-MAX_TYPES = 20
 
 
-class AnnotateRequest(SQLModel):
+class AnnotateRequest(TypeFilter):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -631,9 +679,6 @@ class AnnotateRequest(SQLModel):
     )
 
     text: str = Field(description=f"The text, up to {MAX_TEXT_LENGTH:,} characters (longer: 413).")
-    types: list[TypeName] | None = Field(
-        default=None, max_length=MAX_TYPES, description="Only entities of these types."
-    )
     threshold: float | None = Field(
         default=None, ge=0, le=1, description="Score needed for 'matched' (default 0.85)."
     )
@@ -655,6 +700,8 @@ class MentionPublic(SQLModel):
 
 
 class AnnotateResponse(SQLModel):
+    model_config = ConfigDict(json_schema_extra=example.examples(example.ANNOTATED))
+
     mentions: list[MentionPublic] = Field(description="In the order of the text, none overlapping.")
 
 
@@ -667,6 +714,10 @@ class AnnotateBatchRequest(SQLModel):
 
 
 class AnnotateBatchResponse(SQLModel):
+    model_config = ConfigDict(
+        json_schema_extra=example.examples({"results": [example.ANNOTATED, {"mentions": []}]})
+    )
+
     results: list[AnnotateResponse] = Field(description="In the order of the documents.")
 
 
@@ -679,6 +730,8 @@ class ReviewCandidate(SQLModel):
 
 
 class ReviewItemPublic(SQLModel):
+    model_config = ConfigDict(json_schema_extra=example.examples(example.REVIEW_ITEM))
+
     id: int
     form: str = Field(description="The normal form the mentions were counted by.")
     example: str = Field(description="One of them as written.")
@@ -698,6 +751,8 @@ class ReviewItemPublic(SQLModel):
 
 
 class ReviewList(SQLModel):
+    model_config = ConfigDict(json_schema_extra=example.examples({"items": [example.REVIEW_ITEM]}))
+
     items: list[ReviewItemPublic] = Field(description="The most frequent first.")
 
 

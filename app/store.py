@@ -8,7 +8,7 @@ other processes watch that revision to refresh their index
 raises :class:`app.audit.WouldChange` saying what it would have changed.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -76,16 +76,18 @@ def entity_or_redirect(*, session: Session, entity_id: str) -> EntityPublic | Me
 def list_entities(
     *,
     session: Session,
-    entity_type: str | None = None,
+    entity_types: Sequence[str] | None = None,
     q: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> EntityList:
-    """Entities by ID, filtered by type and by a text found in a name, alias or ID."""
+    """Entities by ID, filtered by types (any of them) and by a text found in a
+    name, alias or ID."""
     conditions = []
-    if entity_type:
-        declared_types.check_filter(session=session, entity_type=entity_type)
-        conditions.append(func.lower(Entity.type) == entity_type.casefold())
+    if entity_types:
+        declared_types.check_filter(session=session, entity_types=entity_types)
+        wanted = {kind.casefold() for kind in entity_types}
+        conditions.append(func.lower(Entity.type).in_(wanted))
     if q and q.strip():
         conditions.append(_mentions(q))
     total = session.exec(select(func.count()).select_from(Entity).where(*conditions)).one()

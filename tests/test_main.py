@@ -4,10 +4,13 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
+from fastapi.openapi.utils import validation_error_definition
 from fastapi.testclient import TestClient
 
 from app import store
+from app.api.responses import MAX_ERRORS_LISTED
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import SMALL_TABLE, TOKEN
@@ -105,3 +108,51 @@ def test_no_admin_token_is_warned_about_at_start(
         closed = client.get("/admin/export", headers={"Authorization": "Bearer x"})
     assert closed.status_code == 503
     assert "neither ADMIN_TOKEN nor ADMIN_TOKENS is set" in caplog.text
+
+
+def fits_fastapi_validation_errors(detail: object) -> None:
+    """Raises unless ``detail`` is a list of FastAPI's documented ``ValidationError``."""
+    jsonschema.validate(detail, {"type": "array", "items": validation_error_definition})
+
+
+def test_a_422_names_the_problem_without_echoing_a_long_mention(
+    lenient_client: TestClient,
+) -> None:
+    response = lenient_client.get("/resolve", params={"q": "x" * 1001})
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    fits_fastapi_validation_errors([error])
+    assert error["loc"] == ["query", "q"]
+    assert error["type"] == "string_too_long"
+    assert "1000 characters" in error["msg"]
+    assert error["input"].startswith("xxx") and error["input"].endswith("…")
+    assert len(error["input"]) <= 40
+    assert len(response.content) < 300
+
+
+def test_a_422_clips_an_unknown_field_and_omits_the_object_around_a_missing_one(
+    lenient_client: TestClient,
+) -> None:
+    response = lenient_client.post("/annotate", json={"y" * 5000: "z" * 5000})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    fits_fastapi_validation_errors(detail)
+    unknown, missing = sorted(detail, key=lambda error: error["type"])
+    assert (missing["loc"], missing["type"]) == (["body", "text"], "missing")
+    assert "input" not in missing  # pydantic's input is the whole body
+    assert unknown["type"] == "extra_forbidden"
+    assert len(unknown["loc"][1]) <= 40 and unknown["loc"][1].startswith("yyy")
+    assert len(response.content) < 500
+
+
+def test_a_422_lists_a_few_errors_of_many_and_counts_the_rest(
+    lenient_client: TestClient,
+) -> None:
+    response = lenient_client.post("/resolve", json={"mentions": ["x" * 1001] * 1000})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    fits_fastapi_validation_errors(detail)
+    assert len(detail) == MAX_ERRORS_LISTED + 1
+    assert detail[0]["loc"] == ["body", "mentions", 0]
+    assert detail[-1]["msg"] == f"and {1000 - MAX_ERRORS_LISTED:,} more errors"
+    assert len(response.content) < 5000

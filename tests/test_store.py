@@ -129,7 +129,7 @@ def test_update_changes_only_the_fields_sent(session: Session) -> None:
 
 def test_list_filters_by_type_and_text(session: Session) -> None:
     assert store.list_entities(session=session).total == 4
-    located = store.list_entities(session=session, entity_type="LOCATION")
+    located = store.list_entities(session=session, entity_types=["LOCATION"])
     assert [e.id for e in located.items] == ["islamabad"]
     by_alias = store.list_entities(session=session, q="pakistani-taliban")
     assert [e.id for e in by_alias.items] == ["ttp"]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import AfterValidator
 
 from app import editing, history, store
+from app import examples as example
 from app.aliasfile import dump_alias_file, read_alias_file
 from app.api.deps import (
     ADMIN_RESPONSES,
@@ -103,6 +104,7 @@ def _alias_answer(result: store.AliasEdit | EditReport, response: Response) -> A
 
 @router.post(
     "/entities",
+    operation_id="createEntity",
     summary="Add an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=EntityPublic,
@@ -135,6 +137,7 @@ def create_entity(
 
 @router.patch(
     "/entities/{entity_id}",
+    operation_id="updateEntity",
     summary="Change an entity's name, type, description or prominence",
     response_model=EntityPublic | EditReport,
     responses={**_CONDITIONAL, **_SHARED, **with_etag(200)},
@@ -171,6 +174,7 @@ def update_entity(
 
 @router.delete(
     "/entities/{entity_id}",
+    operation_id="deleteEntity",
     summary="Delete an entity and its aliases",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
@@ -201,6 +205,7 @@ def delete_entity(
 
 @router.post(
     "/entities/{entity_id}/aliases",
+    operation_id="addAlias",
     summary="Add an alias to an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=AliasPublic,
@@ -234,6 +239,7 @@ def add_alias(
 
 @router.patch(
     "/entities/{entity_id}/aliases/{alias_id}",
+    operation_id="updateAlias",
     summary="Change an alias's text, note or case rule",
     response_model=AliasPublic | EditReport,
     responses={**_CONDITIONAL, **_SHARED, **with_etag(200)},
@@ -269,6 +275,7 @@ def update_alias(
 
 @router.delete(
     "/entities/{entity_id}/aliases/{alias_id}",
+    operation_id="deleteAlias",
     summary="Remove an alias",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
@@ -301,6 +308,7 @@ def delete_alias(
 
 @router.post(
     "/entities/{entity_id}/merge",
+    operation_id="mergeEntity",
     summary="Merge an entity into another, which stays",
     response_model=EntityPublic | EditReport,
     responses={
@@ -370,6 +378,7 @@ _ALIAS_FILE_BODY = {
 
 @router.post(
     "/import",
+    operation_id="importTable",
     summary="Import an alias file",
     response_model=ImportReport | EditReport,
     openapi_extra=_ALIAS_FILE_BODY,
@@ -437,11 +446,28 @@ def import_file(
     )
 
 
+# The YAML document's shape; each entity is as `POST /admin/entities` takes it.
+_ALIAS_FILE = {
+    "type": "object",
+    "required": ["entities"],
+    "properties": {
+        "types": {"type": "array", "items": {"type": "object"}},
+        "entities": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
 @router.get(
     "/export",
+    operation_id="exportTable",
     summary="Export the table as an alias file",
     response_class=Response,
-    responses={200: {"content": {"application/yaml": {}}, "description": "The alias file."}},
+    responses={
+        200: {
+            "content": {"application/yaml": {"schema": _ALIAS_FILE, "example": example.ALIAS_FILE}},
+            "description": "The alias file.",
+        }
+    },
 )
 def export_file(session: SessionDep) -> Response:
     """The whole table in the alias-file format; importing it with `replace` gives it back."""
@@ -457,6 +483,7 @@ def _valid_cursor(text: str | None) -> str | None:
 
 @router.get(
     "/history",
+    operation_id="listChanges",
     summary="The history of changes, newest first",
     response_model=HistoryPage,
 )
@@ -500,6 +527,7 @@ def list_history(
 
 @router.post(
     "/history/{change_id}/revert",
+    operation_id="revertChange",
     summary="Undo the edit a change belongs to",
     response_model=RevertReport,
     responses=documented(

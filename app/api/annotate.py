@@ -27,7 +27,12 @@ router = APIRouter(
 )
 
 
-@router.post("", summary="Find every mention in a text", response_model=AnnotateResponse)
+@router.post(
+    "",
+    operation_id="annotate",
+    summary="Find every mention in a text",
+    response_model=AnnotateResponse,
+)
 async def annotate_text(
     request: Request, index: SnapshotDep, settings: SettingsDep, body: AnnotateRequest
 ) -> Response:
@@ -49,7 +54,10 @@ async def annotate_text(
 
 
 @router.post(
-    "/batch", summary="Find every mention in many texts", response_model=AnnotateBatchResponse
+    "/batch",
+    operation_id="annotateBatch",
+    summary="Find every mention in many texts",
+    response_model=AnnotateBatchResponse,
 )
 async def annotate_batch(
     request: Request, index: SnapshotDep, settings: SettingsDep, body: AnnotateBatchRequest
@@ -70,7 +78,7 @@ async def annotate_batch(
 
 
 def _check_request(index: AliasIndex, body: AnnotateRequest) -> None:
-    check_filters(index.known_types(), body.types)
+    check_filters(index.known_types(), body.type_filter())
     if len(body.text) > MAX_TEXT_LENGTH:
         raise PayloadTooLarge(
             f"the text has {len(body.text):,} characters; at most {MAX_TEXT_LENGTH:,} are annotated"
@@ -86,6 +94,8 @@ def _annotated(
 ) -> JsonObject:
     """An ``AnnotateResponse``, told to the review queue and the metrics."""
     rule = thresholds(settings, body.threshold)
-    found = annotation(index, body.text, types=body.types, thresholds=rule, deadline=deadline)
+    found = annotation(
+        index, body.text, types=body.type_filter(), thresholds=rule, deadline=deadline
+    )
     told.annotated(found)
     return {"mentions": [mention_public(m, body.limit) for m in found.mentions]}

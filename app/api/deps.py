@@ -7,14 +7,20 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import SecretStr
+from pydantic import SecretStr, StringConstraints
 from sqlmodel import Session
 
 from app.api.responses import documented
 from app.etags import IfMatch, parse_if_match
 from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
-from app.models import ENTITY_ID_PATTERN
+from app.models import (
+    ENTITY_ID_PATTERN,
+    MAX_TYPE_LENGTH,
+    MAX_TYPES,
+    PRINTABLE_PATTERN,
+    TYPES_DESCRIPTION,
+)
 from app.outcomes import Outcomes
 from app.settings import Settings
 
@@ -128,6 +134,14 @@ AllowSharedQuery = Annotated[
     Query(
         description="Accept a form that another entity has already: its mentions then "
         "answer `ambiguous`. Without it, such a form is refused with 409 naming the owners."
+    ),
+]
+TypesQuery = Annotated[
+    list[Annotated[str, StringConstraints(max_length=MAX_TYPE_LENGTH, pattern=PRINTABLE_PATTERN)]]
+    | None,
+    Query(
+        max_length=MAX_TYPES,
+        description=f"{TYPES_DESCRIPTION} Repeated for several: `types=a&types=b`.",
     ),
 ]
 EntityIdPath = Annotated[

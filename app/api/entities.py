@@ -6,21 +6,30 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app import store
-from app.api.deps import EntityIdPath, SessionDep
+from app.api.deps import EntityIdPath, SessionDep, TypesQuery
 from app.api.responses import Responses, documented, with_etag
 from app.etags import etag_of
-from app.models import MAX_STORED_INT, MAX_TYPE_LENGTH, PRINTABLE_PATTERN, EntityList, EntityPublic
+from app.matching.type_names import requested_types
+from app.models import (
+    MAX_STORED_INT,
+    MAX_TYPE_LENGTH,
+    PRINTABLE_PATTERN,
+    TYPE_DESCRIPTION,
+    EntityList,
+    EntityPublic,
+)
 
 router = APIRouter(prefix="/entities", tags=["entities"], responses=documented(422, 503))
 
 
-@router.get("", summary="List entities", response_model=EntityList)
+@router.get("", operation_id="listEntities", summary="List entities", response_model=EntityList)
 def list_entities(
     session: SessionDep,
     type: Annotated[
         str | None,
-        Query(max_length=MAX_TYPE_LENGTH, pattern=PRINTABLE_PATTERN, description="Only this type."),
+        Query(max_length=MAX_TYPE_LENGTH, pattern=PRINTABLE_PATTERN, description=TYPE_DESCRIPTION),
     ] = None,
+    types: TypesQuery = None,
     q: Annotated[
         str | None,
         Query(
@@ -33,7 +42,13 @@ def list_entities(
     offset: Annotated[int, Query(ge=0, le=MAX_STORED_INT)] = 0,
 ) -> EntityList:
     """Entities ordered by ID, with their aliases, a page at a time."""
-    return store.list_entities(session=session, entity_type=type, q=q, limit=limit, offset=offset)
+    return store.list_entities(
+        session=session,
+        entity_types=requested_types(type, types),
+        q=q,
+        limit=limit,
+        offset=offset,
+    )
 
 
 _MERGED: Responses = {
@@ -52,6 +67,7 @@ _MERGED: Responses = {
 
 @router.get(
     "/{entity_id}",
+    operation_id="getEntity",
     summary="One entity with its aliases",
     response_model=EntityPublic,
     responses={**_MERGED, **documented(404, s404="No entity has this ID."), **with_etag(200)},

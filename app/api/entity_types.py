@@ -10,7 +10,9 @@ from app.models import EntityTypeList
 router = APIRouter(prefix="/types", tags=["entities"], responses=documented(503))
 
 
-@router.get("", summary="List the entity types", response_model=EntityTypeList)
+@router.get(
+    "", operation_id="listTypes", summary="List the entity types", response_model=EntityTypeList
+)
 def list_types(session: SessionDep) -> EntityTypeList:
     """The declared types, each with its description and how many entities have it.
 

@@ -5,10 +5,12 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlmodel import Field, SQLModel
 
+from app import examples as example
 from app import store
 from app.api.deps import LiveIndexDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["operations"])
+_PROMETHEUS_TEXT = {"schema": {"type": "string"}, "example": example.METRICS}
 
 
 class Health(SQLModel):
@@ -38,7 +40,13 @@ class Readiness(SQLModel):
     aliases: int
 
 
-@router.get("/healthz", summary="Alive", response_model=Health)
+@router.get(
+    "/healthz",
+    operation_id="health",
+    summary="Alive",
+    response_model=Health,
+    responses=example.answered(200, {"status": "ok"}),
+)
 async def healthz() -> Health:
     """Answers while the process runs."""
     # async: answered on the event loop, never waiting for a thread of the pool.
@@ -47,9 +55,13 @@ async def healthz() -> Health:
 
 @router.get(
     "/readyz",
+    operation_id="readiness",
     summary="Ready to serve",
     response_model=Readiness,
-    responses={503: {"model": Readiness, "description": "Not ready."}},
+    responses={
+        **example.answered(200, example.READY),
+        503: {"model": Readiness, "description": "Not ready."},
+    },
 )
 def readyz(
     request: Request, session: SessionDep, live: LiveIndexDep, settings: SettingsDep
@@ -84,9 +96,17 @@ def readyz(
 
 @router.get(
     "/metrics",
+    operation_id="metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Text format."}},
+    responses={
+        200: {
+            "content": {
+                CONTENT_TYPE_LATEST: {"schema": {"type": "string"}, "example": example.METRICS}
+            },
+            "description": "Text format.",
+        }
+    },
 )
 def metrics(request: Request) -> Response:
     """Request counts and latencies by route, and the size and revision of the index."""

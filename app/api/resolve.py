@@ -5,16 +5,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api.compute import INLINE_MENTIONS, OVER_BUDGET, computed
-from app.api.deps import SettingsDep, SnapshotDep, outcomes
+from app.api.deps import SettingsDep, SnapshotDep, TypesQuery, outcomes
 from app.api.responses import documented
 from app.api.shapes import JsonObject, json_response, resolution_public
 from app.declared_types import check_filters
 from app.matching.budget import Deadline
 from app.matching.resolve import Thresholds, TieBreak, resolve
+from app.matching.type_names import requested_types
 from app.models import (
     MAX_CANDIDATES,
     MAX_MENTION_LENGTH,
+    MAX_TYPE_LENGTH,
     TIE_BREAK_DESCRIPTION,
+    TYPE_DESCRIPTION,
     ResolveRequest,
     ResolveResponse,
     ResolveResult,
@@ -24,7 +27,9 @@ from app.settings import Settings
 router = APIRouter(tags=["resolve"], responses=documented(422))
 
 
-@router.get("/resolve", summary="Resolve one mention", response_model=ResolveResult)
+@router.get(
+    "/resolve", operation_id="resolve", summary="Resolve one mention", response_model=ResolveResult
+)
 async def resolve_one(
     request: Request,
     index: SnapshotDep,
@@ -40,10 +45,11 @@ async def resolve_one(
     type: Annotated[
         str | None,
         Query(
-            max_length=64,
-            description="Only this type; one neither declared nor in use answers 422.",
+            max_length=MAX_TYPE_LENGTH,
+            description=f"{TYPE_DESCRIPTION} A type neither declared nor in use answers 422.",
         ),
     ] = None,
+    types: TypesQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_CANDIDATES, description="Candidates.")] = 5,
     threshold: Annotated[
         float | None, Query(ge=0, le=1, description="Score needed for 'matched' (default 0.85).")
@@ -59,18 +65,18 @@ async def resolve_one(
     `tie_break=prominence` the most prominent of namesakes may be matched,
     and the result's `tie_break` says so."""
     # One mention is small work: resolved in place (see app.api.compute).
-    if type is not None:  # the most frequent request: no work for the filter it lacks
-        check_filters(index.known_types(), [type])
+    wanted = requested_types(type, types)
+    if wanted:  # the most frequent request: no work for the filter it lacks
+        check_filters(index.known_types(), wanted)
     rule = thresholds(settings, threshold)
-    resolution = resolve(
-        index, q, types=_types(type), limit=limit, thresholds=rule, tie_break=tie_break
-    )
+    resolution = resolve(index, q, types=wanted, limit=limit, thresholds=rule, tie_break=tie_break)
     outcomes(request).resolved(resolution, "resolve")
     return json_response(resolution_public(resolution))
 
 
 @router.post(
     "/resolve",
+    operation_id="resolveBatch",
     summary="Resolve many mentions",
     response_model=ResolveResponse,
     responses=documented(400) | OVER_BUDGET,
@@ -79,7 +85,8 @@ async def resolve_many(
     request: Request, index: SnapshotDep, settings: SettingsDep, body: ResolveRequest
 ) -> Response:
     """Resolve a batch of mentions; the results come in the order of the mentions."""
-    check_filters(index.known_types(), _types(body.type))
+    wanted = body.type_filter()
+    check_filters(index.known_types(), wanted)
     rule = thresholds(settings, body.threshold)
     told = outcomes(request)
 
@@ -90,7 +97,7 @@ async def resolve_many(
             resolution = resolve(
                 index,
                 mention,
-                types=_types(body.type),
+                types=wanted,
                 limit=body.limit,
                 thresholds=rule,
                 tie_break=body.tie_break,
@@ -106,7 +113,3 @@ async def resolve_many(
 def thresholds(settings: Settings, threshold: float | None) -> Thresholds:
     match = settings.match_threshold if threshold is None else threshold
     return Thresholds(match=match, margin=settings.match_margin)
-
-
-def _types(entity_type: str | None) -> list[str] | None:
-    return None if entity_type is None else [entity_type]

@@ -29,7 +29,9 @@ ItemId = Annotated[int, Path(ge=1, le=MAX_STORED_INT, description="The review it
 _NOT_FOUND = documented(404, s404="No review item has this ID.")
 
 
-@router.get("", summary="List the review queue", response_model=ReviewList)
+@router.get(
+    "", operation_id="listReviewItems", summary="List the review queue", response_model=ReviewList
+)
 def list_review(
     session: SessionDep,
     index: SnapshotDep,
@@ -53,6 +55,7 @@ def list_review(
 
 @router.post(
     "/{item_id}/accept",
+    operation_id="acceptReviewItem",
     summary="Accept a form as an alias, or as a new entity",
     response_model=ReviewItemPublic,
     responses=documented(
@@ -85,6 +88,7 @@ def accept(
 
 @router.post(
     "/{item_id}/dismiss",
+    operation_id="dismissReviewItem",
     summary="Dismiss a form",
     response_model=ReviewItemPublic,
     responses={**_NOT_FOUND, **documented(409, s409="The item is accepted already.")},

@@ -27,3 +27,11 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     """'; did you mean 'organization'?' for a close known name, else ''."""
     suggestion = closest(name, known)
     return "" if suggestion is None else f"; did you mean {suggestion!r}?"
+
+
+def requested_types(one: str | None, many: Iterable[str] | None) -> list[str] | None:
+    """The types a request filters by: ``type`` and ``types`` together (each is
+    a synonym of the other, and both may be given), each once, in the order
+    given; None when neither names one, which is no filter."""
+    named = [] if one is None else [one]
+    return list(dict.fromkeys([*named, *(many or ())])) or None

@@ -103,10 +103,15 @@ def test_the_export_lists_the_declared_types_first(
     ("method", "path", "body"),
     [
         ("GET", "/entities?type=organisation", None),
+        ("GET", "/entities?types=location&types=organisation", None),
         ("GET", "/resolve?q=TTP&type=organisation", None),
+        ("GET", "/resolve?q=TTP&type=location&types=organisation", None),
         ("POST", "/resolve", {"mentions": ["TTP"], "type": "organisation"}),
+        ("POST", "/resolve", {"mentions": ["TTP"], "types": ["location", "organisation"]}),
         ("POST", "/annotate", {"text": "The TTP said", "types": ["location", "organisation"]}),
+        ("POST", "/annotate", {"text": "The TTP said", "type": "organisation"}),
         ("POST", "/annotate/batch", {"documents": [{"text": "TTP", "types": ["organisation"]}]}),
+        ("POST", "/annotate/batch", {"documents": [{"text": "TTP", "type": "organisation"}]}),
     ],
 )
 def test_a_filter_by_a_type_neither_declared_nor_in_use_is_refused(
@@ -116,6 +121,37 @@ def test_a_filter_by_a_type_neither_declared_nor_in_use_is_refused(
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert detail.endswith("(neither declared nor in use); did you mean 'organization'?")
+
+
+@pytest.mark.parametrize(
+    ("one", "many", "found"),
+    [
+        (None, ["location"], {"islamabad"}),
+        (None, ["organization", "location"], {"islamabad", "ttp"}),
+        ("organization", ["location"], {"islamabad", "ttp"}),
+        ("location", ["location"], {"islamabad"}),
+        ("organization", None, {"ttp"}),
+    ],
+)
+def test_types_are_repeatable_with_type_as_a_synonym_on_every_filter(
+    client: TestClient, one: str | None, many: list[str] | None, found: set[str]
+) -> None:
+    """``type`` and ``types`` together ask for entities of any of the types named."""
+    query = {"type": one, "types": many}
+    body = {key: value for key, value in query.items() if value is not None}
+    entities = client.get("/entities", params=body).json()["items"]
+    assert {e["id"] for e in entities} & {"islamabad", "ttp"} == found
+    resolved = client.post("/resolve", json={"mentions": ["Islamabad", "TTP"], **body}).json()
+    assert {r["entity"]["id"] for r in resolved["results"] if r["entity"]} == found
+    one_by_one = [
+        client.get("/resolve", params={"q": q, **body}).json() for q in ("Islamabad", "TTP")
+    ]
+    assert {r["entity"]["id"] for r in one_by_one if r["entity"]} == found
+    text = {"text": "ISLAMABAD: the TTP said", **body}
+    annotated = client.post("/annotate", json=text).json()["mentions"]
+    assert {m["entity"]["id"] for m in annotated} == found
+    batch = client.post("/annotate/batch", json={"documents": [text]}).json()["results"]
+    assert {m["entity"]["id"] for m in batch[0]["mentions"]} == found
 
 
 def test_a_filter_far_from_every_type_has_no_suggestion(client: TestClient) -> None:
