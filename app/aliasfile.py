@@ -23,6 +23,7 @@ from yaml.resolver import Resolver
 from app.errors import InvalidAliasFile
 from app.matching.type_names import did_you_mean
 from app.models import AliasCreate, AliasFile, EntityCreate, EntityTypeCreate
+from app.states import batches
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -85,15 +86,37 @@ class AliasFileStream:
             yield entity
 
 
+# Entities dumped at once by alias_file_parts.
+EXPORT_PART = 500
+
+
 def dump_alias_file(table: AliasFile) -> str:
-    """The alias file for ``table``; parsing it gives ``table`` back.
+    """The alias file for ``table``; parsing it gives ``table`` back."""
+    return "".join(text for text, _entities in alias_file_parts(table))
+
+
+def alias_file_parts(
+    table: AliasFile, *, entities_per_part: int = EXPORT_PART
+) -> Iterator[tuple[str, int]]:
+    """The alias file for ``table`` a part at a time, each with how many entities it
+    holds: a large table is written as it is dumped, and its progress can be shown.
 
     Declared types come first, so that a reader knows them before the entities.
+    The parts join into the text that dumping the whole table at once gives: a
+    list under a key is dumped without indenting its items, as a list alone is.
     """
-    plain: dict[str, Any] = {}
+    head: dict[str, Any] = {}
     if table.types:
-        plain["types"] = [{"id": t.id, "description": t.description} for t in table.types]
-    plain["entities"] = [_entity_to_plain(entity) for entity in table.entities]
+        head["types"] = [{"id": t.id, "description": t.description} for t in table.types]
+    if not table.entities:
+        yield _dump({**head, "entities": []}), 0
+        return
+    yield (_dump(head) if head else "") + "entities:\n", 0
+    for batch in batches(table.entities, entities_per_part):
+        yield _dump([_entity_to_plain(entity) for entity in batch]), len(batch)
+
+
+def _dump(plain: Any) -> str:
     return yaml.dump(
         plain,
         Dumper=_Dumper,

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from app.aliasfile import dump_alias_file, parse_alias_file
+from app.aliasfile import alias_file_parts, dump_alias_file, parse_alias_file
 from app.errors import InvalidAliasFile
 from app.resources import SHIPPED_ALIASES_FILE
 from tests.conftest import SMALL_TABLE
@@ -420,3 +420,12 @@ def test_a_key_twice_in_a_json_entity_names_the_entity() -> None:
 def test_bytes_that_are_not_utf8_are_named_by_line_and_column() -> None:
     detail = parse_error(b"entities:\n  - name: caf\xc3\xa9 \xff\n")  # type: ignore[arg-type]
     assert detail == "line 2, column 16: the file is not UTF-8 (byte 26)"
+
+
+@pytest.mark.parametrize("entities_per_part", [1, 3, 1000])
+def test_the_file_written_in_parts_is_the_file_written_at_once(entities_per_part: int) -> None:
+    table = parse_alias_file(SHIPPED_ALIASES_FILE.read_bytes())
+    parts = list(alias_file_parts(table, entities_per_part=entities_per_part))
+    assert "".join(text for text, _ in parts) == dump_alias_file(table)
+    assert sum(count for _, count in parts) == len(table.entities)
+    assert parse_alias_file("".join(text for text, _ in parts)) == table
