@@ -1,9 +1,13 @@
 """The console script, run as a user would: from another working directory."""
 
+import fcntl
 import json
 import os
+import pty
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable
 from importlib import metadata
@@ -532,3 +536,36 @@ def test_quiet_and_progress_together_are_a_usage_error(folder: Path) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["import", "--quiet", "--progress", str(SMALL_TABLE)])
     assert exited.value.code == 2
+
+
+def test_an_import_on_a_terminal_shows_its_progress_by_default(tmp_path: Path) -> None:
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))  # 80 columns
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    command = [sys.executable, "-m", "app.cli", "import", "--create", "--allow-shared"]
+    with subprocess.Popen(
+        [*command, str(SMALL_TABLE)],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+    ) as process:
+        os.close(terminal)
+        drawn = _read_all(controller)
+        assert process.wait(timeout=60) == 0
+    assert "table.yaml: 4 entities [" in drawn
+
+
+def _read_all(descriptor: int) -> str:
+    """Everything written to a pseudo-terminal until its last writer closed it."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(descriptor, 4096)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(descriptor)
+    return b"".join(chunks).decode("utf-8", "replace")
