@@ -6,21 +6,24 @@ error names the entry (its position, ID and line) and what is wrong with it.
 
 import codecs
 import io
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import ijson
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from yaml._yaml import CParser
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 from app.errors import InvalidAliasFile
+from app.matching.type_names import did_you_mean
 from app.models import AliasCreate, AliasFile, EntityCreate, EntityTypeCreate
+from app.states import batches
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -68,30 +71,52 @@ class AliasFileStream:
         data = _utf8(raw)
         entries = _json_entries(data) if "json" in media_type else _yaml_entries(data)
         first_seen: dict[str, int] = {}
-        for entry, line in entries:
+        for entry, node in entries:
             if isinstance(entry, _TypesSection):
                 self.types = _validated_types(entry.entries)
                 continue
             position = len(first_seen)
-            entity = _validated(entry, position, line)
+            entity = _validated(entry, position, node)
             if entity.id in first_seen:
                 raise InvalidAliasFile(
-                    f"{_entry_name(position, None, line)}: id {entity.id!r} is already used by "
+                    f"{_entry_name(position, None, node)}: id {entity.id!r} is already used by "
                     f"entity #{first_seen[entity.id] + 1}"
                 )
             first_seen[entity.id] = position
             yield entity
 
 
+# Entities dumped at once by alias_file_parts.
+EXPORT_PART = 500
+
+
 def dump_alias_file(table: AliasFile) -> str:
-    """The alias file for ``table``; parsing it gives ``table`` back.
+    """The alias file for ``table``; parsing it gives ``table`` back."""
+    return "".join(text for text, _entities in alias_file_parts(table))
+
+
+def alias_file_parts(
+    table: AliasFile, *, entities_per_part: int = EXPORT_PART
+) -> Iterator[tuple[str, int]]:
+    """The alias file for ``table`` a part at a time, each with how many entities it
+    holds: a large table is written as it is dumped, and its progress can be shown.
 
     Declared types come first, so that a reader knows them before the entities.
+    The parts join into the text that dumping the whole table at once gives: a
+    list under a key is dumped without indenting its items, as a list alone is.
     """
-    plain: dict[str, Any] = {}
+    head: dict[str, Any] = {}
     if table.types:
-        plain["types"] = [{"id": t.id, "description": t.description} for t in table.types]
-    plain["entities"] = [_entity_to_plain(entity) for entity in table.entities]
+        head["types"] = [{"id": t.id, "description": t.description} for t in table.types]
+    if not table.entities:
+        yield _dump({**head, "entities": []}), 0
+        return
+    yield (_dump(head) if head else "") + "entities:\n", 0
+    for batch in batches(table.entities, entities_per_part):
+        yield _dump([_entity_to_plain(entity) for entity in batch]), len(batch)
+
+
+def _dump(plain: Any) -> str:
     return yaml.dump(
         plain,
         Dumper=_Dumper,
@@ -139,14 +164,29 @@ def _utf8(raw: str | bytes) -> bytes:
         try:
             return raw.encode("utf-8")
         except UnicodeEncodeError as error:  # a lone surrogate
-            raise InvalidAliasFile(f"the file is not UTF-8 (character {error.start})") from None
+            before = raw[: error.start].encode("utf-8", "surrogatepass")
+            line, column = _line_and_column(before, len(before))
+            raise InvalidAliasFile(
+                f"line {line}, column {column}: the file is not UTF-8 (character {error.start})"
+            ) from None
     decoder = codecs.getincrementaldecoder("utf-8")()
     for start in range(0, len(raw), _CHUNK):
         try:
             decoder.decode(raw[start : start + _CHUNK], final=start + _CHUNK >= len(raw))
         except UnicodeDecodeError as error:
-            raise InvalidAliasFile(f"the file is not UTF-8 (byte {start + error.start})") from None
+            offset = start + error.start
+            line, column = _line_and_column(raw, offset)
+            raise InvalidAliasFile(
+                f"line {line}, column {column}: the file is not UTF-8 (byte {offset})"
+            ) from None
     return raw.removeprefix(codecs.BOM_UTF8)
+
+
+def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:
+    """The line and column (1-based; the column in characters) of byte ``offset``."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return data.count(b"\n", 0, offset) + 1, column
 
 
 _CHUNK = 1 << 20
@@ -161,12 +201,15 @@ def _not_a_list(section: str) -> InvalidAliasFile:
     return InvalidAliasFile(f"{section}: Input should be a valid list")
 
 
-def _unknown_key(key: object) -> InvalidAliasFile:
-    return InvalidAliasFile(f"{key}: Extra inputs are not permitted")
+def _unknown_key(key: object, node: yaml.Node | None = None) -> InvalidAliasFile:
+    where = f"line {node.start_mark.line + 1}: " if node is not None else ""
+    return InvalidAliasFile(f"{where}{key}: {_unknown_field(str(key), _SECTIONS, kind='key')}")
 
 
-# One entry of the file, as plain data, and its line (None where unknown).
-Entry = tuple[Any, int | None]
+# One entry of the file, as plain data, and the YAML node it was built from
+# (None for JSON, whose reader gives no positions): the node's marks name the
+# line and column of a fault.
+Entry = tuple[Any, yaml.Node | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +238,31 @@ def _json_entries(data: bytes) -> Iterator[Entry]:
     try:
         yield from _json_top_level(events)
     except ijson.JSONError as error:
-        raise InvalidAliasFile(f"not valid JSON: {error}") from None
+        raise InvalidAliasFile(_json_syntax_error(data, error)) from None
+
+
+def _json_syntax_error(data: bytes, error: ijson.JSONError) -> str:
+    """Where the JSON breaks, and how, on one line.
+
+    The streaming parser tells neither line nor column, so the standard
+    library's parser reads the file again, only now that it is known to be
+    broken; it keeps no object it has read, so memory stays small.
+    """
+    try:
+        json.loads(data, object_pairs_hook=_forget, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as located:
+        return f"line {located.lineno}, column {located.colno}: not valid JSON: {located.msg}"
+    except (ValueError, RecursionError):
+        pass  # a constant, or nesting too deep for it: the streaming parser's words
+    return f"not valid JSON: {str(error).splitlines()[0]}"
+
+
+def _forget(_pairs: list[tuple[str, Any]]) -> None:
+    return None
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _json_top_level(events: Iterator[tuple[str, str, Any]]) -> Iterator[Entry]:
@@ -205,6 +272,7 @@ def _json_top_level(events: Iterator[tuple[str, str, Any]]) -> Iterator[Entry]:
         raise InvalidAliasFile(_NOT_A_MAPPING)
     seen: set[str] = set()
     types: list[Entry] = []
+    entities = 0
     for prefix, event, value in events:
         if prefix == "" and event == "map_key":
             if value not in _SECTIONS:
@@ -213,7 +281,8 @@ def _json_top_level(events: Iterator[tuple[str, str, Any]]) -> Iterator[Entry]:
                 raise InvalidAliasFile(f"not valid JSON: the key {value!r} is given twice")
             seen.add(value)
         elif prefix == "entities.item":
-            yield _json_value(event, value, events), None
+            yield _json_entity(event, value, events, position=entities), None
+            entities += 1
         elif prefix == "types.item":
             types.append((_json_value(event, value, events), None))
         elif prefix == "types" and event == "end_array":
@@ -222,6 +291,16 @@ def _json_top_level(events: Iterator[tuple[str, str, Any]]) -> Iterator[Entry]:
             continue  # as a model dumps a file that declares no types
         elif prefix in _SECTIONS and event not in ("start_array", "end_array"):
             raise _not_a_list(prefix)
+
+
+def _json_entity(
+    event: str, value: Any, events: Iterator[tuple[str, str, Any]], *, position: int
+) -> Any:
+    """One entry of ``entities``; a fault inside it names its position, as JSON gives no line."""
+    try:
+        return _json_value(event, value, events)
+    except InvalidAliasFile as error:
+        raise InvalidAliasFile(f"entity #{position + 1}: {error.detail}") from None
 
 
 def _json_value(event: str, value: Any, events: Iterator[tuple[str, str, Any]]) -> Any:
@@ -358,18 +437,31 @@ def _check_keys(mapping: yaml.MappingNode) -> None:
 
 
 def _at(node: yaml.Node, problem: str) -> InvalidAliasFile:
-    mark = node.start_mark
-    return InvalidAliasFile(f"line {mark.line + 1}, column {mark.column + 1}: {problem}")
+    return InvalidAliasFile(f"{_position(node)}: {problem}")
 
 
 def _yaml_entries(data: bytes) -> Iterator[Entry]:
     reader = _EntryReader(data)
     try:
         yield from _yaml_top_level(reader)
+    except yaml.MarkedYAMLError as error:
+        raise InvalidAliasFile(_yaml_syntax_error(error)) from None
     except yaml.YAMLError as error:
         raise InvalidAliasFile(f"not valid YAML: {error}") from None
     finally:
         reader.dispose()
+
+
+def _yaml_syntax_error(error: yaml.MarkedYAMLError) -> str:
+    """PyYAML's message on one line, without the name it gives the data
+    (``"<byte string>"``): the caller knows the file's."""
+    mark = error.problem_mark or error.context_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    message = f"{where}not valid YAML: {error.problem or error.context}"
+    if error.context and error.problem and error.context_mark:
+        started = error.context_mark
+        message += f" ({error.context} at line {started.line + 1}, column {started.column + 1})"
+    return message
 
 
 def _yaml_top_level(reader: _EntryReader) -> Iterator[Entry]:
@@ -390,7 +482,7 @@ def _yaml_top_level(reader: _EntryReader) -> Iterator[Entry]:
         key = reader.constructed(key_node)
         if key not in _SECTIONS:
             reader.value()  # an anchor there is the better message
-            raise _unknown_key(key)
+            raise _unknown_key(key, key_node)
         seen[key] = key_node
         items = _yaml_items(reader, key)
         if key == "types":
@@ -411,8 +503,8 @@ def _yaml_items(reader: _EntryReader, section: str) -> Iterator[Entry]:
         raise _not_a_list(section)
     _start(reader, "tag:yaml.org,2002:seq")
     while not reader.check_event(yaml.SequenceEndEvent):
-        line = reader.line()
-        yield reader.value(), line
+        node = reader.compose_node(None, None)
+        yield reader.constructed(node), node
     reader.get_event()
 
 
@@ -434,12 +526,12 @@ def _validated_types(entries: list[Entry]) -> list[EntityTypeCreate]:
     """The declared types; a repeated one (ignoring case) is refused naming both."""
     types: list[EntityTypeCreate] = []
     first_seen: dict[str, str] = {}
-    for position, (entry, line) in enumerate(entries):
-        name = _entry_name(position, entry, line, kind="type")
+    for position, (entry, node) in enumerate(entries):
+        name = _entry_name(position, entry, node, kind="type")
         try:
             declared = EntityTypeCreate.model_validate(entry)
         except ValidationError as error:
-            raise InvalidAliasFile(_describe(error, name)) from None
+            raise InvalidAliasFile(_describe(error, name, EntityTypeCreate, node)) from None
         folded = declared.id.casefold()
         if folded in first_seen:
             raise InvalidAliasFile(
@@ -451,19 +543,29 @@ def _validated_types(entries: list[Entry]) -> list[EntityTypeCreate]:
     return types
 
 
-def _validated(entry: Any, position: int, line: int | None) -> EntityCreate:
+def _validated(entry: Any, position: int, node: yaml.Node | None) -> EntityCreate:
     try:
         return EntityCreate.model_validate(entry)
     except ValidationError as error:
-        name = _entry_name(position, entry, line)
-        raise InvalidAliasFile(_describe(error, name)) from None
+        name = _entry_name(position, entry, node)
+        raise InvalidAliasFile(_describe(error, name, EntityCreate, node)) from None
 
 
-def _describe(error: ValidationError, name: str) -> str:
+def _describe(
+    error: ValidationError, name: str, model: type[BaseModel], node: yaml.Node | None
+) -> str:
+    """Each problem with the field it is in, that field's line and column where the
+    YAML node gives them, and for an unknown field the known one it likely meant."""
     problems = []
     for problem in error.errors()[:10]:
-        where = ".".join(map(str, problem["loc"]))
-        message = problem["msg"].removeprefix("Value error, ")
+        loc = problem["loc"]
+        where = ".".join(map(str, loc))
+        if problem["type"] == "extra_forbidden":
+            message = _unknown_field(str(loc[-1]), _fields_at(model, loc[:-1]))
+        else:
+            message = problem["msg"].removeprefix("Value error, ")
+        if where and (field := _node_at(node, loc)) is not None:
+            message += f" (at {_position(field)})"
         problems.append(f"{name}{': ' + where if where else ''}: {message}")
     more = error.error_count() - len(problems)
     if more > 0:
@@ -471,11 +573,61 @@ def _describe(error: ValidationError, name: str) -> str:
     return "; ".join(problems)
 
 
-def _entry_name(position: int, entry: Any, line: int | None, *, kind: str = "entity") -> str:
+def _unknown_field(name: str, known: Sequence[str], *, kind: str = "field") -> str:
+    """'unknown field; did you mean 'aliases'?', or the fields there are when none is alike."""
+    suggestion = did_you_mean(name, known)
+    if suggestion or not known:
+        return f"unknown {kind}{suggestion}"
+    listed = ", ".join(sorted(known, key=lambda field: field != "id"))
+    return f"unknown {kind}; known {kind}s: {listed}"
+
+
+# The models of an entry's nested fields, for naming the fields known there.
+_NESTED_MODELS: dict[tuple[type[BaseModel], str], type[BaseModel]] = {
+    (EntityCreate, "aliases"): AliasCreate
+}
+
+
+def _fields_at(model: type[BaseModel], path: Sequence[int | str]) -> tuple[str, ...]:
+    """The fields of the object at ``path`` (a validation error's location) in ``model``."""
+    current: type[BaseModel] | None = model
+    for part in path:
+        if current is None:
+            break
+        if isinstance(part, str):
+            current = _NESTED_MODELS.get((current, part))
+    return () if current is None else tuple(current.model_fields)
+
+
+def _node_at(node: yaml.Node | None, loc: Sequence[int | str]) -> yaml.Node | None:
+    """The deepest node on the way to ``loc``; a mapping's last step gives the key,
+    where the field's name is written."""
+    found = None
+    for step, part in enumerate(loc, start=1):
+        if isinstance(node, yaml.MappingNode):
+            pair = next((pair for pair in node.value if pair[0].value == part), None)
+            if pair is None:
+                break
+            found, node = (pair[0] if step == len(loc) else pair[1]), pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if not 0 <= part < len(node.value):
+                break
+            found = node = node.value[part]
+        else:
+            break
+    return found
+
+
+def _position(node: yaml.Node) -> str:
+    mark = node.start_mark
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def _entry_name(position: int, entry: Any, node: yaml.Node | None, *, kind: str = "entity") -> str:
     entity_id = entry.get("id") if isinstance(entry, dict) else None
     name = f"{kind} #{position + 1}"
     if isinstance(entity_id, str):
         name += f" (id {entity_id!r})"
-    if line is not None:
-        name += f" at line {line}"
+    if node is not None:
+        name += f" at line {node.start_mark.line + 1}"
     return name

@@ -2,31 +2,42 @@
 
 import argparse
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import ValidationError
+from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app import store
-from app.aliasfile import dump_alias_file, read_alias_file
+from app import progress, store
+from app.aliasfile import alias_file_parts, read_alias_file
 from app.audit import result_or_report
 from app.bootstrap import prepare_when_reachable
 from app.db import make_engine, migrate_exclusively
-from app.errors import DomainError
+from app.errors import DomainError, InvalidAliasFile
 from app.health import first_line
 from app.http_limits import connection_limits
 from app.settings import Settings, configuration_fault
 
 
+class CommandFailed(Exception):
+    """A fault the command reports on one line, such as a file it cannot read."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    quiet = getattr(args, "progress", None) is False
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic.runtime.migration").addFilter(_schema_steps_only)
     try:
         settings = Settings()
     except ValidationError as error:
@@ -35,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     try:
         result: int = args.run(args, settings)
+    except CommandFailed as error:
+        print(f"alias-service: {error}", file=sys.stderr)
+        return 1
     except DomainError as error:
         print(f"alias-service: {error.detail}", file=sys.stderr)
         return 1
@@ -44,6 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result
 
 
+def _schema_steps_only(record: logging.LogRecord) -> bool:
+    """Alembic's notes on every connection ("Context impl SQLiteImpl.") say nothing
+    to a person; the steps of a migration that runs do."""
+    return not record.getMessage().startswith(("Context impl", "Will assume"))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="alias-service",
@@ -51,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Configuration comes from the environment (DATABASE_URL, ADMIN_TOKEN, "
         "ALIASES_FILE and the limits): see the README's Configuration table.",
     )
+    parser.add_argument("--version", action="version", version=f"alias-service {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the HTTP API")
@@ -90,10 +111,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="report what the import would change, and write nothing",
     )
+    _add_create_option(load)
+    progress.add_options(load)
     load.set_defaults(run=_import)
 
     export = commands.add_parser("export", help="write the table as an alias file")
     export.add_argument("file", type=Path, nargs="?", help="default: standard output")
+    _add_create_option(export)
+    progress.add_options(export)
     export.set_defaults(run=_export)
 
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
@@ -133,12 +158,23 @@ def uvicorn_options(args: argparse.Namespace, settings: Settings) -> dict[str, A
     }
 
 
+def _add_create_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--create",
+        action="store_true",
+        help="without DATABASE_URL, create the default database file when it does not exist",
+    )
+
+
 def _import(args: argparse.Namespace, settings: Settings) -> int:
-    source = read_alias_file(args.file.read_bytes(), media_type=_media_type(args.file))
-    engine = make_engine(settings.database_url)
+    raw = _read(args.file)
+    engine = _table_database(settings, create=args.create)
     migrate_exclusively(engine)
+    source = read_alias_file(raw, media_type=_media_type(args.file))
     mode: store.ImportMode = "replace" if args.replace else "merge"
-    with Session(engine) as session:
+    bar = progress.progress_bar(description=args.file.name, unit="entities", shown=args.progress)
+    with Session(engine) as session, bar as shown, _naming(args.file):
+        source.entities = progress.counted(source.entities, shown)
         report = result_or_report(
             lambda: store.import_alias_file(
                 session=session,
@@ -155,19 +191,77 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    with Session(make_engine(settings.database_url)) as session:
-        text = dump_alias_file(store.export_table(session=session))
-    if args.file is None:
-        sys.stdout.write(text)
-    else:
-        args.file.write_text(text, encoding="utf-8")
+    engine = _table_database(settings, create=args.create)
+    if args.create:  # a database just created has no tables yet
+        migrate_exclusively(engine)
+    with Session(engine) as session:
+        table = store.export_table(session=session)
+    name = "export" if args.file is None else args.file.name
+    bar = progress.progress_bar(description=name, unit="entities", shown=args.progress)
+    with bar as shown, _output(args.file) as output:
+        shown.total = len(table.entities)
+        for text, entities in alias_file_parts(table):
+            output.write(text)
+            shown.update(entities)
     return 0
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise CommandFailed(f"{path}: {error.strerror or error}") from None
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    """The file to write (standard output without one); a fault names the file."""
+    if path is None:
+        try:
+            yield sys.stdout
+        except BrokenPipeError:  # e.g. piped to `head`, which stopped reading
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush fault
+            raise CommandFailed("standard output was closed before the export ended") from None
+        return
+    try:
+        with path.open("w", encoding="utf-8") as output:
+            yield output
+    except OSError as error:
+        raise CommandFailed(f"{path}: {error.strerror or error}") from None
+
+
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """A fault of the file's content, as one line that begins with the file's name."""
+    try:
+        yield
+    except InvalidAliasFile as error:
+        raise CommandFailed(f"{path}: {error.detail}") from None
+
+
+def _table_database(settings: Settings, *, create: bool) -> Engine:
+    """The database ``import`` and ``export`` work on. Without DATABASE_URL, the
+    default file must exist unless ``create``: run in the wrong folder, they would
+    otherwise fill, or read, a new empty table there."""
+    path = make_url(settings.database_url).database
+    chosen = "database_url" in settings.model_fields_set
+    if not (create or chosen) and path and not Path(path).exists():
+        shown = path if Path(path).is_absolute() else f"./{path}"
+        raise CommandFailed(f"no database at {shown}; pass --create or set DATABASE_URL")
+    return make_engine(settings.database_url)
 
 
 def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     migrate_exclusively(engine)
     return 0
+
+
+def _version() -> str:
+    try:
+        return metadata.version("alias-service")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
 
 
 def _media_type(path: Path) -> str:

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from app.aliasfile import dump_alias_file, parse_alias_file
+from app.aliasfile import alias_file_parts, dump_alias_file, parse_alias_file
 from app.errors import InvalidAliasFile
 from app.resources import SHIPPED_ALIASES_FILE
 from tests.conftest import SMALL_TABLE
@@ -310,7 +310,10 @@ def test_declared_types_in_json_may_follow_the_entities() -> None:
         ("  - {id: organization, description: ''}\n", "description: String should have at least"),
         ('  - {id: organization, description: "a\\x07b"}\n', "control or surrogate character"),
         ("  - {id: two words, description: Groups.}\n", "id: String should match pattern"),
-        ("  - {id: organization, description: Groups., colour: red}\n", "colour: Extra inputs"),
+        (
+            "  - {id: organization, description: Groups., colour: red}\n",
+            "colour: unknown field; known fields: id, description",
+        ),
         ("  - organization\n", "type #1 at line 2: Input should be a valid dictionary"),
     ],
 )
@@ -324,3 +327,105 @@ def test_types_given_as_other_than_a_list_or_twice_are_refused() -> None:
     twice = '{"types": [], "types": []}'
     with pytest.raises(InvalidAliasFile, match="the key 'types' is given twice"):
         parse_alias_file(twice, media_type="application/json")
+
+
+def json_error(text: str | bytes) -> str:
+    with pytest.raises(InvalidAliasFile) as caught:
+        parse_alias_file(text, media_type="application/json")
+    return caught.value.detail
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("aliases: [TTP]", "aliasses: [TTP]"),
+            "entity #1 (id 'ttp') at line 2: aliasses: unknown field; did you mean 'aliases'? "
+            "(at line 5, column 5)",
+        ),
+        (
+            ("aliases: [TTP]", "aliases: [{text: TTP, nots: Dawn}]"),
+            "aliases.0.nots: unknown field; did you mean 'note'? (at line 5, column 27)",
+        ),
+        (
+            ("aliases: [TTP]", "colour: red"),
+            "colour: unknown field; known fields: id, name, type, description, prominence, "
+            "aliases (at line 5, column 5)",
+        ),
+        (("entities:", "entitys:"), "line 1: entitys: unknown key; did you mean 'entities'?"),
+    ],
+    ids=["entity", "alias", "no near field", "top level"],
+)
+def test_an_unknown_field_names_the_known_one_it_likely_meant(
+    change: tuple[str, str], expected: str
+) -> None:
+    assert expected in parse_error(("entities:" + GOOD_ENTRY).replace(*change))
+
+
+def test_an_unknown_field_of_a_type_declaration_is_named_with_its_likely_meaning() -> None:
+    detail = parse_error("types:\n  - {id: organization, descripton: Groups.}\nentities: []\n")
+    assert "descripton: unknown field; did you mean 'description'? (at line 2, column 24)" in detail
+
+
+def test_an_unknown_field_in_json_is_named_with_the_entity_position_and_id() -> None:
+    first = '{"id": "a", "name": "A", "type": "t"}'
+    text = f'{{"entities": [{first}, {{"id": "b", "name": "B", "typ": "t"}}]}}'
+    assert "entity #2 (id 'b'): typ: unknown field; did you mean 'type'?" in json_error(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "entities:\n  - id: a\n\tname: A\n",
+            "line 3, column 1: not valid YAML: found a tab character that violates indentation "
+            "(while scanning a plain scalar at line 2, column 9)",
+        ),
+        (
+            "entities:\n  - {id: a, name: [A\n",
+            "line 3, column 1: not valid YAML: did not find expected ',' or ']' "
+            "(while parsing a flow sequence at line 2, column 19)",
+        ),
+    ],
+    ids=["tab", "unclosed bracket"],
+)
+def test_a_yaml_syntax_error_is_one_line_naming_line_and_column(text: str, expected: str) -> None:
+    detail = parse_error(text)
+    assert detail == expected
+    assert "<byte string>" not in detail and "\n" not in detail
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '{"entities": [\n  {"id": "a" "name": "A"}]}',
+            "line 2, column 14: not valid JSON: Expecting",
+        ),
+        ('{"entities": [\n', "line 2, column 1: not valid JSON: Expecting value"),
+    ],
+    ids=["missing comma", "cut short"],
+)
+def test_a_json_syntax_error_is_one_line_naming_line_and_column(text: str, expected: str) -> None:
+    detail = json_error(text)
+    assert detail.startswith(expected)
+    assert "\n" not in detail
+
+
+def test_a_key_twice_in_a_json_entity_names_the_entity() -> None:
+    text = '{"entities": [{"id": "a", "name": "A", "type": "t"}, {"id": "b", "id": "c"}]}'
+    assert json_error(text).startswith("entity #2: not valid JSON: the key 'id' is given twice")
+
+
+def test_bytes_that_are_not_utf8_are_named_by_line_and_column() -> None:
+    detail = parse_error(b"entities:\n  - name: caf\xc3\xa9 \xff\n")  # type: ignore[arg-type]
+    assert detail == "line 2, column 16: the file is not UTF-8 (byte 26)"
+
+
+@pytest.mark.parametrize("entities_per_part", [1, 3, 1000])
+def test_the_file_written_in_parts_is_the_file_written_at_once(entities_per_part: int) -> None:
+    table = parse_alias_file(SHIPPED_ALIASES_FILE.read_bytes())
+    parts = list(alias_file_parts(table, entities_per_part=entities_per_part))
+    assert "".join(text for text, _ in parts) == dump_alias_file(table)
+    assert sum(count for _, count in parts) == len(table.entities)
+    assert parse_alias_file("".join(text for text, _ in parts)) == table

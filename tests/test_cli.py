@@ -1,11 +1,16 @@
 """The console script, run as a user would: from another working directory."""
 
+import fcntl
 import json
 import os
+import pty
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +49,7 @@ def test_migrate_creates_the_default_sqlite_file_in_the_working_directory(tmp_pa
 
 
 def test_import_then_export_round_trips(tmp_path: Path) -> None:
-    result = run(tmp_path, "import", str(SMALL_TABLE), "--allow-shared")
+    result = run(tmp_path, "import", "--create", str(SMALL_TABLE), "--allow-shared")
     assert result.returncode == 0, result.stderr
     assert '"created":4' in result.stdout
     exported = tmp_path / "out.yaml"
@@ -57,7 +62,7 @@ def test_import_then_export_round_trips(tmp_path: Path) -> None:
 
 
 def test_replace_import(tmp_path: Path) -> None:
-    assert run(tmp_path, "import", str(SMALL_TABLE), "--allow-shared").returncode == 0
+    assert run(tmp_path, "import", "--create", str(SMALL_TABLE), "--allow-shared").returncode == 0
     smaller = tmp_path / "one.json"
     smaller.write_text('{"entities": [{"id": "kabul", "name": "Kabul", "type": "location"}]}')
     assert run(tmp_path, "import", str(smaller), "--replace").returncode == 0
@@ -82,7 +87,7 @@ def stored_ids(folder: Path) -> list[str]:
 
 
 def test_a_replace_with_no_entities_needs_allow_empty(tmp_path: Path) -> None:
-    assert run(tmp_path, "import", str(SMALL_TABLE), "--allow-shared").returncode == 0
+    assert run(tmp_path, "import", "--create", str(SMALL_TABLE), "--allow-shared").returncode == 0
     refused = replace_with(tmp_path, "entities: []\n")
     assert refused.returncode == 1
     assert "--allow-empty" in refused.stderr
@@ -94,7 +99,7 @@ def test_a_replace_with_no_entities_needs_allow_empty(tmp_path: Path) -> None:
 
 
 def test_a_bad_file_is_refused_with_a_message_and_loads_nothing(tmp_path: Path) -> None:
-    assert run(tmp_path, "import", str(SMALL_TABLE), "--allow-shared").returncode == 0
+    assert run(tmp_path, "import", "--create", str(SMALL_TABLE), "--allow-shared").returncode == 0
     result = replace_with(
         tmp_path, "entities:\n  - {id: kabul, name: Kabul, type: location}\n  - {id: x}\n"
     )
@@ -105,12 +110,12 @@ def test_a_bad_file_is_refused_with_a_message_and_loads_nothing(tmp_path: Path) 
 
 def test_the_shipped_table_travels_with_the_package(tmp_path: Path) -> None:
     assert SHIPPED_ALIASES_FILE.is_file()
-    result = run(tmp_path, "import", str(SHIPPED_ALIASES_FILE), "--allow-shared")
+    result = run(tmp_path, "import", "--create", str(SHIPPED_ALIASES_FILE), "--allow-shared")
     assert result.returncode == 0, result.stderr
 
 
 def test_an_import_that_shares_a_form_needs_allow_shared(tmp_path: Path) -> None:
-    refused = run(tmp_path, "import", str(SMALL_TABLE))
+    refused = run(tmp_path, "import", "--create", str(SMALL_TABLE))
     assert refused.returncode == 1
     assert "'taliban' by 'afghan-taliban', 'ttp'" in refused.stderr
     assert "--allow-shared" in refused.stderr
@@ -226,7 +231,7 @@ def _ready(origin: str) -> bool:
 
 def _database_file(folder: Path) -> Path:
     """A database that was set up (so the read-only case fails only on writing)."""
-    result = run(folder, "import", str(SMALL_TABLE), "--allow-shared")
+    result = run(folder, "import", "--create", str(SMALL_TABLE), "--allow-shared")
     assert result.returncode == 0, result.stderr
     return folder / "alias-service.db"
 
@@ -248,12 +253,12 @@ def test_a_yaml_tag_is_one_line_on_stderr_and_exit_1(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     bad = tmp_path / "tagged.yaml"
     bad.write_text(f"entities: !!python/object/apply:os.system ['touch {marker}']\n")
-    result = run(tmp_path, "import", str(bad))
+    result = run(tmp_path, "import", "--create", str(bad))
     assert result.returncode == 1
     # The schema is brought up to date (its log lines) while the file is read.
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
-        "alias-service: line 1, column 11: YAML tags (!!python/object/apply:os.system) "
+        f"alias-service: {bad}: line 1, column 11: YAML tags (!!python/object/apply:os.system) "
         "are not allowed"
     )
     assert not marker.exists()
@@ -288,7 +293,7 @@ def test_a_repeated_editor_name_stops_the_service_with_one_line(tmp_path: Path) 
 
 
 def test_a_dry_run_import_reports_and_writes_nothing(tmp_path: Path) -> None:
-    assert run(tmp_path, "import", str(SMALL_TABLE), "--allow-shared").returncode == 0
+    assert run(tmp_path, "import", "--create", str(SMALL_TABLE), "--allow-shared").returncode == 0
     result = replace_with(
         tmp_path, "entities:\n  - {id: kabul, name: Kabul, type: location}\n", "--dry-run"
     )
@@ -298,3 +303,269 @@ def test_a_dry_run_import_reports_and_writes_nothing(tmp_path: Path) -> None:
     assert sorted(report["deleted"]) == ["afghan-taliban", "islamabad", "tlp", "ttp"]
     assert "kabul" not in stored_ids(tmp_path)
     assert len(stored_ids(tmp_path)) == 4
+
+
+# --- as a person meets it: in-process, standard error captured -----------------------
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory without a database, and no DATABASE_URL."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return tmp_path
+
+
+def fails_with(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    """The one line ``alias-service ARGS`` writes on standard error as it exits 1."""
+    assert main(list(args)) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def created_folder(folder: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    assert main(["import", "--create", "--allow-shared", str(SMALL_TABLE)]) == 0
+    capsys.readouterr()
+    return folder
+
+
+def test_version_names_the_installed_release(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"alias-service {metadata.version('alias-service')}\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["import", "--allow-shared", str(SMALL_TABLE)], ["export"]],
+    ids=["import", "export"],
+)
+def test_import_and_export_refuse_to_create_a_database_unless_told(
+    folder: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    assert fails_with(capsys, *command) == (
+        "alias-service: no database at ./alias-service.db; pass --create or set DATABASE_URL"
+    )
+    assert not (folder / "alias-service.db").exists()
+    assert main([*command, "--create"]) == 0
+    assert (folder / "alias-service.db").exists()
+
+
+def test_a_database_named_by_database_url_is_created_without_being_told(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{folder / 'chosen.db'}")
+    assert main(["import", "--allow-shared", str(SMALL_TABLE)]) == 0
+    assert (folder / "chosen.db").exists()
+    assert not (folder / "alias-service.db").exists()
+
+
+def test_the_default_database_once_there_needs_no_create(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    created_folder(folder, capsys)
+    assert main(["export", str(folder / "out.yaml")]) == 0
+    assert len(parse_alias_file((folder / "out.yaml").read_bytes()).entities) == 4
+
+
+@pytest.mark.parametrize(
+    ("make_path", "reason"),
+    [
+        (lambda folder: folder / "missing.yaml", "No such file or directory"),
+        (lambda folder: folder, "Is a directory"),
+    ],
+    ids=["missing", "a directory"],
+)
+def test_a_file_that_cannot_be_read_is_one_line_naming_it(
+    folder: Path,
+    capsys: pytest.CaptureFixture[str],
+    make_path: Callable[[Path], Path],
+    reason: str,
+) -> None:
+    created_folder(folder, capsys)
+    path = make_path(folder)
+    assert fails_with(capsys, "import", str(path)) == f"alias-service: {path}: {reason}"
+
+
+def test_an_export_to_a_folder_that_does_not_exist_is_one_line_naming_the_file(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    created_folder(folder, capsys)
+    target = folder / "no" / "such" / "out.yaml"
+    assert fails_with(capsys, "export", str(target)) == (
+        f"alias-service: {target}: No such file or directory"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        (
+            "tab.yaml",
+            "entities:\n  - id: a\n\tname: A\n",
+            "line 3, column 1: not valid YAML: found a tab character that violates indentation "
+            "(while scanning a plain scalar at line 2, column 9)",
+        ),
+        (
+            "broken.json",
+            '{"entities": [\n  {"id": "a" "name": "A"}]}',
+            "line 2, column 14: not valid JSON: Expecting ',' delimiter",
+        ),
+        (
+            "latin1.yaml",
+            "entities:\n  - {id: a, name: Caf\xe9, type: place}\n".encode("latin-1"),
+            "line 2, column 22: the file is not UTF-8 (byte 31)",
+        ),
+        (
+            "misspelt.yaml",
+            "entities:\n  - id: kabul\n    name: Kabul\n    type: city\n    aliasses: [KBL]\n",
+            "entity #1 (id 'kabul') at line 2: aliasses: unknown field; did you mean 'aliases'? "
+            "(at line 5, column 5)",
+        ),
+        (
+            "misspelt-alias.yaml",
+            "entities:\n  - id: kabul\n    name: Kabul\n    type: city\n"
+            "    aliases:\n      - {text: KBL, nots: code}\n",
+            "entity #1 (id 'kabul') at line 2: aliases.0.nots: unknown field; did you mean "
+            "'note'? (at line 6, column 21)",
+        ),
+        (
+            "misspelt-type.yaml",
+            "types:\n  - {id: city, descripton: Towns.}\nentities: []\n",
+            "descripton: unknown field; did you mean 'description'? (at line 2, column 16)",
+        ),
+        (
+            "invalid.json",
+            '{"entities": [{"id": "a", "name": "A", "type": "t"}, {"id": "b", "name": ""}]}',
+            "entity #2 (id 'b'): name: String should have at least 1 character",
+        ),
+        (
+            "twice.yaml",
+            "entities:\n  - id: a\n    name: A\n    id: b\n",
+            "line 4, column 5: the key 'id' is given twice in one mapping",
+        ),
+        (
+            "tagged.yaml",
+            "entities:\n  - id: !!int abc\n",
+            "line 2, column 9: YAML tags (!!int) are not allowed",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 20 else "",
+)
+def test_a_faulty_file_is_one_line_naming_the_file_and_where_in_it(
+    folder: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    content: str | bytes,
+    expected: str,
+) -> None:
+    created_folder(folder, capsys)
+    path = folder / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    line = fails_with(capsys, "import", str(path))
+    assert line.startswith(f"alias-service: {path}: ")
+    assert expected in line
+    assert len(stored_ids(folder)) == 4
+
+
+def test_a_missing_file_is_no_traceback_in_a_real_process(tmp_path: Path) -> None:
+    result = run(tmp_path, "import", "--create", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"alias-service: {tmp_path / 'missing.yaml'}: No such file or directory"
+    ]
+    assert not (tmp_path / "alias-service.db").exists()  # refused before the database
+
+
+def test_a_dry_run_writes_not_a_byte_of_the_database(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    created_folder(folder, capsys)
+    database = folder / "alias-service.db"
+    before = database.read_bytes()
+    kabul = folder / "kabul.yaml"
+    kabul.write_text("entities:\n  - {id: kabul, name: Kabul, type: location}\n")
+    assert main(["import", "--dry-run", str(kabul)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["dry_run"], report["created"], report["counts"]["created"]) == (
+        True,
+        ["kabul"],
+        1,
+    )
+    assert database.read_bytes() == before
+
+
+def progress_lines(stderr: str) -> list[str]:
+    """The states a bar drew (each redraw begins with a carriage return)."""
+    return [state.strip() for state in stderr.replace("\n", "\r").split("\r") if state.strip()]
+
+
+def test_progress_counts_the_entities_an_import_reads(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", "--create", "--allow-shared", "--progress", str(SMALL_TABLE)]) == 0
+    drawn = progress_lines(capsys.readouterr().err)
+    assert drawn[-1].startswith("table.yaml: 4 entities [")
+
+
+def test_progress_counts_the_entities_an_export_writes_out_of_all(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    created_folder(folder, capsys)
+    assert main(["export", "--progress", str(folder / "out.yaml")]) == 0
+    drawn = progress_lines(capsys.readouterr().err)
+    assert drawn[-1].startswith("out.yaml: 100%")
+    assert "4/4 [" in drawn[-1]
+
+
+@pytest.mark.parametrize("flags", [[], ["--quiet"]], ids=["not a terminal", "quiet"])
+def test_no_progress_is_drawn_into_a_pipe_or_when_quiet(
+    folder: Path, capsys: pytest.CaptureFixture[str], flags: list[str]
+) -> None:
+    assert main(["import", "--create", "--allow-shared", *flags, str(SMALL_TABLE)]) == 0
+    assert main(["export", *flags, str(folder / "out.yaml")]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_quiet_and_progress_together_are_a_usage_error(folder: Path) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["import", "--quiet", "--progress", str(SMALL_TABLE)])
+    assert exited.value.code == 2
+
+
+def test_an_import_on_a_terminal_shows_its_progress_by_default(tmp_path: Path) -> None:
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))  # 80 columns
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    command = [sys.executable, "-m", "app.cli", "import", "--create", "--allow-shared"]
+    with subprocess.Popen(
+        [*command, str(SMALL_TABLE)],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+    ) as process:
+        os.close(terminal)
+        drawn = _read_all(controller)
+        assert process.wait(timeout=60) == 0
+    assert "table.yaml: 4 entities [" in drawn
+
+
+def _read_all(descriptor: int) -> str:
+    """Everything written to a pseudo-terminal until its last writer closed it."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(descriptor, 4096)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(descriptor)
+    return b"".join(chunks).decode("utf-8", "replace")

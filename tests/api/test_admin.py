@@ -168,6 +168,23 @@ def test_a_merge_of_no_entities_changes_nothing(client: TestClient, admin: dict[
     assert client.get("/entities").json()["total"] == 4
 
 
+def test_an_import_with_a_misspelt_field_is_422_naming_the_field_it_likely_meant(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    yaml_body = (
+        "entities:\n  - id: kabul\n    name: Kabul\n    type: location\n    aliasses: [KBL]\n"
+    )
+    response = client.post(
+        "/admin/import", content=yaml_body, headers={**admin, "content-type": "application/yaml"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "entity #1 (id 'kabul') at line 2: aliasses: unknown field; did you mean 'aliases'? "
+        "(at line 5, column 5)"
+    )
+    assert client.get("/entities/kabul").status_code == 404
+
+
 def test_merge_import_keeps_what_the_file_lacks(client: TestClient, admin: dict[str, str]) -> None:
     yaml_body = "entities:\n  - {id: kabul, name: Kabul, type: location}\n"
     response = client.post(
