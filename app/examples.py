@@ -161,6 +161,10 @@ READY: JsonObject = {
     "writable": True,
     "index_loaded": True,
     "revision": 2,
+    "database_revision": 2,
+    "lagging": False,
+    "index_lag_seconds": 0.0,
+    "lag_reason": None,
     "entities": 46,
     "aliases": 180,
 }
