@@ -54,3 +54,23 @@ def test_a_named_token_may_not_claim_the_admin_token_s_name() -> None:
 
 def test_the_admin_token_may_not_be_a_named_editor_s_token_too() -> None:
     assert "have the same token" in fault_of(admin_token="t-1", admin_tokens="alice:t-1")
+
+
+def test_the_public_url_defaults_to_the_listen_address() -> None:
+    assert Settings().public_url == "http://127.0.0.1:8000/"
+    assert Settings().listening_at("0.0.0.0", 9000).public_url == "http://127.0.0.1:9000/"
+    assert Settings().listening_at("::1", 9000).public_url == "http://[::1]:9000/"
+    assert Settings().listening_at("10.0.0.5", 80).public_url == "http://10.0.0.5:80/"
+
+
+def test_a_configured_public_url_is_kept_and_ends_with_a_slash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PUBLIC_URL", "https://refine.example.org/aliases")
+    settings = Settings().listening_at("0.0.0.0", 9000)
+    assert settings.public_url == "https://refine.example.org/aliases/"
+
+
+def test_a_public_url_that_is_no_http_address_is_refused() -> None:
+    assert fault_of(public_url="ftp://example.org/").startswith("PUBLIC_URL:")
+    assert fault_of(public_url="example.org").startswith("PUBLIC_URL:")
