@@ -18,6 +18,7 @@ from app.api import admin, annotate, entities, entity_types, ops, reconcile, res
 from app.api.responses import documented
 from app.api.shapes import SafeJSONResponse
 from app.bootstrap import prepare_database
+from app.cors import CORSOnPaths
 from app.db import make_engine
 from app.errors import DomainError
 from app.health import WriteCheck, first_line
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
             "/annotate/batch": settings.max_batch_bytes,
         },
     )
+    # Outermost: an answer refused for its size is marked for the browser too.
+    app.add_middleware(CORSOnPaths)
     return app
 
 
