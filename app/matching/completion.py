@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.matching.index import AliasIndex, EntityRecord, Segment, form_ids
+from app.matching.index import AliasIndex, EntityRecord, Segment, form_ids, remembered
 from app.matching.normalize import fold_char, normalize
 
 # Word starts of one form that are filed: a long alias is a sentence, and
@@ -41,9 +41,11 @@ _OVERSHOOT = 4
 MAX_EQUAL_ENTRIES = 256
 # A run longer than this (a prefix of a letter or two) has its best entries
 # remembered: finding them again would cost milliseconds each time. Runs this
-# long are few (they do not overlap within a length of prefix).
+# long are few (they do not overlap within a length of prefix); a bound keeps
+# them few whatever the table.
 LONG_RUN = 20_000
 LONG_RUN_HEAD = 512
+MAX_REMEMBERED_RUNS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +159,12 @@ class SegmentCompletions:
             equal += 1
         taken, wanted = 0, count * _OVERSHOOT
         if high - low > LONG_RUN:
-            head = self._long_run_heads.get(prefix)
-            if head is None:
-                head = self._long_run_heads[prefix] = self._best_places(low, high, 0, LONG_RUN_HEAD)
+            head = remembered(
+                self._long_run_heads,
+                prefix,
+                lambda _: self._best_places(low, high, 0, LONG_RUN_HEAD),
+                MAX_REMEMBERED_RUNS,
+            )
             yield from head.tolist()
             taken, wanted = len(head), LONG_RUN_HEAD * _OVERSHOOT
         while taken < high - low:
