@@ -407,3 +407,10 @@ def test_reconciling_a_column_as_openrefine_does(client: TestClient) -> None:
     answer = client.post("/reconcile", data={"extend": json.dumps(extension)})
     rows = valid_answer(answer, "data-extension-response.json")["rows"]
     assert rows["ttp"]["type"] == [{"str": "organization"}]
+
+
+@pytest.mark.parametrize("text", ["{", "[]", '{"ids": "ttp", "properties": [{"id": "type"}]}'])
+def test_a_malformed_extension_is_422(client: TestClient, text: str) -> None:
+    response = client.post("/reconcile", data={"extend": text})
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("invalid data extension request")
