@@ -138,7 +138,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     )
     engine.dispose()
     serve(
-        settings=settings,
+        settings=settings.listening_at(args.host, args.port),
         host=args.host,
         port=args.port,
         workers=args.workers,

@@ -18,6 +18,7 @@ from app.api.openapi import keep_example_nulls
 from app.api.responses import documented, validation_details
 from app.api.shapes import SafeJSONResponse
 from app.bootstrap import prepare_database
+from app.cors import CORSOnPaths
 from app.db import make_engine
 from app.errors import DomainError
 from app.health import WriteCheck, first_line
@@ -107,7 +108,9 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
             "/annotate/batch": settings.max_batch_bytes,
         },
     )
-    # Added last, so outermost: it counts the answers of the other middleware too.
+    # CORS outside the size limit: an answer refused for its size is marked for
+    # the browser too. Metrics added last, so outermost: they count every answer.
+    app.add_middleware(CORSOnPaths)
     app.add_middleware(app.state.metrics.middleware)
     return app
 

@@ -2,22 +2,50 @@
 
 A query batch is a JSON object of named queries, ``{"q0": {"query": "TTP",
 "type": "organization", "limit": 3}}``; the answer names the same keys, each
-with its candidates: ``{"q0": {"result": [{"id", "name", "score", "match",
-"type"}]}}``. ``match`` is true only for the entity the resolver matched, so
-OpenRefine's automatic matching never takes a guess. Scores are the
-resolver's, on OpenRefine's usual scale of 0 to 100.
+with its candidates: ``{"q0": {"result": [{"id", "name", "description",
+"score", "features", "match", "type"}]}}``. ``match`` is true only for the
+entity the resolver matched, so OpenRefine's automatic matching never takes a
+guess. Scores are the resolver's, on OpenRefine's usual scale of 0 to 100;
+``features`` name the layer that found the candidate (its score, 0 to 1) and
+whether an alias rather than the name matched (``matched_alias`` says which).
+
+Besides, the services the manifest names: suggest (entities, types and
+properties, as a user types), preview (a small HTML card), view (an HTML page
+per entity) and data extension (an entity's type, description and aliases).
+Everything here is a pure function of an index snapshot and its records; the
+routes in ``app.api.reconcile`` only parse and answer.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from html import escape
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from app.declared_types import check_filters
 from app.errors import DomainError
 from app.matching.budget import NO_DEADLINE, Deadline
-from app.matching.index import AliasIndex
-from app.matching.resolve import Resolution, Status, Thresholds, resolve
+from app.matching.completion import Suggestion, suggest
+from app.matching.index import AliasIndex, EntityRecord
+from app.matching.resolve import Candidate, Resolution, Status, Thresholds, resolve
 from app.models import MAX_BATCH_SIZE, MAX_CANDIDATES, MAX_MENTION_LENGTH
+
+SERVICE_NAME = "alias-service"
+PREVIEW_WIDTH, PREVIEW_HEIGHT = 400, 140
+# The properties data extension offers, by ID: every entity has them.
+PROPERTIES = {
+    "type": ("Type", "The entity's type."),
+    "description": ("Description", "What the entity is, in a sentence."),
+    "aliases": ("Aliases", "Every alias of the entity, in the order they were added."),
+}
+MAX_EXTENSION_PROPERTIES = 10
+LIMIT_SETTING = {
+    "type": "number",
+    "default": 0,
+    "label": "Limit",
+    "name": "limit",
+    "help_text": "At most this many values of the property per entity (0: all of them).",
+}
 
 
 class InvalidQueries(DomainError):
@@ -26,42 +54,124 @@ class InvalidQueries(DomainError):
 
 class ReconciliationQuery(BaseModel):
     # Properties and type_strict are accepted and not used: the table has no
-    # properties, and every type given is accepted.
+    # properties, and a type given must be a type of the table.
     model_config = ConfigDict(extra="ignore")
 
     query: str = Field(max_length=MAX_MENTION_LENGTH)
     type: str | list[str] | None = None
     limit: int = Field(default=5, ge=1, le=MAX_CANDIDATES)
 
+    def types(self) -> list[str] | None:
+        return [self.type] if isinstance(self.type, str) else self.type
+
 
 _QUERY_BATCH = TypeAdapter(dict[str, ReconciliationQuery])
 
 
-def manifest(*, base_url: str, types: list[str]) -> dict[str, Any]:
-    """The service manifest that OpenRefine reads when the service is added."""
+class PropertyRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class ExtensionQuery(BaseModel):
+    """A data extension request: ``{"ids": [...], "properties": [{"id": ...}]}``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    ids: list[str] = Field(max_length=MAX_BATCH_SIZE)
+    properties: list[PropertyRequest] = Field(min_length=1, max_length=MAX_EXTENSION_PROPERTIES)
+
+
+def manifest(*, public_url: str, types: list[str]) -> dict[str, Any]:
+    """The service manifest that OpenRefine reads when the service is added.
+
+    Every address starts with ``public_url`` (the ``PUBLIC_URL`` setting),
+    never with what a request's headers say the host is."""
+    service_url = public_url.rstrip("/")
     return {
         "versions": ["0.2"],
-        "name": "alias-service",
-        "identifierSpace": f"{base_url}entities/",
-        "schemaSpace": f"{base_url}types/",
-        "documentation": f"{base_url}docs",
-        "view": {"url": f"{base_url}entities/{{{{id}}}}"},
+        "name": SERVICE_NAME,
+        "identifierSpace": f"{public_url}entities/",
+        "schemaSpace": f"{public_url}types",
+        "documentation": f"{public_url}docs",
+        "view": {"url": f"{public_url}reconcile/view/{{{{id}}}}"},
+        "preview": {
+            "url": f"{public_url}reconcile/preview?id={{{{id}}}}",
+            "width": PREVIEW_WIDTH,
+            "height": PREVIEW_HEIGHT,
+        },
+        "suggest": {
+            kind: {"service_url": service_url, "service_path": f"/reconcile/suggest/{kind}"}
+            for kind in ("entity", "type", "property")
+        },
+        "extend": {
+            "propose_properties": {
+                "service_url": service_url,
+                "service_path": "/reconcile/extend/propose",
+            },
+            "property_settings": [LIMIT_SETTING],
+        },
         "defaultTypes": [{"id": t, "name": t} for t in types],
     }
 
 
-def parse_queries(raw: str) -> dict[str, ReconciliationQuery]:
-    """A query batch from its JSON text; InvalidQueries names what is wrong."""
+def _parsed(adapter: TypeAdapter[Any], raw: str, what: str) -> Any:
     try:
-        batch = _QUERY_BATCH.validate_json(raw)
+        return adapter.validate_json(raw)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'queries'}: {e['msg']}" for e in error.errors()[:5]
+            f"{'.'.join(map(str, e['loc'])) or what}: {e['msg']}" for e in error.errors()[:5]
         )
-        raise InvalidQueries(f"invalid reconciliation queries: {problems}") from None
+        raise InvalidQueries(f"invalid {what}: {problems}") from None
+
+
+def parse_queries(raw: str, known_types: Mapping[str, str]) -> dict[str, ReconciliationQuery]:
+    """A query batch from its JSON text; InvalidQueries names what is wrong,
+    UnknownType a type that is no type of the table."""
+    batch: dict[str, ReconciliationQuery] = _parsed(_QUERY_BATCH, raw, "reconciliation queries")
     if len(batch) > MAX_BATCH_SIZE:
-        raise InvalidQueries(f"at most {MAX_BATCH_SIZE} queries in one batch")
+        raise InvalidQueries(
+            f"at most {MAX_BATCH_SIZE} queries in one batch; this one has {len(batch)}"
+        )
+    for query in batch.values():
+        check_filters(known_types, query.types())
     return batch
+
+
+_EXTENSION = TypeAdapter(ExtensionQuery)
+
+
+def parse_extension(raw: str) -> ExtensionQuery:
+    """A data extension request from its JSON text; unknown properties and
+    settings are refused, naming them and what is offered."""
+    query: ExtensionQuery = _parsed(_EXTENSION, raw, "data extension request")
+    for wanted in query.properties:
+        if wanted.id not in PROPERTIES:
+            raise InvalidQueries(
+                f"no property {wanted.id!r}; the properties are {', '.join(PROPERTIES)}"
+            )
+        _value_limit(wanted)
+    return query
+
+
+def _value_limit(wanted: PropertyRequest) -> int | None:
+    """The ``limit`` setting of a property: None for all values."""
+    unknown = set(wanted.settings) - {"limit"}
+    if unknown:
+        raise InvalidQueries(
+            f"property {wanted.id!r}: no setting {sorted(unknown)[0]!r}; only 'limit'"
+        )
+    limit = wanted.settings.get("limit", 0)
+    if isinstance(limit, str) and limit.strip().isdigit():
+        limit = int(limit)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise InvalidQueries(f"property {wanted.id!r}: 'limit' is a whole number >= 0")
+    return limit or None
+
+
+# --- reconciling ---------------------------------------------------------------------
 
 
 def reconcile(
@@ -76,28 +186,210 @@ def reconcile(
     results = {}
     for key, query in queries.items():
         deadline.check()
-        resolution = _resolution(index, query, thresholds)
+        resolution = resolve(
+            index, query.query, types=query.types(), limit=query.limit, thresholds=thresholds
+        )
         if resolved is not None:
             resolved(resolution)
         results[key] = {"result": _candidates(resolution)}
     return results
 
 
-def _resolution(
-    index: AliasIndex, query: ReconciliationQuery, thresholds: Thresholds
-) -> Resolution:
-    types = [query.type] if isinstance(query.type, str) else query.type
-    return resolve(index, query.query, types=types, limit=query.limit, thresholds=thresholds)
-
-
 def _candidates(resolution: Resolution) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": c.entity.id,
-            "name": c.entity.name,
-            "score": round(c.score * 100, 2),
-            "match": rank == 0 and resolution.status is Status.MATCHED,
-            "type": [{"id": c.entity.type, "name": c.entity.type}],
-        }
-        for rank, c in enumerate(resolution.candidates)
-    ]
+    matched = resolution.status is Status.MATCHED
+    return [_candidate(c, rank == 0 and matched) for rank, c in enumerate(resolution.candidates)]
+
+
+def _candidate(candidate: Candidate, match: bool) -> dict[str, Any]:
+    entity = candidate.entity
+    by_alias = candidate.matched_alias != entity.name
+    found: dict[str, Any] = {
+        "id": entity.id,
+        "name": entity.name,
+        "score": round(candidate.score * 100, 2),
+        "features": [
+            {"id": candidate.method.value, "value": round(candidate.score, 4)},
+            {"id": "alias", "value": by_alias},
+        ],
+        "match": match,
+        "type": [_type(entity.type)],
+        "matched_alias": candidate.matched_alias,
+    }
+    description = _description(entity, candidate.matched_alias)
+    if description:
+        found["description"] = description
+    return found
+
+
+def _type(name: str) -> dict[str, str]:
+    return {"id": name, "name": name}
+
+
+def _description(entity: EntityRecord, matched_form: str) -> str:
+    """The entity's description, and the alias that matched when it is not the name:
+    where candidates are chosen from, it tells why an unexpected one came."""
+    parts = [entity.description] if entity.description else []
+    if matched_form != entity.name:
+        parts.append(f"matched “{matched_form}”")
+    return " · ".join(parts)
+
+
+# --- suggest -------------------------------------------------------------------------
+
+
+def suggest_entities(
+    index: AliasIndex,
+    prefix: str,
+    *,
+    types: list[str] | None = None,
+    limit: int = 10,
+    cursor: int = 0,
+) -> dict[str, list[dict[str, Any]]]:
+    """Entities whose name or an alias starts (or has a word starting) with
+    ``prefix``, best first; ``cursor`` skips that many (the next page)."""
+    check_filters(index.known_types(), types)
+    wanted = None if types is None else frozenset(t.casefold() for t in types)
+    found = suggest(index, prefix, limit=cursor + limit, types=wanted)
+    return {"result": [_suggested(s) for s in found[cursor:]]}
+
+
+def _suggested(suggestion: Suggestion) -> dict[str, Any]:
+    entity = suggestion.entity
+    found: dict[str, Any] = {"id": entity.id, "name": entity.name, "notable": [_type(entity.type)]}
+    description = _description(entity, suggestion.form)
+    if description:
+        found["description"] = description
+    return found
+
+
+def suggest_types(index: AliasIndex, prefix: str, *, limit: int = 10) -> dict[str, Any]:
+    """The table's types (declared or in use) that start with ``prefix``, or
+    have it in them, in that order; case does not matter."""
+    wanted = prefix.strip().casefold()
+    names = sorted(index.known_types().values(), key=str.casefold)
+    starting = [n for n in names if n.casefold().startswith(wanted)]
+    inside = [n for n in names if wanted in n.casefold() and n not in starting]
+    return {"result": [_type(n) for n in [*starting, *inside][:limit]]}
+
+
+def suggest_properties(prefix: str, *, limit: int = 10) -> dict[str, Any]:
+    """The data extension's properties whose ID or name has ``prefix`` in it."""
+    wanted = prefix.strip().casefold()
+    return {
+        "result": [
+            {"id": key, "name": name, "description": description}
+            for key, (name, description) in PROPERTIES.items()
+            if wanted in key or wanted in name.casefold()
+        ][:limit]
+    }
+
+
+# --- data extension ------------------------------------------------------------------
+
+
+def propose_properties(
+    index: AliasIndex, *, entity_type: str | None, limit: int | None = None
+) -> dict[str, Any]:
+    """The properties data extension offers for entities of ``entity_type``
+    (every type has the same)."""
+    if entity_type is not None:
+        check_filters(index.known_types(), [entity_type])
+    properties = [
+        {"id": key, "name": name, "description": description}
+        for key, (name, description) in PROPERTIES.items()
+    ][:limit]
+    proposal: dict[str, Any] = {"properties": properties}
+    if entity_type is not None:
+        proposal["type"] = entity_type
+    if limit is not None:
+        proposal["limit"] = limit
+    return proposal
+
+
+def extend(index: AliasIndex, query: ExtensionQuery, merged: Mapping[str, str]) -> dict[str, Any]:
+    """The values of the wanted properties of each ID; an unknown ID's are empty,
+    a merged entity's (``merged``: its ID → the survivor's) are the survivor's."""
+    meta = [{"id": p.id, "name": PROPERTIES[p.id][0]} for p in query.properties]
+    rows = {}
+    for entity_id in query.ids:
+        entity = index.entity(merged.get(entity_id, entity_id))
+        rows[entity_id] = {p.id: _values(entity, p.id)[: _value_limit(p)] for p in query.properties}
+    return {"meta": meta, "rows": rows}
+
+
+def _values(entity: EntityRecord | None, property_id: str) -> list[dict[str, str]]:
+    if entity is None:
+        return []
+    if property_id == "type":
+        return [{"str": entity.type}]
+    if property_id == "description":
+        return [{"str": entity.description}] if entity.description else []
+    return [{"str": alias} for alias in entity.aliases]
+
+
+# --- HTML ----------------------------------------------------------------------------
+
+_STYLE = """
+body { font: 14px/1.4 system-ui, sans-serif; margin: 0.6em; color: #222; }
+h1 { font-size: 1.4em; margin: 0 0 0.2em; } h2 { font-size: 1.1em; margin: 0; }
+.type { color: #555; font-variant: small-caps; } .id { color: #777; font-family: monospace; }
+ul.aliases { padding-left: 1.2em; } ul.aliases.inline { padding: 0; display: inline; }
+ul.aliases.inline li { display: inline; } ul.aliases.inline li + li::before { content: " · "; }
+"""
+# Aliases a preview shows; the view shows them all.
+PREVIEW_ALIASES = 8
+
+
+def preview_html(entity: EntityRecord) -> str:
+    """A small card of the entity, for OpenRefine's preview frame."""
+    aliases = entity.aliases[:PREVIEW_ALIASES]
+    more = len(entity.aliases) - len(aliases)
+    also = ""
+    if aliases:
+        rest = f" and {more} more" if more > 0 else ""
+        also = f"<div>Also: {_alias_list(aliases, inline=True)}{rest}</div>"
+    return _page(
+        entity.name,
+        f"<h2>{escape(entity.name)}</h2>{_kind(entity)}{_paragraph(entity.description)}{also}",
+    )
+
+
+def view_html(entity: EntityRecord, *, public_url: str) -> str:
+    """A page of the entity: its name, type, description, prominence and every alias."""
+    json_address = f"{public_url}entities/{entity.id}"
+    prominence = (
+        f"<p>Prominence: {entity.prominence:g}</p>" if entity.prominence is not None else ""
+    )
+    return _page(
+        entity.name,
+        f"<h1>{escape(entity.name)}</h1>{_kind(entity)}"
+        + _paragraph(entity.description)
+        + prominence
+        + f"<h2>Aliases ({len(entity.aliases)})</h2>"
+        + _alias_list(entity.aliases, inline=False)
+        + f'<p><a href="{escape(json_address)}">As JSON</a></p>',
+    )
+
+
+def _kind(entity: EntityRecord) -> str:
+    return (
+        f'<div><span class="type">{escape(entity.type)}</span> '
+        f'<span class="id">{escape(entity.id)}</span></div>'
+    )
+
+
+def _paragraph(text: str | None) -> str:
+    return f"<p>{escape(text)}</p>" if text else ""
+
+
+def _alias_list(aliases: tuple[str, ...], *, inline: bool) -> str:
+    items = "".join(f"<li>{escape(alias)}</li>" for alias in aliases)
+    return f'<ul class="aliases{" inline" if inline else ""}">{items}</ul>'
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body>{body}</body></html>"
+    )

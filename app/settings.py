@@ -17,6 +17,8 @@ MAX_EDITOR_NAME_LENGTH = 64
 # of the list's separators.
 EDITOR_NAME_PATTERN = rf"^[^\s,:{CONTROL_CHARACTERS}]{{1,{MAX_EDITOR_NAME_LENGTH}}}$"
 _EDITOR_NAME = re.compile(EDITOR_NAME_PATTERN)
+# serve's default listen address; `serve --host/--port` puts its own in its place.
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/"
 
 
 class Settings(BaseSettings):
@@ -95,6 +97,13 @@ class Settings(BaseSettings):
         default=32 << 10, ge=1024, description="Largest request line and headers; past it 431."
     )
 
+    public_url: str = Field(
+        default=DEFAULT_PUBLIC_URL,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="The service's public base URL: reconciliation identifiers and links "
+        "start with it. `serve` defaults it to its listen address.",
+    )
+
     review_flush_interval: float = Field(
         default=5.0, gt=0, description="Seconds between writes of the review queue's counts."
     )
@@ -110,6 +119,12 @@ class Settings(BaseSettings):
         # ADMIN_TOKEN="" (a template's empty default) means no token, not an
         # empty one: admin stays closed, and the start-up warning says so.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _ends_with_slash(cls, value: str) -> str:
+        # Links are the base URL and a relative path: "https://x/refine" + "entities/".
+        return value if value.endswith("/") else value + "/"
 
     @field_validator("admin_tokens", mode="before")
     @classmethod
@@ -132,6 +147,16 @@ class Settings(BaseSettings):
     def lag_allowance(self) -> float:
         """Seconds this process's index may miss other processes' edits and still be ready."""
         return max(self.ready_lag_intervals * self.refresh_interval, self.ready_lag_floor)
+
+    def listening_at(self, host: str, port: int) -> "Settings":
+        """These settings with ``PUBLIC_URL`` defaulting to the listen address
+        (a wildcard address is reached through the loopback one)."""
+        if "public_url" in self.model_fields_set:
+            return self
+        reachable = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)
+        if ":" in reachable and not reachable.startswith("["):
+            reachable = f"[{reachable}]"
+        return self.model_copy(update={"public_url": f"http://{reachable}:{port}/"})
 
     def editor_tokens(self) -> dict[str, SecretStr]:
         """Every editor's token by name, ADMIN_TOKEN's as the editor ``admin``."""

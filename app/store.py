@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import delete, func, insert, or_, update
+from sqlalchemy import select as select_columns  # more columns than sqlmodel's select takes
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
@@ -188,7 +189,13 @@ def load_records(
     *, session: Session, entity_ids: Iterable[str] | None = None
 ) -> list[EntityRecord]:
     """The engine's view of the named entities (of every entity when None)."""
-    entity_query = select(Entity.id, Entity.name, Entity.type, Entity.prominence)
+    entity_query = select_columns(
+        col(Entity.id),
+        col(Entity.name),
+        col(Entity.type),
+        col(Entity.prominence),
+        col(Entity.description),
+    )
     alias_query = select(Alias.entity_id, Alias.text, Alias.case_sensitive).order_by(col(Alias.id))
     if entity_ids is not None:
         wanted = list(entity_ids)
@@ -214,8 +221,9 @@ def load_records(
             tuple(aliases.pop(i, ())),
             tuple(case_rules.get(i, ())),
             prominence,
+            description,
         )
-        for i, name, kind, prominence in connection.execute(entity_query)
+        for i, name, kind, prominence, description in connection.execute(entity_query)
     ]
 
 

@@ -30,6 +30,7 @@ from tests.servers import (
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+PUBLIC_URL = "https://aliases.example.org/"
 
 
 @dataclass
@@ -60,6 +61,7 @@ def deployment(
             "--forwarded-allow-ips=127.0.0.1",
             DATABASE_URL=url,
             ADMIN_TOKEN=TOKEN,
+            PUBLIC_URL=PUBLIC_URL,
         ) as replicas,
         nginx(folder, [r.origin.removeprefix("http://") for r in replicas]) as proxy,
     ):
@@ -118,15 +120,15 @@ def test_an_edit_through_the_proxy_reaches_both_replicas_within_a_second(
         seconds_until(replica, "Zorvath Front", "tlp", limit=1.0, since=returned)
 
 
-def test_the_service_behind_the_proxy_knows_its_public_url(deployment: Deployment) -> None:
-    status, body = http("GET", f"{deployment.proxy.origin}/reconcile")
-    assert status == 200, body
-    assert json.loads(body)["identifierSpace"] == f"{deployment.proxy.origin}/entities/"
-    # The scheme, from a proxy the replica trusts (--forwarded-allow-ips).
-    forwarded = {"Host": "aliases.example.org", "X-Forwarded-Proto": "https"}
-    status, body = http("GET", f"{deployment.replicas[0].origin}/reconcile", headers=forwarded)
-    assert status == 200, body
-    assert json.loads(body)["identifierSpace"] == "https://aliases.example.org/entities/"
+def test_every_replica_names_the_configured_public_url_whatever_the_host(
+    deployment: Deployment,
+) -> None:
+    spoofed = {"Host": "evil.example", "X-Forwarded-Proto": "http"}
+    for origin in (deployment.proxy.origin, *(r.origin for r in deployment.replicas)):
+        for headers in ({}, spoofed):
+            status, body = http("GET", f"{origin}/reconcile", headers=headers)
+            assert status == 200, body
+            assert json.loads(body)["identifierSpace"] == f"{PUBLIC_URL}entities/"
 
 
 def test_the_proxy_answers_while_a_replica_is_killed(deployment: Deployment) -> None:

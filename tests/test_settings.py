@@ -60,3 +60,23 @@ def test_the_index_may_lag_a_few_refresh_intervals_but_never_less_than_the_floor
     assert Settings(refresh_interval=1.0).lag_allowance() == 3.0
     assert Settings(refresh_interval=0.25).lag_allowance() == 2.0
     assert Settings(refresh_interval=0.25, ready_lag_floor=0).lag_allowance() == 0.75
+
+
+def test_the_public_url_defaults_to_the_listen_address() -> None:
+    assert Settings().public_url == "http://127.0.0.1:8000/"
+    assert Settings().listening_at("0.0.0.0", 9000).public_url == "http://127.0.0.1:9000/"
+    assert Settings().listening_at("::1", 9000).public_url == "http://[::1]:9000/"
+    assert Settings().listening_at("10.0.0.5", 80).public_url == "http://10.0.0.5:80/"
+
+
+def test_a_configured_public_url_is_kept_and_ends_with_a_slash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PUBLIC_URL", "https://refine.example.org/aliases")
+    settings = Settings().listening_at("0.0.0.0", 9000)
+    assert settings.public_url == "https://refine.example.org/aliases/"
+
+
+def test_a_public_url_that_is_no_http_address_is_refused() -> None:
+    assert fault_of(public_url="ftp://example.org/").startswith("PUBLIC_URL:")
+    assert fault_of(public_url="example.org").startswith("PUBLIC_URL:")

@@ -35,7 +35,7 @@ class Readiness(SQLModel):
         description="Seconds since the index last held the database's newest revision, when "
         "it does not hold it now: 0 when it does."
     )
-    lag_reason: str | None = Field(description="Why the index is lagging.")
+    lag_reason: str | None = Field(default=None, description="Why the index is lagging.")
     entities: int
     aliases: int
 

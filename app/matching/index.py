@@ -96,6 +96,8 @@ class EntityRecord:
     case_rules: tuple[tuple[str, bool], ...] = ()
     # Orders namesakes (e.g. a place's population); None when the table has none.
     prominence: float | None = None
+    # Shown beside the name where candidates are chosen from (reconciliation, suggest).
+    description: str | None = None
 
     def surface_forms(self) -> Iterator[str]:
         """The canonical name first, then every alias."""
@@ -111,6 +113,7 @@ class EntityRecord:
             self.aliases,
             self.case_rules,
             self.prominence,
+            self.description,
         )
 
 
@@ -598,6 +601,10 @@ class AliasIndex:
         known = {kind.casefold(): kind for kind in sorted(self.types_in_use())}
         known.update((kind.casefold(), kind) for kind in self.declared_types)
         return known
+
+    def memoized(self, name: str) -> bool:
+        """Whether ``memo(name, ...)`` has been made for this snapshot."""
+        return name in self._memo
 
     def memo(self, name: str, make: Callable[[], T]) -> T:
         """``make()`` once per snapshot, under ``name``."""

@@ -3,12 +3,15 @@
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
+
+from app.settings import DEFAULT_PUBLIC_URL
 
 SCHEMAS = Path(__file__).parent.parent / "data" / "reconciliation-0.2"
 
@@ -28,6 +31,13 @@ def assert_valid(name: str, document: Any) -> None:
     assert errors == [], [e.message for e in errors]
 
 
+def valid_answer(response: Any, schema: str) -> Any:
+    """The answer's JSON, once it is a 200 valid against ``schema``."""
+    assert response.status_code == 200, response.text
+    assert_valid(schema, response.json())
+    return response.json()
+
+
 QUERIES = {
     "q0": {"query": "Tahreek-i-Taliban Pakistan"},
     "q1": {"query": "Taliban", "limit": 1},
@@ -36,12 +46,56 @@ QUERIES = {
 }
 
 
-def test_the_manifest(client: TestClient) -> None:
-    manifest = client.get("/reconcile").json()
-    assert_valid("manifest.json", manifest)
+# --- the manifest -----------------------------------------------------------------------
+
+
+def test_the_manifest_names_every_service(client: TestClient) -> None:
+    manifest = valid_answer(client.get("/reconcile"), "manifest.json")
     assert manifest["versions"] == ["0.2"]
     assert {t["id"] for t in manifest["defaultTypes"]} == {"organization", "location"}
-    assert manifest["view"]["url"].endswith("/entities/{{id}}")
+    assert manifest["view"]["url"] == f"{DEFAULT_PUBLIC_URL}reconcile/view/{{{{id}}}}"
+    assert manifest["preview"]["width"] > 0 and manifest["preview"]["height"] > 0
+    assert set(manifest["suggest"]) == {"entity", "type", "property"}
+    assert manifest["extend"]["propose_properties"]["service_path"] == "/reconcile/extend/propose"
+
+
+def test_the_identifier_and_schema_spaces_come_from_the_configuration_not_the_host(
+    client: TestClient,
+) -> None:
+    manifest = client.get("/reconcile").json()
+    spoofed = client.get("/reconcile", headers={"Host": "evil.example:666"}).json()
+    assert manifest["identifierSpace"] == f"{DEFAULT_PUBLIC_URL}entities/"
+    assert spoofed["identifierSpace"] == manifest["identifierSpace"]
+    assert spoofed["schemaSpace"] == manifest["schemaSpace"]
+    assert "evil" not in json.dumps(spoofed)
+
+
+def test_a_configured_public_url_is_every_address_s_base(settings: Any) -> None:
+    from app.main import create_app
+
+    public = settings.model_copy(update={"public_url": "https://refine.example.org/aliases/"})
+    with TestClient(create_app(public)) as client:
+        manifest = client.get("/reconcile").json()
+    assert manifest["identifierSpace"] == "https://refine.example.org/aliases/entities/"
+    assert manifest["suggest"]["entity"]["service_url"] == "https://refine.example.org/aliases"
+
+
+def test_the_schema_space_and_every_address_of_the_manifest_answer(client: TestClient) -> None:
+    manifest = client.get("/reconcile").json()
+    addresses = [
+        manifest["schemaSpace"],
+        manifest["identifierSpace"] + "ttp",
+        manifest["view"]["url"].replace("{{id}}", "ttp"),
+        manifest["preview"]["url"].replace("{{id}}", "ttp"),
+        manifest["documentation"],
+    ]
+    for address in addresses:
+        parts = urlsplit(address)
+        path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        assert client.get(path).status_code == 200, address
+
+
+# --- query batches ----------------------------------------------------------------------
 
 
 def check_results(results: dict[str, Any]) -> None:
@@ -71,6 +125,25 @@ def test_a_json_batch_and_a_get_batch(client: TestClient) -> None:
     check_results(client.get("/reconcile", params={"queries": json.dumps(QUERIES)}).json())
 
 
+def test_a_candidate_carries_its_description_the_alias_matched_and_features(
+    client: TestClient,
+) -> None:
+    queries = {"q0": {"query": "TTP"}, "q1": {"query": "Tehreek e Labaik Pakistan"}}
+    results = client.post("/reconcile", data={"queries": json.dumps(queries)}).json()
+    assert_valid("reconciliation-result-batch.json", results)
+    (ttp,) = results["q0"]["result"]
+    assert ttp["description"].startswith("Umbrella of militant groups")
+    assert "“TTP”" in ttp["description"]
+    assert ttp["matched_alias"] == "TTP"
+    assert ttp["features"] == [{"id": "exact", "value": 1.0}, {"id": "alias", "value": True}]
+    tlp = results["q1"]["result"][0]
+    assert tlp["id"] == "tlp"
+    assert "description" not in tlp  # no description, and the name itself was matched
+    (method, by_alias) = tlp["features"]
+    assert method["id"] != "exact" and 0 < method["value"] < 1
+    assert by_alias == {"id": "alias", "value": False}
+
+
 def test_the_query_schema_accepts_what_the_tests_send() -> None:
     assert_valid("reconciliation-query-batch.json", QUERIES)
 
@@ -83,3 +156,261 @@ def test_malformed_queries_are_422(client: TestClient, queries: str) -> None:
     response = client.post("/reconcile", data={"queries": queries})
     assert response.status_code == 422
     assert "invalid reconciliation queries" in response.json()["detail"]
+
+
+def test_ten_thousand_queries_are_refused_naming_the_limit(client: TestClient) -> None:
+    batch = {f"q{i}": {"query": "TTP"} for i in range(10_000)}
+    response = client.post("/reconcile", data={"queries": json.dumps(batch)})
+    assert response.status_code == 422
+    assert response.json()["detail"] == ("at most 1000 queries in one batch; this one has 10000")
+
+
+def test_a_query_of_an_unknown_type_is_refused_naming_the_type(client: TestClient) -> None:
+    queries = {"q0": {"query": "TTP", "type": "organisation", "type_strict": "should"}}
+    response = client.post("/reconcile", data={"queries": json.dumps(queries)})
+    assert response.status_code == 422
+    assert "'organisation'" in response.json()["detail"]
+    assert "did you mean 'organization'" in response.json()["detail"]
+
+
+def test_a_form_without_queries_or_extend_is_refused(client: TestClient) -> None:
+    response = client.post("/reconcile", data={"query": "TTP"})
+    assert response.status_code == 422
+    assert "neither 'queries' nor 'extend'" in response.json()["detail"]
+
+
+# --- suggest ----------------------------------------------------------------------------
+
+
+def test_entities_are_suggested_by_the_start_of_a_name_or_of_a_word_of_one(
+    client: TestClient,
+) -> None:
+    found = valid_answer(
+        client.get("/reconcile/suggest/entity", params={"prefix": "tehr"}),
+        "suggest-entities-response.json",
+    )
+    assert {e["id"] for e in found["result"]} == {"tlp", "ttp"}
+    (ttp,) = [e for e in found["result"] if e["id"] == "ttp"]
+    assert ttp["notable"] == [{"id": "organization", "name": "organization"}]
+    assert ttp["description"].startswith("Umbrella")
+    by_word = client.get("/reconcile/suggest/entity", params={"prefix": "TALIB"}).json()
+    assert {e["id"] for e in by_word["result"]} == {"ttp", "afghan-taliban"}
+
+
+def test_entity_suggestions_page_with_a_cursor_and_keep_to_a_type(client: TestClient) -> None:
+    first = client.get("/reconcile/suggest/entity", params={"prefix": "t", "limit": 1}).json()
+    second = client.get(
+        "/reconcile/suggest/entity", params={"prefix": "t", "limit": 1, "cursor": 1}
+    ).json()
+    assert first["result"][0]["id"] != second["result"][0]["id"]
+    places = client.get(
+        "/reconcile/suggest/entity", params={"prefix": "isl", "type": "organization"}
+    ).json()
+    assert places == {"result": []}
+    unknown = client.get("/reconcile/suggest/entity", params={"prefix": "t", "type": "nope"})
+    assert unknown.status_code == 422
+
+
+def test_types_and_properties_are_suggested(client: TestClient) -> None:
+    types = valid_answer(
+        client.get("/reconcile/suggest/type", params={"prefix": "LOC"}),
+        "suggest-types-response.json",
+    )
+    assert types == {"result": [{"id": "location", "name": "location"}]}
+    properties = valid_answer(
+        client.get("/reconcile/suggest/property", params={"prefix": "al"}),
+        "suggest-properties-response.json",
+    )
+    assert [p["id"] for p in properties["result"]] == ["aliases"]
+
+
+# --- preview and view -------------------------------------------------------------------
+
+
+def test_a_preview_is_a_small_html_card(client: TestClient) -> None:
+    response = client.get("/reconcile/preview", params={"id": "ttp"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    for shown in ("Tehreek-e-Taliban Pakistan", "organization", "Umbrella", "Pakistani Taliban"):
+        assert shown in response.text
+
+
+def test_the_view_is_an_html_page_of_the_entity(client: TestClient) -> None:
+    response = client.get("/reconcile/view/ttp")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<h1>Tehreek-e-Taliban Pakistan</h1>" in response.text
+    assert "<li>Pakistani Taliban</li>" in response.text
+
+
+def test_names_are_escaped_in_html(client: TestClient, admin: dict[str, str]) -> None:
+    entity = {
+        "id": "xss",
+        "name": "<script>alert(1)</script> Group",
+        "type": "organization",
+        "description": 'A "quoted" & <b>bold</b> one',
+        "aliases": ["<img src=x onerror=alert(2)>"],
+    }
+    assert client.post("/admin/entities", json=entity, headers=admin).status_code == 201
+    for path in ("/reconcile/view/xss", "/reconcile/preview?id=xss"):
+        page = client.get(path).text
+        assert "<script>" not in page and "<img" not in page and "<b>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; Group" in page
+
+
+def test_an_unknown_id_is_404_and_a_merged_one_leads_to_its_survivor(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    assert client.get("/reconcile/view/nobody").status_code == 404
+    assert client.get("/reconcile/preview", params={"id": "nobody"}).status_code == 404
+    merged = client.post("/admin/entities/tlp/merge", json={"into": "ttp"}, headers=admin)
+    assert merged.status_code == 200, merged.text
+    view = client.get("/reconcile/view/tlp", follow_redirects=False)
+    assert (view.status_code, view.headers["location"]) == (308, "/reconcile/view/ttp")
+    preview = client.get("/reconcile/preview", params={"id": "tlp"})
+    assert "Tehreek-e-Taliban Pakistan" in preview.text
+
+
+# --- data extension ---------------------------------------------------------------------
+
+
+def test_properties_are_proposed_for_a_type(client: TestClient) -> None:
+    proposal = valid_answer(
+        client.get("/reconcile/extend/propose", params={"type": "organization"}),
+        "data-extension-property-proposal.json",
+    )
+    assert [p["id"] for p in proposal["properties"]] == ["type", "description", "aliases"]
+    assert proposal["type"] == "organization"
+    unknown = client.get("/reconcile/extend/propose", params={"type": "nope"})
+    assert unknown.status_code == 422
+
+
+EXTENSION = {
+    "ids": ["ttp", "islamabad", "nobody"],
+    "properties": [{"id": "type"}, {"id": "description"}, {"id": "aliases"}],
+}
+
+
+def check_extension(answer: dict[str, Any]) -> None:
+    assert_valid("data-extension-response.json", answer)
+    assert [m["id"] for m in answer["meta"]] == ["type", "description", "aliases"]
+    ttp = answer["rows"]["ttp"]
+    assert ttp["type"] == [{"str": "organization"}]
+    assert ttp["description"][0]["str"].startswith("Umbrella")
+    assert ttp["aliases"] == [{"str": "TTP"}, {"str": "Pakistani Taliban"}, {"str": "Taliban"}]
+    assert answer["rows"]["islamabad"]["description"] == []
+    assert answer["rows"]["nobody"] == {"type": [], "description": [], "aliases": []}
+
+
+def test_data_extension_answers_each_id_s_properties(client: TestClient) -> None:
+    assert_valid("data-extension-query.json", EXTENSION)
+    text = json.dumps(EXTENSION)
+    check_extension(client.post("/reconcile", data={"extend": text}).json())
+    check_extension(client.get("/reconcile", params={"extend": text}).json())
+    check_extension(client.post("/reconcile/extend", json=EXTENSION).json())
+
+
+def test_a_limit_setting_keeps_the_first_values(client: TestClient) -> None:
+    query = {"ids": ["ttp"], "properties": [{"id": "aliases", "settings": {"limit": 1}}]}
+    answer = client.post("/reconcile", data={"extend": json.dumps(query)}).json()
+    assert answer["rows"]["ttp"]["aliases"] == [{"str": "TTP"}]
+
+
+def test_a_merged_id_is_extended_with_its_survivor_s_values(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    client.post("/admin/entities/tlp/merge", json={"into": "ttp"}, headers=admin)
+    query = {"ids": ["tlp"], "properties": [{"id": "type"}]}
+    answer = client.post("/reconcile", data={"extend": json.dumps(query)}).json()
+    assert answer["rows"] == {"tlp": {"type": [{"str": "organization"}]}}
+
+
+@pytest.mark.parametrize(
+    ("extension", "named"),
+    [
+        ({"ids": ["ttp"], "properties": [{"id": "population"}]}, "no property 'population'"),
+        ({"ids": ["ttp"], "properties": []}, "properties"),
+        ({"ids": ["ttp"]}, "properties"),
+        ({"ids": ["ttp"], "properties": [{"id": "type", "settings": {"lang": "en"}}]}, "'lang'"),
+        ({"ids": ["ttp"], "properties": [{"id": "type", "settings": {"limit": -1}}]}, "limit"),
+    ],
+)
+def test_an_extension_asking_what_is_not_offered_is_refused(
+    client: TestClient, extension: dict[str, Any], named: str
+) -> None:
+    response = client.post("/reconcile", data={"extend": json.dumps(extension)})
+    assert response.status_code == 422
+    assert named in response.json()["detail"]
+
+
+# --- as OpenRefine does it --------------------------------------------------------------
+
+COLUMN = [
+    "Tehreek-e-Taliban Pakistan",
+    "TTP",
+    "Pakistani Taliban",
+    "Taliban",
+    "Afghan Taliban",
+    "TLP",
+    "Tehreek-e-Labbaik Pakistan",
+    "Tehrik i Taliban",
+    "Islamabad",
+    "Nobody at all",
+    "ttp",
+    "Afghan Talibans",
+]
+
+
+def test_reconciling_a_column_as_openrefine_does(client: TestClient) -> None:
+    """The requests OpenRefine 3.x sends, in its order: the manifest when the
+    service is added; the column in form-encoded batches of 10 with the chosen
+    type; suggest as a user searches for a match by hand; the preview as they
+    hover; then "Add columns from reconciled values": propose and extend."""
+    manifest = valid_answer(client.get("/reconcile"), "manifest.json")
+    matched: dict[str, str] = {}
+    for start in range(0, len(COLUMN), 10):
+        batch = {
+            f"q{i}": {"query": cell, "type": "organization", "type_strict": "should"}
+            for i, cell in enumerate(COLUMN[start : start + 10], start=start)
+        }
+        assert_valid("reconciliation-query-batch.json", batch)
+        response = client.post("/reconcile", data={"queries": json.dumps(batch)})
+        results = valid_answer(response, "reconciliation-result-batch.json")
+        assert set(results) == set(batch)
+        for key, result in results.items():
+            matched.update((key, c["id"]) for c in result["result"] if c["match"])
+    assert matched["q0"] == matched["q1"] == matched["q10"] == "ttp"
+    assert "q3" not in matched and "q9" not in matched  # ambiguous, and nothing
+
+    suggest = manifest["suggest"]["entity"]
+    found = valid_answer(
+        client.get(suggest["service_path"], params={"prefix": "Afgh", "type": "organization"}),
+        "suggest-entities-response.json",
+    )
+    assert found["result"][0]["id"] == "afghan-taliban"
+    for kind, schema in (("type", "types"), ("property", "properties")):
+        path = manifest["suggest"][kind]["service_path"]
+        valid_answer(client.get(path, params={"prefix": "a"}), f"suggest-{schema}-response.json")
+
+    preview = manifest["preview"]["url"].replace("{{id}}", "afghan-taliban")
+    assert "Afghan Taliban" in client.get(urlsplit(preview).path + "?id=afghan-taliban").text
+
+    propose = manifest["extend"]["propose_properties"]["service_path"]
+    proposal = valid_answer(
+        client.get(propose, params={"type": "organization", "limit": 10}),
+        "data-extension-property-proposal.json",
+    )
+    extension = {
+        "ids": sorted(set(matched.values())),
+        "properties": [{"id": p["id"]} for p in proposal["properties"]],
+    }
+    answer = client.post("/reconcile", data={"extend": json.dumps(extension)})
+    rows = valid_answer(answer, "data-extension-response.json")["rows"]
+    assert rows["ttp"]["type"] == [{"str": "organization"}]
+
+
+@pytest.mark.parametrize("text", ["{", "[]", '{"ids": "ttp", "properties": [{"id": "type"}]}'])
+def test_a_malformed_extension_is_422(client: TestClient, text: str) -> None:
+    response = client.post("/reconcile", data={"extend": text})
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("invalid data extension request")
