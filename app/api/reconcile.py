@@ -206,7 +206,7 @@ def _extension(session: Session, index: AliasIndex, query: ExtensionQuery) -> di
     summary="Data extension: properties of entities",
     operation_id="extendData",
     response_model=ExtensionResponse,
-    responses=_ERRORS,
+    responses=_ERRORS | documented(400),
 )
 async def extend_data(
     session: SessionDep, index: SnapshotDep, body: reconciliation.ExtensionQuery
