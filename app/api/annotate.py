@@ -6,7 +6,7 @@ from app.api.compute import INLINE_CHARACTERS, OVER_BUDGET, computed
 from app.api.deps import SettingsDep, SnapshotDep, review_counts
 from app.api.resolve import thresholds
 from app.api.responses import documented
-from app.api.shapes import JsonObject, json_response, mention_public
+from app.api.shapes import JsonObject, annotation_public, json_response
 from app.declared_types import check_filters
 from app.errors import PayloadTooLarge
 from app.matching.annotate import annotation
@@ -71,9 +71,14 @@ async def annotate_batch(
 
 def _check_request(index: AliasIndex, body: AnnotateRequest) -> None:
     check_filters(index.known_types(), body.types)
-    if len(body.text) > MAX_TEXT_LENGTH:
+    check_text_length(body.text)
+
+
+def check_text_length(text: str) -> None:
+    """Refuse a text longer than a request may annotate (the archive command's records too)."""
+    if len(text) > MAX_TEXT_LENGTH:
         raise PayloadTooLarge(
-            f"the text has {len(body.text):,} characters; at most {MAX_TEXT_LENGTH:,} are annotated"
+            f"the text has {len(text):,} characters; at most {MAX_TEXT_LENGTH:,} are annotated"
         )
 
 
@@ -88,4 +93,4 @@ def _annotated(
     rule = thresholds(settings, body.threshold)
     found = annotation(index, body.text, types=body.types, thresholds=rule, deadline=deadline)
     review.note_annotation(found)
-    return {"mentions": [mention_public(m, body.limit) for m in found.mentions]}
+    return annotation_public(found, body.limit)
