@@ -290,11 +290,9 @@ def _annotate(
     with tqdm(
         total=source.size, unit="B", unit_scale=True, disable=not show_progress, file=sys.stderr
     ) as bar:
-        for position, outcomes in _in_order(annotator, source.chunks(), workers):
-            for outcome in outcomes:
-                if outcome.output is not None:
-                    output.write(outcome.output + b"\n")
-                tally.add(outcome)
+        for position, done in _in_order(annotator, source.chunks(), workers):
+            output.write(done.output)
+            tally.add(done)
             bar.update(position - bar.n)
             bar.set_postfix(records=tally.annotated, refresh=False)
     tally.finish(time.perf_counter() - started, workers)
@@ -305,12 +303,12 @@ def _annotate(
 
 def _in_order(
     annotator: Annotator, chunks: Iterator["_Chunk"], workers: int
-) -> Iterator[tuple[int, list[Outcome]]]:
-    """Each chunk's input position and outcomes, in input order: here, or in
-    ``workers`` processes forked now that the annotator is loaded."""
+) -> Iterator[tuple[int, "_Done"]]:
+    """Each chunk's input position and what became of it, in input order: here,
+    or in ``workers`` processes forked now that the annotator is loaded."""
     if workers == 1:
         for chunk in chunks:
-            yield chunk.position, annotator.outcomes(chunk.lines)
+            yield chunk.position, _done(annotator.outcomes(chunk.lines))
         return
     global _shared
     _shared = annotator
@@ -321,7 +319,7 @@ def _in_order(
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         pending: deque[tuple[int, Any]] = deque()
         for chunk in chunks:
-            pending.append((chunk.position, pool.apply_async(_shared_outcomes, (chunk.lines,))))
+            pending.append((chunk.position, pool.apply_async(_shared_chunk, (chunk.lines,))))
             if len(pending) >= workers * CHUNKS_IN_FLIGHT_PER_WORKER:
                 position, result = pending.popleft()
                 yield position, result.get()
@@ -334,9 +332,29 @@ def _in_order(
 _shared: Annotator | None = None
 
 
-def _shared_outcomes(lines: list[tuple[int, bytes | None]]) -> list[Outcome]:
+def _shared_chunk(lines: list[tuple[int, bytes | None]]) -> "_Done":
     assert _shared is not None, "set before the workers are forked"
-    return _shared.outcomes(lines)
+    return _done(_shared.outcomes(lines))
+
+
+class _Done(NamedTuple):
+    """A chunk's annotated records as one block of JSON Lines (one object to
+    send back and write, not one per record), and the lines it skipped."""
+
+    output: bytes
+    annotated: int
+    mentions: int
+    skipped: list[tuple[int, str | None]]
+
+
+def _done(outcomes: list[Outcome]) -> _Done:
+    records = [outcome.output for outcome in outcomes if outcome.output is not None]
+    return _Done(
+        output=b"\n".join(records) + b"\n" if records else b"",
+        annotated=len(records),
+        mentions=sum(outcome.mentions for outcome in outcomes),
+        skipped=[(o.line, o.problem) for o in outcomes if o.output is None],
+    )
 
 
 class _Chunk(NamedTuple):
@@ -436,14 +454,13 @@ class _Tally:
         self.mentions = 0
         self.skipped = 0
 
-    def add(self, outcome: Outcome) -> None:
-        if outcome.output is not None:
-            self.annotated += 1
-            self.mentions += outcome.mentions
-            return
-        self.skipped += 1
-        if self.skipped <= MAX_REPORTED_LINES:
-            _say(f"{self.name}:{outcome.line}: skipped: {outcome.problem}")
+    def add(self, done: _Done) -> None:
+        self.annotated += done.annotated
+        self.mentions += done.mentions
+        for line, problem in done.skipped:
+            self.skipped += 1
+            if self.skipped <= MAX_REPORTED_LINES:
+                _say(f"{self.name}:{line}: skipped: {problem}")
 
     def finish(self, seconds: float, workers: int) -> None:
         if self.skipped > MAX_REPORTED_LINES:

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app import archive
+from app.cli import main
 from app.models import MAX_TEXT_LENGTH
 from app.settings import Settings
 from tests.conftest import DATA
@@ -54,6 +56,10 @@ def records(count: int) -> list[dict[str, Any]]:
     ]
 
 
+def jsonl(given: list[dict[str, Any]]) -> bytes:
+    return b"".join(json.dumps(record).encode() + b"\n" for record in given)
+
+
 def write_lines(path: Path, lines: list[bytes]) -> None:
     data = b"".join(line + b"\n" for line in lines)
     path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
@@ -80,6 +86,14 @@ def expected_mentions(client: TestClient, text: str) -> list[dict[str, Any]]:
     assert response.status_code == 200
     mentions: list[dict[str, Any]] = response.json()["mentions"]
     return mentions
+
+
+def assert_annotated_as_post_annotate(
+    client: TestClient, annotated: list[dict[str, Any]], given: list[dict[str, Any]]
+) -> None:
+    assert [r["mentions"] for r in annotated] == [
+        expected_mentions(client, r["text"]) for r in given
+    ]
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
@@ -110,15 +124,13 @@ def test_a_gzip_is_recognised_by_its_bytes_and_stdin_to_stdout_works(
     client: TestClient, settings: Settings
 ) -> None:
     given = records(7)
-    data = gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in given))
+    data = gzip.compress(jsonl(given))
 
     result = annotate_command(settings, "-", "-o", "-", "--workers", "1", stdin=data)
 
     assert result.returncode == 0, result.stderr
     annotated = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [r["mentions"] for r in annotated] == [
-        expected_mentions(client, r["text"]) for r in given
-    ]
+    assert_annotated_as_post_annotate(client, annotated, given)
 
 
 @sqlite_only
@@ -162,9 +174,7 @@ def test_broken_lines_are_reported_by_number_and_the_rest_annotated(
     assert "7 lines skipped" in summary
     annotated = read_records(target)
     assert [r["id"] for r in annotated] == [r["id"] for r in good]
-    assert [r["mentions"] for r in annotated] == [
-        expected_mentions(client, r["text"]) for r in good
-    ]
+    assert_annotated_as_post_annotate(client, annotated, good)
 
 
 @sqlite_only
@@ -172,7 +182,7 @@ def test_a_truncated_gzip_is_one_line_naming_the_file_and_the_output_stays_valid
     client: TestClient, settings: Settings, tmp_path: Path
 ) -> None:
     given = records(300)
-    whole = gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in given))
+    whole = gzip.compress(jsonl(given))
     source, target = tmp_path / "cut.jsonl.gz", tmp_path / "out.jsonl.gz"
     source.write_bytes(whole[: len(whole) * 2 // 3])
 
@@ -222,10 +232,19 @@ def test_types_filter_the_mentions_and_an_unknown_type_is_refused(
     write_lines(source, [json.dumps({"body": r["text"]}).encode() for r in given])
 
     filtered = annotate_command(
-        settings, str(source), "-o", str(target), "--types", "location", "--text-field", "body"
+        settings,
+        str(source),
+        "-o",
+        str(target),
+        "--types",
+        "location",
+        "--text-field",
+        "body",
+        "--progress",
     )
 
     assert filtered.returncode == 0, filtered.stderr
+    assert "100%" in filtered.stderr.decode()  # the progress bar, asked for off a terminal
     expected = [
         client.post("/annotate", json={"text": r["text"], "types": ["location"]}).json()
         for r in given
@@ -278,3 +297,26 @@ def test_the_readme_dask_lines_give_the_mentions_post_annotate_gives(
     answers = {text: expected_mentions(client, text) for text in {r["text"] for r in given}}
     for record in annotated:
         assert record["mentions"] == answers[record["text"]]
+
+
+@sqlite_only
+def test_a_line_past_the_bound_is_skipped_unread_and_the_next_is_annotated(
+    client: TestClient,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(archive, "MAX_LINE_BYTES", 100)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    short = {"text": SHORT_TEXTS[1]}
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    lines = [json.dumps({"text": "x" * 250}).encode(), json.dumps(short).encode()]
+    write_lines(source, lines)
+
+    status = main(["annotate", str(source), "-o", str(target), "--workers", "1"])
+
+    assert status == archive.EXIT_SKIPPED
+    reports = capsys.readouterr().err.splitlines()
+    assert f"alias-service: {source}:1: skipped: the line is longer than 100 bytes" in reports
+    assert read_records(target) == [short | {"mentions": expected_mentions(client, short["text"])}]
