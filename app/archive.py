@@ -8,10 +8,11 @@ a ``mentions`` field added, its other fields unchanged, in input order.
 The index snapshot is loaded once, in the parent process; the worker
 processes are forked after it (multiprocessing's "fork" context) and share
 its memory copy-on-write, as ``serve --workers`` does. The parent reads the
-input in chunks of lines, the workers parse and annotate them, and the parent
-writes their records in order. Only a few chunks per worker are in flight at
-a time (``Pool.imap`` would read the whole input ahead into memory), so an
-archive of any size streams through in bounded memory.
+input in chunks of lines, the workers parse and annotate them (and gzip
+them, for a .gz output), and the parent writes their records in order. Only a
+few chunks per worker are in flight at a time (``Pool.imap`` would read the
+whole input ahead into memory), so an archive of any size streams through in
+bounded memory.
 
 A line that holds no record to annotate is reported with its line number and
 skipped; the rest is annotated. Past one machine, the same :class:`Annotator`
@@ -33,7 +34,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any, NamedTuple, cast
+from typing import IO, Any, NamedTuple
 
 import orjson
 from sqlalchemy.engine import make_url
@@ -55,6 +56,7 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 GZIP_MAGIC = b"\x1f\x8b"
+GZIP_LEVEL = 6  # gzip's own default: 9 costs several times the time for a few per cent
 UTF8_BOM = b"\xef\xbb\xbf"
 # What one chunk of work holds: enough to make a trip to a worker worth it.
 CHUNK_LINES = 64
@@ -273,24 +275,32 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         except OSError as error:
             return _stopped(f"{args.input}: {error.strerror or error}")
         annotator = load_annotator(settings, text_field=args.text_field, types=args.types)
-        try:
-            output = stack.enter_context(_output(args.output))
+        show = args.progress or sys.stderr.isatty()
+        try:  # the output cannot be made, or written to (a full disk, a closed pipe)
+            output, gzipped = stack.enter_context(_output(args.output))
+            return _annotate(
+                source, output, annotator, workers=args.workers, gzipped=gzipped, progress=show
+            )
         except OSError as error:
             return _stopped(f"{args.output}: {error.strerror or error}")
-        show = args.progress or sys.stderr.isatty()
-        return _annotate(source, output, annotator, workers=args.workers, show_progress=show)
     return EXIT_STOPPED  # pragma: no cover (the stack does not swallow exceptions)
 
 
 def _annotate(
-    source: "_Input", output: IO[bytes], annotator: Annotator, *, workers: int, show_progress: bool
+    source: "_Input",
+    output: IO[bytes],
+    annotator: Annotator,
+    *,
+    workers: int,
+    gzipped: bool,
+    progress: bool,
 ) -> int:
     started = time.perf_counter()
     tally = _Tally(source.name)
     with tqdm(
-        total=source.size, unit="B", unit_scale=True, disable=not show_progress, file=sys.stderr
+        total=source.size, unit="B", unit_scale=True, disable=not progress, file=sys.stderr
     ) as bar:
-        for position, done in _in_order(annotator, source.chunks(), workers):
+        for position, done in _in_order(annotator, source.chunks(), workers, gzipped):
             output.write(done.output)
             tally.add(done)
             bar.update(position - bar.n)
@@ -302,13 +312,13 @@ def _annotate(
 
 
 def _in_order(
-    annotator: Annotator, chunks: Iterator["_Chunk"], workers: int
+    annotator: Annotator, chunks: Iterator["_Chunk"], workers: int, gzipped: bool
 ) -> Iterator[tuple[int, "_Done"]]:
     """Each chunk's input position and what became of it, in input order: here,
     or in ``workers`` processes forked now that the annotator is loaded."""
     if workers == 1:
         for chunk in chunks:
-            yield chunk.position, _done(annotator.outcomes(chunk.lines))
+            yield chunk.position, _done(annotator.outcomes(chunk.lines), gzipped)
         return
     global _shared
     _shared = annotator
@@ -319,7 +329,8 @@ def _in_order(
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         pending: deque[tuple[int, Any]] = deque()
         for chunk in chunks:
-            pending.append((chunk.position, pool.apply_async(_shared_chunk, (chunk.lines,))))
+            work = pool.apply_async(_shared_chunk, (chunk.lines, gzipped))
+            pending.append((chunk.position, work))
             if len(pending) >= workers * CHUNKS_IN_FLIGHT_PER_WORKER:
                 position, result = pending.popleft()
                 yield position, result.get()
@@ -332,9 +343,9 @@ def _in_order(
 _shared: Annotator | None = None
 
 
-def _shared_chunk(lines: list[tuple[int, bytes | None]]) -> "_Done":
+def _shared_chunk(lines: list[tuple[int, bytes | None]], gzipped: bool) -> "_Done":
     assert _shared is not None, "set before the workers are forked"
-    return _done(_shared.outcomes(lines))
+    return _done(_shared.outcomes(lines), gzipped)
 
 
 class _Done(NamedTuple):
@@ -347,10 +358,14 @@ class _Done(NamedTuple):
     skipped: list[tuple[int, str | None]]
 
 
-def _done(outcomes: list[Outcome]) -> _Done:
+def _done(outcomes: list[Outcome], gzipped: bool) -> _Done:
+    """The chunk's block of records; with ``gzipped``, a gzip member of its own
+    (gzip members one after another are one gzip file), so that compressing is
+    the workers' work, not the parent's."""
     records = [outcome.output for outcome in outcomes if outcome.output is not None]
+    block = b"\n".join(records) + b"\n" if records else b""
     return _Done(
-        output=b"\n".join(records) + b"\n" if records else b"",
+        output=gzip.compress(block, GZIP_LEVEL, mtime=0) if gzipped and block else block,
         annotated=len(records),
         mentions=sum(outcome.mentions for outcome in outcomes),
         skipped=[(o.line, o.problem) for o in outcomes if o.output is None],
@@ -433,16 +448,19 @@ class _Input:
 
 
 @contextmanager
-def _output(name: str) -> Iterator[IO[bytes]]:
-    """The output file, gzipped when its name ends in .gz; standard output for
-    ``-``, flushed but left open."""
+def _output(name: str) -> Iterator[tuple[IO[bytes], bool]]:
+    """The output file, and whether it is gzipped (its name ends in .gz): then
+    the blocks written to it are gzip members. Standard output for ``-``,
+    flushed but left open."""
     if name == "-":
-        yield sys.stdout.buffer
+        yield sys.stdout.buffer, False
         sys.stdout.buffer.flush()
         return
     gzipped = name.endswith(".gz")
-    with gzip.open(name, "wb", compresslevel=6) if gzipped else open(name, "wb") as file:
-        yield cast(IO[bytes], file)
+    with open(name, "wb") as file:
+        yield file, gzipped
+        if gzipped and file.tell() == 0:  # no record: still a gzip file, of nothing
+            file.write(gzip.compress(b"", GZIP_LEVEL, mtime=0))
 
 
 class _Tally:

@@ -200,26 +200,43 @@ def test_a_truncated_gzip_is_one_line_naming_the_file_and_the_output_stays_valid
     assert last["mentions"] == expected_mentions(client, last["text"])
 
 
+def assert_stopped_with_one_line(result: subprocess.CompletedProcess[bytes], line: str) -> None:
+    assert result.returncode == archive.EXIT_STOPPED
+    assert stderr_lines(result) == [f"alias-service: {line}"]
+
+
+def one_record_archive(folder: Path) -> Path:
+    source = folder / "in.jsonl"
+    write_lines(source, [json.dumps(records(1)[0]).encode()])
+    return source
+
+
 @sqlite_only
 def test_a_missing_input_is_one_line_and_writes_nothing(settings: Settings, tmp_path: Path) -> None:
-    target = tmp_path / "out.jsonl"
-    result = annotate_command(settings, str(tmp_path / "absent.jsonl"), "-o", str(target))
-    assert result.returncode == 1
-    assert stderr_lines(result) == [
-        f"alias-service: {tmp_path / 'absent.jsonl'}: No such file or directory"
-    ]
+    source, target = tmp_path / "absent.jsonl", tmp_path / "out.jsonl"
+    result = annotate_command(settings, str(source), "-o", str(target))
+    assert_stopped_with_one_line(result, f"{source}: No such file or directory")
     assert not target.exists()
 
 
+@sqlite_only
+def test_an_output_that_cannot_be_made_is_one_line(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    # ``client`` has loaded the table: the command gets as far as its output.
+    target = tmp_path / "absent" / "out.jsonl"
+    result = annotate_command(settings, str(one_record_archive(tmp_path)), "-o", str(target))
+    assert_stopped_with_one_line(result, f"{target}: No such file or directory")
+
+
 def test_a_missing_database_is_one_line_and_is_not_created(tmp_path: Path) -> None:
-    source, database = tmp_path / "in.jsonl", tmp_path / "none.db"
-    write_lines(source, [json.dumps(records(1)[0]).encode()])
+    database = tmp_path / "none.db"
     settings = Settings(database_url=f"sqlite:///{database}")
-    result = annotate_command(settings, str(source), "-o", str(tmp_path / "out.jsonl"))
-    assert result.returncode == 1
-    assert stderr_lines(result) == [
-        f"alias-service: no database at {database}: set DATABASE_URL to the service's database"
-    ]
+    source, target = one_record_archive(tmp_path), tmp_path / "out.jsonl"
+    result = annotate_command(settings, str(source), "-o", str(target))
+    assert_stopped_with_one_line(
+        result, f"no database at {database}: set DATABASE_URL to the service's database"
+    )
     assert not database.exists()
 
 
