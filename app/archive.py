@@ -240,7 +240,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=_positive,
-        default=len(os.sched_getaffinity(0)),
+        default=_usable_cores(),
+        metavar="N",
         help="processes that annotate, sharing one index (default: every core)",
     )
     parser.add_argument(
@@ -258,6 +259,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="show a progress bar even when standard error is not a terminal",
     )
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (all of them where the system cannot say)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _positive(value: str) -> int:
