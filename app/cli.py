@@ -1,4 +1,4 @@
-"""The ``alias-service`` command: serve | import | export | migrate."""
+"""The ``alias-service`` command: serve | import | export | migrate | annotate."""
 
 import argparse
 import logging
@@ -15,7 +15,7 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app import progress, store
+from app import archive, progress, store
 from app.aliasfile import alias_file_parts, read_alias_file
 from app.audit import result_or_report
 from app.bootstrap import prepare_when_reachable
@@ -124,6 +124,12 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         run=_migrate
     )
+
+    annotate = commands.add_parser(
+        "annotate", help="annotate a JSON Lines archive with every record's mentions"
+    )
+    archive.add_arguments(annotate)
+    annotate.set_defaults(run=archive.run)
     return parser
 
 

@@ -36,15 +36,24 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 @contextmanager
-def progress_bar(*, description: str, unit: str, shown: bool | None) -> Iterator[tqdm]:
-    """A bar on standard error counting ``unit``s; ``shown`` None leaves it to
-    tqdm, which shows it on a terminal only.
+def progress_bar(
+    *,
+    description: str,
+    unit: str,
+    shown: bool | None,
+    total: float | None = None,
+    unit_scale: bool = False,
+) -> Iterator[tqdm]:
+    """A bar on standard error counting ``unit``s (of ``total`` when known);
+    ``shown`` None leaves it to tqdm, which shows it on a terminal only.
 
     A bar that an error stops is wiped, so that the error is the line left.
     """
     bar = tqdm(
         desc=description,
-        unit=f" {unit}",
+        total=total,
+        unit=f" {unit}" if not unit_scale else unit,
+        unit_scale=unit_scale,
         dynamic_ncols=True,
         file=sys.stderr,
         disable=None if shown is None else not shown,

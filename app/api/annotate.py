@@ -6,7 +6,7 @@ from app.api.compute import INLINE_CHARACTERS, OVER_BUDGET, computed
 from app.api.deps import SettingsDep, SnapshotDep, outcomes
 from app.api.resolve import thresholds
 from app.api.responses import documented
-from app.api.shapes import JsonObject, json_response, mention_public
+from app.api.shapes import JsonObject, annotation_public, json_response
 from app.declared_types import check_filters
 from app.errors import PayloadTooLarge
 from app.matching.annotate import annotation
@@ -79,9 +79,14 @@ async def annotate_batch(
 
 def _check_request(index: AliasIndex, body: AnnotateRequest) -> None:
     check_filters(index.known_types(), body.type_filter())
-    if len(body.text) > MAX_TEXT_LENGTH:
+    check_text_length(body.text)
+
+
+def check_text_length(text: str) -> None:
+    """Refuse a text longer than a request may annotate (the archive command's records too)."""
+    if len(text) > MAX_TEXT_LENGTH:
         raise PayloadTooLarge(
-            f"the text has {len(body.text):,} characters; at most {MAX_TEXT_LENGTH:,} are annotated"
+            f"the text has {len(text):,} characters; at most {MAX_TEXT_LENGTH:,} are annotated"
         )
 
 
@@ -98,4 +103,4 @@ def _annotated(
         index, body.text, types=body.type_filter(), thresholds=rule, deadline=deadline
     )
     told.annotated(found)
-    return {"mentions": [mention_public(m, body.limit) for m in found.mentions]}
+    return annotation_public(found, body.limit)

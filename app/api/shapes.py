@@ -15,7 +15,7 @@ import orjson
 from fastapi import Response
 from fastapi.responses import JSONResponse
 
-from app.matching.annotate import Mention
+from app.matching.annotate import Annotation, Mention
 from app.matching.index import EntityRecord
 from app.matching.resolve import Candidate, Resolution, Status
 
@@ -66,6 +66,12 @@ def mention_public(mention: Mention, limit: int) -> JsonObject:
     return {"start": mention.span.start, "end": mention.span.end, "text": mention.text, **fields}
 
 
+def annotation_public(found: Annotation, limit: int) -> JsonObject:
+    """An ``AnnotateResponse``: what ``POST /annotate`` answers, and what the
+    archive command adds to each record."""
+    return {"mentions": [mention_public(m, limit) for m in found.mentions]}
+
+
 def entity_summary(entity: EntityRecord) -> JsonObject:
     return {"id": entity.id, "name": entity.name, "type": entity.type}
 
@@ -95,10 +101,16 @@ class SafeJSONResponse(JSONResponse):
     not a 500."""
 
     def render(self, content: Any) -> bytes:
-        try:
-            return orjson.dumps(content)
-        except orjson.JSONEncodeError:
-            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
+        return json_bytes(content)
+
+
+def json_bytes(content: Any) -> bytes:
+    """Compact UTF-8 JSON by orjson; by the standard library, escaped, for what
+    orjson refuses (lone surrogates, integers past 64 bits)."""
+    try:
+        return orjson.dumps(content)
+    except orjson.JSONEncodeError:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
 
 
 def json_response(content: JsonObject) -> Response:

@@ -1,0 +1,510 @@
+"""Annotate whole archives: JSON Lines in, each record with its mentions out.
+
+``alias-service annotate INPUT -o OUTPUT`` reads one JSON object a line
+(gzipped or not), annotates each record's text exactly as ``POST /annotate``
+does (the same engine call and the same shaping), and writes the record with
+a ``mentions`` field added, its other fields unchanged, in input order.
+
+The index snapshot is loaded once, in the parent process; the worker
+processes are forked after it (multiprocessing's "fork" context) and share
+its memory copy-on-write, as ``serve --workers`` does. The parent reads the
+input in chunks of lines, the workers parse and annotate them (and gzip
+them, for a .gz output), and the parent writes their records in order. Only a
+few chunks per worker are in flight at a time (``Pool.imap`` would read the
+whole input ahead into memory), so an archive of any size streams through in
+bounded memory.
+
+A line that holds no record to annotate is reported with its line number and
+skipped; the rest is annotated. Past one machine, the same :class:`Annotator`
+is sent once to each worker of a Dask cluster (``annotate_partition``).
+"""
+
+import argparse
+import gc
+import gzip
+import json
+import logging
+import multiprocessing
+import os
+import sys
+import time
+import zlib
+from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO, Any, NamedTuple
+
+import orjson
+from sqlalchemy.engine import make_url
+from tqdm import tqdm
+
+from app.api.annotate import check_text_length
+from app.api.resolve import thresholds
+from app.api.shapes import JsonObject, annotation_public, json_bytes
+from app.db import make_engine
+from app.declared_types import check_filters
+from app.errors import DatabaseUnusable, DomainError
+from app.live_index import LiveIndex
+from app.matching.annotate import annotation
+from app.matching.index import AliasIndex
+from app.matching.resolve import Thresholds
+from app.models import AnnotateRequest
+from app.progress import add_options as add_progress_options
+from app.progress import progress_bar
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+GZIP_MAGIC = b"\x1f\x8b"
+GZIP_LEVEL = 6  # gzip's own default: 9 costs several times the time for a few per cent
+UTF8_BOM = b"\xef\xbb\xbf"
+# What one chunk of work holds: enough to make a trip to a worker worth it.
+CHUNK_LINES = 64
+CHUNK_BYTES = 1 << 20
+CHUNKS_IN_FLIGHT_PER_WORKER = 4
+# A line longer than this is skipped unread: far more than a record of the
+# longest text a request may annotate, escapes and other fields included.
+MAX_LINE_BYTES = 32 << 20
+MAX_REPORTED_LINES = 20
+DEFAULT_LIMIT: int = AnnotateRequest.model_fields["limit"].default
+
+# Exit statuses besides 0 (every record annotated) and argparse's 2.
+EXIT_STOPPED = 1  # the input could not be read to its end, or the run could not start
+EXIT_SKIPPED = 3  # the input was read to its end, and some lines were skipped
+
+
+class BrokenRecord(Exception):
+    """A line that holds no record to annotate; the message says why."""
+
+
+class Outcome(NamedTuple):
+    """What became of one line: its annotated record, or why it was skipped."""
+
+    line: int
+    output: bytes | None
+    problem: str | None = None
+    mentions: int = 0
+
+
+@dataclass(frozen=True)
+class Annotator:
+    """An index snapshot and how to annotate with it: what the archive command's
+    worker processes share, and what a Dask cluster's workers are sent once."""
+
+    index: AliasIndex
+    thresholds: Thresholds
+    text_field: str = "text"
+    types: tuple[str, ...] | None = None
+    limit: int = DEFAULT_LIMIT
+
+    def record(self, line: bytes | str) -> tuple[bytes, int]:
+        """The line's record with its ``mentions``, as JSON, and how many there are.
+
+        Raises ``BrokenRecord`` for a line that is not a JSON object with a
+        string text of at most the length a request may annotate.
+        """
+        record = _parsed(line)
+        text = record.get(self.text_field)
+        if not isinstance(text, str):
+            missing = self.text_field not in record
+            raise BrokenRecord(
+                f"no {self.text_field!r} field"
+                if missing
+                else f"the {self.text_field!r} field is not a string"
+            )
+        try:
+            check_text_length(text)
+        except DomainError as error:
+            raise BrokenRecord(error.detail) from None
+        found = annotation(self.index, text, types=self.types, thresholds=self.thresholds)
+        record["mentions"] = annotation_public(found, self.limit)["mentions"]
+        return json_bytes(record), len(found.mentions)
+
+    def outcomes(self, lines: Iterable[tuple[int, bytes | str | None]]) -> list[Outcome]:
+        """Each numbered line annotated or, with the reason, skipped; ``None``
+        stands for a line too long to be read."""
+        done = []
+        for number, line in lines:
+            try:
+                if line is None:
+                    raise BrokenRecord(f"the line is longer than {MAX_LINE_BYTES:,} bytes")
+                output, mentions = self.record(line)
+                done.append(Outcome(number, output, mentions=mentions))
+            except BrokenRecord as problem:
+                done.append(Outcome(number, None, str(problem)))
+            except Exception as error:  # one record's failure never stops an archive
+                log.exception("line %d could not be annotated", number)
+                done.append(Outcome(number, None, f"could not be annotated ({error!r})"))
+        return done
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Sent without what the snapshot memoised while it served.
+        fresh = replace(self.index, _memo={})
+        return (Annotator, (fresh, self.thresholds, self.text_field, self.types, self.limit))
+
+
+def load_annotator(
+    settings: Settings | None = None,
+    *,
+    text_field: str = "text",
+    types: Iterable[str] | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Annotator:
+    """An annotator over the service's table, loaded once: from its database
+    (``DATABASE_URL``), or read back from ``INDEX_SNAPSHOT`` when that file
+    holds the database's current table; thresholds as the service's settings
+    say. An unknown type is refused here, as ``POST /annotate`` refuses it."""
+    settings = settings or Settings()
+    _require_existing_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        live = LiveIndex(engine, snapshot_file=settings.index_snapshot)
+        live.load()
+    finally:
+        engine.dispose()
+    chosen = tuple(types) if types else None
+    check_filters(live.snapshot.known_types(), chosen)
+    return Annotator(live.snapshot, thresholds(settings, None), text_field, chosen, limit)
+
+
+def annotate_partition(lines: Iterable[bytes | str], annotator: Annotator) -> list[str]:
+    """The lines of one partition of a Dask bag (``dask.bag.read_text``), each
+    with its mentions, as JSON text for ``to_textfiles``. A broken line is
+    logged on its worker, with its number in the partition, and left out."""
+    annotated = []
+    for outcome in annotator.outcomes(_numbered_records(lines)):
+        if outcome.output is None:
+            log.warning("line %d of a partition skipped: %s", outcome.line, outcome.problem)
+        else:
+            annotated.append(outcome.output.decode())
+    return annotated
+
+
+def _numbered_records(lines: Iterable[bytes | str]) -> Iterator[tuple[int, bytes | str]]:
+    return ((number, line) for number, line in enumerate(lines, start=1) if line.strip())
+
+
+def _parsed(line: bytes | str) -> JsonObject:
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        # orjson refuses escaped lone surrogates, which JSON allows; NaN is
+        # refused by both.
+        try:
+            record = json.loads(line, parse_constant=_no_constant)
+        except ValueError:
+            raise BrokenRecord(f"not JSON: {error}") from None
+    if not isinstance(record, dict):
+        raise BrokenRecord(f"not a JSON object but {_JSON_KINDS.get(type(record), 'a value')}")
+    return record
+
+
+_JSON_KINDS: dict[type, str] = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "true or false",
+    type(None): "null",
+}
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _require_existing_database(database_url: str) -> None:
+    """A SQLite file that does not exist is not made here: the archive is
+    annotated with an existing table, never with an empty one."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    if not Path(url.database).exists():
+        raise DatabaseUnusable(
+            f"no database at {url.database}: set DATABASE_URL to the service's database"
+        )
+
+
+# The command line.
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", metavar="INPUT", help="JSON Lines, gzipped or not; - for stdin")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUTPUT",
+        help="where the annotated records go, gzipped when it ends in .gz; - for stdout",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=_usable_cores(),
+        metavar="N",
+        help="processes that annotate, sharing one index (default: every core)",
+    )
+    parser.add_argument(
+        "--types",
+        nargs="+",
+        action="extend",
+        metavar="TYPE",
+        help="only entities of these types",
+    )
+    parser.add_argument(
+        "--text-field", default="text", metavar="NAME", help="the field with the text"
+    )
+    add_progress_options(parser)
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (all of them where the system cannot say)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """``alias-service annotate``: the archive annotated; an exit status as the README says."""
+    with ExitStack() as stack:
+        try:
+            source = stack.enter_context(_Input.open(args.input))
+        except OSError as error:
+            return _stopped(f"{args.input}: {error.strerror or error}")
+        annotator = load_annotator(settings, text_field=args.text_field, types=args.types)
+        try:  # the output cannot be made, or written to (a full disk, a closed pipe)
+            output, gzipped = stack.enter_context(_output(args.output))
+            return _annotate(
+                source,
+                output,
+                annotator,
+                workers=args.workers,
+                gzipped=gzipped,
+                progress=args.progress,
+            )
+        except OSError as error:
+            return _stopped(f"{args.output}: {error.strerror or error}")
+    return EXIT_STOPPED  # pragma: no cover (the stack does not swallow exceptions)
+
+
+def _annotate(
+    source: "_Input",
+    output: IO[bytes],
+    annotator: Annotator,
+    *,
+    workers: int,
+    gzipped: bool,
+    progress: bool | None,
+) -> int:
+    started = time.perf_counter()
+    tally = _Tally(source.name)
+    with progress_bar(
+        description="annotated", unit="B", shown=progress, total=source.size, unit_scale=True
+    ) as bar:
+        for position, done in _in_order(annotator, source.chunks(), workers, gzipped):
+            output.write(done.output)
+            tally.add(done)
+            bar.update(position - bar.n)
+            bar.set_postfix(records=tally.annotated, refresh=False)
+    tally.finish(time.perf_counter() - started, workers)
+    if source.problem is not None:
+        return _stopped(source.problem)
+    return EXIT_SKIPPED if tally.skipped else 0
+
+
+def _in_order(
+    annotator: Annotator, chunks: Iterator["_Chunk"], workers: int, gzipped: bool
+) -> Iterator[tuple[int, "_Done"]]:
+    """Each chunk's input position and what became of it, in input order: here,
+    or in ``workers`` processes forked now that the annotator is loaded."""
+    if workers == 1:
+        for chunk in chunks:
+            yield chunk.position, _done(annotator.outcomes(chunk.lines), gzipped)
+        return
+    global _shared
+    _shared = annotator
+    # Objects that exist now are shared with every worker: keep the cyclic
+    # collector from writing to their pages in each one.
+    gc.collect()
+    gc.freeze()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pending: deque[tuple[int, Any]] = deque()
+        for chunk in chunks:
+            work = pool.apply_async(_shared_chunk, (chunk.lines, gzipped))
+            pending.append((chunk.position, work))
+            if len(pending) >= workers * CHUNKS_IN_FLIGHT_PER_WORKER:
+                position, result = pending.popleft()
+                yield position, result.get()
+        while pending:
+            position, result = pending.popleft()
+            yield position, result.get()
+
+
+# The annotator the workers inherit when they are forked.
+_shared: Annotator | None = None
+
+
+def _shared_chunk(lines: list[tuple[int, bytes | None]], gzipped: bool) -> "_Done":
+    assert _shared is not None, "set before the workers are forked"
+    return _done(_shared.outcomes(lines), gzipped)
+
+
+class _Done(NamedTuple):
+    """A chunk's annotated records as one block of JSON Lines (one object to
+    send back and write, not one per record), and the lines it skipped."""
+
+    output: bytes
+    annotated: int
+    mentions: int
+    skipped: list[tuple[int, str | None]]
+
+
+def _done(outcomes: list[Outcome], gzipped: bool) -> _Done:
+    """The chunk's block of records; with ``gzipped``, a gzip member of its own
+    (gzip members one after another are one gzip file), so that compressing is
+    the workers' work, not the parent's."""
+    records = [outcome.output for outcome in outcomes if outcome.output is not None]
+    block = b"\n".join(records) + b"\n" if records else b""
+    return _Done(
+        output=gzip.compress(block, GZIP_LEVEL, mtime=0) if gzipped and block else block,
+        annotated=len(records),
+        mentions=sum(outcome.mentions for outcome in outcomes),
+        skipped=[(o.line, o.problem) for o in outcomes if o.output is None],
+    )
+
+
+class _Chunk(NamedTuple):
+    lines: list[tuple[int, bytes | None]]
+    position: int  # how far the input was read when it was complete
+
+
+class _Input:
+    """A JSON Lines source, gzipped or not, read in chunks of numbered lines.
+    Reading stops at data that cannot be read, and ``problem`` says why."""
+
+    def __init__(self, name: str, raw: IO[bytes], size: int | None) -> None:
+        self.name = name
+        self.size = size
+        self.problem: str | None = None
+        self._raw = raw
+        self._read = 0
+        gzipped = name.endswith(".gz") or raw.peek(2)[:2] == GZIP_MAGIC  # type: ignore[attr-defined]
+        self._stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if gzipped else raw  # type: ignore[assignment]
+
+    @classmethod
+    def open(cls, name: str) -> "_Input":
+        if name == "-":
+            return cls("<stdin>", sys.stdin.buffer, None)
+        raw = open(name, "rb")  # noqa: SIM115 (closed by __exit__)
+        return cls(name, raw, os.fstat(raw.fileno()).st_size)
+
+    def __enter__(self) -> "_Input":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._raw is not sys.stdin.buffer:
+            self._raw.close()
+
+    def chunks(self) -> Iterator[_Chunk]:
+        lines: list[tuple[int, bytes | None]] = []
+        size = 0
+        for number, line in self._lines():
+            lines.append((number, line))
+            size += len(line) if line is not None else MAX_LINE_BYTES
+            if len(lines) >= CHUNK_LINES or size >= CHUNK_BYTES:
+                yield _Chunk(lines, self._position())
+                lines, size = [], 0
+        if lines:
+            yield _Chunk(lines, self._position())
+
+    def _lines(self) -> Iterator[tuple[int, bytes | None]]:
+        """Numbered lines that are not blank; ``None`` for one too long to read."""
+        number = 0
+        try:
+            while line := self._stream.readline(MAX_LINE_BYTES):
+                number += 1
+                self._read += len(line)
+                if number == 1:
+                    line = line.removeprefix(UTF8_BOM)
+                if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
+                    self._skip_rest_of_line()
+                    yield number, None
+                elif line.strip():
+                    yield number, line
+        except EOFError:
+            self.problem = (
+                f"{self.name}: the gzip data ends early, after line {number}: the file is "
+                "truncated (the records before that point were written)"
+            )
+        except (OSError, zlib.error) as error:
+            self.problem = f"{self.name}: cannot be read after line {number}: {error}"
+
+    def _skip_rest_of_line(self) -> None:
+        while (part := self._stream.readline(MAX_LINE_BYTES)) and not part.endswith(b"\n"):
+            self._read += len(part)
+
+    def _position(self) -> int:
+        """How far the input was read: in the file (compressed) when it has a size."""
+        return self._raw.tell() if self.size is not None else self._read
+
+
+@contextmanager
+def _output(name: str) -> Iterator[tuple[IO[bytes], bool]]:
+    """The output file, and whether it is gzipped (its name ends in .gz): then
+    the blocks written to it are gzip members. Standard output for ``-``,
+    flushed but left open."""
+    if name == "-":
+        yield sys.stdout.buffer, False
+        sys.stdout.buffer.flush()
+        return
+    gzipped = name.endswith(".gz")
+    with open(name, "wb") as file:
+        yield file, gzipped
+        if gzipped and file.tell() == 0:  # no record: still a gzip file, of nothing
+            file.write(gzip.compress(b"", GZIP_LEVEL, mtime=0))
+
+
+class _Tally:
+    """Counts what was annotated and skipped; reports the first skipped lines."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.annotated = 0
+        self.mentions = 0
+        self.skipped = 0
+
+    def add(self, done: _Done) -> None:
+        self.annotated += done.annotated
+        self.mentions += done.mentions
+        for line, problem in done.skipped:
+            self.skipped += 1
+            if self.skipped <= MAX_REPORTED_LINES:
+                _say(f"{self.name}:{line}: skipped: {problem}")
+
+    def finish(self, seconds: float, workers: int) -> None:
+        if self.skipped > MAX_REPORTED_LINES:
+            _say(f"{self.name}: {self.skipped - MAX_REPORTED_LINES:,} more lines skipped")
+        rate = self.annotated / seconds if seconds > 0 else 0.0
+        _say(
+            f"{self.name}: {self.annotated:,} records annotated ({self.mentions:,} mentions), "
+            f"{self.skipped:,} lines skipped, in {seconds:.1f} s ({rate:,.0f} records/s, "
+            f"{workers} worker{'s' if workers > 1 else ''})"
+        )
+
+
+def _say(line: str) -> None:
+    tqdm.write(f"alias-service: {line}", file=sys.stderr)
+
+
+def _stopped(line: str) -> int:
+    _say(line)
+    return EXIT_STOPPED

@@ -1,0 +1,339 @@
+"""``alias-service annotate``: JSON Lines archives, run as a user would, checked
+record by record against ``POST /annotate`` over the same table.
+
+The ``client`` fixture loads the small test table into ``database_url``; the
+command then reads that database in a process of its own.
+"""
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app import archive
+from app.cli import main
+from app.models import MAX_TEXT_LENGTH
+from app.settings import Settings
+from tests.conftest import DATA
+
+SEED_TEXTS = [path.read_text(encoding="utf-8") for path in sorted((DATA / "seeds").glob("*.txt"))]
+SHORT_TEXTS = [
+    "ISLAMABAD: the Pakistani Taliban (TTP) and Tehreek‑e‑Labbaik Pakistan’s rally.",
+    "The Afghan Taliban met. The Taliban said so.",
+    "Nothing to see here.",
+]
+
+
+def annotate_command(
+    settings: Settings, *args: str, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    environment = os.environ | {
+        "DATABASE_URL": settings.database_url,
+        "ALIASES_FILE": str(settings.aliases_file),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "annotate", *args],
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def records(count: int) -> list[dict[str, Any]]:
+    """Seed articles and short texts, each with fields of every JSON kind beside its text."""
+    texts = SEED_TEXTS + SHORT_TEXTS
+    return [
+        {"id": n, "text": texts[n % len(texts)], "meta": {"n": [1, 2.5, None, True], "s": "é"}}
+        for n in range(count)
+    ]
+
+
+def jsonl(given: list[dict[str, Any]]) -> bytes:
+    return b"".join(json.dumps(record).encode() + b"\n" for record in given)
+
+
+def write_lines(path: Path, lines: list[bytes]) -> None:
+    data = b"".join(line + b"\n" for line in lines)
+    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    return [json.loads(line) for line in data.splitlines()]
+
+
+def stderr_lines(result: subprocess.CompletedProcess[bytes]) -> list[str]:
+    return [line for line in result.stderr.decode().splitlines() if " INFO " not in line]
+
+
+# Reading the table is the command's only use of the database: the first test
+# runs on every backend, the others on SQLite alone.
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def expected_mentions(client: TestClient, text: str) -> list[dict[str, Any]]:
+    response = client.post("/annotate", json={"text": text})
+    assert response.status_code == 200
+    mentions: list[dict[str, Any]] = response.json()["mentions"]
+    return mentions
+
+
+def assert_annotated_as_post_annotate(
+    client: TestClient, annotated: list[dict[str, Any]], given: list[dict[str, Any]]
+) -> None:
+    assert [r["mentions"] for r in annotated] == [
+        expected_mentions(client, r["text"]) for r in given
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_every_record_gains_the_mentions_post_annotate_gives_in_input_order(
+    client: TestClient, settings: Settings, tmp_path: Path, suffix: str
+) -> None:
+    given = records(200)
+    source, target = tmp_path / f"in{suffix}", tmp_path / f"out{suffix}"
+    write_lines(source, [json.dumps(record).encode() for record in given])
+
+    result = annotate_command(settings, str(source), "-o", str(target), "--workers", "2")
+
+    assert result.returncode == 0, result.stderr
+    answers = {text: expected_mentions(client, text) for text in {r["text"] for r in given}}
+    annotated = read_records(target)
+    assert [record["id"] for record in annotated] == [record["id"] for record in given]
+    for record, original in zip(annotated, given, strict=True):
+        assert record.pop("mentions") == answers[original["text"]]
+        assert record == original
+    assert sum(len(answers[r["text"]]) for r in given) > len(given)
+    (summary,) = stderr_lines(result)
+    assert "200 records annotated" in summary
+    assert "0 lines skipped" in summary
+
+
+@sqlite_only
+def test_a_gzip_is_recognised_by_its_bytes_and_stdin_to_stdout_works(
+    client: TestClient, settings: Settings
+) -> None:
+    given = records(7)
+    data = gzip.compress(jsonl(given))
+
+    result = annotate_command(settings, "-", "-o", "-", "--workers", "1", stdin=data)
+
+    assert result.returncode == 0, result.stderr
+    annotated = [json.loads(line) for line in result.stdout.splitlines()]
+    assert_annotated_as_post_annotate(client, annotated, given)
+
+
+@sqlite_only
+def test_broken_lines_are_reported_by_number_and_the_rest_annotated(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    good = records(4)
+    lines = [
+        json.dumps(good[0]).encode(),
+        b"{not json",
+        json.dumps(good[1]).encode(),
+        b"[1, 2]",
+        b'{"id": 9}',
+        b'{"text": 42}',
+        b"",
+        json.dumps({"text": "x" * (MAX_TEXT_LENGTH + 1)}).encode(),
+        b"\xff\xfe",
+        json.dumps(good[2]).encode(),
+        b'{"text": NaN}',
+        json.dumps(good[3]).encode(),
+    ]
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_lines(source, lines)
+
+    result = annotate_command(settings, str(source), "-o", str(target), "--workers", "2")
+
+    assert result.returncode == 3
+    assert b"Traceback" not in result.stderr
+    *reports, summary = stderr_lines(result)
+    assert reports == [
+        f"alias-service: {source}:2: skipped: not JSON: {reports[0].split('not JSON: ')[1]}",
+        f"alias-service: {source}:4: skipped: not a JSON object but an array",
+        f"alias-service: {source}:5: skipped: no 'text' field",
+        f"alias-service: {source}:6: skipped: the 'text' field is not a string",
+        f"alias-service: {source}:8: skipped: the text has {MAX_TEXT_LENGTH + 1:,} characters; "
+        f"at most {MAX_TEXT_LENGTH:,} are annotated",
+        f"alias-service: {source}:9: skipped: not JSON: {reports[5].split('not JSON: ')[1]}",
+        f"alias-service: {source}:11: skipped: not JSON: {reports[6].split('not JSON: ')[1]}",
+    ]
+    assert "4 records annotated" in summary
+    assert "7 lines skipped" in summary
+    annotated = read_records(target)
+    assert [r["id"] for r in annotated] == [r["id"] for r in good]
+    assert_annotated_as_post_annotate(client, annotated, good)
+
+
+@sqlite_only
+def test_a_truncated_gzip_is_one_line_naming_the_file_and_the_output_stays_valid(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    given = records(300)
+    whole = gzip.compress(jsonl(given))
+    source, target = tmp_path / "cut.jsonl.gz", tmp_path / "out.jsonl.gz"
+    source.write_bytes(whole[: len(whole) * 2 // 3])
+
+    result = annotate_command(settings, str(source), "-o", str(target), "--workers", "2")
+
+    assert result.returncode == 1
+    assert b"Traceback" not in result.stderr
+    summary, stopped = stderr_lines(result)
+    assert stopped.startswith(f"alias-service: {source}: the gzip data ends early, after line ")
+    annotated = read_records(target)  # a whole gzip stream of whole JSON lines
+    assert 0 < len(annotated) < len(given)
+    assert f"{len(annotated):,} records annotated" in summary
+    assert [r["id"] for r in annotated] == list(range(len(annotated)))
+    last = annotated[-1]
+    assert last["mentions"] == expected_mentions(client, last["text"])
+
+
+def assert_stopped_with_one_line(result: subprocess.CompletedProcess[bytes], line: str) -> None:
+    assert result.returncode == archive.EXIT_STOPPED
+    assert stderr_lines(result) == [f"alias-service: {line}"]
+
+
+def one_record_archive(folder: Path) -> Path:
+    source = folder / "in.jsonl"
+    write_lines(source, [json.dumps(records(1)[0]).encode()])
+    return source
+
+
+@sqlite_only
+def test_a_missing_input_is_one_line_and_writes_nothing(settings: Settings, tmp_path: Path) -> None:
+    source, target = tmp_path / "absent.jsonl", tmp_path / "out.jsonl"
+    result = annotate_command(settings, str(source), "-o", str(target))
+    assert_stopped_with_one_line(result, f"{source}: No such file or directory")
+    assert not target.exists()
+
+
+@sqlite_only
+def test_an_output_that_cannot_be_made_is_one_line(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    # ``client`` has loaded the table: the command gets as far as its output.
+    target = tmp_path / "absent" / "out.jsonl"
+    result = annotate_command(settings, str(one_record_archive(tmp_path)), "-o", str(target))
+    assert_stopped_with_one_line(result, f"{target}: No such file or directory")
+
+
+def test_a_missing_database_is_one_line_and_is_not_created(tmp_path: Path) -> None:
+    database = tmp_path / "none.db"
+    settings = Settings(database_url=f"sqlite:///{database}")
+    source, target = one_record_archive(tmp_path), tmp_path / "out.jsonl"
+    result = annotate_command(settings, str(source), "-o", str(target))
+    assert_stopped_with_one_line(
+        result, f"no database at {database}: set DATABASE_URL to the service's database"
+    )
+    assert not database.exists()
+
+
+@sqlite_only
+def test_types_filter_the_mentions_and_an_unknown_type_is_refused(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    given = records(5)
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_lines(source, [json.dumps({"body": r["text"]}).encode() for r in given])
+
+    filtered = annotate_command(
+        settings,
+        str(source),
+        "-o",
+        str(target),
+        "--types",
+        "location",
+        "--text-field",
+        "body",
+        "--progress",
+    )
+
+    assert filtered.returncode == 0, filtered.stderr
+    assert "100%" in filtered.stderr.decode()  # the progress bar, asked for off a terminal
+    expected = [
+        client.post("/annotate", json={"text": r["text"], "types": ["location"]}).json()
+        for r in given
+    ]
+    assert [{"mentions": r["mentions"]} for r in read_records(target)] == expected
+    assert {m["entity"]["type"] for e in expected for m in e["mentions"]} == {"location"}
+
+    unknown = annotate_command(settings, str(source), "-o", str(target), "--types", "locaton")
+    assert unknown.returncode == 1
+    (line,) = stderr_lines(unknown)
+    assert line.startswith("alias-service: no entity type is 'locaton'")
+
+
+def readme_dask_lines() -> str:
+    """The README's Python block that annotates an archive on a Dask cluster."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```")[0] for b in readme.split("```python\n")[1:]]
+    (block,) = (b for b in blocks if "annotate_partition" in b)
+    return block
+
+
+@pytest.mark.slow
+@sqlite_only
+def test_the_readme_dask_lines_give_the_mentions_post_annotate_gives(
+    client: TestClient,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from distributed import LocalCluster
+
+    given = records(120)
+    for part in range(3):  # a gzip is one partition: three files, three partitions
+        lines = [json.dumps(r).encode() for r in given[part * 40 : (part + 1) * 40]]
+        write_lines(tmp_path / f"news-{part}.jsonl.gz", lines)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        exec(readme_dask_lines(), {"SCHEDULER": cluster})
+        workers = len(cluster.scheduler_info["workers"])
+
+    assert workers == 2
+    annotated = [
+        r for part in range(3) for r in read_records(tmp_path / f"annotated-{part}.jsonl.gz")
+    ]
+    assert [r["id"] for r in annotated] == [r["id"] for r in given]
+    answers = {text: expected_mentions(client, text) for text in {r["text"] for r in given}}
+    for record in annotated:
+        assert record["mentions"] == answers[record["text"]]
+
+
+@sqlite_only
+def test_a_line_past_the_bound_is_skipped_unread_and_the_next_is_annotated(
+    client: TestClient,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(archive, "MAX_LINE_BYTES", 100)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    short = {"text": SHORT_TEXTS[1]}
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    lines = [json.dumps({"text": "x" * 250}).encode(), json.dumps(short).encode()]
+    write_lines(source, lines)
+
+    status = main(["annotate", str(source), "-o", str(target), "--workers", "1"])
+
+    assert status == archive.EXIT_SKIPPED
+    reports = capsys.readouterr().err.splitlines()
+    assert f"alias-service: {source}:1: skipped: the line is longer than 100 bytes" in reports
+    assert read_records(target) == [short | {"mentions": expected_mentions(client, short["text"])}]
