@@ -3,7 +3,8 @@
 Requests are counted and timed by route template (``/entities/{entity_id}``,
 never the raw path, so the number of series stays bounded); a request that
 matched no route is labelled ``NO_ROUTE``, which no template and no resolve
-status can be. Resolutions and annotations are counted as the answers are
+status can be; and by method, any but the standard ones labelled ``other``.
+Resolutions and annotations are counted as the answers are
 made (``app.outcomes``); the index, its freshness and the review queue are
 read when a scrape asks; the process and the garbage collector are
 prometheus_client's own collectors, registered in this registry.
@@ -43,6 +44,12 @@ log = logging.getLogger(__name__)
 NO_ROUTE = "(no route)"
 # The method label of a resolution without any candidate.
 NO_METHOD = "none"
+# The HTTP methods that label requests as themselves (RFC 9110 and PATCH); any
+# other is labelled OTHER_METHOD, so that made-up methods add no series.
+HTTP_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
+OTHER_METHOD = "other"
 # Seconds a scrape reuses the review queue's size read from the database.
 OPEN_ITEMS_MAX_AGE = 5.0
 
@@ -123,11 +130,16 @@ class Metrics:
             try:
                 await app(scope, receive, send_and_note_status)
             finally:
-                route = route_label(scope, as_received)
-                self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
-                self.requests.labels(scope["method"], route, str(status)).inc()
+                method, route = method_label(scope["method"]), route_label(scope, as_received)
+                self.latency.labels(method, route).observe(time.perf_counter() - started)
+                self.requests.labels(method, route, str(status)).inc()
 
         return measured
+
+
+def method_label(method: str) -> str:
+    """A standard HTTP method as it is, any other as ``OTHER_METHOD``."""
+    return method if method in HTTP_METHODS else OTHER_METHOD
 
 
 def route_label(scope: Scope, as_received: Scope) -> str:

@@ -296,6 +296,18 @@ def test_routed_requests_are_labelled_by_their_template(client: TestClient) -> N
     assert not any("ttp" in route for route in label_values(samples, requests, "route"))
 
 
+def test_made_up_methods_share_one_label_and_add_no_series(client: TestClient) -> None:
+    for method in ("FOO", "BAR123", "FOO"):
+        client.request(method, "/resolve")
+    client.request("PATCH", "/resolve")
+    samples = scraped(client)
+    requests = "alias_http_requests_total"
+    assert label_values(samples, requests, "method") >= {"other", "PATCH"}
+    assert not label_values(samples, requests, "method") & {"FOO", "BAR123"}
+    assert value(samples, requests, method="other", route="/resolve", status="405") == 3
+    assert value(samples, "alias_http_request_seconds_count", method="other", route="/resolve") == 3
+
+
 def test_a_body_refused_before_routing_is_counted(settings: Settings) -> None:
     small = settings.model_copy(update={"max_body_bytes": 100})
     with TestClient(create_app(small)) as client:
