@@ -10,9 +10,9 @@ read when a scrape asks; the process and the garbage collector are
 prometheus_client's own collectors, registered in this registry.
 """
 
+import collections
 import logging
 import time
-from collections import Counter as Tally
 from collections.abc import Iterator
 from typing import Literal
 
@@ -90,8 +90,8 @@ class Metrics:
         )
         # labels() validates and locks on every call: the hot path looks its series up here.
         self._resolution_series: dict[tuple[str, str, str], Counter] = {}
-        self.registry.register(_IndexCollector(live_index))
-        self.registry.register(_ReviewCollector(review, engine))
+        self.registry.register(_IndexMetrics(live_index))
+        self.registry.register(_ReviewQueueMetrics(review, engine))
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
@@ -106,7 +106,9 @@ class Metrics:
 
     def count_annotation(self, annotation: Annotation) -> None:
         self.annotated_texts.inc()
-        by_status = Tally(mention.resolution.status for mention in annotation.mentions)
+        by_status = collections.Counter(
+            mention.resolution.status for mention in annotation.mentions
+        )
         for status, count in by_status.items():
             self.annotated_mentions.labels(status).inc(count)
 
@@ -165,7 +167,9 @@ def _route_for(scope: Scope, router: object) -> BaseRoute | None:
     return None
 
 
-class _IndexCollector(Collector):
+class _IndexMetrics(Collector):
+    """The index's size and revision, and how its refresher fares."""
+
     def __init__(self, live_index: LiveIndex) -> None:
         self._live = live_index
 
@@ -200,7 +204,9 @@ class _IndexCollector(Collector):
         )
 
 
-class _ReviewCollector(Collector):
+class _ReviewQueueMetrics(Collector):
+    """The review queue's size and what this worker's counts hold or refused."""
+
     def __init__(self, review: ReviewCollector, engine: Engine) -> None:
         self._review = review
         self._engine = engine
