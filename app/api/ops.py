@@ -101,9 +101,7 @@ def readyz(
     response_class=Response,
     responses={
         200: {
-            "content": {
-                CONTENT_TYPE_LATEST: {"schema": {"type": "string"}, "example": example.METRICS}
-            },
+            "content": {CONTENT_TYPE_LATEST: _PROMETHEUS_TEXT},
             "description": "Text format.",
         }
     },
