@@ -3,6 +3,7 @@ they mount (no container engine needed; ``test_replicas.py`` runs the same
 parts as processes)."""
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +53,43 @@ def test_nginx_mounts_the_config_in_the_repository_and_proxies_to_the_replicas(
     assert re.search(rf"^\s*listen {inside};", site, re.MULTILINE)
     for header in ("Host", "X-Forwarded-For", "X-Forwarded-Proto"):
         assert re.search(rf"^\s*proxy_set_header {header} ", site, re.MULTILINE), header
+
+
+def interpolated(value: str, environment: Mapping[str, str]) -> str:
+    """``value`` with compose's ``${NAME}``, ``${NAME:-default}`` and
+    ``${NAME:?error}`` replaced, innermost first (compose nests them)."""
+    innermost = re.compile(r"\$\{(\w+)(?:(:-|:\?)([^${}]*))?\}")
+
+    def replaced(found: re.Match[str]) -> str:
+        name, operator, operand = found.groups()
+        given = environment.get(name, "")
+        if given or operator is None:
+            return given
+        assert operator == ":-", f"{name} must be set: {operand}"
+        return str(operand)
+
+    while innermost.search(value):
+        value = innermost.sub(replaced, value)
+    return value
+
+
+@pytest.mark.parametrize(
+    ("environment", "public_url", "published"),
+    [
+        ({}, "http://localhost:8080/", "8080"),
+        ({"PUBLISHED_PORT": "9090"}, "http://localhost:9090/", "9090"),
+        (
+            {"PUBLISHED_PORT": "9090", "PUBLIC_URL": "https://aliases.example.org/"},
+            "https://aliases.example.org/",
+            "9090",
+        ),
+    ],
+)
+def test_the_public_url_follows_the_published_port_unless_given(
+    services: dict[str, Any], environment: dict[str, str], public_url: str, published: str
+) -> None:
+    given = {"ADMIN_TOKEN": "t", "POSTGRES_PASSWORD": "p", **environment}
+    replica = services["replica"]["environment"]
+    assert interpolated(replica["PUBLIC_URL"], given) == public_url
+    port = interpolated(services["nginx"]["ports"][0], given)
+    assert port.rsplit(":", 1)[0] == published
