@@ -12,9 +12,12 @@ that index back instead of building it again, and catches up with the edits
 committed since it was kept; a start that had to build keeps its index there,
 written by a forked child process so that serving does not wait for it.
 
-Readiness asks how stale the index may be (``lag``): the time since it last
-held the database's newest revision, whether the watching thread still runs,
-and whether its refreshes keep failing.
+Readiness asks whether the index keeps up (``lag``): whether the watching
+thread still runs, whether its refreshes keep failing, and whether it makes
+progress. A refresh under way counts as progress, however long the edits it
+takes in have waited, until it has run past a stall limit: a rebuild of the
+whole table (after a ``replace`` import, or a compaction) reaches every
+process at once, and they must not all turn unready together while they work.
 """
 
 import gc
@@ -59,6 +62,10 @@ class LiveIndex:
         self._thread: threading.Thread | None = None
         # time.monotonic() when it last held the database's newest revision
         self._caught_up_at: float | None = None
+        # time.monotonic() when it last finished catching up
+        self._refreshed_at: float | None = None
+        # time.monotonic() when the watching thread began the round it works on now
+        self._working_since: float | None = None
         self.last_error: str | None = None
         self.failures = 0  # refreshes of the watching thread failed in a row
 
@@ -87,19 +94,33 @@ class LiveIndex:
         """Whether the thread that takes in other processes' edits runs."""
         return self._thread is not None and self._thread.is_alive()
 
-    def lag(self, *, database_revision: int, allowance: float) -> "Lag":
-        """How stale the index is beside ``database_revision``, read just now;
-        lagging when it has missed edits, or its refreshes failed, for longer
-        than ``allowance`` seconds, or when nothing watches for edits any more."""
+    @property
+    def working_for(self) -> float | None:
+        """Seconds the watching thread's current refresh (and rebuild) has run;
+        None between refreshes."""
+        since = self._working_since
+        return None if since is None else time.monotonic() - since
+
+    def lag(self, *, database_revision: int, allowance: float, stall_after: float) -> "Lag":
+        """How stale the index is beside ``database_revision``, read just now.
+
+        Lagging when nothing watches for edits any more; when its refreshes
+        have failed for longer than ``allowance`` seconds; when one refresh has
+        run for longer than ``stall_after`` seconds; or when it misses edits
+        and has made no progress (neither finished a refresh nor worked on
+        one) for longer than ``allowance``.
+        """
         behind = max(database_revision - self._revision, 0)
         age = self.refresh_age
-        stale = age is None or age > allowance
+        working_for = self.working_for
         reason = None
         if not self.watching:
             reason = "the thread that takes in other processes' edits is not running"
-        elif stale and self.failures:
+        elif self.failures and (age is None or age > allowance):
             reason = f"the index refresh failed {self.failures} times in a row"
-        elif stale and behind:
+        elif working_for is not None and working_for > stall_after:
+            reason = f"the index refresh has run for {working_for:.0f} s without finishing"
+        elif behind and working_for is None and self._idle_for() > allowance:
             reason = (
                 f"the index is {behind} revision{'' if behind == 1 else 's'} behind the database"
             )
@@ -109,6 +130,11 @@ class LiveIndex:
             revisions_behind=behind,
             reason=reason,
         )
+
+    def _idle_for(self) -> float:
+        """Seconds since the index last finished catching up (infinite before that)."""
+        finished = self._refreshed_at
+        return float("inf") if finished is None else time.monotonic() - finished
 
     def load(self) -> None:
         """Load the whole index: from the snapshot file when it holds this
@@ -134,7 +160,7 @@ class LiveIndex:
             # served from the old snapshot) go in before the swap.
             asked_at = time.monotonic()
             self._snapshot, self._revision = self._caught_up(session, index, revision)
-            self._caught_up_at = asked_at
+            self._caught_up_at, self._refreshed_at = asked_at, time.monotonic()
         settle_heap()
         log.info(
             "index loaded (%s): %d entities, %d aliases, revision %d, in %.2f s",
@@ -200,7 +226,7 @@ class LiveIndex:
             snapshot, revision = self._caught_up(session, self._snapshot, self._revision)
             changed = revision != self._revision
             self._snapshot, self._revision = snapshot, revision
-            self._caught_up_at = asked_at
+            self._caught_up_at, self._refreshed_at = asked_at, time.monotonic()
         return changed
 
     @staticmethod
@@ -231,6 +257,7 @@ class LiveIndex:
 
     def _watch(self, interval: float) -> None:
         while not self._stop.wait(interval):
+            self._working_since = time.monotonic()
             try:
                 self.refresh()
                 if self._snapshot.overlay_size > self._compact_after:
@@ -241,6 +268,8 @@ class LiveIndex:
                     log.warning("index refresh failed: %s", error)
                 self.last_error = str(error)
                 self.failures += 1
+            finally:
+                self._working_since = None
 
 
 @dataclass(frozen=True, slots=True)

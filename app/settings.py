@@ -70,8 +70,14 @@ class Settings(BaseSettings):
     ready_lag_floor: float = Field(
         default=2.0,
         ge=0,
-        description="Seconds the index may always lag, so that one slow refresh does not "
-        "make /readyz fail.",
+        description="Seconds the index may always lag, or its refreshes fail, before "
+        "/readyz fails.",
+    )
+    ready_refresh_limit: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds one refresh of the index (a rebuild of the whole table included) "
+        "may run before /readyz counts it as stalled.",
     )
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, but imports.")
     max_import_bytes: int = Field(default=64 << 20, description="Largest alias file accepted.")

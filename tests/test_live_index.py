@@ -2,8 +2,9 @@
 
 import logging
 import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from app import store
 from app.aliasfile import parse_alias_file
 from app.db import make_engine, migrate
 from app.live_index import LiveIndex
+from app.matching.index import AliasIndex, EntityRecord
 from app.matching.resolve import Status, resolve
 from app.models import AliasCreate, EntityCreate
 from tests.conftest import SMALL_TABLE
@@ -218,14 +220,14 @@ def test_missed_edits_lag_only_once_the_allowance_has_passed(
     theirs.start(interval=3600)  # watching, but not refreshing within the test
     try:
         newest = add_alias(loaded, "Labbaik")
-        within = theirs.lag(database_revision=newest, allowance=3600)
+        within = theirs.lag(database_revision=newest, allowance=3600, stall_after=3600)
         assert (within.lagging, within.revisions_behind) == (False, 1)
         assert within.seconds is not None and within.seconds > 0
-        past = theirs.lag(database_revision=newest, allowance=0)
+        past = theirs.lag(database_revision=newest, allowance=0, stall_after=3600)
         assert past.lagging
         assert past.reason == "the index is 1 revision behind the database"
         theirs.refresh()
-        caught_up = theirs.lag(database_revision=newest, allowance=0)
+        caught_up = theirs.lag(database_revision=newest, allowance=0, stall_after=3600)
         assert (caught_up.lagging, caught_up.seconds, caught_up.reason) == (False, 0.0, None)
     finally:
         theirs.stop()
@@ -236,7 +238,7 @@ def test_an_index_nothing_refreshes_is_lagging_even_when_it_holds_the_newest_rev
 ) -> None:
     live = LiveIndex(loaded)
     live.load()
-    lag = live.lag(database_revision=live.revision, allowance=3600)
+    lag = live.lag(database_revision=live.revision, allowance=3600, stall_after=3600)
     assert lag.lagging
     assert lag.reason == "the thread that takes in other processes' edits is not running"
 
@@ -257,8 +259,10 @@ def test_failed_refreshes_lag_once_the_allowance_has_passed(
         while live.failures < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
         assert live.failures >= 2
-        assert not live.lag(database_revision=live.revision, allowance=3600).lagging
-        lag = live.lag(database_revision=live.revision, allowance=0)
+        assert not live.lag(
+            database_revision=live.revision, allowance=3600, stall_after=3600
+        ).lagging
+        lag = live.lag(database_revision=live.revision, allowance=0, stall_after=3600)
         assert lag.lagging and lag.reason is not None and "failed" in lag.reason
         monkeypatch.undo()
         while live.failures and time.monotonic() < deadline:
@@ -266,3 +270,84 @@ def test_failed_refreshes_lag_once_the_allowance_has_passed(
         assert live.failures == 0
     finally:
         live.stop()
+
+
+class SlowBuilds:
+    """Whole-table builds of the index that wait until released."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.started = threading.Event()
+        self.released = threading.Event()
+        build = AliasIndex.build
+
+        def slow_build(entities: Iterable[EntityRecord]) -> AliasIndex:
+            self.started.set()
+            self.released.wait(timeout=20)
+            return build(entities)
+
+        monkeypatch.setattr(AliasIndex, "build", slow_build)
+
+
+def replace_table(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replace import that other processes take in by rebuilding their index whole."""
+    monkeypatch.setattr(store, "WHOLE_TABLE_AFTER", 0)
+    with Session(engine) as session:
+        table = parse_alias_file("entities:\n  - {id: kabul, name: Kabul, type: location}\n")
+        store.import_table(session=session, actor="t", table=table, mode="replace")
+
+
+def test_a_slow_rebuild_is_progress_while_edits_arrive_until_it_runs_past_the_stall_limit(
+    loaded: Engine, other_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theirs = LiveIndex(other_engine)
+    theirs.load()
+    builds = SlowBuilds(monkeypatch)
+    theirs.start(interval=0.01)
+    try:
+        replace_table(loaded, monkeypatch)
+        assert builds.started.wait(timeout=10)
+        with Session(loaded) as session:
+            entity = EntityCreate(id="herat", name="Herat", type="location")
+            store.create_entity(session=session, actor="t", data=entity)
+            newest = store.current_revision(session=session)
+        time.sleep(0.05)  # longer than the allowance below: the edits have waited
+        working = theirs.lag(database_revision=newest, allowance=0.01, stall_after=3600)
+        assert (working.lagging, working.reason) == (False, None)
+        assert working.revisions_behind >= 2
+        assert working.seconds is not None and working.seconds > 0.01
+        stalled = theirs.lag(database_revision=newest, allowance=0.01, stall_after=0.01)
+        assert stalled.lagging
+        assert stalled.reason is not None and "without finishing" in stalled.reason
+        builds.released.set()
+        deadline = time.monotonic() + 10
+        while theirs.revision != newest:
+            assert time.monotonic() < deadline, "the rebuild did not finish"
+            time.sleep(0.01)
+        assert status(theirs, "Herat") is Status.MATCHED
+        assert theirs.snapshot.entity_count == 2
+    finally:
+        builds.released.set()
+        theirs.stop()
+
+
+def test_a_refresher_that_fails_during_a_rebuild_lags(
+    loaded: Engine, other_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theirs = LiveIndex(other_engine)
+    theirs.load()
+    theirs.start(interval=0.01)
+
+    def unreachable(*_args: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(store, "load_records", unreachable)
+    try:
+        replace_table(loaded, monkeypatch)
+        deadline = time.monotonic() + 10
+        while theirs.failures < 2:
+            assert time.monotonic() < deadline, "the refreshes did not fail"
+            time.sleep(0.01)
+        lag = theirs.lag(database_revision=theirs.revision + 1, allowance=0, stall_after=3600)
+        assert lag.lagging and lag.reason is not None and "failed" in lag.reason
+    finally:
+        theirs.stop()

@@ -27,9 +27,12 @@ class Readiness(SQLModel):
         description="The database's newest revision (null when it does not answer)."
     )
     lagging: bool = Field(
-        description="The index has missed other processes' edits, or failed to refresh, for "
-        "longer than the allowance (`READY_LAG_INTERVALS` × `REFRESH_INTERVAL`, at least "
-        "`READY_LAG_FLOOR` seconds), or nothing takes their edits in any more."
+        description="Nothing takes other processes' edits in any more; or refreshes of the "
+        "index have failed for longer than the allowance (`READY_LAG_INTERVALS` × "
+        "`REFRESH_INTERVAL`, at least `READY_LAG_FLOOR` seconds); or one refresh has run "
+        "longer than `READY_REFRESH_LIMIT` seconds; or the index misses edits and its "
+        "refresher has made no progress for longer than the allowance. A refresh under way, "
+        "a rebuild of the whole table included, counts as progress."
     )
     index_lag_seconds: float | None = Field(
         description="Seconds since the index last held the database's newest revision, when "
@@ -74,7 +77,11 @@ def readyz(
         database_revision = None
     database = database_revision is not None
     writable = database and request.app.state.write_check()
-    lag = live.lag(database_revision=database_revision or 0, allowance=settings.lag_allowance())
+    lag = live.lag(
+        database_revision=database_revision or 0,
+        allowance=settings.lag_allowance(),
+        stall_after=settings.ready_refresh_limit,
+    )
     snapshot = live.snapshot
     ready = database and writable and live.loaded and not lag.lagging
     body = Readiness(

@@ -1,9 +1,8 @@
 import json
 import re
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from app.models import AliasCreate
 from app.review_queue import Tally
 from app.settings import Settings
 from tests.conftest import _libpq_url
+from tests.test_live_index import SlowBuilds, replace_table
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -331,13 +331,13 @@ def quick(settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def add_alias_elsewhere(database_url: str, text: str) -> None:
+def add_alias_elsewhere(database_url: str, text: str, entity_id: str = "tlp") -> None:
     """An edit by another process: this one learns of it only by refreshing."""
     engine = make_engine(database_url)
     try:
         with Session(engine) as session:
             store.add_alias(
-                session=session, actor="t", entity_id="tlp", data=AliasCreate(text=text)
+                session=session, actor="t", entity_id=entity_id, data=AliasCreate(text=text)
             )
     finally:
         engine.dispose()
@@ -386,25 +386,59 @@ def test_readyz_fails_while_refreshes_fail_and_comes_back_when_they_work(
     assert quick.get("/resolve", params={"q": "Labbaik"}).json()["entity"]["id"] == "tlp"
 
 
-def test_readyz_fails_while_one_refresh_takes_longer_than_the_allowance(
+def replace_table_elsewhere(database_url: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    """A replace import by another process, which this one takes in by
+    rebuilding its index whole; the database's revision after it."""
+    engine = make_engine(database_url)
+    try:
+        replace_table(engine, monkeypatch)
+        with Session(engine) as session:
+            return store.current_revision(session=session)
+    finally:
+        engine.dispose()
+
+
+def test_readyz_stays_ready_while_a_slow_rebuild_runs_and_edits_arrive(
     quick: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    live: LiveIndex = quick.app.state.live_index  # type: ignore[attr-defined]
-    released = threading.Event()
-    catch_up: Callable[..., Any] = live._caught_up
-
-    def slow(*args: Any) -> Any:
-        released.wait(timeout=20)
-        return catch_up(*args)
-
-    monkeypatch.setattr(live, "_caught_up", slow)
-    add_alias_elsewhere(settings.database_url, "Labbaik")
+    builds = SlowBuilds(monkeypatch)
     try:
-        body = readiness_until(quick, 503)
-        assert body["lag_reason"] == "the index is 1 revision behind the database"
+        replaced = replace_table_elsewhere(settings.database_url, monkeypatch)
+        assert builds.started.wait(timeout=10)
+        answers = []
+        for n in range(4):  # 1.2 s in all, four times the allowance
+            answers.append(quick.get("/readyz"))
+            add_alias_elsewhere(settings.database_url, f"Kabul {n}", entity_id="kabul")
+            time.sleep(0.3)
+        assert {answer.status_code for answer in answers} == {200}, answers[-1].text
+        last = quick.get("/readyz").json()
+        assert (last["status"], last["lagging"], last["lag_reason"]) == ("ready", False, None)
+        assert last["database_revision"] > replaced > last["revision"]
+        assert last["index_lag_seconds"] > 1.0
     finally:
-        released.set()
-    assert readiness_until(quick, 200)["revision"] == body["database_revision"]
+        builds.released.set()
+    deadline = time.monotonic() + 10
+    while (body := readiness_until(quick, 200))["revision"] != body["database_revision"]:
+        assert time.monotonic() < deadline, body
+    assert quick.get("/resolve", params={"q": "Kabul 3"}).json()["entity"]["id"] == "kabul"
+
+
+def test_readyz_fails_once_one_refresh_runs_past_the_refresh_limit(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limited = settings.model_copy(
+        update={"refresh_interval": 0.05, "ready_lag_floor": 0.3, "ready_refresh_limit": 0.5}
+    )
+    builds = SlowBuilds(monkeypatch)
+    with TestClient(create_app(limited)) as client:
+        try:
+            replace_table_elsewhere(settings.database_url, monkeypatch)
+            body = readiness_until(client, 503)
+            assert body["lagging"] is True
+            assert "without finishing" in body["lag_reason"]
+        finally:
+            builds.released.set()
+        assert readiness_until(client, 200)["lagging"] is False
 
 
 def test_readyz_fails_when_nothing_takes_in_other_processes_edits(quick: TestClient) -> None:
