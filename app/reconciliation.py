@@ -16,6 +16,7 @@ Everything here is a pure function of an index snapshot and its records; the
 routes in ``app.api.reconcile`` only parse and answer.
 """
 
+import re
 from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
@@ -156,6 +157,10 @@ def parse_extension(raw: str) -> ExtensionQuery:
     return query
 
 
+# A limit sent as text: ASCII digits only (``str.isdigit`` also takes "²", which ``int`` refuses).
+_DIGITS = re.compile(r"[0-9]+")
+
+
 def _value_limit(wanted: PropertyRequest) -> int | None:
     """The ``limit`` setting of a property: None for all values."""
     unknown = set(wanted.settings) - {"limit"}
@@ -164,7 +169,7 @@ def _value_limit(wanted: PropertyRequest) -> int | None:
             f"property {wanted.id!r}: no setting {sorted(unknown)[0]!r}; only 'limit'"
         )
     limit = wanted.settings.get("limit", 0)
-    if isinstance(limit, str) and limit.strip().isdigit():
+    if isinstance(limit, str) and _DIGITS.fullmatch(limit.strip()):
         limit = int(limit)
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise InvalidQueries(f"property {wanted.id!r}: 'limit' is a whole number >= 0")

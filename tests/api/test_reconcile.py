@@ -414,3 +414,19 @@ def test_a_malformed_extension_is_422(client: TestClient, text: str) -> None:
     response = client.post("/reconcile", data={"extend": text})
     assert response.status_code == 422
     assert response.json()["detail"].startswith("invalid data extension request")
+
+
+@pytest.mark.parametrize("limit", ["²", "١", "3.0", " ", True])
+def test_a_limit_setting_that_is_not_ascii_digits_is_refused(
+    client: TestClient, limit: Any
+) -> None:
+    query = {"ids": ["ttp"], "properties": [{"id": "aliases", "settings": {"limit": limit}}]}
+    response = client.post("/reconcile", data={"extend": json.dumps(query)})
+    assert response.status_code == 422, response.text
+    assert "'limit' is a whole number" in response.json()["detail"]
+
+
+def test_a_limit_setting_sent_as_text_is_read(client: TestClient) -> None:
+    query = {"ids": ["ttp"], "properties": [{"id": "aliases", "settings": {"limit": " 2 "}}]}
+    answer = client.post("/reconcile", data={"extend": json.dumps(query)}).json()
+    assert answer["rows"]["ttp"]["aliases"] == [{"str": "TTP"}, {"str": "Pakistani Taliban"}]
