@@ -21,7 +21,14 @@ from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 from app.declared_types import check_filters
 from app.errors import DomainError
@@ -60,7 +67,13 @@ class ReconciliationQuery(BaseModel):
 
     query: str = Field(max_length=MAX_MENTION_LENGTH)
     type: str | list[str] | None = None
-    limit: int = Field(default=5, ge=1, le=MAX_CANDIDATES)
+    limit: int = Field(default=5, ge=1)
+
+    @field_validator("limit")
+    @classmethod
+    def _at_most_the_candidates_given(cls, limit: int) -> int:
+        """In the API a limit is a hint: more than the service gives asks for all it gives."""
+        return min(limit, MAX_CANDIDATES)
 
     def types(self) -> list[str] | None:
         return [self.type] if isinstance(self.type, str) else self.type

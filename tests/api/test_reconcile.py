@@ -430,3 +430,11 @@ def test_a_limit_setting_sent_as_text_is_read(client: TestClient) -> None:
     query = {"ids": ["ttp"], "properties": [{"id": "aliases", "settings": {"limit": " 2 "}}]}
     answer = client.post("/reconcile", data={"extend": json.dumps(query)}).json()
     assert answer["rows"]["ttp"]["aliases"] == [{"str": "TTP"}, {"str": "Pakistani Taliban"}]
+
+
+def test_a_limit_above_the_candidates_given_is_a_hint_not_an_error(client: TestClient) -> None:
+    queries = {"q0": {"query": "Taliban", "limit": 10_000}, "q1": {"query": "TTP"}}
+    response = client.post("/reconcile", data={"queries": json.dumps(queries)})
+    results = valid_answer(response, "reconciliation-result-batch.json")
+    assert {c["id"] for c in results["q0"]["result"]} == {"ttp", "afghan-taliban"}
+    assert results["q1"]["result"][0]["id"] == "ttp"
