@@ -5,7 +5,9 @@ A query batch is a JSON object of named queries, ``{"q0": {"query": "TTP",
 with its candidates: ``{"q0": {"result": [{"id", "name", "description",
 "score", "features", "match", "type"}]}}``. ``match`` is true only for the
 entity the resolver matched, so OpenRefine's automatic matching never takes a
-guess. Scores are the resolver's, on OpenRefine's usual scale of 0 to 100;
+guess: a query's type narrows the candidates, but unless ``type_strict`` is
+``all`` it is a preference, and a name that namesakes of other types share is
+matched by none. Scores are the resolver's, on OpenRefine's usual scale of 0 to 100;
 ``features`` name the layer that found the candidate (its score, 0 to 1) and
 whether an alias rather than the name matched (``matched_alias`` says which).
 
@@ -19,7 +21,7 @@ routes in ``app.api.reconcile`` only parse and answer.
 import re
 from collections.abc import Callable, Mapping
 from html import escape
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -35,7 +37,7 @@ from app.errors import DomainError
 from app.matching.budget import NO_DEADLINE, Deadline
 from app.matching.completion import Suggestion, suggest
 from app.matching.index import AliasIndex, EntityRecord
-from app.matching.resolve import Candidate, Resolution, Status, Thresholds, resolve
+from app.matching.resolve import Candidate, Resolution, Thresholds, resolve
 from app.models import MAX_BATCH_SIZE, MAX_CANDIDATES, MAX_MENTION_LENGTH
 
 SERVICE_NAME = "alias-service"
@@ -61,12 +63,15 @@ class InvalidQueries(DomainError):
 
 
 class ReconciliationQuery(BaseModel):
-    # Properties and type_strict are accepted and not used: the table has no
-    # properties, and a type given must be a type of the table.
+    # Properties are accepted and not used: the table has no properties.
     model_config = ConfigDict(extra="ignore")
 
     query: str = Field(max_length=MAX_MENTION_LENGTH)
     type: str | list[str] | None = None
+    # How the type binds: "all" keeps to it strictly (as /resolve's type does);
+    # otherwise, as OpenRefine's "should", it is a preference: candidates are of
+    # the type, but one is a match only when the name alone matches it.
+    type_strict: Literal["any", "all", "should"] | None = None
     limit: int = Field(default=5, ge=1)
 
     @field_validator("limit")
@@ -204,18 +209,32 @@ def reconcile(
     results = {}
     for key, query in queries.items():
         deadline.check()
-        resolution = resolve(
-            index, query.query, types=query.types(), limit=query.limit, thresholds=thresholds
-        )
+        found, deciding = _resolutions(index, query, thresholds)
         if resolved is not None:
-            resolved(resolution)
-        results[key] = {"result": _candidates(resolution)}
+            resolved(deciding)
+        results[key] = {"result": _candidates(found, deciding)}
     return results
 
 
-def _candidates(resolution: Resolution) -> list[dict[str, Any]]:
-    matched = resolution.status is Status.MATCHED
-    return [_candidate(c, rank == 0 and matched) for rank, c in enumerate(resolution.candidates)]
+def _resolutions(
+    index: AliasIndex, query: ReconciliationQuery, thresholds: Thresholds
+) -> tuple[Resolution, Resolution]:
+    """The query's candidates (of its types), and the resolution that decides
+    whether one is a match: the same, unless the type is only a preference;
+    then the resolution of the name among every entity, so that a namesake of
+    another type makes the name ambiguous, as it is."""
+    types = query.types()
+    found = resolve(index, query.query, types=types, limit=query.limit, thresholds=thresholds)
+    if types is None or query.type_strict == "all":
+        return found, found
+    return found, resolve(index, query.query, limit=query.limit, thresholds=thresholds)
+
+
+def _candidates(found: Resolution, deciding: Resolution) -> list[dict[str, Any]]:
+    """``found``'s candidates; the first is a match when both resolutions match it."""
+    matched = deciding.entity
+    sure = matched is not None and found.entity is not None and found.entity.id == matched.id
+    return [_candidate(c, rank == 0 and sure) for rank, c in enumerate(found.candidates)]
 
 
 def _candidate(candidate: Candidate, match: bool) -> dict[str, Any]:

@@ -144,6 +144,66 @@ def test_a_candidate_carries_its_description_the_alias_matched_and_features(
     assert by_alias == {"id": "alias", "value": False}
 
 
+GEORGIAS = [
+    {"id": "georgia-country", "name": "Georgia", "type": "country"},
+    {"id": "georgia-state", "name": "Georgia", "type": "location"},
+]
+
+
+@pytest.fixture
+def namesakes_of_two_types(client: TestClient, admin: dict[str, str]) -> TestClient:
+    for entity in GEORGIAS:
+        assert (
+            client.post(
+                "/admin/entities", params={"allow_shared": "true"}, json=entity, headers=admin
+            ).status_code
+            == 201
+        )
+    return client
+
+
+def reconciled(client: TestClient, query: dict[str, Any]) -> list[dict[str, Any]]:
+    response = client.post("/reconcile", data={"queries": json.dumps({"q0": query})})
+    return valid_answer(response, "reconciliation-result-batch.json")["q0"]["result"]
+
+
+def test_a_name_namesakes_of_two_types_share_is_matched_by_neither(
+    namesakes_of_two_types: TestClient,
+) -> None:
+    found = reconciled(namesakes_of_two_types, {"query": "Georgia"})
+    assert {c["id"] for c in found} == {"georgia-country", "georgia-state"}
+    assert not any(c["match"] for c in found)
+
+
+@pytest.mark.parametrize("strictness", [{}, {"type_strict": "should"}, {"type_strict": "any"}])
+def test_a_preferred_type_narrows_the_candidates_but_does_not_make_a_guess_a_match(
+    namesakes_of_two_types: TestClient, strictness: dict[str, str]
+) -> None:
+    query = {"query": "Georgia", "type": "country", **strictness}
+    found = reconciled(namesakes_of_two_types, query)
+    assert [(c["id"], c["match"]) for c in found] == [("georgia-country", False)]
+
+
+def test_a_strict_type_is_a_filter_as_resolve_s_is(namesakes_of_two_types: TestClient) -> None:
+    query = {"query": "Georgia", "type": "country", "type_strict": "all"}
+    found = reconciled(namesakes_of_two_types, query)
+    assert [(c["id"], c["match"]) for c in found] == [("georgia-country", True)]
+    resolved = namesakes_of_two_types.get("/resolve", params={"q": "Georgia", "type": "country"})
+    assert resolved.json()["entity"]["id"] == "georgia-country"
+
+
+def test_a_name_of_one_entity_is_matched_with_its_type_preferred(client: TestClient) -> None:
+    query = {"query": "TTP", "type": "organization", "type_strict": "should"}
+    assert [(c["id"], c["match"]) for c in reconciled(client, query)] == [("ttp", True)]
+
+
+def test_a_type_strictness_the_api_does_not_have_is_refused(client: TestClient) -> None:
+    queries = {"q0": {"query": "TTP", "type": "organization", "type_strict": "most"}}
+    response = client.post("/reconcile", data={"queries": json.dumps(queries)})
+    assert response.status_code == 422
+    assert "type_strict" in response.json()["detail"]
+
+
 def test_the_query_schema_accepts_what_the_tests_send() -> None:
     assert_valid("reconciliation-query-batch.json", QUERIES)
 
@@ -251,7 +311,12 @@ def test_names_are_escaped_in_html(client: TestClient, admin: dict[str, str]) ->
         "description": 'A "quoted" & <b>bold</b> one',
         "aliases": ["<img src=x onerror=alert(2)>"],
     }
-    assert client.post("/admin/entities", json=entity, headers=admin).status_code == 201
+    assert (
+        client.post(
+            "/admin/entities", params={"allow_shared": "true"}, json=entity, headers=admin
+        ).status_code
+        == 201
+    )
     for path in ("/reconcile/view/xss", "/reconcile/preview?id=xss"):
         page = client.get(path).text
         assert "<script>" not in page and "<img" not in page and "<b>" not in page
