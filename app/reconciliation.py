@@ -8,8 +8,10 @@ entity the resolver matched, so OpenRefine's automatic matching never takes a
 guess: a query's type narrows the candidates, but unless ``type_strict`` is
 ``all`` it is a preference, and a name that namesakes of other types share is
 matched by none. Scores are the resolver's, on OpenRefine's usual scale of 0 to 100;
-``features`` name the layer that found the candidate (its score, 0 to 1) and
-whether an alias rather than the name matched (``matched_alias`` says which).
+``features`` have the same IDs for every candidate, so that they can be
+columns: ``name_score`` (the score, 0 to 1) and ``alias_matched`` (whether an
+alias rather than the name matched); ``matched_alias`` says which, ``method``
+which layer of the resolver found it.
 
 Besides, the services the manifest names: suggest (entities, types and
 properties, as a user types), preview (a small HTML card), view (an HTML page
@@ -238,23 +240,24 @@ def _candidates(found: Resolution, deciding: Resolution) -> list[dict[str, Any]]
 
 
 def _candidate(candidate: Candidate, match: bool) -> dict[str, Any]:
+    """A candidate as the API has it; what the match was (its features, the
+    alias and the method) stays apart from what the entity is."""
     entity = candidate.entity
-    by_alias = candidate.matched_alias != entity.name
     found: dict[str, Any] = {
         "id": entity.id,
         "name": entity.name,
         "score": round(candidate.score * 100, 2),
         "features": [
-            {"id": candidate.method.value, "value": round(candidate.score, 4)},
-            {"id": "alias", "value": by_alias},
+            {"id": "name_score", "value": round(candidate.score, 4)},
+            {"id": "alias_matched", "value": candidate.matched_alias != entity.name},
         ],
         "match": match,
         "type": [_type(entity.type)],
         "matched_alias": candidate.matched_alias,
+        "method": candidate.method.value,
     }
-    description = _description(entity, candidate.matched_alias)
-    if description:
-        found["description"] = description
+    if entity.description:
+        found["description"] = entity.description
     return found
 
 

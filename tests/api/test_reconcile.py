@@ -132,16 +132,19 @@ def test_a_candidate_carries_its_description_the_alias_matched_and_features(
     results = client.post("/reconcile", data={"queries": json.dumps(queries)}).json()
     assert_valid("reconciliation-result-batch.json", results)
     (ttp,) = results["q0"]["result"]
-    assert ttp["description"].startswith("Umbrella of militant groups")
-    assert "“TTP”" in ttp["description"]
-    assert ttp["matched_alias"] == "TTP"
-    assert ttp["features"] == [{"id": "exact", "value": 1.0}, {"id": "alias", "value": True}]
+    assert ttp["description"] == "Umbrella of militant groups fighting the Pakistani state."
+    assert (ttp["matched_alias"], ttp["method"]) == ("TTP", "exact")
+    assert ttp["features"] == [
+        {"id": "name_score", "value": 1.0},
+        {"id": "alias_matched", "value": True},
+    ]
     tlp = results["q1"]["result"][0]
     assert tlp["id"] == "tlp"
-    assert "description" not in tlp  # no description, and the name itself was matched
-    (method, by_alias) = tlp["features"]
-    assert method["id"] != "exact" and 0 < method["value"] < 1
-    assert by_alias == {"id": "alias", "value": False}
+    assert "description" not in tlp  # the entity has none
+    assert tlp["method"] != "exact"
+    (score, by_alias) = tlp["features"]
+    assert score["id"] == "name_score" and 0 < score["value"] < 1
+    assert by_alias == {"id": "alias_matched", "value": False}
 
 
 GEORGIAS = [
