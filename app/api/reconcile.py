@@ -4,6 +4,7 @@
 services the manifest names (suggest, preview, view, extend) live under it.
 """
 
+import re
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -42,6 +43,7 @@ from app.reconciliation import ExtensionQuery, InvalidQueries
 from app.settings import Settings
 
 router = APIRouter(prefix="/reconcile", tags=["reconcile"])
+_ENTITY_ID = re.compile(ENTITY_ID_PATTERN)
 
 _QUERIES = Query(
     description='A query batch as JSON, e.g. {"q0": {"query": "TTP", "type": "organization"}}.',
@@ -196,7 +198,9 @@ async def _extended(session: Session, index: AliasIndex, text: str) -> Response:
 
 
 def _extension(session: Session, index: AliasIndex, query: ExtensionQuery) -> dict[str, Any]:
-    unknown = [i for i in query.ids if index.entity(i) is None]
+    # Only an ID that could be an entity's may have been merged: another (a NUL
+    # in it, 200 characters) is unknown without asking the database.
+    unknown = [i for i in query.ids if index.entity(i) is None and _ENTITY_ID.fullmatch(i)]
     merged = redirects.targets(session, unknown) if unknown else {}
     return reconciliation.extend(index, query, merged)
 

@@ -393,6 +393,14 @@ def test_a_merged_id_is_extended_with_its_survivor_s_values(
     assert answer["rows"] == {"tlp": {"type": [{"str": "organization"}]}}
 
 
+@pytest.mark.parametrize("odd", ["a\u0000b", "x" * 200, "ttp\n", "", "tt p"])
+def test_an_id_no_entity_could_have_is_extended_as_unknown(client: TestClient, odd: str) -> None:
+    query = {"ids": [odd, "ttp"], "properties": [{"id": "type"}]}
+    answer = client.post("/reconcile", data={"extend": json.dumps(query)})
+    rows = valid_answer(answer, "data-extension-response.json")["rows"]
+    assert rows == {odd: {"type": []}, "ttp": {"type": [{"str": "organization"}]}}
+
+
 @pytest.mark.parametrize(
     ("extension", "named"),
     [
