@@ -328,19 +328,18 @@ def suggest_properties(prefix: str, *, limit: int = 10) -> dict[str, Any]:
 
 
 def propose_properties(
-    index: AliasIndex, *, entity_type: str | None, limit: int | None = None
+    index: AliasIndex, *, entity_types: list[str] | None, limit: int | None = None
 ) -> dict[str, Any]:
-    """The properties data extension offers for entities of ``entity_type``
-    (every type has the same)."""
-    if entity_type is not None:
-        check_filters(index.known_types(), [entity_type])
+    """The properties data extension offers for entities of ``entity_types``
+    (every type has the same); the answer names the type when there is one."""
+    check_filters(index.known_types(), entity_types)
     properties = [
         {"id": key, "name": name, "description": description}
         for key, (name, description) in PROPERTIES.items()
     ][:limit]
     proposal: dict[str, Any] = {"properties": properties}
-    if entity_type is not None:
-        proposal["type"] = entity_type
+    if entity_types is not None and len(entity_types) == 1:
+        proposal["type"] = entity_types[0]
     if limit is not None:
         proposal["limit"] = limit
     return proposal

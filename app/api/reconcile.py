@@ -15,7 +15,14 @@ from starlette.concurrency import run_in_threadpool
 
 from app import reconciliation, redirects, store
 from app.api.compute import INLINE_MENTIONS, computed
-from app.api.deps import EntityIdPath, SessionDep, SettingsDep, SnapshotDep, outcomes
+from app.api.deps import (
+    EntityIdPath,
+    SessionDep,
+    SettingsDep,
+    SnapshotDep,
+    TypesQuery,
+    outcomes,
+)
 from app.api.reconcile_models import (
     ExtensionResponse,
     Manifest,
@@ -32,6 +39,7 @@ from app.errors import NotFound
 from app.matching import completion
 from app.matching.budget import Deadline
 from app.matching.index import AliasIndex, EntityRecord
+from app.matching.type_names import requested_types
 from app.models import (
     ENTITY_ID_PATTERN,
     MAX_CANDIDATES,
@@ -232,11 +240,13 @@ async def extend_data(
 async def propose_properties(
     index: SnapshotDep,
     type: TypeQuery = None,
+    types: TypesQuery = None,
     limit: Annotated[int | None, Query(ge=1, le=MAX_CANDIDATES)] = None,
 ) -> Response:
-    """The properties data extension offers for entities of `type`: every
-    entity has a `type`, a `description` and `aliases`."""
-    return json_response(reconciliation.propose_properties(index, entity_type=type, limit=limit))
+    """The properties data extension offers for entities of `type` (or
+    `types`): every entity has a `type`, a `description` and `aliases`."""
+    wanted = requested_types(type, types)
+    return json_response(reconciliation.propose_properties(index, entity_types=wanted, limit=limit))
 
 
 @router.get(
@@ -250,18 +260,19 @@ async def suggest_entities(
     index: SnapshotDep,
     prefix: PrefixQuery,
     type: TypeQuery = None,
+    types: TypesQuery = None,
     cursor: Annotated[int, Query(ge=0, le=1000, description="Skip this many.")] = 0,
     limit: LimitQuery = 10,
 ) -> Response:
     """Entities whose name or an alias starts with `prefix`, or has a word that
     does, best first: a whole name before a word of one, then the more
     prominent, then the shorter; case, accents and punctuation do not matter.
-    One result per entity."""
+    One result per entity; of `type` (or `types`) only, when given."""
+    wanted = requested_types(type, types)
 
     def found() -> dict[str, Any]:
-        types = None if type is None else [type]
         return reconciliation.suggest_entities(
-            index, prefix, types=types, limit=limit, cursor=cursor
+            index, prefix, types=wanted, limit=limit, cursor=cursor
         )
 
     if completion.ready(index):

@@ -274,6 +274,25 @@ def test_entity_suggestions_page_with_a_cursor_and_keep_to_a_type(client: TestCl
     assert unknown.status_code == 422
 
 
+def test_entity_suggestions_keep_to_the_types_given_as_types(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    tehran = {"id": "tehran", "name": "Tehran", "type": "location"}
+    assert client.post("/admin/entities", json=tehran, headers=admin).status_code == 201
+
+    def suggested(**params: Any) -> set[str]:
+        response = client.get("/reconcile/suggest/entity", params={"prefix": "teh", **params})
+        return {e["id"] for e in valid_answer(response, "suggest-entities-response.json")["result"]}
+
+    assert suggested() == {"tehran", "ttp", "tlp"}
+    assert suggested(types="location") == {"tehran"}
+    assert suggested(types="organization") == {"ttp", "tlp"}
+    assert suggested(types=["location", "organization"]) == suggested()
+    assert suggested(type="organization", types="location") == suggested()
+    refused = client.get("/reconcile/suggest/entity", params={"prefix": "i", "types": "nope"})
+    assert refused.status_code == 422
+
+
 def test_types_and_properties_are_suggested(client: TestClient) -> None:
     types = valid_answer(
         client.get("/reconcile/suggest/type", params={"prefix": "LOC"}),
@@ -351,6 +370,16 @@ def test_properties_are_proposed_for_a_type(client: TestClient) -> None:
     assert proposal["type"] == "organization"
     unknown = client.get("/reconcile/extend/propose", params={"type": "nope"})
     assert unknown.status_code == 422
+
+
+def test_properties_are_proposed_for_the_types_given_as_types(client: TestClient) -> None:
+    one = client.get("/reconcile/extend/propose", params={"types": "location"})
+    assert valid_answer(one, "data-extension-property-proposal.json")["type"] == "location"
+    both = client.get("/reconcile/extend/propose", params={"types": ["location", "organization"]})
+    proposal = valid_answer(both, "data-extension-property-proposal.json")
+    assert "type" not in proposal and len(proposal["properties"]) == 3
+    unknown = client.get("/reconcile/extend/propose", params={"types": ["location", "nope"]})
+    assert unknown.status_code == 422 and "'nope'" in unknown.json()["detail"]
 
 
 EXTENSION = {
