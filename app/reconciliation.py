@@ -23,24 +23,32 @@ routes in ``app.api.reconcile`` only parse and answer.
 import re
 from collections.abc import Callable, Mapping
 from html import escape
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     TypeAdapter,
     ValidationError,
     field_validator,
 )
 
+from app.api.responses import clipped, validation_details
 from app.declared_types import check_filters
 from app.errors import DomainError
 from app.matching.budget import NO_DEADLINE, Deadline
 from app.matching.completion import Suggestion, suggest
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.resolve import Candidate, Resolution, Thresholds, resolve
-from app.models import MAX_BATCH_SIZE, MAX_CANDIDATES, MAX_MENTION_LENGTH
+from app.models import (
+    MAX_BATCH_SIZE,
+    MAX_CANDIDATES,
+    MAX_MENTION_LENGTH,
+    MAX_TYPE_LENGTH,
+    MAX_TYPES,
+)
 
 SERVICE_NAME = "alias-service"
 PREVIEW_WIDTH, PREVIEW_HEIGHT = 400, 140
@@ -64,12 +72,17 @@ class InvalidQueries(DomainError):
     status_code = 422
 
 
+# A type is refused by its length before it is looked for, as /resolve's is.
+QueryType = Annotated[str, StringConstraints(max_length=MAX_TYPE_LENGTH)]
+QueryTypes = Annotated[list[QueryType], Field(max_length=MAX_TYPES)]
+
+
 class ReconciliationQuery(BaseModel):
     # Properties are accepted and not used: the table has no properties.
     model_config = ConfigDict(extra="ignore")
 
     query: str = Field(max_length=MAX_MENTION_LENGTH)
-    type: str | list[str] | None = None
+    type: QueryType | QueryTypes | None = None
     # How the type binds: "all" keeps to it strictly (as /resolve's type does);
     # otherwise, as OpenRefine's "should", it is a preference: candidates are of
     # the type, but one is a match only when the name alone matches it.
@@ -139,11 +152,14 @@ def manifest(*, public_url: str, types: list[str]) -> dict[str, Any]:
 
 
 def _parsed(adapter: TypeAdapter[Any], raw: str, what: str) -> Any:
+    """``raw`` read by ``adapter``; InvalidQueries names each problem as a 422
+    does, where a refused key or value is clipped, never echoed whole."""
     try:
         return adapter.validate_json(raw)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or what}: {e['msg']}" for e in error.errors()[:5]
+            f"{'.'.join(map(str, e['loc'])) or what}: {e['msg']}"
+            for e in validation_details(error.errors())
         )
         raise InvalidQueries(f"invalid {what}: {problems}") from None
 
@@ -171,7 +187,7 @@ def parse_extension(raw: str) -> ExtensionQuery:
     for wanted in query.properties:
         if wanted.id not in PROPERTIES:
             raise InvalidQueries(
-                f"no property {wanted.id!r}; the properties are {', '.join(PROPERTIES)}"
+                f"no property {clipped(wanted.id)!r}; the properties are {', '.join(PROPERTIES)}"
             )
         _value_limit(wanted)
     return query
@@ -186,7 +202,7 @@ def _value_limit(wanted: PropertyRequest) -> int | None:
     unknown = set(wanted.settings) - {"limit"}
     if unknown:
         raise InvalidQueries(
-            f"property {wanted.id!r}: no setting {sorted(unknown)[0]!r}; only 'limit'"
+            f"property {wanted.id!r}: no setting {clipped(sorted(unknown)[0])!r}; only 'limit'"
         )
     limit = wanted.settings.get("limit", 0)
     if isinstance(limit, str) and _DIGITS.fullmatch(limit.strip()):

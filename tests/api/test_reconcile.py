@@ -228,6 +228,37 @@ def test_ten_thousand_queries_are_refused_naming_the_limit(client: TestClient) -
     assert response.json()["detail"] == ("at most 1000 queries in one batch; this one has 10000")
 
 
+HUGE = "x" * 200_000
+
+
+@pytest.mark.parametrize(
+    ("field", "queries"),
+    [
+        ("queries", {HUGE: {"limit": 3}}),
+        ("queries", {"q0": {"query": "TTP", "type": HUGE}}),
+        ("queries", {"q0": {"query": "TTP", "type": [HUGE]}}),
+        ("extend", {"ids": ["ttp"], "properties": [{"id": HUGE}]}),
+        ("extend", {"ids": ["ttp"], "properties": [{"id": "type", "settings": {HUGE: 1}}]}),
+    ],
+)
+def test_a_refusal_names_a_large_key_type_or_property_without_echoing_it(
+    client: TestClient, field: str, queries: dict[str, Any]
+) -> None:
+    response = client.post("/reconcile", data={field: json.dumps(queries)})
+    assert response.status_code == 422
+    assert len(response.text) < 2_000, response.text[:200]
+    assert "x" * 41 not in response.text
+
+
+def test_a_long_unknown_type_is_named_clipped(client: TestClient) -> None:
+    longest = "y" * 64
+    queries = {"q0": {"query": "TTP", "type": longest}}
+    response = client.post("/reconcile", data={"queries": json.dumps(queries)})
+    assert response.status_code == 422
+    assert "no entity type is 'yyyyy" in response.json()["detail"]
+    assert longest not in response.json()["detail"]
+
+
 def test_a_query_of_an_unknown_type_is_refused_naming_the_type(client: TestClient) -> None:
     queries = {"q0": {"query": "TTP", "type": "organisation", "type_strict": "should"}}
     response = client.post("/reconcile", data={"queries": json.dumps(queries)})
