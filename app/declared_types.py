@@ -14,6 +14,7 @@ from typing import Literal
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from app.api.responses import clipped
 from app.audit import ChangeRow
 from app.errors import Conflict, UnknownType
 from app.matching.type_names import did_you_mean
@@ -76,7 +77,7 @@ def check_filters(known: Mapping[str, str], types: Iterable[str] | None) -> None
     for kind in types or ():
         if kind.casefold() not in known:
             raise UnknownType(
-                f"no entity type is {kind!r} (neither declared nor in use)"
+                f"no entity type is {clipped(kind)!r} (neither declared nor in use)"
                 f"{did_you_mean(kind, known.values())}"
             )
 

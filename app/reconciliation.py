@@ -5,9 +5,13 @@ A query batch is a JSON object of named queries, ``{"q0": {"query": "TTP",
 with its candidates: ``{"q0": {"result": [{"id", "name", "description",
 "score", "features", "match", "type"}]}}``. ``match`` is true only for the
 entity the resolver matched, so OpenRefine's automatic matching never takes a
-guess. Scores are the resolver's, on OpenRefine's usual scale of 0 to 100;
-``features`` name the layer that found the candidate (its score, 0 to 1) and
-whether an alias rather than the name matched (``matched_alias`` says which).
+guess: a query's type narrows the candidates, but unless ``type_strict`` is
+``all`` it is a preference, and a name that namesakes of other types share is
+matched by none. Scores are the resolver's, on OpenRefine's usual scale of 0 to 100;
+``features`` have the same IDs for every candidate, so that they can be
+columns: ``name_score`` (the score, 0 to 1) and ``alias_matched`` (whether an
+alias rather than the name matched); ``matched_alias`` says which, ``method``
+which layer of the resolver found it.
 
 Besides, the services the manifest names: suggest (entities, types and
 properties, as a user types), preview (a small HTML card), view (an HTML page
@@ -16,19 +20,35 @@ Everything here is a pure function of an index snapshot and its records; the
 routes in ``app.api.reconcile`` only parse and answer.
 """
 
+import re
 from collections.abc import Callable, Mapping
 from html import escape
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
+from app.api.responses import clipped, validation_details
 from app.declared_types import check_filters
 from app.errors import DomainError
 from app.matching.budget import NO_DEADLINE, Deadline
 from app.matching.completion import Suggestion, suggest
 from app.matching.index import AliasIndex, EntityRecord
-from app.matching.resolve import Candidate, Resolution, Status, Thresholds, resolve
-from app.models import MAX_BATCH_SIZE, MAX_CANDIDATES, MAX_MENTION_LENGTH
+from app.matching.resolve import Candidate, Resolution, Thresholds, resolve
+from app.models import (
+    MAX_BATCH_SIZE,
+    MAX_CANDIDATES,
+    MAX_MENTION_LENGTH,
+    MAX_TYPE_LENGTH,
+    MAX_TYPES,
+)
 
 SERVICE_NAME = "alias-service"
 PREVIEW_WIDTH, PREVIEW_HEIGHT = 400, 140
@@ -52,14 +72,28 @@ class InvalidQueries(DomainError):
     status_code = 422
 
 
+# A type is refused by its length before it is looked for, as /resolve's is.
+QueryType = Annotated[str, StringConstraints(max_length=MAX_TYPE_LENGTH)]
+QueryTypes = Annotated[list[QueryType], Field(max_length=MAX_TYPES)]
+
+
 class ReconciliationQuery(BaseModel):
-    # Properties and type_strict are accepted and not used: the table has no
-    # properties, and a type given must be a type of the table.
+    # Properties are accepted and not used: the table has no properties.
     model_config = ConfigDict(extra="ignore")
 
     query: str = Field(max_length=MAX_MENTION_LENGTH)
-    type: str | list[str] | None = None
-    limit: int = Field(default=5, ge=1, le=MAX_CANDIDATES)
+    type: QueryType | QueryTypes | None = None
+    # How the type binds: "all" keeps to it strictly (as /resolve's type does);
+    # otherwise, as OpenRefine's "should", it is a preference: candidates are of
+    # the type, but one is a match only when the name alone matches it.
+    type_strict: Literal["any", "all", "should"] | None = None
+    limit: int = Field(default=5, ge=1)
+
+    @field_validator("limit")
+    @classmethod
+    def _at_most_the_candidates_given(cls, limit: int) -> int:
+        """In the API a limit is a hint: more than the service gives asks for all it gives."""
+        return min(limit, MAX_CANDIDATES)
 
     def types(self) -> list[str] | None:
         return [self.type] if isinstance(self.type, str) else self.type
@@ -118,11 +152,14 @@ def manifest(*, public_url: str, types: list[str]) -> dict[str, Any]:
 
 
 def _parsed(adapter: TypeAdapter[Any], raw: str, what: str) -> Any:
+    """``raw`` read by ``adapter``; InvalidQueries names each problem as a 422
+    does, where a refused key or value is clipped, never echoed whole."""
     try:
         return adapter.validate_json(raw)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or what}: {e['msg']}" for e in error.errors()[:5]
+            f"{'.'.join(map(str, e['loc'])) or what}: {e['msg']}"
+            for e in validation_details(error.errors())
         )
         raise InvalidQueries(f"invalid {what}: {problems}") from None
 
@@ -150,10 +187,14 @@ def parse_extension(raw: str) -> ExtensionQuery:
     for wanted in query.properties:
         if wanted.id not in PROPERTIES:
             raise InvalidQueries(
-                f"no property {wanted.id!r}; the properties are {', '.join(PROPERTIES)}"
+                f"no property {clipped(wanted.id)!r}; the properties are {', '.join(PROPERTIES)}"
             )
         _value_limit(wanted)
     return query
+
+
+# A limit sent as text: ASCII digits only (``str.isdigit`` also takes "²", which ``int`` refuses).
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def _value_limit(wanted: PropertyRequest) -> int | None:
@@ -161,10 +202,10 @@ def _value_limit(wanted: PropertyRequest) -> int | None:
     unknown = set(wanted.settings) - {"limit"}
     if unknown:
         raise InvalidQueries(
-            f"property {wanted.id!r}: no setting {sorted(unknown)[0]!r}; only 'limit'"
+            f"property {wanted.id!r}: no setting {clipped(sorted(unknown)[0])!r}; only 'limit'"
         )
     limit = wanted.settings.get("limit", 0)
-    if isinstance(limit, str) and limit.strip().isdigit():
+    if isinstance(limit, str) and _DIGITS.fullmatch(limit.strip()):
         limit = int(limit)
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise InvalidQueries(f"property {wanted.id!r}: 'limit' is a whole number >= 0")
@@ -186,38 +227,53 @@ def reconcile(
     results = {}
     for key, query in queries.items():
         deadline.check()
-        resolution = resolve(
-            index, query.query, types=query.types(), limit=query.limit, thresholds=thresholds
-        )
+        found, deciding = _resolutions(index, query, thresholds)
         if resolved is not None:
-            resolved(resolution)
-        results[key] = {"result": _candidates(resolution)}
+            resolved(deciding)
+        results[key] = {"result": _candidates(found, deciding)}
     return results
 
 
-def _candidates(resolution: Resolution) -> list[dict[str, Any]]:
-    matched = resolution.status is Status.MATCHED
-    return [_candidate(c, rank == 0 and matched) for rank, c in enumerate(resolution.candidates)]
+def _resolutions(
+    index: AliasIndex, query: ReconciliationQuery, thresholds: Thresholds
+) -> tuple[Resolution, Resolution]:
+    """The query's candidates (of its types), and the resolution that decides
+    whether one is a match: the same, unless the type is only a preference;
+    then the resolution of the name among every entity, so that a namesake of
+    another type makes the name ambiguous, as it is."""
+    types = query.types()
+    found = resolve(index, query.query, types=types, limit=query.limit, thresholds=thresholds)
+    if types is None or query.type_strict == "all":
+        return found, found
+    return found, resolve(index, query.query, limit=query.limit, thresholds=thresholds)
+
+
+def _candidates(found: Resolution, deciding: Resolution) -> list[dict[str, Any]]:
+    """``found``'s candidates; the first is a match when both resolutions match it."""
+    matched = deciding.entity
+    sure = matched is not None and found.entity is not None and found.entity.id == matched.id
+    return [_candidate(c, rank == 0 and sure) for rank, c in enumerate(found.candidates)]
 
 
 def _candidate(candidate: Candidate, match: bool) -> dict[str, Any]:
+    """A candidate as the API has it; what the match was (its features, the
+    alias and the method) stays apart from what the entity is."""
     entity = candidate.entity
-    by_alias = candidate.matched_alias != entity.name
     found: dict[str, Any] = {
         "id": entity.id,
         "name": entity.name,
         "score": round(candidate.score * 100, 2),
         "features": [
-            {"id": candidate.method.value, "value": round(candidate.score, 4)},
-            {"id": "alias", "value": by_alias},
+            {"id": "name_score", "value": round(candidate.score, 4)},
+            {"id": "alias_matched", "value": candidate.matched_alias != entity.name},
         ],
         "match": match,
         "type": [_type(entity.type)],
         "matched_alias": candidate.matched_alias,
+        "method": candidate.method.value,
     }
-    description = _description(entity, candidate.matched_alias)
-    if description:
-        found["description"] = description
+    if entity.description:
+        found["description"] = entity.description
     return found
 
 
@@ -288,19 +344,18 @@ def suggest_properties(prefix: str, *, limit: int = 10) -> dict[str, Any]:
 
 
 def propose_properties(
-    index: AliasIndex, *, entity_type: str | None, limit: int | None = None
+    index: AliasIndex, *, entity_types: list[str] | None, limit: int | None = None
 ) -> dict[str, Any]:
-    """The properties data extension offers for entities of ``entity_type``
-    (every type has the same)."""
-    if entity_type is not None:
-        check_filters(index.known_types(), [entity_type])
+    """The properties data extension offers for entities of ``entity_types``
+    (every type has the same); the answer names the type when there is one."""
+    check_filters(index.known_types(), entity_types)
     properties = [
         {"id": key, "name": name, "description": description}
         for key, (name, description) in PROPERTIES.items()
     ][:limit]
     proposal: dict[str, Any] = {"properties": properties}
-    if entity_type is not None:
-        proposal["type"] = entity_type
+    if entity_types is not None and len(entity_types) == 1:
+        proposal["type"] = entity_types[0]
     if limit is not None:
         proposal["limit"] = limit
     return proposal

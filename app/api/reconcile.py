@@ -4,6 +4,7 @@
 services the manifest names (suggest, preview, view, extend) live under it.
 """
 
+import re
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -14,7 +15,14 @@ from starlette.concurrency import run_in_threadpool
 
 from app import reconciliation, redirects, store
 from app.api.compute import INLINE_MENTIONS, computed
-from app.api.deps import EntityIdPath, SessionDep, SettingsDep, SnapshotDep, outcomes
+from app.api.deps import (
+    EntityIdPath,
+    SessionDep,
+    SettingsDep,
+    SnapshotDep,
+    TypesQuery,
+    outcomes,
+)
 from app.api.reconcile_models import (
     ExtensionResponse,
     Manifest,
@@ -31,6 +39,7 @@ from app.errors import NotFound
 from app.matching import completion
 from app.matching.budget import Deadline
 from app.matching.index import AliasIndex, EntityRecord
+from app.matching.type_names import requested_types
 from app.models import (
     ENTITY_ID_PATTERN,
     MAX_CANDIDATES,
@@ -42,6 +51,7 @@ from app.reconciliation import ExtensionQuery, InvalidQueries
 from app.settings import Settings
 
 router = APIRouter(prefix="/reconcile", tags=["reconcile"])
+_ENTITY_ID = re.compile(ENTITY_ID_PATTERN)
 
 _QUERIES = Query(
     description='A query batch as JSON, e.g. {"q0": {"query": "TTP", "type": "organization"}}.',
@@ -196,7 +206,9 @@ async def _extended(session: Session, index: AliasIndex, text: str) -> Response:
 
 
 def _extension(session: Session, index: AliasIndex, query: ExtensionQuery) -> dict[str, Any]:
-    unknown = [i for i in query.ids if index.entity(i) is None]
+    # Only an ID that could be an entity's may have been merged: another (a NUL
+    # in it, 200 characters) is unknown without asking the database.
+    unknown = [i for i in query.ids if index.entity(i) is None and _ENTITY_ID.fullmatch(i)]
     merged = redirects.targets(session, unknown) if unknown else {}
     return reconciliation.extend(index, query, merged)
 
@@ -228,11 +240,13 @@ async def extend_data(
 async def propose_properties(
     index: SnapshotDep,
     type: TypeQuery = None,
+    types: TypesQuery = None,
     limit: Annotated[int | None, Query(ge=1, le=MAX_CANDIDATES)] = None,
 ) -> Response:
-    """The properties data extension offers for entities of `type`: every
-    entity has a `type`, a `description` and `aliases`."""
-    return json_response(reconciliation.propose_properties(index, entity_type=type, limit=limit))
+    """The properties data extension offers for entities of `type` (or
+    `types`): every entity has a `type`, a `description` and `aliases`."""
+    wanted = requested_types(type, types)
+    return json_response(reconciliation.propose_properties(index, entity_types=wanted, limit=limit))
 
 
 @router.get(
@@ -246,18 +260,19 @@ async def suggest_entities(
     index: SnapshotDep,
     prefix: PrefixQuery,
     type: TypeQuery = None,
+    types: TypesQuery = None,
     cursor: Annotated[int, Query(ge=0, le=1000, description="Skip this many.")] = 0,
     limit: LimitQuery = 10,
 ) -> Response:
     """Entities whose name or an alias starts with `prefix`, or has a word that
     does, best first: a whole name before a word of one, then the more
     prominent, then the shorter; case, accents and punctuation do not matter.
-    One result per entity."""
+    One result per entity; of `type` (or `types`) only, when given."""
+    wanted = requested_types(type, types)
 
     def found() -> dict[str, Any]:
-        types = None if type is None else [type]
         return reconciliation.suggest_entities(
-            index, prefix, types=types, limit=limit, cursor=cursor
+            index, prefix, types=wanted, limit=limit, cursor=cursor
         )
 
     if completion.ready(index):

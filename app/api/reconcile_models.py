@@ -27,8 +27,9 @@ class ReconType(BaseModel):
 
 
 class Feature(BaseModel):
-    """A matching feature: the layer that found the candidate (value: its score,
-    0 to 1), or ``alias`` (true when an alias, not the name, matched)."""
+    """A matching feature, with the same IDs for every candidate: ``name_score``
+    (the score, 0 to 1) and ``alias_matched`` (true when an alias, not the
+    name, matched)."""
 
     id: str
     value: bool | float
@@ -37,14 +38,16 @@ class Feature(BaseModel):
 class ReconCandidate(BaseModel):
     id: str
     name: str
-    description: str | None = Field(
-        default=None, description="The entity's description, and the alias matched, if any."
-    )
+    description: str | None = Field(default=None, description="The entity's description.")
     score: float = Field(description="0 to 100.")
     features: list[Feature]
     match: bool = Field(description="True only for the entity the resolver matched.")
     type: list[ReconType]
     matched_alias: str = Field(description="The name or alias that matched.")
+    method: str = Field(
+        description="The resolver's layer that found it: `exact`, `structural`, "
+        "`transliteration`, `compositional`, `phonetic` or `fuzzy`."
+    )
 
 
 class QueryResult(BaseModel):
@@ -57,12 +60,16 @@ TTP_RESULT = {
             {
                 "id": "ttp",
                 "name": "Tehreek-e-Taliban Pakistan",
-                "description": "Umbrella group of Pakistani militants. · matched “TTP”",
+                "description": "Umbrella group of Pakistani militants.",
                 "score": 100.0,
-                "features": [{"id": "exact", "value": 1.0}, {"id": "alias", "value": True}],
+                "features": [
+                    {"id": "name_score", "value": 1.0},
+                    {"id": "alias_matched", "value": True},
+                ],
                 "match": True,
                 "type": [ORGANIZATION],
                 "matched_alias": "TTP",
+                "method": "exact",
             }
         ]
     }

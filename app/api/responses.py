@@ -78,18 +78,19 @@ def validation_details(errors: Sequence[Any]) -> list[dict[str, Any]]:
 
 def _concise(error: dict[str, Any]) -> dict[str, Any]:
     detail = {
-        "loc": [_clipped(part, MAX_ECHOED_CHARACTERS) for part in error["loc"]],
-        "msg": _clipped(str(error["msg"]), MAX_MESSAGE_CHARACTERS),
+        "loc": [clipped(part) for part in error["loc"]],
+        "msg": clipped(str(error["msg"]), MAX_MESSAGE_CHARACTERS),
         "type": error["type"],
     }
     refused = error.get("input")
     if isinstance(refused, str | int | float | bool):
-        detail["input"] = _clipped(refused, MAX_ECHOED_CHARACTERS)
+        detail["input"] = clipped(refused)
     return detail
 
 
-def _clipped(value: Any, limit: int) -> Any:
-    """A text (or a number's) cut to ``limit`` characters, marked by an ellipsis."""
+def clipped(value: Any, limit: int = MAX_ECHOED_CHARACTERS) -> Any:
+    """A text (or a number's) cut to ``limit`` characters, marked by an ellipsis:
+    how an answer names a refused input without echoing all of it."""
     if isinstance(value, bool):
         return value
     text = value if isinstance(value, str) else str(value)

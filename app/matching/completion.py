@@ -36,9 +36,9 @@ _LAST = "\U0010ffff"
 # How many more positions than wanted are taken from a run at first: some are
 # other forms of an entity already kept, of hidden entities or of other types.
 _OVERSHOOT = 4
-# Entries that are exactly the prefix looked at before the rest: a common word
-# ("san") is the whole of few forms and a word of thousands.
-MAX_EQUAL_ENTRIES = 256
+# The lowest code point: every longer string with a prefix sorts at or after
+# the prefix followed by it, so it bounds the entries that are the prefix itself.
+_FIRST = "\x00"
 # A run longer than this (a prefix of a letter or two) has its best entries
 # remembered: finding them again would cost milliseconds each time. Runs this
 # long are few (they do not overlap within a length of prefix); a bound keeps
@@ -148,15 +148,10 @@ class SegmentCompletions:
 
     def _entries(self, prefix: str, count: int) -> Iterator[int]:
         """The entries completing ``prefix``: first the forms that are exactly
-        it (they head the run), then all of them by preference, taken a few
-        more at a time than ``count``."""
+        it, then all of them, each by preference; the rest taken a few more at
+        a time than ``count``."""
         low, high = self.completing(prefix)
-        equal = low
-        end = min(high, low + MAX_EQUAL_ENTRIES)
-        while equal < end and len(self._suffix(equal)) == len(prefix):
-            if self.entry_offsets[equal] == 0:
-                yield equal
-            equal += 1
+        yield from self._whole_forms_equal_to(prefix, low)
         taken, wanted = 0, count * _OVERSHOOT
         if high - low > LONG_RUN:
             head = remembered(
@@ -172,6 +167,15 @@ class SegmentCompletions:
             yield from chosen.tolist()
             taken += len(chosen)
             wanted *= _OVERSHOOT
+
+    def _whole_forms_equal_to(self, prefix: str, low: int) -> list[int]:
+        """The entries of whole forms that are exactly ``prefix`` (namesakes),
+        in the order of preference: they head the run from ``low``, among the
+        word starts equal to it, in the order the forms were added."""
+        equal_end = self._bisect(prefix + _FIRST)
+        offsets = self.entry_offsets[low:equal_end]
+        whole = np.flatnonzero(offsets == 0) + low
+        return whole[np.argsort(self.entry_places[whole], kind="stable")].tolist()
 
     def _best_places(self, low: int, high: int, skip: int, wanted: int) -> np.ndarray:
         """Entries of ``low:high``, best first, from the ``skip``-th to the ``wanted``-th."""

@@ -132,16 +132,79 @@ def test_a_candidate_carries_its_description_the_alias_matched_and_features(
     results = client.post("/reconcile", data={"queries": json.dumps(queries)}).json()
     assert_valid("reconciliation-result-batch.json", results)
     (ttp,) = results["q0"]["result"]
-    assert ttp["description"].startswith("Umbrella of militant groups")
-    assert "“TTP”" in ttp["description"]
-    assert ttp["matched_alias"] == "TTP"
-    assert ttp["features"] == [{"id": "exact", "value": 1.0}, {"id": "alias", "value": True}]
+    assert ttp["description"] == "Umbrella of militant groups fighting the Pakistani state."
+    assert (ttp["matched_alias"], ttp["method"]) == ("TTP", "exact")
+    assert ttp["features"] == [
+        {"id": "name_score", "value": 1.0},
+        {"id": "alias_matched", "value": True},
+    ]
     tlp = results["q1"]["result"][0]
     assert tlp["id"] == "tlp"
-    assert "description" not in tlp  # no description, and the name itself was matched
-    (method, by_alias) = tlp["features"]
-    assert method["id"] != "exact" and 0 < method["value"] < 1
-    assert by_alias == {"id": "alias", "value": False}
+    assert "description" not in tlp  # the entity has none
+    assert tlp["method"] != "exact"
+    (score, by_alias) = tlp["features"]
+    assert score["id"] == "name_score" and 0 < score["value"] < 1
+    assert by_alias == {"id": "alias_matched", "value": False}
+
+
+GEORGIAS = [
+    {"id": "georgia-country", "name": "Georgia", "type": "country"},
+    {"id": "georgia-state", "name": "Georgia", "type": "location"},
+]
+
+
+@pytest.fixture
+def namesakes_of_two_types(client: TestClient, admin: dict[str, str]) -> TestClient:
+    for entity in GEORGIAS:
+        assert (
+            client.post(
+                "/admin/entities", params={"allow_shared": "true"}, json=entity, headers=admin
+            ).status_code
+            == 201
+        )
+    return client
+
+
+def reconciled(client: TestClient, query: dict[str, Any]) -> list[dict[str, Any]]:
+    response = client.post("/reconcile", data={"queries": json.dumps({"q0": query})})
+    return valid_answer(response, "reconciliation-result-batch.json")["q0"]["result"]
+
+
+def test_a_name_namesakes_of_two_types_share_is_matched_by_neither(
+    namesakes_of_two_types: TestClient,
+) -> None:
+    found = reconciled(namesakes_of_two_types, {"query": "Georgia"})
+    assert {c["id"] for c in found} == {"georgia-country", "georgia-state"}
+    assert not any(c["match"] for c in found)
+
+
+@pytest.mark.parametrize("strictness", [{}, {"type_strict": "should"}, {"type_strict": "any"}])
+def test_a_preferred_type_narrows_the_candidates_but_does_not_make_a_guess_a_match(
+    namesakes_of_two_types: TestClient, strictness: dict[str, str]
+) -> None:
+    query = {"query": "Georgia", "type": "country", **strictness}
+    found = reconciled(namesakes_of_two_types, query)
+    assert [(c["id"], c["match"]) for c in found] == [("georgia-country", False)]
+
+
+def test_a_strict_type_is_a_filter_as_resolve_s_is(namesakes_of_two_types: TestClient) -> None:
+    query = {"query": "Georgia", "type": "country", "type_strict": "all"}
+    found = reconciled(namesakes_of_two_types, query)
+    assert [(c["id"], c["match"]) for c in found] == [("georgia-country", True)]
+    resolved = namesakes_of_two_types.get("/resolve", params={"q": "Georgia", "type": "country"})
+    assert resolved.json()["entity"]["id"] == "georgia-country"
+
+
+def test_a_name_of_one_entity_is_matched_with_its_type_preferred(client: TestClient) -> None:
+    query = {"query": "TTP", "type": "organization", "type_strict": "should"}
+    assert [(c["id"], c["match"]) for c in reconciled(client, query)] == [("ttp", True)]
+
+
+def test_a_type_strictness_the_api_does_not_have_is_refused(client: TestClient) -> None:
+    queries = {"q0": {"query": "TTP", "type": "organization", "type_strict": "most"}}
+    response = client.post("/reconcile", data={"queries": json.dumps(queries)})
+    assert response.status_code == 422
+    assert "type_strict" in response.json()["detail"]
 
 
 def test_the_query_schema_accepts_what_the_tests_send() -> None:
@@ -163,6 +226,37 @@ def test_ten_thousand_queries_are_refused_naming_the_limit(client: TestClient) -
     response = client.post("/reconcile", data={"queries": json.dumps(batch)})
     assert response.status_code == 422
     assert response.json()["detail"] == ("at most 1000 queries in one batch; this one has 10000")
+
+
+HUGE = "x" * 200_000
+
+
+@pytest.mark.parametrize(
+    ("field", "queries"),
+    [
+        ("queries", {HUGE: {"limit": 3}}),
+        ("queries", {"q0": {"query": "TTP", "type": HUGE}}),
+        ("queries", {"q0": {"query": "TTP", "type": [HUGE]}}),
+        ("extend", {"ids": ["ttp"], "properties": [{"id": HUGE}]}),
+        ("extend", {"ids": ["ttp"], "properties": [{"id": "type", "settings": {HUGE: 1}}]}),
+    ],
+)
+def test_a_refusal_names_a_large_key_type_or_property_without_echoing_it(
+    client: TestClient, field: str, queries: dict[str, Any]
+) -> None:
+    response = client.post("/reconcile", data={field: json.dumps(queries)})
+    assert response.status_code == 422
+    assert len(response.text) < 2_000, response.text[:200]
+    assert "x" * 41 not in response.text
+
+
+def test_a_long_unknown_type_is_named_clipped(client: TestClient) -> None:
+    longest = "y" * 64
+    queries = {"q0": {"query": "TTP", "type": longest}}
+    response = client.post("/reconcile", data={"queries": json.dumps(queries)})
+    assert response.status_code == 422
+    assert "no entity type is 'yyyyy" in response.json()["detail"]
+    assert longest not in response.json()["detail"]
 
 
 def test_a_query_of_an_unknown_type_is_refused_naming_the_type(client: TestClient) -> None:
@@ -211,6 +305,25 @@ def test_entity_suggestions_page_with_a_cursor_and_keep_to_a_type(client: TestCl
     assert unknown.status_code == 422
 
 
+def test_entity_suggestions_keep_to_the_types_given_as_types(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    tehran = {"id": "tehran", "name": "Tehran", "type": "location"}
+    assert client.post("/admin/entities", json=tehran, headers=admin).status_code == 201
+
+    def suggested(**params: Any) -> set[str]:
+        response = client.get("/reconcile/suggest/entity", params={"prefix": "teh", **params})
+        return {e["id"] for e in valid_answer(response, "suggest-entities-response.json")["result"]}
+
+    assert suggested() == {"tehran", "ttp", "tlp"}
+    assert suggested(types="location") == {"tehran"}
+    assert suggested(types="organization") == {"ttp", "tlp"}
+    assert suggested(types=["location", "organization"]) == suggested()
+    assert suggested(type="organization", types="location") == suggested()
+    refused = client.get("/reconcile/suggest/entity", params={"prefix": "i", "types": "nope"})
+    assert refused.status_code == 422
+
+
 def test_types_and_properties_are_suggested(client: TestClient) -> None:
     types = valid_answer(
         client.get("/reconcile/suggest/type", params={"prefix": "LOC"}),
@@ -251,7 +364,12 @@ def test_names_are_escaped_in_html(client: TestClient, admin: dict[str, str]) ->
         "description": 'A "quoted" & <b>bold</b> one',
         "aliases": ["<img src=x onerror=alert(2)>"],
     }
-    assert client.post("/admin/entities", json=entity, headers=admin).status_code == 201
+    assert (
+        client.post(
+            "/admin/entities", params={"allow_shared": "true"}, json=entity, headers=admin
+        ).status_code
+        == 201
+    )
     for path in ("/reconcile/view/xss", "/reconcile/preview?id=xss"):
         page = client.get(path).text
         assert "<script>" not in page and "<img" not in page and "<b>" not in page
@@ -283,6 +401,16 @@ def test_properties_are_proposed_for_a_type(client: TestClient) -> None:
     assert proposal["type"] == "organization"
     unknown = client.get("/reconcile/extend/propose", params={"type": "nope"})
     assert unknown.status_code == 422
+
+
+def test_properties_are_proposed_for_the_types_given_as_types(client: TestClient) -> None:
+    one = client.get("/reconcile/extend/propose", params={"types": "location"})
+    assert valid_answer(one, "data-extension-property-proposal.json")["type"] == "location"
+    both = client.get("/reconcile/extend/propose", params={"types": ["location", "organization"]})
+    proposal = valid_answer(both, "data-extension-property-proposal.json")
+    assert "type" not in proposal and len(proposal["properties"]) == 3
+    unknown = client.get("/reconcile/extend/propose", params={"types": ["location", "nope"]})
+    assert unknown.status_code == 422 and "'nope'" in unknown.json()["detail"]
 
 
 EXTENSION = {
@@ -323,6 +451,14 @@ def test_a_merged_id_is_extended_with_its_survivor_s_values(
     query = {"ids": ["tlp"], "properties": [{"id": "type"}]}
     answer = client.post("/reconcile", data={"extend": json.dumps(query)}).json()
     assert answer["rows"] == {"tlp": {"type": [{"str": "organization"}]}}
+
+
+@pytest.mark.parametrize("odd", ["a\u0000b", "x" * 200, "ttp\n", "", "tt p"])
+def test_an_id_no_entity_could_have_is_extended_as_unknown(client: TestClient, odd: str) -> None:
+    query = {"ids": [odd, "ttp"], "properties": [{"id": "type"}]}
+    answer = client.post("/reconcile", data={"extend": json.dumps(query)})
+    rows = valid_answer(answer, "data-extension-response.json")["rows"]
+    assert rows == {odd: {"type": []}, "ttp": {"type": [{"str": "organization"}]}}
 
 
 @pytest.mark.parametrize(
@@ -414,3 +550,27 @@ def test_a_malformed_extension_is_422(client: TestClient, text: str) -> None:
     response = client.post("/reconcile", data={"extend": text})
     assert response.status_code == 422
     assert response.json()["detail"].startswith("invalid data extension request")
+
+
+@pytest.mark.parametrize("limit", ["²", "١", "3.0", " ", True])
+def test_a_limit_setting_that_is_not_ascii_digits_is_refused(
+    client: TestClient, limit: Any
+) -> None:
+    query = {"ids": ["ttp"], "properties": [{"id": "aliases", "settings": {"limit": limit}}]}
+    response = client.post("/reconcile", data={"extend": json.dumps(query)})
+    assert response.status_code == 422, response.text
+    assert "'limit' is a whole number" in response.json()["detail"]
+
+
+def test_a_limit_setting_sent_as_text_is_read(client: TestClient) -> None:
+    query = {"ids": ["ttp"], "properties": [{"id": "aliases", "settings": {"limit": " 2 "}}]}
+    answer = client.post("/reconcile", data={"extend": json.dumps(query)}).json()
+    assert answer["rows"]["ttp"]["aliases"] == [{"str": "TTP"}, {"str": "Pakistani Taliban"}]
+
+
+def test_a_limit_above_the_candidates_given_is_a_hint_not_an_error(client: TestClient) -> None:
+    queries = {"q0": {"query": "Taliban", "limit": 10_000}, "q1": {"query": "TTP"}}
+    response = client.post("/reconcile", data={"queries": json.dumps(queries)})
+    results = valid_answer(response, "reconciliation-result-batch.json")
+    assert {c["id"] for c in results["q0"]["result"]} == {"ttp", "afghan-taliban"}
+    assert results["q1"]["result"][0]["id"] == "ttp"

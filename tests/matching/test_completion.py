@@ -1,5 +1,8 @@
 """Completing names as they are typed (the suggest service's engine)."""
 
+import pytest
+
+from app.matching import completion
 from app.matching.completion import completions, ready, suggest, typed_prefix
 from app.matching.index import AliasIndex, EntityRecord
 
@@ -86,3 +89,37 @@ def test_edits_are_completed_at_once_and_the_base_order_is_shared() -> None:
     assert ids(suggest(edited, "kho")) == ["khost", "iskp"]
     assert ready(edited)
     assert completions(edited).base is base
+
+
+# Thirty towns of one name, added from the least prominent to the most, and a
+# longer name more prominent than any of them.
+NAMESAKES = [
+    *(
+        EntityRecord(f"springfield-{n}", "Springfield", "location", (), prominence=float(n))
+        for n in range(30)
+    ),
+    EntityRecord("armory", "Springfield Armory", "organization", (), prominence=1e9),
+]
+
+
+def prominence(found: list) -> list[float]:
+    return [s.entity.prominence for s in found]
+
+
+def test_namesakes_equal_to_the_prefix_come_most_prominent_first_whatever_their_order() -> None:
+    index = AliasIndex.build(NAMESAKES)
+    assert prominence(suggest(index, "Springfield", limit=5)) == [29, 28, 27, 26, 25]
+    next_page = suggest(index, "Springfield", limit=10)[5:]
+    assert prominence(next_page) == [24, 23, 22, 21, 20]
+    everyone = suggest(index, "Springfield", limit=31)
+    assert prominence(everyone[:30]) == sorted(range(30), reverse=True)
+    assert everyone[-1].entity.id == "armory"  # starts with it, but is not it
+
+
+def test_namesakes_are_ranked_alike_in_a_long_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(completion, "LONG_RUN", 10)
+    index = AliasIndex.build(NAMESAKES)
+    assert prominence(suggest(index, "Springfield", limit=5)) == [29, 28, 27, 26, 25]
+    assert prominence(suggest(index, "Springfield", limit=10)[5:]) == [24, 23, 22, 21, 20]
+    assert ids(suggest(index, "Spr", limit=2)) == ["armory", "springfield-29"]
+    assert prominence(suggest(index, "Spr", limit=4)[2:]) == [28, 27]
