@@ -14,9 +14,8 @@ from typing import Literal
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from app.api.responses import clipped
 from app.audit import ChangeRow
-from app.errors import Conflict, UnknownType
+from app.errors import Conflict, UnknownType, clipped
 from app.matching.type_names import did_you_mean
 from app.models import Entity, EntityType, EntityTypeCreate, EntityTypeList, EntityTypePublic
 

@@ -15,12 +15,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import __doc__ as summary
 from app.api import admin, annotate, entities, entity_types, ops, reconcile, resolve, review
 from app.api.openapi import keep_example_nulls
-from app.api.responses import documented, validation_details
+from app.api.responses import documented
 from app.api.shapes import SafeJSONResponse
 from app.bootstrap import prepare_database
 from app.cors import CORSOnPaths
 from app.db import make_engine
-from app.errors import DomainError
+from app.errors import DomainError, validation_details
 from app.health import WriteCheck, first_line
 from app.live_index import LiveIndex
 from app.metrics import Metrics

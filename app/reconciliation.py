@@ -35,9 +35,8 @@ from pydantic import (
     field_validator,
 )
 
-from app.api.responses import clipped, validation_details
 from app.declared_types import check_filters
-from app.errors import DomainError
+from app.errors import DomainError, clipped, validation_details
 from app.matching.budget import NO_DEADLINE, Deadline
 from app.matching.completion import Suggestion, suggest
 from app.matching.index import AliasIndex, EntityRecord

@@ -10,7 +10,7 @@ from fastapi.openapi.utils import validation_error_definition
 from fastapi.testclient import TestClient
 
 from app import store
-from app.api.responses import MAX_ERRORS_LISTED
+from app.errors import MAX_ERRORS_LISTED
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import SMALL_TABLE, TOKEN
