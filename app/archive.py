@@ -40,8 +40,7 @@ import orjson
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from app.api.annotate import check_text_length
-from app.api.resolve import thresholds
+from app.annotating import check_text_length, thresholds
 from app.api.shapes import JsonObject, annotation_public, json_bytes
 from app.db import make_engine
 from app.declared_types import check_filters

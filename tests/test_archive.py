@@ -275,6 +275,22 @@ def test_types_filter_the_mentions_and_an_unknown_type_is_refused(
     assert line.startswith("alias-service: no entity type is 'locaton'")
 
 
+def test_the_archive_command_imports_no_router() -> None:
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, app.archive; "
+            "print(*(n for n, m in sys.modules.items() if hasattr(m, 'router')))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert loaded.stdout.split() == []
+
+
 def readme_dask_lines() -> str:
     """The README's Python block that annotates an archive on a Dask cluster."""
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
