@@ -30,21 +30,22 @@ import sys
 import time
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 import orjson
-from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
 from app.annotating import check_text_length, thresholds
 from app.api.shapes import JsonObject, annotation_public, json_bytes
-from app.db import make_engine
+from app.command_files import STANDARD_STREAM, CommandFailed, written
+from app.db import make_engine, require_existing_database
 from app.declared_types import check_filters
-from app.errors import DatabaseUnusable, DomainError
+from app.errors import DomainError
 from app.live_index import LiveIndex
 from app.matching.annotate import annotation
 from app.matching.index import AliasIndex
@@ -156,10 +157,14 @@ def load_annotator(
     holds the database's current table; thresholds as the service's settings
     say. An unknown type is refused here, as ``POST /annotate`` refuses it."""
     settings = settings or Settings()
-    _require_existing_database(settings.database_url)
+    require_existing_database(
+        settings.database_url, remedy="set DATABASE_URL to the service's database"
+    )
     engine = make_engine(settings.database_url)
     try:
-        live = LiveIndex(engine, snapshot_file=settings.index_snapshot)
+        # Read back from the snapshot file, never written from here: writing
+        # forks a child, and a Dask client has threads running by now.
+        live = LiveIndex(engine, snapshot_file=settings.index_snapshot, keep_snapshot=False)
         live.load()
     finally:
         engine.dispose()
@@ -214,18 +219,6 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
-def _require_existing_database(database_url: str) -> None:
-    """A SQLite file that does not exist is not made here: the archive is
-    annotated with an existing table, never with an empty one."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return
-    if not Path(url.database).exists():
-        raise DatabaseUnusable(
-            f"no database at {url.database}: set DATABASE_URL to the service's database"
-        )
-
-
 # The command line.
 
 
@@ -274,25 +267,34 @@ def _positive(value: str) -> int:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """``alias-service annotate``: the archive annotated; an exit status as the README says."""
+    _refuse_to_write_over_the_input(args.input, args.output)
     with ExitStack() as stack:
         try:
             source = stack.enter_context(_Input.open(args.input))
         except OSError as error:
             return _stopped(f"{args.input}: {error.strerror or error}")
         annotator = load_annotator(settings, text_field=args.text_field, types=args.types)
-        try:  # the output cannot be made, or written to (a full disk, a closed pipe)
-            output, gzipped = stack.enter_context(_output(args.output))
-            return _annotate(
-                source,
-                output,
-                annotator,
-                workers=args.workers,
-                gzipped=gzipped,
-                progress=args.progress,
-            )
-        except OSError as error:
-            return _stopped(f"{args.output}: {error.strerror or error}")
+        output = stack.enter_context(written(args.output))
+        return _annotate(
+            source,
+            output,
+            annotator,
+            workers=args.workers,
+            gzipped=args.output.endswith(".gz"),
+            progress=args.progress,
+        )
     return EXIT_STOPPED  # pragma: no cover (the stack does not swallow exceptions)
+
+
+def _refuse_to_write_over_the_input(input_name: str, output_name: str) -> None:
+    if STANDARD_STREAM in (input_name, output_name) or not os.path.exists(output_name):
+        return
+    try:
+        same = os.path.samefile(input_name, output_name)
+    except OSError:  # the input cannot be read: said when it is opened
+        return
+    if same:
+        raise CommandFailed(f"{output_name}: is the input; write the annotated records elsewhere")
 
 
 def _annotate(
@@ -306,28 +308,40 @@ def _annotate(
 ) -> int:
     started = time.perf_counter()
     tally = _Tally(source.name)
-    with progress_bar(
-        description="annotated", unit="B", shown=progress, total=source.size, unit_scale=True
-    ) as bar:
-        for position, done in _in_order(annotator, source.chunks(), workers, gzipped):
+    wrote = False
+    # The workers are forked before the bar starts its thread.
+    with (
+        _annotating(annotator, workers, gzipped) as in_order,
+        progress_bar(
+            description="annotated", unit="B", shown=progress, total=source.size, unit_scale=True
+        ) as bar,
+    ):
+        for position, done in in_order(source.chunks()):
             output.write(done.output)
+            wrote = wrote or bool(done.output)
             tally.add(done)
             bar.update(position - bar.n)
             bar.set_postfix(records=tally.annotated, refresh=False)
+    if gzipped and not wrote:  # no record: still a gzip file, of nothing
+        output.write(gzip.compress(b"", GZIP_LEVEL, mtime=0))
     tally.finish(time.perf_counter() - started, workers)
     if source.problem is not None:
         return _stopped(source.problem)
     return EXIT_SKIPPED if tally.skipped else 0
 
 
-def _in_order(
-    annotator: Annotator, chunks: Iterator["_Chunk"], workers: int, gzipped: bool
-) -> Iterator[tuple[int, "_Done"]]:
-    """Each chunk's input position and what became of it, in input order: here,
-    or in ``workers`` processes forked now that the annotator is loaded."""
+InOrder = Callable[[Iterator["_Chunk"]], Iterator[tuple[int, "_Done"]]]
+
+
+@contextmanager
+def _annotating(annotator: Annotator, workers: int, gzipped: bool) -> Iterator[InOrder]:
+    """What annotates chunks and gives back each one's input position and
+    what became of it, in input order: this process, or ``workers`` processes
+    forked now, sharing the annotator loaded before."""
     if workers == 1:
-        for chunk in chunks:
-            yield chunk.position, _done(annotator.outcomes(chunk.lines), gzipped)
+        yield lambda chunks: (
+            (chunk.position, _done(annotator.outcomes(chunk.lines), gzipped)) for chunk in chunks
+        )
         return
     global _shared
     _shared = annotator
@@ -335,17 +349,34 @@ def _in_order(
     # collector from writing to their pages in each one.
     gc.collect()
     gc.freeze()
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        pending: deque[tuple[int, Any]] = deque()
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        pool.submit(os.getpid).result()  # every worker forked here, before any thread
+        yield lambda chunks: _in_order(pool, chunks, workers, gzipped)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _in_order(
+    pool: ProcessPoolExecutor, chunks: Iterator["_Chunk"], workers: int, gzipped: bool
+) -> Iterator[tuple[int, "_Done"]]:
+    """Only a few chunks a worker in flight at a time, so that the input is not
+    read ahead into memory; a worker that dies stops the run."""
+    pending: deque[tuple[int, Future[_Done]]] = deque()
+    try:
         for chunk in chunks:
-            work = pool.apply_async(_shared_chunk, (chunk.lines, gzipped))
-            pending.append((chunk.position, work))
+            pending.append((chunk.position, pool.submit(_shared_chunk, chunk.lines, gzipped)))
             if len(pending) >= workers * CHUNKS_IN_FLIGHT_PER_WORKER:
                 position, result = pending.popleft()
-                yield position, result.get()
+                yield position, result.result()
         while pending:
             position, result = pending.popleft()
-            yield position, result.get()
+            yield position, result.result()
+    except BrokenProcessPool:
+        raise CommandFailed(
+            "a worker process stopped unexpectedly (killed, or out of memory): "
+            "the run is abandoned and the output not written"
+        ) from None
 
 
 # The annotator the workers inherit when they are forked.
@@ -454,22 +485,6 @@ class _Input:
     def _position(self) -> int:
         """How far the input was read: in the file (compressed) when it has a size."""
         return self._raw.tell() if self.size is not None else self._read
-
-
-@contextmanager
-def _output(name: str) -> Iterator[tuple[IO[bytes], bool]]:
-    """The output file, and whether it is gzipped (its name ends in .gz): then
-    the blocks written to it are gzip members. Standard output for ``-``,
-    flushed but left open."""
-    if name == "-":
-        yield sys.stdout.buffer, False
-        sys.stdout.buffer.flush()
-        return
-    gzipped = name.endswith(".gz")
-    with open(name, "wb") as file:
-        yield file, gzipped
-        if gzipped and file.tell() == 0:  # no record: still a gzip file, of nothing
-            file.write(gzip.compress(b"", GZIP_LEVEL, mtime=0))
 
 
 class _Tally:

@@ -7,9 +7,12 @@ command then reads that database in a process of its own.
 
 import gzip
 import json
+import multiprocessing
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -235,9 +238,131 @@ def test_a_missing_database_is_one_line_and_is_not_created(tmp_path: Path) -> No
     source, target = one_record_archive(tmp_path), tmp_path / "out.jsonl"
     result = annotate_command(settings, str(source), "-o", str(target))
     assert_stopped_with_one_line(
-        result, f"no database at {database}: set DATABASE_URL to the service's database"
+        result, f"no database at {database}; set DATABASE_URL to the service's database"
     )
     assert not database.exists()
+
+
+def test_without_database_url_the_default_file_is_not_created_either(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    source = one_record_archive(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "annotate", str(source), "-o", "out.jsonl"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert_stopped_with_one_line(
+        result, "no database at ./alias-service.db; set DATABASE_URL to the service's database"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+@sqlite_only
+@pytest.mark.parametrize("linked", [False, True], ids=["the same name", "a symbolic link"])
+def test_writing_over_the_input_is_refused_and_the_input_kept(
+    client: TestClient, settings: Settings, tmp_path: Path, linked: bool
+) -> None:
+    source = tmp_path / "in.jsonl"
+    write_lines(source, [json.dumps(r).encode() for r in records(50)])
+    before = source.read_bytes()
+    target = tmp_path / "link.jsonl" if linked else source
+    if linked:
+        target.symlink_to(source)
+
+    result = annotate_command(settings, str(source), "-o", str(target))
+
+    assert_stopped_with_one_line(
+        result, f"{target}: is the input; write the annotated records elsewhere"
+    )
+    assert source.read_bytes() == before
+
+
+def killed_worker(lines: list[tuple[int, bytes | None]], gzipped: bool) -> None:
+    """Stands for a worker's chunk: the worker is killed as it starts one."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@sqlite_only
+def test_a_worker_killed_stops_the_run_on_one_line_and_leaves_the_output_as_it_was(
+    client: TestClient,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(archive, "_shared_chunk", killed_worker)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    source, target = folder / "in.jsonl", folder / "out.jsonl"
+    write_lines(source, [json.dumps(r).encode() for r in records(500)])
+    target.write_bytes(b"an earlier run's output\n")
+
+    status = main(["annotate", str(source), "-o", str(target), "--workers", "2"])
+
+    assert status == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "alias-service: a worker process stopped unexpectedly (killed, or out of memory): "
+        "the run is abandoned and the output not written"
+    ]
+    assert target.read_bytes() == b"an earlier run's output\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+@sqlite_only
+def test_the_workers_are_forked_before_the_progress_bar_starts_its_thread(
+    client: TestClient,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    children_when_the_bar_started = []
+    real_bar = archive.progress_bar
+
+    def watched_bar(**options: Any) -> Any:
+        children_when_the_bar_started.append(len(multiprocessing.active_children()))
+        return real_bar(**options)
+
+    monkeypatch.setattr(archive, "progress_bar", watched_bar)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    source, target = one_record_archive(tmp_path), tmp_path / "out.jsonl"
+
+    assert main(["annotate", str(source), "-o", str(target), "--workers", "2"]) == 0
+    assert children_when_the_bar_started == [2]
+
+
+@sqlite_only
+def test_loading_the_annotator_reads_a_kept_index_but_forks_no_writer(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    snapshot = tmp_path / "index.snapshot"
+    annotator = archive.load_annotator(settings.model_copy(update={"index_snapshot": snapshot}))
+    assert annotator.index.alias_count > 0
+    assert "index-keeper" not in {thread.name for thread in threading.enumerate()}
+    assert not snapshot.exists()
+
+
+@sqlite_only
+def test_a_reader_that_stops_early_is_one_line(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    source = tmp_path / "in.jsonl"
+    write_lines(source, [json.dumps(r).encode() for r in records(3000)])
+    environment = os.environ | {"DATABASE_URL": settings.database_url}
+    command = [sys.executable, "-m", "app.cli", "annotate", str(source), "-o", "-"]
+    with subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.readline()
+        process.stdout.close()  # as `| head -1` does
+        errors = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 1
+    lines = [line for line in errors.splitlines() if " INFO " not in line]
+    assert lines == ["alias-service: standard output was closed before the end"]
 
 
 @sqlite_only
