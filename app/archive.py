@@ -119,8 +119,8 @@ class Annotator:
         except DomainError as error:
             raise BrokenRecord(error.detail) from None
         found = annotation(self.index, text, types=self.types, thresholds=self.thresholds)
-        record["mentions"] = annotation_public(found, self.limit)["mentions"]
-        return json_bytes(record), len(found.mentions)
+        mentions = annotation_public(found, self.limit)["mentions"]
+        return _with_mentions(line, "mentions" in record, mentions), len(found.mentions)
 
     def outcomes(self, lines: Iterable[tuple[int, bytes | str | None]]) -> list[Outcome]:
         """Each numbered line annotated or, with the reason, skipped; ``None``
@@ -203,6 +203,44 @@ def _parsed(line: bytes | str) -> JsonObject:
     if not isinstance(record, dict):
         raise BrokenRecord(f"not a JSON object but {_JSON_KINDS.get(type(record), 'a value')}")
     return record
+
+
+def _with_mentions(line: bytes | str, replaced: bool, mentions: list[JsonObject]) -> bytes:
+    """The record as the line wrote it, with ``"mentions":[...]`` added before
+    its closing brace: its other fields pass through byte for byte (parsed and
+    written again, an integer past 64 bits or 1e400 would change). A record
+    with a ``mentions`` field of its own is written anew without it, each
+    number as the line wrote it."""
+    raw = line.encode() if isinstance(line, str) else line
+    if replaced:
+        raw = _exact_json(_without_mentions(raw)).encode()
+    opened = raw.strip()[:-1]  # a JSON object's text ends with its closing brace
+    separator = b"," if opened.rstrip() != b"{" else b""
+    return opened + separator + b'"mentions":' + json_bytes(mentions) + b"}"
+
+
+class _NumberText(str):
+    """A number as the line wrote it."""
+
+
+def _without_mentions(line: bytes) -> JsonObject:
+    record: JsonObject = json.loads(
+        line, parse_int=_NumberText, parse_float=_NumberText, parse_constant=_no_constant
+    )
+    del record["mentions"]
+    return record
+
+
+def _exact_json(value: Any) -> str:
+    """Compact JSON with each number as it was read, strings escaped to ASCII."""
+    if isinstance(value, _NumberText):
+        return str.__str__(value)
+    if isinstance(value, dict):
+        fields = (f"{json.dumps(key)}:{_exact_json(item)}" for key, item in value.items())
+        return "{" + ",".join(fields) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_exact_json(item) for item in value) + "]"
+    return json.dumps(value)  # a string, true, false or null
 
 
 _JSON_KINDS: dict[type, str] = {

@@ -181,6 +181,39 @@ def test_broken_lines_are_reported_by_number_and_the_rest_annotated(
 
 
 @sqlite_only
+def test_numbers_no_parser_holds_pass_through_as_written(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    text = SHORT_TEXTS[1]
+    added = (
+        '{"id":1, "big":1180591620717411303424,"huge":1e400,'
+        f'"close":0.1000000000000000055511151231257827, "text":"{text}"}}'
+    )
+    replaced = (
+        '{"mentions":[1e400],"big":-1180591620717411303424,"close":0.1000000000000000055511151231257827,'
+        f'"nested":{{"x":[1e400,2E-5,"\\u00e9"]}},"text":"{text}"}}'
+    )
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_lines(source, [added.encode(), replaced.encode()])
+
+    result = annotate_command(settings, str(source), "-o", str(target), "--workers", "1")
+
+    assert result.returncode == 0, result.stderr
+    first, second = target.read_bytes().decode().splitlines()
+    assert first.startswith(added[:-1] + ',"mentions":[')
+    as_written = json.loads(second, parse_int=str, parse_float=str)
+    assert as_written.pop("mentions") == json.loads(
+        json.dumps(expected_mentions(client, text)), parse_int=str, parse_float=str
+    )
+    assert as_written == {
+        "big": "-1180591620717411303424",
+        "close": "0.1000000000000000055511151231257827",
+        "nested": {"x": ["1e400", "2E-5", "é"]},
+        "text": text,
+    }
+
+
+@sqlite_only
 def test_a_truncated_gzip_is_one_line_naming_the_file_and_the_output_stays_valid(
     client: TestClient, settings: Settings, tmp_path: Path
 ) -> None:
