@@ -2,17 +2,17 @@
 
 ``alias-service annotate INPUT -o OUTPUT`` reads one JSON object a line
 (gzipped or not), annotates each record's text exactly as ``POST /annotate``
-does (the same engine call and the same shaping), and writes the record with
-a ``mentions`` field added, its other fields unchanged, in input order.
+does (the same engine call and the same shaping), and writes the record as
+its line wrote it with a ``mentions`` field added, in input order.
 
 The index snapshot is loaded once, in the parent process; the worker
-processes are forked after it (multiprocessing's "fork" context) and share
-its memory copy-on-write, as ``serve --workers`` does. The parent reads the
-input in chunks of lines, the workers parse and annotate them (and gzip
-them, for a .gz output), and the parent writes their records in order. Only a
-few chunks per worker are in flight at a time (``Pool.imap`` would read the
-whole input ahead into memory), so an archive of any size streams through in
-bounded memory.
+processes are forked after it (a ProcessPoolExecutor in multiprocessing's
+"fork" context, started before any thread) and share its memory
+copy-on-write, as ``serve --workers`` does. The parent reads the input in
+chunks of lines, the workers parse and annotate them (and gzip them, for a
+.gz output), and the parent writes their records in order. Only a few chunks
+per worker are in flight at a time, so an archive of any size streams
+through in bounded memory; a worker that dies stops the run.
 
 A line that holds no record to annotate is reported with its line number and
 skipped; the rest is annotated. Past one machine, the same :class:`Annotator`
@@ -173,17 +173,47 @@ def load_annotator(
     return Annotator(live.snapshot, thresholds(settings, None), text_field, chosen, limit)
 
 
-def annotate_partition(lines: Iterable[bytes | str], annotator: Annotator) -> list[str]:
+class Skipped(NamedTuple):
+    """A line of a Dask partition that holds no record to annotate; as text,
+    ``FILE:LINE: skipped: why``, as the archive command reports it."""
+
+    path: str | None
+    line: int
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.path else f"line {self.line} of a partition"
+        return f"{where}: skipped: {self.problem}"
+
+
+def annotate_partition(
+    lines: Iterable[bytes | str | tuple[str, str]], annotator: Annotator
+) -> list[str | Skipped]:
     """The lines of one partition of a Dask bag (``dask.bag.read_text``), each
-    with its mentions, as JSON text for ``to_textfiles``. A broken line is
-    logged on its worker, with its number in the partition, and left out."""
-    annotated = []
-    for outcome in annotator.outcomes(_numbered_records(lines)):
-        if outcome.output is None:
-            log.warning("line %d of a partition skipped: %s", outcome.line, outcome.problem)
-        else:
-            annotated.append(outcome.output.decode())
-    return annotated
+    with its mentions as JSON text, and a :class:`Skipped` for each line that
+    holds no record (``is_annotated`` tells them apart).
+
+    With ``read_text(..., include_path=True)`` a ``Skipped`` names its file.
+    Lines are counted from the partition's start: the file's, when the file
+    is one partition (``read_text``'s default, and always for a gzip).
+    """
+    texts: list[bytes | str] = []
+    paths: list[str | None] = []
+    for line in lines:
+        text, path = line if isinstance(line, tuple) else (line, None)
+        texts.append(text)
+        paths.append(path)
+    return [
+        outcome.output.decode()
+        if outcome.output is not None
+        else Skipped(paths[outcome.line - 1], outcome.line, outcome.problem or "")
+        for outcome in annotator.outcomes(_numbered_records(texts))
+    ]
+
+
+def is_annotated(result: str | Skipped) -> bool:
+    """Whether an item of ``annotate_partition``'s result is an annotated record."""
+    return isinstance(result, str)
 
 
 def _numbered_records(lines: Iterable[bytes | str]) -> Iterator[tuple[int, bytes | str]]:

@@ -470,6 +470,8 @@ def test_the_readme_dask_lines_give_the_mentions_post_annotate_gives(
     given = records(120)
     for part in range(3):  # a gzip is one partition: three files, three partitions
         lines = [json.dumps(r).encode() for r in given[part * 40 : (part + 1) * 40]]
+        if part == 1:
+            lines.insert(6, b"{not json")
         write_lines(tmp_path / f"news-{part}.jsonl.gz", lines)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
@@ -477,10 +479,13 @@ def test_the_readme_dask_lines_give_the_mentions_post_annotate_gives(
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     ) as cluster:
-        exec(readme_dask_lines(), {"SCHEDULER": cluster})
+        names: dict[str, Any] = {"SCHEDULER": cluster}
+        exec(readme_dask_lines(), names)
         workers = len(cluster.scheduler_info["workers"])
 
     assert workers == 2
+    (skipped,) = names["skipped"]
+    assert str(skipped).startswith(f"{tmp_path / 'news-1.jsonl.gz'}:7: skipped: not JSON: ")
     annotated = [
         r for part in range(3) for r in read_records(tmp_path / f"annotated-{part}.jsonl.gz")
     ]
