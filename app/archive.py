@@ -191,7 +191,7 @@ def annotate_partition(
 ) -> list[str | Skipped]:
     """The lines of one partition of a Dask bag (``dask.bag.read_text``), each
     with its mentions as JSON text, and a :class:`Skipped` for each line that
-    holds no record (``is_annotated`` tells them apart).
+    holds no record (``write_annotated`` writes the one and gives back the other).
 
     With ``read_text(..., include_path=True)`` a ``Skipped`` names its file.
     Lines are counted from the partition's start: the file's, when the file
@@ -211,9 +211,34 @@ def annotate_partition(
     ]
 
 
-def is_annotated(result: str | Skipped) -> bool:
-    """Whether an item of ``annotate_partition``'s result is an annotated record."""
-    return isinstance(result, str)
+def write_annotated(results: Any, path: str) -> list[Skipped]:
+    """Write the annotated records of a bag of ``annotate_partition`` results as
+    JSON Lines, a file a partition (``*`` in ``path`` numbers them; a name in
+    .gz gzips them), and give back its skipped lines, all in one computation.
+
+    Each partition is annotated once: ``to_textfiles`` beside a second
+    computation of the same bag would annotate it twice, as each optimises
+    its own graph (fusing the annotating into its own tasks).
+    """
+    import dask
+    from fsspec import open_files
+
+    partitions = results.to_delayed(optimize_graph=False)
+    files = open_files(path, mode="wb", compression="infer", num=len(partitions))
+    writes = [
+        dask.delayed(_written)(partition, file)
+        for partition, file in zip(partitions, files, strict=True)
+    ]
+    return [line for skipped in dask.compute(*writes) for line in skipped]
+
+
+def _written(results: list[str | Skipped], file: Any) -> list[Skipped]:
+    """One partition's records written to its file; its skipped lines."""
+    with file as output:
+        for result in results:
+            if isinstance(result, str):
+                output.write(result.encode() + b"\n")
+    return [result for result in results if isinstance(result, Skipped)]
 
 
 def _numbered_records(lines: Iterable[bytes | str]) -> Iterator[tuple[int, bytes | str]]:

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from app.archive import annotate_partition, is_annotated, load_annotator
+from app.archive import annotate_partition, load_annotator, write_annotated
 from app.bootstrap import prepare_database
 from app.db import make_engine
 from app.resources import SHIPPED_ALIASES_FILE
@@ -224,7 +224,6 @@ def _on_dask(dask: _dask, folder: Path, database_url: str, server: int) -> tuple
     annotated. Seconds, and CPU seconds of this process (the client and the
     scheduler) and of the processes under it but the ``server``."""
     import dask.bag as db
-    from dask import compute as dask_compute
 
     def cpu_so_far() -> float:
         return cpu_seconds(os.getpid()) - cpu_seconds(server)
@@ -236,10 +235,7 @@ def _on_dask(dask: _dask, folder: Path, database_url: str, server: int) -> tuple
     results = db.read_text(
         str(folder / "parts" / "news-*.jsonl.gz"), include_path=True
     ).map_partitions(annotate_partition, shipped)
-    written = results.filter(is_annotated).to_textfiles(
-        str(folder / "dask" / "annotated-*.jsonl.gz"), last_endline=True, compute=False
-    )
-    _, skipped = dask_compute(written, results.remove(is_annotated))
+    skipped = write_annotated(results, str(folder / "dask" / "annotated-*.jsonl.gz"))
     if skipped:
         sys.exit(f"the Dask run skipped lines: {skipped[0]}")
     return time.perf_counter() - started, cpu_so_far() - cpu_before

@@ -479,12 +479,12 @@ def test_the_readme_dask_lines_give_the_mentions_post_annotate_gives(
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     ) as cluster:
-        names: dict[str, Any] = {"SCHEDULER": cluster}
-        exec(readme_dask_lines(), names)
+        printed: list[Any] = []
+        exec(readme_dask_lines(), {"SCHEDULER": cluster, "print": printed.append})
         workers = len(cluster.scheduler_info["workers"])
 
     assert workers == 2
-    (skipped,) = names["skipped"]
+    (skipped,) = printed
     assert str(skipped).startswith(f"{tmp_path / 'news-1.jsonl.gz'}:7: skipped: not JSON: ")
     annotated = [
         r for part in range(3) for r in read_records(tmp_path / f"annotated-{part}.jsonl.gz")
@@ -493,6 +493,27 @@ def test_the_readme_dask_lines_give_the_mentions_post_annotate_gives(
     answers = {text: expected_mentions(client, text) for text in {r["text"] for r in given}}
     for record in annotated:
         assert record["mentions"] == answers[record["text"]]
+
+
+def test_write_annotated_annotates_each_partition_once_and_returns_the_skipped(
+    tmp_path: Path,
+) -> None:
+    import dask
+    import dask.bag as db
+
+    calls = []
+
+    def annotated(lines: list[str]) -> list[str | archive.Skipped]:
+        calls.append(len(lines))
+        return [line if line != "bad" else archive.Skipped("in", 2, "why") for line in lines]
+
+    results = db.from_sequence(["{}", "bad", "[]", "{}"], npartitions=2).map_partitions(annotated)
+    with dask.config.set(scheduler="synchronous"):
+        skipped = archive.write_annotated(results, str(tmp_path / "out-*.jsonl"))
+
+    assert calls == [2, 2]
+    assert [str(line) for line in skipped] == ["in:2: skipped: why"]
+    assert [(tmp_path / f"out-{n}.jsonl").read_text() for n in range(2)] == ["{}\n", "[]\n{}\n"]
 
 
 @sqlite_only
