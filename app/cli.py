@@ -206,7 +206,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         table = store.export_table(session=session)
     name = "export" if args.file is None else args.file.name
     bar = progress.progress_bar(description=name, unit="entities", shown=args.progress)
-    with bar as shown, written(args.file and str(args.file)) as output:
+    with bar as shown, written(None if args.file is None else str(args.file)) as output:
         shown.total = len(table.entities)
         for text, entities in alias_file_parts(table):
             output.write(text.encode())
