@@ -2,17 +2,17 @@
 
 ``alias-service annotate INPUT -o OUTPUT`` reads one JSON object a line
 (gzipped or not), annotates each record's text exactly as ``POST /annotate``
-does (the same engine call and the same shaping), and writes the record with
-a ``mentions`` field added, its other fields unchanged, in input order.
+does (the same engine call and the same shaping), and writes the record as
+its line wrote it with a ``mentions`` field added, in input order.
 
 The index snapshot is loaded once, in the parent process; the worker
-processes are forked after it (multiprocessing's "fork" context) and share
-its memory copy-on-write, as ``serve --workers`` does. The parent reads the
-input in chunks of lines, the workers parse and annotate them (and gzip
-them, for a .gz output), and the parent writes their records in order. Only a
-few chunks per worker are in flight at a time (``Pool.imap`` would read the
-whole input ahead into memory), so an archive of any size streams through in
-bounded memory.
+processes are forked after it (a ProcessPoolExecutor in multiprocessing's
+"fork" context, started before any thread) and share its memory
+copy-on-write, as ``serve --workers`` does. The parent reads the input in
+chunks of lines, the workers parse and annotate them (and gzip them, for a
+.gz output), and the parent writes their records in order. Only a few chunks
+per worker are in flight at a time, so an archive of any size streams
+through in bounded memory; a worker that dies stops the run.
 
 A line that holds no record to annotate is reported with its line number and
 skipped; the rest is annotated. Past one machine, the same :class:`Annotator`
@@ -30,22 +30,22 @@ import sys
 import time
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 import orjson
-from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from app.api.annotate import check_text_length
-from app.api.resolve import thresholds
+from app.annotating import check_text_length, thresholds
 from app.api.shapes import JsonObject, annotation_public, json_bytes
-from app.db import make_engine
+from app.command_files import STANDARD_STREAM, CommandFailed, written
+from app.db import make_engine, require_existing_database
 from app.declared_types import check_filters
-from app.errors import DatabaseUnusable, DomainError
+from app.errors import DomainError
 from app.live_index import LiveIndex
 from app.matching.annotate import annotation
 from app.matching.index import AliasIndex
@@ -119,8 +119,8 @@ class Annotator:
         except DomainError as error:
             raise BrokenRecord(error.detail) from None
         found = annotation(self.index, text, types=self.types, thresholds=self.thresholds)
-        record["mentions"] = annotation_public(found, self.limit)["mentions"]
-        return json_bytes(record), len(found.mentions)
+        mentions = annotation_public(found, self.limit)["mentions"]
+        return _with_mentions(line, "mentions" in record, mentions), len(found.mentions)
 
     def outcomes(self, lines: Iterable[tuple[int, bytes | str | None]]) -> list[Outcome]:
         """Each numbered line annotated or, with the reason, skipped; ``None``
@@ -157,10 +157,14 @@ def load_annotator(
     holds the database's current table; thresholds as the service's settings
     say. An unknown type is refused here, as ``POST /annotate`` refuses it."""
     settings = settings or Settings()
-    _require_existing_database(settings.database_url)
+    require_existing_database(
+        settings.database_url, remedy="set DATABASE_URL to the service's database"
+    )
     engine = make_engine(settings.database_url)
     try:
-        live = LiveIndex(engine, snapshot_file=settings.index_snapshot)
+        # Read back from the snapshot file, never written from here: writing
+        # forks a child, and a Dask client has threads running by now.
+        live = LiveIndex(engine, snapshot_file=settings.index_snapshot, keep_snapshot=False)
         live.load()
     finally:
         engine.dispose()
@@ -169,17 +173,72 @@ def load_annotator(
     return Annotator(live.snapshot, thresholds(settings, None), text_field, chosen, limit)
 
 
-def annotate_partition(lines: Iterable[bytes | str], annotator: Annotator) -> list[str]:
+class Skipped(NamedTuple):
+    """A line of a Dask partition that holds no record to annotate; as text,
+    ``FILE:LINE: skipped: why``, as the archive command reports it."""
+
+    path: str | None
+    line: int
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.path else f"line {self.line} of a partition"
+        return f"{where}: skipped: {self.problem}"
+
+
+def annotate_partition(
+    lines: Iterable[bytes | str | tuple[str, str]], annotator: Annotator
+) -> list[str | Skipped]:
     """The lines of one partition of a Dask bag (``dask.bag.read_text``), each
-    with its mentions, as JSON text for ``to_textfiles``. A broken line is
-    logged on its worker, with its number in the partition, and left out."""
-    annotated = []
-    for outcome in annotator.outcomes(_numbered_records(lines)):
-        if outcome.output is None:
-            log.warning("line %d of a partition skipped: %s", outcome.line, outcome.problem)
-        else:
-            annotated.append(outcome.output.decode())
-    return annotated
+    with its mentions as JSON text, and a :class:`Skipped` for each line that
+    holds no record (``write_annotated`` writes the one and gives back the other).
+
+    With ``read_text(..., include_path=True)`` a ``Skipped`` names its file.
+    Lines are counted from the partition's start: the file's, when the file
+    is one partition (``read_text``'s default, and always for a gzip).
+    """
+    texts: list[bytes | str] = []
+    paths: list[str | None] = []
+    for line in lines:
+        text, path = line if isinstance(line, tuple) else (line, None)
+        texts.append(text)
+        paths.append(path)
+    return [
+        outcome.output.decode()
+        if outcome.output is not None
+        else Skipped(paths[outcome.line - 1], outcome.line, outcome.problem or "")
+        for outcome in annotator.outcomes(_numbered_records(texts))
+    ]
+
+
+def write_annotated(results: Any, path: str) -> list[Skipped]:
+    """Write the annotated records of a bag of ``annotate_partition`` results as
+    JSON Lines, a file a partition (``*`` in ``path`` numbers them; a name in
+    .gz gzips them), and give back its skipped lines, all in one computation.
+
+    Each partition is annotated once: ``to_textfiles`` beside a second
+    computation of the same bag would annotate it twice, as each optimises
+    its own graph (fusing the annotating into its own tasks).
+    """
+    import dask
+    from fsspec import open_files
+
+    partitions = results.to_delayed(optimize_graph=False)
+    files = open_files(path, mode="wb", compression="infer", num=len(partitions))
+    writes = [
+        dask.delayed(_written)(partition, file)
+        for partition, file in zip(partitions, files, strict=True)
+    ]
+    return [line for skipped in dask.compute(*writes) for line in skipped]
+
+
+def _written(results: list[str | Skipped], file: Any) -> list[Skipped]:
+    """One partition's records written to its file; its skipped lines."""
+    with file as output:
+        for result in results:
+            if isinstance(result, str):
+                output.write(result.encode() + b"\n")
+    return [result for result in results if isinstance(result, Skipped)]
 
 
 def _numbered_records(lines: Iterable[bytes | str]) -> Iterator[tuple[int, bytes | str]]:
@@ -201,6 +260,44 @@ def _parsed(line: bytes | str) -> JsonObject:
     return record
 
 
+def _with_mentions(line: bytes | str, replaced: bool, mentions: list[JsonObject]) -> bytes:
+    """The record as the line wrote it, with ``"mentions":[...]`` added before
+    its closing brace: its other fields pass through byte for byte (parsed and
+    written again, an integer past 64 bits or 1e400 would change). A record
+    with a ``mentions`` field of its own is written anew without it, each
+    number as the line wrote it."""
+    raw = line.encode() if isinstance(line, str) else line
+    if replaced:
+        raw = _exact_json(_without_mentions(raw)).encode()
+    opened = raw.strip()[:-1]  # a JSON object's text ends with its closing brace
+    separator = b"," if opened.rstrip() != b"{" else b""
+    return opened + separator + b'"mentions":' + json_bytes(mentions) + b"}"
+
+
+class _NumberText(str):
+    """A number as the line wrote it."""
+
+
+def _without_mentions(line: bytes) -> JsonObject:
+    record: JsonObject = json.loads(
+        line, parse_int=_NumberText, parse_float=_NumberText, parse_constant=_no_constant
+    )
+    del record["mentions"]
+    return record
+
+
+def _exact_json(value: Any) -> str:
+    """Compact JSON with each number as it was read, strings escaped to ASCII."""
+    if isinstance(value, _NumberText):
+        return str.__str__(value)
+    if isinstance(value, dict):
+        fields = (f"{json.dumps(key)}:{_exact_json(item)}" for key, item in value.items())
+        return "{" + ",".join(fields) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_exact_json(item) for item in value) + "]"
+    return json.dumps(value)  # a string, true, false or null
+
+
 _JSON_KINDS: dict[type, str] = {
     list: "an array",
     str: "a string",
@@ -213,18 +310,6 @@ _JSON_KINDS: dict[type, str] = {
 
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
-
-
-def _require_existing_database(database_url: str) -> None:
-    """A SQLite file that does not exist is not made here: the archive is
-    annotated with an existing table, never with an empty one."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return
-    if not Path(url.database).exists():
-        raise DatabaseUnusable(
-            f"no database at {url.database}: set DATABASE_URL to the service's database"
-        )
 
 
 # The command line.
@@ -275,25 +360,34 @@ def _positive(value: str) -> int:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """``alias-service annotate``: the archive annotated; an exit status as the README says."""
+    _refuse_to_write_over_the_input(args.input, args.output)
     with ExitStack() as stack:
         try:
             source = stack.enter_context(_Input.open(args.input))
         except OSError as error:
             return _stopped(f"{args.input}: {error.strerror or error}")
         annotator = load_annotator(settings, text_field=args.text_field, types=args.types)
-        try:  # the output cannot be made, or written to (a full disk, a closed pipe)
-            output, gzipped = stack.enter_context(_output(args.output))
-            return _annotate(
-                source,
-                output,
-                annotator,
-                workers=args.workers,
-                gzipped=gzipped,
-                progress=args.progress,
-            )
-        except OSError as error:
-            return _stopped(f"{args.output}: {error.strerror or error}")
+        output = stack.enter_context(written(args.output))
+        return _annotate(
+            source,
+            output,
+            annotator,
+            workers=args.workers,
+            gzipped=args.output.endswith(".gz"),
+            progress=args.progress,
+        )
     return EXIT_STOPPED  # pragma: no cover (the stack does not swallow exceptions)
+
+
+def _refuse_to_write_over_the_input(input_name: str, output_name: str) -> None:
+    if STANDARD_STREAM in (input_name, output_name) or not os.path.exists(output_name):
+        return
+    try:
+        same = os.path.samefile(input_name, output_name)
+    except OSError:  # the input cannot be read: said when it is opened
+        return
+    if same:
+        raise CommandFailed(f"{output_name}: is the input; write the annotated records elsewhere")
 
 
 def _annotate(
@@ -307,28 +401,40 @@ def _annotate(
 ) -> int:
     started = time.perf_counter()
     tally = _Tally(source.name)
-    with progress_bar(
-        description="annotated", unit="B", shown=progress, total=source.size, unit_scale=True
-    ) as bar:
-        for position, done in _in_order(annotator, source.chunks(), workers, gzipped):
+    wrote = False
+    # The workers are forked before the bar starts its thread.
+    with (
+        _annotating(annotator, workers, gzipped) as in_order,
+        progress_bar(
+            description="annotated", unit="B", shown=progress, total=source.size, unit_scale=True
+        ) as bar,
+    ):
+        for position, done in in_order(source.chunks()):
             output.write(done.output)
+            wrote = wrote or bool(done.output)
             tally.add(done)
             bar.update(position - bar.n)
             bar.set_postfix(records=tally.annotated, refresh=False)
+    if gzipped and not wrote:  # no record: still a gzip file, of nothing
+        output.write(gzip.compress(b"", GZIP_LEVEL, mtime=0))
     tally.finish(time.perf_counter() - started, workers)
     if source.problem is not None:
         return _stopped(source.problem)
     return EXIT_SKIPPED if tally.skipped else 0
 
 
-def _in_order(
-    annotator: Annotator, chunks: Iterator["_Chunk"], workers: int, gzipped: bool
-) -> Iterator[tuple[int, "_Done"]]:
-    """Each chunk's input position and what became of it, in input order: here,
-    or in ``workers`` processes forked now that the annotator is loaded."""
+InOrder = Callable[[Iterator["_Chunk"]], Iterator[tuple[int, "_Done"]]]
+
+
+@contextmanager
+def _annotating(annotator: Annotator, workers: int, gzipped: bool) -> Iterator[InOrder]:
+    """What annotates chunks and gives back each one's input position and
+    what became of it, in input order: this process, or ``workers`` processes
+    forked now, sharing the annotator loaded before."""
     if workers == 1:
-        for chunk in chunks:
-            yield chunk.position, _done(annotator.outcomes(chunk.lines), gzipped)
+        yield lambda chunks: (
+            (chunk.position, _done(annotator.outcomes(chunk.lines), gzipped)) for chunk in chunks
+        )
         return
     global _shared
     _shared = annotator
@@ -336,17 +442,34 @@ def _in_order(
     # collector from writing to their pages in each one.
     gc.collect()
     gc.freeze()
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        pending: deque[tuple[int, Any]] = deque()
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        pool.submit(os.getpid).result()  # every worker forked here, before any thread
+        yield lambda chunks: _in_order(pool, chunks, workers, gzipped)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _in_order(
+    pool: ProcessPoolExecutor, chunks: Iterator["_Chunk"], workers: int, gzipped: bool
+) -> Iterator[tuple[int, "_Done"]]:
+    """Only a few chunks a worker in flight at a time, so that the input is not
+    read ahead into memory; a worker that dies stops the run."""
+    pending: deque[tuple[int, Future[_Done]]] = deque()
+    try:
         for chunk in chunks:
-            work = pool.apply_async(_shared_chunk, (chunk.lines, gzipped))
-            pending.append((chunk.position, work))
+            pending.append((chunk.position, pool.submit(_shared_chunk, chunk.lines, gzipped)))
             if len(pending) >= workers * CHUNKS_IN_FLIGHT_PER_WORKER:
                 position, result = pending.popleft()
-                yield position, result.get()
+                yield position, result.result()
         while pending:
             position, result = pending.popleft()
-            yield position, result.get()
+            yield position, result.result()
+    except BrokenProcessPool:
+        raise CommandFailed(
+            "a worker process stopped unexpectedly (killed, or out of memory): "
+            "the run is abandoned and the output not written"
+        ) from None
 
 
 # The annotator the workers inherit when they are forked.
@@ -455,22 +578,6 @@ class _Input:
     def _position(self) -> int:
         """How far the input was read: in the file (compressed) when it has a size."""
         return self._raw.tell() if self.size is not None else self._read
-
-
-@contextmanager
-def _output(name: str) -> Iterator[tuple[IO[bytes], bool]]:
-    """The output file, and whether it is gzipped (its name ends in .gz): then
-    the blocks written to it are gzip members. Standard output for ``-``,
-    flushed but left open."""
-    if name == "-":
-        yield sys.stdout.buffer, False
-        sys.stdout.buffer.flush()
-        return
-    gzipped = name.endswith(".gz")
-    with open(name, "wb") as file:
-        yield file, gzipped
-        if gzipped and file.tell() == 0:  # no record: still a gzip file, of nothing
-            file.write(gzip.compress(b"", GZIP_LEVEL, mtime=0))
 
 
 class _Tally:

@@ -2,16 +2,15 @@
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -19,15 +18,12 @@ from app import archive, progress, store
 from app.aliasfile import alias_file_parts, read_alias_file
 from app.audit import result_or_report
 from app.bootstrap import prepare_when_reachable
-from app.db import make_engine, migrate_exclusively
+from app.command_files import CommandFailed, written
+from app.db import make_engine, migrate_exclusively, require_existing_database, schema_is_current
 from app.errors import DomainError, InvalidAliasFile
 from app.health import first_line
 from app.http_limits import connection_limits
 from app.settings import Settings, configuration_fault
-
-
-class CommandFailed(Exception):
-    """A fault the command reports on one line, such as a file it cannot read."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -174,9 +170,15 @@ def _add_create_option(parser: argparse.ArgumentParser) -> None:
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     raw = _read(args.file)
-    engine = _table_database(settings, create=args.create)
-    migrate_exclusively(engine)
     source = read_alias_file(raw, media_type=_media_type(args.file))
+    if args.dry_run:  # the whole file checked before the database is even opened
+        with _naming(args.file):
+            entities = list(source.entities)
+        source.entities = iter(entities)
+        engine = _current_database(settings)
+    else:
+        engine = _table_database(settings, create=args.create)
+        migrate_exclusively(engine)
     mode: store.ImportMode = "replace" if args.replace else "merge"
     bar = progress.progress_bar(description=args.file.name, unit="entities", shown=args.progress)
     with Session(engine) as session, bar as shown, _naming(args.file):
@@ -204,10 +206,10 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         table = store.export_table(session=session)
     name = "export" if args.file is None else args.file.name
     bar = progress.progress_bar(description=name, unit="entities", shown=args.progress)
-    with bar as shown, _output(args.file) as output:
+    with bar as shown, written(None if args.file is None else str(args.file)) as output:
         shown.total = len(table.entities)
         for text, entities in alias_file_parts(table):
-            output.write(text)
+            output.write(text.encode())
             shown.update(entities)
     return 0
 
@@ -215,23 +217,6 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
-    except OSError as error:
-        raise CommandFailed(f"{path}: {error.strerror or error}") from None
-
-
-@contextmanager
-def _output(path: Path | None) -> Iterator[TextIO]:
-    """The file to write (standard output without one); a fault names the file."""
-    if path is None:
-        try:
-            yield sys.stdout
-        except BrokenPipeError:  # e.g. piped to `head`, which stopped reading
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush fault
-            raise CommandFailed("standard output was closed before the export ended") from None
-        return
-    try:
-        with path.open("w", encoding="utf-8") as output:
-            yield output
     except OSError as error:
         raise CommandFailed(f"{path}: {error.strerror or error}") from None
 
@@ -247,14 +232,23 @@ def _naming(path: Path) -> Iterator[None]:
 
 def _table_database(settings: Settings, *, create: bool) -> Engine:
     """The database ``import`` and ``export`` work on. Without DATABASE_URL, the
-    default file must exist unless ``create``: run in the wrong folder, they would
-    otherwise fill, or read, a new empty table there."""
-    path = make_url(settings.database_url).database
-    chosen = "database_url" in settings.model_fields_set
-    if not (create or chosen) and path and not Path(path).exists():
-        shown = path if Path(path).is_absolute() else f"./{path}"
-        raise CommandFailed(f"no database at {shown}; pass --create or set DATABASE_URL")
+    default file must exist unless ``create``."""
+    if not (create or "database_url" in settings.model_fields_set):
+        require_existing_database(settings.database_url, remedy="pass --create or set DATABASE_URL")
     return make_engine(settings.database_url)
+
+
+def _current_database(settings: Settings) -> Engine:
+    """The database a dry run reads: one that exists with its schema up to date,
+    since a dry run neither creates nor migrates one."""
+    require_existing_database(settings.database_url, remedy="a dry run creates none")
+    engine = make_engine(settings.database_url)
+    if not schema_is_current(engine):
+        raise CommandFailed(
+            "the database schema is not up to date; a dry run does not migrate it: "
+            "run alias-service migrate first"
+        )
+    return engine
 
 
 def _migrate(_args: argparse.Namespace, settings: Settings) -> int:

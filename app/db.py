@@ -2,14 +2,18 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import create_engine
 
+from app.errors import DatabaseUnusable
 from app.resources import MIGRATIONS_DIR
 
 # Held while migrating and seeding, so that replicas starting together on one
@@ -26,6 +30,30 @@ def make_engine(database_url: str) -> Engine:
     if "connect_timeout" not in url.query:  # an address that drops packets fails in time
         url = url.update_query_dict({"connect_timeout": "10"})
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def require_existing_database(database_url: str, *, remedy: str) -> None:
+    """Refuse a SQLite file that does not exist, saying what to do instead.
+
+    Connecting would create it: a command run in the wrong folder would then
+    fill, read or annotate a new empty table there. Commands that may create
+    one (``import --create``, ``serve``) do not call this.
+    """
+    url = make_url(database_url)
+    path = url.database
+    if url.get_backend_name() != "sqlite" or path in (None, "", ":memory:"):
+        return
+    if not Path(path).exists():
+        shown = path if Path(path).is_absolute() else f"./{path}"
+        raise DatabaseUnusable(f"no database at {shown}; {remedy}")
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """Whether the database has every migration applied, read without changing it."""
+    heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
+    with engine.connect() as connection:
+        applied = MigrationContext.configure(connection).get_current_heads()
+    return set(applied) == set(heads)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

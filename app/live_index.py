@@ -50,10 +50,17 @@ def settle_heap() -> None:
 
 class LiveIndex:
     def __init__(
-        self, engine: Engine, *, compact_after: int = 5000, snapshot_file: Path | None = None
+        self,
+        engine: Engine,
+        *,
+        compact_after: int = 5000,
+        snapshot_file: Path | None = None,
+        keep_snapshot: bool = True,
     ) -> None:
         self._engine = engine
         self._snapshot_file = snapshot_file
+        # False: the snapshot file is read back, never written (no child forked).
+        self._keep_snapshot = keep_snapshot
         self._compact_after = compact_after
         self._snapshot = AliasIndex()
         self._revision = -1
@@ -195,7 +202,7 @@ class LiveIndex:
         The child shares the index's memory and leaves this process free to
         serve; what it writes replaces the file whole or not at all.
         """
-        if self._snapshot_file is None:
+        if self._snapshot_file is None or not self._keep_snapshot:
             return
         with Session(self._engine) as session:
             table = store.revision_mark(session=session, revision=revision)

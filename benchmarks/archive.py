@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from app.archive import annotate_partition, load_annotator
+from app.archive import annotate_partition, load_annotator, write_annotated
 from app.bootstrap import prepare_database
 from app.db import make_engine
 from app.resources import SHIPPED_ALIASES_FILE
@@ -232,11 +232,12 @@ def _on_dask(dask: _dask, folder: Path, database_url: str, server: int) -> tuple
     cpu_before = cpu_so_far()
     started = time.perf_counter()
     shipped = dask.client.scatter(annotator, broadcast=True)
-    (
-        db.read_text(str(folder / "parts" / "news-*.jsonl.gz"))
-        .map_partitions(annotate_partition, shipped)
-        .to_textfiles(str(folder / "dask" / "annotated-*.jsonl.gz"), last_endline=True)
-    )
+    results = db.read_text(
+        str(folder / "parts" / "news-*.jsonl.gz"), include_path=True
+    ).map_partitions(annotate_partition, shipped)
+    skipped = write_annotated(results, str(folder / "dask" / "annotated-*.jsonl.gz"))
+    if skipped:
+        sys.exit(f"the Dask run skipped lines: {skipped[0]}")
     return time.perf_counter() - started, cpu_so_far() - cpu_before
 
 

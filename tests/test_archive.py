@@ -7,9 +7,12 @@ command then reads that database in a process of its own.
 
 import gzip
 import json
+import multiprocessing
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +181,39 @@ def test_broken_lines_are_reported_by_number_and_the_rest_annotated(
 
 
 @sqlite_only
+def test_numbers_no_parser_holds_pass_through_as_written(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    text = SHORT_TEXTS[1]
+    added = (
+        '{"id":1, "big":1180591620717411303424,"huge":1e400,'
+        f'"close":0.1000000000000000055511151231257827, "text":"{text}"}}'
+    )
+    replaced = (
+        '{"mentions":[1e400],"big":-1180591620717411303424,"close":0.1000000000000000055511151231257827,'
+        f'"nested":{{"x":[1e400,2E-5,"\\u00e9"]}},"text":"{text}"}}'
+    )
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_lines(source, [added.encode(), replaced.encode()])
+
+    result = annotate_command(settings, str(source), "-o", str(target), "--workers", "1")
+
+    assert result.returncode == 0, result.stderr
+    first, second = target.read_bytes().decode().splitlines()
+    assert first.startswith(added[:-1] + ',"mentions":[')
+    as_written = json.loads(second, parse_int=str, parse_float=str)
+    assert as_written.pop("mentions") == json.loads(
+        json.dumps(expected_mentions(client, text)), parse_int=str, parse_float=str
+    )
+    assert as_written == {
+        "big": "-1180591620717411303424",
+        "close": "0.1000000000000000055511151231257827",
+        "nested": {"x": ["1e400", "2E-5", "é"]},
+        "text": text,
+    }
+
+
+@sqlite_only
 def test_a_truncated_gzip_is_one_line_naming_the_file_and_the_output_stays_valid(
     client: TestClient, settings: Settings, tmp_path: Path
 ) -> None:
@@ -235,9 +271,131 @@ def test_a_missing_database_is_one_line_and_is_not_created(tmp_path: Path) -> No
     source, target = one_record_archive(tmp_path), tmp_path / "out.jsonl"
     result = annotate_command(settings, str(source), "-o", str(target))
     assert_stopped_with_one_line(
-        result, f"no database at {database}: set DATABASE_URL to the service's database"
+        result, f"no database at {database}; set DATABASE_URL to the service's database"
     )
     assert not database.exists()
+
+
+def test_without_database_url_the_default_file_is_not_created_either(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    source = one_record_archive(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "annotate", str(source), "-o", "out.jsonl"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert_stopped_with_one_line(
+        result, "no database at ./alias-service.db; set DATABASE_URL to the service's database"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+@sqlite_only
+@pytest.mark.parametrize("linked", [False, True], ids=["the same name", "a symbolic link"])
+def test_writing_over_the_input_is_refused_and_the_input_kept(
+    client: TestClient, settings: Settings, tmp_path: Path, linked: bool
+) -> None:
+    source = tmp_path / "in.jsonl"
+    write_lines(source, [json.dumps(r).encode() for r in records(50)])
+    before = source.read_bytes()
+    target = tmp_path / "link.jsonl" if linked else source
+    if linked:
+        target.symlink_to(source)
+
+    result = annotate_command(settings, str(source), "-o", str(target))
+
+    assert_stopped_with_one_line(
+        result, f"{target}: is the input; write the annotated records elsewhere"
+    )
+    assert source.read_bytes() == before
+
+
+def killed_worker(lines: list[tuple[int, bytes | None]], gzipped: bool) -> None:
+    """Stands for a worker's chunk: the worker is killed as it starts one."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@sqlite_only
+def test_a_worker_killed_stops_the_run_on_one_line_and_leaves_the_output_as_it_was(
+    client: TestClient,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(archive, "_shared_chunk", killed_worker)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    source, target = folder / "in.jsonl", folder / "out.jsonl"
+    write_lines(source, [json.dumps(r).encode() for r in records(500)])
+    target.write_bytes(b"an earlier run's output\n")
+
+    status = main(["annotate", str(source), "-o", str(target), "--workers", "2"])
+
+    assert status == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "alias-service: a worker process stopped unexpectedly (killed, or out of memory): "
+        "the run is abandoned and the output not written"
+    ]
+    assert target.read_bytes() == b"an earlier run's output\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+@sqlite_only
+def test_the_workers_are_forked_before_the_progress_bar_starts_its_thread(
+    client: TestClient,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    children_when_the_bar_started = []
+    real_bar = archive.progress_bar
+
+    def watched_bar(**options: Any) -> Any:
+        children_when_the_bar_started.append(len(multiprocessing.active_children()))
+        return real_bar(**options)
+
+    monkeypatch.setattr(archive, "progress_bar", watched_bar)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    source, target = one_record_archive(tmp_path), tmp_path / "out.jsonl"
+
+    assert main(["annotate", str(source), "-o", str(target), "--workers", "2"]) == 0
+    assert children_when_the_bar_started == [2]
+
+
+@sqlite_only
+def test_loading_the_annotator_reads_a_kept_index_but_forks_no_writer(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    snapshot = tmp_path / "index.snapshot"
+    annotator = archive.load_annotator(settings.model_copy(update={"index_snapshot": snapshot}))
+    assert annotator.index.alias_count > 0
+    assert "index-keeper" not in {thread.name for thread in threading.enumerate()}
+    assert not snapshot.exists()
+
+
+@sqlite_only
+def test_a_reader_that_stops_early_is_one_line(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    source = tmp_path / "in.jsonl"
+    write_lines(source, [json.dumps(r).encode() for r in records(3000)])
+    environment = os.environ | {"DATABASE_URL": settings.database_url}
+    command = [sys.executable, "-m", "app.cli", "annotate", str(source), "-o", "-"]
+    with subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.readline()
+        process.stdout.close()  # as `| head -1` does
+        errors = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 1
+    lines = [line for line in errors.splitlines() if " INFO " not in line]
+    assert lines == ["alias-service: standard output was closed before the end"]
 
 
 @sqlite_only
@@ -275,6 +433,22 @@ def test_types_filter_the_mentions_and_an_unknown_type_is_refused(
     assert line.startswith("alias-service: no entity type is 'locaton'")
 
 
+def test_the_archive_command_imports_no_router() -> None:
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, app.archive; "
+            "print(*(n for n, m in sys.modules.items() if hasattr(m, 'router')))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert loaded.stdout.split() == []
+
+
 def readme_dask_lines() -> str:
     """The README's Python block that annotates an archive on a Dask cluster."""
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
@@ -296,6 +470,8 @@ def test_the_readme_dask_lines_give_the_mentions_post_annotate_gives(
     given = records(120)
     for part in range(3):  # a gzip is one partition: three files, three partitions
         lines = [json.dumps(r).encode() for r in given[part * 40 : (part + 1) * 40]]
+        if part == 1:
+            lines.insert(6, b"{not json")
         write_lines(tmp_path / f"news-{part}.jsonl.gz", lines)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
@@ -303,10 +479,13 @@ def test_the_readme_dask_lines_give_the_mentions_post_annotate_gives(
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     ) as cluster:
-        exec(readme_dask_lines(), {"SCHEDULER": cluster})
+        printed: list[Any] = []
+        exec(readme_dask_lines(), {"SCHEDULER": cluster, "print": printed.append})
         workers = len(cluster.scheduler_info["workers"])
 
     assert workers == 2
+    (skipped,) = printed
+    assert str(skipped).startswith(f"{tmp_path / 'news-1.jsonl.gz'}:7: skipped: not JSON: ")
     annotated = [
         r for part in range(3) for r in read_records(tmp_path / f"annotated-{part}.jsonl.gz")
     ]
@@ -314,6 +493,27 @@ def test_the_readme_dask_lines_give_the_mentions_post_annotate_gives(
     answers = {text: expected_mentions(client, text) for text in {r["text"] for r in given}}
     for record in annotated:
         assert record["mentions"] == answers[record["text"]]
+
+
+def test_write_annotated_annotates_each_partition_once_and_returns_the_skipped(
+    tmp_path: Path,
+) -> None:
+    import dask
+    import dask.bag as db
+
+    calls = []
+
+    def annotated(lines: list[str]) -> list[str | archive.Skipped]:
+        calls.append(len(lines))
+        return [line if line != "bad" else archive.Skipped("in", 2, "why") for line in lines]
+
+    results = db.from_sequence(["{}", "bad", "[]", "{}"], npartitions=2).map_partitions(annotated)
+    with dask.config.set(scheduler="synchronous"):
+        skipped = archive.write_annotated(results, str(tmp_path / "out-*.jsonl"))
+
+    assert calls == [2, 2]
+    assert [str(line) for line in skipped] == ["in:2: skipped: why"]
+    assert [(tmp_path / f"out-{n}.jsonl").read_text() for n in range(2)] == ["{}\n", "[]\n{}\n"]
 
 
 @sqlite_only

@@ -4,6 +4,7 @@ import fcntl
 import json
 import os
 import pty
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -498,6 +499,39 @@ def test_a_dry_run_writes_not_a_byte_of_the_database(
         1,
     )
     assert database.read_bytes() == before
+
+
+def test_a_dry_run_of_a_broken_file_names_it_and_creates_no_database(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = folder / "broken.yaml"
+    broken.write_text("entities:\n  - {id: kabul, name: Kabul, typ: location}\n")
+    line = fails_with(capsys, "import", "--create", "--dry-run", str(broken))
+    assert line.startswith(f"alias-service: {broken}: ")
+    assert sorted(p.name for p in folder.iterdir()) == ["broken.yaml"]
+
+
+def test_a_dry_run_creates_no_database_even_when_told_to(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert fails_with(capsys, "import", "--create", "--dry-run", str(SMALL_TABLE)) == (
+        "alias-service: no database at ./alias-service.db; a dry run creates none"
+    )
+    assert list(folder.iterdir()) == []
+
+
+def test_a_dry_run_does_not_migrate_a_database_behind_the_schema(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = folder / "alias-service.db"
+    database.touch()
+    assert fails_with(capsys, "import", "--dry-run", str(SMALL_TABLE)) == (
+        "alias-service: the database schema is not up to date; a dry run does not migrate "
+        "it: run alias-service migrate first"
+    )
+    with sqlite3.connect(database) as connection:
+        tables = connection.execute("SELECT name FROM sqlite_master").fetchall()
+    assert tables == []
 
 
 def progress_lines(stderr: str) -> list[str]:

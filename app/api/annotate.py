@@ -2,18 +2,16 @@
 
 from fastapi import APIRouter, Request, Response
 
+from app.annotating import check_text_length, thresholds
 from app.api.compute import INLINE_CHARACTERS, OVER_BUDGET, computed
 from app.api.deps import SettingsDep, SnapshotDep, outcomes
-from app.api.resolve import thresholds
 from app.api.responses import documented
 from app.api.shapes import JsonObject, annotation_public, json_response
 from app.declared_types import check_filters
-from app.errors import PayloadTooLarge
 from app.matching.annotate import annotation
 from app.matching.budget import Deadline
 from app.matching.index import AliasIndex
 from app.models import (
-    MAX_TEXT_LENGTH,
     AnnotateBatchRequest,
     AnnotateBatchResponse,
     AnnotateRequest,
@@ -80,14 +78,6 @@ async def annotate_batch(
 def _check_request(index: AliasIndex, body: AnnotateRequest) -> None:
     check_filters(index.known_types(), body.type_filter())
     check_text_length(body.text)
-
-
-def check_text_length(text: str) -> None:
-    """Refuse a text longer than a request may annotate (the archive command's records too)."""
-    if len(text) > MAX_TEXT_LENGTH:
-        raise PayloadTooLarge(
-            f"the text has {len(text):,} characters; at most {MAX_TEXT_LENGTH:,} are annotated"
-        )
 
 
 def _annotated(

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import reconciliation, redirects, store
+from app.annotating import thresholds
 from app.api.compute import INLINE_MENTIONS, computed
 from app.api.deps import (
     EntityIdPath,
@@ -32,7 +33,6 @@ from app.api.reconcile_models import (
     SuggestedProperties,
     SuggestedTypes,
 )
-from app.api.resolve import thresholds
 from app.api.responses import Responses, documented
 from app.api.shapes import json_response
 from app.errors import NotFound

@@ -4,13 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.annotating import thresholds
 from app.api.compute import INLINE_MENTIONS, OVER_BUDGET, computed
 from app.api.deps import SettingsDep, SnapshotDep, TypesQuery, outcomes
 from app.api.responses import documented
 from app.api.shapes import JsonObject, json_response, resolution_public
 from app.declared_types import check_filters
 from app.matching.budget import Deadline
-from app.matching.resolve import Thresholds, TieBreak, resolve
+from app.matching.resolve import TieBreak, resolve
 from app.matching.type_names import requested_types
 from app.models import (
     MAX_CANDIDATES,
@@ -22,7 +23,6 @@ from app.models import (
     ResolveResponse,
     ResolveResult,
 )
-from app.settings import Settings
 
 router = APIRouter(tags=["resolve"], responses=documented(422))
 
@@ -108,8 +108,3 @@ async def resolve_many(
 
     small = len(body.mentions) <= INLINE_MENTIONS
     return json_response({"results": await computed(request, results, small=small)})
-
-
-def thresholds(settings: Settings, threshold: float | None) -> Thresholds:
-    match = settings.match_threshold if threshold is None else threshold
-    return Thresholds(match=match, margin=settings.match_margin)

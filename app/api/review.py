@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from app import editing, review_queue
+from app.annotating import thresholds
 from app.api.deps import (
     ADMIN_RESPONSES,
     EditorDep,
@@ -14,7 +15,6 @@ from app.api.deps import (
     SnapshotDep,
     require_admin,
 )
-from app.api.resolve import thresholds
 from app.api.responses import documented
 from app.models import MAX_STORED_INT, ReviewAccept, ReviewItemPublic, ReviewList, ReviewStatus
 

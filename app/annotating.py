@@ -1,0 +1,22 @@
+"""What annotating a text asks, wherever it is asked: by ``POST /annotate`` and
+``/resolve`` or by the archive command. The routes and the command both use
+these rules, so the command imports no router."""
+
+from app.errors import PayloadTooLarge
+from app.matching.resolve import Thresholds
+from app.models import MAX_TEXT_LENGTH
+from app.settings import Settings
+
+
+def thresholds(settings: Settings, threshold: float | None) -> Thresholds:
+    """The service's thresholds, or a request's own ``threshold`` for a match."""
+    match = settings.match_threshold if threshold is None else threshold
+    return Thresholds(match=match, margin=settings.match_margin)
+
+
+def check_text_length(text: str) -> None:
+    """Refuse a text longer than a request may annotate (the archive command's records too)."""
+    if len(text) > MAX_TEXT_LENGTH:
+        raise PayloadTooLarge(
+            f"the text has {len(text):,} characters; at most {MAX_TEXT_LENGTH:,} are annotated"
+        )
