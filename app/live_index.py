@@ -25,6 +25,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +74,7 @@ class LiveIndex:
         # time.monotonic() when it last finished catching up
         self._refreshed_at: float | None = None
         # time.monotonic() when the watching thread began the round it works on now
-        self._working_since: float | None = None
+        self._rebuilding_since: float | None = None
         self.last_error: str | None = None
         self.failures = 0  # refreshes of the watching thread failed in a row
 
@@ -102,32 +104,34 @@ class LiveIndex:
         return self._thread is not None and self._thread.is_alive()
 
     @property
-    def working_for(self) -> float | None:
-        """Seconds the watching thread's current refresh (and rebuild) has run;
-        None between refreshes."""
-        since = self._working_since
+    def rebuilding_for(self) -> float | None:
+        """Seconds the current rebuild of the whole index (after a ``replace``
+        import elsewhere, or a compaction) has run; None when none runs."""
+        since = self._rebuilding_since
         return None if since is None else time.monotonic() - since
 
     def lag(self, *, database_revision: int, allowance: float, stall_after: float) -> "Lag":
         """How stale the index is beside ``database_revision``, read just now.
 
         Lagging when nothing watches for edits any more; when its refreshes
-        have failed for longer than ``allowance`` seconds; when one refresh has
-        run for longer than ``stall_after`` seconds; or when it misses edits
-        and has made no progress (neither finished a refresh nor worked on
-        one) for longer than ``allowance``.
+        have failed for longer than ``allowance`` seconds; when a rebuild of the
+        whole index has run for longer than ``stall_after`` seconds; or when it
+        misses edits and has neither finished a refresh for longer than
+        ``allowance`` nor is rebuilding. A rebuild is progress: every replica
+        makes it at once, and none should leave its proxy for it; an ordinary
+        refresh that hangs is not.
         """
         behind = max(database_revision - self._revision, 0)
         age = self.refresh_age
-        working_for = self.working_for
+        rebuilding_for = self.rebuilding_for
         reason = None
         if not self.watching:
             reason = "the thread that takes in other processes' edits is not running"
         elif self.failures and (age is None or age > allowance):
             reason = f"the index refresh failed {self.failures} times in a row"
-        elif working_for is not None and working_for > stall_after:
-            reason = f"the index refresh has run for {working_for:.0f} s without finishing"
-        elif behind and working_for is None and self._idle_for() > allowance:
+        elif rebuilding_for is not None and rebuilding_for > stall_after:
+            reason = f"the index rebuild has run for {rebuilding_for:.0f} s without finishing"
+        elif behind and rebuilding_for is None and self._idle_for() > allowance:
             reason = (
                 f"the index is {behind} revision{'' if behind == 1 else 's'} behind the database"
             )
@@ -236,14 +240,16 @@ class LiveIndex:
             self._caught_up_at, self._refreshed_at = asked_at, time.monotonic()
         return changed
 
-    @staticmethod
-    def _caught_up(session: Session, index: AliasIndex, revision: int) -> tuple[AliasIndex, int]:
+    def _caught_up(
+        self, session: Session, index: AliasIndex, revision: int
+    ) -> tuple[AliasIndex, int]:
         """``index`` (as of ``revision``) with the changes committed since applied."""
         if store.current_revision(session=session) == revision:
             return index, revision
         changes = store.changes_since(session=session, revision=revision)
         if changes.whole_table:
-            index = AliasIndex.build(store.load_records(session=session))
+            with self._rebuilding():
+                index = AliasIndex.build(store.load_records(session=session))
         else:
             upserts = store.load_records(session=session, entity_ids=changes.entity_ids)
             index = index.with_changes(upserts, removed=changes.entity_ids)
@@ -264,19 +270,26 @@ class LiveIndex:
 
     def _watch(self, interval: float) -> None:
         while not self._stop.wait(interval):
-            self._working_since = time.monotonic()
             try:
                 self.refresh()
                 if self._snapshot.overlay_size > self._compact_after:
-                    self._swap_in(*self._build(), time.perf_counter(), "rebuilt")
+                    with self._rebuilding():
+                        rebuilt = self._build()
+                    self._swap_in(*rebuilt, time.perf_counter(), "rebuilt")
                 self.last_error, self.failures = None, 0
             except Exception as error:  # keep serving the last good snapshot
                 if self.last_error is None:
                     log.warning("index refresh failed: %s", error)
                 self.last_error = str(error)
                 self.failures += 1
-            finally:
-                self._working_since = None
+
+    @contextmanager
+    def _rebuilding(self) -> Iterator[None]:
+        self._rebuilding_since = time.monotonic()
+        try:
+            yield
+        finally:
+            self._rebuilding_since = None
 
 
 @dataclass(frozen=True, slots=True)

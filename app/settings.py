@@ -76,8 +76,8 @@ class Settings(BaseSettings):
     ready_refresh_limit: float = Field(
         default=600.0,
         gt=0,
-        description="Seconds one refresh of the index (a rebuild of the whole table included) "
-        "may run before /readyz counts it as stalled.",
+        description="Seconds one rebuild of the whole index (after a large replace import "
+        "elsewhere, or a compaction) may run before /readyz counts it as stalled.",
     )
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, but imports.")
     max_import_bytes: int = Field(default=64 << 20, description="Largest alias file accepted.")

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -350,4 +351,34 @@ def test_a_refresher_that_fails_during_a_rebuild_lags(
         lag = theirs.lag(database_revision=theirs.revision + 1, allowance=0, stall_after=3600)
         assert lag.lagging and lag.reason is not None and "failed" in lag.reason
     finally:
+        theirs.stop()
+
+
+def test_an_ordinary_refresh_that_hangs_lags_after_the_allowance_not_the_stall_limit(
+    loaded: Engine, other_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theirs = LiveIndex(other_engine)
+    theirs.load()
+    started, released = threading.Event(), threading.Event()
+    with_changes = AliasIndex.with_changes
+
+    def hanging(self: AliasIndex, *args: Any, **kwargs: Any) -> AliasIndex:
+        started.set()
+        released.wait(timeout=20)
+        return with_changes(self, *args, **kwargs)
+
+    monkeypatch.setattr(AliasIndex, "with_changes", hanging)
+    theirs.start(interval=0.01)
+    try:
+        with Session(loaded) as session:
+            entity = EntityCreate(id="herat", name="Herat", type="location")
+            store.create_entity(session=session, actor="t", data=entity)
+            newest = store.current_revision(session=session)
+        assert started.wait(timeout=10)
+        time.sleep(0.05)
+        lag = theirs.lag(database_revision=newest, allowance=0.01, stall_after=3600)
+        assert lag.lagging and lag.reason is not None and "behind" in lag.reason
+        assert theirs.rebuilding_for is None
+    finally:
+        released.set()
         theirs.stop()
