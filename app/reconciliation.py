@@ -6,8 +6,8 @@ with its candidates: ``{"q0": {"result": [{"id", "name", "description",
 "score", "features", "match", "type"}]}}``. ``match`` is true only for the
 entity the resolver matched, so OpenRefine's automatic matching never takes a
 guess: a query's type narrows the candidates, but unless ``type_strict`` is
-``all`` it is a preference, and a name that namesakes of other types share is
-matched by none. Scores are the resolver's, on OpenRefine's usual scale of 0 to 100;
+``any`` or ``all`` it is a preference, and a name that namesakes of other
+types share is matched by none. Scores are the resolver's, on OpenRefine's usual scale of 0 to 100;
 ``features`` have the same IDs for every candidate, so that they can be
 columns: ``name_score`` (the score, 0 to 1) and ``alias_matched`` (whether an
 alias rather than the name matched); ``matched_alias`` says which, ``method``
@@ -22,6 +22,7 @@ routes in ``app.api.reconcile`` only parse and answer.
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from html import escape
 from typing import Annotated, Any, Literal
 
@@ -40,7 +41,7 @@ from app.errors import DomainError, clipped, validation_details
 from app.matching.budget import NO_DEADLINE, Deadline
 from app.matching.completion import Suggestion, suggest
 from app.matching.index import AliasIndex, EntityRecord
-from app.matching.resolve import Candidate, Resolution, Thresholds, resolve
+from app.matching.resolve import Candidate, Resolution, Status, Thresholds, resolve
 from app.models import (
     MAX_BATCH_SIZE,
     MAX_CANDIDATES,
@@ -226,32 +227,40 @@ def reconcile(
     results = {}
     for key, query in queries.items():
         deadline.check()
-        found, deciding = _resolutions(index, query, thresholds)
+        resolution = _resolution(index, query, thresholds)
         if resolved is not None:
-            resolved(deciding)
-        results[key] = {"result": _candidates(found, deciding)}
+            resolved(resolution)
+        results[key] = {"result": _candidates(resolution)}
     return results
 
 
-def _resolutions(
+# The strategies of the 0.2 API under which the query's types are a filter;
+# under ``should`` (what OpenRefine sends), and when none is given, they are a
+# preference.
+STRICT_TYPES = ("any", "all")
+
+
+def _resolution(
     index: AliasIndex, query: ReconciliationQuery, thresholds: Thresholds
-) -> tuple[Resolution, Resolution]:
-    """The query's candidates (of its types), and the resolution that decides
-    whether one is a match: the same, unless the type is only a preference;
-    then the resolution of the name among every entity, so that a namesake of
-    another type makes the name ambiguous, as it is."""
+) -> Resolution:
+    """The query's resolution among entities of its types. Where the types are
+    only a preference, a match stands only when the name, resolved among every
+    entity, is matched to the same one: a namesake of another type makes the
+    name ambiguous, as it is, and the answer then says so."""
     types = query.types()
     found = resolve(index, query.query, types=types, limit=query.limit, thresholds=thresholds)
-    if types is None or query.type_strict == "all":
-        return found, found
-    return found, resolve(index, query.query, limit=query.limit, thresholds=thresholds)
+    if found.status is not Status.MATCHED or types is None or query.type_strict in STRICT_TYPES:
+        return found
+    anywhere = resolve(index, query.query, limit=query.limit, thresholds=thresholds)
+    if anywhere.entity is not None and anywhere.entity.id == found.candidates[0].entity.id:
+        return found
+    return replace(found, status=Status.AMBIGUOUS, tie_break=None)
 
 
-def _candidates(found: Resolution, deciding: Resolution) -> list[dict[str, Any]]:
-    """``found``'s candidates; the first is a match when both resolutions match it."""
-    matched = deciding.entity
-    sure = matched is not None and found.entity is not None and found.entity.id == matched.id
-    return [_candidate(c, rank == 0 and sure) for rank, c in enumerate(found.candidates)]
+def _candidates(resolution: Resolution) -> list[dict[str, Any]]:
+    """The resolution's candidates; the first is a match when it was matched."""
+    matched = resolution.status is Status.MATCHED
+    return [_candidate(c, rank == 0 and matched) for rank, c in enumerate(resolution.candidates)]
 
 
 def _candidate(candidate: Candidate, match: bool) -> dict[str, Any]:

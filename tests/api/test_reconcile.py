@@ -12,6 +12,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from app.settings import DEFAULT_PUBLIC_URL
+from tests.api.test_ops import scraped, value
 
 SCHEMAS = Path(__file__).parent.parent / "data" / "reconciliation-0.2"
 
@@ -178,7 +179,7 @@ def test_a_name_namesakes_of_two_types_share_is_matched_by_neither(
     assert not any(c["match"] for c in found)
 
 
-@pytest.mark.parametrize("strictness", [{}, {"type_strict": "should"}, {"type_strict": "any"}])
+@pytest.mark.parametrize("strictness", [{}, {"type_strict": "should"}])
 def test_a_preferred_type_narrows_the_candidates_but_does_not_make_a_guess_a_match(
     namesakes_of_two_types: TestClient, strictness: dict[str, str]
 ) -> None:
@@ -187,8 +188,11 @@ def test_a_preferred_type_narrows_the_candidates_but_does_not_make_a_guess_a_mat
     assert [(c["id"], c["match"]) for c in found] == [("georgia-country", False)]
 
 
-def test_a_strict_type_is_a_filter_as_resolve_s_is(namesakes_of_two_types: TestClient) -> None:
-    query = {"query": "Georgia", "type": "country", "type_strict": "all"}
+@pytest.mark.parametrize("strictness", ["any", "all"])
+def test_a_strict_type_is_a_filter_as_resolve_s_is(
+    namesakes_of_two_types: TestClient, strictness: str
+) -> None:
+    query = {"query": "Georgia", "type": "country", "type_strict": strictness}
     found = reconciled(namesakes_of_two_types, query)
     assert [(c["id"], c["match"]) for c in found] == [("georgia-country", True)]
     resolved = namesakes_of_two_types.get("/resolve", params={"q": "Georgia", "type": "country"})
@@ -574,3 +578,15 @@ def test_a_limit_above_the_candidates_given_is_a_hint_not_an_error(client: TestC
     results = valid_answer(response, "reconciliation-result-batch.json")
     assert {c["id"] for c in results["q0"]["result"]} == {"ttp", "afghan-taliban"}
     assert results["q1"]["result"][0]["id"] == "ttp"
+
+
+def test_a_match_a_preferred_type_does_not_confirm_is_counted_as_ambiguous(
+    namesakes_of_two_types: TestClient,
+) -> None:
+    counted = {"endpoint": "reconcile", "method": "exact"}
+    before = scraped(namesakes_of_two_types)
+    reconciled(namesakes_of_two_types, {"query": "Georgia", "type": "country"})
+    after = scraped(namesakes_of_two_types)
+    for status, added in (("ambiguous", 1), ("matched", 0)):
+        name, labels = "alias_resolutions_total", {**counted, "status": status}
+        assert value(after, name, **labels) - value(before, name, **labels) == added
