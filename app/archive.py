@@ -105,7 +105,8 @@ class Annotator:
         Raises ``BrokenRecord`` for a line that is not a JSON object with a
         string text of at most the length a request may annotate.
         """
-        record = _parsed(line)
+        line = _without_bom(line)
+        record, as_written = _parsed(line)
         text = record.get(self.text_field)
         if not isinstance(text, str):
             missing = self.text_field not in record
@@ -120,7 +121,8 @@ class Annotator:
             raise BrokenRecord(error.detail) from None
         found = annotation(self.index, text, types=self.types, thresholds=self.thresholds)
         mentions = annotation_public(found, self.limit)["mentions"]
-        return _with_mentions(line, "mentions" in record, mentions), len(found.mentions)
+        rewrite = "mentions" in record or not as_written
+        return _with_mentions(line, rewrite, mentions), len(found.mentions)
 
     def outcomes(self, lines: Iterable[tuple[int, bytes | str | None]]) -> list[Outcome]:
         """Each numbered line annotated or, with the reason, skipped; ``None``
@@ -245,29 +247,52 @@ def _numbered_records(lines: Iterable[bytes | str]) -> Iterator[tuple[int, bytes
     return ((number, line) for number, line in enumerate(lines, start=1) if line.strip())
 
 
-def _parsed(line: bytes | str) -> JsonObject:
+def _without_bom(line: bytes | str) -> bytes | str:
+    """The line without a byte order mark at its start (a file's first line may have one)."""
+    if isinstance(line, str):
+        return line.removeprefix("\ufeff")
+    return line.removeprefix(b"\xef\xbb\xbf")
+
+
+def _parsed(line: bytes | str) -> tuple[JsonObject, bool]:
+    """The line's record, and whether the line may be written again as it is:
+    not when it is no UTF-8 (surrogates encoded in its bytes, which only the
+    standard parser reads). The standard parser also reads what orjson
+    refuses and JSON allows (escaped lone surrogates, numbers past a double);
+    NaN is refused by both."""
     try:
-        record = orjson.loads(line)
+        return _object(orjson.loads(line)), True
     except orjson.JSONDecodeError as error:
-        # orjson refuses escaped lone surrogates, which JSON allows; NaN is
-        # refused by both.
         try:
             record = json.loads(line, parse_constant=_no_constant)
         except ValueError:
             raise BrokenRecord(f"not JSON: {error}") from None
+    return _object(record), _is_utf8(line)
+
+
+def _is_utf8(line: bytes | str) -> bool:
+    try:
+        line.decode() if isinstance(line, bytes) else line.encode()
+    except UnicodeError:
+        return False
+    return True
+
+
+def _object(record: Any) -> JsonObject:
     if not isinstance(record, dict):
         raise BrokenRecord(f"not a JSON object but {_JSON_KINDS.get(type(record), 'a value')}")
     return record
 
 
-def _with_mentions(line: bytes | str, replaced: bool, mentions: list[JsonObject]) -> bytes:
+def _with_mentions(line: bytes | str, rewrite: bool, mentions: list[JsonObject]) -> bytes:
     """The record as the line wrote it, with ``"mentions":[...]`` added before
     its closing brace: its other fields pass through byte for byte (parsed and
-    written again, an integer past 64 bits or 1e400 would change). A record
-    with a ``mentions`` field of its own is written anew without it, each
-    number as the line wrote it."""
-    raw = line.encode() if isinstance(line, str) else line
-    if replaced:
+    written again, an integer past 64 bits or 1e400 would change). With
+    ``rewrite`` (a ``mentions`` field of its own, or text that is not to be
+    copied as it is) the record is written anew without ``mentions``, each
+    number as the line wrote it, strings escaped to ASCII."""
+    raw = line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line
+    if rewrite:
         raw = _exact_json(_without_mentions(raw)).encode()
     opened = raw.strip()[:-1]  # a JSON object's text ends with its closing brace
     separator = b"," if opened.rstrip() != b"{" else b""
@@ -282,7 +307,7 @@ def _without_mentions(line: bytes) -> JsonObject:
     record: JsonObject = json.loads(
         line, parse_int=_NumberText, parse_float=_NumberText, parse_constant=_no_constant
     )
-    del record["mentions"]
+    record.pop("mentions", None)
     return record
 
 

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -211,6 +212,26 @@ def test_numbers_no_parser_holds_pass_through_as_written(
         "nested": {"x": ["1e400", "2E-5", "é"]},
         "text": text,
     }
+
+
+@sqlite_only
+def test_a_byte_order_mark_and_encoded_surrogates_come_out_as_valid_json_lines(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    text = SHORT_TEXTS[1]
+    with_bom = b"\xef\xbb\xbf" + json.dumps({"id": 1, "text": text}).encode()
+    surrogate = b'{"id":2,"note":"a\xed\xa0\x80b","text":' + json.dumps(text).encode() + b"}"
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_lines(source, [with_bom, surrogate])
+
+    result = annotate_command(settings, str(source), "-o", str(target), "--workers", "1")
+
+    assert result.returncode == 0, result.stderr
+    first, second = target.read_bytes().splitlines()
+    assert orjson.loads(first)["id"] == 1  # no byte order mark left in the middle of the output
+    record = json.loads(second.decode("ascii"))  # surrogates escaped, as JSON allows
+    assert (record["id"], record["note"]) == (2, "a\ud800b")
+    assert record["mentions"] == expected_mentions(client, text)
 
 
 @sqlite_only
