@@ -215,8 +215,9 @@ def annotate_partition(
 
 def write_annotated(results: Any, path: str) -> list[Skipped]:
     """Write the annotated records of a bag of ``annotate_partition`` results as
-    JSON Lines, a file a partition (``*`` in ``path`` numbers them; a name in
-    .gz gzips them), and give back its skipped lines, all in one computation.
+    JSON Lines, a file a partition (the ``*`` that ``path`` must have numbers
+    them; a name in .gz gzips them), and give back its skipped lines, all in
+    one computation.
 
     Each partition is annotated once: ``to_textfiles`` beside a second
     computation of the same bag would annotate it twice, as each optimises
@@ -225,6 +226,8 @@ def write_annotated(results: Any, path: str) -> list[Skipped]:
     import dask
     from fsspec import open_files
 
+    if "*" not in path:
+        raise ValueError(f"{path!r} has no '*' for the number of each partition's file")
     partitions = results.to_delayed(optimize_graph=False)
     files = open_files(path, mode="wb", compression="infer", num=len(partitions))
     writes = [
@@ -493,7 +496,7 @@ def _in_order(
     except BrokenProcessPool:
         raise CommandFailed(
             "a worker process stopped unexpectedly (killed, or out of memory): "
-            "the run is abandoned and the output not written"
+            "the run is abandoned (an output file is not written; standard output is incomplete)"
         ) from None
 
 

@@ -360,7 +360,7 @@ def test_a_worker_killed_stops_the_run_on_one_line_and_leaves_the_output_as_it_w
     assert status == 1
     assert capsys.readouterr().err.splitlines() == [
         "alias-service: a worker process stopped unexpectedly (killed, or out of memory): "
-        "the run is abandoned and the output not written"
+        "the run is abandoned (an output file is not written; standard output is incomplete)"
     ]
     assert target.read_bytes() == b"an earlier run's output\n"
     assert sorted(p.name for p in folder.iterdir()) == ["in.jsonl", "out.jsonl"]
@@ -535,6 +535,15 @@ def test_write_annotated_annotates_each_partition_once_and_returns_the_skipped(
     assert calls == [2, 2]
     assert [str(line) for line in skipped] == ["in:2: skipped: why"]
     assert [(tmp_path / f"out-{n}.jsonl").read_text() for n in range(2)] == ["{}\n", "[]\n{}\n"]
+
+
+def test_write_annotated_wants_a_star_to_number_the_files(tmp_path: Path) -> None:
+    import dask.bag as db
+
+    results = db.from_sequence(["{}"], npartitions=1)
+    with pytest.raises(ValueError, match="no '\\*'"):
+        archive.write_annotated(results, str(tmp_path / "out.jsonl.gz"))
+    assert list(tmp_path.iterdir()) == []
 
 
 @sqlite_only
