@@ -42,7 +42,7 @@ from tqdm import tqdm
 
 from app.annotating import check_text_length, thresholds
 from app.api.shapes import JsonObject, annotation_public, json_bytes
-from app.command_files import STANDARD_STREAM, CommandFailed, written
+from app.command_files import STANDARD_STREAM, CommandFailed, Output, written
 from app.db import make_engine, require_existing_database
 from app.declared_types import check_filters
 from app.errors import DomainError
@@ -420,7 +420,7 @@ def _refuse_to_write_over_the_input(input_name: str, output_name: str) -> None:
 
 def _annotate(
     source: "_Input",
-    output: IO[bytes],
+    output: Output,
     annotator: Annotator,
     *,
     workers: int,

@@ -51,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SQLAlchemyError as error:  # the database, unreachable or unusable: no traceback
         print(f"alias-service: database error: {first_line(error)}", file=sys.stderr)
         return 1
+    except OSError as error:  # the system refused (no process, no memory): still one line
+        print(f"alias-service: {error.strerror or error}", file=sys.stderr)
+        return 1
     return result
 
 

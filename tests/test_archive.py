@@ -5,11 +5,13 @@ The ``client`` fixture loads the small test table into ``database_url``; the
 command then reads that database in a process of its own.
 """
 
+import errno
 import gzip
 import json
 import multiprocessing
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -332,6 +334,40 @@ def test_writing_over_the_input_is_refused_and_the_input_kept(
         result, f"{target}: is the input; write the annotated records elsewhere"
     )
     assert source.read_bytes() == before
+
+
+class NoProcesses:
+    """Stands for a pool the system refuses to fork."""
+
+    def __init__(self, *_args: object, **_kwargs: object) -> None:
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+
+@sqlite_only
+def test_a_fault_of_the_run_itself_is_one_line_not_blamed_on_the_output(
+    client: TestClient,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(archive, "ProcessPoolExecutor", NoProcesses)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_lines(source, [json.dumps(r).encode() for r in records(10)])
+    target.write_bytes(b"before\n")
+    target.chmod(0o640)
+
+    status = main(["annotate", str(source), "-o", str(target), "--workers", "2"])
+
+    assert status == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "alias-service: Resource temporarily unavailable"
+    ]
+    assert target.read_bytes() == b"before\n"
+
+    assert main(["annotate", str(source), "-o", str(target), "--workers", "1"]) == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # the mode of the file it replaced
 
 
 def killed_worker(lines: list[tuple[int, bytes | None]], gzipped: bool) -> None:
