@@ -181,9 +181,14 @@ _EXTENSION = TypeAdapter(ExtensionQuery)
 
 
 def parse_extension(raw: str) -> ExtensionQuery:
-    """A data extension request from its JSON text; unknown properties and
-    settings are refused, naming them and what is offered."""
+    """A data extension request from its JSON text, checked as ``check_extension`` does."""
     query: ExtensionQuery = _parsed(_EXTENSION, raw, "data extension request")
+    return check_extension(query)
+
+
+def check_extension(query: ExtensionQuery) -> ExtensionQuery:
+    """The request, once its properties and settings are known ones: unknown
+    ones are refused, naming them and what is offered."""
     for wanted in query.properties:
         if wanted.id not in PROPERTIES:
             raise InvalidQueries(
@@ -341,11 +346,19 @@ def suggest_properties(prefix: str, *, limit: int = 10) -> dict[str, Any]:
     wanted = prefix.strip().casefold()
     return {
         "result": [
-            {"id": key, "name": name, "description": description}
-            for key, (name, description) in PROPERTIES.items()
-            if wanted in key or wanted in name.casefold()
+            described
+            for described in _described_properties()
+            if wanted in described["id"] or wanted in described["name"].casefold()
         ][:limit]
     }
+
+
+def _described_properties() -> list[dict[str, str]]:
+    """The data extension's properties as suggest and proposals show them."""
+    return [
+        {"id": key, "name": name, "description": description}
+        for key, (name, description) in PROPERTIES.items()
+    ]
 
 
 # --- data extension ------------------------------------------------------------------
@@ -357,11 +370,7 @@ def propose_properties(
     """The properties data extension offers for entities of ``entity_types``
     (every type has the same); the answer names the type when there is one."""
     check_filters(index.known_types(), entity_types)
-    properties = [
-        {"id": key, "name": name, "description": description}
-        for key, (name, description) in PROPERTIES.items()
-    ][:limit]
-    proposal: dict[str, Any] = {"properties": properties}
+    proposal: dict[str, Any] = {"properties": _described_properties()[:limit]}
     if entity_types is not None and len(entity_types) == 1:
         proposal["type"] = entity_types[0]
     if limit is not None:

@@ -141,7 +141,7 @@ async def reconcile_get(
     if queries is not None:
         return await _reconciled(request, index, settings, queries)
     if extend is not None:
-        return await _extended(session, index, extend)
+        return await _extended(session, index, reconciliation.parse_extension(extend))
     types = await run_in_threadpool(lambda: store.entity_types(session=session))
     return json_response(reconciliation.manifest(public_url=settings.public_url, types=types))
 
@@ -181,7 +181,7 @@ async def reconcile_post(
     with `extend` instead of `queries` answers the properties asked for."""
     field, text = sent
     if field == "extend":
-        return await _extended(session, index, text)
+        return await _extended(session, index, reconciliation.parse_extension(text))
     return await _reconciled(request, index, settings, text)
 
 
@@ -200,8 +200,7 @@ async def _reconciled(
     return json_response(await computed(request, results, small=len(parsed) <= INLINE_MENTIONS))
 
 
-async def _extended(session: Session, index: AliasIndex, text: str) -> Response:
-    query = reconciliation.parse_extension(text)
+async def _extended(session: Session, index: AliasIndex, query: ExtensionQuery) -> Response:
     return json_response(await run_in_threadpool(_extension, session, index, query))
 
 
@@ -220,14 +219,12 @@ def _extension(session: Session, index: AliasIndex, query: ExtensionQuery) -> di
     response_model=ExtensionResponse,
     responses=_ERRORS | documented(400),
 )
-async def extend_data(
-    session: SessionDep, index: SnapshotDep, body: reconciliation.ExtensionQuery
-) -> Response:
+async def extend_data(session: SessionDep, index: SnapshotDep, body: ExtensionQuery) -> Response:
     """The values of the properties asked for (`type`, `description`,
     `aliases`) of each ID; an unknown ID's lists are empty, a merged entity's
     are those of the entity it was merged into. OpenRefine sends the same
     request as `extend=` to `/reconcile`."""
-    return await _extended(session, index, body.model_dump_json())
+    return await _extended(session, index, reconciliation.check_extension(body))
 
 
 @router.get(
