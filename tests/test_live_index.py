@@ -4,7 +4,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from app import store
 from app.aliasfile import parse_alias_file
 from app.db import make_engine, migrate
 from app.live_index import LiveIndex
-from app.matching.index import AliasIndex, EntityRecord
+from app.matching.index import AliasIndex
 from app.matching.resolve import Status, resolve
 from app.models import AliasCreate, EntityCreate
 from tests.conftest import SMALL_TABLE
@@ -274,19 +274,21 @@ def test_failed_refreshes_lag_once_the_allowance_has_passed(
 
 
 class SlowBuilds:
-    """Whole-table builds of the index that wait until released."""
+    """Builds of the index that wait until released: whole-table builds
+    (``AliasIndex.build``), or another way of making one (``with_changes``)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, method: str = "build") -> None:
         self.started = threading.Event()
         self.released = threading.Event()
-        build = AliasIndex.build
+        making = getattr(AliasIndex, method)
 
-        def slow_build(entities: Iterable[EntityRecord]) -> AliasIndex:
+        def slow(*args: Any, **kwargs: Any) -> AliasIndex:
             self.started.set()
             self.released.wait(timeout=20)
-            return build(entities)
+            made: AliasIndex = making(*args, **kwargs)
+            return made
 
-        monkeypatch.setattr(AliasIndex, "build", slow_build)
+        monkeypatch.setattr(AliasIndex, method, slow)
 
 
 def replace_table(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -359,26 +361,18 @@ def test_an_ordinary_refresh_that_hangs_lags_after_the_allowance_not_the_stall_l
 ) -> None:
     theirs = LiveIndex(other_engine)
     theirs.load()
-    started, released = threading.Event(), threading.Event()
-    with_changes = AliasIndex.with_changes
-
-    def hanging(self: AliasIndex, *args: Any, **kwargs: Any) -> AliasIndex:
-        started.set()
-        released.wait(timeout=20)
-        return with_changes(self, *args, **kwargs)
-
-    monkeypatch.setattr(AliasIndex, "with_changes", hanging)
+    refreshes = SlowBuilds(monkeypatch, "with_changes")
     theirs.start(interval=0.01)
     try:
         with Session(loaded) as session:
             entity = EntityCreate(id="herat", name="Herat", type="location")
             store.create_entity(session=session, actor="t", data=entity)
             newest = store.current_revision(session=session)
-        assert started.wait(timeout=10)
+        assert refreshes.started.wait(timeout=10)
         time.sleep(0.05)
         lag = theirs.lag(database_revision=newest, allowance=0.01, stall_after=3600)
         assert lag.lagging and lag.reason is not None and "behind" in lag.reason
         assert theirs.rebuilding_for is None
     finally:
-        released.set()
+        refreshes.released.set()
         theirs.stop()
