@@ -14,10 +14,11 @@ written by a forked child process so that serving does not wait for it.
 
 Readiness asks whether the index keeps up (``lag``): whether the watching
 thread still runs, whether its refreshes keep failing, and whether it makes
-progress. A refresh under way counts as progress, however long the edits it
-takes in have waited, until it has run past a stall limit: a rebuild of the
-whole table (after a ``replace`` import, or a compaction) reaches every
+progress. A rebuild of the whole index under way counts as progress, however
+long the edits it takes in have waited, until it has run past a stall limit:
+a rebuild (after a large ``replace`` import, or a compaction) reaches every
 process at once, and they must not all turn unready together while they work.
+An ordinary refresh that hangs makes no progress.
 """
 
 import gc
@@ -73,7 +74,7 @@ class LiveIndex:
         self._caught_up_at: float | None = None
         # time.monotonic() when it last finished catching up
         self._refreshed_at: float | None = None
-        # time.monotonic() when the watching thread began the round it works on now
+        # time.monotonic() when the rebuild of the whole index under way began
         self._rebuilding_since: float | None = None
         self.last_error: str | None = None
         self.failures = 0  # refreshes of the watching thread failed in a row
