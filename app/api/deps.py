@@ -19,6 +19,7 @@ from app.models import (
     MAX_TYPE_LENGTH,
     MAX_TYPES,
     PRINTABLE_PATTERN,
+    TYPE_DESCRIPTION,
     TYPES_DESCRIPTION,
 )
 from app.outcomes import Outcomes
@@ -135,6 +136,10 @@ AllowSharedQuery = Annotated[
         description="Accept a form that another entity has already: its mentions then "
         "answer `ambiguous`. Without it, such a form is refused with 409 naming the owners."
     ),
+]
+TypeQuery = Annotated[
+    str | None,
+    Query(max_length=MAX_TYPE_LENGTH, pattern=PRINTABLE_PATTERN, description=TYPE_DESCRIPTION),
 ]
 TypesQuery = Annotated[
     list[Annotated[str, StringConstraints(max_length=MAX_TYPE_LENGTH, pattern=PRINTABLE_PATTERN)]]

@@ -6,15 +6,13 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app import store
-from app.api.deps import EntityIdPath, SessionDep, TypesQuery
+from app.api.deps import EntityIdPath, SessionDep, TypeQuery, TypesQuery
 from app.api.responses import Responses, documented, with_etag
 from app.etags import etag_of
 from app.matching.type_names import requested_types
 from app.models import (
     MAX_STORED_INT,
-    MAX_TYPE_LENGTH,
     PRINTABLE_PATTERN,
-    TYPE_DESCRIPTION,
     EntityList,
     EntityPublic,
 )
@@ -25,10 +23,7 @@ router = APIRouter(prefix="/entities", tags=["entities"], responses=documented(4
 @router.get("", operation_id="listEntities", summary="List entities", response_model=EntityList)
 def list_entities(
     session: SessionDep,
-    type: Annotated[
-        str | None,
-        Query(max_length=MAX_TYPE_LENGTH, pattern=PRINTABLE_PATTERN, description=TYPE_DESCRIPTION),
-    ] = None,
+    type: TypeQuery = None,
     types: TypesQuery = None,
     q: Annotated[
         str | None,

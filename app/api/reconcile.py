@@ -21,6 +21,7 @@ from app.api.deps import (
     SessionDep,
     SettingsDep,
     SnapshotDep,
+    TypeQuery,
     TypesQuery,
     outcomes,
 )
@@ -44,7 +45,6 @@ from app.models import (
     ENTITY_ID_PATTERN,
     MAX_CANDIDATES,
     MAX_MENTION_LENGTH,
-    MAX_TYPE_LENGTH,
     PRINTABLE_PATTERN,
 )
 from app.reconciliation import ExtensionQuery, InvalidQueries
@@ -109,10 +109,6 @@ _MERGED: Responses = {
 _UNKNOWN = documented(404, 422, 503, s404="No entity has this ID, nor had it before a merge.")
 
 EntityIdQuery = Annotated[str, Query(pattern=ENTITY_ID_PATTERN, description="The entity's ID.")]
-TypeQuery = Annotated[
-    str | None,
-    Query(max_length=MAX_TYPE_LENGTH, pattern=PRINTABLE_PATTERN, description="Only this type."),
-]
 PrefixQuery = Annotated[
     str,
     Query(max_length=MAX_MENTION_LENGTH, pattern=PRINTABLE_PATTERN, description="What was typed."),
