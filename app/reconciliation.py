@@ -83,9 +83,10 @@ class ReconciliationQuery(BaseModel):
 
     query: str = Field(max_length=MAX_MENTION_LENGTH)
     type: QueryType | QueryTypes | None = None
-    # How the type binds: "all" keeps to it strictly (as /resolve's type does);
-    # otherwise, as OpenRefine's "should", it is a preference: candidates are of
-    # the type, but one is a match only when the name alone matches it.
+    # How the type binds: "any" and "all" keep to it strictly (as /resolve's
+    # type does); otherwise, as OpenRefine's "should", it is a preference:
+    # candidates are of the type, but one is a match only when the name alone
+    # matches it (STRICT_TYPES).
     type_strict: Literal["any", "all", "should"] | None = None
     limit: int = Field(default=5, ge=1)
 
