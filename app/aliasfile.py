@@ -22,7 +22,7 @@ from yaml.resolver import Resolver
 
 from app.errors import InvalidAliasFile
 from app.matching.type_names import did_you_mean
-from app.models import AliasCreate, AliasFile, EntityCreate, EntityTypeCreate
+from app.models.api import AliasCreate, AliasFile, EntityCreate, EntityTypeCreate
 from app.states import batches
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

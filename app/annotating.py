@@ -4,7 +4,7 @@ these rules, so the command imports no router."""
 
 from app.errors import PayloadTooLarge
 from app.matching.resolve import Thresholds
-from app.models import MAX_TEXT_LENGTH
+from app.models.api import MAX_TEXT_LENGTH
 from app.settings import Settings
 
 

@@ -50,7 +50,7 @@ from app.live_index import LiveIndex
 from app.matching.annotate import annotation
 from app.matching.index import AliasIndex
 from app.matching.resolve import Thresholds
-from app.models import AnnotateRequest
+from app.models.api import AnnotateRequest
 from app.progress import add_options as add_progress_options
 from app.progress import progress_bar
 from app.settings import Settings

@@ -21,7 +21,8 @@ from sqlmodel import Session, col, select
 
 from app.errors import Conflict
 from app.forms import shared_forms
-from app.models import Change, ChangePreview, EditReport, TableState, utcnow
+from app.models.api import ChangePreview, EditReport
+from app.models.tables import Change, TableState, utcnow
 from app.states import State, batches, is_entity, new_forms
 
 T = TypeVar("T")

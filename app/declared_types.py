@@ -17,7 +17,8 @@ from sqlmodel import Session, col, select
 from app.audit import ChangeRow
 from app.errors import Conflict, UnknownType, clipped
 from app.matching.type_names import did_you_mean
-from app.models import Entity, EntityType, EntityTypeCreate, EntityTypeList, EntityTypePublic
+from app.models.api import EntityTypeCreate, EntityTypeList, EntityTypePublic
+from app.models.tables import Entity, EntityType
 
 # The audit action of a change to the declared types alone: no entity changed.
 TYPES_ACTION = "declare_types"

@@ -17,7 +17,7 @@ from app import history, review_queue, store
 from app.audit import result_or_report
 from app.etags import IfMatch
 from app.live_index import LiveIndex
-from app.models import (
+from app.models.api import (
     AliasCreate,
     AliasFileSource,
     AliasUpdate,

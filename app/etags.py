@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from app.errors import DomainError
-from app.models import EntityPublic
+from app.models.api import EntityPublic
 
 
 def etag_of(entity: EntityPublic) -> str:

@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 
 from app.errors import Conflict
 from app.matching.normalize import normalize
-from app.models import Alias, Entity, SharedForm
+from app.models.api import SharedForm
+from app.models.tables import Alias, Entity
 from app.states import chunks
 
 

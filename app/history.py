@@ -20,7 +20,9 @@ from app import declared_types, review_queue
 from app.audit import ChangeRow, Edit, edit
 from app.errors import Conflict, DomainError, NotFound
 from app.forms import owners_of
-from app.models import MAX_STORED_INT, Change, ChangePublic, HistoryPage, RevertReport
+from app.models.api import ChangePublic, HistoryPage, RevertReport
+from app.models.fields import MAX_STORED_INT
+from app.models.tables import Change
 from app.states import PARAMETER_CHUNK, State, chunks, is_entity, new_forms, read_states, restore
 
 # A revert rewrites each entity in one transaction: past this many, restore

@@ -42,13 +42,8 @@ from app.matching.budget import NO_DEADLINE, Deadline
 from app.matching.completion import Suggestion, suggest
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.resolve import Candidate, Resolution, Status, Thresholds, resolve
-from app.models import (
-    MAX_BATCH_SIZE,
-    MAX_CANDIDATES,
-    MAX_MENTION_LENGTH,
-    MAX_TYPE_LENGTH,
-    MAX_TYPES,
-)
+from app.models.api import MAX_BATCH_SIZE, MAX_CANDIDATES, MAX_MENTION_LENGTH, MAX_TYPES
+from app.models.fields import MAX_TYPE_LENGTH
 
 SERVICE_NAME = "alias-service"
 PREVIEW_WIDTH, PREVIEW_HEIGHT = 400, 140

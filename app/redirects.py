@@ -10,7 +10,7 @@ from collections.abc import Collection
 from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
-from app.models import EntityRedirect, utcnow
+from app.models.tables import EntityRedirect, utcnow
 
 
 def target(session: Session, entity_id: str) -> str | None:

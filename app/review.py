@@ -33,7 +33,8 @@ from app import review_queue
 from app.matching.annotate import Annotation
 from app.matching.normalize import normalize
 from app.matching.resolve import Candidate, Resolution, Status
-from app.models import CONTROL_CHARACTERS, MAX_REVIEW_FORM_LENGTH
+from app.models.fields import CONTROL_CHARACTERS
+from app.models.tables import MAX_REVIEW_FORM_LENGTH
 from app.review_queue import Tally
 
 log = logging.getLogger(__name__)

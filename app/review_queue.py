@@ -25,16 +25,8 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.matching.index import AliasIndex
 from app.matching.normalize import form_key
 from app.matching.resolve import Status, Thresholds, resolve
-from app.models import (
-    AliasCreate,
-    EntityCreate,
-    ReviewAccept,
-    ReviewItem,
-    ReviewItemPublic,
-    ReviewList,
-    ReviewStatus,
-    utcnow,
-)
+from app.models.api import AliasCreate, EntityCreate, ReviewAccept, ReviewItemPublic, ReviewList
+from app.models.tables import ReviewItem, ReviewStatus, utcnow
 from app.states import chunks
 
 # A decided form stays decided; the others may still be.

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from app.models import CONTROL_CHARACTERS
+from app.models.fields import CONTROL_CHARACTERS
 from app.resources import SHIPPED_ALIASES_FILE
 
 # The editor whose token is ADMIN_TOKEN.

@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 from app import redirects
 from app.errors import Conflict
 from app.matching.normalize import normalize
-from app.models import Alias, Entity, utcnow
+from app.models.tables import Alias, Entity, utcnow
 
 State = dict[str, Any] | None
 T = TypeVar("T")

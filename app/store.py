@@ -26,24 +26,20 @@ from app.etags import IfMatch, etag_of
 from app.forms import held_by_several, owners_of, refuse_shared
 from app.matching.index import EntityRecord
 from app.matching.normalize import form_key, normalize
-from app.models import (
-    Alias,
+from app.models.api import (
     AliasCreate,
     AliasFile,
     AliasFileSource,
     AliasPublic,
     AliasUpdate,
-    Change,
-    Entity,
     EntityCreate,
     EntityList,
     EntityPublic,
-    EntityRedirect,
     EntityUpdate,
     ImportReport,
     SharedForm,
-    utcnow,
 )
+from app.models.tables import Alias, Change, Entity, EntityRedirect, utcnow
 from app.states import PARAMETER_CHUNK, batches, chunks, read_state, read_states, remove_entities
 
 ImportMode = Literal["merge", "replace"]

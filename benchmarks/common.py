@@ -22,7 +22,8 @@ from pydantic import ValidationError
 
 from app.matching.index import EntityRecord
 from app.matching.normalize import form_key, normalize
-from app.models import MAX_NAME_LENGTH, AliasCreate, AliasFile, EntityCreate
+from app.models.api import AliasCreate, AliasFile, EntityCreate
+from app.models.fields import MAX_NAME_LENGTH
 
 SEED = 20261122
 _COUNTRY: dict[str, str] = {}

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.models import MAX_DOCUMENTS, MAX_TEXT_LENGTH
+from app.models.api import MAX_DOCUMENTS, MAX_TEXT_LENGTH
 from tests.matching.test_bounded_work import IN_A_SENTENCE, article, random_letters
 from tests.matching.test_budget import made_up_names
 from tests.servers import http, serve

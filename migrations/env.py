@@ -1,4 +1,4 @@
-"""Alembic environment: the schema is ``SQLModel.metadata`` of ``app.models``.
+"""Alembic environment: the schema is ``SQLModel.metadata`` of ``app.models.tables``.
 
 The engine comes from the caller (``app.db.migrate``) or, when Alembic is run
 by hand, from the service's settings (``DATABASE_URL``).
@@ -9,7 +9,7 @@ import logging.config
 from alembic import context
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import app.models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from app.db import make_engine
 from app.settings import Settings
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.normalize import normalize
 from app.matching.resolve import Status, resolve
-from app.models import MAX_NAME_LENGTH
+from app.models.fields import MAX_NAME_LENGTH
 
 DEVSET_DIR = Path(__file__).parent / "data" / "devset"
 SETS = ("geonames", "people")

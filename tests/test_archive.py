@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 
 from app import archive
 from app.cli import main
-from app.models import MAX_TEXT_LENGTH
+from app.models.api import MAX_TEXT_LENGTH
 from app.settings import Settings
 from tests.conftest import DATA
 

@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 from app import declared_types, store
 from app.aliasfile import dump_alias_file, parse_alias_file, read_alias_file
 from app.errors import Conflict, UnknownType
-from app.models import Change, EntityCreate, EntityUpdate
+from app.models.api import EntityCreate, EntityUpdate
+from app.models.tables import Change
 from tests.conftest import SMALL_TABLE
 
 # The small table's types (organization, location), declared.

@@ -2,7 +2,7 @@ import pytest
 
 from app.errors import DomainError
 from app.etags import etag_of, parse_if_match
-from app.models import AliasPublic, EntityPublic
+from app.models.api import AliasPublic, EntityPublic
 
 TTP = EntityPublic(
     id="ttp",

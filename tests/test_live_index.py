@@ -18,7 +18,7 @@ from app.db import make_engine, migrate
 from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
 from app.matching.resolve import Status, resolve
-from app.models import AliasCreate, EntityCreate
+from app.models.api import AliasCreate, EntityCreate
 from tests.conftest import SMALL_TABLE
 
 

@@ -11,7 +11,7 @@ from app import review as review_module
 from app.matching.annotate import annotation
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.resolve import Candidate, Method
-from app.models import MAX_REVIEW_FORM_LENGTH, ReviewItem
+from app.models.tables import MAX_REVIEW_FORM_LENGTH, ReviewItem
 from app.review import ReviewCollector
 
 TTP = EntityRecord("ttp", "Tehreek-e-Taliban Pakistan", "organization")

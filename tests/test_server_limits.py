@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from app.models import MAX_TEXT_LENGTH
+from app.models.api import MAX_TEXT_LENGTH
 from tests.matching.test_bounded_work import IN_A_SENTENCE, MULTIPLE, article, random_letters
 from tests.matching.test_budget import made_up_names
 from tests.servers import HOST, Server, serve

@@ -11,7 +11,8 @@ from app import forms, store
 from app.aliasfile import dump_alias_file, parse_alias_file, read_alias_file
 from app.errors import Conflict, InvalidAliasFile, NotFound, PreconditionFailed
 from app.etags import etag_of, parse_if_match
-from app.models import Alias, AliasCreate, Change, Entity, EntityCreate, EntityUpdate, SharedForm
+from app.models.api import AliasCreate, EntityCreate, EntityUpdate, SharedForm
+from app.models.tables import Alias, Change, Entity
 from tests.conftest import SMALL_TABLE
 
 

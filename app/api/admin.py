@@ -27,9 +27,7 @@ from app.api.responses import Responses, documented, with_etag
 from app.api.shapes import SafeJSONResponse
 from app.errors import DomainError
 from app.etags import etag_of
-from app.models import (
-    ENTITY_ID_PATTERN,
-    MAX_STORED_INT,
+from app.models.api import (
     AliasCreate,
     AliasPublic,
     AliasUpdate,
@@ -42,6 +40,7 @@ from app.models import (
     ImportReport,
     RevertReport,
 )
+from app.models.fields import ENTITY_ID_PATTERN, MAX_STORED_INT
 from app.settings import EDITOR_NAME_PATTERN
 
 _NOT_FOUND = documented(404)

@@ -11,7 +11,7 @@ from app.declared_types import check_filters
 from app.matching.annotate import annotation
 from app.matching.budget import Deadline
 from app.matching.index import AliasIndex
-from app.models import (
+from app.models.api import (
     AnnotateBatchRequest,
     AnnotateBatchResponse,
     AnnotateRequest,

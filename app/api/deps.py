@@ -14,14 +14,8 @@ from app.api.responses import documented
 from app.etags import IfMatch, parse_if_match
 from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
-from app.models import (
-    ENTITY_ID_PATTERN,
-    MAX_TYPE_LENGTH,
-    MAX_TYPES,
-    PRINTABLE_PATTERN,
-    TYPE_DESCRIPTION,
-    TYPES_DESCRIPTION,
-)
+from app.models.api import MAX_TYPES, TYPE_DESCRIPTION, TYPES_DESCRIPTION
+from app.models.fields import ENTITY_ID_PATTERN, MAX_TYPE_LENGTH, PRINTABLE_PATTERN
 from app.outcomes import Outcomes
 from app.settings import Settings
 

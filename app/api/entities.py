@@ -10,12 +10,8 @@ from app.api.deps import EntityIdPath, SessionDep, TypeQuery, TypesQuery
 from app.api.responses import Responses, documented, with_etag
 from app.etags import etag_of
 from app.matching.type_names import requested_types
-from app.models import (
-    MAX_STORED_INT,
-    PRINTABLE_PATTERN,
-    EntityList,
-    EntityPublic,
-)
+from app.models.api import EntityList, EntityPublic
+from app.models.fields import MAX_STORED_INT, PRINTABLE_PATTERN
 
 router = APIRouter(prefix="/entities", tags=["entities"], responses=documented(422, 503))
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from app import declared_types
 from app.api.deps import SessionDep
 from app.api.responses import documented
-from app.models import EntityTypeList
+from app.models.api import EntityTypeList
 
 router = APIRouter(prefix="/types", tags=["entities"], responses=documented(503))
 

@@ -41,12 +41,8 @@ from app.matching import completion
 from app.matching.budget import Deadline
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.type_names import requested_types
-from app.models import (
-    ENTITY_ID_PATTERN,
-    MAX_CANDIDATES,
-    MAX_MENTION_LENGTH,
-    PRINTABLE_PATTERN,
-)
+from app.models.api import MAX_CANDIDATES, MAX_MENTION_LENGTH
+from app.models.fields import ENTITY_ID_PATTERN, PRINTABLE_PATTERN
 from app.reconciliation import ExtensionQuery, InvalidQueries
 from app.settings import Settings
 

@@ -13,16 +13,16 @@ from app.declared_types import check_filters
 from app.matching.budget import Deadline
 from app.matching.resolve import TieBreak, resolve
 from app.matching.type_names import requested_types
-from app.models import (
+from app.models.api import (
     MAX_CANDIDATES,
     MAX_MENTION_LENGTH,
-    MAX_TYPE_LENGTH,
     TIE_BREAK_DESCRIPTION,
     TYPE_DESCRIPTION,
     ResolveRequest,
     ResolveResponse,
     ResolveResult,
 )
+from app.models.fields import MAX_TYPE_LENGTH
 
 router = APIRouter(tags=["resolve"], responses=documented(422))
 

@@ -6,7 +6,7 @@ Routers name the statuses their operations can answer (``documented(404,
 
 from typing import Any
 
-from app.models import ErrorDetail, ServerError
+from app.models.api import ErrorDetail, ServerError
 
 _DESCRIPTIONS = {
     400: "The body could not be read (it is not UTF-8 text).",

@@ -16,7 +16,9 @@ from app.api.deps import (
     require_admin,
 )
 from app.api.responses import documented
-from app.models import MAX_STORED_INT, ReviewAccept, ReviewItemPublic, ReviewList, ReviewStatus
+from app.models.api import ReviewAccept, ReviewItemPublic, ReviewList
+from app.models.fields import MAX_STORED_INT
+from app.models.tables import ReviewStatus
 
 router = APIRouter(
     prefix="/admin/review",

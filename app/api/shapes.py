@@ -3,7 +3,7 @@
 Resolving a batch or annotating an article answers hundreds of candidates;
 building a model for each and validating them again costs as much as the
 matching. So results become plain JSON-ready dicts, in the shapes that
-``app.models`` declares (``ResolveResult``, ``MentionPublic``, which the
+``app.models.api`` declares (``ResolveResult``, ``MentionPublic``, which the
 routes name as their response models for the OpenAPI schema), and are sent
 at once by ``json_response``.
 """

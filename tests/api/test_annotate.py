@@ -5,7 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.compute import INLINE_CHARACTERS
-from app.models import MAX_DOCUMENTS, MAX_TEXT_LENGTH
+from app.models.api import MAX_DOCUMENTS, MAX_TEXT_LENGTH
 from tests.matching.test_bounded_work import IN_A_SENTENCE, MULTIPLE, article
 
 TEXT = "ISLAMABAD: the Pakistani Taliban (TTP) and Tehreek‑e‑Labbaik Pakistan’s rally."

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.models import MAX_BATCH_SIZE, MAX_TEXT_LENGTH
+from app.models.api import MAX_BATCH_SIZE, MAX_TEXT_LENGTH
 from app.settings import Settings
 from tests.conftest import SMALL_TABLE
 from tests.matching.test_budget import SOON, made_up_names

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.models import Change, utcnow
+from app.models.tables import Change, utcnow
 from tests.api.test_admin import NEW_ENTITY, status_of
 from tests.conftest import as_editor, named_field
 

@@ -19,7 +19,7 @@ from app.db import make_engine
 from app.live_index import LiveIndex
 from app.main import create_app
 from app.metrics import NO_ROUTE
-from app.models import AliasCreate
+from app.models.api import AliasCreate
 from app.review_queue import Tally
 from app.settings import Settings
 from tests.conftest import _libpq_url

@@ -2,7 +2,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.compute import INLINE_MENTIONS
-from app.models import MAX_BATCH_SIZE, MAX_MENTION_LENGTH
+from app.models.api import MAX_BATCH_SIZE, MAX_MENTION_LENGTH
 
 
 def test_get_resolves_a_variant_spelling_of_an_alias(client: TestClient) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from app.matching.annotate import annotate
 from app.matching.index import AliasIndex
 from app.matching.resolve import resolve
-from app.models import MAX_MENTION_LENGTH, MAX_TEXT_LENGTH
+from app.models.api import MAX_MENTION_LENGTH, MAX_TEXT_LENGTH
 from tests.evaluation import shipped_index
 
 SEEDS = sorted((Path(__file__).parent.parent / "data" / "seeds").glob("*.txt"))

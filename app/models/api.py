@@ -1,262 +1,39 @@
-"""SQLModel tables and the API's request and response models.
+"""The API's request and response bodies, and the alias file's shape.
 
-One family per resource: ``EntityBase`` → ``Entity`` (table), ``EntityCreate``,
-``EntityUpdate``, ``EntityPublic``; the same for aliases. ``EntityCreate`` is
-also the shape of one entry of the alias file, so the file and the API
-validate entities by the same rules.
+One family per resource, on the bases in ``app.models.tables``:
+``EntityCreate``, ``EntityUpdate``, ``EntityPublic``; the same for aliases.
+``EntityCreate`` is also one entry of the alias file, so the file and the API
+validate entities by the same rules. The routes name these classes as their
+request and response models; their names are the OpenAPI schema's component
+names, which generated clients are built from.
 """
 
-import unicodedata
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
-from annotated_types import Ge
 from pydantic import (
-    AfterValidator,
-    AllowInfNan,
     BeforeValidator,
     ConfigDict,
-    Strict,
     StringConstraints,
     model_validator,
 )
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, UniqueConstraint
-from sqlmodel import Field, Relationship, SQLModel
+from sqlmodel import Field, SQLModel
 
 from app import examples as example
-from app.matching.normalize import form_key, normalize
+from app.matching.normalize import form_key
 from app.matching.resolve import TieBreak
 from app.matching.type_names import requested_types
-
-ENTITY_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
-MAX_NAME_LENGTH = 512
-MAX_NORMAL_FORM_LENGTH = 4 * MAX_NAME_LENGTH  # the stored column Alias.normalized
-MAX_NOTE_LENGTH = 2000
-MAX_TYPE_LENGTH = 64
-MAX_ACTOR_LENGTH = 128  # the audit trail's Change.actor
-# The largest number both databases store in an integer column (PostgreSQL's
-# INTEGER): alias IDs and paging offsets beyond it can name nothing.
-MAX_STORED_INT = 2**31 - 1
-# Text that a query, a path or a type may hold: no control characters (C0,
-# DEL, C1), which no name contains and PostgreSQL refuses (NUL) in text.
-CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f"  # Unicode's category Cc, for a [] class
-PRINTABLE_PATTERN = rf"^[^{CONTROL_CHARACTERS}]*$"
-
-
-def _printable(text: str) -> str:
-    """Refuse control characters and lone surrogates, which no name contains."""
-    for char in text:
-        if unicodedata.category(char) in ("Cc", "Cs"):
-            raise ValueError(f"contains the control or surrogate character U+{ord(char):04X}")
-    return text
-
-
-def _has_letters(text: str) -> str:
-    key = normalize(text)
-    if not key:
-        raise ValueError("has no letter or digit to match on")
-    if len(key) > MAX_NORMAL_FORM_LENGTH:
-        # NFKC expands some characters many times over (U+FDFA is 18 letters).
-        raise ValueError(
-            f"its normal form has {len(key):,} characters; at most "
-            f"{MAX_NORMAL_FORM_LENGTH:,} are stored"
-        )
-    return text
-
-
-EntityId = Annotated[str, StringConstraints(pattern=ENTITY_ID_PATTERN)]
-Text = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_LENGTH),
-    AfterValidator(_printable),
-]
-MatchableText = Annotated[Text, AfterValidator(_has_letters)]
-Note = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=MAX_NOTE_LENGTH),
-    AfterValidator(_printable),
-]
-TypeName = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True,
-        min_length=1,
-        max_length=MAX_TYPE_LENGTH,
-        pattern=rf"^[^\s{CONTROL_CHARACTERS}]+$",
-    ),
-]
-# A finite number >= 0; strict, so that neither true nor "12" passes for one.
-Prominence = Annotated[float, Strict(), AllowInfNan(False), Ge(0)]
-PROMINENCE_DESCRIPTION = (
-    "Optional number >= 0 (e.g. a place's population) that orders namesakes: among "
-    "candidates of equal score the more prominent comes first, and a request with "
-    "tie_break=prominence may be matched to it."
+from app.models.fields import (
+    PROMINENCE_DESCRIPTION,
+    EntityId,
+    MatchableText,
+    Note,
+    Prominence,
+    TypeDescription,
+    TypeName,
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-# --- tables -----------------------------------------------------------------
-
-
-class EntityBase(SQLModel):
-    name: MatchableText = Field(max_length=MAX_NAME_LENGTH)
-    type: TypeName = Field(max_length=MAX_TYPE_LENGTH, index=True)
-    description: Note | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
-    prominence: Prominence | None = Field(default=None, description=PROMINENCE_DESCRIPTION)
-
-
-class Entity(EntityBase, table=True):
-    id: str = Field(primary_key=True, max_length=128)
-    # The name's normal form, kept by the store beside the name: the key under
-    # which an exact match finds it, so forms shared with aliases of other
-    # entities are found by an indexed query, on every replica alike.
-    normalized_name: str = Field(
-        default="",
-        max_length=MAX_NORMAL_FORM_LENGTH,
-        index=True,
-        sa_column_kwargs={"server_default": ""},
-    )
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
-
-    aliases: list["Alias"] = Relationship(
-        back_populates="entity",
-        # The database deletes aliases with their entity (ON DELETE CASCADE).
-        sa_relationship_kwargs={
-            "order_by": "Alias.id",
-            "cascade": "all, delete-orphan",
-            "passive_deletes": True,
-        },
-    )
-
-
-class AliasBase(SQLModel):
-    text: MatchableText = Field(max_length=MAX_NAME_LENGTH)
-    note: Note | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
-    case_sensitive: bool | None = Field(
-        default=None,
-        description=(
-            "Whether /annotate needs the text's case to be the alias's. Unset, short "
-            "all-capital aliases (US, IS, KP) are case-sensitive, other names need a "
-            "capital letter, and numbers and month or weekday names are not spotted."
-        ),
-    )
-
-
-class Alias(AliasBase, table=True):
-    """One surface form of an entity; unique per entity after normalisation."""
-
-    __table_args__ = (
-        UniqueConstraint("entity_id", "normalized", name="uq_alias_entity_form"),
-        # An id is never given again, on SQLite too (PostgreSQL's sequence never
-        # does): a retried DELETE of an alias must not remove the next one added.
-        {"sqlite_autoincrement": True},
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    entity_id: str = Field(
-        sa_column=Column(
-            String(128), ForeignKey("entity.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
-    normalized: str = Field(max_length=MAX_NORMAL_FORM_LENGTH, index=True)
-
-    entity: Entity = Relationship(back_populates="aliases")
-
-
-class EntityType(SQLModel, table=True):
-    """A declared entity type: once any is declared, every entity's type is one of them."""
-
-    __tablename__ = "entity_type"
-
-    id: str = Field(primary_key=True, max_length=MAX_TYPE_LENGTH)
-    description: str = Field(max_length=MAX_NOTE_LENGTH)
-
-
-class TableState(SQLModel, table=True):
-    """A single row whose revision grows with every committed change."""
-
-    __tablename__ = "table_state"
-
-    id: int = Field(default=1, primary_key=True)
-    revision: int = Field(default=0)
-
-
-class Change(SQLModel, table=True):
-    """The history: who changed which entity, when, at which revision, from what to what.
-
-    One edit is one revision; it has a row per entity it touched. ``before``
-    and ``after`` are the entity's states (``app.states``), null where it did
-    not exist; rows recorded before states were kept have neither.
-    """
-
-    id: int | None = Field(default=None, primary_key=True)
-    revision: int = Field(index=True)
-    at: datetime = Field(default_factory=utcnow)
-    actor: str = Field(max_length=MAX_ACTOR_LENGTH, index=True)
-    action: str = Field(max_length=32)
-    # No foreign key: the record outlives the entity it speaks of.
-    # None means the change touched the whole table (a replace import).
-    entity_id: str | None = Field(default=None, max_length=128, index=True)
-    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    before: dict[str, Any] | None = Field(
-        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
-    )
-    after: dict[str, Any] | None = Field(
-        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
-    )
-    # The change this one undid (a revert's rows); a change is undone once.
-    reverts: int | None = Field(default=None, index=True)
-
-
-class EntityRedirect(SQLModel, table=True):
-    """A merged entity's ID and the entity it was merged into, which is never merged itself.
-
-    No foreign key: like the history, the redirect outlives what it points at.
-    """
-
-    __tablename__ = "entity_redirect"
-
-    id: str = Field(primary_key=True, max_length=128)
-    # A merge repoints the redirects into the entity it merges away.
-    into: str = Field(max_length=128, index=True)
-    revision: int = Field(description="The table revision of the merge.")
-    at: datetime = Field(default_factory=utcnow)
-
-
-# Mentions longer than this are not kept for review, as written nor normalised.
-MAX_REVIEW_FORM_LENGTH = 200
-ReviewStatus = Literal["open", "dismissed", "accepted", "resolved"]
-
-
-class ReviewItem(SQLModel, table=True):
-    """A form that live traffic left unmatched or ambiguous, counted for editors."""
-
-    __tablename__ = "review_item"
-    # The queue is listed by status, the most frequent first.
-    __table_args__ = (
-        UniqueConstraint("form", name="uq_review_item_form"),
-        Index("ix_review_item_status_count", "status", "count"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    form: str = Field(max_length=MAX_REVIEW_FORM_LENGTH)
-    example: str = Field(max_length=MAX_REVIEW_FORM_LENGTH)
-    count: int = Field(sa_column=Column(BigInteger, nullable=False))
-    status: str = Field(default="open", max_length=16)
-    first_seen: datetime
-    last_seen: datetime
-    candidates: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False)
-    )
-    decided_by: str | None = Field(default=None, max_length=MAX_ACTOR_LENGTH)
-    decided_at: datetime | None = None
-    entity_id: str | None = Field(default=None, max_length=128)
-
+from app.models.tables import AliasBase, EntityBase, ReviewStatus
 
 # --- request models -----------------------------------------------------------
 
@@ -351,13 +128,6 @@ class EntityUpdate(SQLModel):
     prominence: Prominence | None = Field(
         default=None, description=f"{PROMINENCE_DESCRIPTION} null removes it."
     )
-
-
-TypeDescription = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NOTE_LENGTH),
-    AfterValidator(_printable),
-]
 
 
 class EntityTypeCreate(SQLModel):
@@ -565,7 +335,8 @@ MAX_BATCH_SIZE = 1000
 MAX_CANDIDATES = 50
 MAX_TYPES = 20
 
-Mention = Annotated[str, StringConstraints(max_length=MAX_MENTION_LENGTH)]
+# The text of one mention that a batch asks to resolve.
+MentionText = Annotated[str, StringConstraints(max_length=MAX_MENTION_LENGTH)]
 TIE_BREAK_DESCRIPTION = (
     "'prominence': a mention that would be ambiguous is matched to the candidate, within "
     "the margin of the best and reaching the threshold, whose prominence is strictly above "
@@ -599,7 +370,7 @@ class ResolveRequest(TypeFilter):
         },
     )
 
-    mentions: list[Mention] = Field(
+    mentions: list[MentionText] = Field(
         max_length=MAX_BATCH_SIZE,
         description=f"Up to {MAX_BATCH_SIZE} mentions of up to {MAX_MENTION_LENGTH} characters.",
     )
