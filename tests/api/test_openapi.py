@@ -21,6 +21,7 @@ from app.main import create_app
 from app.settings import Settings
 
 OPERATION_ID = re.compile(r"^[a-z][A-Za-z0-9]*$")
+MODEL_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 GENERATED_PACKAGE = "alias_service_client"
 
 
@@ -42,6 +43,15 @@ def test_every_operation_has_a_unique_camel_case_id(openapi: dict[str, Any]) -> 
     assert not ugly, f"operation ids a generated client would name badly: {ugly}"
     assert len(set(ids)) == len(ids), sorted(i for i in ids if ids.count(i) > 1)
     assert {"resolve", "resolveBatch", "annotate", "addAlias", "health"} <= set(ids)
+
+
+def test_every_schema_is_named_after_its_model_alone(openapi: dict[str, Any]) -> None:
+    # Two models of one name, or one whose input and output schemas differ, are
+    # published as "Name-Input" or under their module's path, which renames the
+    # classes of every generated client.
+    names = openapi["components"]["schemas"]
+    assert [name for name in names if not MODEL_NAME.match(name)] == []
+    assert {"ResolveRequest", "ResolveResult", "MentionPublic", "EntityPublic"} <= set(names)
 
 
 def resolved(openapi: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
