@@ -41,7 +41,7 @@ import orjson
 from tqdm import tqdm
 
 from app.annotating import check_text_length
-from app.api.shapes import JsonObject, annotation_public, json_bytes
+from app.api.answers import JsonObject, annotation_public, json_bytes
 from app.command_files import STANDARD_STREAM, CommandFailed, Output, written
 from app.db import make_engine, require_existing_database
 from app.declared_types import check_filters

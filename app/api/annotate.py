@@ -3,10 +3,10 @@
 from fastapi import APIRouter, Request, Response
 
 from app.annotating import check_text_length, with_own_threshold
+from app.api.answers import JsonObject, annotation_public, json_response
 from app.api.compute import INLINE_CHARACTERS, OVER_BUDGET, computed
 from app.api.deps import SnapshotDep, ThresholdsDep, outcomes
 from app.api.responses import documented
-from app.api.shapes import JsonObject, annotation_public, json_response
 from app.declared_types import check_filters
 from app.matching.annotate import annotation
 from app.matching.budget import Deadline

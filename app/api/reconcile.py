@@ -14,6 +14,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import reconciliation, redirects, store
+from app.api.answers import json_response
 from app.api.compute import INLINE_MENTIONS, computed
 from app.api.deps import (
     EntityIdPath,
@@ -35,7 +36,6 @@ from app.api.reconcile_models import (
     SuggestedTypes,
 )
 from app.api.responses import Responses, documented
-from app.api.shapes import json_response
 from app.errors import NotFound
 from app.matching import completion
 from app.matching.budget import Deadline

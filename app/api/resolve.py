@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.annotating import with_own_threshold
+from app.api.answers import JsonObject, json_response, resolution_public
 from app.api.compute import INLINE_MENTIONS, OVER_BUDGET, computed
 from app.api.deps import SnapshotDep, ThresholdsDep, TypesQuery, outcomes
 from app.api.responses import documented
-from app.api.shapes import JsonObject, json_response, resolution_public
 from app.declared_types import check_filters
 from app.matching.budget import Deadline
 from app.matching.resolve import TieBreak, resolve
