@@ -2,16 +2,16 @@
 ``/resolve`` or by the archive command. The routes and the command both use
 these rules, so the command imports no router."""
 
+from dataclasses import replace
+
 from app.errors import PayloadTooLarge
 from app.matching.resolve import Thresholds
 from app.models.api import MAX_TEXT_LENGTH
-from app.settings import Settings
 
 
-def thresholds(settings: Settings, threshold: float | None) -> Thresholds:
-    """The service's thresholds, or a request's own ``threshold`` for a match."""
-    match = settings.match_threshold if threshold is None else threshold
-    return Thresholds(match=match, margin=settings.match_margin)
+def with_own_threshold(service: Thresholds, threshold: float | None) -> Thresholds:
+    """The service's decision rule, with a request's own ``threshold`` for a match."""
+    return service if threshold is None else replace(service, match=threshold)
 
 
 def check_text_length(text: str) -> None:

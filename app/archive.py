@@ -40,8 +40,8 @@ from typing import IO, Any, NamedTuple
 import orjson
 from tqdm import tqdm
 
-from app.annotating import check_text_length, thresholds
-from app.api.shapes import JsonObject, annotation_public, json_bytes
+from app.annotating import check_text_length
+from app.api.answers import JsonObject, annotation_public, json_bytes
 from app.command_files import STANDARD_STREAM, CommandFailed, Output, written
 from app.db import make_engine, require_existing_database
 from app.declared_types import check_filters
@@ -172,7 +172,7 @@ def load_annotator(
         engine.dispose()
     chosen = tuple(types) if types else None
     check_filters(live.snapshot.known_types(), chosen)
-    return Annotator(live.snapshot, thresholds(settings, None), text_field, chosen, limit)
+    return Annotator(live.snapshot, settings.thresholds(), text_field, chosen, limit)
 
 
 class Skipped(NamedTuple):

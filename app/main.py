@@ -14,9 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __doc__ as summary
 from app.api import admin, annotate, entities, entity_types, ops, reconcile, resolve, review
+from app.api.answers import SafeJSONResponse
 from app.api.openapi import keep_example_nulls
 from app.api.responses import documented
-from app.api.shapes import SafeJSONResponse
 from app.bootstrap import prepare_database
 from app.cors import CORSOnPaths
 from app.db import make_engine

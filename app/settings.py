@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.matching.resolve import DEFAULT_THRESHOLDS, Thresholds
 from app.models.fields import CONTROL_CHARACTERS
 from app.resources import SHIPPED_ALIASES_FILE
 
@@ -48,11 +49,18 @@ class Settings(BaseSettings):
     refresh_interval: float = Field(
         default=0.25, gt=0, le=1.0, description="Seconds between checks for others' edits."
     )
+    # The engine's defaults: the decision rule's numbers are written in one place.
     match_threshold: float = Field(
-        default=0.85, ge=0, le=1, description="Score an entity needs for 'matched'."
+        default=DEFAULT_THRESHOLDS.match,
+        ge=0,
+        le=1,
+        description="Score an entity needs for 'matched'.",
     )
     match_margin: float = Field(
-        default=0.04, ge=0, le=1, description="By how much it must beat the runner-up."
+        default=DEFAULT_THRESHOLDS.margin,
+        ge=0,
+        le=1,
+        description="By how much it must beat the runner-up.",
     )
     database_wait: float = Field(
         default=60.0,
@@ -149,6 +157,10 @@ class Settings(BaseSettings):
             if other != name:  # the token would not say which of them made a change
                 raise ValueError(f"the editors {other!r} and {name!r} have the same token")
         return self
+
+    def thresholds(self) -> Thresholds:
+        """The decision rule that ``MATCH_THRESHOLD`` and ``MATCH_MARGIN`` set."""
+        return Thresholds(match=self.match_threshold, margin=self.match_margin)
 
     def lag_allowance(self) -> float:
         """Seconds this process's index may miss other processes' edits and still be ready."""

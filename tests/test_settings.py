@@ -1,7 +1,17 @@
+import inspect
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
+from app.main import create_app
+from app.matching.resolve import resolve
 from app.settings import Settings, configuration_fault
+
+README = Path(__file__).parent.parent / "README.md"
 
 
 def fault_of(**values: str) -> str:
@@ -80,3 +90,59 @@ def test_a_configured_public_url_is_kept_and_ends_with_a_slash(
 def test_a_public_url_that_is_no_http_address_is_refused() -> None:
     assert fault_of(public_url="ftp://example.org/").startswith("PUBLIC_URL:")
     assert fault_of(public_url="example.org").startswith("PUBLIC_URL:")
+
+
+def default_of(setting: str) -> float:
+    default: float = Settings.model_fields[setting].default
+    return default
+
+
+def test_the_engine_s_default_decision_rule_is_the_settings_defaults() -> None:
+    engine_default = inspect.signature(resolve).parameters["thresholds"].default
+    assert (engine_default.match, engine_default.margin) == (
+        default_of("match_threshold"),
+        default_of("match_margin"),
+    )
+    assert Settings().thresholds() == engine_default
+
+
+def test_the_readme_states_the_settings_default_thresholds() -> None:
+    readme = README.read_text(encoding="utf-8")
+    table = re.findall(r"\| `MATCH_THRESHOLD`, `MATCH_MARGIN` \| `([\d.]+)`, `([\d.]+)` \|", readme)
+    prose = re.findall(r"`(MATCH_THRESHOLD|MATCH_MARGIN)`, default ([\d.]+)", readme)
+    stated = [("MATCH_THRESHOLD", t) for t, _ in table] + [("MATCH_MARGIN", m) for _, m in table]
+    stated += prose + [
+        ("MATCH_THRESHOLD", t) for t in re.findall(r"lowering it below ([\d.]+)", readme)
+    ]
+    assert {name for name, _ in stated} == {"MATCH_THRESHOLD", "MATCH_MARGIN"}
+    expected = {name: default_of(name.lower()) for name, _ in stated}
+    wrong = [(name, float(value)) for name, value in stated if float(value) != expected[name]]
+    assert not wrong, f"the README's defaults differ from the settings' {expected}: {wrong}"
+
+
+def descriptions(node: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """(where, text) of every description in an OpenAPI document."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                yield where, value
+            else:
+                yield from descriptions(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for position, value in enumerate(node):
+            yield from descriptions(value, f"{where}/{position}")
+
+
+def test_the_openapi_schema_states_the_settings_default_threshold() -> None:
+    document = create_app(Settings()).openapi()
+    stated = {
+        where: float(number)
+        for where, text in descriptions(document)
+        for number in re.findall(r"MATCH_THRESHOLD, ([\d.]+)", text)
+    }
+    assert any(where.startswith("/paths//resolve/get/parameters/") for where in stated)
+    assert {
+        "/components/schemas/ResolveRequest/properties/threshold",
+        "/components/schemas/AnnotateRequest/properties/threshold",
+    } <= set(stated)
+    assert set(stated.values()) == {default_of("match_threshold")}

@@ -13,6 +13,7 @@ from pydantic import AfterValidator
 from app import editing, history, store
 from app import examples as example
 from app.aliasfile import dump_alias_file, read_alias_file
+from app.api.answers import SafeJSONResponse
 from app.api.deps import (
     ADMIN_RESPONSES,
     AllowSharedQuery,
@@ -24,7 +25,6 @@ from app.api.deps import (
     require_admin,
 )
 from app.api.responses import Responses, documented, with_etag
-from app.api.shapes import SafeJSONResponse
 from app.errors import DomainError
 from app.etags import etag_of
 from app.models.api import (

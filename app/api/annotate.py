@@ -2,15 +2,16 @@
 
 from fastapi import APIRouter, Request, Response
 
-from app.annotating import check_text_length, thresholds
+from app.annotating import check_text_length, with_own_threshold
+from app.api.answers import JsonObject, annotation_public, json_response
 from app.api.compute import INLINE_CHARACTERS, OVER_BUDGET, computed
-from app.api.deps import SettingsDep, SnapshotDep, outcomes
+from app.api.deps import SnapshotDep, ThresholdsDep, outcomes
 from app.api.responses import documented
-from app.api.shapes import JsonObject, annotation_public, json_response
 from app.declared_types import check_filters
 from app.matching.annotate import annotation
 from app.matching.budget import Deadline
 from app.matching.index import AliasIndex
+from app.matching.resolve import Thresholds
 from app.models.api import (
     AnnotateBatchRequest,
     AnnotateBatchResponse,
@@ -18,7 +19,6 @@ from app.models.api import (
     AnnotateResponse,
 )
 from app.outcomes import Outcomes
-from app.settings import Settings
 
 router = APIRouter(
     prefix="/annotate", tags=["annotate"], responses=documented(400, 413, 422) | OVER_BUDGET
@@ -32,7 +32,7 @@ router = APIRouter(
     response_model=AnnotateResponse,
 )
 async def annotate_text(
-    request: Request, index: SnapshotDep, settings: SettingsDep, body: AnnotateRequest
+    request: Request, index: SnapshotDep, service_rule: ThresholdsDep, body: AnnotateRequest
 ) -> Response:
     """Every matched or ambiguous entity mention, with its offsets in code points
     (`text[start:end]` in Python is the mention), how it was found, and its
@@ -45,7 +45,7 @@ async def annotate_text(
     told = outcomes(request)
 
     def result(deadline: Deadline) -> JsonObject:
-        return _annotated(index, settings, body, deadline, told)
+        return _annotated(index, service_rule, body, deadline, told)
 
     small = len(body.text) <= INLINE_CHARACTERS
     return json_response(await computed(request, result, small=small))
@@ -58,7 +58,7 @@ async def annotate_text(
     response_model=AnnotateBatchResponse,
 )
 async def annotate_batch(
-    request: Request, index: SnapshotDep, settings: SettingsDep, body: AnnotateBatchRequest
+    request: Request, index: SnapshotDep, service_rule: ThresholdsDep, body: AnnotateBatchRequest
 ) -> Response:
     """`POST /annotate` for up to 100 texts at once; results in the order of the texts."""
     for document in body.documents:
@@ -68,7 +68,7 @@ async def annotate_batch(
 
     def results(deadline: Deadline) -> list[JsonObject]:
         return [
-            _annotated(index, settings, document, deadline, told) for document in body.documents
+            _annotated(index, service_rule, document, deadline, told) for document in body.documents
         ]
 
     small = sum(len(document.text) for document in body.documents) <= INLINE_CHARACTERS
@@ -82,13 +82,13 @@ def _check_request(index: AliasIndex, body: AnnotateRequest) -> None:
 
 def _annotated(
     index: AliasIndex,
-    settings: Settings,
+    service_rule: Thresholds,
     body: AnnotateRequest,
     deadline: Deadline,
     told: Outcomes,
 ) -> JsonObject:
     """An ``AnnotateResponse``, told to the review queue and the metrics."""
-    rule = thresholds(settings, body.threshold)
+    rule = with_own_threshold(service_rule, body.threshold)
     found = annotation(
         index, body.text, types=body.type_filter(), thresholds=rule, deadline=deadline
     )

@@ -14,6 +14,7 @@ from app.api.responses import documented
 from app.etags import IfMatch, parse_if_match
 from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
+from app.matching.resolve import Thresholds
 from app.models.api import MAX_TYPES, TYPE_DESCRIPTION, TYPES_DESCRIPTION
 from app.models.fields import ENTITY_ID_PATTERN, MAX_TYPE_LENGTH, PRINTABLE_PATTERN
 from app.outcomes import Outcomes
@@ -50,6 +51,12 @@ async def get_snapshot(request: Request) -> AliasIndex:
     # Not through get_live_index: every dependency costs each request a few
     # microseconds, and /resolve is the service's most frequent request.
     return (await get_live_index(request)).snapshot
+
+
+async def get_thresholds(request: Request) -> Thresholds:
+    """The service's decision rule, from its settings: every route that
+    resolves takes it from here."""
+    return (await get_settings(request)).thresholds()
 
 
 def outcomes(request: Request) -> Outcomes:
@@ -122,6 +129,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
 SnapshotDep = Annotated[AliasIndex, Depends(get_snapshot)]
+ThresholdsDep = Annotated[Thresholds, Depends(get_thresholds)]
 EditorDep = Annotated[str, Depends(require_admin)]
 IfMatchDep = Annotated[IfMatch | None, Depends(get_if_match)]
 AllowSharedQuery = Annotated[

@@ -14,13 +14,14 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import reconciliation, redirects, store
-from app.annotating import thresholds
+from app.api.answers import json_response
 from app.api.compute import INLINE_MENTIONS, computed
 from app.api.deps import (
     EntityIdPath,
     SessionDep,
     SettingsDep,
     SnapshotDep,
+    ThresholdsDep,
     TypeQuery,
     TypesQuery,
     outcomes,
@@ -35,16 +36,15 @@ from app.api.reconcile_models import (
     SuggestedTypes,
 )
 from app.api.responses import Responses, documented
-from app.api.shapes import json_response
 from app.errors import NotFound
 from app.matching import completion
 from app.matching.budget import Deadline
 from app.matching.index import AliasIndex, EntityRecord
+from app.matching.resolve import Thresholds
 from app.matching.type_names import requested_types
 from app.models.api import MAX_CANDIDATES, MAX_MENTION_LENGTH
 from app.models.fields import ENTITY_ID_PATTERN, PRINTABLE_PATTERN
 from app.reconciliation import ExtensionQuery, InvalidQueries
-from app.settings import Settings
 
 router = APIRouter(prefix="/reconcile", tags=["reconcile"])
 _ENTITY_ID = re.compile(ENTITY_ID_PATTERN)
@@ -124,6 +124,7 @@ async def reconcile_get(
     session: SessionDep,
     index: SnapshotDep,
     settings: SettingsDep,
+    rule: ThresholdsDep,
     queries: Annotated[str | None, _QUERIES] = None,
     extend: Annotated[str | None, _EXTEND] = None,
 ) -> Response:
@@ -131,7 +132,7 @@ async def reconcile_get(
     service is added; with `queries`, their candidates (as `POST /reconcile`);
     with `extend`, the properties asked for (as `POST /reconcile/extend`)."""
     if queries is not None:
-        return await _reconciled(request, index, settings, queries)
+        return await _reconciled(request, index, rule, queries)
     if extend is not None:
         return await _extended(session, index, reconciliation.parse_extension(extend))
     types = await run_in_threadpool(lambda: store.entity_types(session=session))
@@ -165,7 +166,7 @@ async def reconcile_post(
     request: Request,
     session: SessionDep,
     index: SnapshotDep,
-    settings: SettingsDep,
+    rule: ThresholdsDep,
     sent: Annotated[tuple[str, str], Depends(_form_field)],
 ) -> Response:
     """Each named query's candidates, best first; `match` is true only for the
@@ -174,14 +175,13 @@ async def reconcile_post(
     field, text = sent
     if field == "extend":
         return await _extended(session, index, reconciliation.parse_extension(text))
-    return await _reconciled(request, index, settings, text)
+    return await _reconciled(request, index, rule, text)
 
 
 async def _reconciled(
-    request: Request, index: AliasIndex, settings: Settings, queries: str
+    request: Request, index: AliasIndex, rule: Thresholds, queries: str
 ) -> Response:
     parsed = reconciliation.parse_queries(queries, index.known_types())
-    rule = thresholds(settings, None)
     told = outcomes(request)
 
     def results(deadline: Deadline) -> dict[str, Any]:

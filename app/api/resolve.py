@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.annotating import thresholds
+from app.annotating import with_own_threshold
+from app.api.answers import JsonObject, json_response, resolution_public
 from app.api.compute import INLINE_MENTIONS, OVER_BUDGET, computed
-from app.api.deps import SettingsDep, SnapshotDep, TypesQuery, outcomes
+from app.api.deps import SnapshotDep, ThresholdsDep, TypesQuery, outcomes
 from app.api.responses import documented
-from app.api.shapes import JsonObject, json_response, resolution_public
 from app.declared_types import check_filters
 from app.matching.budget import Deadline
 from app.matching.resolve import TieBreak, resolve
@@ -16,6 +16,7 @@ from app.matching.type_names import requested_types
 from app.models.api import (
     MAX_CANDIDATES,
     MAX_MENTION_LENGTH,
+    THRESHOLD_DESCRIPTION,
     TIE_BREAK_DESCRIPTION,
     TYPE_DESCRIPTION,
     ResolveRequest,
@@ -33,7 +34,7 @@ router = APIRouter(tags=["resolve"], responses=documented(422))
 async def resolve_one(
     request: Request,
     index: SnapshotDep,
-    settings: SettingsDep,
+    service_rule: ThresholdsDep,
     q: Annotated[
         str,
         Query(
@@ -51,9 +52,7 @@ async def resolve_one(
     ] = None,
     types: TypesQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_CANDIDATES, description="Candidates.")] = 5,
-    threshold: Annotated[
-        float | None, Query(ge=0, le=1, description="Score needed for 'matched' (default 0.85).")
-    ] = None,
+    threshold: Annotated[float | None, Query(ge=0, le=1, description=THRESHOLD_DESCRIPTION)] = None,
     tie_break: Annotated[TieBreak | None, Query(description=TIE_BREAK_DESCRIPTION)] = None,
 ) -> Response:
     """The entity a mention denotes: `matched` when one entity reaches the
@@ -68,7 +67,7 @@ async def resolve_one(
     wanted = requested_types(type, types)
     if wanted:  # the most frequent request: no work for the filter it lacks
         check_filters(index.known_types(), wanted)
-    rule = thresholds(settings, threshold)
+    rule = with_own_threshold(service_rule, threshold)
     resolution = resolve(index, q, types=wanted, limit=limit, thresholds=rule, tie_break=tie_break)
     outcomes(request).resolved(resolution, "resolve")
     return json_response(resolution_public(resolution))
@@ -82,12 +81,12 @@ async def resolve_one(
     responses=documented(400) | OVER_BUDGET,
 )
 async def resolve_many(
-    request: Request, index: SnapshotDep, settings: SettingsDep, body: ResolveRequest
+    request: Request, index: SnapshotDep, service_rule: ThresholdsDep, body: ResolveRequest
 ) -> Response:
     """Resolve a batch of mentions; the results come in the order of the mentions."""
     wanted = body.type_filter()
     check_filters(index.known_types(), wanted)
-    rule = thresholds(settings, body.threshold)
+    rule = with_own_threshold(service_rule, body.threshold)
     told = outcomes(request)
 
     def results(deadline: Deadline) -> list[JsonObject]:

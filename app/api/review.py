@@ -5,14 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from app import editing, review_queue
-from app.annotating import thresholds
 from app.api.deps import (
     ADMIN_RESPONSES,
     EditorDep,
     LiveIndexDep,
     SessionDep,
-    SettingsDep,
     SnapshotDep,
+    ThresholdsDep,
     require_admin,
 )
 from app.api.responses import documented
@@ -37,7 +36,7 @@ _NOT_FOUND = documented(404, s404="No review item has this ID.")
 def list_review(
     session: SessionDep,
     index: SnapshotDep,
-    settings: SettingsDep,
+    rule: ThresholdsDep,
     status: Annotated[ReviewStatus, Query(description="Which forms.")] = "open",
     limit: Annotated[int, Query(ge=1, le=500, description="At most this many.")] = 50,
 ) -> ReviewList:
@@ -49,7 +48,7 @@ def list_review(
     return review_queue.list_items(
         session=session,
         index=index,
-        thresholds=thresholds(settings, None),
+        thresholds=rule,
         status=status,
         limit=limit,
     )

@@ -22,7 +22,7 @@ from sqlmodel import Field, SQLModel
 
 from app import examples as example
 from app.matching.normalize import form_key
-from app.matching.resolve import TieBreak
+from app.matching.resolve import DEFAULT_THRESHOLDS, TieBreak
 from app.matching.type_names import requested_types
 from app.models.fields import (
     PROMINENCE_DESCRIPTION,
@@ -344,6 +344,10 @@ TIE_BREAK_DESCRIPTION = (
     "Unset (the default), only the margin decides."
 )
 
+THRESHOLD_DESCRIPTION = (
+    "Score needed for 'matched' (default: the service's MATCH_THRESHOLD, "
+    f"{DEFAULT_THRESHOLDS.match} unless configured)."
+)
 
 TYPE_DESCRIPTION = "Only entities of this type. With `types`, entities of any of them."
 TYPES_DESCRIPTION = "Only entities of these types. With `type`, entities of any of them."
@@ -375,9 +379,7 @@ class ResolveRequest(TypeFilter):
         description=f"Up to {MAX_BATCH_SIZE} mentions of up to {MAX_MENTION_LENGTH} characters.",
     )
     limit: int = Field(default=5, ge=1, le=MAX_CANDIDATES, description="Candidates per mention.")
-    threshold: float | None = Field(
-        default=None, ge=0, le=1, description="Score needed for 'matched' (default 0.85)."
-    )
+    threshold: float | None = Field(default=None, ge=0, le=1, description=THRESHOLD_DESCRIPTION)
     tie_break: TieBreak | None = Field(default=None, description=TIE_BREAK_DESCRIPTION)
 
 
@@ -450,9 +452,7 @@ class AnnotateRequest(TypeFilter):
     )
 
     text: str = Field(description=f"The text, up to {MAX_TEXT_LENGTH:,} characters (longer: 413).")
-    threshold: float | None = Field(
-        default=None, ge=0, le=1, description="Score needed for 'matched' (default 0.85)."
-    )
+    threshold: float | None = Field(default=None, ge=0, le=1, description=THRESHOLD_DESCRIPTION)
     limit: int = Field(default=5, ge=1, le=MAX_CANDIDATES, description="Candidates per mention.")
 
 

@@ -1,11 +1,12 @@
-"""The engine's results in the shapes of the public API.
+"""The engine's results as the public API's answers.
 
 Resolving a batch or annotating an article answers hundreds of candidates;
 building a model for each and validating them again costs as much as the
 matching. So results become plain JSON-ready dicts, in the shapes that
 ``app.models.api`` declares (``ResolveResult``, ``MentionPublic``, which the
 routes name as their response models for the OpenAPI schema), and are sent
-at once by ``json_response``.
+at once by ``json_response``. Nothing validates them on the way out:
+tests/api/test_answers.py holds real answers to those declarations.
 """
 
 import json
