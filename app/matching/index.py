@@ -43,7 +43,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from itertools import chain, islice
+from itertools import islice
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Literal, TypeVar
@@ -243,12 +243,20 @@ def spotting_automaton(keys: Iterable[str]) -> ahocorasick.Automaton:
     "the lahore" hiding "lahore"). Only its leading space belongs to a key,
     so neighbouring words still match one after the other.
     """
-    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS, ahocorasick.KEY_STRING)
+    automaton = _keyed_automaton()
     for number, key in enumerate(keys):
         automaton.add_word(WORD_START + key, number)
+    _make(automaton)
+    return automaton
+
+
+def _keyed_automaton() -> ahocorasick.Automaton:
+    return ahocorasick.Automaton(ahocorasick.STORE_INTS, ahocorasick.KEY_STRING)
+
+
+def _make(automaton: ahocorasick.Automaton) -> None:
     if len(automaton):
         automaton.make_automaton()
-    return automaton
 
 
 def _spotting_key(text: str, normal: str) -> str:
@@ -281,12 +289,15 @@ def most_common(proposed: list[np.ndarray], limit: int | None) -> list[int]:
     return (keyed[starts[order]] >> 32).tolist()
 
 
-def _flattened(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Lists of ids as one array and where each begins (its last entry, the total)."""
-    sizes = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    starts = np.concatenate(([0], np.cumsum(sizes)))
-    flat = np.fromiter(chain.from_iterable(lists), dtype=np.int32, count=int(sizes.sum()))
-    return starts, flat
+def _grouped(groups: "array[int]", count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``groups`` (each a group's number, below ``count``) grouped:
+    where each group begins (its last entry, the total), and the positions, each
+    group's in their order: those of group g are ``order[starts[g] : starts[g + 1]]``."""
+    numbers = np.frombuffer(groups, dtype=np.int32)
+    order = np.argsort(numbers, kind="stable")
+    starts = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(numbers, minlength=count), out=starts[1:])
+    return starts, order
 
 
 def _run_starts(ordered: np.ndarray) -> np.ndarray:
@@ -351,7 +362,8 @@ class Segment:
         self.vocabulary: dict[str, int] = {}
         self.words: list[str] = []
         self.word_entities: list[int] = []  # how many entities use each word
-        self.word_forms: list[list[int]] = []  # while building; then flat, below
+        # While building: a word and a form that contains it, pair by pair; then flat, below.
+        self._word_form_pairs: tuple[array[int], array[int]] = (array("i"), array("i"))
         # The forms of word w: word_form_ids[word_form_starts[w] : word_form_starts[w + 1]].
         self.word_form_starts = np.zeros(1, dtype=np.int64)
         self.word_form_ids = _NO_FORMS
@@ -382,7 +394,8 @@ class Segment:
         self.type_counts: Counter[str] = Counter()  # how many entities have each type
         # While building: each form's key digests, and its spotting key's number.
         self._key_digests = {layer: array("Q") for layer in LAYERS}
-        self._spot_numbers: dict[str, int] = {}
+        # Built as the keys come (it numbers them); made ready once they are all in.
+        self.automaton = _keyed_automaton()
         self._form_spot_keys = array("i")
         self._latin = bytearray()
         by_id: dict[str, EntityRecord] = {}
@@ -397,9 +410,9 @@ class Segment:
         self._flatten_word_forms()
         self._index_blocks()
         self._file_spotting_keys()
+        _make(self.automaton)
         del self._key_digests, self._form_spot_keys, self._latin, self._block_pairs
-        self.automaton = spotting_automaton(self._spot_numbers)  # keys in number order
-        del self._spot_numbers
+        del self._word_form_pairs
 
     # Pickled without what a snapshot learns while it serves (its memos). The
     # automaton is pickled too: read back, it is ready four times sooner than built.
@@ -426,7 +439,8 @@ class Segment:
         layers = [(self._key_digests[layer], layer) for layer in LAYERS]
         form_entities, form_places = self.form_entities, self.form_places
         form_word_ids, form_word_starts = self.form_word_ids, self.form_word_starts
-        word_forms, spelling = self.word_forms, self._latin
+        word_of_pair, form_of_pair = self._word_form_pairs
+        spelling = self._latin
         for place, text in enumerate(entity.surface_forms()):
             normal = normalize(text)
             if not normal or normal in seen:
@@ -449,14 +463,18 @@ class Segment:
             form_word_ids.extend(word_ids)
             form_word_starts.append(len(form_word_ids))
             for word_id in set(word_ids):
-                word_forms[word_id].append(form_id)
+                word_of_pair.append(word_id)
+                form_of_pair.append(form_id)
             entity_words.update(word_ids)
         for word_id in entity_words:
             self.word_entities[word_id] += 1
 
     def _add_spotting_key(self, key: str, rule: CaseRule) -> None:
-        number = self._spot_numbers.setdefault(key, len(self._spot_numbers))
-        if number == len(self.spot_key_lengths):
+        filed = WORD_START + key
+        number: int = self.automaton.get(filed, -1)
+        if number < 0:
+            number = len(self.spot_key_lengths)
+            self.automaton.add_word(filed, number)
             self.spot_key_lengths.append(len(key))
             self.spot_key_flags.append(0)
         self._form_spot_keys.append(number)
@@ -466,11 +484,9 @@ class Segment:
             self.spot_key_flags[number] |= LOWER_CASE_KEY
 
     def _file_spotting_keys(self) -> None:
-        numbers = np.frombuffer(self._form_spot_keys, dtype=np.int32)
-        # Stable: a key's forms stay in form order.
-        self.spot_form_ids = _int32s(np.argsort(numbers, kind="stable"))
-        counts = np.bincount(numbers, minlength=len(self.spot_key_lengths))
-        self.spot_form_starts = _int32s(np.concatenate(([0], np.cumsum(counts))))
+        # A form's position is its id.
+        starts, forms = _grouped(self._form_spot_keys, len(self.spot_key_lengths))
+        self.spot_form_starts, self.spot_form_ids = _int32s(starts), _int32s(forms)
 
     def _index_trigrams(self) -> None:
         starts = np.frombuffer(self.latin_starts, dtype=np.int64)
@@ -491,8 +507,9 @@ class Segment:
     def _flatten_word_forms(self) -> None:
         # One array instead of a list per word: the forms of several words are
         # counted at once (``AliasIndex.candidates``), and it is smaller.
-        self.word_form_starts, self.word_form_ids = _flattened(self.word_forms)
-        self.word_forms = []
+        words, forms = self._word_form_pairs
+        self.word_form_starts, order = _grouped(words, len(self.words))
+        self.word_form_ids = np.frombuffer(forms, dtype=np.int32)[order]
 
     def _index_blocks(self) -> None:
         digests = np.frombuffer(self._block_pairs[0], dtype=np.uint64)
@@ -611,7 +628,6 @@ class Segment:
             self.vocabulary[word] = word_id
             self.words.append(word)
             self.word_entities.append(0)
-            self.word_forms.append([])
             digests, words = self._block_pairs
             for key in deletion_keys(phonetic_word(word)):
                 digests.append(digest(key))
