@@ -9,10 +9,12 @@ fresh base (see ``app.live_index``).
 
 A segment keeps its surface forms (a name or an alias each) in parallel
 arrays indexed by form id, not as Python objects per form: a million forms
-as objects would cost over a gigabyte. For every form it keeps:
+as objects would cost over a gigabyte. Its entities are packed likewise
+(``app.matching.records``). For every form it keeps:
 
-* its entity (a number into the segment's records) and its place among that
-  entity's surface forms, from which its ``Posting`` is made when asked for;
+* its entity (a number into the segment's ``EntityTable``) and its place
+  among that entity's surface forms, from which its ``Posting`` is made when
+  asked for;
 * its key in each whole-form layer (``app.matching.keys``): exact, compact,
   transliteration and phonetic, each layer as the keys' digests, sorted, beside
   the form ids: the forms of a key are one run of that array;
@@ -41,21 +43,20 @@ key: at the exact layer, a match that is no match.
 import math
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from operator import itemgetter
-from types import MappingProxyType
 from typing import Literal, TypeVar
 
 import ahocorasick
 import numpy as np
 from rapidfuzz import fuzz, process
-from xxhash import xxh3_64_intdigest
 
 from app.matching.casing import CaseRule, Written, case_rule, is_capitalised, letters
 from app.matching.keys import deletion_keys, form_keys, phonetic_word, trigrams
 from app.matching.normalize import APOSTROPHES, normalize, spot_key
+from app.matching.records import EntityRecord, EntityTable, digest
 from app.matching.scoring import MIN_SOUND_LENGTH, may_be_similar, word_similarity
 
 T = TypeVar("T")
@@ -139,40 +140,6 @@ def _trigram_codes(blob: bytes, starts: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 @dataclass(frozen=True, slots=True)
-class EntityRecord:
-    """What the engine knows of one entity: its names, nothing of storage."""
-
-    id: str
-    name: str
-    type: str
-    aliases: tuple[str, ...] = ()
-    # Aliases an editor marked case-sensitive (True) or not (False); the
-    # others follow from their text (see app.matching.spotting).
-    case_rules: tuple[tuple[str, bool], ...] = ()
-    # Orders namesakes (e.g. a place's population); None when the table has none.
-    prominence: float | None = None
-    # Shown beside the name where candidates are chosen from (reconciliation, suggest).
-    description: str | None = None
-
-    def surface_forms(self) -> Iterator[str]:
-        """The canonical name first, then every alias."""
-        yield self.name
-        yield from self.aliases
-
-    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        # Pickled by its fields in order: read back twice as fast as by name.
-        return EntityRecord, (
-            self.id,
-            self.name,
-            self.type,
-            self.aliases,
-            self.case_rules,
-            self.prominence,
-            self.description,
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class Posting:
     """One surface form of one entity."""
 
@@ -194,11 +161,6 @@ class FormRef:
 
 # One form id, or a tuple of them: most spotting keys have one form.
 FormIds = int | tuple[int, ...]
-
-
-def digest(key: str) -> int:
-    """A key's 64-bit digest, the same in every process (``hash`` is not)."""
-    return xxh3_64_intdigest(key.encode())
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,9 +308,8 @@ class Segment:
     """A set of entities and the lookup structures built over their forms."""
 
     def __init__(self, entities: Iterable[EntityRecord]) -> None:
-        self.entities: Mapping[str, EntityRecord] = {}
-        self.records: list[EntityRecord] = []  # in the order added; a form's entity is one
-        # Each form's entity, as a number into ``records``, and its place among
+        self.entities = EntityTable(())
+        # Each form's entity, as a number into ``entities``, and its place among
         # that entity's surface forms (0 the name, 1 its first alias ...).
         self.form_entities = array("i")
         self.form_places = array("i")
@@ -398,12 +359,11 @@ class Segment:
         self.automaton = _keyed_automaton()
         self._form_spot_keys = array("i")
         self._latin = bytearray()
-        by_id: dict[str, EntityRecord] = {}
-        for entity in entities:
-            by_id[entity.id] = entity
-            self._add_entity(entity)
-        self.type_counts.update(entity.type for entity in by_id.values())
-        self.entities = MappingProxyType(by_id)
+        records = list(entities)
+        for number, entity in enumerate(records):
+            self._add_entity(entity, number)
+        self.entities = EntityTable(records)
+        self.type_counts.update(self.entities.types())
         self.latin_blob = bytes(self._latin)
         self.keys = {layer: FiledKeys.of(found) for layer, found in self._key_digests.items()}
         self._index_trigrams()
@@ -419,20 +379,15 @@ class Segment:
     _LEARNT = ("_similar_words", "_written_as")
 
     def __getstate__(self) -> dict[str, object]:
-        state = {k: v for k, v in self.__dict__.items() if k not in self._LEARNT}
-        state["entities"] = dict(self.entities)  # a mapping proxy does not pickle
-        return state
+        return {k: v for k, v in self.__dict__.items() if k not in self._LEARNT}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self.entities = MappingProxyType(self.__dict__["entities"])
         self._similar_words, self._written_as = {}, {}
 
-    def _add_entity(self, entity: EntityRecord) -> None:
+    def _add_entity(self, entity: EntityRecord, number: int) -> None:
         # The hot loop of a build: a million forms pass here, so lookups are local.
         self.alias_count += len(entity.aliases)
-        number = len(self.records)
-        self.records.append(entity)
         entity_words: set[int] = set()
         seen: set[str] = set()
         explicit = dict(entity.case_rules) if entity.case_rules else {}
@@ -528,12 +483,13 @@ class Segment:
 
     def posting(self, form_id: int) -> Posting:
         """The form's entity and text."""
-        record = self.records[self.form_entities[form_id]]
-        place = self.form_places[form_id]
-        return Posting(record.id, record.aliases[place - 1] if place else record.name)
+        number = self.form_entities[form_id]
+        return Posting(
+            self.entities.id_of(number), self.entities.text(number, self.form_places[form_id])
+        )
 
     def entity_id(self, form_id: int) -> str:
-        return self.records[self.form_entities[form_id]].id
+        return self.entities.id_of(self.form_entities[form_id])
 
     def normal_form(self, form_id: int) -> str:
         """The form's normal form, which is its exact key."""
@@ -550,11 +506,8 @@ class Segment:
 
     def form_prominences(self) -> np.ndarray:
         """Each form's entity's prominence; -1 where the entity has none."""
-        of_entities = np.fromiter(
-            (self.entities[record.id].prominence or -1.0 for record in self.records),
-            dtype=np.float64,
-            count=len(self.records),
-        )
+        known = self.entities.prominences()
+        of_entities = np.where(np.isnan(known) | (known == 0), -1.0, known)
         return of_entities[np.frombuffer(self.form_entities, dtype=np.int32)]
 
     def block(self, code: str) -> tuple[int, ...]:
