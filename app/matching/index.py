@@ -24,7 +24,7 @@ as objects would cost over a gigabyte. Its entities are packed likewise
 * phonetic blocks: each word's metaphone code and its one-letter deletions →
   the words that have it, so a misspelt word still finds its candidates
   (filed by the same digest of the code in sorted arrays);
-* its Latin spelling, in one ASCII blob, and for each letter trigram of the
+* its Latin spelling, in one ASCII string, and for each letter trigram of the
   spellings (and their length band, in one integer code) the forms that have
   it: the forms sharing the most of a query's rarer trigrams are the
   candidates of character-level similarity;
@@ -52,11 +52,12 @@ from typing import Literal, TypeVar
 import ahocorasick
 import numpy as np
 from rapidfuzz import fuzz, process
+from xxhash import xxh3_64_intdigest
 
 from app.matching.casing import CaseRule, Written, case_rule, is_capitalised, letters
 from app.matching.keys import deletion_keys, form_keys, phonetic_word, trigrams
 from app.matching.normalize import APOSTROPHES, normalize, spot_key
-from app.matching.records import EntityRecord, EntityTable, digest
+from app.matching.records import EntityRecord, EntityTable
 from app.matching.scoring import MIN_SOUND_LENGTH, may_be_similar, word_similarity
 
 T = TypeVar("T")
@@ -113,7 +114,7 @@ def _query_trigram_codes(grams: Iterable[str], bands: list[int]) -> np.ndarray:
     return (grams_alone[:, None] | banded[None, :]).ravel()
 
 
-def _trigram_codes(blob: bytes, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _trigram_codes(blob: bytes | bytearray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every trigram of each spelling of ``blob`` (the form's are
     ``blob[starts[f]:starts[f + 1]]``) as ``keys.trigrams`` makes them, with the
     spelling's length band: (codes, form ids), in form order."""
@@ -163,6 +164,11 @@ class FormRef:
 FormIds = int | tuple[int, ...]
 
 
+def digest(key: str) -> int:
+    """A key's 64-bit digest, the same in every process (``hash`` is not)."""
+    return xxh3_64_intdigest(key.encode())
+
+
 @dataclass(frozen=True, slots=True)
 class FiledKeys:
     """Keys and the forms that have them, filed by digest: the forms of a key
@@ -187,9 +193,13 @@ class FiledKeys:
         return start < end
 
     def _run(self, key: str) -> tuple[int, int]:
-        wanted = np.uint64(digest(key))
+        # One search, then a step per form: most keys have one or two.
+        wanted = digest(key)
         filed = self.digests
-        return int(filed.searchsorted(wanted, "left")), int(filed.searchsorted(wanted, "right"))
+        start = end = int(filed.searchsorted(np.uint64(wanted)))
+        while end < len(filed) and int(filed[end]) == wanted:
+            end += 1
+        return start, end
 
 
 WORD_START = " "
@@ -316,9 +326,10 @@ class Segment:
         # The words of form f: form_word_ids[form_word_starts[f] : form_word_starts[f + 1]].
         self.form_word_starts = array("i", [0])
         self.form_word_ids = array("i")
-        # The Latin spelling of form f: latin_blob[latin_starts[f] : latin_starts[f + 1]].
+        # The Latin spelling of form f (ASCII: a byte a letter, as bytes would be):
+        # latin_text[latin_starts[f] : latin_starts[f + 1]].
         self.latin_starts = array("q", [0])
-        self.latin_blob = b""
+        self.latin_text = ""
         self.keys: dict[Layer, FiledKeys] = {}
         self.vocabulary: dict[str, int] = {}
         self.words: list[str] = []
@@ -364,7 +375,7 @@ class Segment:
             self._add_entity(entity, number)
         self.entities = EntityTable(records)
         self.type_counts.update(self.entities.types())
-        self.latin_blob = bytes(self._latin)
+        self.latin_text = self._latin.decode("ascii")
         self.keys = {layer: FiledKeys.of(found) for layer, found in self._key_digests.items()}
         self._index_trigrams()
         self._flatten_word_forms()
@@ -445,7 +456,7 @@ class Segment:
 
     def _index_trigrams(self) -> None:
         starts = np.frombuffer(self.latin_starts, dtype=np.int64)
-        codes, forms = _trigram_codes(self.latin_blob, starts)
+        codes, forms = _trigram_codes(self._latin, starts)
         # Stable: each code's forms stay in form order, a form's repeats of a
         # trigram side by side, so that it is filed once.
         order = np.argsort(codes, kind="stable")
@@ -497,7 +508,12 @@ class Segment:
 
     def spelling(self, form_id: int) -> str:
         """The form's Latin spelling."""
-        return self.latin_blob[self.latin_starts[form_id] : self.latin_starts[form_id + 1]].decode()
+        return self.latin_text[self.latin_starts[form_id] : self.latin_starts[form_id + 1]]
+
+    def spellings(self, form_ids: list[int]) -> list[str]:
+        """The Latin spellings of ``form_ids``."""
+        text, starts = self.latin_text, self.latin_starts
+        return [text[starts[f] : starts[f + 1]] for f in form_ids]
 
     def form_words(self, form_id: int) -> tuple[str, ...]:
         """The form's transliterated content words."""
@@ -870,7 +886,7 @@ class AliasIndex:
             if not len(form_ids):
                 continue
             ids = form_ids.tolist()
-            spellings = list(map(segment.spelling, ids))
+            spellings = segment.spellings(ids)
             for scorer in scorers:
                 found.extend(
                     (similarity, ids[i], segment)
@@ -879,11 +895,14 @@ class AliasIndex:
                     )
                 )
         found.sort(key=lambda pair: -pair[0])
-        refs: dict[Posting, FormRef] = {}
+        # A form found by both scorers counts once. Forms kept (filtered before
+        # they were spelt) are distinct postings: a base form of an entity in
+        # the overlay is hidden.
+        refs: dict[tuple[bool, int], FormRef] = {}
         for _, form_id, segment in found:
-            posting = segment.posting(form_id)  # kept: filtered before it was spelt
-            if posting not in refs:
-                refs[posting] = segment.ref(form_id)
+            key = (segment is self.base, form_id)
+            if key not in refs:
+                refs[key] = segment.ref(form_id)
                 if len(refs) == limit:
                     break
         return list(refs.values())

@@ -2,28 +2,24 @@
 
 A million aliases are a quarter of a million records, and as Python objects
 (a string per alias, a tuple per entity) they cost about 185 MiB. Here every
-text is in one UTF-8 blob, the ids in another, and the rest in arrays: the
+text is in one UTF-8 blob, and the rest in arrays: the
 type as a number into the few type names, the prominence as a float (NaN for
-none); the few descriptions and editors' case rules in dictionaries. An id is
-found by its 64-bit digest (``digest``) in a sorted array, then compared.
+none); the few descriptions and editors' case rules in dictionaries. Ids stay
+strings, with a dictionary of their numbers: entities are looked up by id
+for every candidate of every query.
 """
 
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TypeVar
 
 import numpy as np
-from xxhash import xxh3_64_intdigest
 
 T = TypeVar("T")
 # Records made from the arrays and kept, for the entities asked for again and again.
 MAX_REMEMBERED_RECORDS = 4096
-
-
-def digest(key: str) -> int:
-    """A key's 64-bit digest, the same in every process (``hash`` is not)."""
-    return xxh3_64_intdigest(key.encode())
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,26 +56,42 @@ class EntityRecord:
         )
 
 
+_SEPARATOR = "\x00"
+
+
 class _Blob:
-    """Strings in one UTF-8 blob: string i is ``data[starts[i] : starts[i + 1]]``."""
+    """Strings in one UTF-8 blob, each followed by a NUL: string i is
+    ``data[starts[i] : starts[i + 1] - 1]``. A run of them is decoded at once
+    and split at the NULs, unless one of them has a NUL of its own."""
 
     def __init__(self, strings: Iterable[str]) -> None:
         data = bytearray()
         starts = [0]
-        for text in strings:
+        with_nul = []
+        for number, text in enumerate(strings):
             data += text.encode()
+            data += b"\x00"
             starts.append(len(data))
+            if _SEPARATOR in text:
+                with_nul.append(number)
         self.data = bytes(data)
-        self.starts = np.array(starts, dtype=np.int64)
+        self.starts = array("q", starts)  # read one at a time: faster than numpy's
+        self.with_nul = np.array(with_nul, dtype=np.int64)
 
     def __getitem__(self, number: int) -> str:
-        start, end = self.starts[number : number + 2].tolist()
-        return self.data[start:end].decode()
+        starts = self.starts
+        return self.data[starts[number] : starts[number + 1] - 1].decode()
 
     def run(self, first: int, end: int) -> list[str]:
         """Strings ``first`` to ``end`` (excluded)."""
-        starts, data = self.starts[first : end + 1].tolist(), self.data
-        return [data[a:b].decode() for a, b in pairwise(starts)]
+        starts, data = self.starts, self.data
+        if len(self.with_nul) and self._has_nul(first, end):
+            return [data[a : b - 1].decode() for a, b in pairwise(starts[first : end + 1])]
+        return data[starts[first] : starts[end] - 1].decode().split(_SEPARATOR)
+
+    def _has_nul(self, first: int, end: int) -> bool:
+        at = int(self.with_nul.searchsorted(first))
+        return at < len(self.with_nul) and int(self.with_nul[at]) < end
 
 
 class EntityTable(Mapping[str, EntityRecord]):
@@ -88,12 +100,12 @@ class EntityTable(Mapping[str, EntityRecord]):
 
     def __init__(self, records: Iterable[EntityRecord]) -> None:
         records = list(records)
-        self._ids = _Blob(record.id for record in records)
+        # Ids as strings: every form's Posting names one (a few MiB more than a blob).
+        self._ids = [record.id for record in records]
         self._texts = _Blob(text for record in records for text in record.surface_forms())
         # The texts of record n: its name, then its aliases, numbered from first_texts[n].
         sizes = np.fromiter((1 + len(r.aliases) for r in records), np.int64, len(records))
-        self._first_texts = np.zeros(len(records) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=self._first_texts[1:])
+        self._first_texts = array("q", np.concatenate(([0], np.cumsum(sizes))).tobytes())
         type_numbers: dict[str, int] = {}
         self._types = np.fromiter(
             (type_numbers.setdefault(r.type, len(type_numbers)) for r in records),
@@ -108,13 +120,10 @@ class EntityTable(Mapping[str, EntityRecord]):
         )
         self._descriptions = {n: r.description for n, r in enumerate(records) if r.description}
         self._case_rules = {n: r.case_rules for n, r in enumerate(records) if r.case_rules}
-        # The records that ids name (the last of each id), in the order of their ids' first place.
-        last = {record.id: number for number, record in enumerate(records)}
-        self._listed = np.fromiter(last.values(), np.int32, len(last))
-        digests = np.fromiter(map(digest, last), np.uint64, len(last))
-        order = np.argsort(digests, kind="stable")
-        self._digests, self._filed = digests[order], self._listed[order]
-        self._made: dict[int, EntityRecord] = {}
+        # The record each id names (its last), in the order of the ids' first place.
+        self._numbers = {record.id: number for number, record in enumerate(records)}
+        self._listed = np.fromiter(self._numbers.values(), np.int32, len(self._numbers))
+        self._made: dict[str, EntityRecord] = {}  # by id
 
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k != "_made"}
@@ -125,27 +134,10 @@ class EntityTable(Mapping[str, EntityRecord]):
 
     def number(self, entity_id: str) -> int:
         """The number of the record that ``entity_id`` names; -1 for none."""
-        wanted = np.uint64(digest(entity_id))
-        filed = self._digests
-        start = int(filed.searchsorted(wanted, "left"))
-        end = int(filed.searchsorted(wanted, "right"))
-        for number in self._filed[start:end].tolist():
-            if self._ids[number] == entity_id:
-                return int(number)
-        return -1
-
-    def record(self, number: int) -> EntityRecord:
-        """Record ``number``, made once and kept for a while."""
-        found = self._made.get(number)
-        if found is None:
-            if len(self._made) >= MAX_REMEMBERED_RECORDS:
-                self._made.clear()
-            found = self._made[number] = self._make(number)
-        return found
+        return self._numbers.get(entity_id, -1)
 
     def _make(self, number: int) -> EntityRecord:
-        first, end = self._first_texts[number : number + 2].tolist()
-        name, *aliases = self._texts.run(first, end)
+        name, *aliases = self._texts.run(self._first_texts[number], self._first_texts[number + 1])
         return EntityRecord(
             self._ids[number],
             name,
@@ -161,7 +153,7 @@ class EntityTable(Mapping[str, EntityRecord]):
 
     def text(self, number: int, place: int) -> str:
         """Record ``number``'s surface form at ``place``: 0 its name, 1 its first alias ..."""
-        return self._texts[int(self._first_texts[number]) + place]
+        return self._texts[self._first_texts[number] + place]
 
     def prominence(self, number: int) -> float | None:
         prominence = float(self._prominences[number])
@@ -172,20 +164,28 @@ class EntityTable(Mapping[str, EntityRecord]):
         return self._prominences
 
     def __getitem__(self, entity_id: str) -> EntityRecord:
-        number = self.number(entity_id)
-        if number < 0:
+        found = self.get(entity_id)
+        if found is None:
             raise KeyError(entity_id)
-        return self.record(number)
+        return found
 
     def get(self, entity_id: str, default: T | None = None) -> EntityRecord | T | None:  # type: ignore[override]
-        number = self.number(entity_id)
-        return default if number < 0 else self.record(number)
+        """The record ``entity_id`` names, made once and kept for a while."""
+        found = self._made.get(entity_id)
+        if found is None:
+            number = self._numbers.get(entity_id)
+            if number is None:
+                return default
+            if len(self._made) >= MAX_REMEMBERED_RECORDS:
+                self._made.clear()
+            found = self._made[entity_id] = self._make(number)
+        return found
 
     def __contains__(self, entity_id: object) -> bool:
-        return isinstance(entity_id, str) and self.number(entity_id) >= 0
+        return entity_id in self._numbers
 
     def __iter__(self) -> Iterator[str]:
-        return map(self._ids.__getitem__, self._listed.tolist())
+        return iter(self._numbers)
 
     def __len__(self) -> int:
         return len(self._listed)

@@ -17,6 +17,7 @@ RECORDS = [
     ),
     EntityRecord("zero", "Nowhere", "place", prominence=0.0),
     EntityRecord("bare", "Bare", "person"),
+    EntityRecord("nul", "With\x00NUL", "person", ("", "And\x00another", "x")),
 ]
 
 
