@@ -21,6 +21,7 @@ process at once, and they must not all turn unready together while they work.
 An ordinary refresh that hangs makes no progress.
 """
 
+import ctypes
 import gc
 import logging
 import os
@@ -42,13 +43,22 @@ log = logging.getLogger(__name__)
 
 
 def settle_heap() -> None:
-    """Take the long-lived index out of the cyclic garbage collector's rounds.
+    """Take the long-lived index out of the cyclic garbage collector's rounds,
+    and give the memory that making it freed back to the system.
 
     A full collection would walk its millions of objects and stall a request
     for tens of milliseconds; they are freed by reference counting anyway.
+    The C allocator keeps what it frees for reuse, the hundreds of MiB of a
+    build's temporary arrays among it, unless asked to trim its heap.
     """
     gc.collect()
     gc.freeze()
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+# glibc's; other C libraries have none, and give freed memory back as they do.
+_malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
 
 
 class LiveIndex:

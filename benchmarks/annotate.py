@@ -124,7 +124,7 @@ def _rate(chars_per_second: float) -> str:
 def _plain_automaton(index: AliasIndex) -> ahocorasick.Automaton:
     """pyahocorasick as one would use it first: every normalised alias, as it is."""
     automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
-    for key in index.base.spot_keys:
+    for key in index.base.spotting_keys():
         automaton.add_word(key, key)
     automaton.make_automaton()
     return automaton
@@ -132,7 +132,7 @@ def _plain_automaton(index: AliasIndex) -> ahocorasick.Automaton:
 
 def _automaton_build_seconds(index: AliasIndex) -> float:
     started = time.perf_counter()
-    spotting_automaton(index.base.spot_keys)
+    spotting_automaton(index.base.spotting_keys())
     return time.perf_counter() - started
 
 

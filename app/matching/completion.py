@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.matching.index import AliasIndex, EntityRecord, Segment, form_ids, remembered
+from app.matching.index import AliasIndex, EntityRecord, Segment, remembered
 from app.matching.normalize import fold_char, normalize
 
 # Word starts of one form that are filed: a long alias is a sentence, and
@@ -93,12 +93,7 @@ class SegmentCompletions:
 
     def _places(self) -> np.ndarray:
         """Each entry's place in the order of preference (0 is the best)."""
-        entities, postings = self.segment.entities, self.segment.postings
-        form_prominence = np.fromiter(
-            (entities[p.entity_id].prominence or -1.0 for p in postings),
-            dtype=np.float64,
-            count=len(postings),
-        )
+        form_prominence = self.segment.form_prominences()
         form_lengths = np.fromiter(map(len, self.normal_forms), dtype=np.int32)
         forms = self.entry_forms
         # np.lexsort sorts by its last key first.
@@ -189,7 +184,7 @@ class SegmentCompletions:
 
     def _suggestion(self, entry: int, prefix: str) -> Suggestion:
         form_id = int(self.entry_forms[entry])
-        posting = self.segment.postings[form_id]
+        posting = self.segment.posting(form_id)
         normal = self.normal_forms[form_id]
         tier = 2 if self.entry_offsets[entry] > 0 else (0 if normal == prefix else 1)
         entity = self.segment.entities[posting.entity_id]
@@ -198,14 +193,7 @@ class SegmentCompletions:
 
 def _normal_forms(segment: Segment) -> list[str]:
     """Each form's normal form (its exact key), by form id."""
-    normal_forms = [""] * len(segment.postings)
-    for key, found in segment.keys["exact"].items():
-        if type(found) is int:
-            normal_forms[found] = key
-        else:
-            for form_id in form_ids(found):
-                normal_forms[form_id] = key
-    return normal_forms
+    return [segment.normal_form(form_id) for form_id in range(segment.form_count)]
 
 
 def _word_starts(normal_forms: list[str]) -> tuple[list[int], list[int], list[str]]:

@@ -7,41 +7,57 @@ entities it touches, not the whole table; readers holding the old snapshot
 are never disturbed. When the overlay grows large, the owner rebuilds a
 fresh base (see ``app.live_index``).
 
-Each segment keeps, for every surface form (a name or an alias):
+A segment keeps its surface forms (a name or an alias each) in parallel
+arrays indexed by form id, not as Python objects per form: a million forms
+as objects would cost over a gigabyte. Its entities are packed likewise
+(``app.matching.records``). For every form it keeps:
 
-* one dictionary per whole-form layer (``app.matching.keys``): exact,
-  compact, transliteration and phonetic key → the forms that have it;
-* the form's transliterated words, as ids into a word vocabulary that knows,
+* its entity (a number into the segment's ``EntityTable``) and its place
+  among that entity's surface forms, from which its ``Posting`` is made when
+  asked for;
+* its key in each whole-form layer (``app.matching.keys``): exact, compact,
+  transliteration and phonetic, each layer as the keys' digests, sorted, beside
+  the form ids: the forms of a key are one run of that array;
+* its transliterated words, as ids into a word vocabulary that knows,
   for each word, its phonetic code, how many entities use it (its weight
   follows from that) and which forms contain it;
 * phonetic blocks: each word's metaphone code and its one-letter deletions →
   the words that have it, so a misspelt word still finds its candidates
-  (filed by a 64-bit digest of the code in sorted arrays: millions of short
-  strings and dictionary slots would cost several times more);
-* the form's Latin spelling, and for each letter trigram of those spellings
-  the forms that have it (a numpy array): the forms sharing the most of a
-  query's rarer trigrams are the candidates of character-level similarity;
-* an Aho-Corasick automaton over the forms' spotting keys, and each form's
-  case rule, for finding mentions in running text (``app.matching.spotting``).
+  (filed by the same digest of the code in sorted arrays);
+* its Latin spelling, in one ASCII string, and for each letter trigram of the
+  spellings (and their length band, in one integer code) the forms that have
+  it: the forms sharing the most of a query's rarer trigrams are the
+  candidates of character-level similarity;
+* its spotting key's number in an Aho-Corasick automaton over the spotting
+  keys, and its case rule, for finding mentions in running text
+  (``app.matching.spotting``).
+
+Keys are filed by their 64-bit digest alone (``digest``), never compared as
+text. Two of a layer's n distinct keys share a digest with odds of about
+n²/2⁶⁵ (4·10⁻⁸ for the 1.2 million keys of a million aliases), and a query's
+key not in the table meets one of them with odds n/2⁶⁴. Should it happen, a
+lookup of either key would also find the other's forms, as if they had the
+key: at the exact layer, a match that is no match.
 """
 
 import math
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from hashlib import blake2b
-from itertools import chain, islice
-from types import MappingProxyType
+from itertools import islice
+from operator import itemgetter
 from typing import Literal, TypeVar
 
 import ahocorasick
 import numpy as np
 from rapidfuzz import fuzz, process
+from xxhash import xxh3_64_intdigest
 
 from app.matching.casing import CaseRule, Written, case_rule, is_capitalised, letters
 from app.matching.keys import deletion_keys, form_keys, phonetic_word, trigrams
 from app.matching.normalize import APOSTROPHES, normalize, spot_key
+from app.matching.records import EntityRecord, EntityTable
 from app.matching.scoring import MIN_SOUND_LENGTH, may_be_similar, word_similarity
 
 T = TypeVar("T")
@@ -70,51 +86,58 @@ _NO_FORMS = np.empty(0, dtype=np.int32)
 # length by at most a third, so a query looks only in the bands near its own.
 LENGTH_BAND = 3
 SHORTEST_ALIKE, LONGEST_ALIKE = 0.75, 1.35
+# A trigram's code: its three ASCII characters in the low 24 bits, its band above.
+_BAND_SHIFT = 24
+# Where a spelling starts and ends, in its trigrams (see ``keys.trigrams``).
+_START, _END, _SPACE = ord("^"), ord("$"), ord(" ")
+# A spotting key's flags: some form of it has a case rule other than
+# CAPITALISED; some form of it is written in lower case (a gazetteer's "as").
+OTHER_CASE_KEY = 1
+LOWER_CASE_KEY = 2
+_RULES = tuple(CaseRule)  # by value
+LOWER_CASE_RULE = int(CaseRule.LOWER_CASE)
 
 
-def _length_band(latin: str) -> str:
-    return chr(0x30 + len(latin.replace(" ", "")) // LENGTH_BAND)
-
-
-def _length_bands(latin: str) -> list[str]:
+def _length_bands(latin: str) -> list[int]:
     """The bands of the spellings that may be alike to ``latin``."""
     length = len(latin.replace(" ", ""))
     low, high = int(length * SHORTEST_ALIKE), math.ceil(length * LONGEST_ALIKE)
-    return [chr(0x30 + band) for band in range(low // LENGTH_BAND, high // LENGTH_BAND + 1)]
+    return list(range(low // LENGTH_BAND, high // LENGTH_BAND + 1))
 
 
-@dataclass(frozen=True, slots=True)
-class EntityRecord:
-    """What the engine knows of one entity: its names, nothing of storage."""
+def _query_trigram_codes(grams: Iterable[str], bands: list[int]) -> np.ndarray:
+    """The codes of each of a query's trigrams (ASCII) in each of ``bands``, gram by gram."""
+    letters = np.frombuffer("".join(grams).encode("ascii"), dtype=np.uint8).reshape(-1, 3)
+    letters = letters.astype(np.int64)
+    grams_alone = letters[:, 0] << 16 | letters[:, 1] << 8 | letters[:, 2]
+    banded = np.array(bands, dtype=np.int64) << _BAND_SHIFT
+    return (grams_alone[:, None] | banded[None, :]).ravel()
 
-    id: str
-    name: str
-    type: str
-    aliases: tuple[str, ...] = ()
-    # Aliases an editor marked case-sensitive (True) or not (False); the
-    # others follow from their text (see app.matching.spotting).
-    case_rules: tuple[tuple[str, bool], ...] = ()
-    # Orders namesakes (e.g. a place's population); None when the table has none.
-    prominence: float | None = None
-    # Shown beside the name where candidates are chosen from (reconciliation, suggest).
-    description: str | None = None
 
-    def surface_forms(self) -> Iterator[str]:
-        """The canonical name first, then every alias."""
-        yield self.name
-        yield from self.aliases
-
-    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        # Pickled by its fields in order: read back twice as fast as by name.
-        return EntityRecord, (
-            self.id,
-            self.name,
-            self.type,
-            self.aliases,
-            self.case_rules,
-            self.prominence,
-            self.description,
-        )
+def _trigram_codes(blob: bytes | bytearray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every trigram of each spelling of ``blob`` (the form's are
+    ``blob[starts[f]:starts[f + 1]]``) as ``keys.trigrams`` makes them, with the
+    spelling's length band: (codes, form ids), in form order."""
+    forms = len(starts) - 1
+    chars = np.frombuffer(blob, dtype=np.uint8)
+    owners = np.repeat(np.arange(forms, dtype=np.int64), np.diff(starts))
+    letter = chars != _SPACE  # the words run together
+    chars, owners = chars[letter], owners[letter]
+    counts = np.bincount(owners, minlength=forms)
+    # Each spelling as "^" + its letters + "$": a form's letters move right by
+    # its start marker and by the two markers of every form before it.
+    padded_starts = np.arange(forms, dtype=np.int64) * 2
+    padded_starts[1:] += np.cumsum(counts)[:-1]
+    padded = np.empty(len(chars) + 2 * forms, dtype=np.int64)
+    padded[padded_starts] = _START
+    padded[padded_starts + counts + 1] = _END
+    at = np.arange(len(chars), dtype=np.int64) + 2 * owners + 1
+    padded[at] = chars
+    # A spelling of n letters has n trigrams, beginning one before each letter.
+    at -= 1
+    bands = (counts // LENGTH_BAND)[owners]
+    codes = bands << _BAND_SHIFT | padded[at] << 16 | padded[at + 1] << 8 | padded[at + 2]
+    return codes, owners.astype(np.int32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,27 +160,54 @@ class FormRef:
     latin: str
 
 
-# One form id, or a tuple of them (see _add).
+# One form id, or a tuple of them: most spotting keys have one form.
 FormIds = int | tuple[int, ...]
 
 
-def _add(table: dict[str, FormIds], key: str, form_id: int) -> None:
-    # One int for a key with one form, a tuple for more: a million aliases
-    # mostly have keys of their own, and an int costs far less than a list.
-    found = table.get(key)
-    if found is None:
-        table[key] = form_id
-    elif isinstance(found, int):
-        table[key] = (found, form_id)
-    else:
-        table[key] = (*found, form_id)
+def digest(key: str) -> int:
+    """A key's 64-bit digest, the same in every process (``hash`` is not)."""
+    return xxh3_64_intdigest(key.encode())
+
+
+@dataclass(frozen=True, slots=True)
+class FiledKeys:
+    """Keys and the forms that have them, filed by digest: the forms of a key
+    are ``form_ids[i:j]`` where ``digests[i:j]`` are the key's digest."""
+
+    digests: np.ndarray  # sorted
+    form_ids: np.ndarray
+
+    @classmethod
+    def of(cls, digests: "array[int]") -> "FiledKeys":
+        """Filed from each form's key digest, by form id."""
+        unsorted = np.frombuffer(digests, dtype=np.uint64)
+        order = np.argsort(unsorted, kind="stable")  # a key's forms stay in form order
+        return cls(unsorted[order], order.astype(np.int32))
+
+    def forms(self, key: str) -> tuple[int, ...]:
+        start, end = self._run(key)
+        return tuple(self.form_ids[start:end].tolist()) if start < end else ()
+
+    def __contains__(self, key: object) -> bool:
+        start, end = self._run(str(key))
+        return start < end
+
+    def _run(self, key: str) -> tuple[int, int]:
+        # One search, then a step per form: most keys have one or two.
+        wanted = digest(key)
+        filed = self.digests
+        start = end = int(filed.searchsorted(np.uint64(wanted)))
+        while end < len(filed) and int(filed[end]) == wanted:
+            end += 1
+        return start, end
 
 
 WORD_START = " "
 
 
 def spotting_automaton(keys: Iterable[str]) -> ahocorasick.Automaton:
-    """An Aho-Corasick automaton over spotting keys, each behind a space.
+    """An Aho-Corasick automaton over spotting keys, each behind a space, whose
+    value is the key's number: its place in ``keys``.
 
     Texts are searched with a space in front too (``SpottedText.padded``), so
     a match can only begin where a word does: no match inside a word is
@@ -165,12 +215,20 @@ def spotting_automaton(keys: Iterable[str]) -> ahocorasick.Automaton:
     "the lahore" hiding "lahore"). Only its leading space belongs to a key,
     so neighbouring words still match one after the other.
     """
-    automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
-    for key in keys:
-        automaton.add_word(WORD_START + key, key)
+    automaton = _keyed_automaton()
+    for number, key in enumerate(keys):
+        automaton.add_word(WORD_START + key, number)
+    _make(automaton)
+    return automaton
+
+
+def _keyed_automaton() -> ahocorasick.Automaton:
+    return ahocorasick.Automaton(ahocorasick.STORE_INTS, ahocorasick.KEY_STRING)
+
+
+def _make(automaton: ahocorasick.Automaton) -> None:
     if len(automaton):
         automaton.make_automaton()
-    return automaton
 
 
 def _spotting_key(text: str, normal: str) -> str:
@@ -203,17 +261,15 @@ def most_common(proposed: list[np.ndarray], limit: int | None) -> list[int]:
     return (keyed[starts[order]] >> 32).tolist()
 
 
-def _flattened(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Lists of ids as one array and where each begins (its last entry, the total)."""
-    sizes = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    starts = np.concatenate(([0], np.cumsum(sizes)))
-    flat = np.fromiter(chain.from_iterable(lists), dtype=np.int32, count=int(sizes.sum()))
-    return starts, flat
-
-
-def _digest(key: str) -> int:
-    """A key's 64-bit digest, the same in every process (``hash`` is not)."""
-    return int.from_bytes(blake2b(key.encode(), digest_size=8).digest(), "little")
+def _grouped(groups: "array[int]", count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``groups`` (each a group's number, below ``count``) grouped:
+    where each group begins (its last entry, the total), and the positions, each
+    group's in their order: those of group g are ``order[starts[g] : starts[g + 1]]``."""
+    numbers = np.frombuffer(groups, dtype=np.int32)
+    order = np.argsort(numbers, kind="stable")
+    starts = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(numbers, minlength=count), out=starts[1:])
+    return starts, order
 
 
 def _run_starts(ordered: np.ndarray) -> np.ndarray:
@@ -252,18 +308,34 @@ def form_ids(found: FormIds | None) -> tuple[int, ...]:
     return (found,) if isinstance(found, int) else found
 
 
+def _int32s(values: np.ndarray) -> "array[int]":
+    """A numpy array as an ``array`` of C ints: read one at a time, an ``array``
+    gives Python ints several times faster than numpy."""
+    return array("i", values.astype(np.int32).tobytes())
+
+
 class Segment:
     """A set of entities and the lookup structures built over their forms."""
 
     def __init__(self, entities: Iterable[EntityRecord]) -> None:
-        self.entities: Mapping[str, EntityRecord] = {}
-        self.postings: list[Posting] = []
-        self.form_words: list[tuple[str, ...]] = []  # each form's words, as in ``words``
-        self.keys: dict[Layer, dict[str, FormIds]] = {layer: {} for layer in LAYERS}
+        self.entities = EntityTable(())
+        # Each form's entity, as a number into ``entities``, and its place among
+        # that entity's surface forms (0 the name, 1 its first alias ...).
+        self.form_entities = array("i")
+        self.form_places = array("i")
+        # The words of form f: form_word_ids[form_word_starts[f] : form_word_starts[f + 1]].
+        self.form_word_starts = array("i", [0])
+        self.form_word_ids = array("i")
+        # The Latin spelling of form f (ASCII: a byte a letter, as bytes would be):
+        # latin_text[latin_starts[f] : latin_starts[f + 1]].
+        self.latin_starts = array("q", [0])
+        self.latin_text = ""
+        self.keys: dict[Layer, FiledKeys] = {}
         self.vocabulary: dict[str, int] = {}
         self.words: list[str] = []
         self.word_entities: list[int] = []  # how many entities use each word
-        self.word_forms: list[list[int]] = []  # while building; then flat, below
+        # While building: a word and a form that contains it, pair by pair; then flat, below.
+        self._word_form_pairs: tuple[array[int], array[int]] = (array("i"), array("i"))
         # The forms of word w: word_form_ids[word_form_starts[w] : word_form_starts[w + 1]].
         self.word_form_starts = np.zeros(1, dtype=np.int64)
         self.word_form_ids = _NO_FORMS
@@ -275,115 +347,135 @@ class Segment:
         self.block_digests = np.empty(0, dtype=np.uint64)
         self.block_starts = np.zeros(1, dtype=np.int64)
         self.block_word_ids = _NO_FORMS
-        self.latin: list[str] = []  # each form's Latin spelling
-        # The forms of each trigram (and length band), in one array: those of the
-        # gram numbered g are trigram_form_ids[trigram_starts[g] : trigram_starts[g + 1]].
-        self.trigram_numbers: dict[str, int] = {}
+        # The forms of each trigram code (sorted): those of trigram_codes[g] are
+        # trigram_form_ids[trigram_starts[g] : trigram_starts[g + 1]].
+        self.trigram_codes = np.empty(0, dtype=np.int64)
         self.trigram_starts = np.zeros(1, dtype=np.int64)
         self.trigram_form_ids = _NO_FORMS
-        self.spot_keys: dict[str, FormIds] = {}
-        self.case_rules: list[CaseRule] = []
-        # The spotting keys with a form whose rule is not CAPITALISED (every name's but few).
-        self.other_case_keys: set[str] = set()
-        self._written_as: dict[tuple[str, str], tuple[int, ...]] = {}
+        # Spotting keys, by number (the automaton's value): each key's length,
+        # its flags (OTHER_CASE_KEY, LOWER_CASE_KEY) and its forms,
+        # spot_form_ids[spot_form_starts[k] : spot_form_starts[k + 1]].
+        self.spot_key_lengths = array("i")
+        self.spot_key_flags = bytearray()
+        self.spot_form_starts = array("i", [0])
+        self.spot_form_ids = array("i")
+        self.case_rules = array("b")  # each form's CaseRule
+        self._written_as: dict[tuple[int, str], tuple[int, ...]] = {}
         self.alias_letters: dict[int, str] = {}  # of the forms whose case must be exact
         self.alias_count = 0
         self.type_counts: Counter[str] = Counter()  # how many entities have each type
-        # One object per distinct string while building: the layers' keys of a
-        # form are often equal (and equal to other forms' keys), and a million
-        # forms would otherwise keep millions of copies.
-        self._strings: dict[str, str] = {}
-        # Likewise one tuple per distinct list of words, by its transliteration
-        # key (the words joined): a place's names in many scripts often share it.
-        self._word_lists: dict[str, tuple[str, ...]] = {}
-        by_id: dict[str, EntityRecord] = {}
-        for entity in entities:
-            by_id[entity.id] = entity
-            self._add_entity(entity)
-        self.type_counts.update(entity.type for entity in by_id.values())
-        self.entities = MappingProxyType(by_id)
+        # While building: each form's key digests, and its spotting key's number.
+        self._key_digests = {layer: array("Q") for layer in LAYERS}
+        # Built as the keys come (it numbers them); made ready once they are all in.
+        self.automaton = _keyed_automaton()
+        self._form_spot_keys = array("i")
+        self._latin = bytearray()
+        records = list(entities)
+        for number, entity in enumerate(records):
+            self._add_entity(entity, number)
+        self.entities = EntityTable(records)
+        self.type_counts.update(self.entities.types())
+        self.latin_text = self._latin.decode("ascii")
+        self.keys = {layer: FiledKeys.of(found) for layer, found in self._key_digests.items()}
         self._index_trigrams()
         self._flatten_word_forms()
         self._index_blocks()
-        del self._strings, self._word_lists, self._block_pairs
-        self.automaton = spotting_automaton(self.spot_keys)
+        self._file_spotting_keys()
+        _make(self.automaton)
+        del self._key_digests, self._form_spot_keys, self._latin, self._block_pairs
+        del self._word_form_pairs
 
     # Pickled without what a snapshot learns while it serves (its memos). The
     # automaton is pickled too: read back, it is ready four times sooner than built.
     _LEARNT = ("_similar_words", "_written_as")
 
     def __getstate__(self) -> dict[str, object]:
-        state = {k: v for k, v in self.__dict__.items() if k not in self._LEARNT}
-        state["entities"] = dict(self.entities)  # a mapping proxy does not pickle
-        return state
+        return {k: v for k, v in self.__dict__.items() if k not in self._LEARNT}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self.entities = MappingProxyType(self.__dict__["entities"])
         self._similar_words, self._written_as = {}, {}
 
-    def _add_entity(self, entity: EntityRecord) -> None:
+    def _add_entity(self, entity: EntityRecord, number: int) -> None:
         # The hot loop of a build: a million forms pass here, so lookups are local.
         self.alias_count += len(entity.aliases)
         entity_words: set[int] = set()
         seen: set[str] = set()
         explicit = dict(entity.case_rules) if entity.case_rules else {}
-        tables = [(self.keys[layer], layer) for layer in LAYERS]
-        one = self._strings.setdefault
-        postings, form_words, word_forms = self.postings, self.form_words, self.word_forms
-        word_lists, vocabulary = self._word_lists, self.words.__getitem__
-        for text in entity.surface_forms():
+        layers = [(self._key_digests[layer], layer) for layer in LAYERS]
+        form_entities, form_places = self.form_entities, self.form_places
+        form_word_ids, form_word_starts = self.form_word_ids, self.form_word_starts
+        word_of_pair, form_of_pair = self._word_form_pairs
+        spelling = self._latin
+        for place, text in enumerate(entity.surface_forms()):
             normal = normalize(text)
             if not normal or normal in seen:
                 continue
             seen.add(normal)
-            form_id = len(postings)
-            postings.append(Posting(entity.id, text))
+            form_id = len(form_entities)
+            form_entities.append(number)
+            form_places.append(place)
             keys = form_keys(normal)
-            for table, layer in tables:
-                key = getattr(keys, layer)
-                _add(table, one(key, key), form_id)
-            spotting_key = _spotting_key(text, normal)
-            _add(self.spot_keys, one(spotting_key, spotting_key), form_id)
+            for digests, layer in layers:
+                digests.append(digest(getattr(keys, layer)))
             rule = case_rule(text, explicit.get(text))
             self.case_rules.append(rule)
-            if rule is not CaseRule.CAPITALISED:
-                self.other_case_keys.add(spotting_key)
+            self._add_spotting_key(_spotting_key(text, normal), rule)
             if rule is CaseRule.EXACT:
                 self.alias_letters[form_id] = letters(text)
-            self.latin.append(one(keys.latin, keys.latin))
+            spelling += keys.latin.encode("ascii")
+            self.latin_starts.append(len(spelling))
             word_ids = [self._word_id(word) for word in keys.words]
-            words = word_lists.get(keys.transliteration)
-            if words is None:
-                words = word_lists[keys.transliteration] = tuple(map(vocabulary, word_ids))
-            form_words.append(words)
+            form_word_ids.extend(word_ids)
+            form_word_starts.append(len(form_word_ids))
             for word_id in set(word_ids):
-                word_forms[word_id].append(form_id)
+                word_of_pair.append(word_id)
+                form_of_pair.append(form_id)
             entity_words.update(word_ids)
         for word_id in entity_words:
             self.word_entities[word_id] += 1
 
+    def _add_spotting_key(self, key: str, rule: CaseRule) -> None:
+        filed = WORD_START + key
+        number: int = self.automaton.get(filed, -1)
+        if number < 0:
+            number = len(self.spot_key_lengths)
+            self.automaton.add_word(filed, number)
+            self.spot_key_lengths.append(len(key))
+            self.spot_key_flags.append(0)
+        self._form_spot_keys.append(number)
+        if rule is not CaseRule.CAPITALISED:
+            self.spot_key_flags[number] |= OTHER_CASE_KEY
+        if rule is CaseRule.LOWER_CASE:
+            self.spot_key_flags[number] |= LOWER_CASE_KEY
+
+    def _file_spotting_keys(self) -> None:
+        # A form's position is its id.
+        starts, forms = _grouped(self._form_spot_keys, len(self.spot_key_lengths))
+        self.spot_form_starts, self.spot_form_ids = _int32s(starts), _int32s(forms)
+
     def _index_trigrams(self) -> None:
-        found: dict[str, list[int]] = {}
-        for form_id, spelling in enumerate(self.latin):
-            band = _length_band(spelling)
-            for gram in trigrams(spelling):
-                gram += band
-                forms = found.get(gram)
-                if forms is None:
-                    found[gram] = [form_id]
-                else:
-                    forms.append(form_id)
-        # One array, not one per trigram: tens of thousands of small arrays
-        # cost far more than their contents, above all once read back.
-        self.trigram_numbers = {gram: number for number, gram in enumerate(found)}
-        self.trigram_starts, self.trigram_form_ids = _flattened(list(found.values()))
+        starts = np.frombuffer(self.latin_starts, dtype=np.int64)
+        codes, forms = _trigram_codes(self._latin, starts)
+        # Stable: each code's forms stay in form order, a form's repeats of a
+        # trigram side by side, so that it is filed once.
+        order = np.argsort(codes, kind="stable")
+        codes, forms = codes[order], forms[order]
+        if not len(codes):
+            return
+        first = np.ones(len(codes), dtype=bool)
+        first[1:] = (codes[1:] != codes[:-1]) | (forms[1:] != forms[:-1])
+        codes, self.trigram_form_ids = codes[first], forms[first]
+        starts = _run_starts(codes)
+        self.trigram_codes = codes[starts]
+        self.trigram_starts = np.append(starts, len(codes))
 
     def _flatten_word_forms(self) -> None:
         # One array instead of a list per word: the forms of several words are
         # counted at once (``AliasIndex.candidates``), and it is smaller.
-        self.word_form_starts, self.word_form_ids = _flattened(self.word_forms)
-        self.word_forms = []
+        words, forms = self._word_form_pairs
+        self.word_form_starts, order = _grouped(words, len(self.words))
+        self.word_form_ids = np.frombuffer(forms, dtype=np.int32)[order]
 
     def _index_blocks(self) -> None:
         digests = np.frombuffer(self._block_pairs[0], dtype=np.uint64)
@@ -396,6 +488,44 @@ class Segment:
             self.block_digests = digests[starts]
             self.block_starts = np.append(starts, len(digests))
 
+    @property
+    def form_count(self) -> int:
+        return len(self.form_entities)
+
+    def posting(self, form_id: int) -> Posting:
+        """The form's entity and text."""
+        number = self.form_entities[form_id]
+        return Posting(
+            self.entities.id_of(number), self.entities.text(number, self.form_places[form_id])
+        )
+
+    def entity_id(self, form_id: int) -> str:
+        return self.entities.id_of(self.form_entities[form_id])
+
+    def normal_form(self, form_id: int) -> str:
+        """The form's normal form, which is its exact key."""
+        return normalize(self.posting(form_id).text)
+
+    def spelling(self, form_id: int) -> str:
+        """The form's Latin spelling."""
+        return self.latin_text[self.latin_starts[form_id] : self.latin_starts[form_id + 1]]
+
+    def spellings(self, form_ids: list[int]) -> list[str]:
+        """The Latin spellings of ``form_ids``."""
+        text, starts = self.latin_text, self.latin_starts
+        return [text[starts[f] : starts[f + 1]] for f in form_ids]
+
+    def form_words(self, form_id: int) -> tuple[str, ...]:
+        """The form's transliterated content words."""
+        start, end = self.form_word_starts[form_id], self.form_word_starts[form_id + 1]
+        return tuple(map(self.words.__getitem__, self.form_word_ids[start:end]))
+
+    def form_prominences(self) -> np.ndarray:
+        """Each form's entity's prominence; -1 where the entity has none."""
+        known = self.entities.prominences()
+        of_entities = np.where(np.isnan(known) | (known == 0), -1.0, known)
+        return of_entities[np.frombuffer(self.form_entities, dtype=np.int32)]
+
     def block(self, code: str) -> tuple[int, ...]:
         """The words filed under a phonetic code (or a code one letter shorter)."""
         return self.blocks_of([code])[0]
@@ -405,7 +535,7 @@ class Segment:
         filed = self.block_digests
         if not len(filed):
             return [() for _ in codes]
-        digests = np.fromiter(map(_digest, codes), dtype=np.uint64, count=len(codes))
+        digests = np.fromiter(map(digest, codes), dtype=np.uint64, count=len(codes))
         found = np.minimum(np.searchsorted(filed, digests), len(filed) - 1)
         starts, ends = self.block_starts[found].tolist(), self.block_starts[found + 1].tolist()
         words = self.block_word_ids
@@ -419,7 +549,7 @@ class Segment:
         start, end = self.word_form_starts[word_id : word_id + 2].tolist()
         return self.word_form_ids[start:end]
 
-    def spelt_near(self, query_grams: Iterable[str], bands: list[str]) -> np.ndarray:
+    def spelt_near(self, query_grams: Iterable[str], bands: list[int]) -> np.ndarray:
         """The forms of a length in ``bands`` that share the most of the query's
         trigrams, rarest first.
 
@@ -427,9 +557,12 @@ class Segment:
         MAX_TRIGRAM_POSTINGS; the TRIGRAM_CANDIDATES forms that have the most
         of those are returned, in no order.
         """
-        table = self.trigram_numbers
-        keys = [g + band for g in query_grams for band in bands]
-        numbers = np.array([n for key in keys if (n := table.get(key)) is not None], dtype=np.int64)
+        filed = self.trigram_codes
+        if not len(filed):
+            return _NO_FORMS
+        codes = _query_trigram_codes(query_grams, bands)
+        found = np.minimum(np.searchsorted(filed, codes), len(filed) - 1)
+        numbers = found[filed[found] == codes]
         starts, ends = self.trigram_starts[numbers], self.trigram_starts[numbers + 1]
         sizes = ends - starts
         rarest_first = np.argsort(sizes, kind="stable")
@@ -464,15 +597,14 @@ class Segment:
             self.vocabulary[word] = word_id
             self.words.append(word)
             self.word_entities.append(0)
-            self.word_forms.append([])
             digests, words = self._block_pairs
             for key in deletion_keys(phonetic_word(word)):
-                digests.append(_digest(key))
+                digests.append(digest(key))
                 words.append(word_id)
         return word_id
 
     def lookup(self, layer: Layer, key: str) -> tuple[int, ...]:
-        return form_ids(self.keys[layer].get(key))
+        return self.keys[layer].forms(key)
 
     def similar_words(self, word: str) -> tuple[int, ...]:
         """The words that ``word_similarity`` credits: alike in spelling or sound.
@@ -510,36 +642,59 @@ class Segment:
         )
         return tuple(found)
 
+    def spot_key_number(self, key: str) -> int:
+        """The number of a spotting key; -1 for a key no form has."""
+        number: int = self.automaton.get(WORD_START + key, -1)
+        return number
+
+    def spotting_keys(self) -> list[str]:
+        """The spotting keys, by number."""
+        keyed = sorted(self.automaton.items(), key=itemgetter(1))
+        return [key[len(WORD_START) :] for key, _ in keyed]
+
     def spotted(self, key: str) -> tuple[int, ...]:
         """The forms whose spotting key is ``key``."""
-        return form_ids(self.spot_keys.get(key))
+        number = self.spot_key_number(key)
+        return () if number < 0 else form_ids(self.forms_of_spotting_key(number))
+
+    def forms_of_spotting_key(self, number: int) -> FormIds:
+        """The forms of the spotting key numbered ``number``: one id, or a tuple of them."""
+        start, end = self.spot_form_starts[number], self.spot_form_starts[number + 1]
+        if end - start == 1:
+            return self.spot_form_ids[start]
+        return tuple(self.spot_form_ids[start:end])
 
     def forms_written_as(self, key: str, written: str) -> tuple[int, ...]:
         """The forms of a spotting key that ``written``, found in text, may be a mention of."""
-        if key not in self.other_case_keys:
-            return self.spotted(key) if is_capitalised(written) else ()
+        number = self.spot_key_number(key)
+        return () if number < 0 else form_ids(self.forms_written(number, written))
+
+    def forms_written(self, number: int, written: str) -> FormIds:
+        """As ``forms_written_as``, for the spotting key numbered ``number``."""
+        if not self.spot_key_flags[number] & OTHER_CASE_KEY:
+            return self.forms_of_spotting_key(number) if is_capitalised(written) else ()
         # Acronyms mostly, met again and again as written ("US", "TTP"): kept.
-        found = self._written_as.get((key, written))
+        found = self._written_as.get((number, written))
         if found is None:
             if len(self._written_as) >= MAX_REMEMBERED_WRITINGS:
                 self._written_as.clear()
             text = Written(written)
-            found = self._written_as[key, written] = tuple(
+            found = self._written_as[number, written] = tuple(
                 f
-                for f in self.spotted(key)
-                if text.allows(self.case_rules[f], self.alias_letters.get(f, ""))
+                for f in form_ids(self.forms_of_spotting_key(number))
+                if text.allows(_RULES[self.case_rules[f]], self.alias_letters.get(f, ""))
             )
         return found
 
     def postings_of(self, forms: FormIds) -> list[Posting]:
-        return [self.postings[f] for f in form_ids(forms)]
+        return [self.posting(f) for f in form_ids(forms)]
 
     def without_entities(self, forms: FormIds, entity_ids: frozenset[str]) -> tuple[int, ...]:
         """The forms that belong to none of ``entity_ids``."""
-        return tuple(f for f in form_ids(forms) if self.postings[f].entity_id not in entity_ids)
+        return tuple(f for f in form_ids(forms) if self.entity_id(f) not in entity_ids)
 
     def ref(self, form_id: int) -> FormRef:
-        return FormRef(self.postings[form_id], self.form_words[form_id], self.latin[form_id])
+        return FormRef(self.posting(form_id), self.form_words(form_id), self.spelling(form_id))
 
 
 EMPTY_SEGMENT = Segment(())
@@ -648,13 +803,13 @@ class AliasIndex:
 
     def _segments(self) -> Iterator[Segment]:
         yield self.base
-        if self.overlay.postings:
+        if self.overlay.form_count:
             yield self.overlay
 
     def spotting_segments(self) -> Iterator[tuple[Segment, frozenset[str]]]:
         """Each segment with the entity IDs whose forms in it no longer count."""
         yield self.base, self.hidden
-        if self.overlay.postings:
+        if self.overlay.form_count:
             yield self.overlay, frozenset()
 
     def _visible(self, posting: Posting, segment: Segment) -> bool:
@@ -705,7 +860,7 @@ class AliasIndex:
         return keep is not None or (segment is self.base and bool(self.hidden))
 
     def _kept(self, segment: Segment, form_id: int, keep: "Keep | None") -> bool:
-        posting = segment.postings[form_id]
+        posting = segment.posting(form_id)
         return self._visible(posting, segment) and (keep is None or keep(posting))
 
     def spelt_alike(
@@ -731,7 +886,7 @@ class AliasIndex:
             if not len(form_ids):
                 continue
             ids = form_ids.tolist()
-            spellings = list(map(segment.latin.__getitem__, ids))
+            spellings = segment.spellings(ids)
             for scorer in scorers:
                 found.extend(
                     (similarity, ids[i], segment)
@@ -740,11 +895,14 @@ class AliasIndex:
                     )
                 )
         found.sort(key=lambda pair: -pair[0])
-        refs: dict[Posting, FormRef] = {}
+        # A form found by both scorers counts once. Forms kept (filtered before
+        # they were spelt) are distinct postings: a base form of an entity in
+        # the overlay is hidden.
+        refs: dict[tuple[bool, int], FormRef] = {}
         for _, form_id, segment in found:
-            posting = segment.postings[form_id]  # kept: filtered before it was spelt
-            if posting not in refs:
-                refs[posting] = segment.ref(form_id)
+            key = (segment is self.base, form_id)
+            if key not in refs:
+                refs[key] = segment.ref(form_id)
                 if len(refs) == limit:
                     break
         return list(refs.values())

@@ -29,7 +29,7 @@ from typing import IO
 from app.matching.index import Segment
 
 FORMAT = 1
-_KEY_LIBRARIES = ("anyascii", "jellyfish", "numpy", "pyahocorasick", "rapidfuzz")
+_KEY_LIBRARIES = ("anyascii", "jellyfish", "numpy", "pyahocorasick", "rapidfuzz", "xxhash")
 
 
 def engine_version() -> str:

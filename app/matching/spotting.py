@@ -12,10 +12,18 @@ it. Offsets are code points of the text as sent.
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
-from weakref import WeakKeyDictionary
 
-from app.matching.casing import CaseRule
-from app.matching.index import WORD_START, AliasIndex, FormIds, Posting, Segment
+from app.matching.index import (
+    LOWER_CASE_KEY,
+    LOWER_CASE_RULE,
+    OTHER_CASE_KEY,
+    WORD_START,
+    AliasIndex,
+    FormIds,
+    Posting,
+    Segment,
+    form_ids,
+)
 from app.matching.normalize import OffsetMap, spot_form
 
 # What may stand between a sentence's end and its first word: spaces, quote
@@ -23,8 +31,6 @@ from app.matching.normalize import OffsetMap, spot_form
 _BEFORE_FIRST_WORD = frozenset(" \t\r\xa0\u2002\u2003\u2009\"'“”‘’«»‹›()[]•·▪*")
 _SENTENCE_ENDS = frozenset(".!?:\n")
 MAX_LOOK_BACK = 32
-_LOWER_CASE = CaseRule.LOWER_CASE
-_LOWER_CASE_KEYS: "WeakKeyDictionary[Segment, dict[str, bool]]" = WeakKeyDictionary()
 
 
 class Span(NamedTuple):
@@ -71,7 +77,7 @@ def dictionary_hits(index: AliasIndex, text: SpottedText) -> list[Hit]:
     hits: list[Hit] = []
     segments = list(index.spotting_segments())
     for segment, hidden in segments:
-        if segment.spot_keys:
+        if segment.form_count:
             hits.extend(_segment_hits(segment, hidden, text))
     # Segments are spotted apart: only hits of two may overlap.
     return _without_overlaps(hits) if len(segments) > 1 else hits
@@ -79,20 +85,19 @@ def dictionary_hits(index: AliasIndex, text: SpottedText) -> list[Hit]:
 
 def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -> list[Hit]:
     # The loop of spotting, run for every key the automaton reports: it does
-    # what OffsetMap and Segment.forms_written_as would do, inline.
+    # what OffsetMap and Segment.forms_written would do, inline.
     padded, original = text.padded, text.text
     cuts, shifts = text.offsets.cuts, text.offsets.shifts
     cut_count = len(cuts)
-    other_case_keys, spot_keys = segment.other_case_keys, segment.spot_keys
-    lower_case_keys = _lower_case_keys(segment)
+    key_lengths, key_flags = segment.spot_key_lengths, segment.spot_key_flags
     last = len(padded) - 1
     found = []
     for end, key in segment.automaton.iter_long(padded):
-        # padded[end - len(key) : end + 1] is " " + key, so the key is
-        # spot[end - len(key) : end]; it began a word, it must end one too.
+        # padded[end - length : end + 1] is " " + the key, so the key is
+        # spot[end - length : end]; it began a word, it must end one too.
         if end < last and padded[end + 1] != " ":
             continue
-        start = end - len(key)
+        start = end - key_lengths[key]
         cut = bisect_right(cuts, start)
         if cut < cut_count and cuts[cut] < end:  # spaces were removed inside the key
             end += shifts[bisect_right(cuts, end - 1)]
@@ -101,20 +106,17 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
         start += shifts[cut]
         written = original[start:end]
         forms: FormIds
-        if key in other_case_keys:
-            forms = segment.forms_written_as(key, written)
-            if forms:
-                lower_case = lower_case_keys.get(key)
-                if lower_case is None:
-                    lower_case = lower_case_keys[key] = _has_lower_case_forms(segment, key)
-                if lower_case and sentence_initial(original, start):
-                    forms = _capitalised_by_their_writer(segment, forms)
+        flags = key_flags[key]
+        if flags & OTHER_CASE_KEY:
+            forms = segment.forms_written(key, written)
+            if forms and flags & LOWER_CASE_KEY and sentence_initial(original, start):
+                forms = _capitalised_by_their_writer(segment, forms)
             if not forms:
                 continue
         elif written.islower():  # not casing.is_capitalised(written): most rejected words
             continue
         else:
-            forms = spot_keys[key]
+            forms = segment.forms_of_spotting_key(key)
         if hidden:
             forms = segment.without_entities(forms, hidden)
             if not forms:
@@ -123,23 +125,10 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
     return found
 
 
-def _lower_case_keys(segment: Segment) -> dict[str, bool]:
-    """Whether a spotting key has forms written in lower case (a gazetteer's "as"),
-    learnt key by key as they are met in texts, once per segment."""
-    found = _LOWER_CASE_KEYS.get(segment)
-    if found is None:
-        found = _LOWER_CASE_KEYS[segment] = {}
-    return found
-
-
-def _has_lower_case_forms(segment: Segment, key: str) -> bool:
-    return any(segment.case_rules[f] is _LOWER_CASE for f in segment.spotted(key))
-
-
-def _capitalised_by_their_writer(segment: Segment, forms: tuple[int, ...]) -> tuple[int, ...]:
+def _capitalised_by_their_writer(segment: Segment, forms: FormIds) -> tuple[int, ...]:
     """The forms but those written in lower case, for a word that begins a sentence,
     whose capital may be only the sentence's: "As" is not a gazetteer's "as"."""
-    return tuple(f for f in forms if segment.case_rules[f] is not _LOWER_CASE)
+    return tuple(f for f in form_ids(forms) if segment.case_rules[f] != LOWER_CASE_RULE)
 
 
 def sentence_initial(text: str, start: int) -> bool:

@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 
 from app.matching.index import (
+    LENGTH_BAND,
     MAX_PROPOSED_WORDS,
     AliasIndex,
     EntityRecord,
     most_common,
 )
-from app.matching.keys import deletion_keys, phonetic_word
+from app.matching.keys import deletion_keys, phonetic_word, trigrams
 from app.matching.normalize import normalize
 from app.matching.scoring import word_similarity
 
@@ -88,3 +89,21 @@ def test_alike_words_are_those_word_similarity_credits() -> None:
         assert set(segment.similar_words(word)) == credited | {segment.vocabulary[word]}
         checked += len(credited)
     assert checked > 100  # the words were alike enough to test something
+
+
+def test_trigram_postings_are_each_spellings_trigrams_in_its_length_band() -> None:
+    spaced = EntityRecord("hw", "Hai Wu Mu", "place", ("海屋木", "A", "Ab", "Aaaa aaaa", "!!"))
+    segment = AliasIndex.build([TTP, TLP, spaced]).base
+    expected: dict[tuple[str, int], list[int]] = {}
+    for form_id in range(segment.form_count):
+        spelling = segment.spelling(form_id)
+        band = len(spelling.replace(" ", "")) // LENGTH_BAND
+        for gram in sorted(trigrams(spelling)):
+            expected.setdefault((gram, band), []).append(form_id)
+    filed = {}
+    for number, code in enumerate(segment.trigram_codes.tolist()):
+        gram = "".join(chr(code >> shift & 0xFF) for shift in (16, 8, 0))
+        start, end = segment.trigram_starts[number : number + 2].tolist()
+        filed[gram, code >> 24] = segment.trigram_form_ids[start:end].tolist()
+    assert filed == {key: sorted(forms) for key, forms in expected.items()}
+    assert ("^a$", 0) in filed and ("hai", 2) in filed

@@ -1,0 +1,199 @@
+"""The entities a segment knows, kept packed: each ``EntityRecord`` is made when asked for.
+
+A million aliases are a quarter of a million records, and as Python objects
+(a string per alias, a tuple per entity) they cost about 185 MiB. Here every
+text is in one UTF-8 blob, and the rest in arrays: the
+type as a number into the few type names, the prominence as a float (NaN for
+none); the few descriptions and editors' case rules in dictionaries. Ids stay
+strings, with a dictionary of their numbers: entities are looked up by id
+for every candidate of every query.
+"""
+
+from array import array
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+# Records made from the arrays and kept, for the entities asked for again and again.
+MAX_REMEMBERED_RECORDS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRecord:
+    """What the engine knows of one entity: its names, nothing of storage."""
+
+    id: str
+    name: str
+    type: str
+    aliases: tuple[str, ...] = ()
+    # Aliases an editor marked case-sensitive (True) or not (False); the
+    # others follow from their text (see app.matching.spotting).
+    case_rules: tuple[tuple[str, bool], ...] = ()
+    # Orders namesakes (e.g. a place's population); None when the table has none.
+    prominence: float | None = None
+    # Shown beside the name where candidates are chosen from (reconciliation, suggest).
+    description: str | None = None
+
+    def surface_forms(self) -> Iterator[str]:
+        """The canonical name first, then every alias."""
+        yield self.name
+        yield from self.aliases
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Pickled by its fields in order: read back twice as fast as by name.
+        return EntityRecord, (
+            self.id,
+            self.name,
+            self.type,
+            self.aliases,
+            self.case_rules,
+            self.prominence,
+            self.description,
+        )
+
+
+_SEPARATOR = "\x00"
+
+
+class _Blob:
+    """Strings in one UTF-8 blob, each followed by a NUL: string i is
+    ``data[starts[i] : starts[i + 1] - 1]``. A run of them is decoded at once
+    and split at the NULs, unless one of them has a NUL of its own."""
+
+    def __init__(self, strings: Iterable[str]) -> None:
+        data = bytearray()
+        starts = [0]
+        with_nul = []
+        for number, text in enumerate(strings):
+            data += text.encode()
+            data += b"\x00"
+            starts.append(len(data))
+            if _SEPARATOR in text:
+                with_nul.append(number)
+        self.data = bytes(data)
+        self.starts = array("q", starts)  # read one at a time: faster than numpy's
+        self.with_nul = np.array(with_nul, dtype=np.int64)
+
+    def __getitem__(self, number: int) -> str:
+        starts = self.starts
+        return self.data[starts[number] : starts[number + 1] - 1].decode()
+
+    def run(self, first: int, end: int) -> list[str]:
+        """Strings ``first`` to ``end`` (excluded)."""
+        starts, data = self.starts, self.data
+        if len(self.with_nul) and self._has_nul(first, end):
+            return [data[a : b - 1].decode() for a, b in pairwise(starts[first : end + 1])]
+        return data[starts[first] : starts[end] - 1].decode().split(_SEPARATOR)
+
+    def _has_nul(self, first: int, end: int) -> bool:
+        at = int(self.with_nul.searchsorted(first))
+        return at < len(self.with_nul) and int(self.with_nul[at]) < end
+
+
+class EntityTable(Mapping[str, EntityRecord]):
+    """Entity records by id, in the order given; each is numbered by its place
+    among those given, and an id given twice names its last record."""
+
+    def __init__(self, records: Iterable[EntityRecord]) -> None:
+        records = list(records)
+        # Ids as strings: every form's Posting names one (a few MiB more than a blob).
+        self._ids = [record.id for record in records]
+        self._texts = _Blob(text for record in records for text in record.surface_forms())
+        # The texts of record n: its name, then its aliases, numbered from first_texts[n].
+        sizes = np.fromiter((1 + len(r.aliases) for r in records), np.int64, len(records))
+        self._first_texts = array("q", np.concatenate(([0], np.cumsum(sizes))).tobytes())
+        type_numbers: dict[str, int] = {}
+        self._types = np.fromiter(
+            (type_numbers.setdefault(r.type, len(type_numbers)) for r in records),
+            np.int32,
+            len(records),
+        )
+        self._type_names = list(type_numbers)
+        self._prominences = np.fromiter(
+            (np.nan if r.prominence is None else r.prominence for r in records),
+            np.float64,
+            len(records),
+        )
+        self._descriptions = {n: r.description for n, r in enumerate(records) if r.description}
+        self._case_rules = {n: r.case_rules for n, r in enumerate(records) if r.case_rules}
+        # The record each id names (its last), in the order of the ids' first place.
+        self._numbers = {record.id: number for number, record in enumerate(records)}
+        self._listed = np.fromiter(self._numbers.values(), np.int32, len(self._numbers))
+        self._made: dict[str, EntityRecord] = {}  # by id
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_made"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._made = {}
+
+    def number(self, entity_id: str) -> int:
+        """The number of the record that ``entity_id`` names; -1 for none."""
+        return self._numbers.get(entity_id, -1)
+
+    def _make(self, number: int) -> EntityRecord:
+        name, *aliases = self._texts.run(self._first_texts[number], self._first_texts[number + 1])
+        return EntityRecord(
+            self._ids[number],
+            name,
+            self._type_names[self._types[number]],
+            tuple(aliases),
+            self._case_rules.get(number, ()),
+            self.prominence(number),
+            self._descriptions.get(number),
+        )
+
+    def id_of(self, number: int) -> str:
+        return self._ids[number]
+
+    def text(self, number: int, place: int) -> str:
+        """Record ``number``'s surface form at ``place``: 0 its name, 1 its first alias ..."""
+        return self._texts[self._first_texts[number] + place]
+
+    def prominence(self, number: int) -> float | None:
+        prominence = float(self._prominences[number])
+        return None if prominence != prominence else prominence  # NaN: none
+
+    def prominences(self) -> np.ndarray:
+        """Each record's prominence, NaN where it has none, by number."""
+        return self._prominences
+
+    def __getitem__(self, entity_id: str) -> EntityRecord:
+        found = self.get(entity_id)
+        if found is None:
+            raise KeyError(entity_id)
+        return found
+
+    def get(self, entity_id: str, default: T | None = None) -> EntityRecord | T | None:  # type: ignore[override]
+        """The record ``entity_id`` names, made once and kept for a while."""
+        found = self._made.get(entity_id)
+        if found is None:
+            number = self._numbers.get(entity_id)
+            if number is None:
+                return default
+            if len(self._made) >= MAX_REMEMBERED_RECORDS:
+                self._made.clear()
+            found = self._made[entity_id] = self._make(number)
+        return found
+
+    def __contains__(self, entity_id: object) -> bool:
+        return entity_id in self._numbers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._numbers)
+
+    def __len__(self) -> int:
+        return len(self._listed)
+
+    def values(self) -> Iterator[EntityRecord]:  # type: ignore[override]
+        return map(self._make, self._listed.tolist())
+
+    def types(self) -> Iterator[str]:
+        """The type of each record an id names."""
+        names = self._type_names
+        return (names[t] for t in self._types[self._listed].tolist())
