@@ -40,7 +40,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from app.matching.casing import CaseRule, Written, case_rule, is_capitalised, letters
-from app.matching.keys import deletion_keys, form_keys, phonetic_word, trigrams
+from app.matching.keys import FormKeyMaker, deletion_keys, phonetic_word, trigrams
 from app.matching.normalize import APOSTROPHES, normalize, spot_key
 from app.matching.scoring import MIN_SOUND_LENGTH, may_be_similar, word_similarity
 
@@ -297,9 +297,11 @@ class Segment:
         # key (the words joined): a place's names in many scripts often share it.
         self._word_lists: dict[str, tuple[str, ...]] = {}
         by_id: dict[str, EntityRecord] = {}
+        self._key_maker = FormKeyMaker()
         for entity in entities:
             by_id[entity.id] = entity
             self._add_entity(entity)
+        del self._key_maker
         self.type_counts.update(entity.type for entity in by_id.values())
         self.entities = MappingProxyType(by_id)
         self._index_trigrams()
@@ -339,7 +341,7 @@ class Segment:
             seen.add(normal)
             form_id = len(postings)
             postings.append(Posting(entity.id, text))
-            keys = form_keys(normal)
+            keys = self._key_maker.keys(normal)
             for table, layer in tables:
                 key = getattr(keys, layer)
                 _add(table, one(key, key), form_id)
