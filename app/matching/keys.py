@@ -45,8 +45,16 @@ CONNECTORS = frozenset(
 # What transliteration leaves besides letters and digits (ʿ becomes `) goes.
 _NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum())
 # Consonant digraphs and letters, in this order: "cq" becomes "ck", then "k".
-_DIGRAPHS = (("kh", "k"), ("gh", "g"), ("ph", "f"), ("th", "t"), ("dh", "d"))
-_CONSONANTS_AFTER_DIGRAPHS = (("q", "k"), ("ck", "k"), ("w", "v"))
+_CONSONANTS = (
+    ("kh", "k"),
+    ("gh", "g"),
+    ("ph", "f"),
+    ("th", "t"),
+    ("dh", "d"),
+    ("q", "k"),
+    ("ck", "k"),
+    ("w", "v"),
+)
 # Vowels: e, y → i and o → u; pairs (ee, ei, ou ...) become doubles, then one.
 # Folded before the consonants, which neither make nor hold these vowels.
 _VOWELS = bytes.maketrans(b"eyo", b"iiu")
@@ -67,10 +75,7 @@ def _folded(ascii_word: str) -> str:
     """A word transliterated to lower-case ASCII, its letters and digits with
     the romanisation variants folded."""
     folded = ascii_word.encode("ascii").translate(_VOWELS, _NOT_ALNUM).decode("ascii")
-    if "h" in folded:  # else the digraphs are not there to fold
-        for pair, single in _DIGRAPHS:
-            folded = folded.replace(pair, single)
-    for pair, single in _CONSONANTS_AFTER_DIGRAPHS:
+    for pair, single in _CONSONANTS:
         folded = folded.replace(pair, single)
     return _DOUBLED.sub(_first_of_run, folded)
 
