@@ -55,7 +55,7 @@ from rapidfuzz import fuzz, process
 from xxhash import xxh3_64_intdigest
 
 from app.matching.casing import CaseRule, Written, case_rule, is_capitalised, letters
-from app.matching.keys import deletion_keys, form_keys, phonetic_word, trigrams
+from app.matching.keys import FormKeyMaker, deletion_keys, phonetic_word, trigrams
 from app.matching.normalize import APOSTROPHES, normalize, spot_key
 from app.matching.records import EntityRecord, EntityTable
 from app.matching.scoring import MIN_SOUND_LENGTH, may_be_similar, word_similarity
@@ -371,8 +371,10 @@ class Segment:
         self._form_spot_keys = array("i")
         self._latin = bytearray()
         records = list(entities)
+        self._key_maker = FormKeyMaker()
         for number, entity in enumerate(records):
             self._add_entity(entity, number)
+        del self._key_maker
         self.entities = EntityTable(records)
         self.type_counts.update(self.entities.types())
         self.latin_text = self._latin.decode("ascii")
@@ -415,7 +417,7 @@ class Segment:
             form_id = len(form_entities)
             form_entities.append(number)
             form_places.append(place)
-            keys = form_keys(normal)
+            keys = self._key_maker.keys(normal)
             for digests, layer in layers:
                 digests.append(digest(getattr(keys, layer)))
             rule = case_rule(text, explicit.get(text))

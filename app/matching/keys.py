@@ -29,8 +29,8 @@ syllable-spaced writings (``hai wu mu``) all reach their form.
 """
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
+from typing import NamedTuple
 
 import jellyfish
 from anyascii import anyascii
@@ -43,12 +43,21 @@ CONNECTORS = frozenset(
 )
 
 # What transliteration leaves besides letters and digits (ʿ becomes `) goes.
-_NOT_ALNUM = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isalnum()))
+_NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum())
 # Consonant digraphs and letters, in this order: "cq" becomes "ck", then "k".
-_CONSONANTS = (("kh", "k"), ("gh", "g"), ("ph", "f"), ("th", "t"), ("dh", "d"), ("q", "k"))
-_CONSONANTS_AFTER = (("ck", "k"), ("w", "v"))
+_CONSONANTS = (
+    ("kh", "k"),
+    ("gh", "g"),
+    ("ph", "f"),
+    ("th", "t"),
+    ("dh", "d"),
+    ("q", "k"),
+    ("ck", "k"),
+    ("w", "v"),
+)
 # Vowels: e, y → i and o → u; pairs (ee, ei, ou ...) become doubles, then one.
-_VOWELS = str.maketrans("eyo", "iiu")
+# Folded before the consonants, which neither make nor hold these vowels.
+_VOWELS = bytes.maketrans(b"eyo", b"iiu")
 _DOUBLED = re.compile(r"(.)\1+")
 _NOT_LATIN = re.compile(r"[^a-z0-9]+")
 # Words remembered by the functions below: enough for the words that recur
@@ -57,27 +66,46 @@ _NOT_LATIN = re.compile(r"[^a-z0-9]+")
 REMEMBERED_WORDS = 1 << 16
 
 
+def _first_of_run(doubled: re.Match[str]) -> str:
+    # A function, not the template r"\1", which Python 3.11 expands in Python code.
+    return doubled.group(1)
+
+
+def _folded(ascii_word: str) -> str:
+    """A word transliterated to lower-case ASCII, its letters and digits with
+    the romanisation variants folded."""
+    folded = ascii_word.encode("ascii").translate(_VOWELS, _NOT_ALNUM).decode("ascii")
+    for pair, single in _CONSONANTS:
+        folded = folded.replace(pair, single)
+    return _DOUBLED.sub(_first_of_run, folded)
+
+
+def _latin(ascii_text: str) -> str:
+    """Lower-case ASCII text's letters and digits, its words one space apart."""
+    return " ".join(_NOT_LATIN.sub(" ", ascii_text).split())
+
+
 @lru_cache(maxsize=REMEMBERED_WORDS)
 def transliterate_word(word: str) -> str:
     """One word in ASCII with its romanisation variants folded."""
-    folded = anyascii(word).lower().translate(_NOT_ALNUM)
-    for pair, single in _CONSONANTS + _CONSONANTS_AFTER:
-        folded = folded.replace(pair, single)
-    folded = _DOUBLED.sub(r"\1", folded.translate(_VOWELS))
-    return folded or word
+    return _folded(anyascii(word).lower()) or word
 
 
-@lru_cache(maxsize=REMEMBERED_WORDS)
-def phonetic_word(word: str) -> str:
-    """The metaphone code of a transliterated word (digits kept as they are)."""
+def _metaphone(word: str) -> str:
     if word.isdigit():
         return word
     return jellyfish.metaphone(word) or word
 
 
+@lru_cache(maxsize=REMEMBERED_WORDS)
+def phonetic_word(word: str) -> str:
+    """The metaphone code of a transliterated word (digits kept as they are)."""
+    return _metaphone(word)
+
+
 def latin(normal: str) -> str:
     """A normal form in lower-case ASCII letters and digits, its words one space apart."""
-    return " ".join(_NOT_LATIN.sub(" ", anyascii(normal).lower()).split())
+    return _latin(anyascii(normal).lower())
 
 
 def trigrams(latin_form: str) -> set[str]:
@@ -87,19 +115,24 @@ def trigrams(latin_form: str) -> set[str]:
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
+def is_connector(word: str) -> bool:
+    """Whether a word is a medial particle. They are known in Latin letters:
+    "ан" in Cyrillic is one too."""
+    return word in CONNECTORS or anyascii(word) in CONNECTORS
+
+
 def content_words(normal: str) -> list[str]:
     """The words of a normal form without medial connectors."""
     words = normal.split()
     if len(words) < 3:
         return words
-    # The particles are known in Latin letters: "ан" in Cyrillic is one too.
-    inner = [w for w in words[1:-1] if w not in CONNECTORS and anyascii(w) not in CONNECTORS]
-    return [words[0], *inner, words[-1]]
+    return [words[0], *[w for w in words[1:-1] if not is_connector(w)], words[-1]]
 
 
-@dataclass(frozen=True, slots=True)
-class FormKeys:
-    """The keys of one normal form, and its transliterated words for scoring."""
+class FormKeys(NamedTuple):
+    """The keys of one normal form, and its transliterated words for scoring.
+
+    A tuple: an index build makes a million, and a tuple is made in C."""
 
     exact: str
     compact: str
@@ -125,6 +158,95 @@ def form_keys(normal: str) -> FormKeys:
         words=words,
         latin=latin(normal),
     )
+
+
+# What the keys of a form take from one of its words: its transliteration,
+# the phonetic code of that, whether it is a connector (dropped between two
+# other words) and its Latin spelling ("" for a word of no letter or digit).
+# A plain tuple, which the garbage collector stops tracking.
+WordPieces = tuple[str, str, bool, str]
+
+
+class _AsciiTable(dict[int, str]):
+    """A ``str.translate`` table that gives each code point what anyascii gives it,
+    learnt on first sight: anyascii transliterates one code point at a time."""
+
+    def __missing__(self, codepoint: int) -> str:
+        ascii_text = self[codepoint] = anyascii(chr(codepoint))
+        return ascii_text
+
+
+class FormKeyMaker:
+    """Makes the keys of many normal forms, each equal to ``form_keys`` of it:
+    what an index build uses, one maker for the build, dropped with it.
+
+    Each word is worked on once for all its pieces: one transliteration by
+    anyascii (from a table of the code points met) serves its transliteration
+    key, the connector test and its Latin spelling. The pieces are remembered
+    until the maker holds as many words as the functions above remember, then
+    forgotten all at once, so that it holds no more however large the build
+    (remembering every word of a million aliases measured no faster).
+
+    A form's Latin spelling is its words' joined, the empty ones left out: it is
+    the same as ``latin`` of the whole form, because anyascii transliterates one
+    code point at a time (a space stays a space) and the Latin spelling splits
+    wherever anything other than an ASCII letter or digit stands.
+    """
+
+    def __init__(self) -> None:
+        self._words: dict[str, WordPieces] = {}
+        self._ascii = _AsciiTable()
+
+    def keys(self, normal: str) -> FormKeys:
+        words = normal.split()
+        if len(words) == 1 and words[0] == normal:  # most forms are one word
+            transliteration, code, _, spelling = self._words.get(normal) or self._learn(normal)
+            return _new_keys((normal, normal, transliteration, code, (transliteration,), spelling))
+        if " ".join(words) != normal:  # not a normal form: other white space than single spaces
+            return form_keys(normal)
+        known = self._words
+        pieces = [known.get(word) or self._learn(word) for word in words]
+        transliterated, codes, connectors, spellings = (
+            zip(*pieces, strict=True) if pieces else ((),) * 4
+        )
+        if len(pieces) >= 3 and True in connectors[1:-1]:
+            content = [pieces[0], *[p for p in pieces[1:-1] if not p[2]], pieces[-1]]
+            transliterated, codes, _, _ = zip(*content, strict=True)
+        return _new_keys(
+            (
+                normal,
+                normal.replace(" ", ""),
+                " ".join(transliterated),
+                " ".join(codes),
+                transliterated,
+                " ".join(filter(None, spellings)),
+            )
+        )
+
+    def _learn(self, word: str) -> WordPieces:
+        """The pieces of a word not met before, its transliteration by anyascii made once for all.
+
+        ``is_connector`` asks of the word and of its transliteration; a connector
+        is ASCII, which anyascii keeps as it is, so asking of the transliteration
+        alone is the same. The Latin spelling of a word of ASCII letters and
+        digits alone is the word in lower case.
+        """
+        if len(self._words) >= REMEMBERED_WORDS:
+            self._words.clear()
+        ascii_word = word if word.isascii() else word.translate(self._ascii)
+        lower = ascii_word.lower()
+        transliteration = _folded(lower) or word
+        pieces = self._words[word] = (
+            transliteration,
+            _metaphone(transliteration),
+            ascii_word in CONNECTORS,
+            lower if lower.isalnum() else _latin(lower),
+        )
+        return pieces
+
+
+# FormKeys from a tuple of its fields, in C: what ``FormKeys._make`` does.
+_new_keys = partial(tuple.__new__, FormKeys)
 
 
 # A folded key of fewer letters is shared by chance (TSY and TSE, Tub and TOB
