@@ -6,7 +6,7 @@ also the shape of one entry of the alias file, so the file and the API
 validate entities by the same rules.
 """
 
-import unicodedata
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Protocol
@@ -25,9 +25,9 @@ from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, Uniq
 from sqlmodel import Field, Relationship, SQLModel
 
 from app import examples as example
-from app.matching.normalize import form_key, normalize
 from app.matching.resolve import TieBreak
 from app.matching.type_names import requested_types
+from app.normal_forms import form_key, normalize
 
 ENTITY_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 MAX_NAME_LENGTH = 512
@@ -44,11 +44,15 @@ CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f"  # Unicode's category Cc, for a [] cl
 PRINTABLE_PATTERN = rf"^[^{CONTROL_CHARACTERS}]*$"
 
 
+# Unicode's categories Cc (control) and Cs (surrogate), for one search in C.
+_UNPRINTABLE = re.compile(rf"[{CONTROL_CHARACTERS}\ud800-\udfff]")
+
+
 def _printable(text: str) -> str:
     """Refuse control characters and lone surrogates, which no name contains."""
-    for char in text:
-        if unicodedata.category(char) in ("Cc", "Cs"):
-            raise ValueError(f"contains the control or surrogate character U+{ord(char):04X}")
+    found = _UNPRINTABLE.search(text)
+    if found is not None:
+        raise ValueError(f"contains the control or surrogate character U+{ord(found[0]):04X}")
     return text
 
 
