@@ -275,10 +275,32 @@ def measure_imports(folder: Path, aliases: int, http: bool, codes: list[Code]) -
                 response.read()
             seconds = time.perf_counter() - started
             peak = status_field(running.process.pid, "VmHWM")
+            settled = settled_peak(running.process.pid)
         print(
             f"  [{code.label}] POST /admin/import (JSON): {seconds:.1f} s with the index"
-            f" refresh, server peak RSS {peak:.0f} MiB (RSS {before:.0f} MiB before)"
+            f" refresh, server peak RSS {peak:.0f} MiB (RSS {before:.0f} MiB before),"
+            f" {settled:.0f} MiB once the work it started has ended"
         )
+
+
+def settled_peak(pid: int, quiet: float = 10.0, within: float = 180.0) -> float:
+    """The server's peak RSS (MiB) once it has been idle for ``quiet`` seconds: what the
+    answer left running (an index compaction in the background) counts too."""
+    deadline = time.monotonic() + within
+    last_busy, cpu = time.monotonic(), _cpu_seconds(pid)
+    while time.monotonic() - last_busy < quiet and time.monotonic() < deadline:
+        time.sleep(1)
+        now = _cpu_seconds(pid)
+        if now - cpu > 0.2:  # more than the watching thread's polls
+            last_busy = time.monotonic()
+        cpu = now
+    return status_field(pid, "VmHWM")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of the process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure_serving(folder: Path, aliases: int, workers: int, codes: list[Code]) -> None:
