@@ -92,10 +92,12 @@ class Edit:
         self.recorded = 0
 
     def record(self, rows: Iterable[ChangeRow]) -> None:
-        # Multi-row statements, not an object per row.
+        # Multi-row statements on the table (core, not the ORM's bulk path, which
+        # would inspect each row again): an import records a row per entity.
+        table = Change.__table__  # type: ignore[attr-defined]
         for batch in batches(rows, RECORD_BATCH):
             self.recorded += len(batch)
-            self._session.execute(insert(Change), [self._values(row) for row in batch])
+            self._session.execute(insert(table), [self._values(row) for row in batch])
             if self._preview is not None:
                 self._preview.add(batch)
 

@@ -1,6 +1,7 @@
 """The ``alias-service`` command: serve | import | export | migrate | annotate."""
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Iterator, Sequence
@@ -172,6 +173,26 @@ def _add_create_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
+    with _collecting_only_new_objects():
+        return _import_file(args, settings)
+
+
+@contextmanager
+def _collecting_only_new_objects() -> Iterator[None]:
+    """Leave the objects that exist now out of the garbage collector's rounds, for the block.
+
+    An import makes millions of short-lived objects, and each full collection
+    would walk every object loaded before it too (modules, the ORM's mappings):
+    about a tenth of a large import's time.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _import_file(args: argparse.Namespace, settings: Settings) -> int:
     raw = _read(args.file)
     source = read_alias_file(raw, media_type=_media_type(args.file))
     if args.dry_run:  # the whole file checked before the database is even opened

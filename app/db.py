@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import create_engine
 
@@ -63,6 +63,31 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+# The page cache, in KiB, of a SQLite connection while it writes a large import:
+# with the default 2 MiB, a transaction of 400k aliases spills its index pages to
+# the write-ahead log over and over (1.9 GB written for a 130 MB table).
+BULK_WRITE_CACHE_KIB = 64 * 1024
+
+
+@contextmanager
+def bulk_write_cache(connection: Connection) -> Iterator[None]:
+    """Give a SQLite connection a larger page cache for the block, then its own again.
+
+    Only memory: what is written and when it is durable do not change. The
+    block ends before the connection goes back to the pool, so that no other
+    session keeps the cache; the pages it holds are written at the latest then.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={previous}")
 
 
 def alembic_config(engine: Engine) -> Config:

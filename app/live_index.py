@@ -258,13 +258,19 @@ class LiveIndex:
         if store.current_revision(session=session) == revision:
             return index, revision
         changes = store.changes_since(session=session, revision=revision)
-        if changes.whole_table:
+        if changes.whole_table or self._would_compact(index, changes.entity_ids):
             with self._rebuilding():
                 index = AliasIndex.build(store.load_records(session=session))
         else:
             upserts = store.load_records(session=session, entity_ids=changes.entity_ids)
             index = index.with_changes(upserts, removed=changes.entity_ids)
         return _with_declared_types(session, index), changes.revision
+
+    def _would_compact(self, index: AliasIndex, changed: frozenset[str]) -> bool:
+        """Whether applying ``changed`` would leave an overlay that the watching thread
+        compacts at once: a large merge import is then built into the index once, not
+        into an overlay first (and held beside the rebuild that replaces it)."""
+        return index.overlay_size + len(changed) > self._compact_after
 
     def start(self, interval: float) -> None:
         """Watch for other processes' changes in a background thread."""

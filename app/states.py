@@ -55,17 +55,25 @@ def read_states(session: Session, entity_ids: Collection[str]) -> dict[str, dict
     for chunk in chunks(entity_ids):
         entities = select(col(Entity.id), *_columns(Entity, _ENTITY_FIELDS))
         for row in session.execute(entities.where(col(Entity.id).in_(chunk))):
-            states[row.id] = {"id": row.id, **{f: getattr(row, f) for f in _ENTITY_FIELDS}}
-            states[row.id]["aliases"] = []
+            states[row.id] = entity_state(row.id, row, [])
         aliases = select(col(Alias.id), col(Alias.entity_id), *_columns(Alias, _ALIAS_FIELDS))
         in_chunk = aliases.where(col(Alias.entity_id).in_(chunk)).order_by(col(Alias.id))
         for row in session.execute(in_chunk):
-            alias = {"id": row.id, **{f: getattr(row, f) for f in _ALIAS_FIELDS}}
-            states[row.entity_id]["aliases"].append(alias)
+            states[row.entity_id]["aliases"].append(alias_state(row.id, row))
         absent = [entity_id for entity_id in chunk if entity_id not in states]
         for entity_id, into in redirects.targets(session, absent).items():
             states[entity_id] = merged_marker(entity_id, into)
     return states
+
+
+def entity_state(entity_id: str, fields: Any, aliases: list[dict[str, Any]]) -> dict[str, Any]:
+    """The state of an entity whose fields are the attributes of ``fields`` (a row,
+    or the entry it was written from)."""
+    return {"id": entity_id, **{f: getattr(fields, f) for f in _ENTITY_FIELDS}, "aliases": aliases}
+
+
+def alias_state(alias_id: int, fields: Any) -> dict[str, Any]:
+    return {"id": alias_id, **{f: getattr(fields, f) for f in _ALIAS_FIELDS}}
 
 
 def read_state(session: Session, entity_id: str) -> State:

@@ -21,11 +21,11 @@ from app import declared_types, redirects
 from app.audit import ChangeRow, Edit, edit
 from app.audit import current_revision as current_revision
 from app.audit import hold_write_lock as hold_write_lock
+from app.db import bulk_write_cache
 from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from app.etags import IfMatch, etag_of
 from app.forms import held_by_several, owners_of, refuse_shared
 from app.matching.index import EntityRecord
-from app.matching.normalize import form_key, normalize
 from app.models.api import (
     AliasCreate,
     AliasFile,
@@ -40,7 +40,17 @@ from app.models.api import (
     SharedForm,
 )
 from app.models.tables import Alias, Change, Entity, EntityRedirect, utcnow
-from app.states import PARAMETER_CHUNK, batches, chunks, read_state, read_states, remove_entities
+from app.normal_forms import form_key, normalize
+from app.states import (
+    PARAMETER_CHUNK,
+    alias_state,
+    batches,
+    chunks,
+    entity_state,
+    read_state,
+    read_states,
+    remove_entities,
+)
 
 ImportMode = Literal["merge", "replace"]
 
@@ -600,7 +610,8 @@ def import_entities(
     seen: set[str] = set()  # a replace deletes the entities the file lacks
     sharing = _SharingCheck(session, mode, enabled=not allow_shared)
     action = "import" if mode == "merge" else "replace"
-    with edit(session, actor=actor, dry_run=dry_run) as current:
+    writing = edit(session, actor=actor, dry_run=dry_run)
+    with writing as current, bulk_write_cache(session.connection()):
         for batch in batches(entries, batch_size):
             seen.update(entry.id for entry in batch)
             sharing.check(batch)
@@ -647,16 +658,15 @@ def _store_batch(
             updated.append(entry.id)
             counts["aliases_added"] += diff.aliases_added
             counts["aliases_deleted"] += diff.aliases_deleted
-    _bulk_insert(session, new)
+    after = _bulk_insert(session, new)
     counts["created"] += len(new)
     counts["updated"] += len(updated)
     counts["aliases_added"] += sum(len(entry.aliases) for entry in new)
     session.flush()
-    changed = [entry.id for entry in new] + updated
-    after = read_states(session, changed)
+    after.update(read_states(session, updated))
     return [
         ChangeRow(action, entity_id, before=before.get(entity_id), after=after[entity_id])
-        for entity_id in changed
+        for entity_id in [*(entry.id for entry in new), *updated]
     ]
 
 
@@ -828,8 +838,13 @@ def _existing_entities(session: Session, ids: list[str]) -> dict[str, Entity]:
     return found
 
 
-def _bulk_insert(session: Session, entries: list[EntityCreate]) -> None:
-    """Insert many new entities with their aliases as a few multi-row statements."""
+def _bulk_insert(session: Session, entries: list[EntityCreate]) -> dict[str, dict[str, Any]]:
+    """Insert many new entities with their aliases as a few multi-row statements;
+    the states they have now (as ``read_states`` would read them back).
+
+    Only the new aliases' ids are read back: the rest of each state is the entry
+    as it was written.
+    """
     now = utcnow()
     entities = [
         {"id": e.id, **_entity_columns(e), "created_at": now, "updated_at": now} for e in entries
@@ -842,6 +857,26 @@ def _bulk_insert(session: Session, entries: list[EntityCreate]) -> None:
     for table, rows in ((Entity, entities), (Alias, aliases)):
         if rows:
             connection.execute(insert(table.__table__), rows)  # type: ignore[union-attr]
+    alias_ids = _alias_ids(session, [e.id for e in entries if e.aliases])
+    return {
+        e.id: entity_state(
+            e.id,
+            e,
+            [alias_state(i, a) for i, a in zip(alias_ids.get(e.id, ()), e.aliases, strict=True)],
+        )
+        for e in entries
+    }
+
+
+def _alias_ids(session: Session, entity_ids: list[str]) -> dict[str, list[int]]:
+    """The ids of each entity's aliases, in the order they were added."""
+    found: dict[str, list[int]] = {}
+    for chunk in chunks(entity_ids):
+        query = select_columns(col(Alias.entity_id), col(Alias.id))
+        in_order = query.where(col(Alias.entity_id).in_(chunk)).order_by(col(Alias.id))
+        for entity_id, alias_id in session.execute(in_order):
+            found.setdefault(entity_id, []).append(alias_id)
+    return found
 
 
 def _insert_entity(session: Session, data: EntityCreate) -> Entity:

@@ -109,7 +109,7 @@ def test_the_watcher_thread_picks_up_edits_within_a_second(
 
 
 def test_compaction_keeps_the_content(loaded: Engine) -> None:
-    live = LiveIndex(loaded, compact_after=1)
+    live = LiveIndex(loaded, compact_after=3)
     live.load()
     with Session(loaded) as session:
         for n in range(3):
@@ -118,6 +118,18 @@ def test_compaction_keeps_the_content(loaded: Engine) -> None:
     live.refresh()
     assert live.snapshot.overlay_size == 3
     live.load()
+    assert live.snapshot.overlay_size == 0
+    assert status(live, "Entity 2") is Status.MATCHED
+    assert live.snapshot.entity_count == 7
+
+
+def test_more_changes_than_an_overlay_holds_are_built_into_the_index(loaded: Engine) -> None:
+    live = LiveIndex(loaded, compact_after=2)
+    live.load()
+    with Session(loaded) as session:
+        entities = [EntityCreate(id=f"e{n}", name=f"Entity {n}", type="thing") for n in range(3)]
+        store.import_entities(session=session, actor="t", entries=entities, mode="merge")
+    assert live.refresh()
     assert live.snapshot.overlay_size == 0
     assert status(live, "Entity 2") is Status.MATCHED
     assert live.snapshot.entity_count == 7

@@ -9,10 +9,12 @@ from sqlmodel import Session, select
 
 from app import forms, store
 from app.aliasfile import dump_alias_file, parse_alias_file, read_alias_file
+from app.db import BULK_WRITE_CACHE_KIB
 from app.errors import Conflict, InvalidAliasFile, NotFound, PreconditionFailed
 from app.etags import etag_of, parse_if_match
 from app.models.api import AliasCreate, EntityCreate, EntityUpdate, SharedForm
 from app.models.tables import Alias, Change, Entity
+from app.states import read_states
 from tests.conftest import SMALL_TABLE
 
 
@@ -309,6 +311,45 @@ def test_a_merge_import_records_each_entity_it_changed_under_one_revision(
         ("import", "ttp", True, True),
         ("import", "kabul", False, True),  # tlp is as the file has it: no row
     }
+
+
+def test_an_import_records_new_entities_as_they_read_back(session: Session) -> None:
+    entries = [
+        EntityCreate(
+            id=f"e{i}",
+            name=f"Entity {i}",
+            type="thing",
+            prominence=i,
+            aliases=[AliasCreate(text=f"E{i} {n}", note="n" if n else None) for n in range(i)],
+        )
+        for i in range(12)
+    ]
+    report = store.import_entities(
+        session=session, actor="t", entries=entries, mode="merge", batch_size=5
+    )
+    recorded = session.exec(select(Change).where(Change.revision == report.revision)).all()
+    read_back = read_states(session, [entry.id for entry in entries])
+    assert {row.entity_id: row.after for row in recorded} == read_back
+    assert len({alias["id"] for state in read_back.values() for alias in state["aliases"]}) == 66
+
+
+def test_an_import_gives_the_connection_its_page_cache_back(engine: Engine) -> None:
+    def cache_size(session: Session) -> int:
+        return int(session.connection().exec_driver_sql("PRAGMA cache_size").scalar_one())
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite setting")
+    with Session(engine) as session:
+        before = cache_size(session)
+        during: list[int] = []
+
+        def entries() -> Iterator[EntityCreate]:
+            yield EntityCreate(id="e1", name="Entity 1", type="thing")
+            during.append(cache_size(session))
+
+        store.import_entities(session=session, actor="t", entries=entries(), mode="merge")
+        assert during == [-BULK_WRITE_CACHE_KIB] != [before]
+        assert cache_size(session) == before
 
 
 def test_a_replace_records_each_entity_created_updated_and_deleted(session: Session) -> None:

@@ -21,7 +21,6 @@ from pydantic import (
 from sqlmodel import Field, SQLModel
 
 from app import examples as example
-from app.matching.normalize import form_key
 from app.matching.resolve import DEFAULT_THRESHOLDS, TieBreak
 from app.matching.type_names import requested_types
 from app.models.fields import (
@@ -34,6 +33,7 @@ from app.models.fields import (
     TypeName,
 )
 from app.models.tables import AliasBase, EntityBase, ReviewStatus
+from app.normal_forms import form_key
 
 # --- request models -----------------------------------------------------------
 

@@ -4,13 +4,13 @@ A name, an alias, a note and a type are checked by the same rules wherever
 they arrive: a request body, the alias file or a stored row's model.
 """
 
-import unicodedata
+import re
 from typing import Annotated
 
 from annotated_types import Ge
 from pydantic import AfterValidator, AllowInfNan, Strict, StringConstraints
 
-from app.matching.normalize import normalize
+from app.normal_forms import normalize
 
 ENTITY_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 MAX_NAME_LENGTH = 512
@@ -27,11 +27,15 @@ CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f"  # Unicode's category Cc, for a [] cl
 PRINTABLE_PATTERN = rf"^[^{CONTROL_CHARACTERS}]*$"
 
 
+# Unicode's categories Cc (control) and Cs (surrogate), for one search in C.
+_UNPRINTABLE = re.compile(rf"[{CONTROL_CHARACTERS}\ud800-\udfff]")
+
+
 def _printable(text: str) -> str:
     """Refuse control characters and lone surrogates, which no name contains."""
-    for char in text:
-        if unicodedata.category(char) in ("Cc", "Cs"):
-            raise ValueError(f"contains the control or surrogate character U+{ord(char):04X}")
+    found = _UNPRINTABLE.search(text)
+    if found is not None:
+        raise ValueError(f"contains the control or surrogate character U+{ord(found[0]):04X}")
     return text
 
 
