@@ -53,10 +53,13 @@ COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    DATABASE_URL=sqlite:////data/alias-service.db
+    DATABASE_URL=sqlite:////data/alias-service.db \
+    INDEX_SNAPSHOT=/data/index.snapshot
 
 # /data holds the SQLite database; mount a volume there to keep it, or point
-# DATABASE_URL at PostgreSQL (postgresql+psycopg://...).
+# DATABASE_URL at PostgreSQL (postgresql+psycopg://...). It also keeps the
+# built index (INDEX_SNAPSHOT), so that a restart on the same table reads it
+# back in seconds instead of building it.
 WORKDIR /data
 USER app:app
 
