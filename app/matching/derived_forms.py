@@ -131,9 +131,11 @@ class DerivedForms:
         return len(self.entity_numbers)
 
 
-def derive_forms(records: Sequence[EntityRecord], start: int, end: int) -> DerivedForms:
-    """What the forms of ``records[start:end]`` derive."""
-    key_maker = FormKeyMaker()
+def derive_forms(
+    records: Sequence[EntityRecord], start: int, end: int, key_maker: FormKeyMaker | None = None
+) -> DerivedForms:
+    """What the forms of ``records[start:end]`` derive (their keys made by ``key_maker``)."""
+    key_maker = key_maker or FormKeyMaker()
     entity_numbers, places, rules = array("i"), array("i"), bytearray()
     digests = {layer: array("Q") for layer in LAYERS}
     layers = [(digests[layer], layer) for layer in LAYERS]
@@ -184,11 +186,16 @@ class WorkerFailed(Exception):
 
 # The records the workers inherit when they are forked.
 _shared: Sequence[EntityRecord] = ()
+# A worker's key maker, which remembers words from one run to the next.
+_key_maker: FormKeyMaker | None = None
 
 
 def _derive_shared(start: int, end: int) -> DerivedForms:
-    gc.freeze()  # the inherited records stay out of this process's collections (and pages)
-    return derive_forms(_shared, start, end)
+    global _key_maker
+    if _key_maker is None:  # the worker's first run
+        gc.freeze()  # the inherited records stay out of its collections (and their pages)
+        _key_maker = FormKeyMaker()
+    return derive_forms(_shared, start, end, _key_maker)
 
 
 def derived_in_workers(records: Sequence[EntityRecord], workers: int) -> Iterator[DerivedForms]:

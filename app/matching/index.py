@@ -438,7 +438,7 @@ class Segment:
             for digests, layer in layers:
                 digests.append(digest(getattr(keys, layer)))
             self.case_rules.append(rule)
-            self._form_spot_keys.append(self._spot_key_number(spot))
+            self._form_spot_keys.extend(self._spot_key_numbers((spot,)))
             if rule is CaseRule.EXACT:
                 self.alias_letters[form_id] = letters(text)
             spelling += keys.latin.encode("ascii")
@@ -453,15 +453,19 @@ class Segment:
         for word_id in entity_words:
             self.word_entities[word_id] += 1
 
-    def _spot_key_number(self, key: str) -> int:
-        """The number of a spotting key, numbered here if it is new."""
-        filed = WORD_START + key
-        number: int = self.automaton.get(filed, -1)
-        if number < 0:
-            number = len(self.spot_key_lengths)
-            self.automaton.add_word(filed, number)
-            self.spot_key_lengths.append(len(key))
-        return number
+    def _spot_key_numbers(self, keys: Iterable[str]) -> list[int]:
+        """The numbers of spotting keys, each numbered here if it is new."""
+        automaton, lengths = self.automaton, self.spot_key_lengths
+        numbers = []
+        for key in keys:
+            filed = WORD_START + key
+            number: int = automaton.get(filed, -1)
+            if number < 0:
+                number = len(lengths)
+                automaton.add_word(filed, number)
+                lengths.append(len(key))
+            numbers.append(number)
+        return numbers
 
     def _file_derived(self, derived: DerivedForms) -> None:
         """Files forms derived in a worker, as ``_add_entity`` files its own."""
@@ -471,9 +475,7 @@ class Segment:
         for layer, digests in derived.digests.items():
             self._key_digests[layer].frombytes(digests.tobytes())
         self.case_rules.frombytes(derived.case_rules)
-        spot_numbers = np.array(
-            [self._spot_key_number(key) for key in derived.spot_keys.unpacked()], dtype=np.int32
-        )
+        spot_numbers = np.array(self._spot_key_numbers(derived.spot_keys.unpacked()), np.int32)
         self._form_spot_keys.frombytes(spot_numbers[derived.form_spot_keys].tobytes())
         positions = (derived.exact_forms + first_form).tolist()
         self.alias_letters.update(zip(positions, derived.exact_letters.unpacked(), strict=True))
