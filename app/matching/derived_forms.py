@@ -39,7 +39,16 @@ LAYERS: tuple[Layer, ...] = ("exact", "compact", "transliteration", "phonetic")
 PARALLEL_FROM_FORMS = 50_000
 # Runs of entities per worker: the parent files the first runs while the
 # workers derive the later ones, and a slow worker holds up less.
-RUNS_PER_WORKER = 4
+RUNS_PER_WORKER = 8
+
+
+# Trigrams are filed by the length of their spelling too, in bands of this
+# many letters (see ``index.Segment.spelt_near``).
+LENGTH_BAND = 3
+# A trigram's code: its three ASCII characters in the low 24 bits, its band above.
+BAND_SHIFT = 24
+# Where a spelling starts and ends, in its trigrams (see ``keys.trigrams``).
+_START, _END, _SPACE = ord("^"), ord("$"), ord(" ")
 
 
 def usable_cores() -> int:
@@ -85,6 +94,45 @@ def word_block_digests(word: str) -> Iterator[int]:
     return map(digest, deletion_keys(phonetic_word(word)))
 
 
+def trigram_codes(blob: bytes | bytearray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every trigram of each spelling of ``blob`` (the form's are
+    ``blob[starts[f]:starts[f + 1]]``) as ``keys.trigrams`` makes them, with the
+    spelling's length band: (codes, form ids), in form order."""
+    forms = len(starts) - 1
+    chars = np.frombuffer(blob, dtype=np.uint8)
+    owners = np.repeat(np.arange(forms, dtype=np.int64), np.diff(starts))
+    letter = chars != _SPACE  # the words run together
+    chars, owners = chars[letter], owners[letter]
+    counts = np.bincount(owners, minlength=forms)
+    # Each spelling as "^" + its letters + "$": a form's letters move right by
+    # its start marker and by the two markers of every form before it.
+    padded_starts = np.arange(forms, dtype=np.int64) * 2
+    padded_starts[1:] += np.cumsum(counts)[:-1]
+    padded = np.empty(len(chars) + 2 * forms, dtype=np.int64)
+    padded[padded_starts] = _START
+    padded[padded_starts + counts + 1] = _END
+    at = np.arange(len(chars), dtype=np.int64) + 2 * owners + 1
+    padded[at] = chars
+    # A spelling of n letters has n trigrams, beginning one before each letter.
+    at -= 1
+    bands = (counts // LENGTH_BAND)[owners]
+    codes = bands << BAND_SHIFT | padded[at] << 16 | padded[at + 1] << 8 | padded[at + 2]
+    return codes, owners.astype(np.int32)
+
+
+def sorted_trigrams(blob: bytes | bytearray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The trigrams of ``trigram_codes``, sorted by code, each code's forms in
+    form order, a trigram repeated in a form once: (codes, form ids)."""
+    codes, forms = trigram_codes(blob, starts)
+    # Stable: each code's forms stay in form order, a form's repeats of a
+    # trigram side by side, so that it is filed once.
+    order = np.argsort(codes, kind="stable")
+    codes, forms = codes[order], forms[order]
+    first = np.ones(len(codes), dtype=bool)
+    first[1:] = (codes[1:] != codes[:-1]) | (forms[1:] != forms[:-1])
+    return codes[first], forms[first]
+
+
 @dataclass(frozen=True, slots=True)
 class PackedStrings:
     """Strings in one byte string: sent between processes as two objects, not one each."""
@@ -123,6 +171,8 @@ class DerivedForms:
     block_counts: np.ndarray  # int64: how many each word has
     form_words: np.ndarray  # int32: each form's words, numbers into words, one after another
     form_word_counts: np.ndarray  # int64
+    trigram_codes: np.ndarray  # the spellings' ``sorted_trigrams``
+    trigram_forms: np.ndarray  # int32: their forms, by position here
     exact_forms: np.ndarray  # int32: the forms (their position here) whose case must be exact
     exact_letters: PackedStrings  # and their letters
 
@@ -161,6 +211,9 @@ def derive_forms(
             form_words.extend(words.setdefault(word, len(words)) for word in keys.words)
             form_word_counts.append(len(keys.words))
     blocks = [list(word_block_digests(word)) for word in words]
+    latin_starts = np.zeros(len(latin_lengths) + 1, dtype=np.int64)
+    np.cumsum(np.frombuffer(latin_lengths, dtype=np.int64), out=latin_starts[1:])
+    trigram_codes, trigram_forms = sorted_trigrams(latin, latin_starts)
     return DerivedForms(
         entity_numbers=np.frombuffer(entity_numbers, dtype=np.int32),
         places=np.frombuffer(places, dtype=np.int32),
@@ -175,6 +228,8 @@ def derive_forms(
         block_counts=np.fromiter(map(len, blocks), dtype=np.int64, count=len(blocks)),
         form_words=np.frombuffer(form_words, dtype=np.int32),
         form_word_counts=np.frombuffer(form_word_counts, dtype=np.int64),
+        trigram_codes=trigram_codes,
+        trigram_forms=trigram_forms,
         exact_forms=np.frombuffer(exact_forms, dtype=np.int32),
         exact_letters=PackedStrings.of(exact_letters),
     )
@@ -184,28 +239,46 @@ class WorkerFailed(Exception):
     """A worker process of a build died or raised: the build is done again on one core."""
 
 
-# The records the workers inherit when they are forked.
+# In a worker: the records it was forked with, and its key maker, which
+# remembers words from one run to the next.
 _shared: Sequence[EntityRecord] = ()
-# A worker's key maker, which remembers words from one run to the next.
-_key_maker: FormKeyMaker | None = None
+_key_maker = FormKeyMaker()
+
+
+def _start_worker(records: Sequence[EntityRecord]) -> None:
+    """Run first in each worker. Given as the worker's argument, which a fork
+    does not copy, the records are the ones of the build that forked it,
+    whichever other builds other threads start meanwhile."""
+    global _shared
+    _shared = records
+    gc.freeze()  # the inherited records stay out of its collections (and their pages)
 
 
 def _derive_shared(start: int, end: int) -> DerivedForms:
-    global _key_maker
-    if _key_maker is None:  # the worker's first run
-        gc.freeze()  # the inherited records stay out of its collections (and their pages)
-        _key_maker = FormKeyMaker()
     return derive_forms(_shared, start, end, _key_maker)
+
+
+def run_bounds(records: Sequence[EntityRecord], runs: int) -> list[int]:
+    """Where each of about ``runs`` runs of ``records`` begins, and the end: runs
+    of about as many surface forms each (a table's first entities may have
+    many more aliases than its last)."""
+    forms = np.cumsum(np.fromiter((len(e.aliases) + 1 for e in records), dtype=np.int64))
+    total = int(forms[-1]) if len(forms) else 0
+    wanted = np.arange(1, runs, dtype=np.int64) * total // runs
+    starts = np.searchsorted(forms, wanted, side="right")
+    return sorted({0, *starts.tolist(), len(records)})
 
 
 def derived_in_workers(records: Sequence[EntityRecord], workers: int) -> Iterator[DerivedForms]:
     """What the forms of ``records`` derive, run after run in order, derived by
     ``workers`` processes forked now; raises ``WorkerFailed`` if one fails."""
-    global _shared
-    runs = min(len(records), workers * RUNS_PER_WORKER) or 1
-    bounds = [len(records) * run // runs for run in range(runs + 1)]
-    _shared = records
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    bounds = run_bounds(records, workers * RUNS_PER_WORKER)
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(records,),
+    )
     try:
         pending = [pool.submit(_derive_shared, start, end) for start, end in pairwise(bounds)]
         for future in pending:
@@ -215,5 +288,4 @@ def derived_in_workers(records: Sequence[EntityRecord], workers: int) -> Iterato
                 raise WorkerFailed(f"{type(error).__name__}: {error}") from error
             yield derived
     finally:
-        _shared = ()
         pool.shutdown(cancel_futures=True)

@@ -56,7 +56,9 @@ from rapidfuzz import fuzz, process
 
 from app.matching.casing import CaseRule, Written, is_capitalised, letters
 from app.matching.derived_forms import (
+    BAND_SHIFT,
     LAYERS,
+    LENGTH_BAND,
     PARALLEL_FROM_FORMS,
     DerivedForms,
     Layer,
@@ -64,6 +66,7 @@ from app.matching.derived_forms import (
     can_fork,
     derived_in_workers,
     entity_forms,
+    sorted_trigrams,
     word_block_digests,
 )
 from app.matching.keys import FormKeyMaker, deletion_keys, digest, phonetic_word, trigrams
@@ -92,14 +95,10 @@ MAX_TRIGRAM_POSTINGS = 15_000
 TRIGRAM_CANDIDATES = 150
 _NO_FORMS = np.empty(0, dtype=np.int32)
 # Trigrams are filed by the length of the spelling too, in bands of this many
-# letters: two spellings alike enough (rapidfuzz's ratio 0.85) differ in
-# length by at most a third, so a query looks only in the bands near its own.
-LENGTH_BAND = 3
+# letters (``derived_forms.LENGTH_BAND``): two spellings alike enough
+# (rapidfuzz's ratio 0.85) differ in length by at most a third, so a query
+# looks only in the bands near its own.
 SHORTEST_ALIKE, LONGEST_ALIKE = 0.75, 1.35
-# A trigram's code: its three ASCII characters in the low 24 bits, its band above.
-_BAND_SHIFT = 24
-# Where a spelling starts and ends, in its trigrams (see ``keys.trigrams``).
-_START, _END, _SPACE = ord("^"), ord("$"), ord(" ")
 # A spotting key's flags: some form of it has a case rule other than
 # CAPITALISED; some form of it is written in lower case (a gazetteer's "as").
 OTHER_CASE_KEY = 1
@@ -120,34 +119,8 @@ def _query_trigram_codes(grams: Iterable[str], bands: list[int]) -> np.ndarray:
     letters = np.frombuffer("".join(grams).encode("ascii"), dtype=np.uint8).reshape(-1, 3)
     letters = letters.astype(np.int64)
     grams_alone = letters[:, 0] << 16 | letters[:, 1] << 8 | letters[:, 2]
-    banded = np.array(bands, dtype=np.int64) << _BAND_SHIFT
+    banded = np.array(bands, dtype=np.int64) << BAND_SHIFT
     return (grams_alone[:, None] | banded[None, :]).ravel()
-
-
-def _trigram_codes(blob: bytes | bytearray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every trigram of each spelling of ``blob`` (the form's are
-    ``blob[starts[f]:starts[f + 1]]``) as ``keys.trigrams`` makes them, with the
-    spelling's length band: (codes, form ids), in form order."""
-    forms = len(starts) - 1
-    chars = np.frombuffer(blob, dtype=np.uint8)
-    owners = np.repeat(np.arange(forms, dtype=np.int64), np.diff(starts))
-    letter = chars != _SPACE  # the words run together
-    chars, owners = chars[letter], owners[letter]
-    counts = np.bincount(owners, minlength=forms)
-    # Each spelling as "^" + its letters + "$": a form's letters move right by
-    # its start marker and by the two markers of every form before it.
-    padded_starts = np.arange(forms, dtype=np.int64) * 2
-    padded_starts[1:] += np.cumsum(counts)[:-1]
-    padded = np.empty(len(chars) + 2 * forms, dtype=np.int64)
-    padded[padded_starts] = _START
-    padded[padded_starts + counts + 1] = _END
-    at = np.arange(len(chars), dtype=np.int64) + 2 * owners + 1
-    padded[at] = chars
-    # A spelling of n letters has n trigrams, beginning one before each letter.
-    at -= 1
-    bands = (counts // LENGTH_BAND)[owners]
-    codes = bands << _BAND_SHIFT | padded[at] << 16 | padded[at + 1] << 8 | padded[at + 2]
-    return codes, owners.astype(np.int32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +250,12 @@ def _run_starts(ordered: np.ndarray) -> np.ndarray:
     return np.flatnonzero(first)
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (``np.unique``, which is slower here)."""
+    ordered = np.sort(values)
+    return ordered[_run_starts(ordered)] if len(ordered) else ordered
+
+
 def _run_lengths(starts: np.ndarray, total: int) -> np.ndarray:
     """How long each run is, from where they begin (``np.diff`` with less overhead)."""
     lengths = np.empty_like(starts)
@@ -376,6 +355,8 @@ class Segment:
         self.trigram_codes = np.empty(0, dtype=np.int64)
         self.trigram_starts = np.zeros(1, dtype=np.int64)
         self.trigram_form_ids = _NO_FORMS
+        # While building by workers: each run's trigrams, sorted (``sorted_trigrams``).
+        self._trigram_runs: list[tuple[np.ndarray, np.ndarray]] = []
         # Spotting keys, by number (the automaton's value): each key's length,
         # its flags (OTHER_CASE_KEY, LOWER_CASE_KEY) and its forms,
         # spot_form_ids[spot_form_starts[k] : spot_form_starts[k + 1]].
@@ -410,7 +391,7 @@ class Segment:
         self._file_spotting_keys()
         _make(self.automaton)
         del self._key_digests, self._form_spot_keys, self._latin, self._block_pairs
-        del self._word_form_pairs
+        del self._word_form_pairs, self._trigram_runs
 
     # Pickled without what a snapshot learns while it serves (its memos). The
     # automaton is pickled too: read back, it is ready four times sooner than built.
@@ -481,6 +462,8 @@ class Segment:
         self.alias_letters.update(zip(positions, derived.exact_letters.unpacked(), strict=True))
         self.latin_starts.frombytes((np.cumsum(derived.latin_lengths) + len(self._latin)).tobytes())
         self._latin += derived.latin
+        forms = (derived.trigram_forms + first_form).astype(np.int32)
+        self._trigram_runs.append((derived.trigram_codes, forms))
         self._file_derived_words(derived, first_form)
 
     def _file_derived_words(self, derived: DerivedForms, first_form: int) -> None:
@@ -505,11 +488,11 @@ class Segment:
         # Each (word, form) and (word, entity) once: the build's pairs are grouped
         # by word, keeping each word's forms in form order, as they are here.
         owners = np.repeat(np.arange(derived.form_count, dtype=np.int64), derived.form_word_counts)
-        form_pairs = np.unique(word_ids << 32 | (owners + first_form))
+        form_pairs = _distinct(word_ids << 32 | (owners + first_form))
         self._word_form_pairs[0].frombytes((form_pairs >> 32).astype(np.int32).tobytes())
         self._word_form_pairs[1].frombytes((form_pairs & 0xFFFFFFFF).astype(np.int32).tobytes())
         entities = derived.entity_numbers.astype(np.int64)[owners]
-        users = np.bincount(np.unique(word_ids << 32 | entities) >> 32, minlength=len(self.words))
+        users = np.bincount(_distinct(word_ids << 32 | entities) >> 32, minlength=len(self.words))
         for word_id in np.flatnonzero(users).tolist():
             self.word_entities[word_id] += int(users[word_id])
 
@@ -525,17 +508,22 @@ class Segment:
         self.spot_key_flags = bytearray(flags.tobytes())
 
     def _index_trigrams(self) -> None:
-        starts = np.frombuffer(self.latin_starts, dtype=np.int64)
-        codes, forms = _trigram_codes(self._latin, starts)
-        # Stable: each code's forms stay in form order, a form's repeats of a
-        # trigram side by side, so that it is filed once.
-        order = np.argsort(codes, kind="stable")
-        codes, forms = codes[order], forms[order]
+        runs = self._trigram_runs or [
+            sorted_trigrams(self._latin, np.frombuffer(self.latin_starts, dtype=np.int64))
+        ]
+        codes, forms = runs[0]
+        if len(runs) > 1:
+            # Each run sorted, and each form's trigrams in one run: a stable
+            # sort (a merge of sorted runs) keeps each code's forms in form order.
+            codes, forms = (
+                np.concatenate([c for c, _ in runs]),
+                np.concatenate([f for _, f in runs]),
+            )
+            order = np.argsort(codes, kind="stable")
+            codes, forms = codes[order], forms[order]
         if not len(codes):
             return
-        first = np.ones(len(codes), dtype=bool)
-        first[1:] = (codes[1:] != codes[:-1]) | (forms[1:] != forms[:-1])
-        codes, self.trigram_form_ids = codes[first], forms[first]
+        self.trigram_form_ids = forms
         starts = _run_starts(codes)
         self.trigram_codes = codes[starts]
         self.trigram_starts = np.append(starts, len(codes))

@@ -1,5 +1,6 @@
 import logging
 import os
+from threading import Thread
 
 import numpy as np
 import pytest
@@ -132,3 +133,29 @@ def test_packed_strings_come_back_as_they_went() -> None:
 
 def test_usable_cores_are_those_this_process_may_run_on() -> None:
     assert derived_forms.usable_cores() == len(os.sched_getaffinity(0))
+
+
+def test_builds_in_two_threads_at_once_each_derive_their_own_records() -> None:
+    first, second = records(), list(reversed(records()))
+    built: dict[str, Segment] = {}
+
+    def build(name: str, entities: list[EntityRecord]) -> None:
+        built[name] = built_by_workers(entities)
+
+    threads = [Thread(target=build, args=pair) for pair in (("first", first), ("second", second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert_same(built["first"], Segment(first))
+    assert_same(built["second"], Segment(second))
+
+
+def test_runs_hold_about_as_many_forms_each() -> None:
+    many = [EntityRecord(str(i), "Name", "place", ("alias",) * 9) for i in range(3)]
+    few = [EntityRecord(str(i), "Name", "place") for i in range(3, 33)]
+    bounds = derived_forms.run_bounds([*many, *few], 4)
+    assert bounds == [0, 1, 3, 18, 33]  # 10, 20, 15 and 15 of 60 forms: no entity split
+    assert derived_forms.run_bounds(few, 3) == [0, 10, 20, 30]
+    assert derived_forms.run_bounds(few[:2], 8) == [0, 1, 2]
+    assert derived_forms.run_bounds([], 8) == [0]
