@@ -242,15 +242,15 @@ class WorkerFailed(Exception):
 # In a worker: the records it was forked with, and its key maker, which
 # remembers words from one run to the next.
 _shared: Sequence[EntityRecord] = ()
-_key_maker = FormKeyMaker()
+_key_maker: FormKeyMaker | None = None
 
 
 def _start_worker(records: Sequence[EntityRecord]) -> None:
     """Run first in each worker. Given as the worker's argument, which a fork
     does not copy, the records are the ones of the build that forked it,
     whichever other builds other threads start meanwhile."""
-    global _shared
-    _shared = records
+    global _shared, _key_maker
+    _shared, _key_maker = records, FormKeyMaker()
     gc.freeze()  # the inherited records stay out of its collections (and their pages)
 
 
