@@ -41,7 +41,6 @@ PARALLEL_FROM_FORMS = 50_000
 # workers derive the later ones, and a slow worker holds up less.
 RUNS_PER_WORKER = 8
 
-
 # Trigrams are filed by the length of their spelling too, in bands of this
 # many letters (see ``index.Segment.spelt_near``).
 LENGTH_BAND = 3
