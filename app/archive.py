@@ -48,6 +48,7 @@ from app.declared_types import check_filters
 from app.errors import DomainError
 from app.live_index import LiveIndex
 from app.matching.annotate import annotation
+from app.matching.derived_forms import usable_cores
 from app.matching.index import AliasIndex
 from app.matching.resolve import Thresholds
 from app.models.api import AnnotateRequest
@@ -355,7 +356,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=_positive,
-        default=_usable_cores(),
+        default=usable_cores(),
         metavar="N",
         help="processes that annotate, sharing one index (default: every core)",
     )
@@ -370,13 +371,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--text-field", default="text", metavar="NAME", help="the field with the text"
     )
     add_progress_options(parser)
-
-
-def _usable_cores() -> int:
-    """The cores this process may run on (all of them where the system cannot say)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _positive(value: str) -> int:

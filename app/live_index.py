@@ -69,8 +69,11 @@ class LiveIndex:
         compact_after: int = 5000,
         snapshot_file: Path | None = None,
         keep_snapshot: bool = True,
+        build_workers: int = 1,
     ) -> None:
         self._engine = engine
+        # Processes that build the whole index (``AliasIndex.build``).
+        self._build_workers = build_workers
         self._snapshot_file = snapshot_file
         # False: the snapshot file is read back, never written (no child forked).
         self._keep_snapshot = keep_snapshot
@@ -173,8 +176,11 @@ class LiveIndex:
     def _build(self) -> tuple[AliasIndex, int]:
         with Session(self._engine) as session:
             revision = store.current_revision(session=session)
-            index = AliasIndex.build(store.load_records(session=session))
-            return _with_declared_types(session, index), revision
+            return _with_declared_types(session, self._whole_index(session)), revision
+
+    def _whole_index(self, session: Session) -> AliasIndex:
+        """The index of the whole table, built afresh."""
+        return AliasIndex.build(store.load_records(session=session), workers=self._build_workers)
 
     def _swap_in(self, index: AliasIndex, revision: int, started: float, how: str) -> None:
         with self._lock, Session(self._engine) as session:
@@ -260,7 +266,7 @@ class LiveIndex:
         changes = store.changes_since(session=session, revision=revision)
         if changes.whole_table or self._would_compact(index, changes.entity_ids):
             with self._rebuilding():
-                index = AliasIndex.build(store.load_records(session=session))
+                index = self._whole_index(session)
         else:
             upserts = store.load_records(session=session, entity_ids=changes.entity_ids)
             index = index.with_changes(upserts, removed=changes.entity_ids)

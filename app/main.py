@@ -50,7 +50,11 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
     already migrated the database and loaded the shipped table, waiting for it."""
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
-    live_index = LiveIndex(engine, snapshot_file=settings.index_snapshot)
+    live_index = LiveIndex(
+        engine,
+        snapshot_file=settings.index_snapshot,
+        build_workers=settings.index_build_workers(),
+    )
     review_counts = ReviewCollector(max_forms=settings.review_max_forms)
 
     @asynccontextmanager

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.matching.derived_forms import usable_cores
 from app.matching.resolve import DEFAULT_THRESHOLDS, Thresholds
 from app.models.fields import CONTROL_CHARACTERS
 from app.resources import SHIPPED_ALIASES_FILE
@@ -45,6 +46,12 @@ class Settings(BaseSettings):
     index_snapshot: Path | None = Field(
         default=None,
         description="File that keeps the built index, so a restart on the same table reads it.",
+    )
+    build_workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Processes that build the index of a large table; the default is one "
+        "per usable CPU, 1 builds it in the serving process alone.",
     )
     refresh_interval: float = Field(
         default=0.25, gt=0, le=1.0, description="Seconds between checks for others' edits."
@@ -161,6 +168,10 @@ class Settings(BaseSettings):
     def thresholds(self) -> Thresholds:
         """The decision rule that ``MATCH_THRESHOLD`` and ``MATCH_MARGIN`` set."""
         return Thresholds(match=self.match_threshold, margin=self.match_margin)
+
+    def index_build_workers(self) -> int:
+        """``BUILD_WORKERS``, or the CPUs this process may use."""
+        return self.build_workers or usable_cores()
 
     def lag_allowance(self) -> float:
         """Seconds this process's index may miss other processes' edits and still be ready."""

@@ -1,7 +1,7 @@
 """Building the index at scale: seconds and resident memory, and a digest of its answers.
 
     python -m benchmarks.index_build [--aliases 1000000] [--before REF] [--rounds 1]
-                                     [--queries 3000] [--profile FILE]
+                                     [--queries 3000] [--profile FILE] [--workers N]
 
 Builds ``AliasIndex`` over GeoNames' cities500 (``benchmarks.common``) in a
 fresh process and prints the build's seconds, the resident memory the index
@@ -14,7 +14,11 @@ digest gave the same answers to every one of those requests.
 
 With ``--before REF`` each round also builds with the code of that git
 revision, turn about, so the two are compared on the machine at the same
-moment. ``--profile FILE`` writes a cProfile of the build (this code only).
+moment. ``--workers N`` (default: the usable CPUs) builds with this code
+twice a round, in one process and with N worker processes (``BUILD_WORKERS``),
+so that the two are compared in the same run; 1 builds once, in one process.
+``--profile FILE`` writes a cProfile of the build (this code only, in one
+process).
 """
 
 import argparse
@@ -25,6 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from app.matching.derived_forms import usable_cores
 from benchmarks.common import table_and_queries
 from benchmarks.scale import Code, checkout
 
@@ -66,7 +71,11 @@ table = json.loads(open(sys.argv[1], encoding="utf-8").read())
 BUILD = (
     COMMON
     + r"""
-profile, kept = sys.argv[2], sys.argv[3]
+import inspect
+profile, kept, workers = sys.argv[2], sys.argv[3], int(sys.argv[4])
+# Revisions before BUILD_WORKERS build in one process.
+takes_workers = "workers" in inspect.signature(AliasIndex.build).parameters
+options = {"workers": workers} if takes_workers else {}
 records = [
     EntityRecord(e["id"], e["name"], e["type"], tuple(e["aliases"]), prominence=e["prominence"])
     for e in table["entities"]
@@ -76,10 +85,10 @@ before = rss()
 started = time.perf_counter()
 if profile:
     profiler = cProfile.Profile()
-    index = profiler.runcall(AliasIndex.build, records)
+    index = profiler.runcall(AliasIndex.build, records, **options)
     profiler.dump_stats(profile)
 else:
-    index = AliasIndex.build(records)
+    index = AliasIndex.build(records, **options)
 settle_heap()
 report(index, table, time.perf_counter() - started, before)
 if kept:
@@ -163,6 +172,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--queries", type=int, default=3000)
     parser.add_argument("--profile", default="", help="write a cProfile of this code's build")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=usable_cores(),
+        help="also build with this code by so many worker processes (default: the usable CPUs)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         table = Path(folder) / "table.json"
@@ -171,12 +186,17 @@ def main() -> None:
         if args.before:
             codes.insert(0, checkout(args.before, Path(folder) / "before"))
         print(f"index build over about {args.aliases:,} aliases")
+        builds = [(code, 1) for code in codes]
+        if args.workers > 1:
+            builds.append((codes[-1], args.workers))
         for round_ in range(args.rounds):
-            for code in codes:
-                profile = args.profile if code.label == "now" and round_ == 0 else ""
+            for code, workers in builds:
+                profile = args.profile if (code.label, workers, round_) == ("now", 1, 0) else ""
                 kept = str(Path(folder) / f"{code.label}.index") if keeps_index(code) else ""
                 profile = str(Path(profile).resolve()) if profile else ""
-                print(line(code.label, "build", measure(code, BUILD, str(table), profile, kept)))
+                what = "build" if workers == 1 else f"build, {workers} workers"
+                built = measure(code, BUILD, str(table), profile, kept, str(workers))
+                print(line(code.label, what, built))
                 if kept:
                     read = measure(code, READ_BACK, str(table), kept)
                     print(line(code.label, "read back from INDEX_SNAPSHOT", read))

@@ -146,3 +146,13 @@ def test_the_openapi_schema_states_the_settings_default_threshold() -> None:
         "/components/schemas/AnnotateRequest/properties/threshold",
     } <= set(stated)
     assert set(stated.values()) == {default_of("match_threshold")}
+
+
+def test_the_index_is_built_by_one_process_per_usable_cpu_unless_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("app.settings.usable_cores", lambda: 6)
+    assert Settings().index_build_workers() == 6
+    monkeypatch.setenv("BUILD_WORKERS", "1")
+    assert Settings().index_build_workers() == 1
+    assert fault_of(build_workers="0").startswith("BUILD_WORKERS:")

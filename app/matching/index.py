@@ -40,6 +40,7 @@ lookup of either key would also find the other's forms, as if they had the
 key: at the exact layer, a match that is no match.
 """
 
+import logging
 import math
 from array import array
 from collections import Counter
@@ -47,24 +48,36 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from operator import itemgetter
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 import ahocorasick
 import numpy as np
 from rapidfuzz import fuzz, process
-from xxhash import xxh3_64_intdigest
 
-from app.matching.casing import CaseRule, Written, case_rule, is_capitalised, letters
-from app.matching.keys import FormKeyMaker, deletion_keys, phonetic_word, trigrams
-from app.matching.normalize import APOSTROPHES, normalize, spot_key
+from app.matching.casing import CaseRule, Written, is_capitalised, letters
+from app.matching.derived_forms import (
+    BAND_SHIFT,
+    LAYERS,
+    LENGTH_BAND,
+    PARALLEL_FROM_FORMS,
+    DerivedForms,
+    Layer,
+    WorkerFailed,
+    can_fork,
+    derived_in_workers,
+    entity_forms,
+    sorted_trigrams,
+    word_block_digests,
+)
+from app.matching.keys import FormKeyMaker, deletion_keys, digest, phonetic_word, trigrams
+from app.matching.normalize import normalize
 from app.matching.records import EntityRecord, EntityTable
 from app.matching.scoring import MIN_SOUND_LENGTH, may_be_similar, word_similarity
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 K = TypeVar("K")
 Keep = Callable[["Posting"], bool]  # which forms a caller wants (a type filter)
-Layer = Literal["exact", "compact", "transliteration", "phonetic"]
-LAYERS: tuple[Layer, ...] = ("exact", "compact", "transliteration", "phonetic")
 
 # A word that more forms contain than this does not propose candidates by
 # itself (it still counts in their scores): "state", "ministry", "pakistan".
@@ -82,14 +95,10 @@ MAX_TRIGRAM_POSTINGS = 15_000
 TRIGRAM_CANDIDATES = 150
 _NO_FORMS = np.empty(0, dtype=np.int32)
 # Trigrams are filed by the length of the spelling too, in bands of this many
-# letters: two spellings alike enough (rapidfuzz's ratio 0.85) differ in
-# length by at most a third, so a query looks only in the bands near its own.
-LENGTH_BAND = 3
+# letters (``derived_forms.LENGTH_BAND``): two spellings alike enough
+# (rapidfuzz's ratio 0.85) differ in length by at most a third, so a query
+# looks only in the bands near its own.
 SHORTEST_ALIKE, LONGEST_ALIKE = 0.75, 1.35
-# A trigram's code: its three ASCII characters in the low 24 bits, its band above.
-_BAND_SHIFT = 24
-# Where a spelling starts and ends, in its trigrams (see ``keys.trigrams``).
-_START, _END, _SPACE = ord("^"), ord("$"), ord(" ")
 # A spotting key's flags: some form of it has a case rule other than
 # CAPITALISED; some form of it is written in lower case (a gazetteer's "as").
 OTHER_CASE_KEY = 1
@@ -110,34 +119,8 @@ def _query_trigram_codes(grams: Iterable[str], bands: list[int]) -> np.ndarray:
     letters = np.frombuffer("".join(grams).encode("ascii"), dtype=np.uint8).reshape(-1, 3)
     letters = letters.astype(np.int64)
     grams_alone = letters[:, 0] << 16 | letters[:, 1] << 8 | letters[:, 2]
-    banded = np.array(bands, dtype=np.int64) << _BAND_SHIFT
+    banded = np.array(bands, dtype=np.int64) << BAND_SHIFT
     return (grams_alone[:, None] | banded[None, :]).ravel()
-
-
-def _trigram_codes(blob: bytes | bytearray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every trigram of each spelling of ``blob`` (the form's are
-    ``blob[starts[f]:starts[f + 1]]``) as ``keys.trigrams`` makes them, with the
-    spelling's length band: (codes, form ids), in form order."""
-    forms = len(starts) - 1
-    chars = np.frombuffer(blob, dtype=np.uint8)
-    owners = np.repeat(np.arange(forms, dtype=np.int64), np.diff(starts))
-    letter = chars != _SPACE  # the words run together
-    chars, owners = chars[letter], owners[letter]
-    counts = np.bincount(owners, minlength=forms)
-    # Each spelling as "^" + its letters + "$": a form's letters move right by
-    # its start marker and by the two markers of every form before it.
-    padded_starts = np.arange(forms, dtype=np.int64) * 2
-    padded_starts[1:] += np.cumsum(counts)[:-1]
-    padded = np.empty(len(chars) + 2 * forms, dtype=np.int64)
-    padded[padded_starts] = _START
-    padded[padded_starts + counts + 1] = _END
-    at = np.arange(len(chars), dtype=np.int64) + 2 * owners + 1
-    padded[at] = chars
-    # A spelling of n letters has n trigrams, beginning one before each letter.
-    at -= 1
-    bands = (counts // LENGTH_BAND)[owners]
-    codes = bands << _BAND_SHIFT | padded[at] << 16 | padded[at + 1] << 8 | padded[at + 2]
-    return codes, owners.astype(np.int32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +145,6 @@ class FormRef:
 
 # One form id, or a tuple of them: most spotting keys have one form.
 FormIds = int | tuple[int, ...]
-
-
-def digest(key: str) -> int:
-    """A key's 64-bit digest, the same in every process (``hash`` is not)."""
-    return xxh3_64_intdigest(key.encode())
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,14 +209,6 @@ def _make(automaton: ahocorasick.Automaton) -> None:
         automaton.make_automaton()
 
 
-def _spotting_key(text: str, normal: str) -> str:
-    # The spotting key differs from the normal form only where an apostrophe
-    # or a lone "s" is: most aliases have neither.
-    if APOSTROPHES.isdisjoint(text) and " s " not in f" {normal} ":
-        return normal
-    return spot_key(text)
-
-
 def most_common(proposed: list[np.ndarray], limit: int | None) -> list[int]:
     """The ids of ``proposed``, most often proposed first, ties in the order
     they were first proposed (as ``Counter.most_common``); the first ``limit``.
@@ -280,6 +250,12 @@ def _run_starts(ordered: np.ndarray) -> np.ndarray:
     return np.flatnonzero(first)
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (``np.unique``, which is slower here)."""
+    ordered = np.sort(values)
+    return ordered[_run_starts(ordered)] if len(ordered) else ordered
+
+
 def _run_lengths(starts: np.ndarray, total: int) -> np.ndarray:
     """How long each run is, from where they begin (``np.diff`` with less overhead)."""
     lengths = np.empty_like(starts)
@@ -317,8 +293,35 @@ def _int32s(values: np.ndarray) -> "array[int]":
 class Segment:
     """A set of entities and the lookup structures built over their forms."""
 
-    def __init__(self, entities: Iterable[EntityRecord]) -> None:
-        self.entities = EntityTable(())
+    def __init__(
+        self,
+        entities: Iterable[EntityRecord],
+        *,
+        workers: int = 1,
+        parallel_from: int = PARALLEL_FROM_FORMS,
+    ) -> None:
+        """Built from ``entities``: their forms derived by ``workers`` processes
+        when they number ``parallel_from`` or more (and the system can fork),
+        else in this one. Either way the segment is the same."""
+        records = list(entities)
+        self.alias_count = sum(len(entity.aliases) for entity in records)
+        self.entities = EntityTable(records)
+        self.type_counts: Counter[str] = Counter(self.entities.types())
+        self._start_empty()
+        if workers > 1 and can_fork() and self.alias_count + len(records) >= parallel_from:
+            try:
+                for derived in derived_in_workers(records, workers):
+                    self._file_derived(derived)
+            except WorkerFailed as error:
+                log.warning("index build: a worker failed (%s); building on one core", error)
+                self._start_empty()
+                self._add_entities(records)
+        else:
+            self._add_entities(records)
+        self._finish()
+
+    def _start_empty(self) -> None:
+        """No form yet: what the build fills, form after form."""
         # Each form's entity, as a number into ``entities``, and its place among
         # that entity's surface forms (0 the name, 1 its first alias ...).
         self.form_entities = array("i")
@@ -352,6 +355,8 @@ class Segment:
         self.trigram_codes = np.empty(0, dtype=np.int64)
         self.trigram_starts = np.zeros(1, dtype=np.int64)
         self.trigram_form_ids = _NO_FORMS
+        # While building by workers: each run's trigrams, sorted (``sorted_trigrams``).
+        self._trigram_runs: list[tuple[np.ndarray, np.ndarray]] = []
         # Spotting keys, by number (the automaton's value): each key's length,
         # its flags (OTHER_CASE_KEY, LOWER_CASE_KEY) and its forms,
         # spot_form_ids[spot_form_starts[k] : spot_form_starts[k + 1]].
@@ -362,21 +367,22 @@ class Segment:
         self.case_rules = array("b")  # each form's CaseRule
         self._written_as: dict[tuple[int, str], tuple[int, ...]] = {}
         self.alias_letters: dict[int, str] = {}  # of the forms whose case must be exact
-        self.alias_count = 0
-        self.type_counts: Counter[str] = Counter()  # how many entities have each type
         # While building: each form's key digests, and its spotting key's number.
         self._key_digests = {layer: array("Q") for layer in LAYERS}
         # Built as the keys come (it numbers them); made ready once they are all in.
         self.automaton = _keyed_automaton()
         self._form_spot_keys = array("i")
         self._latin = bytearray()
-        records = list(entities)
+
+    def _add_entities(self, records: list[EntityRecord]) -> None:
+        """The serial build: every form derived and filed here, one after another."""
         self._key_maker = FormKeyMaker()
         for number, entity in enumerate(records):
             self._add_entity(entity, number)
         del self._key_maker
-        self.entities = EntityTable(records)
-        self.type_counts.update(self.entities.types())
+
+    def _finish(self) -> None:
+        """The lookup structures made from what the forms filed."""
         self.latin_text = self._latin.decode("ascii")
         self.keys = {layer: FiledKeys.of(found) for layer, found in self._key_digests.items()}
         self._index_trigrams()
@@ -385,7 +391,7 @@ class Segment:
         self._file_spotting_keys()
         _make(self.automaton)
         del self._key_digests, self._form_spot_keys, self._latin, self._block_pairs
-        del self._word_form_pairs
+        del self._word_form_pairs, self._trigram_runs
 
     # Pickled without what a snapshot learns while it serves (its memos). The
     # automaton is pickled too: read back, it is ready four times sooner than built.
@@ -400,29 +406,20 @@ class Segment:
 
     def _add_entity(self, entity: EntityRecord, number: int) -> None:
         # The hot loop of a build: a million forms pass here, so lookups are local.
-        self.alias_count += len(entity.aliases)
         entity_words: set[int] = set()
-        seen: set[str] = set()
-        explicit = dict(entity.case_rules) if entity.case_rules else {}
         layers = [(self._key_digests[layer], layer) for layer in LAYERS]
         form_entities, form_places = self.form_entities, self.form_places
         form_word_ids, form_word_starts = self.form_word_ids, self.form_word_starts
         word_of_pair, form_of_pair = self._word_form_pairs
         spelling = self._latin
-        for place, text in enumerate(entity.surface_forms()):
-            normal = normalize(text)
-            if not normal or normal in seen:
-                continue
-            seen.add(normal)
+        for place, text, keys, rule, spot in entity_forms(entity, self._key_maker):
             form_id = len(form_entities)
             form_entities.append(number)
             form_places.append(place)
-            keys = self._key_maker.keys(normal)
             for digests, layer in layers:
                 digests.append(digest(getattr(keys, layer)))
-            rule = case_rule(text, explicit.get(text))
             self.case_rules.append(rule)
-            self._add_spotting_key(_spotting_key(text, normal), rule)
+            self._form_spot_keys.extend(self._spot_key_numbers((spot,)))
             if rule is CaseRule.EXACT:
                 self.alias_letters[form_id] = letters(text)
             spelling += keys.latin.encode("ascii")
@@ -437,37 +434,96 @@ class Segment:
         for word_id in entity_words:
             self.word_entities[word_id] += 1
 
-    def _add_spotting_key(self, key: str, rule: CaseRule) -> None:
-        filed = WORD_START + key
-        number: int = self.automaton.get(filed, -1)
-        if number < 0:
-            number = len(self.spot_key_lengths)
-            self.automaton.add_word(filed, number)
-            self.spot_key_lengths.append(len(key))
-            self.spot_key_flags.append(0)
-        self._form_spot_keys.append(number)
-        if rule is not CaseRule.CAPITALISED:
-            self.spot_key_flags[number] |= OTHER_CASE_KEY
-        if rule is CaseRule.LOWER_CASE:
-            self.spot_key_flags[number] |= LOWER_CASE_KEY
+    def _spot_key_numbers(self, keys: Iterable[str]) -> list[int]:
+        """The numbers of spotting keys, each numbered here if it is new."""
+        automaton, lengths = self.automaton, self.spot_key_lengths
+        numbers = []
+        for key in keys:
+            filed = WORD_START + key
+            number: int = automaton.get(filed, -1)
+            if number < 0:
+                number = len(lengths)
+                automaton.add_word(filed, number)
+                lengths.append(len(key))
+            numbers.append(number)
+        return numbers
+
+    def _file_derived(self, derived: DerivedForms) -> None:
+        """Files forms derived in a worker, as ``_add_entity`` files its own."""
+        first_form = self.form_count
+        self.form_entities.frombytes(derived.entity_numbers.tobytes())
+        self.form_places.frombytes(derived.places.tobytes())
+        for layer, digests in derived.digests.items():
+            self._key_digests[layer].frombytes(digests.tobytes())
+        self.case_rules.frombytes(derived.case_rules)
+        spot_numbers = np.array(self._spot_key_numbers(derived.spot_keys.unpacked()), np.int32)
+        self._form_spot_keys.frombytes(spot_numbers[derived.form_spot_keys].tobytes())
+        positions = (derived.exact_forms + first_form).tolist()
+        self.alias_letters.update(zip(positions, derived.exact_letters.unpacked(), strict=True))
+        self.latin_starts.frombytes((np.cumsum(derived.latin_lengths) + len(self._latin)).tobytes())
+        self._latin += derived.latin
+        forms = (derived.trigram_forms + first_form).astype(np.int32)
+        self._trigram_runs.append((derived.trigram_codes, forms))
+        self._file_derived_words(derived, first_form)
+
+    def _file_derived_words(self, derived: DerivedForms, first_form: int) -> None:
+        """The words of forms derived in a worker: numbered in the order first met,
+        as ``_word_id`` numbers them, and filed with their forms and entities."""
+        block_ends = np.cumsum(derived.block_counts).tolist()
+        block_digests = derived.block_digests.tolist()
+        word_ids = np.array(
+            [
+                self.vocabulary.get(word)
+                if word in self.vocabulary
+                else self._new_word(word, block_digests[end - count : end])
+                for word, end, count in zip(
+                    derived.words.unpacked(), block_ends, derived.block_counts.tolist(), strict=True
+                )
+            ],
+            dtype=np.int64,
+        )[derived.form_words]
+        self.form_word_ids.frombytes(word_ids.astype(np.int32).tobytes())
+        word_ends = np.cumsum(derived.form_word_counts) + self.form_word_starts[-1]
+        self.form_word_starts.frombytes(word_ends.astype(np.int32).tobytes())
+        # Each (word, form) and (word, entity) once: the build's pairs are grouped
+        # by word, keeping each word's forms in form order, as they are here.
+        owners = np.repeat(np.arange(derived.form_count, dtype=np.int64), derived.form_word_counts)
+        form_pairs = _distinct(word_ids << 32 | (owners + first_form))
+        self._word_form_pairs[0].frombytes((form_pairs >> 32).astype(np.int32).tobytes())
+        self._word_form_pairs[1].frombytes((form_pairs & 0xFFFFFFFF).astype(np.int32).tobytes())
+        entities = derived.entity_numbers.astype(np.int64)[owners]
+        users = np.bincount(_distinct(word_ids << 32 | entities) >> 32, minlength=len(self.words))
+        for word_id in np.flatnonzero(users).tolist():
+            self.word_entities[word_id] += int(users[word_id])
 
     def _file_spotting_keys(self) -> None:
         # A form's position is its id.
+        keys = np.frombuffer(self._form_spot_keys, dtype=np.int32)
         starts, forms = _grouped(self._form_spot_keys, len(self.spot_key_lengths))
         self.spot_form_starts, self.spot_form_ids = _int32s(starts), _int32s(forms)
+        rules = np.frombuffer(self.case_rules, dtype=np.int8)
+        flags = np.zeros(len(self.spot_key_lengths), dtype=np.uint8)
+        np.bitwise_or.at(flags, keys[rules != int(CaseRule.CAPITALISED)], OTHER_CASE_KEY)
+        np.bitwise_or.at(flags, keys[rules == LOWER_CASE_RULE], LOWER_CASE_KEY)
+        self.spot_key_flags = bytearray(flags.tobytes())
 
     def _index_trigrams(self) -> None:
-        starts = np.frombuffer(self.latin_starts, dtype=np.int64)
-        codes, forms = _trigram_codes(self._latin, starts)
-        # Stable: each code's forms stay in form order, a form's repeats of a
-        # trigram side by side, so that it is filed once.
-        order = np.argsort(codes, kind="stable")
-        codes, forms = codes[order], forms[order]
+        runs = self._trigram_runs or [
+            sorted_trigrams(self._latin, np.frombuffer(self.latin_starts, dtype=np.int64))
+        ]
+        codes, forms = runs[0]
+        if len(runs) > 1:
+            # Each run sorted, and each form's trigrams in one run: a stable
+            # sort (a merge of sorted runs) keeps each code's forms in form order.
+            codes, forms = (
+                np.concatenate([c for c, _ in runs]),
+                np.concatenate([f for _, f in runs]),
+            )
+            order = np.argsort(codes, kind="stable")
+            codes, forms = codes[order], forms[order]
         if not len(codes):
             return
-        first = np.ones(len(codes), dtype=bool)
-        first[1:] = (codes[1:] != codes[:-1]) | (forms[1:] != forms[:-1])
-        codes, self.trigram_form_ids = codes[first], forms[first]
+        self.trigram_form_ids = forms
         starts = _run_starts(codes)
         self.trigram_codes = codes[starts]
         self.trigram_starts = np.append(starts, len(codes))
@@ -595,14 +651,19 @@ class Segment:
     def _word_id(self, word: str) -> int:
         word_id = self.vocabulary.get(word)
         if word_id is None:
-            word_id = len(self.words)
-            self.vocabulary[word] = word_id
-            self.words.append(word)
-            self.word_entities.append(0)
-            digests, words = self._block_pairs
-            for key in deletion_keys(phonetic_word(word)):
-                digests.append(digest(key))
-                words.append(word_id)
+            word_id = self._new_word(word, word_block_digests(word))
+        return word_id
+
+    def _new_word(self, word: str, block_digests: Iterable[int]) -> int:
+        """Numbers a word not in the vocabulary, filed under its phonetic blocks."""
+        word_id = len(self.words)
+        self.vocabulary[word] = word_id
+        self.words.append(word)
+        self.word_entities.append(0)
+        digests, words = self._block_pairs
+        for block in block_digests:
+            digests.append(block)
+            words.append(word_id)
         return word_id
 
     def lookup(self, layer: Layer, key: str) -> tuple[int, ...]:
@@ -716,8 +777,9 @@ class AliasIndex:
     _memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def build(cls, entities: Iterable[EntityRecord]) -> "AliasIndex":
-        return cls(base=Segment(entities))
+    def build(cls, entities: Iterable[EntityRecord], *, workers: int = 1) -> "AliasIndex":
+        """A snapshot of ``entities``, a large table's forms derived by ``workers`` processes."""
+        return cls(base=Segment(entities, workers=workers))
 
     def with_changes(
         self, upserts: Iterable[EntityRecord], removed: Iterable[str] = ()

@@ -34,6 +34,7 @@ from typing import NamedTuple
 
 import jellyfish
 from anyascii import anyascii
+from xxhash import xxh3_64_intdigest
 
 # Medial particles of Persian izafat and the Arabic article, written as words
 # once hyphens are spaces: Tehreek e Taliban, Jamaat ul Ahrar, Jabhat an Nusra.
@@ -247,6 +248,11 @@ class FormKeyMaker:
 
 # FormKeys from a tuple of its fields, in C: what ``FormKeys._make`` does.
 _new_keys = partial(tuple.__new__, FormKeys)
+
+
+def digest(key: str) -> int:
+    """A key's 64-bit digest, the same in every process (``hash`` is not)."""
+    return xxh3_64_intdigest(key.encode())
 
 
 # A folded key of fewer letters is shared by chance (TSY and TSE, Tub and TOB

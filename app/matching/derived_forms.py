@@ -1,0 +1,290 @@
+"""What an index build derives from each surface form, and the build's worker processes.
+
+Most of a segment's build is work on one form at a time that needs nothing
+of the others: its normal form, its keys in every layer and their digests,
+its Latin spelling and transliterated words, its case rule and spotting key.
+``entity_forms`` does that work for the serial build (``Segment``) and for
+the worker processes alike, so the two derive the same.
+
+A large table's forms are derived on every usable core: worker processes,
+forked so that they share the parent's records, each take a contiguous run of
+the entities and give back what its forms derive as a ``DerivedForms`` of
+arrays and byte strings (a handful of objects to send back, not millions).
+The parent files them in form order as the serial build does: what numbers
+forms, words and spotting keys by their first appearance stays with it, so
+the segment is the same whichever way it was built.
+"""
+
+import gc
+import multiprocessing
+import os
+from array import array
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import accumulate, pairwise
+from typing import Literal
+
+import numpy as np
+
+from app.matching.casing import CaseRule, case_rule, letters
+from app.matching.keys import FormKeyMaker, FormKeys, deletion_keys, digest, phonetic_word
+from app.matching.normalize import APOSTROPHES, normalize, spot_key
+from app.matching.records import EntityRecord
+
+Layer = Literal["exact", "compact", "transliteration", "phonetic"]
+LAYERS: tuple[Layer, ...] = ("exact", "compact", "transliteration", "phonetic")
+
+# Fewer forms than this are built on one core: forking costs more than it saves.
+PARALLEL_FROM_FORMS = 50_000
+# Runs of entities per worker: the parent files the first runs while the
+# workers derive the later ones, and a slow worker holds up less.
+RUNS_PER_WORKER = 8
+
+# Trigrams are filed by the length of their spelling too, in bands of this
+# many letters (see ``index.Segment.spelt_near``).
+LENGTH_BAND = 3
+# A trigram's code: its three ASCII characters in the low 24 bits, its band above.
+BAND_SHIFT = 24
+# Where a spelling starts and ends, in its trigrams (see ``keys.trigrams``).
+_START, _END, _SPACE = ord("^"), ord("$"), ord(" ")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (all of them where the system cannot say)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def spotting_key(text: str, normal: str) -> str:
+    """The key under which running text finds the form ``text`` (of normal form ``normal``)."""
+    # It differs from the normal form only where an apostrophe or a lone "s"
+    # is: most aliases have neither.
+    if APOSTROPHES.isdisjoint(text) and " s " not in f" {normal} ":
+        return normal
+    return spot_key(text)
+
+
+def entity_forms(
+    entity: EntityRecord, key_maker: FormKeyMaker
+) -> Iterator[tuple[int, str, FormKeys, CaseRule, str]]:
+    """The surface forms of ``entity`` that a segment keeps, each with its place
+    among them, its text, keys, case rule and spotting key. A form whose normal
+    form is empty, or the same as an earlier form's of the entity, is not kept."""
+    seen: set[str] = set()
+    explicit = dict(entity.case_rules) if entity.case_rules else {}
+    for place, text in enumerate(entity.surface_forms()):
+        normal = normalize(text)
+        if not normal or normal in seen:
+            continue
+        seen.add(normal)
+        rule = case_rule(text, explicit.get(text))
+        yield place, text, key_maker.keys(normal), rule, spotting_key(text, normal)
+
+
+def word_block_digests(word: str) -> Iterator[int]:
+    """The digests of the phonetic blocks a word is filed under: its code and
+    the codes one letter shorter."""
+    return map(digest, deletion_keys(phonetic_word(word)))
+
+
+def trigram_codes(blob: bytes | bytearray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every trigram of each spelling of ``blob`` (the form's are
+    ``blob[starts[f]:starts[f + 1]]``) as ``keys.trigrams`` makes them, with the
+    spelling's length band: (codes, form ids), in form order."""
+    forms = len(starts) - 1
+    chars = np.frombuffer(blob, dtype=np.uint8)
+    owners = np.repeat(np.arange(forms, dtype=np.int64), np.diff(starts))
+    letter = chars != _SPACE  # the words run together
+    chars, owners = chars[letter], owners[letter]
+    counts = np.bincount(owners, minlength=forms)
+    # Each spelling as "^" + its letters + "$": a form's letters move right by
+    # its start marker and by the two markers of every form before it.
+    padded_starts = np.arange(forms, dtype=np.int64) * 2
+    padded_starts[1:] += np.cumsum(counts)[:-1]
+    padded = np.empty(len(chars) + 2 * forms, dtype=np.int64)
+    padded[padded_starts] = _START
+    padded[padded_starts + counts + 1] = _END
+    at = np.arange(len(chars), dtype=np.int64) + 2 * owners + 1
+    padded[at] = chars
+    # A spelling of n letters has n trigrams, beginning one before each letter.
+    at -= 1
+    bands = (counts // LENGTH_BAND)[owners]
+    codes = bands << BAND_SHIFT | padded[at] << 16 | padded[at + 1] << 8 | padded[at + 2]
+    return codes, owners.astype(np.int32)
+
+
+def sorted_trigrams(blob: bytes | bytearray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The trigrams of ``trigram_codes``, sorted by code, each code's forms in
+    form order, a trigram repeated in a form once: (codes, form ids)."""
+    codes, forms = trigram_codes(blob, starts)
+    # Stable: each code's forms stay in form order, a form's repeats of a
+    # trigram side by side, so that it is filed once.
+    order = np.argsort(codes, kind="stable")
+    codes, forms = codes[order], forms[order]
+    first = np.ones(len(codes), dtype=bool)
+    first[1:] = (codes[1:] != codes[:-1]) | (forms[1:] != forms[:-1])
+    return codes[first], forms[first]
+
+
+@dataclass(frozen=True, slots=True)
+class PackedStrings:
+    """Strings in one byte string: sent between processes as two objects, not one each."""
+
+    text: bytes  # UTF-8, the strings one after another
+    lengths: np.ndarray  # of each, in characters
+
+    @classmethod
+    def of(cls, strings: Sequence[str]) -> "PackedStrings":
+        return cls("".join(strings).encode(), np.fromiter(map(len, strings), dtype=np.int64))
+
+    def unpacked(self) -> list[str]:
+        text, lengths = self.text.decode(), self.lengths.tolist()
+        ends = accumulate(lengths)
+        return [text[end - length : end] for end, length in zip(ends, lengths, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedForms:
+    """What the kept forms of a run of entities derive, in form order.
+
+    Words and spotting keys are given once each, in the order first met, and
+    numbered by that order within the run.
+    """
+
+    entity_numbers: np.ndarray  # int32: each form's entity, a number into the whole table
+    places: np.ndarray  # int32: its place among the entity's surface forms
+    digests: dict[Layer, np.ndarray]  # uint64: its key's digest in each layer
+    case_rules: bytes  # its CaseRule
+    spot_keys: PackedStrings
+    form_spot_keys: np.ndarray  # int32: each form's spotting key, a number into spot_keys
+    latin: bytes  # the forms' Latin spellings, one after another
+    latin_lengths: np.ndarray  # int64
+    words: PackedStrings  # transliterated words
+    block_digests: np.ndarray  # uint64: each word's ``word_block_digests``, one after another
+    block_counts: np.ndarray  # int64: how many each word has
+    form_words: np.ndarray  # int32: each form's words, numbers into words, one after another
+    form_word_counts: np.ndarray  # int64
+    trigram_codes: np.ndarray  # the spellings' ``sorted_trigrams``
+    trigram_forms: np.ndarray  # int32: their forms, by position here
+    exact_forms: np.ndarray  # int32: the forms (their position here) whose case must be exact
+    exact_letters: PackedStrings  # and their letters
+
+    @property
+    def form_count(self) -> int:
+        return len(self.entity_numbers)
+
+
+def derive_forms(
+    records: Sequence[EntityRecord], start: int, end: int, key_maker: FormKeyMaker | None = None
+) -> DerivedForms:
+    """What the forms of ``records[start:end]`` derive (their keys made by ``key_maker``)."""
+    key_maker = key_maker or FormKeyMaker()
+    entity_numbers, places, rules = array("i"), array("i"), bytearray()
+    digests = {layer: array("Q") for layer in LAYERS}
+    layers = [(digests[layer], layer) for layer in LAYERS]
+    spot_keys: dict[str, int] = {}
+    form_spot_keys = array("i")
+    latin, latin_lengths = bytearray(), array("q")
+    words: dict[str, int] = {}
+    form_words, form_word_counts = array("i"), array("q")
+    exact_forms, exact_letters = array("i"), []
+    for number in range(start, end):
+        for place, text, keys, rule, spot in entity_forms(records[number], key_maker):
+            if rule is CaseRule.EXACT:
+                exact_forms.append(len(entity_numbers))
+                exact_letters.append(letters(text))
+            entity_numbers.append(number)
+            places.append(place)
+            rules.append(rule)
+            for filed, layer in layers:
+                filed.append(digest(getattr(keys, layer)))
+            form_spot_keys.append(spot_keys.setdefault(spot, len(spot_keys)))
+            latin += keys.latin.encode("ascii")
+            latin_lengths.append(len(keys.latin))
+            form_words.extend(words.setdefault(word, len(words)) for word in keys.words)
+            form_word_counts.append(len(keys.words))
+    blocks = [list(word_block_digests(word)) for word in words]
+    latin_starts = np.zeros(len(latin_lengths) + 1, dtype=np.int64)
+    np.cumsum(np.frombuffer(latin_lengths, dtype=np.int64), out=latin_starts[1:])
+    trigram_codes, trigram_forms = sorted_trigrams(latin, latin_starts)
+    return DerivedForms(
+        entity_numbers=np.frombuffer(entity_numbers, dtype=np.int32),
+        places=np.frombuffer(places, dtype=np.int32),
+        digests={layer: np.frombuffer(found, dtype=np.uint64) for layer, found in digests.items()},
+        case_rules=bytes(rules),
+        spot_keys=PackedStrings.of(list(spot_keys)),
+        form_spot_keys=np.frombuffer(form_spot_keys, dtype=np.int32),
+        latin=bytes(latin),
+        latin_lengths=np.frombuffer(latin_lengths, dtype=np.int64),
+        words=PackedStrings.of(list(words)),
+        block_digests=np.array([d for block in blocks for d in block], dtype=np.uint64),
+        block_counts=np.fromiter(map(len, blocks), dtype=np.int64, count=len(blocks)),
+        form_words=np.frombuffer(form_words, dtype=np.int32),
+        form_word_counts=np.frombuffer(form_word_counts, dtype=np.int64),
+        trigram_codes=trigram_codes,
+        trigram_forms=trigram_forms,
+        exact_forms=np.frombuffer(exact_forms, dtype=np.int32),
+        exact_letters=PackedStrings.of(exact_letters),
+    )
+
+
+class WorkerFailed(Exception):
+    """A worker process of a build died or raised: the build is done again on one core."""
+
+
+# In a worker: the records it was forked with, and its key maker, which
+# remembers words from one run to the next.
+_shared: Sequence[EntityRecord] = ()
+_key_maker: FormKeyMaker | None = None
+
+
+def _start_worker(records: Sequence[EntityRecord]) -> None:
+    """Run first in each worker. Given as the worker's argument, which a fork
+    does not copy, the records are the ones of the build that forked it,
+    whichever other builds other threads start meanwhile."""
+    global _shared, _key_maker
+    _shared, _key_maker = records, FormKeyMaker()
+    gc.freeze()  # the inherited records stay out of its collections (and their pages)
+
+
+def _derive_shared(start: int, end: int) -> DerivedForms:
+    return derive_forms(_shared, start, end, _key_maker)
+
+
+def run_bounds(records: Sequence[EntityRecord], runs: int) -> list[int]:
+    """Where each of about ``runs`` runs of ``records`` begins, and the end: runs
+    of about as many surface forms each (a table's first entities may have
+    many more aliases than its last)."""
+    forms = np.cumsum(np.fromiter((len(e.aliases) + 1 for e in records), dtype=np.int64))
+    total = int(forms[-1]) if len(forms) else 0
+    wanted = np.arange(1, runs, dtype=np.int64) * total // runs
+    starts = np.searchsorted(forms, wanted, side="right")
+    return sorted({0, *starts.tolist(), len(records)})
+
+
+def derived_in_workers(records: Sequence[EntityRecord], workers: int) -> Iterator[DerivedForms]:
+    """What the forms of ``records`` derive, run after run in order, derived by
+    ``workers`` processes forked now; raises ``WorkerFailed`` if one fails."""
+    bounds = run_bounds(records, workers * RUNS_PER_WORKER)
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(records,),
+    )
+    try:
+        pending = [pool.submit(_derive_shared, start, end) for start, end in pairwise(bounds)]
+        for future in pending:
+            try:
+                derived = future.result()
+            except Exception as error:  # a worker's own error, or BrokenProcessPool
+                raise WorkerFailed(f"{type(error).__name__}: {error}") from error
+            yield derived
+    finally:
+        pool.shutdown(cancel_futures=True)

@@ -1,0 +1,161 @@
+import logging
+import os
+from threading import Thread
+
+import numpy as np
+import pytest
+
+from app.matching import derived_forms
+from app.matching.annotate import annotate
+from app.matching.derived_forms import PackedStrings, derive_forms
+from app.matching.index import AliasIndex, EntityRecord, FiledKeys, Segment
+from app.matching.resolve import resolve
+from benchmarks.annotate import shipped_entities
+
+pytestmark = pytest.mark.skipif(not derived_forms.can_fork(), reason="workers are forked")
+
+# What the shipped table lacks: editors' case rules, apostrophes and a lone "s",
+# forms without letters, other scripts, a form repeated within an entity and
+# spotting keys and words shared across entities (in different runs of the workers).
+MORE = [
+    EntityRecord("dawn", "Dawn", "media", ("DAWN", "dawn news"), (("DAWN", True), ("Dawn", False))),
+    EntityRecord("kp", "Khyber Pakhtunkhwa", "province", ("KP", "K.P.", "Khyber-Pakhtunkhwa")),
+    EntityRecord("d10", "10", "district", ("District 10", "۱۰")),
+    EntityRecord("march", "March", "town", ("march",)),
+    EntityRecord("shabab", "Al-Shabaab", "organization", ("al-Shabab's men", "Harakat s Shabab")),
+    EntityRecord("kor", "Кореновск", "city", ("Korenovsk", "کورنوفسک"), prominence=41_000.0),
+    EntityRecord("pk-taliban", "Tehreek-e-Taliban Pakistan", "organization", ("TTP", "ttp")),
+    EntityRecord("haiwumu", "海屋木", "place", ("hai wu mu", "Dawn")),
+]
+QUERIES = ["T.T.P.", "Tahreek-i-Taliban Pakistan", "Islamabd", "korenovsk", "DAWN", "Shabab"]
+ARTICLE = (
+    "ISLAMABAD: Pakistan and the US discussed Daesh-Khorasan, al-Shabab's men and the "
+    "Tehreek-i-Taliban Pakistan (TTP) in March, DAWN said; Кореновск and 海屋木 too."
+)
+
+
+def records() -> list[EntityRecord]:
+    return [*shipped_entities(), *MORE]
+
+
+def built_by_workers(entities: list[EntityRecord]) -> Segment:
+    return Segment(entities, workers=2, parallel_from=1)
+
+
+def assert_same(built: Segment, serial: Segment) -> None:
+    """Every array, table and automaton of the two segments is the same."""
+    assert vars(built).keys() == vars(serial).keys()
+    for name, expected in vars(serial).items():
+        found = vars(built)[name]
+        assert type(found) is type(expected), name
+        if isinstance(expected, np.ndarray):
+            assert found.dtype == expected.dtype and np.array_equal(found, expected), name
+        elif name == "keys":
+            for layer, filed in expected.items():
+                assert isinstance(filed, FiledKeys)
+                assert np.array_equal(found[layer].digests, filed.digests), layer
+                assert np.array_equal(found[layer].form_ids, filed.form_ids), layer
+        elif name == "automaton":
+            assert list(found.items()) == list(expected.items())
+        elif name == "entities":
+            assert list(found.values()) == list(expected.values())
+        else:
+            assert found == expected, name
+
+
+def test_a_segment_built_by_workers_is_the_one_built_serially() -> None:
+    entities = records()
+    serial, built = Segment(entities), built_by_workers(entities)
+    assert built.form_count > len(entities) > 2 * derived_forms.RUNS_PER_WORKER
+    assert_same(built, serial)
+
+
+def test_an_index_built_by_workers_answers_as_the_one_built_serially() -> None:
+    serial = AliasIndex(base=Segment(records()))
+    built = AliasIndex(base=built_by_workers(records()))
+    assert [resolve(built, q) for q in QUERIES] == [resolve(serial, q) for q in QUERIES]
+    assert annotate(built, ARTICLE) == annotate(serial, ARTICLE)
+    assert annotate(serial, ARTICLE)
+
+
+def test_a_small_table_is_built_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forked(*_: object) -> None:
+        raise AssertionError("no worker for a small table")
+
+    monkeypatch.setattr("app.matching.index.derived_in_workers", forked)
+    assert Segment(MORE, workers=2).form_count == Segment(MORE).form_count
+
+
+def _raises(*_: object) -> None:
+    raise RuntimeError("derivation broke")
+
+
+def _dies(*_: object) -> None:
+    os._exit(3)
+
+
+@pytest.mark.parametrize("failure", [_raises, _dies], ids=["raises", "dies"])
+def test_a_worker_that_fails_leaves_the_build_to_this_process(
+    failure: object, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    entities = records()
+    monkeypatch.setattr(derived_forms, "derive_forms", failure)  # the workers inherit it
+    with caplog.at_level(logging.WARNING, logger="app.matching.index"):
+        built = built_by_workers(entities)
+    monkeypatch.undo()
+    assert_same(built, Segment(entities))
+    [record] = [r for r in caplog.records if r.name == "app.matching.index"]
+    assert "a worker failed" in record.getMessage()
+    assert "building on one core" in record.getMessage()
+
+
+def test_derived_forms_are_numbered_within_their_run() -> None:
+    derived = derive_forms(MORE, 6, 8)
+    assert derived.entity_numbers.tolist() == [6, 6, 7, 7, 7]
+    assert derived.places.tolist() == [0, 1, 0, 1, 2]  # "ttp" repeats "TTP"
+    assert derived.spot_keys.unpacked()[derived.form_spot_keys[1]] == "ttp"
+    words = derived.words.unpacked()
+    assert words[: derived.form_word_counts[0]] == ["tihrik", "taliban", "pakistan"]
+    everything = derive_forms(MORE, 0, len(MORE))  # "dawn" and "taliban", again and again
+    words = everything.words.unpacked()
+    assert len(set(words)) == len(words) < len(everything.form_words)
+    assert everything.form_count == len(everything.latin_lengths) == len(everything.case_rules)
+    assert derived.exact_letters.unpacked() == ["TTP"]
+    assert derived.exact_forms.tolist() == [1]
+
+
+def test_packed_strings_come_back_as_they_went() -> None:
+    strings = ["", "a", "Кореновск", "海屋木", "𝔸 emoji 🙂", "", "\x00"]
+    packed = PackedStrings.of(strings)
+    assert packed.unpacked() == strings
+    assert PackedStrings.of([]).unpacked() == []
+
+
+def test_usable_cores_are_those_this_process_may_run_on() -> None:
+    assert derived_forms.usable_cores() == len(os.sched_getaffinity(0))
+
+
+def test_builds_in_two_threads_at_once_each_derive_their_own_records() -> None:
+    first, second = records(), list(reversed(records()))
+    built: dict[str, Segment] = {}
+
+    def build(name: str, entities: list[EntityRecord]) -> None:
+        built[name] = built_by_workers(entities)
+
+    threads = [Thread(target=build, args=pair) for pair in (("first", first), ("second", second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert_same(built["first"], Segment(first))
+    assert_same(built["second"], Segment(second))
+
+
+def test_runs_hold_about_as_many_forms_each() -> None:
+    many = [EntityRecord(str(i), "Name", "place", ("alias",) * 9) for i in range(3)]
+    few = [EntityRecord(str(i), "Name", "place") for i in range(3, 33)]
+    bounds = derived_forms.run_bounds([*many, *few], 4)
+    assert bounds == [0, 1, 3, 18, 33]  # 10, 20, 15 and 15 of 60 forms: no entity split
+    assert derived_forms.run_bounds(few, 3) == [0, 10, 20, 30]
+    assert derived_forms.run_bounds(few[:2], 8) == [0, 1, 2]
+    assert derived_forms.run_bounds([], 8) == [0]
