@@ -21,6 +21,7 @@ import os
 from array import array
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
 from typing import Literal
@@ -40,6 +41,11 @@ PARALLEL_FROM_FORMS = 50_000
 # Runs of entities per worker: the parent files the first runs while the
 # workers derive the later ones, and a slow worker holds up less.
 RUNS_PER_WORKER = 8
+# A run takes seconds (about 80,000 forms at a million aliases on 2 cores): a
+# worker that has not given its run back after this many is stuck (a lock held
+# by another thread when the server forked it, say), and the build goes on
+# without the workers.
+RUN_TIME_LIMIT = 120.0
 
 # Trigrams are filed by the length of their spelling too, in bands of this
 # many letters (see ``index.Segment.spelt_near``).
@@ -278,13 +284,22 @@ def derived_in_workers(records: Sequence[EntityRecord], workers: int) -> Iterato
         initializer=_start_worker,
         initargs=(records,),
     )
+    finished = False
     try:
         pending = [pool.submit(_derive_shared, start, end) for start, end in pairwise(bounds)]
         for future in pending:
             try:
-                derived = future.result()
+                derived = future.result(timeout=RUN_TIME_LIMIT)
+            except FutureTimeout as error:
+                raise WorkerFailed(f"no run back in {RUN_TIME_LIMIT:g} s") from error
             except Exception as error:  # a worker's own error, or BrokenProcessPool
                 raise WorkerFailed(f"{type(error).__name__}: {error}") from error
             yield derived
+        finished = True
     finally:
-        pool.shutdown(cancel_futures=True)
+        if not finished:
+            # A stuck worker never ends by itself: the executor offers no way
+            # to stop its processes but to kill them.
+            for process in list((pool._processes or {}).values()):
+                process.kill()
+        pool.shutdown(wait=finished, cancel_futures=True)

@@ -1,5 +1,6 @@
 import logging
 import os
+import time
 from threading import Thread
 
 import numpy as np
@@ -94,12 +95,17 @@ def _dies(*_: object) -> None:
     os._exit(3)
 
 
-@pytest.mark.parametrize("failure", [_raises, _dies], ids=["raises", "dies"])
+def _hangs(*_: object) -> None:
+    time.sleep(3600)
+
+
+@pytest.mark.parametrize("failure", [_raises, _dies, _hangs], ids=["raises", "dies", "hangs"])
 def test_a_worker_that_fails_leaves_the_build_to_this_process(
     failure: object, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     entities = records()
     monkeypatch.setattr(derived_forms, "derive_forms", failure)  # the workers inherit it
+    monkeypatch.setattr(derived_forms, "RUN_TIME_LIMIT", 1.0)
     with caplog.at_level(logging.WARNING, logger="app.matching.index"):
         built = built_by_workers(entities)
     monkeypatch.undo()
