@@ -42,6 +42,7 @@ key: at the exact layer, a match that is no match.
 
 import math
 from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -172,21 +173,25 @@ def digest(key: str) -> int:
 @dataclass(frozen=True, slots=True)
 class FiledKeys:
     """Keys and the forms that have them, filed by digest: the forms of a key
-    are ``form_ids[i:j]`` where ``digests[i:j]`` are the key's digest."""
+    are ``form_ids[i:j]`` where ``digests[i:j]`` are the key's digest.
 
-    digests: np.ndarray  # sorted
-    form_ids: np.ndarray
+    Both are ``array``s, searched with ``bisect``: a query looks up one key at a
+    time, and a binary search over Python ints costs a fraction of numpy's
+    call for one value."""
+
+    digests: "array[int]"  # sorted
+    form_ids: "array[int]"
 
     @classmethod
     def of(cls, digests: "array[int]") -> "FiledKeys":
         """Filed from each form's key digest, by form id."""
         unsorted = np.frombuffer(digests, dtype=np.uint64)
         order = np.argsort(unsorted, kind="stable")  # a key's forms stay in form order
-        return cls(unsorted[order], order.astype(np.int32))
+        return cls(array("Q", unsorted[order].tobytes()), _int32s(order))
 
     def forms(self, key: str) -> tuple[int, ...]:
         start, end = self._run(key)
-        return tuple(self.form_ids[start:end].tolist()) if start < end else ()
+        return tuple(self.form_ids[start:end])
 
     def __contains__(self, key: object) -> bool:
         start, end = self._run(str(key))
@@ -196,8 +201,8 @@ class FiledKeys:
         # One search, then a step per form: most keys have one or two.
         wanted = digest(key)
         filed = self.digests
-        start = end = int(filed.searchsorted(np.uint64(wanted)))
-        while end < len(filed) and int(filed[end]) == wanted:
+        start = end = bisect_left(filed, wanted)
+        while end < len(filed) and filed[end] == wanted:
             end += 1
         return start, end
 
