@@ -293,6 +293,21 @@ def _grouped(groups: "array[int]", count: int) -> tuple[np.ndarray, np.ndarray]:
     return starts, order
 
 
+# Fewer ids than this are sorted at once: two radix passes cost more than they save.
+MIN_RADIX_SORTED = 2048
+
+
+def _sorted_form_ids(ids: np.ndarray) -> np.ndarray:
+    """Form ids (int32, not negative) sorted. numpy sorts 16-bit numbers by
+    radix, in time linear in their count: sorted stably by the low half, then
+    by the high half, thousands of ids (a query's trigram postings) are sorted
+    in about half the time of one comparison sort of the int32s."""
+    if len(ids) < MIN_RADIX_SORTED:
+        return np.sort(ids)
+    by_low = ids[np.argsort(ids.astype(np.uint16), kind="stable")]
+    return by_low[np.argsort((by_low >> 16).astype(np.uint16), kind="stable")]
+
+
 def _run_starts(ordered: np.ndarray) -> np.ndarray:
     """Where each run of equal values of a sorted array begins."""
     first = np.empty(len(ordered), dtype=bool)
@@ -602,10 +617,7 @@ class Segment:
             chosen.append(self.trigram_form_ids[start:end])
         if not chosen:
             return _NO_FORMS
-        # Equal ids are alike, so the sort need not be stable: numpy's default
-        # (vectorised) sort is several times faster than its merge sort here.
-        ordered = np.concatenate(chosen)
-        ordered.sort()
+        ordered = _sorted_form_ids(np.concatenate(chosen))
         starts = _run_starts(ordered)
         form_ids = ordered[starts]
         if len(form_ids) > TRIGRAM_CANDIDATES:

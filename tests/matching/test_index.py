@@ -7,8 +7,10 @@ import pytest
 from app.matching.index import (
     LENGTH_BAND,
     MAX_PROPOSED_WORDS,
+    MIN_RADIX_SORTED,
     AliasIndex,
     EntityRecord,
+    _sorted_form_ids,
     most_common,
 )
 from app.matching.keys import deletion_keys, phonetic_word, trigrams
@@ -69,6 +71,17 @@ def test_votes_are_counted_and_ordered_as_counter_most_common(limit: int | None)
         arrays = [np.array(forms, dtype=np.int32) for forms in proposed]
         assert most_common(arrays, limit) == [i for i, _ in counted]
     assert most_common([], 10) == []
+
+
+def test_form_ids_are_sorted_as_numpy_sorts_them() -> None:
+    rng = np.random.default_rng(3)
+    # Ids above 2**16 and 2**24 too: both halves of each id decide its place,
+    # in arrays sorted at once and in those sorted by radix.
+    for high in (50, 70_000, 2**31 - 1):
+        for size in (1, MIN_RADIX_SORTED - 1, MIN_RADIX_SORTED, 3 * MIN_RADIX_SORTED):
+            ids = rng.integers(0, high, size=size, dtype=np.int32)
+            assert _sorted_form_ids(ids).tolist() == sorted(ids.tolist())
+    assert _sorted_form_ids(np.empty(0, dtype=np.int32)).tolist() == []
 
 
 def test_alike_words_are_those_word_similarity_credits() -> None:
