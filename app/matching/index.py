@@ -803,7 +803,8 @@ class AliasIndex:
         return self._memo[name]  # type: ignore[return-value]
 
     def entity(self, entity_id: str) -> EntityRecord | None:
-        found = self.overlay.entities.get(entity_id)
+        overlay = self.overlay
+        found = None if overlay is EMPTY_SEGMENT else overlay.entities.get(entity_id)
         if found is None and entity_id not in self.hidden:
             found = self.base.entities.get(entity_id)
         return found
@@ -816,11 +817,21 @@ class AliasIndex:
 
     def lookup(self, layer: Layer, key: str) -> list[Posting]:
         """Every surface form whose ``layer`` key is ``key``."""
-        return [ref.posting for ref in self._refs(layer, key)]
+        return [segment.posting(f) for segment, f in self._found(layer, key)]
 
-    def lookup_refs(self, layer: Layer, key: str) -> list[FormRef]:
-        """As ``lookup``, with each form's transliterated words."""
-        return list(self._refs(layer, key))
+    def lookup_refs(
+        self, layer: Layer, key: str, closest_to: str = "", limit: int | None = None
+    ) -> list[FormRef]:
+        """As ``lookup``, with each form's transliterated words. Of more than
+        ``limit`` forms, the ``limit`` whose Latin spelling is closest to
+        ``closest_to`` (rapidfuzz's ratio), closest first: chosen by spelling
+        before the others' refs are made."""
+        found = list(self._found(layer, key))
+        if limit is not None and len(found) > limit:
+            spellings = [segment.spelling(f) for segment, f in found]
+            closest = process.extract(closest_to, spellings, scorer=fuzz.ratio, limit=limit)
+            found = [found[i] for _, _, i in closest]
+        return [segment.ref(f) for segment, f in found]
 
     def has_key(self, layer: Layer, key: str) -> bool:
         """Whether any form has this key (hidden entities of the base included)."""
@@ -829,12 +840,12 @@ class AliasIndex:
     def exact(self, key: str) -> list[Posting]:
         return self.lookup("exact", key)
 
-    def _refs(self, layer: Layer, key: str) -> Iterator[FormRef]:
+    def _found(self, layer: Layer, key: str) -> Iterator[tuple[Segment, int]]:
+        """The visible forms whose ``layer`` key is ``key``, each with its segment."""
         for segment in self._segments():
             for form_id in segment.lookup(layer, key):
-                ref = segment.ref(form_id)
-                if self._visible(ref.posting, segment):
-                    yield ref
+                if self._visible(segment, form_id):
+                    yield segment, form_id
 
     def _segments(self) -> Iterator[Segment]:
         yield self.base
@@ -847,8 +858,10 @@ class AliasIndex:
         if self.overlay.form_count:
             yield self.overlay, frozenset()
 
-    def _visible(self, posting: Posting, segment: Segment) -> bool:
-        return segment is self.overlay or posting.entity_id not in self.hidden
+    def _visible(self, segment: Segment, form_id: int) -> bool:
+        """Whether the form counts: none of the base's edited entities does."""
+        hidden = self.hidden
+        return not hidden or segment is self.overlay or segment.entity_id(form_id) not in hidden
 
     def word_weight(self, word: str) -> float:
         """How much a word tells entities apart: log(1 + N / entities using it).
@@ -895,8 +908,7 @@ class AliasIndex:
         return keep is not None or (segment is self.base and bool(self.hidden))
 
     def _kept(self, segment: Segment, form_id: int, keep: "Keep | None") -> bool:
-        posting = segment.posting(form_id)
-        return self._visible(posting, segment) and (keep is None or keep(posting))
+        return self._visible(segment, form_id) and (keep is None or keep(segment.posting(form_id)))
 
     def spelt_alike(
         self,
