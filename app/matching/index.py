@@ -835,7 +835,10 @@ class AliasIndex:
 
     def has_key(self, layer: Layer, key: str) -> bool:
         """Whether any form has this key (hidden entities of the base included)."""
-        return any(key in segment.keys[layer] for segment in self._segments())
+        # Asked several times a query (composition, penalties): no generator.
+        if key in self.base.keys[layer]:
+            return True
+        return bool(self.overlay.form_count) and key in self.overlay.keys[layer]
 
     def exact(self, key: str) -> list[Posting]:
         return self.lookup("exact", key)

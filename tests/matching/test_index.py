@@ -120,3 +120,13 @@ def test_trigram_postings_are_each_spellings_trigrams_in_its_length_band() -> No
         filed[gram, code >> 24] = segment.trigram_form_ids[start:end].tolist()
     assert filed == {key: sorted(forms) for key, forms in expected.items()}
     assert ("^a$", 0) in filed and ("hai", 2) in filed
+
+
+def test_has_key_finds_keys_of_the_base_and_of_the_overlay() -> None:
+    base = AliasIndex.build([TTP])
+    index = base.with_changes([TLP], removed=["ttp"])
+    # A hidden entity's keys still count (the docstring's promise), as do the overlay's.
+    assert index.has_key("exact", normalize("Pakistani Taliban"))
+    assert index.has_key("exact", normalize("TLP"))
+    assert not base.has_key("exact", normalize("TLP"))
+    assert not index.has_key("exact", normalize("Lashkar"))
