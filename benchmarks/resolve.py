@@ -1,6 +1,7 @@
 """Resolve at scale, beside the brute-force baselines measured in the same run.
 
     python -m benchmarks.resolve [--aliases 300000] [--baseline-queries 1000] [--http]
+                                 [--before REF] [--rounds 1]
 
 Prints the index build time and memory, in-process resolve latency (p50,
 p99), and accuracy and wrong matches on held-out queries, for the engine (also
@@ -14,13 +15,21 @@ time on one core. With ``--http``, it also loads the table into a SQLite
 database, starts ``alias-service serve``, times ``POST /resolve`` batches per
 mention and prints that time as a share of the baseline's.
 
+With ``--before REF`` the benchmark runs with the code of that git revision
+and with this code, turn about (``--rounds`` times each), each in a fresh
+process, so the two are compared on the machine at the same moment.
+
 The budget: p50 <= 0.3 ms and p99 <= 3 ms in process at 300k aliases; over
 HTTP batches at most 0.04x the baseline's time per mention.
 """
 
 import argparse
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from app.live_index import settle_heap
 from app.matching.index import AliasIndex, EntityRecord
@@ -28,6 +37,7 @@ from app.matching.resolve import Status, TieBreak, resolve
 from benchmarks.baselines import Scan
 from benchmarks.common import Query, peak_rss_mib, percentile, summary_ms, table_and_queries
 from benchmarks.memory import measure
+from benchmarks.scale import Code, checkout
 
 P50_BUDGET_MS, P99_BUDGET_MS = 0.3, 3.0
 HTTP_SHARE_BUDGET = 0.04  # of the baseline's time per mention
@@ -92,7 +102,13 @@ def main() -> None:
     parser.add_argument("--aliases", type=int, default=300_000)
     parser.add_argument("--baseline-queries", type=int, default=1000)
     parser.add_argument("--http", action="store_true", help="also time POST /resolve")
+    parser.add_argument("--before", metavar="REF", help="also run with this git revision's code")
+    parser.add_argument("--rounds", type=int, default=1, help="turns of each code with --before")
     args = parser.parse_args()
+    if args.before:
+        same = ["--aliases", str(args.aliases), "--baseline-queries", str(args.baseline_queries)]
+        compare(args.before, [*same, *(["--http"] if args.http else [])], args.rounds)
+        return
 
     entities, queries = table_and_queries(args.aliases)
     aliases = sum(len(e.aliases) for e in entities)
@@ -145,6 +161,18 @@ def main() -> None:
                 f"{'met' if share <= HTTP_SHARE_BUDGET else 'MISSED'}"
             )
     print(f"peak memory of the run: {peak_rss_mib():.0f} MiB")
+
+
+def compare(before: str, arguments: list[str], rounds: int) -> None:
+    """This benchmark with ``arguments``, run with revision ``before``'s code and with
+    this code, turn about, each in a fresh process."""
+    with tempfile.TemporaryDirectory() as folder:
+        codes = [checkout(before, Path(folder) / "before"), Code("now", Path.cwd())]
+        for round_ in range(rounds):
+            for code in codes:
+                print(f"--- [{code.label}] round {round_ + 1}", flush=True)
+                command = [sys.executable, "-m", "benchmarks.resolve", *arguments]
+                subprocess.run(command, cwd=code.folder, check=True)
 
 
 def _kinds(queries: list[Query]) -> str:

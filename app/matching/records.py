@@ -9,6 +9,7 @@ strings, with a dictionary of their numbers: entities are looked up by id
 for every candidate of every query.
 """
 
+import math
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -106,17 +107,15 @@ class EntityTable(Mapping[str, EntityRecord]):
         # The texts of record n: its name, then its aliases, numbered from first_texts[n].
         sizes = np.fromiter((1 + len(r.aliases) for r in records), np.int64, len(records))
         self._first_texts = array("q", np.concatenate(([0], np.cumsum(sizes))).tobytes())
+        # Types and prominences are read one record at a time, as a record is
+        # made: ``array`` gives Python numbers several times faster than numpy.
         type_numbers: dict[str, int] = {}
-        self._types = np.fromiter(
-            (type_numbers.setdefault(r.type, len(type_numbers)) for r in records),
-            np.int32,
-            len(records),
+        self._types = array(
+            "i", (type_numbers.setdefault(r.type, len(type_numbers)) for r in records)
         )
         self._type_names = list(type_numbers)
-        self._prominences = np.fromiter(
-            (np.nan if r.prominence is None else r.prominence for r in records),
-            np.float64,
-            len(records),
+        self._prominences = array(
+            "d", (math.nan if r.prominence is None else r.prominence for r in records)
         )
         self._descriptions = {n: r.description for n, r in enumerate(records) if r.description}
         self._case_rules = {n: r.case_rules for n, r in enumerate(records) if r.case_rules}
@@ -156,12 +155,12 @@ class EntityTable(Mapping[str, EntityRecord]):
         return self._texts[self._first_texts[number] + place]
 
     def prominence(self, number: int) -> float | None:
-        prominence = float(self._prominences[number])
+        prominence = self._prominences[number]
         return None if prominence != prominence else prominence  # NaN: none
 
     def prominences(self) -> np.ndarray:
-        """Each record's prominence, NaN where it has none, by number."""
-        return self._prominences
+        """Each record's prominence, NaN where it has none, by number (read-only)."""
+        return np.frombuffer(self._prominences, dtype=np.float64)
 
     def __getitem__(self, entity_id: str) -> EntityRecord:
         found = self.get(entity_id)
@@ -196,4 +195,5 @@ class EntityTable(Mapping[str, EntityRecord]):
     def types(self) -> Iterator[str]:
         """The type of each record an id names."""
         names = self._type_names
-        return (names[t] for t in self._types[self._listed].tolist())
+        numbers = np.frombuffer(self._types, dtype=np.int32)[self._listed]
+        return (names[t] for t in numbers.tolist())

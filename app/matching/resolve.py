@@ -30,10 +30,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rapidfuzz import fuzz, process
-
 from app.matching.composition import COMPOSITIONAL_SCORE, Exchange, composed, with_exchanges
-from app.matching.index import AliasIndex, EntityRecord, FormRef, Keep, Posting, remembered
+from app.matching.index import (
+    AliasIndex,
+    EntityRecord,
+    FormRef,
+    Keep,
+    Layer,
+    Posting,
+    remembered,
+)
 from app.matching.keys import MIN_FOLDED_KEY, FormKeys, form_keys
 from app.matching.normalize import normalize
 from app.matching.scoring import MentionWords, is_abjad, is_syllabic, similarity
@@ -272,23 +278,25 @@ def _approximate(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[
     seen: set[Posting] = set()
 
     def score(refs: list[FormRef], method: Method) -> None:
-        if len(refs) > MAX_KEY_FINDS:  # a key shared by many namesakes: the closest spellings
-            spellings = [ref.latin for ref in refs]
-            closest = process.extract(keys.latin, spellings, scorer=fuzz.ratio, limit=MAX_KEY_FINDS)
-            refs = [refs[i] for _, _, i in closest]
         for ref in refs:
+            if ref.posting in seen:
+                continue
             entity = pick.entity(ref.posting.entity_id)
-            if entity is None or ref.posting in seen:
+            if entity is None:
                 continue
             seen.add(ref.posting)
             found = similarity(mention, ref, KEY_EVIDENCE[method], MAX_APPROXIMATE_SCORE)
             if entity.id not in best or found > best[entity.id].score:
                 best[entity.id] = Candidate(entity, found, ref.posting.text, method)
 
+    def key_finds(layer: Layer, key: str) -> list[FormRef]:
+        # Of a key shared by many namesakes, the closest spellings.
+        return index.lookup_refs(layer, key, keys.latin, MAX_KEY_FINDS)
+
     if len(keys.compact) >= MIN_FOLDED_KEY:
-        score(index.lookup_refs("transliteration", keys.transliteration), Method.TRANSLITERATION)
+        score(key_finds("transliteration", keys.transliteration), Method.TRANSLITERATION)
     if len(keys.phonetic.replace(" ", "")) >= MIN_PHONETIC_KEY:
-        score(index.lookup_refs("phonetic", keys.phonetic), Method.PHONETIC)
+        score(key_finds("phonetic", keys.phonetic), Method.PHONETIC)
     if not best or max(c.score for c in best.values()) < SURE_APPROXIMATE:
         score(_fuzzy_candidates(index, keys, pick.keep()), Method.FUZZY)
     return ranked(best.values())

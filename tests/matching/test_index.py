@@ -7,8 +7,10 @@ import pytest
 from app.matching.index import (
     LENGTH_BAND,
     MAX_PROPOSED_WORDS,
+    MIN_RADIX_SORTED,
     AliasIndex,
     EntityRecord,
+    _sorted_form_ids,
     most_common,
 )
 from app.matching.keys import deletion_keys, phonetic_word, trigrams
@@ -71,6 +73,17 @@ def test_votes_are_counted_and_ordered_as_counter_most_common(limit: int | None)
     assert most_common([], 10) == []
 
 
+def test_form_ids_are_sorted_as_numpy_sorts_them() -> None:
+    rng = np.random.default_rng(3)
+    # Ids above 2**16 and 2**24 too: both halves of each id decide its place,
+    # in arrays sorted at once and in those sorted by radix.
+    for high in (50, 70_000, 2**31 - 1):
+        for size in (1, MIN_RADIX_SORTED - 1, MIN_RADIX_SORTED, 3 * MIN_RADIX_SORTED):
+            ids = rng.integers(0, high, size=size, dtype=np.int32)
+            assert _sorted_form_ids(ids).tolist() == sorted(ids.tolist())
+    assert _sorted_form_ids(np.empty(0, dtype=np.int32)).tolist() == []
+
+
 def test_alike_words_are_those_word_similarity_credits() -> None:
     rng = random.Random(3)
     # Words of few letters and sounds, so that many share a metaphone code.
@@ -107,3 +120,13 @@ def test_trigram_postings_are_each_spellings_trigrams_in_its_length_band() -> No
         filed[gram, code >> 24] = segment.trigram_form_ids[start:end].tolist()
     assert filed == {key: sorted(forms) for key, forms in expected.items()}
     assert ("^a$", 0) in filed and ("hai", 2) in filed
+
+
+def test_has_key_finds_keys_of_the_base_and_of_the_overlay() -> None:
+    base = AliasIndex.build([TTP])
+    index = base.with_changes([TLP], removed=["ttp"])
+    # A hidden entity's keys still count (the docstring's promise), as do the overlay's.
+    assert index.has_key("exact", normalize("Pakistani Taliban"))
+    assert index.has_key("exact", normalize("TLP"))
+    assert not base.has_key("exact", normalize("TLP"))
+    assert not index.has_key("exact", normalize("Lashkar"))
