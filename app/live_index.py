@@ -267,6 +267,7 @@ class LiveIndex:
         if changes.whole_table or self._would_compact(index, changes.entity_ids):
             with self._rebuilding():
                 index = self._whole_index(session)
+            settle_heap()  # as after a load: the build's garbage goes back to the system
         else:
             upserts = store.load_records(session=session, entity_ids=changes.entity_ids)
             index = index.with_changes(upserts, removed=changes.entity_ids)

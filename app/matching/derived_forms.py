@@ -19,6 +19,7 @@ import gc
 import multiprocessing
 import os
 from array import array
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -56,11 +57,26 @@ BAND_SHIFT = 24
 _START, _END, _SPACE = ord("^"), ord("$"), ord(" ")
 
 
+# Where cgroup v2 states this process's CPU quota ("max 100000", or "200000 100000": 2 CPUs).
+CPU_QUOTA_FILE = "/sys/fs/cgroup/cpu.max"
+
+
 def usable_cores() -> int:
-    """The cores this process may run on (all of them where the system cannot say)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    """The cores this process may run on (all of them where the system cannot say),
+    no more than its CPU quota (a container's ``--cpus``) allows, rounded up."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, _cpu_quota() or cores or 1))
+
+
+def _cpu_quota() -> int | None:
+    try:
+        with open(CPU_QUOTA_FILE) as quota:
+            limit, period = quota.read().split()[:2]
+    except (OSError, ValueError):
+        return None
+    if limit == "max":
+        return None
+    return -(-int(limit) // int(period))
 
 
 def can_fork() -> bool:
@@ -286,15 +302,22 @@ def derived_in_workers(records: Sequence[EntityRecord], workers: int) -> Iterato
     )
     finished = False
     try:
-        pending = [pool.submit(_derive_shared, start, end) for start, end in pairwise(bounds)]
-        for future in pending:
+        try:  # the workers are forked here: the system may refuse (memory, a process limit)
+            pending = deque(pool.submit(_derive_shared, s, e) for s, e in pairwise(bounds))
+        except OSError as error:
+            raise WorkerFailed(f"{type(error).__name__}: {error}") from error
+        while pending:
+            # Taken off the queue, a run's arrays are freed once filed.
+            future = pending.popleft()
             try:
                 derived = future.result(timeout=RUN_TIME_LIMIT)
             except FutureTimeout as error:
                 raise WorkerFailed(f"no run back in {RUN_TIME_LIMIT:g} s") from error
             except Exception as error:  # a worker's own error, or BrokenProcessPool
                 raise WorkerFailed(f"{type(error).__name__}: {error}") from error
+            del future
             yield derived
+            del derived
         finished = True
     finally:
         if not finished:

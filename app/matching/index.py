@@ -37,7 +37,8 @@ text. Two of a layer's n distinct keys share a digest with odds of about
 n²/2⁶⁵ (4·10⁻⁸ for the 1.2 million keys of a million aliases), and a query's
 key not in the table meets one of them with odds n/2⁶⁴. Should it happen, a
 lookup of either key would also find the other's forms, as if they had the
-key: at the exact layer, a match that is no match.
+key; at the exact and compact layers, where that would be a match, each form
+found is checked against the key as text (``Segment.lookup``).
 """
 
 import logging
@@ -102,6 +103,8 @@ _NO_FORMS = np.empty(0, dtype=np.int32)
 SHORTEST_ALIKE, LONGEST_ALIKE = 0.75, 1.35
 # A spotting key's flags: some form of it has a case rule other than
 # CAPITALISED; some form of it is written in lower case (a gazetteer's "as").
+# The layers whose keys are checked as text once found by digest (Segment.lookup).
+_CHECKED_LAYERS = frozenset(("exact", "compact"))
 OTHER_CASE_KEY = 1
 LOWER_CASE_KEY = 2
 _RULES = tuple(CaseRule)  # by value
@@ -700,7 +703,18 @@ class Segment:
         return word_id
 
     def lookup(self, layer: Layer, key: str) -> tuple[int, ...]:
-        return self.keys[layer].forms(key)
+        """The forms whose ``layer`` key is ``key``.
+
+        Keys are filed by digest: at the exact and compact layers, whose hits
+        are matches, each form found is checked against the key itself (its
+        normal form is made again), so that two keys sharing a digest can
+        never make a match. The other layers' hits are scored before they count.
+        """
+        found = self.keys[layer].forms(key)
+        if found and layer in _CHECKED_LAYERS:
+            spaces = " " if layer == "exact" else ""
+            found = tuple(f for f in found if self.normal_form(f).replace(" ", spaces) == key)
+        return found
 
     def similar_words(self, word: str) -> tuple[int, ...]:
         """The words that ``word_similarity`` credits: alike in spelling or sound.

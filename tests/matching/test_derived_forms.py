@@ -1,6 +1,7 @@
 import logging
 import os
 import time
+from pathlib import Path
 from threading import Thread
 
 import numpy as np
@@ -137,8 +138,37 @@ def test_packed_strings_come_back_as_they_went() -> None:
     assert PackedStrings.of([]).unpacked() == []
 
 
-def test_usable_cores_are_those_this_process_may_run_on() -> None:
+def test_usable_cores_are_those_this_process_may_run_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(derived_forms, "CPU_QUOTA_FILE", str(tmp_path / "no such file"))
     assert derived_forms.usable_cores() == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize(("quota", "cores"), [("max 100000", 64), ("150000 100000", 2)])
+def test_usable_cores_are_no_more_than_the_cpu_quota(
+    quota: str, cores: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "cpu.max").write_text(quota + "\n")
+    monkeypatch.setattr(derived_forms, "CPU_QUOTA_FILE", str(tmp_path / "cpu.max"))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: set(range(64)))
+    assert derived_forms.usable_cores() == cores
+
+
+def test_a_system_that_refuses_to_fork_leaves_the_build_to_this_process(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refused() -> int:
+        raise OSError(12, "Cannot allocate memory")
+
+    entities = records()
+    monkeypatch.setattr(os, "fork", refused)
+    with caplog.at_level(logging.WARNING, logger="app.matching.index"):
+        built = built_by_workers(entities)
+    monkeypatch.undo()
+    assert_same(built, Segment(entities))
+    [record] = [r for r in caplog.records if r.name == "app.matching.index"]
+    assert "Cannot allocate memory" in record.getMessage()
 
 
 def test_builds_in_two_threads_at_once_each_derive_their_own_records() -> None:

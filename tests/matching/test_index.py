@@ -130,3 +130,24 @@ def test_has_key_finds_keys_of_the_base_and_of_the_overlay() -> None:
     assert index.has_key("exact", normalize("TLP"))
     assert not base.has_key("exact", normalize("TLP"))
     assert not index.has_key("exact", normalize("Lashkar"))
+
+
+def test_two_keys_sharing_a_digest_make_no_exact_or_compact_match(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.matching import index as index_module
+    from app.matching import keys as keys_module
+
+    real = keys_module.digest
+    shared = {"lahore", "karachi"}  # one digest for both, in every layer they key
+
+    def colliding(key: str) -> int:
+        return 42 if key in shared else real(key)
+
+    monkeypatch.setattr(index_module, "digest", colliding)
+    built = AliasIndex.build([EntityRecord("lhr", "Lahore", "city")])
+    assert [p.entity_id for p in built.lookup("exact", "lahore")] == ["lhr"]
+    assert built.lookup("exact", "karachi") == []
+    assert built.lookup("compact", "karachi") == []
+    # The other layers find it: their hits are scored, not taken as matches.
+    assert built.base.keys["exact"].forms("karachi") == built.base.keys["exact"].forms("lahore")
