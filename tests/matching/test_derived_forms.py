@@ -107,13 +107,22 @@ def test_a_worker_that_fails_leaves_the_build_to_this_process(
     entities = records()
     monkeypatch.setattr(derived_forms, "derive_forms", failure)  # the workers inherit it
     monkeypatch.setattr(derived_forms, "RUN_TIME_LIMIT", 1.0)
+    warning = built_alone_despite_workers(entities, monkeypatch, caplog)
+    assert "a worker failed" in warning
+    assert "building on one core" in warning
+
+
+def built_alone_despite_workers(
+    entities: list[EntityRecord], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> str:
+    """Build ``entities`` asking for workers, check that the segment is the one
+    built serially, and give the one warning the build logged."""
     with caplog.at_level(logging.WARNING, logger="app.matching.index"):
         built = built_by_workers(entities)
     monkeypatch.undo()
     assert_same(built, Segment(entities))
     [record] = [r for r in caplog.records if r.name == "app.matching.index"]
-    assert "a worker failed" in record.getMessage()
-    assert "building on one core" in record.getMessage()
+    return record.getMessage()
 
 
 def test_derived_forms_are_numbered_within_their_run() -> None:
@@ -163,12 +172,7 @@ def test_a_system_that_refuses_to_fork_leaves_the_build_to_this_process(
 
     entities = records()
     monkeypatch.setattr(os, "fork", refused)
-    with caplog.at_level(logging.WARNING, logger="app.matching.index"):
-        built = built_by_workers(entities)
-    monkeypatch.undo()
-    assert_same(built, Segment(entities))
-    [record] = [r for r in caplog.records if r.name == "app.matching.index"]
-    assert "Cannot allocate memory" in record.getMessage()
+    assert "Cannot allocate memory" in built_alone_despite_workers(entities, monkeypatch, caplog)
 
 
 def test_builds_in_two_threads_at_once_each_derive_their_own_records() -> None:
