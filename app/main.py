@@ -49,6 +49,29 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
     """The application; ``database_prepared`` when the caller (``serve``) has
     already migrated the database and loaded the shipped table, waiting for it."""
     settings = settings or Settings()
+    app = FastAPIOffline(
+        default_response_class=SafeJSONResponse,
+        title="alias-service",
+        summary=summary,
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=_lifespan,
+        # Any request may be too large or meet an unexpected error.
+        responses=documented(413, 500),
+        redoc_url=None,
+        swagger_ui_parameters={"persistAuthorization": True, "tryItOutEnabled": True},
+    )
+    _attach_services(app, settings, database_prepared)
+    for module in (resolve, annotate, entities, entity_types, admin, review, reconcile, ops):
+        app.include_router(module.router)
+    _add_error_handlers(app)
+    app.openapi = keep_example_nulls(app)  # type: ignore[method-assign]
+    _add_middleware(app, settings)
+    return app
+
+
+def _attach_services(app: FastAPI, settings: Settings, database_prepared: bool) -> None:
+    """The database engine, the live index and what observes them, on ``app.state``."""
     engine = make_engine(settings.database_url)
     live_index = LiveIndex(
         engine,
@@ -56,40 +79,6 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
         build_workers=settings.index_build_workers(),
     )
     review_counts = ReviewCollector(max_forms=settings.review_max_forms)
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if not settings.editor_tokens():
-            log.warning("neither ADMIN_TOKEN nor ADMIN_TOKENS is set: /admin is closed")
-        if live_index.loaded:  # by ``preload``, in the process this worker was forked from
-            # The pool's connections belong to that process: leave them to it.
-            engine.dispose(close=False)
-            live_index.refresh()
-        else:
-            if not database_prepared:
-                prepare_database(engine=engine, aliases_file=settings.aliases_file)
-            live_index.load()
-        live_index.start(settings.refresh_interval)
-        review_counts.start(engine, settings.review_flush_interval)
-        try:
-            yield
-        finally:
-            live_index.stop()
-            review_counts.stop(engine)
-            engine.dispose()
-
-    app = FastAPIOffline(
-        default_response_class=SafeJSONResponse,
-        title="alias-service",
-        summary=summary,
-        description=DESCRIPTION,
-        version="0.1.0",
-        lifespan=lifespan,
-        # Any request may be too large or meet an unexpected error.
-        responses=documented(413, 500),
-        redoc_url=None,
-        swagger_ui_parameters={"persistAuthorization": True, "tryItOutEnabled": True},
-    )
     app.state.settings = settings
     app.state.database_prepared = database_prepared
     app.state.engine = engine
@@ -99,11 +88,36 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
     app.state.outcomes = Outcomes(review_counts, app.state.metrics)
     app.state.write_check = WriteCheck(engine, interval=settings.write_check_interval)
 
-    routers = (resolve, annotate, entities, entity_types, admin, review, reconcile, ops)
-    for module in routers:
-        app.include_router(module.router)
-    _add_error_handlers(app)
-    app.openapi = keep_example_nulls(app)  # type: ignore[method-assign]
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load the index (or catch up with the edits since ``preload``), keep it
+    fresh and flush the review counts while serving; release all on the way out."""
+    settings: Settings = app.state.settings
+    engine = app.state.engine
+    live_index: LiveIndex = app.state.live_index
+    review_counts: ReviewCollector = app.state.review
+    if not settings.editor_tokens():
+        log.warning("neither ADMIN_TOKEN nor ADMIN_TOKENS is set: /admin is closed")
+    if live_index.loaded:  # by ``preload``, in the process this worker was forked from
+        # The pool's connections belong to that process: leave them to it.
+        engine.dispose(close=False)
+        live_index.refresh()
+    else:
+        if not app.state.database_prepared:
+            prepare_database(engine=engine, aliases_file=settings.aliases_file)
+        live_index.load()
+    live_index.start(settings.refresh_interval)
+    review_counts.start(engine, settings.review_flush_interval)
+    try:
+        yield
+    finally:
+        live_index.stop()
+        review_counts.stop(engine)
+        engine.dispose()
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,
@@ -116,7 +130,6 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
     # the browser too. Metrics added last, so outermost: they count every answer.
     app.add_middleware(CORSOnPaths)
     app.add_middleware(app.state.metrics.middleware)
-    return app
 
 
 def preload(app: FastAPI) -> None:
