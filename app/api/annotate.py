@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response
 
 from app.annotating import check_text_length, with_own_threshold
 from app.api.answers import JsonObject, annotation_public, json_response
-from app.api.compute import INLINE_CHARACTERS, OVER_BUDGET, computed
+from app.api.compute import INLINE_CHARACTERS, OVER_BUDGET, within_budget
 from app.api.deps import SnapshotDep, ThresholdsDep, outcomes
 from app.api.responses import documented
 from app.declared_types import check_filters
@@ -47,8 +47,8 @@ async def annotate_text(
     def result(deadline: Deadline) -> JsonObject:
         return _annotated(index, service_rule, body, deadline, told)
 
-    small = len(body.text) <= INLINE_CHARACTERS
-    return json_response(await computed(request, result, small=small))
+    in_place = len(body.text) <= INLINE_CHARACTERS
+    return json_response(await within_budget(request, result, in_place=in_place))
 
 
 @router.post(
@@ -71,8 +71,8 @@ async def annotate_batch(
             _annotated(index, service_rule, document, deadline, told) for document in body.documents
         ]
 
-    small = sum(len(document.text) for document in body.documents) <= INLINE_CHARACTERS
-    return json_response({"results": await computed(request, results, small=small)})
+    in_place = sum(len(document.text) for document in body.documents) <= INLINE_CHARACTERS
+    return json_response({"results": await within_budget(request, results, in_place=in_place)})
 
 
 def _check_request(index: AliasIndex, body: AnnotateRequest) -> None:

@@ -41,13 +41,14 @@ OVER_BUDGET = documented(
 )
 
 
-async def computed(request: Request, work: Callable[[Deadline], T], *, small: bool) -> T:
-    """``work(deadline)``: in place when ``small``, else in the threadpool until
-    the client disconnects. ``OverBudget`` when it runs past the time budget."""
+async def within_budget(request: Request, work: Callable[[Deadline], T], *, in_place: bool) -> T:
+    """``work(deadline)``, run on the event loop when ``in_place`` (small work),
+    else in the threadpool until the client disconnects. ``OverBudget`` when it
+    runs past the time budget."""
     budget: float = request.app.state.settings.request_time_budget
     deadline = Deadline(budget)
     try:
-        if small:
+        if in_place:
             return work(deadline)
         return await _unless_abandoned(work, deadline, request.receive)
     except OutOfTime:

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import reconciliation, redirects, store
 from app.api.answers import json_response
-from app.api.compute import INLINE_MENTIONS, computed
+from app.api.compute import INLINE_MENTIONS, within_budget
 from app.api.deps import (
     EntityIdPath,
     SessionDep,
@@ -189,7 +189,9 @@ async def _reconciled(
             index, parsed, rule, deadline, lambda resolution: told.resolved(resolution, "reconcile")
         )
 
-    return json_response(await computed(request, results, small=len(parsed) <= INLINE_MENTIONS))
+    return json_response(
+        await within_budget(request, results, in_place=len(parsed) <= INLINE_MENTIONS)
+    )
 
 
 async def _extended(session: Session, index: AliasIndex, query: ExtensionQuery) -> Response:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.annotating import with_own_threshold
 from app.api.answers import JsonObject, json_response, resolution_public
-from app.api.compute import INLINE_MENTIONS, OVER_BUDGET, computed
+from app.api.compute import INLINE_MENTIONS, OVER_BUDGET, within_budget
 from app.api.deps import SnapshotDep, ThresholdsDep, TypesQuery, outcomes
 from app.api.responses import documented
 from app.declared_types import check_filters
@@ -105,5 +105,5 @@ async def resolve_many(
             resolved.append(resolution_public(resolution))
         return resolved
 
-    small = len(body.mentions) <= INLINE_MENTIONS
-    return json_response({"results": await computed(request, results, small=small)})
+    in_place = len(body.mentions) <= INLINE_MENTIONS
+    return json_response({"results": await within_budget(request, results, in_place=in_place)})
