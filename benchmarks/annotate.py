@@ -1,6 +1,6 @@
 """Annotation throughput, beside raw pyahocorasick over the same text in the same run.
 
-    python -m benchmarks.annotate [--aliases 1000000] [--http]
+    python -m benchmarks.annotate [--aliases 1000000] [--http] [--before REF] [--rounds 1]
 
 For the shipped table and for a GeoNames table of about ``--aliases`` aliases:
 the index (and automaton) build time, then characters per second on one core
@@ -22,7 +22,9 @@ over the seed articles repeated to about 1 MB, for
 
 The works take turns round by round (see ``timed_rounds``). With ``--http``
 it also times ``POST /annotate`` of a 5 KB article against a server on the
-shipped table, taking turns with a one-word text as the baseline.
+shipped table, taking turns with a one-word text as the baseline. With
+``--before REF`` the benchmark runs with that git revision's code and with this
+code, turn about, each in a fresh process.
 """
 
 import argparse
@@ -40,6 +42,7 @@ from app.matching.index import AliasIndex, EntityRecord, spotting_automaton
 from app.matching.spotting import dictionary_hits, prepare
 from app.resources import SHIPPED_ALIASES_FILE
 from benchmarks.common import percentile, table_and_queries
+from benchmarks.scale import turn_about
 
 SEEDS = Path(__file__).resolve().parent.parent / "tests" / "data" / "seeds"
 CORPUS_CHARS = 1_000_000
@@ -199,7 +202,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--aliases", type=int, default=1_000_000)
     parser.add_argument("--http", action="store_true")
+    parser.add_argument("--before", metavar="REF", help="also run with this git revision's code")
+    parser.add_argument("--rounds", type=int, default=1, help="turns of each code with --before")
     args = parser.parse_args()
+    if args.before:
+        arguments = ["--aliases", str(args.aliases), *(["--http"] if args.http else [])]
+        turn_about("benchmarks.annotate", args.before, arguments, args.rounds)
+        return
     text = corpus()[:CORPUS_CHARS]
     shipped = shipped_entities()
     measure("shipped table", shipped, text)

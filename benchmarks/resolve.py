@@ -24,12 +24,8 @@ HTTP batches at most 0.04x the baseline's time per mention.
 """
 
 import argparse
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from app.live_index import settle_heap
 from app.matching.index import AliasIndex, EntityRecord
@@ -37,7 +33,7 @@ from app.matching.resolve import Status, TieBreak, resolve
 from benchmarks.baselines import Scan
 from benchmarks.common import Query, peak_rss_mib, percentile, summary_ms, table_and_queries
 from benchmarks.memory import measure
-from benchmarks.scale import Code, checkout
+from benchmarks.scale import turn_about
 
 P50_BUDGET_MS, P99_BUDGET_MS = 0.3, 3.0
 HTTP_SHARE_BUDGET = 0.04  # of the baseline's time per mention
@@ -107,7 +103,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.before:
         same = ["--aliases", str(args.aliases), "--baseline-queries", str(args.baseline_queries)]
-        compare(args.before, [*same, *(["--http"] if args.http else [])], args.rounds)
+        arguments = [*same, *(["--http"] if args.http else [])]
+        turn_about("benchmarks.resolve", args.before, arguments, args.rounds)
         return
 
     entities, queries = table_and_queries(args.aliases)
@@ -161,18 +158,6 @@ def main() -> None:
                 f"{'met' if share <= HTTP_SHARE_BUDGET else 'MISSED'}"
             )
     print(f"peak memory of the run: {peak_rss_mib():.0f} MiB")
-
-
-def compare(before: str, arguments: list[str], rounds: int) -> None:
-    """This benchmark with ``arguments``, run with revision ``before``'s code and with
-    this code, turn about, each in a fresh process."""
-    with tempfile.TemporaryDirectory() as folder:
-        codes = [checkout(before, Path(folder) / "before"), Code("now", Path.cwd())]
-        for round_ in range(rounds):
-            for code in codes:
-                print(f"--- [{code.label}] round {round_ + 1}", flush=True)
-                command = [sys.executable, "-m", "benchmarks.resolve", *arguments]
-                subprocess.run(command, cwd=code.folder, check=True)
 
 
 def _kinds(queries: list[Query]) -> str:

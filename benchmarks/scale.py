@@ -88,6 +88,19 @@ def checkout(ref: str, folder: Path) -> Code:
     return Code(ref, folder)
 
 
+def turn_about(module: str, before: str, arguments: list[str], rounds: int) -> None:
+    """Benchmark ``module`` with ``arguments``, run with revision ``before``'s code
+    and with this code, turn about (``rounds`` times each), each in a fresh process,
+    so that both are measured on the machine at the same moment."""
+    with tempfile.TemporaryDirectory() as folder:
+        codes = [checkout(before, Path(folder) / "before"), Code("now", Path.cwd())]
+        for round_ in range(rounds):
+            for code in codes:
+                print(f"--- [{code.label}] round {round_ + 1}", flush=True)
+                command = [sys.executable, "-m", module, *arguments]
+                subprocess.run(command, cwd=code.folder, check=True)
+
+
 @dataclass(frozen=True)
 class Run:
     """A process run to its end: wall seconds, CPU seconds (user and system), peak RSS."""
