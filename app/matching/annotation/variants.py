@@ -16,7 +16,8 @@ only when it composes another entity's name (IS-Pakistan: ``composition``).
 
 import re
 from bisect import bisect_left
-from typing import NamedTuple
+from functools import partial
+from typing import NamedTuple, TypeGuard
 
 import jellyfish
 
@@ -76,11 +77,9 @@ def with_variants(
     found = list(mentions)  # in text order, not overlapping: sorted by start and by end
     starts = [m.span.start for m in found]
     unmatched, unexplained = [], []
-
-    def is_name(run: Span) -> bool:
-        whole = resolved_run(index, spotted, run, type_filter, thresholds)
-        return whole is not None and whole.resolution.status is Status.MATCHED
-
+    is_name = partial(
+        _matched_whole, index, spotted, type_filter=type_filter, thresholds=thresholds
+    )
     for run in split_coordinations(spotted, capitalised_runs(spotted), is_name):
         deadline.check()
         first, last = bisect_left(starts, run.start), bisect_left(starts, run.end)
@@ -95,7 +94,7 @@ def with_variants(
         mention = resolved_run(index, spotted, run, type_filter, thresholds)
         if explained and (mention is None or mention.method != COMPOSITIONAL):
             continue  # the dictionary's mentions explain it, unless they compose one name
-        if mention is None or mention.resolution.status is not Status.MATCHED:
+        if not _is_match(mention):
             unmatched.append(run)
             if not inside:
                 unexplained.append(run)
@@ -108,6 +107,22 @@ def with_variants(
         found[first:last] = [*kept, mention]
         starts[first:last] = [m.span.start for m in found[first : first + len(kept) + 1]]
     return WithVariants(found, unmatched, unexplained)
+
+
+def _matched_whole(
+    index: AliasIndex,
+    spotted: SpottedText,
+    run: Span,
+    type_filter: TypeFilter,
+    thresholds: Thresholds,
+) -> bool:
+    """Whether the run, as a whole, names one entity: then it is not cut at "and"."""
+    return _is_match(resolved_run(index, spotted, run, type_filter, thresholds))
+
+
+def _is_match(mention: Mention | None) -> TypeGuard[Mention]:
+    """Whether a run was resolved, and to one entity."""
+    return mention is not None and mention.resolution.status is Status.MATCHED
 
 
 def resolved_run(
