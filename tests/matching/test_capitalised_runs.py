@@ -11,8 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from app.matching.annotation.runs import capitalised_runs, capitalised_runs_plain
-from app.matching.spotting import prepare
+from app.matching.annotation.runs import (
+    capitalised_runs,
+    capitalised_runs_plain,
+    split_coordinations,
+)
+from app.matching.spotting import Span, prepare
 
 SEEDS = sorted((Path(__file__).parent.parent / "data" / "seeds").glob("*.txt"))
 WORDS = [
@@ -40,3 +44,30 @@ def test_the_runs_of_the_seed_articles(path: Path) -> None:
     spotted = prepare(path.read_text(encoding="utf-8"))
     runs = list(capitalised_runs(spotted))
     assert runs and runs == list(capitalised_runs_plain(spotted))
+
+
+def runs_split(text: str, names: set[str]) -> list[str]:
+    """The runs of ``text`` after coordination splitting, when only ``names`` are names."""
+    spotted = prepare(text)
+    asked: list[str] = []
+
+    def is_name(run: Span) -> bool:
+        asked.append(text[run.start : run.end])
+        return text[run.start : run.end] in names
+
+    runs = split_coordinations(spotted, capitalised_runs(spotted), is_name)
+    found = [text[run.start : run.end] for run in runs]
+    assert all(" and " in run for run in asked)  # only runs with an "and" are asked about
+    return found
+
+
+def test_a_run_that_is_no_name_as_a_whole_is_cut_around_its_and() -> None:
+    text = "Talks between Pakistan and Afghanistan ended."
+    assert runs_split(text, set()) == ["Talks", "Pakistan", "Afghanistan"]
+
+
+def test_a_run_that_is_a_name_as_a_whole_is_kept_whole() -> None:
+    text = "The Ministry of Law and Justice said so."
+    assert runs_split(text, {"The Ministry of Law and Justice"}) == [
+        "The Ministry of Law and Justice"
+    ]
