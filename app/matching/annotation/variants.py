@@ -4,8 +4,9 @@ Runs of capitalised words (``runs``) that the dictionary did not explain are
 resolved by the matching layers (``resolve``); a run the resolver matches to
 one entity becomes a mention, replacing dictionary mentions inside it that
 name other entities (the "Taliban" and "Pakistan" inside "Tahreek-e-Taliban
-Pakistan"). A text offers thousands of runs where a query is one, so a run
-needs more evidence than ``/resolve`` asks: a single word only the layers
+Pakistan"). Only capitalised runs are tried, so common words are never
+near-missed, and a text offers thousands of runs where a query is one, so a
+run needs more evidence than ``/resolve`` asks: a single word only the layers
 that keep its spelling (structural, transliteration) and spelt like the form,
 and none when it begins a sentence ("According", "These"); several words, by
 sound or fuzzily, ``MIN_SOUND_ALIKE_SCORE_IN_TEXT``. A run with a word longer
