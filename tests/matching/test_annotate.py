@@ -2,13 +2,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.matching.annotate import (
+from app.matching.annotate import Mention, annotate, dictionary_mentions
+from app.matching.annotation.common_words import (
     MAX_WORDS_LOOKED_FOR,
-    Mention,
-    _lower_case_occurrence,
-    _written_in_lower_case,
-    annotate,
-    dictionary_mentions,
+    lower_case_occurrence,
+    written_in_lower_case,
 )
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.resolve import Status, Thresholds, resolve
@@ -258,8 +256,8 @@ def test_words_in_lower_case_are_found_alike_one_by_one_and_all_at_once() -> Non
     )
     spotted = prepare(text)
     expected = {w for i, w in enumerate(words) if i % 3 == 0}
-    assert _written_in_lower_case(spotted, set(words)) == expected  # all at once
-    assert {w for w in words if _lower_case_occurrence(spotted, w)} == expected  # one by one
+    assert written_in_lower_case(spotted, set(words)) == expected  # all at once
+    assert {w for w in words if lower_case_occurrence(spotted, w)} == expected  # one by one
 
 
 # Texts that name the index's entities among arbitrary characters: combining
