@@ -46,7 +46,7 @@ from app.matching.budget import NO_DEADLINE, Deadline
 from app.matching.casing import CALENDAR_WORDS, MONTHS, CaseRule, case_rule
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.keys import CONNECTORS
-from app.matching.normalize import case_mask, normalize
+from app.matching.normalize import normalize
 from app.matching.resolve import (
     DEFAULT_THRESHOLDS,
     Candidate,
@@ -58,6 +58,7 @@ from app.matching.resolve import (
     decide,
     layered_candidates,
 )
+from app.matching.spot_form import case_mask
 from app.matching.spotting import Span, SpottedText, dictionary_hits, prepare, sentence_initial
 from app.matching.structure import without_titles
 
