@@ -162,30 +162,30 @@ def scored_entity_ids(
 
 
 def layered_candidates(
-    index: AliasIndex, query: str, pick: "TypeFilter", *, strip_titles: bool = True
+    index: AliasIndex, query: str, type_filter: "TypeFilter", *, strip_titles: bool = True
 ) -> list[Candidate]:
     normal = normalize(query)
     if not normal:
         return []
     keys = form_keys(normal)
     for method, postings in _spelling_layers(index, query, keys):
-        found = pick.best_per_entity(postings, LAYER_SCORES[method], method)
+        found = type_filter.best_per_entity(postings, LAYER_SCORES[method], method)
         if found:
             return found
     untitled: list[Candidate] = []
     names = without_titles(keys.exact) if strip_titles else []
     if names:
         # "Additional Foreign Secretary Sayyid Haider Shah": the name, by any layer.
-        untitled = layered_candidates(index, names[-1], pick, strip_titles=False)
+        untitled = layered_candidates(index, names[-1], type_filter, strip_titles=False)
         if untitled and untitled[0].method in LAYER_SCORES:
             return untitled
     # A composed form (IS-Khorasan as Islamic State-Khorasan) and the name
     # without its titles stand beside the approximate finds ("Prince Eddward"
     # is no title and a name); of each entity the best find counts.
     composed_forms = composed(index, query, keys)
-    found = pick.best_per_entity(composed_forms, COMPOSITIONAL_SCORE, Method.COMPOSITIONAL)
+    found = type_filter.best_per_entity(composed_forms, COMPOSITIONAL_SCORE, Method.COMPOSITIONAL)
     return best_of_each(
-        with_exchanges(found, composed_forms), untitled, _approximate(index, keys, pick)
+        with_exchanges(found, composed_forms), untitled, _approximate(index, keys, type_filter)
     )
 
 
@@ -253,7 +253,7 @@ def _exact_or_compact(index: AliasIndex, normal: str) -> list[Posting]:
     return index.lookup("exact", normal) or index.lookup("compact", normal.replace(" ", ""))
 
 
-def _approximate(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[Candidate]:
+def _approximate(index: AliasIndex, keys: FormKeys, type_filter: "TypeFilter") -> list[Candidate]:
     """Every form that approximate keys or spelling propose, each scored by
     ``similarity``; the best form of each entity.
 
@@ -281,7 +281,7 @@ def _approximate(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[
         for ref in refs:
             if ref.posting in seen:
                 continue
-            entity = pick.entity(ref.posting.entity_id)
+            entity = type_filter.entity(ref.posting.entity_id)
             if entity is None:
                 continue
             seen.add(ref.posting)
@@ -298,7 +298,7 @@ def _approximate(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[
     if len(keys.phonetic.replace(" ", "")) >= MIN_PHONETIC_KEY:
         score(key_finds("phonetic", keys.phonetic), Method.PHONETIC)
     if not best or max(c.score for c in best.values()) < SURE_APPROXIMATE:
-        score(_fuzzy_candidates(index, keys, pick.keep()), Method.FUZZY)
+        score(_fuzzy_candidates(index, keys, type_filter.keep()), Method.FUZZY)
     return ranked(best.values())
 
 
