@@ -103,6 +103,8 @@ DEFAULT_THRESHOLDS = Thresholds()
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
+    """An entity that a mention may name: how well, by which of its forms, found how."""
+
     entity: EntityRecord
     score: float
     matched_alias: str
@@ -113,6 +115,8 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
+    """The answer for one mention: the decision and the candidates that led to it."""
+
     query: str
     status: Status
     candidates: tuple[Candidate, ...]
@@ -164,6 +168,9 @@ def scored_entity_ids(
 def layered_candidates(
     index: AliasIndex, query: str, type_filter: "TypeFilter", *, strip_titles: bool = True
 ) -> list[Candidate]:
+    """The best candidate of each entity ``type_filter`` keeps, ranked, before any
+    threshold: the first spelling layer that finds one decides; otherwise every
+    approximate find, the name without its titles and composed forms compete."""
     normal = normalize(query)
     if not normal:
         return []
@@ -198,6 +205,7 @@ def _spelling_layers(
 
 
 def decide(ranked: list[Candidate], thresholds: Thresholds) -> Status:
+    """Matched only when the best reaches the threshold and beats the next by the margin."""
     if not ranked or ranked[0].score < thresholds.match:
         return Status.UNMATCHED
     if len(ranked) > 1 and ranked[0].score - ranked[1].score < thresholds.margin:
@@ -385,6 +393,7 @@ class TypeFilter:
     def best_per_entity(
         self, found: list[Posting], score: float, method: Method
     ) -> list[Candidate]:
+        """Of the forms ``found`` by ``method``, one candidate per kept entity, ranked."""
         best: dict[str, Candidate] = {}
         for posting in found:
             entity = self.entity(posting.entity_id)
