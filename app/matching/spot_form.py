@@ -29,9 +29,15 @@ from app.matching.normalize import APOSTROPHES, fold_char
 _COMPLEX = "\uffff"  # marks a character that does not fold one-to-one
 
 
-def _spot_fold(char: str) -> str:
-    """The spotting form of one code point: its normal form, but an apostrophe separates."""
-    return " " if char in APOSTROPHES else fold_char(char)
+class _SpotFolds(dict[int, str]):
+    """The spotting form of each code point, made on first sight: its normal form,
+    but an apostrophe separates words."""
+
+    def __missing__(self, codepoint: int) -> str:
+        char = chr(codepoint)
+        folded = " " if char in APOSTROPHES else fold_char(char)
+        self[codepoint] = folded
+        return folded
 
 
 class _SpotTable(dict[int, str]):
@@ -39,11 +45,12 @@ class _SpotTable(dict[int, str]):
     the others translate to ``_COMPLEX``."""
 
     def __missing__(self, codepoint: int) -> str:
-        folded = _spot_fold(chr(codepoint))
+        folded = _SPOT_FOLDS[codepoint]
         self[codepoint] = folded if len(folded) == 1 else _COMPLEX
         return self[codepoint]
 
 
+_SPOT_FOLDS = _SpotFolds()
 _SPOT_TABLE = _SpotTable()
 # Runs of two spaces or more, kept by split.
 _SPACE_RUNS = re.compile("(   *)")
@@ -87,7 +94,7 @@ def spot_form_plain(text: str) -> tuple[str, OffsetMap]:
     chars: list[str] = []
     offsets: list[int] = []
     for index, char in enumerate(text):
-        for folded in _spot_fold(char):
+        for folded in _SPOT_FOLDS[ord(char)]:
             chars.append(folded)
             offsets.append(index)
     blanked = _POSSESSIVE_S.sub(" ", "".join(chars))
