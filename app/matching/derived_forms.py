@@ -31,8 +31,9 @@ import numpy as np
 
 from app.matching.casing import CaseRule, case_rule, letters
 from app.matching.keys import FormKeyMaker, FormKeys, deletion_keys, digest, phonetic_word
-from app.matching.normalize import APOSTROPHES, normalize, spot_key
+from app.matching.normalize import APOSTROPHES, normalize
 from app.matching.records import EntityRecord
+from app.matching.spot_form import spot_key
 
 Layer = Literal["exact", "compact", "transliteration", "phonetic"]
 LAYERS: tuple[Layer, ...] = ("exact", "compact", "transliteration", "phonetic")

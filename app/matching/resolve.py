@@ -103,6 +103,8 @@ DEFAULT_THRESHOLDS = Thresholds()
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
+    """An entity that a mention may name: how well, by which of its forms, found how."""
+
     entity: EntityRecord
     score: float
     matched_alias: str
@@ -113,6 +115,8 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
+    """The answer for one mention: the decision and the candidates that led to it."""
+
     query: str
     status: Status
     candidates: tuple[Candidate, ...]
@@ -162,30 +166,33 @@ def scored_entity_ids(
 
 
 def layered_candidates(
-    index: AliasIndex, query: str, pick: "TypeFilter", *, strip_titles: bool = True
+    index: AliasIndex, query: str, type_filter: "TypeFilter", *, strip_titles: bool = True
 ) -> list[Candidate]:
+    """The best candidate of each entity ``type_filter`` keeps, ranked, before any
+    threshold: the first spelling layer that finds one decides; otherwise every
+    approximate find, the name without its titles and composed forms compete."""
     normal = normalize(query)
     if not normal:
         return []
     keys = form_keys(normal)
     for method, postings in _spelling_layers(index, query, keys):
-        found = pick.best_per_entity(postings, LAYER_SCORES[method], method)
+        found = type_filter.best_per_entity(postings, LAYER_SCORES[method], method)
         if found:
             return found
     untitled: list[Candidate] = []
     names = without_titles(keys.exact) if strip_titles else []
     if names:
         # "Additional Foreign Secretary Sayyid Haider Shah": the name, by any layer.
-        untitled = layered_candidates(index, names[-1], pick, strip_titles=False)
+        untitled = layered_candidates(index, names[-1], type_filter, strip_titles=False)
         if untitled and untitled[0].method in LAYER_SCORES:
             return untitled
     # A composed form (IS-Khorasan as Islamic State-Khorasan) and the name
     # without its titles stand beside the approximate finds ("Prince Eddward"
     # is no title and a name); of each entity the best find counts.
     composed_forms = composed(index, query, keys)
-    found = pick.best_per_entity(composed_forms, COMPOSITIONAL_SCORE, Method.COMPOSITIONAL)
+    found = type_filter.best_per_entity(composed_forms, COMPOSITIONAL_SCORE, Method.COMPOSITIONAL)
     return best_of_each(
-        with_exchanges(found, composed_forms), untitled, _approximate(index, keys, pick)
+        with_exchanges(found, composed_forms), untitled, _approximate(index, keys, type_filter)
     )
 
 
@@ -198,6 +205,7 @@ def _spelling_layers(
 
 
 def decide(ranked: list[Candidate], thresholds: Thresholds) -> Status:
+    """Matched only when the best reaches the threshold and beats the next by the margin."""
     if not ranked or ranked[0].score < thresholds.match:
         return Status.UNMATCHED
     if len(ranked) > 1 and ranked[0].score - ranked[1].score < thresholds.margin:
@@ -253,7 +261,7 @@ def _exact_or_compact(index: AliasIndex, normal: str) -> list[Posting]:
     return index.lookup("exact", normal) or index.lookup("compact", normal.replace(" ", ""))
 
 
-def _approximate(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[Candidate]:
+def _approximate(index: AliasIndex, keys: FormKeys, type_filter: "TypeFilter") -> list[Candidate]:
     """Every form that approximate keys or spelling propose, each scored by
     ``similarity``; the best form of each entity.
 
@@ -281,7 +289,7 @@ def _approximate(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[
         for ref in refs:
             if ref.posting in seen:
                 continue
-            entity = pick.entity(ref.posting.entity_id)
+            entity = type_filter.entity(ref.posting.entity_id)
             if entity is None:
                 continue
             seen.add(ref.posting)
@@ -298,7 +306,7 @@ def _approximate(index: AliasIndex, keys: FormKeys, pick: "TypeFilter") -> list[
     if len(keys.phonetic.replace(" ", "")) >= MIN_PHONETIC_KEY:
         score(key_finds("phonetic", keys.phonetic), Method.PHONETIC)
     if not best or max(c.score for c in best.values()) < SURE_APPROXIMATE:
-        score(_fuzzy_candidates(index, keys, pick.keep()), Method.FUZZY)
+        score(_fuzzy_candidates(index, keys, type_filter.keep()), Method.FUZZY)
     return ranked(best.values())
 
 
@@ -385,6 +393,7 @@ class TypeFilter:
     def best_per_entity(
         self, found: list[Posting], score: float, method: Method
     ) -> list[Candidate]:
+        """Of the forms ``found`` by ``method``, one candidate per kept entity, ranked."""
         best: dict[str, Candidate] = {}
         for posting in found:
             entity = self.entity(posting.entity_id)

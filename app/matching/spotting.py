@@ -1,6 +1,6 @@
 """Find the curated names and aliases in running text: dictionary spotting.
 
-The text is brought to its spotting form (``normalize.spot_form``), every
+The text is brought to its spotting form (``app.matching.spot_form``), every
 segment's Aho-Corasick automaton reports its leftmost-longest, non-overlapping
 keys there that begin a word (pyahocorasick ``iter_long``; see
 ``index.spotting_automaton``), and a key counts as a mention when it ends a
@@ -24,7 +24,7 @@ from app.matching.index import (
     Segment,
     form_ids,
 )
-from app.matching.normalize import OffsetMap, spot_form
+from app.matching.spot_form import OffsetMap, spot_form
 
 # What may stand between a sentence's end and its first word: spaces, quote
 # marks, brackets, bullets. Looked at no further back than this.

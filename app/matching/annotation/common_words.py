@@ -7,7 +7,7 @@ its writer holds it a common word, not a name.
 
 from itertools import compress
 
-from app.matching.normalize import case_mask
+from app.matching.spot_form import case_mask
 from app.matching.spotting import SpottedText
 
 # Up to this many distinct words that begin sentences are looked for one by one

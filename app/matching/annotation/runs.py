@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 
 from app.matching.keys import CONNECTORS
-from app.matching.normalize import case_mask
+from app.matching.spot_form import case_mask
 from app.matching.spotting import Span, SpottedText
 
 # Lower-case words that may stand inside a name between capitalised words.
