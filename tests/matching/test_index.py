@@ -4,14 +4,12 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from app.matching.arrays import MIN_RADIX_SORTED, most_common, sorted_form_ids
 from app.matching.index import (
     LENGTH_BAND,
     MAX_PROPOSED_WORDS,
-    MIN_RADIX_SORTED,
     AliasIndex,
     EntityRecord,
-    _sorted_form_ids,
-    most_common,
 )
 from app.matching.keys import deletion_keys, phonetic_word, trigrams
 from app.matching.normalize import normalize
@@ -80,8 +78,8 @@ def test_form_ids_are_sorted_as_numpy_sorts_them() -> None:
     for high in (50, 70_000, 2**31 - 1):
         for size in (1, MIN_RADIX_SORTED - 1, MIN_RADIX_SORTED, 3 * MIN_RADIX_SORTED):
             ids = rng.integers(0, high, size=size, dtype=np.int32)
-            assert _sorted_form_ids(ids).tolist() == sorted(ids.tolist())
-    assert _sorted_form_ids(np.empty(0, dtype=np.int32)).tolist() == []
+            assert sorted_form_ids(ids).tolist() == sorted(ids.tolist())
+    assert sorted_form_ids(np.empty(0, dtype=np.int32)).tolist() == []
 
 
 def test_alike_words_are_those_word_similarity_credits() -> None:
