@@ -685,6 +685,10 @@ class AliasIndex:
 
     def lookup(self, layer: Layer, key: str) -> list[Posting]:
         """Every surface form whose ``layer`` key is ``key``."""
+        # Most keys asked for (composition tries every span) are nobody's:
+        # their digest alone answers.
+        if not self.has_key(layer, key):
+            return []
         return [segment.posting(f) for segment, f in self._found(layer, key)]
 
     def lookup_refs(
@@ -703,13 +707,10 @@ class AliasIndex:
 
     def has_key(self, layer: Layer, key: str) -> bool:
         """Whether any form has this key (hidden entities of the base included)."""
-        # Asked several times a query (composition, penalties): no generator.
+        # Asked before every lookup and for words' penalties: no generator.
         if key in self.base.keys[layer]:
             return True
         return bool(self.overlay.form_count) and key in self.overlay.keys[layer]
-
-    def exact(self, key: str) -> list[Posting]:
-        return self.lookup("exact", key)
 
     def _found(self, layer: Layer, key: str) -> Iterator[tuple[Segment, int]]:
         """The visible forms whose ``layer`` key is ``key``, each with its segment."""

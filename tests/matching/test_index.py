@@ -22,7 +22,7 @@ TLP = EntityRecord("tlp", "Tehreek-e-Labbaik Pakistan", "organization", ("TLP",)
 
 
 def ids(index: AliasIndex, text: str) -> list[str]:
-    return [p.entity_id for p in index.exact(normalize(text))]
+    return [p.entity_id for p in index.lookup("exact", normalize(text))]
 
 
 def test_name_and_aliases_are_indexed_under_their_normal_form() -> None:
