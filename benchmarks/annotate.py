@@ -38,8 +38,9 @@ import ahocorasick
 from app.aliasfile import parse_alias_file
 from app.live_index import settle_heap
 from app.matching.annotate import annotate, dictionary_mentions
-from app.matching.index import AliasIndex, EntityRecord, spotting_automaton
+from app.matching.index import AliasIndex, EntityRecord
 from app.matching.spotting import dictionary_hits, prepare
+from app.matching.spotting_keys import spotting_automaton
 from app.resources import SHIPPED_ALIASES_FILE
 from benchmarks.common import percentile, table_and_queries
 from benchmarks.scale import turn_about
@@ -89,7 +90,7 @@ def measure(name: str, entities: list[EntityRecord], text: str) -> None:
         f"  index build {build:.1f} s, of which the Aho-Corasick automaton {automaton_build:.1f} s"
     )
     spotted = prepare(text)
-    plain, words = _plain_automaton(index), index.base.automaton
+    plain, words = _plain_automaton(index), index.base.spotting.automaton
     seconds = timed_rounds(
         {
             "raw plain": lambda: sum(1 for _ in plain.iter_long(spotted.spot)),
@@ -127,7 +128,7 @@ def _rate(chars_per_second: float) -> str:
 def _plain_automaton(index: AliasIndex) -> ahocorasick.Automaton:
     """pyahocorasick as one would use it first: every normalised alias, as it is."""
     automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
-    for key in index.base.spotting_keys():
+    for key in index.base.spotting.keys_by_number():
         automaton.add_word(key, key)
     automaton.make_automaton()
     return automaton
@@ -135,7 +136,7 @@ def _plain_automaton(index: AliasIndex) -> ahocorasick.Automaton:
 
 def _automaton_build_seconds(index: AliasIndex) -> float:
     started = time.perf_counter()
-    spotting_automaton(index.base.spotting_keys())
+    spotting_automaton(index.base.spotting.keys_by_number())
     return time.perf_counter() - started
 
 

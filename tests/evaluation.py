@@ -76,7 +76,7 @@ def exact_only(index: AliasIndex, mention: str) -> Resolution:
     from app.matching.resolve import Method, Thresholds
 
     found: dict[str, Candidate] = {}
-    for posting in index.exact(normalize(mention)):
+    for posting in index.lookup("exact", normalize(mention)):
         entity = index.entity(posting.entity_id)
         if entity is not None:
             found[entity.id] = Candidate(entity, 1.0, posting.text, Method.EXACT)

@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from app.matching.casing import CaseRule, Written, case_rule, letters
-from app.matching.index import AliasIndex, EntityRecord, Layer, Posting
+from app.matching.index import AliasIndex, EntityRecord, Posting
 from app.matching.keys import MIN_FOLDED_KEY, FormKeys, form_keys, transliterated_words
 from app.matching.normalize import fold_char, normalize
 
@@ -134,9 +134,7 @@ def _parts(index: AliasIndex, words: Sequence[str], written: "_WrittenWords") ->
     for length in range(len(words) - 1, 0, -1):
         for start in range(len(words) - length + 1):
             span = " ".join(words[start : start + length])
-            postings = _found(index, "exact", span) or _found(
-                index, "compact", span.replace(" ", "")
-            )
+            postings = index.lookup("exact", span) or index.lookup("compact", span.replace(" ", ""))
             named = {p.entity_id for p in postings}
             if len(named) != 1:
                 continue
@@ -156,7 +154,7 @@ def _qualifies_another_form(index: AliasIndex, words: Sequence[str], entity: Ent
     for length in range(len(words) - 1, 0, -1):
         for start in range(len(words) - length + 1):
             span = " ".join(words[start : start + length])
-            if any(p.entity_id == entity.id for p in _found(index, "exact", span)):
+            if any(p.entity_id == entity.id for p in index.lookup("exact", span)):
                 return True
     return False
 
@@ -203,7 +201,7 @@ def _exchangeable(index: AliasIndex, entity: EntityRecord) -> tuple[_Form, ...]:
 
 def _whole_form_finds(index: AliasIndex, rewritten: str, stood_for: _Form) -> list[Posting]:
     """The forms that are ``rewritten`` as it is, and hold ``stood_for`` as whole words."""
-    found = _found(index, "exact", rewritten)
+    found = index.lookup("exact", rewritten)
     if found:
         return found
     compact = rewritten.replace(" ", "")
@@ -212,15 +210,10 @@ def _whole_form_finds(index: AliasIndex, rewritten: str, stood_for: _Form) -> li
     # Run together or transliterated, word boundaries may move: the form must
     # still hold the exchanged form as whole words.
     transliteration = " ".join(transliterated_words(rewritten))
-    found = _found(index, "compact", compact) or _found(index, "transliteration", transliteration)
+    found = index.lookup("compact", compact) or index.lookup("transliteration", transliteration)
     return [
         p for p in found if stood_for.held in f" {form_keys(normalize(p.text)).transliteration} "
     ]
-
-
-def _found(index: AliasIndex, layer: Layer, key: str) -> list[Posting]:
-    # Most keys tried are nobody's: asked first, cheaply.
-    return index.lookup(layer, key) if index.has_key(layer, key) else []
 
 
 class _WrittenWords:

@@ -28,9 +28,8 @@ as objects would cost over a gigabyte. Its entities are packed likewise
   spellings (and their length band, in one integer code) the forms that have
   it: the forms sharing the most of a query's rarer trigrams are the
   candidates of character-level similarity;
-* its spotting key's number in an Aho-Corasick automaton over the spotting
-  keys, and its case rule, for finding mentions in running text
-  (``app.matching.spotting``).
+* its spotting key and case rule, for finding mentions in running text
+  (``app.matching.spotting_keys``, searched by ``app.matching.spotting``).
 
 Keys are filed by their 64-bit digest alone (``digest``), never compared as
 text. Two of a layer's n distinct keys share a digest with odds of about
@@ -49,14 +48,20 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
-from operator import itemgetter
 from typing import TypeVar
 
-import ahocorasick
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from app.matching.casing import CaseRule, Written, is_capitalised, letters
+from app.matching.arrays import (
+    distinct,
+    grouped,
+    int32s,
+    most_common,
+    run_lengths,
+    run_starts,
+    sorted_form_ids,
+)
 from app.matching.derived_forms import (
     BAND_SHIFT,
     LAYERS,
@@ -75,6 +80,7 @@ from app.matching.keys import FormKeyMaker, deletion_keys, digest, phonetic_word
 from app.matching.normalize import normalize
 from app.matching.records import EntityRecord, EntityTable
 from app.matching.scoring import MIN_SOUND_LENGTH, may_be_similar, word_similarity
+from app.matching.spotting_keys import FormIds, SpottingKeys, form_ids
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -86,9 +92,7 @@ Keep = Callable[["Posting"], bool]  # which forms a caller wants (a type filter)
 MAX_WORD_POSTINGS = 500
 # More words than this proposed for one word of a query: keep those of the same sound only.
 MAX_PROPOSED_WORDS = 300
-# Bound on the writings of other-case spotting keys a segment remembers.
-MAX_REMEMBERED_WRITINGS = 100_000
-# ...and on the words whose similar words, weights and penalties it remembers.
+# Bound on the words whose similar words, weights and penalties it remembers.
 MAX_REMEMBERED_WORDS = 100_000
 # Trigram candidates: a query's trigrams are taken rarest first until their
 # forms number this many (the work per query is bounded whatever the table);
@@ -101,14 +105,8 @@ _NO_FORMS = np.empty(0, dtype=np.int32)
 # (rapidfuzz's ratio 0.85) differ in length by at most a third, so a query
 # looks only in the bands near its own.
 SHORTEST_ALIKE, LONGEST_ALIKE = 0.75, 1.35
-# A spotting key's flags: some form of it has a case rule other than
-# CAPITALISED; some form of it is written in lower case (a gazetteer's "as").
 # The layers whose keys are checked as text once found by digest (Segment.lookup).
 _CHECKED_LAYERS = frozenset(("exact", "compact"))
-OTHER_CASE_KEY = 1
-LOWER_CASE_KEY = 2
-_RULES = tuple(CaseRule)  # by value
-LOWER_CASE_RULE = int(CaseRule.LOWER_CASE)
 
 
 def _length_bands(latin: str) -> list[int]:
@@ -147,10 +145,6 @@ class FormRef:
     latin: str
 
 
-# One form id, or a tuple of them: most spotting keys have one form.
-FormIds = int | tuple[int, ...]
-
-
 # A layer's digests are cut into buckets by their leading bits, about this
 # many keys to a bucket: a lookup searches one bucket, a few neighbouring
 # cache lines, where a search of the whole array would wait for memory at
@@ -183,7 +177,7 @@ class FiledKeys:
         shift = 64 - bits
         firsts = np.arange(1, 1 << bits, dtype=np.uint64) << np.uint64(shift % 64)
         buckets = np.concatenate(([0], np.searchsorted(filed, firsts), [len(filed)]))
-        return cls(array("Q", filed.tobytes()), _int32s(order), _int32s(buckets), shift)
+        return cls(array("Q", filed.tobytes()), int32s(order), int32s(buckets), shift)
 
     def forms(self, key: str) -> tuple[int, ...]:
         start, end = self._run(key)
@@ -204,106 +198,6 @@ class FiledKeys:
         return start, end
 
 
-WORD_START = " "
-
-
-def spotting_automaton(keys: Iterable[str]) -> ahocorasick.Automaton:
-    """An Aho-Corasick automaton over spotting keys, each behind a space, whose
-    value is the key's number: its place in ``keys``.
-
-    Texts are searched with a space in front too (``SpottedText.padded``), so
-    a match can only begin where a word does: no match inside a word is
-    reported, nor can one hide a real mention starting later (the "e l" of
-    "the lahore" hiding "lahore"). Only its leading space belongs to a key,
-    so neighbouring words still match one after the other.
-    """
-    automaton = _keyed_automaton()
-    for number, key in enumerate(keys):
-        automaton.add_word(WORD_START + key, number)
-    _make(automaton)
-    return automaton
-
-
-def _keyed_automaton() -> ahocorasick.Automaton:
-    return ahocorasick.Automaton(ahocorasick.STORE_INTS, ahocorasick.KEY_STRING)
-
-
-def _make(automaton: ahocorasick.Automaton) -> None:
-    if len(automaton):
-        automaton.make_automaton()
-
-
-def most_common(proposed: list[np.ndarray], limit: int | None) -> list[int]:
-    """The ids of ``proposed``, most often proposed first, ties in the order
-    they were first proposed (as ``Counter.most_common``); the first ``limit``.
-    """
-    if not proposed:
-        return []
-    ids = np.concatenate(proposed).astype(np.int64)
-    # Id and position in one number: sorted, each id's first proposal leads its run.
-    keyed = (ids << 32) | np.arange(len(ids), dtype=np.int64)
-    keyed.sort()
-    starts = _run_starts(keyed >> 32)
-    votes = _run_lengths(starts, len(keyed))
-    # Unique ranks: more votes first, then the earlier first proposal.
-    rank = (votes << 32) - (keyed[starts] & 0xFFFFFFFF)
-    if limit is not None and len(rank) > limit:
-        top = np.argpartition(-rank, limit)[:limit]
-        order = top[np.argsort(-rank[top])]
-    else:
-        order = np.argsort(-rank)
-    return (keyed[starts[order]] >> 32).tolist()
-
-
-def _grouped(groups: "array[int]", count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of ``groups`` (each a group's number, below ``count``) grouped:
-    where each group begins (its last entry, the total), and the positions, each
-    group's in their order: those of group g are ``order[starts[g] : starts[g + 1]]``."""
-    numbers = np.frombuffer(groups, dtype=np.int32)
-    order = np.argsort(numbers, kind="stable")
-    starts = np.zeros(count + 1, dtype=np.int64)
-    np.cumsum(np.bincount(numbers, minlength=count), out=starts[1:])
-    return starts, order
-
-
-# Fewer ids than this are sorted at once: two radix passes cost more than they save.
-MIN_RADIX_SORTED = 2048
-
-
-def _sorted_form_ids(ids: np.ndarray) -> np.ndarray:
-    """Form ids (int32, not negative) sorted. numpy sorts 16-bit numbers by
-    radix, in time linear in their count: sorted stably by the low half, then
-    by the high half, thousands of ids (a query's trigram postings) are sorted
-    in about half the time of one comparison sort of the int32s."""
-    if len(ids) < MIN_RADIX_SORTED:
-        return np.sort(ids)
-    by_low = ids[np.argsort(ids.astype(np.uint16), kind="stable")]
-    return by_low[np.argsort((by_low >> 16).astype(np.uint16), kind="stable")]
-
-
-def _run_starts(ordered: np.ndarray) -> np.ndarray:
-    """Where each run of equal values of a sorted array begins."""
-    first = np.empty(len(ordered), dtype=bool)
-    first[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    return np.flatnonzero(first)
-
-
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """The distinct values, sorted (``np.unique``, which is slower here)."""
-    ordered = np.sort(values)
-    return ordered[_run_starts(ordered)] if len(ordered) else ordered
-
-
-def _run_lengths(starts: np.ndarray, total: int) -> np.ndarray:
-    """How long each run is, from where they begin (``np.diff`` with less overhead)."""
-    lengths = np.empty_like(starts)
-    lengths[:-1] = starts[1:]
-    lengths[-1] = total
-    lengths -= starts
-    return lengths
-
-
 def remembered(
     memo: dict[K, T], key: K, compute: Callable[[K], T], bound: int = MAX_REMEMBERED_WORDS
 ) -> T:
@@ -315,18 +209,6 @@ def remembered(
             memo.clear()
         found = memo[key] = compute(key)
     return found
-
-
-def form_ids(found: FormIds | None) -> tuple[int, ...]:
-    if found is None:
-        return ()
-    return (found,) if isinstance(found, int) else found
-
-
-def _int32s(values: np.ndarray) -> "array[int]":
-    """A numpy array as an ``array`` of C ints: read one at a time, an ``array``
-    gives Python ints several times faster than numpy."""
-    return array("i", values.astype(np.int32).tobytes())
 
 
 class Segment:
@@ -396,21 +278,9 @@ class Segment:
         self.trigram_form_ids = _NO_FORMS
         # While building by workers: each run's trigrams, sorted (``sorted_trigrams``).
         self._trigram_runs: list[tuple[np.ndarray, np.ndarray]] = []
-        # Spotting keys, by number (the automaton's value): each key's length,
-        # its flags (OTHER_CASE_KEY, LOWER_CASE_KEY) and its forms,
-        # spot_form_ids[spot_form_starts[k] : spot_form_starts[k + 1]].
-        self.spot_key_lengths = array("i")
-        self.spot_key_flags = bytearray()
-        self.spot_form_starts = array("i", [0])
-        self.spot_form_ids = array("i")
-        self.case_rules = array("b")  # each form's CaseRule
-        self._written_as: dict[tuple[int, str], tuple[int, ...]] = {}
-        self.alias_letters: dict[int, str] = {}  # of the forms whose case must be exact
-        # While building: each form's key digests, and its spotting key's number.
+        self.spotting = SpottingKeys()
+        # While building: each form's key digests.
         self._key_digests = {layer: array("Q") for layer in LAYERS}
-        # Built as the keys come (it numbers them); made ready once they are all in.
-        self.automaton = _keyed_automaton()
-        self._form_spot_keys = array("i")
         self._latin = bytearray()
 
     def _add_entities(self, records: list[EntityRecord]) -> None:
@@ -427,21 +297,19 @@ class Segment:
         self._index_trigrams()
         self._flatten_word_forms()
         self._index_blocks()
-        self._file_spotting_keys()
-        _make(self.automaton)
-        del self._key_digests, self._form_spot_keys, self._latin, self._block_pairs
+        self.spotting.finish()
+        del self._key_digests, self._latin, self._block_pairs
         del self._word_form_pairs, self._trigram_runs
 
-    # Pickled without what a snapshot learns while it serves (its memos). The
-    # automaton is pickled too: read back, it is ready four times sooner than built.
-    _LEARNT = ("_similar_words", "_written_as")
+    # Pickled without what a snapshot learns while it serves (its memos).
+    _LEARNT = ("_similar_words",)
 
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k not in self._LEARNT}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._similar_words, self._written_as = {}, {}
+        self._similar_words = {}
 
     def _add_entity(self, entity: EntityRecord, number: int) -> None:
         # The hot loop of a build: a million forms pass here, so lookups are local.
@@ -450,17 +318,14 @@ class Segment:
         form_entities, form_places = self.form_entities, self.form_places
         form_word_ids, form_word_starts = self.form_word_ids, self.form_word_starts
         word_of_pair, form_of_pair = self._word_form_pairs
-        spelling = self._latin
+        spelling, spotting = self._latin, self.spotting
         for place, text, keys, rule, spot in entity_forms(entity, self._key_maker):
             form_id = len(form_entities)
             form_entities.append(number)
             form_places.append(place)
             for digests, layer in layers:
                 digests.append(digest(getattr(keys, layer)))
-            self.case_rules.append(rule)
-            self._form_spot_keys.extend(self._spot_key_numbers((spot,)))
-            if rule is CaseRule.EXACT:
-                self.alias_letters[form_id] = letters(text)
+            spotting.add_form(form_id, text, rule, spot)
             spelling += keys.latin.encode("ascii")
             self.latin_starts.append(len(spelling))
             word_ids = [self._word_id(word) for word in keys.words]
@@ -473,20 +338,6 @@ class Segment:
         for word_id in entity_words:
             self.word_entities[word_id] += 1
 
-    def _spot_key_numbers(self, keys: Iterable[str]) -> list[int]:
-        """The numbers of spotting keys, each numbered here if it is new."""
-        automaton, lengths = self.automaton, self.spot_key_lengths
-        numbers = []
-        for key in keys:
-            filed = WORD_START + key
-            number: int = automaton.get(filed, -1)
-            if number < 0:
-                number = len(lengths)
-                automaton.add_word(filed, number)
-                lengths.append(len(key))
-            numbers.append(number)
-        return numbers
-
     def _file_derived(self, derived: DerivedForms) -> None:
         """Files forms derived in a worker, as ``_add_entity`` files its own."""
         first_form = self.form_count
@@ -494,11 +345,7 @@ class Segment:
         self.form_places.frombytes(derived.places.tobytes())
         for layer, digests in derived.digests.items():
             self._key_digests[layer].frombytes(digests.tobytes())
-        self.case_rules.frombytes(derived.case_rules)
-        spot_numbers = np.array(self._spot_key_numbers(derived.spot_keys.unpacked()), np.int32)
-        self._form_spot_keys.frombytes(spot_numbers[derived.form_spot_keys].tobytes())
-        positions = (derived.exact_forms + first_form).tolist()
-        self.alias_letters.update(zip(positions, derived.exact_letters.unpacked(), strict=True))
+        self.spotting.add_derived(derived, first_form)
         self.latin_starts.frombytes((np.cumsum(derived.latin_lengths) + len(self._latin)).tobytes())
         self._latin += derived.latin
         forms = (derived.trigram_forms + first_form).astype(np.int32)
@@ -527,24 +374,13 @@ class Segment:
         # Each (word, form) and (word, entity) once: the build's pairs are grouped
         # by word, keeping each word's forms in form order, as they are here.
         owners = np.repeat(np.arange(derived.form_count, dtype=np.int64), derived.form_word_counts)
-        form_pairs = _distinct(word_ids << 32 | (owners + first_form))
+        form_pairs = distinct(word_ids << 32 | (owners + first_form))
         self._word_form_pairs[0].frombytes((form_pairs >> 32).astype(np.int32).tobytes())
         self._word_form_pairs[1].frombytes((form_pairs & 0xFFFFFFFF).astype(np.int32).tobytes())
         entities = derived.entity_numbers.astype(np.int64)[owners]
-        users = np.bincount(_distinct(word_ids << 32 | entities) >> 32, minlength=len(self.words))
+        users = np.bincount(distinct(word_ids << 32 | entities) >> 32, minlength=len(self.words))
         for word_id in np.flatnonzero(users).tolist():
             self.word_entities[word_id] += int(users[word_id])
-
-    def _file_spotting_keys(self) -> None:
-        # A form's position is its id.
-        keys = np.frombuffer(self._form_spot_keys, dtype=np.int32)
-        starts, forms = _grouped(self._form_spot_keys, len(self.spot_key_lengths))
-        self.spot_form_starts, self.spot_form_ids = _int32s(starts), _int32s(forms)
-        rules = np.frombuffer(self.case_rules, dtype=np.int8)
-        flags = np.zeros(len(self.spot_key_lengths), dtype=np.uint8)
-        np.bitwise_or.at(flags, keys[rules != int(CaseRule.CAPITALISED)], OTHER_CASE_KEY)
-        np.bitwise_or.at(flags, keys[rules == LOWER_CASE_RULE], LOWER_CASE_KEY)
-        self.spot_key_flags = bytearray(flags.tobytes())
 
     def _index_trigrams(self) -> None:
         runs = self._trigram_runs or [
@@ -563,7 +399,7 @@ class Segment:
         if not len(codes):
             return
         self.trigram_form_ids = forms
-        starts = _run_starts(codes)
+        starts = run_starts(codes)
         self.trigram_codes = codes[starts]
         self.trigram_starts = np.append(starts, len(codes))
 
@@ -571,7 +407,7 @@ class Segment:
         # One array instead of a list per word: the forms of several words are
         # counted at once (``AliasIndex.candidates``), and it is smaller.
         words, forms = self._word_form_pairs
-        self.word_form_starts, order = _grouped(words, len(self.words))
+        self.word_form_starts, order = grouped(words, len(self.words))
         self.word_form_ids = np.frombuffer(forms, dtype=np.int32)[order]
 
     def _index_blocks(self) -> None:
@@ -581,7 +417,7 @@ class Segment:
         order = np.argsort(digests, kind="stable")
         digests, self.block_word_ids = digests[order], words[order]
         if len(digests):
-            starts = _run_starts(digests)
+            starts = run_starts(digests)
             self.block_digests = digests[starts]
             self.block_starts = np.append(starts, len(digests))
 
@@ -676,11 +512,11 @@ class Segment:
             chosen.append(self.trigram_form_ids[start:end])
         if not chosen:
             return _NO_FORMS
-        ordered = _sorted_form_ids(np.concatenate(chosen))
-        starts = _run_starts(ordered)
+        ordered = sorted_form_ids(np.concatenate(chosen))
+        starts = run_starts(ordered)
         form_ids = ordered[starts]
         if len(form_ids) > TRIGRAM_CANDIDATES:
-            votes = _run_lengths(starts, len(ordered))
+            votes = run_lengths(starts, len(ordered))
             form_ids = form_ids[np.argpartition(-votes, TRIGRAM_CANDIDATES)[:TRIGRAM_CANDIDATES]]
         return form_ids
 
@@ -751,50 +587,6 @@ class Segment:
             if maybe and word_similarity(word, other) > 0
         )
         return tuple(found)
-
-    def spot_key_number(self, key: str) -> int:
-        """The number of a spotting key; -1 for a key no form has."""
-        number: int = self.automaton.get(WORD_START + key, -1)
-        return number
-
-    def spotting_keys(self) -> list[str]:
-        """The spotting keys, by number."""
-        keyed = sorted(self.automaton.items(), key=itemgetter(1))
-        return [key[len(WORD_START) :] for key, _ in keyed]
-
-    def spotted(self, key: str) -> tuple[int, ...]:
-        """The forms whose spotting key is ``key``."""
-        number = self.spot_key_number(key)
-        return () if number < 0 else form_ids(self.forms_of_spotting_key(number))
-
-    def forms_of_spotting_key(self, number: int) -> FormIds:
-        """The forms of the spotting key numbered ``number``: one id, or a tuple of them."""
-        start, end = self.spot_form_starts[number], self.spot_form_starts[number + 1]
-        if end - start == 1:
-            return self.spot_form_ids[start]
-        return tuple(self.spot_form_ids[start:end])
-
-    def forms_written_as(self, key: str, written: str) -> tuple[int, ...]:
-        """The forms of a spotting key that ``written``, found in text, may be a mention of."""
-        number = self.spot_key_number(key)
-        return () if number < 0 else form_ids(self.forms_written(number, written))
-
-    def forms_written(self, number: int, written: str) -> FormIds:
-        """As ``forms_written_as``, for the spotting key numbered ``number``."""
-        if not self.spot_key_flags[number] & OTHER_CASE_KEY:
-            return self.forms_of_spotting_key(number) if is_capitalised(written) else ()
-        # Acronyms mostly, met again and again as written ("US", "TTP"): kept.
-        found = self._written_as.get((number, written))
-        if found is None:
-            if len(self._written_as) >= MAX_REMEMBERED_WRITINGS:
-                self._written_as.clear()
-            text = Written(written)
-            found = self._written_as[number, written] = tuple(
-                f
-                for f in form_ids(self.forms_of_spotting_key(number))
-                if text.allows(_RULES[self.case_rules[f]], self.alias_letters.get(f, ""))
-            )
-        return found
 
     def postings_of(self, forms: FormIds) -> list[Posting]:
         return [self.posting(f) for f in form_ids(forms)]
@@ -893,6 +685,10 @@ class AliasIndex:
 
     def lookup(self, layer: Layer, key: str) -> list[Posting]:
         """Every surface form whose ``layer`` key is ``key``."""
+        # Most keys asked for (composition tries every span) are nobody's:
+        # their digest alone answers.
+        if not self.has_key(layer, key):
+            return []
         return [segment.posting(f) for segment, f in self._found(layer, key)]
 
     def lookup_refs(
@@ -911,13 +707,10 @@ class AliasIndex:
 
     def has_key(self, layer: Layer, key: str) -> bool:
         """Whether any form has this key (hidden entities of the base included)."""
-        # Asked several times a query (composition, penalties): no generator.
+        # Asked before every lookup and for words' penalties: no generator.
         if key in self.base.keys[layer]:
             return True
         return bool(self.overlay.form_count) and key in self.overlay.keys[layer]
-
-    def exact(self, key: str) -> list[Posting]:
-        return self.lookup("exact", key)
 
     def _found(self, layer: Layer, key: str) -> Iterator[tuple[Segment, int]]:
         """The visible forms whose ``layer`` key is ``key``, each with its segment."""

@@ -3,28 +3,30 @@
 The text is brought to its spotting form (``app.matching.spot_form``), every
 segment's Aho-Corasick automaton reports its leftmost-longest, non-overlapping
 keys there that begin a word (pyahocorasick ``iter_long``; see
-``index.spotting_automaton``), and a key counts as a mention when it ends a
+``spotting_keys.spotting_automaton``), and a key counts as a mention when it ends a
 word too and its case fits the alias (``casing``): a form written in lower
 case only where the writer capitalised it, not by starting a sentence with
 it. Offsets are code points of the text as sent.
+
+``plain_segment_hits`` reads that definition plainly; ``_segment_hits``, which
+serves, finds the same hits (``tests/matching/test_segment_hits.py``).
 """
 
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from app.matching.index import (
+from app.matching.casing import Written
+from app.matching.index import AliasIndex, Posting, Segment
+from app.matching.spot_form import OffsetMap, spot_form
+from app.matching.spotting_keys import (
     LOWER_CASE_KEY,
-    LOWER_CASE_RULE,
     OTHER_CASE_KEY,
     WORD_START,
-    AliasIndex,
     FormIds,
-    Posting,
-    Segment,
+    SpottingKeys,
     form_ids,
 )
-from app.matching.spot_form import OffsetMap, spot_form
 
 # What may stand between a sentence's end and its first word: spaces, quote
 # marks, brackets, bullets. Looked at no further back than this.
@@ -41,7 +43,8 @@ class Span(NamedTuple):
 
 
 class Hit(NamedTuple):
-    """Curated forms found at ``text[start:end]``, as written there.
+    """Curated forms found at ``text[start:end]``, as written there: one form
+    id, or a tuple of them (``spotting_keys.FormIds``).
 
     Spans, hits and mentions are named tuples, not dataclasses: a text has
     thousands, and tuples are made several times faster.
@@ -83,16 +86,56 @@ def dictionary_hits(index: AliasIndex, text: SpottedText) -> list[Hit]:
     return _without_overlaps(hits) if len(segments) > 1 else hits
 
 
+def plain_segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -> list[Hit]:
+    """The hits of ``segment`` in ``text``, read plainly from their definition.
+
+    Each key the automaton reports counts where it ends a word too. Its span
+    in the spot form is mapped back to the text; of its forms, those count
+    whose case rule the text, as written there, fits (``_may_be_mention``)
+    and whose entity is not ``hidden``.
+    """
+    spotting, spot = segment.spotting, text.spot
+    found = []
+    for last_letter, number in spotting.automaton.iter_long(text.padded):
+        # The padded text has one character more in front: the key ends before
+        # spot[last_letter].
+        key_end = last_letter
+        key_start = key_end - spotting.key_lengths[number]
+        if key_end < len(spot) and spot[key_end] != " ":
+            continue
+        start, end = text.offsets(key_start), text.offsets(key_end - 1) + 1
+        forms = tuple(
+            f
+            for f in form_ids(spotting.forms(number))
+            if _may_be_mention(spotting, f, text.text, start, end)
+            and segment.entity_id(f) not in hidden
+        )
+        if forms:
+            found.append(Hit(start, end, text.text[start:end], segment, forms))
+    return found
+
+
+def _may_be_mention(spotting: SpottingKeys, form_id: int, text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` may be a mention of the form, by its case:
+    it fits the form's case rule, and a form written in lower case is not at
+    the start of a sentence, whose capital may be only the sentence's."""
+    if not spotting.fits(form_id, Written(text[start:end])):
+        return False
+    return not (spotting.written_in_lower_case(form_id) and sentence_initial(text, start))
+
+
 def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -> list[Hit]:
-    # The loop of spotting, run for every key the automaton reports: it does
-    # what OffsetMap and Segment.forms_written would do, inline.
+    """What ``plain_segment_hits`` finds, run for every key the automaton
+    reports: the offset map, and the case test of keys whose forms are all
+    capitalised names, are written out in the loop."""
     padded, original = text.padded, text.text
     cuts, shifts = text.offsets.cuts, text.offsets.shifts
     cut_count = len(cuts)
-    key_lengths, key_flags = segment.spot_key_lengths, segment.spot_key_flags
+    spotting = segment.spotting
+    key_lengths, key_flags = spotting.key_lengths, spotting.key_flags
     last = len(padded) - 1
     found = []
-    for end, key in segment.automaton.iter_long(padded):
+    for end, key in spotting.automaton.iter_long(padded):
         # padded[end - length : end + 1] is " " + the key, so the key is
         # spot[end - length : end]; it began a word, it must end one too.
         if end < last and padded[end + 1] != " ":
@@ -108,15 +151,15 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
         forms: FormIds
         flags = key_flags[key]
         if flags & OTHER_CASE_KEY:
-            forms = segment.forms_written(key, written)
+            forms = spotting.forms_written(key, written)
             if forms and flags & LOWER_CASE_KEY and sentence_initial(original, start):
-                forms = _capitalised_by_their_writer(segment, forms)
+                forms = _capitalised_by_their_writer(spotting, forms)
             if not forms:
                 continue
         elif written.islower():  # not casing.is_capitalised(written): most rejected words
             continue
         else:
-            forms = segment.forms_of_spotting_key(key)
+            forms = spotting.forms(key)
         if hidden:
             forms = segment.without_entities(forms, hidden)
             if not forms:
@@ -125,10 +168,10 @@ def _segment_hits(segment: Segment, hidden: frozenset[str], text: SpottedText) -
     return found
 
 
-def _capitalised_by_their_writer(segment: Segment, forms: FormIds) -> tuple[int, ...]:
+def _capitalised_by_their_writer(spotting: SpottingKeys, forms: FormIds) -> tuple[int, ...]:
     """The forms but those written in lower case, for a word that begins a sentence,
     whose capital may be only the sentence's: "As" is not a gazetteer's "as"."""
-    return tuple(f for f in form_ids(forms) if segment.case_rules[f] != LOWER_CASE_RULE)
+    return tuple(f for f in form_ids(forms) if not spotting.written_in_lower_case(f))
 
 
 def sentence_initial(text: str, start: int) -> bool:

@@ -12,6 +12,7 @@ from app.matching.annotate import annotate
 from app.matching.derived_forms import PackedStrings, derive_forms
 from app.matching.index import AliasIndex, EntityRecord, FiledKeys, Segment
 from app.matching.resolve import resolve
+from app.matching.spotting_keys import SpottingKeys
 from benchmarks.annotate import shipped_entities
 
 pytestmark = pytest.mark.skipif(not derived_forms.can_fork(), reason="workers are forked")
@@ -44,8 +45,9 @@ def built_by_workers(entities: list[EntityRecord]) -> Segment:
     return Segment(entities, workers=2, parallel_from=1)
 
 
-def assert_same(built: Segment, serial: Segment) -> None:
-    """Every array, table and automaton of the two segments is the same."""
+def assert_same(built: Segment | SpottingKeys, serial: Segment | SpottingKeys) -> None:
+    """Every array, table and automaton of the two segments (or of their
+    spotting keys) is the same."""
     assert vars(built).keys() == vars(serial).keys()
     for name, expected in vars(serial).items():
         found = vars(built)[name]
@@ -57,6 +59,8 @@ def assert_same(built: Segment, serial: Segment) -> None:
                 assert isinstance(filed, FiledKeys)
                 assert np.array_equal(found[layer].digests, filed.digests), layer
                 assert np.array_equal(found[layer].form_ids, filed.form_ids), layer
+        elif isinstance(expected, SpottingKeys):
+            assert_same(found, expected)
         elif name == "automaton":
             assert list(found.items()) == list(expected.items())
         elif name == "entities":

@@ -1,17 +1,12 @@
 import random
-from collections import Counter
 
-import numpy as np
 import pytest
 
 from app.matching.index import (
     LENGTH_BAND,
     MAX_PROPOSED_WORDS,
-    MIN_RADIX_SORTED,
     AliasIndex,
     EntityRecord,
-    _sorted_form_ids,
-    most_common,
 )
 from app.matching.keys import deletion_keys, phonetic_word, trigrams
 from app.matching.normalize import normalize
@@ -24,7 +19,7 @@ TLP = EntityRecord("tlp", "Tehreek-e-Labbaik Pakistan", "organization", ("TLP",)
 
 
 def ids(index: AliasIndex, text: str) -> list[str]:
-    return [p.entity_id for p in index.exact(normalize(text))]
+    return [p.entity_id for p in index.lookup("exact", normalize(text))]
 
 
 def test_name_and_aliases_are_indexed_under_their_normal_form() -> None:
@@ -59,29 +54,6 @@ def test_successive_changes_accumulate_in_the_overlay() -> None:
     index = index.with_changes([], removed=["tlp"])
     assert sorted(e.id for e in index.entities()) == ["ttp", "x"]
     assert index.overlay_size == 1
-
-
-@pytest.mark.parametrize("limit", [None, 1, 10])
-def test_votes_are_counted_and_ordered_as_counter_most_common(limit: int | None) -> None:
-    rng = random.Random(8)
-    for _ in range(200):
-        # Few ids in many short lists: ties in votes are the rule, not the exception.
-        proposed = [rng.sample(range(40), rng.randrange(1, 12)) for _ in range(rng.randrange(1, 8))]
-        counted = Counter(i for forms in proposed for i in forms).most_common(limit)
-        arrays = [np.array(forms, dtype=np.int32) for forms in proposed]
-        assert most_common(arrays, limit) == [i for i, _ in counted]
-    assert most_common([], 10) == []
-
-
-def test_form_ids_are_sorted_as_numpy_sorts_them() -> None:
-    rng = np.random.default_rng(3)
-    # Ids above 2**16 and 2**24 too: both halves of each id decide its place,
-    # in arrays sorted at once and in those sorted by radix.
-    for high in (50, 70_000, 2**31 - 1):
-        for size in (1, MIN_RADIX_SORTED - 1, MIN_RADIX_SORTED, 3 * MIN_RADIX_SORTED):
-            ids = rng.integers(0, high, size=size, dtype=np.int32)
-            assert _sorted_form_ids(ids).tolist() == sorted(ids.tolist())
-    assert _sorted_form_ids(np.empty(0, dtype=np.int32)).tolist() == []
 
 
 def test_alike_words_are_those_word_similarity_credits() -> None:

@@ -110,5 +110,5 @@ def test_the_maker_agrees_on_any_text(text: str) -> None:
 def test_a_build_keeps_no_maker() -> None:
     index = AliasIndex.build([EntityRecord("ttp", "Tehreek-e-Taliban Pakistan", "organization")])
     gc.collect()
-    assert index.exact("tehreek e taliban pakistan")
+    assert index.lookup("exact", "tehreek e taliban pakistan")
     assert not [o for o in gc.get_objects() if isinstance(o, FormKeyMaker)]

@@ -1,0 +1,181 @@
+"""A segment's spotting keys: what finds its forms in running text.
+
+Each form has a spotting key (``normalize.spot_key``) and a case rule
+(``casing``). The distinct keys are numbered in the order first met; an
+Aho-Corasick automaton over them gives each key's number when it is found in
+a text, and the number gives the key's length, its flags and its forms. The
+case rules say which of those forms the text, as written, may be a mention
+of (``app.matching.spotting`` runs the pass).
+"""
+
+from array import array
+from collections.abc import Iterable
+from operator import itemgetter
+
+import ahocorasick
+import numpy as np
+
+from app.matching.arrays import grouped, int32s
+from app.matching.casing import CaseRule, Written, is_capitalised, letters
+from app.matching.derived_forms import DerivedForms
+
+# Bound on the writings of other-case spotting keys a segment remembers.
+MAX_REMEMBERED_WRITINGS = 100_000
+# A spotting key's flags: some form of it has a case rule other than
+# CAPITALISED; some form of it is written in lower case (a gazetteer's "as").
+OTHER_CASE_KEY = 1
+LOWER_CASE_KEY = 2
+_RULES = tuple(CaseRule)  # by value
+LOWER_CASE_RULE = int(CaseRule.LOWER_CASE)
+WORD_START = " "
+
+# One form id, or a tuple of them: most spotting keys have one form.
+FormIds = int | tuple[int, ...]
+
+
+def form_ids(found: FormIds | None) -> tuple[int, ...]:
+    """``found`` as a tuple of form ids, however many it holds."""
+    if found is None:
+        return ()
+    return (found,) if isinstance(found, int) else found
+
+
+def spotting_automaton(keys: Iterable[str]) -> ahocorasick.Automaton:
+    """An Aho-Corasick automaton over spotting keys, each behind a space, whose
+    value is the key's number: its place in ``keys``.
+
+    Texts are searched with a space in front too (``SpottedText.padded``), so
+    a match can only begin where a word does: no match inside a word is
+    reported, nor can one hide a real mention starting later (the "e l" of
+    "the lahore" hiding "lahore"). Only its leading space belongs to a key,
+    so neighbouring words still match one after the other.
+    """
+    automaton = _keyed_automaton()
+    for number, key in enumerate(keys):
+        automaton.add_word(WORD_START + key, number)
+    _make(automaton)
+    return automaton
+
+
+def _keyed_automaton() -> ahocorasick.Automaton:
+    return ahocorasick.Automaton(ahocorasick.STORE_INTS, ahocorasick.KEY_STRING)
+
+
+def _make(automaton: ahocorasick.Automaton) -> None:
+    if len(automaton):
+        automaton.make_automaton()
+
+
+class SpottingKeys:
+    """The spotting keys of a segment's forms, numbered, with the forms of each
+    key and each form's case rule.
+
+    Filled form by form (``add_form``, or ``add_derived`` for forms derived by
+    a worker), then made ready to search by ``finish``.
+    """
+
+    def __init__(self) -> None:
+        # Spotting keys, by number (the automaton's value): each key's length,
+        # its flags (OTHER_CASE_KEY, LOWER_CASE_KEY) and its forms,
+        # key_form_ids[key_form_starts[k] : key_form_starts[k + 1]].
+        self.key_lengths = array("i")
+        self.key_flags = bytearray()
+        self.key_form_starts = array("i", [0])
+        self.key_form_ids = array("i")
+        self.case_rules = array("b")  # each form's CaseRule
+        self._written_as: dict[tuple[int, str], tuple[int, ...]] = {}
+        self.alias_letters: dict[int, str] = {}  # of the forms whose case must be exact
+        # Built as the keys come (it numbers them); made ready once they are all in.
+        self.automaton = _keyed_automaton()
+        # While building: each form's key number.
+        self._form_keys = array("i")
+
+    def add_form(self, form_id: int, text: str, rule: CaseRule, key: str) -> None:
+        """Files the form ``form_id`` (the next one), written ``text``, with its rule and key."""
+        self.case_rules.append(rule)
+        self._form_keys.append(self._numbered(key))
+        if rule is CaseRule.EXACT:
+            self.alias_letters[form_id] = letters(text)
+
+    def add_derived(self, derived: DerivedForms, first_form: int) -> None:
+        """Files forms derived in a worker (the first is ``first_form``) as ``add_form`` does."""
+        self.case_rules.frombytes(derived.case_rules)
+        numbers = np.array([self._numbered(k) for k in derived.spot_keys.unpacked()], np.int32)
+        self._form_keys.frombytes(numbers[derived.form_spot_keys].tobytes())
+        positions = (derived.exact_forms + first_form).tolist()
+        self.alias_letters.update(zip(positions, derived.exact_letters.unpacked(), strict=True))
+
+    def _numbered(self, key: str) -> int:
+        """The number of a spotting key, numbered here if it is new."""
+        filed = WORD_START + key
+        number: int = self.automaton.get(filed, -1)
+        if number < 0:
+            number = len(self.key_lengths)
+            self.automaton.add_word(filed, number)
+            self.key_lengths.append(len(key))
+        return number
+
+    def finish(self) -> None:
+        """Each key's forms and flags filed, and the automaton made ready."""
+        # A form's position is its id.
+        keys = np.frombuffer(self._form_keys, dtype=np.int32)
+        starts, forms = grouped(self._form_keys, len(self.key_lengths))
+        self.key_form_starts, self.key_form_ids = int32s(starts), int32s(forms)
+        rules = np.frombuffer(self.case_rules, dtype=np.int8)
+        flags = np.zeros(len(self.key_lengths), dtype=np.uint8)
+        np.bitwise_or.at(flags, keys[rules != int(CaseRule.CAPITALISED)], OTHER_CASE_KEY)
+        np.bitwise_or.at(flags, keys[rules == LOWER_CASE_RULE], LOWER_CASE_KEY)
+        self.key_flags = bytearray(flags.tobytes())
+        _make(self.automaton)
+        del self._form_keys
+
+    # Pickled without what it learns while it serves (the writings it
+    # remembers). The automaton is pickled too: read back, it is ready four
+    # times sooner than built.
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_written_as"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._written_as = {}
+
+    def number(self, key: str) -> int:
+        """The number of a spotting key; -1 for a key no form has."""
+        number: int = self.automaton.get(WORD_START + key, -1)
+        return number
+
+    def keys_by_number(self) -> list[str]:
+        """The spotting keys, by number."""
+        keyed = sorted(self.automaton.items(), key=itemgetter(1))
+        return [key[len(WORD_START) :] for key, _ in keyed]
+
+    def forms(self, number: int) -> FormIds:
+        """The forms of the spotting key numbered ``number``: one id, or a tuple of them."""
+        start, end = self.key_form_starts[number], self.key_form_starts[number + 1]
+        if end - start == 1:
+            return self.key_form_ids[start]
+        return tuple(self.key_form_ids[start:end])
+
+    def forms_written(self, number: int, written: str) -> FormIds:
+        """The forms of the spotting key numbered ``number`` that ``written``,
+        found in text, may be a mention of (``fits``)."""
+        if not self.key_flags[number] & OTHER_CASE_KEY:
+            return self.forms(number) if is_capitalised(written) else ()
+        # Acronyms mostly, met again and again as written ("US", "TTP"): kept.
+        found = self._written_as.get((number, written))
+        if found is None:
+            if len(self._written_as) >= MAX_REMEMBERED_WRITINGS:
+                self._written_as.clear()
+            text = Written(written)
+            found = self._written_as[number, written] = tuple(
+                f for f in form_ids(self.forms(number)) if self.fits(f, text)
+            )
+        return found
+
+    def fits(self, form_id: int, written: Written) -> bool:
+        """Whether ``written`` may be a mention of the form by the form's case rule."""
+        return written.allows(_RULES[self.case_rules[form_id]], self.alias_letters.get(form_id, ""))
+
+    def written_in_lower_case(self, form_id: int) -> bool:
+        """Whether the form is written without capitals (``CaseRule.LOWER_CASE``)."""
+        return self.case_rules[form_id] == LOWER_CASE_RULE

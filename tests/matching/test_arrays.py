@@ -1,0 +1,53 @@
+import random
+from array import array
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from app.matching.arrays import (
+    MIN_RADIX_SORTED,
+    distinct,
+    grouped,
+    most_common,
+    run_lengths,
+    run_starts,
+    sorted_form_ids,
+)
+
+
+@pytest.mark.parametrize("limit", [None, 1, 10])
+def test_votes_are_counted_and_ordered_as_counter_most_common(limit: int | None) -> None:
+    rng = random.Random(8)
+    for _ in range(200):
+        # Few ids in many short lists: ties in votes are the rule, not the exception.
+        proposed = [rng.sample(range(40), rng.randrange(1, 12)) for _ in range(rng.randrange(1, 8))]
+        counted = Counter(i for forms in proposed for i in forms).most_common(limit)
+        arrays = [np.array(forms, dtype=np.int32) for forms in proposed]
+        assert most_common(arrays, limit) == [i for i, _ in counted]
+    assert most_common([], 10) == []
+
+
+def test_form_ids_are_sorted_as_numpy_sorts_them() -> None:
+    rng = np.random.default_rng(3)
+    # Ids above 2**16 and 2**24 too: both halves of each id decide its place,
+    # in arrays sorted at once and in those sorted by radix.
+    for high in (50, 70_000, 2**31 - 1):
+        for size in (1, MIN_RADIX_SORTED - 1, MIN_RADIX_SORTED, 3 * MIN_RADIX_SORTED):
+            ids = rng.integers(0, high, size=size, dtype=np.int32)
+            assert sorted_form_ids(ids).tolist() == sorted(ids.tolist())
+    assert sorted_form_ids(np.empty(0, dtype=np.int32)).tolist() == []
+
+
+def test_runs_of_equal_values_are_found_with_their_lengths() -> None:
+    ordered = np.array([3, 3, 5, 7, 7, 7], dtype=np.int64)
+    starts = run_starts(ordered)
+    assert starts.tolist() == [0, 2, 3]
+    assert run_lengths(starts, len(ordered)).tolist() == [2, 1, 3]
+    assert distinct(np.array([7, 3, 7, 5, 3])).tolist() == [3, 5, 7]
+
+
+def test_positions_are_grouped_by_number_in_their_order() -> None:
+    starts, order = grouped(array("i", [2, 0, 2, 1, 0]), 4)
+    assert starts.tolist() == [0, 2, 3, 5, 5]
+    assert order.tolist() == [1, 4, 3, 0, 2]
