@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import ijson
@@ -23,10 +24,10 @@ from yaml.resolver import Resolver
 from app.errors import InvalidAliasFile
 from app.matching.type_names import did_you_mean
 from app.models.api import AliasCreate, AliasFile, EntityCreate, EntityTypeCreate
+from app.plain_yaml import IMPLICIT_RESOLVERS, MAX_DEPTH, SECTIONS, NotPlain, plain_sections
 from app.states import batches
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "seq", "map")
 )
@@ -69,7 +70,22 @@ class AliasFileStream:
 
     def _read(self, raw: str | bytes, media_type: str) -> Iterator[EntityCreate]:
         data = _utf8(raw)
-        entries = _json_entries(data) if "json" in media_type else _yaml_entries(data)
+        if "json" in media_type:
+            yield from self._checked_entities(_json_entries(data))
+            return
+        given = 0
+        try:
+            for entity in self._checked_entities(_plain_yaml_entries(data)):
+                yield entity
+                given += 1
+        except (NotPlain, InvalidAliasFile):
+            # Read again by the composing reader, which names the fault by its
+            # line (or accepts what the plain reader leaves to it); the entities
+            # given already are not given twice.
+            yield from islice(self._checked_entities(_yaml_entries(data)), given, None)
+
+    def _checked_entities(self, entries: "Iterator[Entry]") -> Iterator[EntityCreate]:
+        """The entities among ``entries``, each validated; the types kept in ``types``."""
         first_seen: dict[str, int] = {}
         for entry, node in entries:
             if isinstance(entry, _TypesSection):
@@ -190,11 +206,9 @@ def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:
 
 
 _CHUNK = 1 << 20
-_MAX_DEPTH = 32  # an entity is three levels deep; parsers recurse or slow down with depth
 
 
 _NOT_A_MAPPING = "an alias file is a mapping with the key 'entities' (and optionally 'types')"
-_SECTIONS = ("entities", "types")
 
 
 def _not_a_list(section: str) -> InvalidAliasFile:
@@ -203,7 +217,7 @@ def _not_a_list(section: str) -> InvalidAliasFile:
 
 def _unknown_key(key: object, node: yaml.Node | None = None) -> InvalidAliasFile:
     where = f"line {node.start_mark.line + 1}: " if node is not None else ""
-    return InvalidAliasFile(f"{where}{key}: {_unknown_field(str(key), _SECTIONS, kind='key')}")
+    return InvalidAliasFile(f"{where}{key}: {_unknown_field(str(key), SECTIONS, kind='key')}")
 
 
 # One entry of the file, as plain data, and the YAML node it was built from
@@ -275,7 +289,7 @@ def _json_top_level(events: Iterator[tuple[str, str, Any]]) -> Iterator[Entry]:
     entities = 0
     for prefix, event, value in events:
         if prefix == "" and event == "map_key":
-            if value not in _SECTIONS:
+            if value not in SECTIONS:
                 raise _unknown_key(value)
             if value in seen:
                 raise InvalidAliasFile(f"not valid JSON: the key {value!r} is given twice")
@@ -289,7 +303,7 @@ def _json_top_level(events: Iterator[tuple[str, str, Any]]) -> Iterator[Entry]:
             yield _TypesSection(types), None
         elif prefix == "types" and event == "null":
             continue  # as a model dumps a file that declares no types
-        elif prefix in _SECTIONS and event not in ("start_array", "end_array"):
+        elif prefix in SECTIONS and event not in ("start_array", "end_array"):
             raise _not_a_list(prefix)
 
 
@@ -314,8 +328,8 @@ def _json_value(event: str, value: Any, events: Iterator[tuple[str, str, Any]]) 
         builder.event(event, value)
         depth += event in ("start_map", "start_array")
         depth -= event in ("end_map", "end_array")
-        if depth > _MAX_DEPTH:  # the parser's paths grow with the depth
-            raise InvalidAliasFile(f"not valid JSON: nested more than {_MAX_DEPTH} deep")
+        if depth > MAX_DEPTH:  # the parser's paths grow with the depth
+            raise InvalidAliasFile(f"not valid JSON: nested more than {MAX_DEPTH} deep")
         _check_json_key(event, value, keys)
         if not depth:
             return builder.value
@@ -339,12 +353,8 @@ def _check_json_key(event: str, value: Any, keys: list[set[str]]) -> None:
 class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
     """libyaml's parser, composing and constructing one node at a time."""
 
-    # Without dates: an unquoted ``2020-01-01`` is the text it reads as (the
-    # alias file has no date field, and ``2020-99-99`` would not even construct).
-    yaml_implicit_resolvers = {  # noqa: RUF012 (the resolver's own class attribute)
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
-        for first, resolvers in Resolver.yaml_implicit_resolvers.items()
-    }
+    # Without dates, as the plain reader resolves scalars.
+    yaml_implicit_resolvers = IMPLICIT_RESOLVERS
 
     def __init__(self, data: bytes) -> None:
         CParser.__init__(self, data)
@@ -362,8 +372,8 @@ class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
                 f"line {self.line()}: YAML anchors and aliases (&, *) are not allowed"
             )
         self.depth += 1
-        if self.depth > _MAX_DEPTH:  # the composer recurses once a level
-            raise InvalidAliasFile(f"line {self.line()}: nested more than {_MAX_DEPTH} deep")
+        if self.depth > MAX_DEPTH:  # the composer recurses once a level
+            raise InvalidAliasFile(f"line {self.line()}: nested more than {MAX_DEPTH} deep")
         try:
             node: yaml.Node = super().compose_node(parent, index)  # type: ignore[assignment]
         finally:
@@ -440,6 +450,17 @@ def _at(node: yaml.Node, problem: str) -> InvalidAliasFile:
     return InvalidAliasFile(f"{_position(node)}: {problem}")
 
 
+def _plain_yaml_entries(data: bytes) -> Iterator[Entry]:
+    """The file's entries read from the parser's events (see ``app.plain_yaml``):
+    without nodes, so a fault is found but not placed; :class:`NotPlain` for
+    what only the composing reader decides on."""
+    for section, item in plain_sections(data):
+        if section == "types":
+            yield _TypesSection([(entry, None) for entry in item]), None
+        else:
+            yield item, None
+
+
 def _yaml_entries(data: bytes) -> Iterator[Entry]:
     reader = _EntryReader(data)
     try:
@@ -480,7 +501,7 @@ def _yaml_top_level(reader: _EntryReader) -> Iterator[Entry]:
             first = seen[key_node.value]
             _check_keys(yaml.MappingNode("", [(first, key_node), (key_node, key_node)]))
         key = reader.constructed(key_node)
-        if key not in _SECTIONS:
+        if key not in SECTIONS:
             reader.value()  # an anchor there is the better message
             raise _unknown_key(key, key_node)
         seen[key] = key_node
