@@ -317,37 +317,47 @@ def _json_entity(
         raise InvalidAliasFile(f"entity #{position + 1}: {error.detail}") from None
 
 
-def _json_value(event: str, value: Any, events: Iterator[tuple[str, str, Any]]) -> Any:
-    """The value that begins with this event, built from the events that follow."""
-    if event not in ("start_map", "start_array"):
-        return value
-    builder = ijson.ObjectBuilder()
-    depth = 0
-    keys: list[set[str]] = []  # the keys seen in each object open
-    while True:
-        builder.event(event, value)
-        depth += event in ("start_map", "start_array")
-        depth -= event in ("end_map", "end_array")
-        if depth > MAX_DEPTH:  # the parser's paths grow with the depth
-            raise InvalidAliasFile(f"not valid JSON: nested more than {MAX_DEPTH} deep")
-        _check_json_key(event, value, keys)
-        if not depth:
-            return builder.value
-        _, event, value = next(events)
-
-
-def _check_json_key(event: str, value: Any, keys: list[set[str]]) -> None:
-    """Refuse a key given twice in one object (a parser would keep the last)."""
+def _json_value(
+    event: str, value: Any, events: Iterator[tuple[str, str, Any]], depth: int = 1
+) -> Any:
+    """The value that begins with this event, built from the events that follow;
+    ``depth`` is how deeply a list or object beginning here is nested."""
     if event == "start_map":
-        keys.append(set())
-    elif event == "end_map":
-        keys.pop()
-    elif event == "map_key":
-        if value in keys[-1]:
-            raise InvalidAliasFile(
-                f"not valid JSON: the key {value!r} is given twice in one object"
-            )
-        keys[-1].add(value)
+        return _json_object(events, depth)
+    if event == "start_array":
+        return _json_array(events, depth)
+    return value
+
+
+def _json_object(events: Iterator[tuple[str, str, Any]], depth: int) -> dict[str, Any]:
+    """An object whose start was read, up to its end; a key given twice is refused
+    (a parser would keep the last)."""
+    _check_json_depth(depth)
+    built: dict[str, Any] = {}
+    for _, event, key in events:
+        if event == "end_map":
+            break
+        if key in built:
+            raise InvalidAliasFile(f"not valid JSON: the key {key!r} is given twice in one object")
+        _, event, value = next(events)
+        built[key] = _json_value(event, value, events, depth + 1)
+    return built
+
+
+def _json_array(events: Iterator[tuple[str, str, Any]], depth: int) -> list[Any]:
+    """A list whose start was read, up to its end."""
+    _check_json_depth(depth)
+    built = []
+    for _, event, value in events:
+        if event == "end_array":
+            break
+        built.append(_json_value(event, value, events, depth + 1))
+    return built
+
+
+def _check_json_depth(depth: int) -> None:
+    if depth > MAX_DEPTH:  # the parser's paths grow with the depth
+        raise InvalidAliasFile(f"not valid JSON: nested more than {MAX_DEPTH} deep")
 
 
 class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
