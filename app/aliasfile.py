@@ -2,6 +2,9 @@
 
 Parsing is strict: the whole file validates, or nothing of it is used. An
 error names the entry (its position, ID and line) and what is wrong with it.
+A YAML file of plain data is read from the parser's events (``app.plain_yaml``);
+one with anything else, or with a fault, is read (again) by the composing
+reader here, which checks every node and names the fault's line and column.
 """
 
 import codecs
