@@ -2,6 +2,9 @@
 
 Parsing is strict: the whole file validates, or nothing of it is used. An
 error names the entry (its position, ID and line) and what is wrong with it.
+A YAML file of plain data is read from the parser's events (``app.plain_yaml``);
+one with anything else, or with a fault, is read (again) by the composing
+reader here, which checks every node and names the fault's line and column.
 """
 
 import codecs
@@ -10,6 +13,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import ijson
@@ -23,10 +27,10 @@ from yaml.resolver import Resolver
 from app.errors import InvalidAliasFile
 from app.matching.type_names import did_you_mean
 from app.models.api import AliasCreate, AliasFile, EntityCreate, EntityTypeCreate
+from app.plain_yaml import IMPLICIT_RESOLVERS, MAX_DEPTH, SECTIONS, NotPlain, plain_sections
 from app.states import batches
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "seq", "map")
 )
@@ -69,7 +73,22 @@ class AliasFileStream:
 
     def _read(self, raw: str | bytes, media_type: str) -> Iterator[EntityCreate]:
         data = _utf8(raw)
-        entries = _json_entries(data) if "json" in media_type else _yaml_entries(data)
+        if "json" in media_type:
+            yield from self._checked_entities(_json_entries(data))
+            return
+        given = 0
+        try:
+            for entity in self._checked_entities(_plain_yaml_entries(data)):
+                yield entity
+                given += 1
+        except (NotPlain, InvalidAliasFile):
+            # Read again by the composing reader, which names the fault by its
+            # line (or accepts what the plain reader leaves to it); the entities
+            # given already are not given twice.
+            yield from islice(self._checked_entities(_yaml_entries(data)), given, None)
+
+    def _checked_entities(self, entries: "Iterator[Entry]") -> Iterator[EntityCreate]:
+        """The entities among ``entries``, each validated; the types kept in ``types``."""
         first_seen: dict[str, int] = {}
         for entry, node in entries:
             if isinstance(entry, _TypesSection):
@@ -190,11 +209,9 @@ def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:
 
 
 _CHUNK = 1 << 20
-_MAX_DEPTH = 32  # an entity is three levels deep; parsers recurse or slow down with depth
 
 
 _NOT_A_MAPPING = "an alias file is a mapping with the key 'entities' (and optionally 'types')"
-_SECTIONS = ("entities", "types")
 
 
 def _not_a_list(section: str) -> InvalidAliasFile:
@@ -203,7 +220,7 @@ def _not_a_list(section: str) -> InvalidAliasFile:
 
 def _unknown_key(key: object, node: yaml.Node | None = None) -> InvalidAliasFile:
     where = f"line {node.start_mark.line + 1}: " if node is not None else ""
-    return InvalidAliasFile(f"{where}{key}: {_unknown_field(str(key), _SECTIONS, kind='key')}")
+    return InvalidAliasFile(f"{where}{key}: {_unknown_field(str(key), SECTIONS, kind='key')}")
 
 
 # One entry of the file, as plain data, and the YAML node it was built from
@@ -275,7 +292,7 @@ def _json_top_level(events: Iterator[tuple[str, str, Any]]) -> Iterator[Entry]:
     entities = 0
     for prefix, event, value in events:
         if prefix == "" and event == "map_key":
-            if value not in _SECTIONS:
+            if value not in SECTIONS:
                 raise _unknown_key(value)
             if value in seen:
                 raise InvalidAliasFile(f"not valid JSON: the key {value!r} is given twice")
@@ -289,7 +306,7 @@ def _json_top_level(events: Iterator[tuple[str, str, Any]]) -> Iterator[Entry]:
             yield _TypesSection(types), None
         elif prefix == "types" and event == "null":
             continue  # as a model dumps a file that declares no types
-        elif prefix in _SECTIONS and event not in ("start_array", "end_array"):
+        elif prefix in SECTIONS and event not in ("start_array", "end_array"):
             raise _not_a_list(prefix)
 
 
@@ -303,48 +320,54 @@ def _json_entity(
         raise InvalidAliasFile(f"entity #{position + 1}: {error.detail}") from None
 
 
-def _json_value(event: str, value: Any, events: Iterator[tuple[str, str, Any]]) -> Any:
-    """The value that begins with this event, built from the events that follow."""
-    if event not in ("start_map", "start_array"):
-        return value
-    builder = ijson.ObjectBuilder()
-    depth = 0
-    keys: list[set[str]] = []  # the keys seen in each object open
-    while True:
-        builder.event(event, value)
-        depth += event in ("start_map", "start_array")
-        depth -= event in ("end_map", "end_array")
-        if depth > _MAX_DEPTH:  # the parser's paths grow with the depth
-            raise InvalidAliasFile(f"not valid JSON: nested more than {_MAX_DEPTH} deep")
-        _check_json_key(event, value, keys)
-        if not depth:
-            return builder.value
-        _, event, value = next(events)
-
-
-def _check_json_key(event: str, value: Any, keys: list[set[str]]) -> None:
-    """Refuse a key given twice in one object (a parser would keep the last)."""
+def _json_value(
+    event: str, value: Any, events: Iterator[tuple[str, str, Any]], depth: int = 1
+) -> Any:
+    """The value that begins with this event, built from the events that follow;
+    ``depth`` is how deeply a list or object beginning here is nested."""
     if event == "start_map":
-        keys.append(set())
-    elif event == "end_map":
-        keys.pop()
-    elif event == "map_key":
-        if value in keys[-1]:
-            raise InvalidAliasFile(
-                f"not valid JSON: the key {value!r} is given twice in one object"
-            )
-        keys[-1].add(value)
+        return _json_object(events, depth)
+    if event == "start_array":
+        return _json_array(events, depth)
+    return value
+
+
+def _json_object(events: Iterator[tuple[str, str, Any]], depth: int) -> dict[str, Any]:
+    """An object whose start was read, up to its end; a key given twice is refused
+    (a parser would keep the last)."""
+    _check_json_depth(depth)
+    built: dict[str, Any] = {}
+    for _, event, key in events:
+        if event == "end_map":
+            break
+        if key in built:
+            raise InvalidAliasFile(f"not valid JSON: the key {key!r} is given twice in one object")
+        _, event, value = next(events)
+        built[key] = _json_value(event, value, events, depth + 1)
+    return built
+
+
+def _json_array(events: Iterator[tuple[str, str, Any]], depth: int) -> list[Any]:
+    """A list whose start was read, up to its end."""
+    _check_json_depth(depth)
+    built = []
+    for _, event, value in events:
+        if event == "end_array":
+            break
+        built.append(_json_value(event, value, events, depth + 1))
+    return built
+
+
+def _check_json_depth(depth: int) -> None:
+    if depth > MAX_DEPTH:  # the parser's paths grow with the depth
+        raise InvalidAliasFile(f"not valid JSON: nested more than {MAX_DEPTH} deep")
 
 
 class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
     """libyaml's parser, composing and constructing one node at a time."""
 
-    # Without dates: an unquoted ``2020-01-01`` is the text it reads as (the
-    # alias file has no date field, and ``2020-99-99`` would not even construct).
-    yaml_implicit_resolvers = {  # noqa: RUF012 (the resolver's own class attribute)
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
-        for first, resolvers in Resolver.yaml_implicit_resolvers.items()
-    }
+    # Without dates, as the plain reader resolves scalars.
+    yaml_implicit_resolvers = IMPLICIT_RESOLVERS
 
     def __init__(self, data: bytes) -> None:
         CParser.__init__(self, data)
@@ -362,8 +385,8 @@ class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
                 f"line {self.line()}: YAML anchors and aliases (&, *) are not allowed"
             )
         self.depth += 1
-        if self.depth > _MAX_DEPTH:  # the composer recurses once a level
-            raise InvalidAliasFile(f"line {self.line()}: nested more than {_MAX_DEPTH} deep")
+        if self.depth > MAX_DEPTH:  # the composer recurses once a level
+            raise InvalidAliasFile(f"line {self.line()}: nested more than {MAX_DEPTH} deep")
         try:
             node: yaml.Node = super().compose_node(parent, index)  # type: ignore[assignment]
         finally:
@@ -440,6 +463,17 @@ def _at(node: yaml.Node, problem: str) -> InvalidAliasFile:
     return InvalidAliasFile(f"{_position(node)}: {problem}")
 
 
+def _plain_yaml_entries(data: bytes) -> Iterator[Entry]:
+    """The file's entries read from the parser's events (see ``app.plain_yaml``):
+    without nodes, so a fault is found but not placed; :class:`NotPlain` for
+    what only the composing reader decides on."""
+    for section, item in plain_sections(data):
+        if section == "types":
+            yield _TypesSection([(entry, None) for entry in item]), None
+        else:
+            yield item, None
+
+
 def _yaml_entries(data: bytes) -> Iterator[Entry]:
     reader = _EntryReader(data)
     try:
@@ -480,7 +514,7 @@ def _yaml_top_level(reader: _EntryReader) -> Iterator[Entry]:
             first = seen[key_node.value]
             _check_keys(yaml.MappingNode("", [(first, key_node), (key_node, key_node)]))
         key = reader.constructed(key_node)
-        if key not in _SECTIONS:
+        if key not in SECTIONS:
             reader.value()  # an anchor there is the better message
             raise _unknown_key(key, key_node)
         seen[key] = key_node

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from app import history, review_queue, store
 from app.audit import result_or_report
 from app.etags import IfMatch
+from app.heap import give_back_free_memory
 from app.live_index import LiveIndex
 from app.models.api import (
     AliasCreate,
@@ -213,6 +214,7 @@ def import_alias_file(
             allow_shared=allow_shared,
             dry_run=dry_run,
         ),
+        wrote_much=True,
     )
 
 
@@ -242,9 +244,18 @@ def dismiss_review(
     return item
 
 
-def _applied(live: LiveIndex, run_edit: Callable[[], T]) -> T | EditReport:
-    """The edit's result once this process's index has it; a dry run's report."""
+def _applied(
+    live: LiveIndex, run_edit: Callable[[], T], *, wrote_much: bool = False
+) -> T | EditReport:
+    """The edit's result once this process's index has it; a dry run's report.
+
+    After an edit that may write much (an import), the memory its writing
+    freed goes back to the system before the index takes in the change,
+    which for a large import is a rebuild held beside the index serving.
+    """
     result = result_or_report(run_edit)
     if not isinstance(result, EditReport):
+        if wrote_much:
+            give_back_free_memory()
         live.refresh()
     return result

@@ -1,8 +1,9 @@
 import json
+import random
 
 import pytest
 
-from app.aliasfile import alias_file_parts, dump_alias_file, parse_alias_file
+from app.aliasfile import _json_entries, alias_file_parts, dump_alias_file, parse_alias_file
 from app.errors import InvalidAliasFile
 from app.resources import SHIPPED_ALIASES_FILE
 from tests.conftest import SMALL_TABLE
@@ -429,3 +430,19 @@ def test_the_file_written_in_parts_is_the_file_written_at_once(entities_per_part
     assert "".join(text for text, _ in parts) == dump_alias_file(table)
     assert sum(count for _, count in parts) == len(table.entities)
     assert parse_alias_file("".join(text for text, _ in parts)) == table
+
+
+def test_json_entries_are_built_as_the_standard_library_parses_them() -> None:
+    chooser = random.Random(12)
+
+    def value(depth: int) -> object:
+        kind = chooser.choice(["text", "number", "list", "object"] if depth < 5 else ["text"])
+        if kind == "list":
+            return [value(depth + 1) for _ in range(chooser.randint(0, 3))]
+        if kind == "object":
+            return {f"k{i}": value(depth + 1) for i in range(chooser.randint(0, 3))}
+        return chooser.choice(["a", "", 1.5, -2.0, True, None]) if kind == "number" else "é ✓"
+
+    entries = [{"entry": value(1)} for _ in range(200)]
+    data = json.dumps({"entities": entries}).encode()
+    assert [entry for entry, _ in _json_entries(data)] == entries

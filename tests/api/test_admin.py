@@ -1,7 +1,11 @@
+import threading
+
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from app import editing
+from app.live_index import LiveIndex
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import named_field
@@ -380,3 +384,30 @@ def test_spelled_out_initials_are_the_alias_the_entity_has(
     assert merged.json()["aliases_added"] == 0
     texts = [a["text"] for a in client.get("/entities/ttp").json()["aliases"]]
     assert form not in texts
+
+
+def test_an_import_gives_back_free_memory_before_the_index_takes_it_in(
+    client: TestClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steps: list[str] = []
+    given_back = editing.give_back_free_memory
+    refresh = LiveIndex.refresh
+
+    def giving_back() -> None:
+        steps.append("give back")
+        given_back()
+
+    def refreshing(live: LiveIndex) -> bool:
+        if threading.current_thread().name != "index-refresh":  # the edit's own, not the watch's
+            steps.append("refresh")
+        return refresh(live)
+
+    monkeypatch.setattr(editing, "give_back_free_memory", giving_back)
+    monkeypatch.setattr(LiveIndex, "refresh", refreshing)
+    response = client.post("/admin/import", content=KABUL, headers=admin)
+    assert response.status_code == 200
+    assert steps == ["give back", "refresh"]
+    assert status_of(client, "Kabul") == ("matched", "kabul")
+    steps.clear()
+    assert client.post("/admin/entities", json=NEW_ENTITY, headers=admin).status_code == 201
+    assert steps == ["refresh"]  # a small edit: the trim's cost is not paid
