@@ -2,6 +2,7 @@
 
 import logging
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app import store
+from app import child_build, store
 from app.aliasfile import parse_alias_file
 from app.db import make_engine, migrate
 from app.live_index import LiveIndex
@@ -292,9 +293,11 @@ class SlowBuilds:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, method: str = "build") -> None:
         self.started = threading.Event()
         self.released = threading.Event()
+        self.count = 0
         making = getattr(AliasIndex, method)
 
         def slow(*args: Any, **kwargs: Any) -> AliasIndex:
+            self.count += 1
             self.started.set()
             self.released.wait(timeout=20)
             made: AliasIndex = making(*args, **kwargs)
@@ -388,3 +391,116 @@ def test_an_ordinary_refresh_that_hangs_lags_after_the_allowance_not_the_stall_l
     finally:
         refreshes.released.set()
         theirs.stop()
+
+
+def builds_in(monkeypatch: pytest.MonkeyPatch, record: Path) -> None:
+    """Have every build of the whole index write the id of the process it runs in to ``record``."""
+    making = AliasIndex.build
+
+    def noted(*args: Any, **kwargs: Any) -> AliasIndex:
+        record.write_text(str(os.getpid()))
+        made: AliasIndex = making(*args, **kwargs)
+        return made
+
+    monkeypatch.setattr(AliasIndex, "build", noted)
+
+
+def test_a_large_table_is_built_by_a_child_process_and_read_back(
+    loaded: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    builder = tmp_path / "builder"
+    builds_in(monkeypatch, builder)
+    path = tmp_path / "index.snapshot"
+    caplog.set_level(logging.INFO, logger="app.live_index")
+    live = LiveIndex(loaded, snapshot_file=path, build_apart_from=0)
+    live.load()
+    assert "index loaded (built by a child process)" in caplog.text
+    assert int(builder.read_text()) != os.getpid()  # the build's memory was never this process's
+    assert path.exists()  # kept by the child, for the next start
+    assert status(live, "TTP") is Status.MATCHED
+    assert live.snapshot.entity_count == 4
+
+
+def test_a_table_below_the_threshold_is_built_in_the_serving_process(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builder = tmp_path / "builder"
+    builds_in(monkeypatch, builder)
+    LiveIndex(loaded, build_apart_from=1000).load()
+    assert int(builder.read_text()) == os.getpid()
+
+
+def test_without_a_snapshot_file_a_child_build_leaves_no_file_behind(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    live = LiveIndex(loaded, build_apart_from=0)
+    live.load()
+    assert status(live, "TTP") is Status.MATCHED
+    assert list(tmp_path.glob("alias-index-*")) == []
+
+
+def test_a_failing_child_build_falls_back_to_a_build_here_with_one_warning(
+    loaded: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def fails(*_args: object) -> None:
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(child_build, "_build_and_keep", fails)
+    caplog.set_level(logging.INFO, logger="app.live_index")
+    live = LiveIndex(loaded, build_apart_from=0)
+    live.load()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "child process failed (RuntimeError: out of memory)" in warnings[0]
+    assert "index loaded (built)" in caplog.text
+    assert status(live, "TTP") is Status.MATCHED
+
+
+def test_a_rebuild_by_a_child_process_is_swapped_in_with_the_edits_since(
+    loaded: Engine, other_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theirs = LiveIndex(other_engine, build_apart_from=0)
+    theirs.load()
+    replace_table(loaded, monkeypatch)
+    add_alias_to(loaded, "kabul", "Kabol")
+    assert theirs.refresh()
+    assert status(theirs, "Kabol") is Status.MATCHED
+    assert status(theirs, "TTP") is Status.UNMATCHED
+    assert theirs.snapshot.entity_count == 1
+
+
+def add_alias_to(engine: Engine, entity_id: str, text: str) -> None:
+    with Session(engine) as session:
+        store.add_alias(
+            session=session, actor="t", entity_id=entity_id, data=AliasCreate(text=text)
+        )
+
+
+def test_reads_are_answered_from_the_old_index_while_a_rebuild_runs(
+    loaded: Engine, other_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theirs = LiveIndex(other_engine)
+    theirs.load()
+    builds = SlowBuilds(monkeypatch)
+    refreshes = [threading.Thread(target=theirs.refresh) for _ in range(2)]
+    try:
+        replace_table(loaded, monkeypatch)
+        for refresh in refreshes:
+            refresh.start()
+        assert builds.started.wait(timeout=10)
+        assert status(theirs, "TTP") is Status.MATCHED
+        assert theirs.rebuilding_for is not None
+    finally:
+        builds.released.set()
+        for refresh in refreshes:
+            refresh.join(timeout=20)
+    assert status(theirs, "Kabul") is Status.MATCHED
+    assert status(theirs, "TTP") is Status.UNMATCHED
+    assert builds.count == 1  # the second refresh found the first one's rebuild in
