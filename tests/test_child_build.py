@@ -8,18 +8,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import child_build, store
-from app.aliasfile import parse_alias_file
 from app.child_build import ChildBuildFailed, build_in_child
 from app.matching.snapshot import read_snapshot, snapshot_table
-from tests.conftest import SMALL_TABLE
-
-
-@pytest.fixture
-def loaded(engine: Engine) -> Engine:
-    with Session(engine) as session:
-        table = parse_alias_file(SMALL_TABLE.read_bytes())
-        store.import_table(session=session, actor="t", table=table, mode="merge", allow_shared=True)
-    return engine
 
 
 def test_the_child_keeps_the_index_of_the_table_under_its_revision_mark(

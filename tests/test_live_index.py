@@ -20,15 +20,6 @@ from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
 from app.matching.resolve import Status, resolve
 from app.models.api import AliasCreate, EntityCreate
-from tests.conftest import SMALL_TABLE
-
-
-@pytest.fixture
-def loaded(engine: Engine) -> Engine:
-    with Session(engine) as session:
-        table = parse_alias_file(SMALL_TABLE.read_bytes())
-        store.import_table(session=session, actor="t", table=table, mode="merge", allow_shared=True)
-    return engine
 
 
 @pytest.fixture
@@ -219,10 +210,12 @@ def test_an_index_that_cannot_be_kept_still_serves(
     assert not (tmp_path / "index.snapshot").exists()
 
 
-def add_alias(engine: Engine, text: str) -> int:
+def add_alias(engine: Engine, text: str, entity_id: str = "tlp") -> int:
     """An edit through ``engine``; the database's revision after it."""
     with Session(engine) as session:
-        store.add_alias(session=session, actor="t", entity_id="tlp", data=AliasCreate(text=text))
+        store.add_alias(
+            session=session, actor="t", entity_id=entity_id, data=AliasCreate(text=text)
+        )
         return store.current_revision(session=session)
 
 
@@ -469,18 +462,11 @@ def test_a_rebuild_by_a_child_process_is_swapped_in_with_the_edits_since(
     theirs = LiveIndex(other_engine, build_apart_from=0)
     theirs.load()
     replace_table(loaded, monkeypatch)
-    add_alias_to(loaded, "kabul", "Kabol")
+    add_alias(loaded, "Kabol", entity_id="kabul")
     assert theirs.refresh()
     assert status(theirs, "Kabol") is Status.MATCHED
     assert status(theirs, "TTP") is Status.UNMATCHED
     assert theirs.snapshot.entity_count == 1
-
-
-def add_alias_to(engine: Engine, entity_id: str, text: str) -> None:
-    with Session(engine) as session:
-        store.add_alias(
-            session=session, actor="t", entity_id=entity_id, data=AliasCreate(text=text)
-        )
 
 
 def test_reads_are_answered_from_the_old_index_while_a_rebuild_runs(
