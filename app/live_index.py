@@ -209,15 +209,15 @@ class LiveIndex:
         a small table, and (with a warning) when the child fails."""
         if not self._builds_apart():
             return None
-        with self._build_file() as path:
-            try:
+        try:
+            with self._build_file() as path:
                 build_in_child(self._engine, path, workers=self._build_workers)
-            except ChildBuildFailed as error:
-                log.warning("index build by a child process failed (%s): building it here", error)
-                return None
-            built = self._kept_index(path)
-        if built is None:  # the table changed whole while it built: build at its revision now
-            log.warning("index built by a child process is of another table: building it here")
+                built = self._kept_index(path)
+        except (ChildBuildFailed, OSError) as error:  # OSError: no temporary file
+            log.warning("index build by a child process failed (%s): building it here", error)
+            return None
+        if built is None:
+            log.warning("index built by a child process could not be read back: building it here")
         return built
 
     def _builds_apart(self) -> bool:

@@ -490,3 +490,18 @@ def test_reads_are_answered_from_the_old_index_while_a_rebuild_runs(
     assert status(theirs, "Kabul") is Status.MATCHED
     assert status(theirs, "TTP") is Status.UNMATCHED
     assert builds.count == 1  # the second refresh found the first one's rebuild in
+
+
+def test_without_room_for_a_temporary_file_the_index_is_built_here(
+    loaded: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    caplog.set_level(logging.INFO, logger="app.live_index")
+    live = LiveIndex(loaded, build_apart_from=0)
+    live.load()
+    assert "index build by a child process failed" in caplog.text
+    assert "index loaded (built)" in caplog.text
+    assert status(live, "TTP") is Status.MATCHED
