@@ -18,10 +18,11 @@ A small table's index, or one whose child failed, is built here; a start
 that built it so keeps it in the snapshot file from a forked child process,
 so that serving does not wait.
 
-A rebuild of the whole index runs outside the lock that orders refreshes:
-the old snapshot serves meanwhile, and edits of this process that need no
-rebuild are taken into it; the rebuilt index catches up with them before it
-is swapped in. One rebuild runs at a time.
+A rebuild of the whole index runs outside the lock that orders refreshes,
+one at a time, while the old snapshot answers: a refresh that needs the
+rebuild waits for it and finds its changes taken in, one that does not (while
+an overlay is compacted) goes on, and the rebuilt index catches up with the
+edits committed during its build before it is swapped in.
 
 Readiness asks whether the index keeps up (``lag``): whether the watching
 thread still runs, whether its refreshes keep failing, and whether it makes
