@@ -30,6 +30,14 @@ def other_engine(loaded: Engine, database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture
+def theirs(other_engine: Engine) -> LiveIndex:
+    """Another process's index of the database, loaded."""
+    live = LiveIndex(other_engine)
+    live.load()
+    return live
+
+
 def status(live: LiveIndex, text: str) -> Status:
     return resolve(live.snapshot, text).status
 
@@ -52,11 +60,7 @@ def test_an_edit_elsewhere_is_seen_after_a_refresh(loaded: Engine, other_engine:
     assert theirs.revision == mine.revision
 
 
-def test_deletes_and_replacements_reach_other_processes(
-    loaded: Engine, other_engine: Engine
-) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
+def test_deletes_and_replacements_reach_other_processes(loaded: Engine, theirs: LiveIndex) -> None:
     with Session(loaded) as session:
         store.delete_entity(session=session, actor="t", entity_id="tlp")
         theirs.refresh()
@@ -70,10 +74,8 @@ def test_deletes_and_replacements_reach_other_processes(
 
 
 def test_a_merge_elsewhere_takes_the_merged_entity_out_of_the_index(
-    loaded: Engine, other_engine: Engine
+    loaded: Engine, theirs: LiveIndex
 ) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
     with Session(loaded) as session:
         store.merge_entity(session=session, actor="t", entity_id="tlp", into="ttp")
     theirs.refresh()
@@ -83,10 +85,8 @@ def test_a_merge_elsewhere_takes_the_merged_entity_out_of_the_index(
 
 
 def test_the_watcher_thread_picks_up_edits_within_a_second(
-    loaded: Engine, other_engine: Engine
+    loaded: Engine, theirs: LiveIndex
 ) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
     theirs.start(interval=0.1)
     try:
         with Session(loaded) as session:
@@ -220,10 +220,8 @@ def add_alias(engine: Engine, text: str, entity_id: str = "tlp") -> int:
 
 
 def test_missed_edits_lag_only_once_the_allowance_has_passed(
-    loaded: Engine, other_engine: Engine
+    loaded: Engine, theirs: LiveIndex
 ) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
     theirs.start(interval=3600)  # watching, but not refreshing within the test
     try:
         newest = add_alias(loaded, "Labbaik")
@@ -308,10 +306,8 @@ def replace_table(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_slow_rebuild_is_progress_while_edits_arrive_until_it_runs_past_the_stall_limit(
-    loaded: Engine, other_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    loaded: Engine, theirs: LiveIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
     builds = SlowBuilds(monkeypatch)
     theirs.start(interval=0.01)
     try:
@@ -342,10 +338,8 @@ def test_a_slow_rebuild_is_progress_while_edits_arrive_until_it_runs_past_the_st
 
 
 def test_a_refresher_that_fails_during_a_rebuild_lags(
-    loaded: Engine, other_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    loaded: Engine, theirs: LiveIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
     theirs.start(interval=0.01)
 
     def unreachable(*_args: object) -> None:
@@ -365,10 +359,8 @@ def test_a_refresher_that_fails_during_a_rebuild_lags(
 
 
 def test_an_ordinary_refresh_that_hangs_lags_after_the_allowance_not_the_stall_limit(
-    loaded: Engine, other_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    loaded: Engine, theirs: LiveIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
     refreshes = SlowBuilds(monkeypatch, "with_changes")
     theirs.start(interval=0.01)
     try:
@@ -470,10 +462,8 @@ def test_a_rebuild_by_a_child_process_is_swapped_in_with_the_edits_since(
 
 
 def test_reads_are_answered_from_the_old_index_while_a_rebuild_runs(
-    loaded: Engine, other_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    loaded: Engine, theirs: LiveIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
     builds = SlowBuilds(monkeypatch)
     refreshes = [threading.Thread(target=theirs.refresh) for _ in range(2)]
     try:
