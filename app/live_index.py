@@ -9,8 +9,20 @@ reads the table revision every ``interval`` seconds.
 
 With a snapshot file, a start on a table whose index was built before reads
 that index back instead of building it again, and catches up with the edits
-committed since it was kept; a start that had to build keeps its index there,
-written by a forked child process so that serving does not wait for it.
+committed since it was kept. A large table's whole index (at a first start,
+after a ``replace`` import, a large merge or many edits) is built by a forked
+child process that keeps it in the snapshot file (a temporary file without
+one) and exits; this process reads it back, so the build's garbage and the
+heap it scatters never live in the serving process (``app.child_build``).
+A small table's index, or one whose child failed, is built here; a start
+that built it so keeps it in the snapshot file from a forked child process,
+so that serving does not wait.
+
+A rebuild of the whole index runs outside the lock that orders refreshes,
+one at a time, while the old snapshot answers: a refresh that needs the
+rebuild waits for it and finds its changes taken in, one that does not (while
+an overlay is compacted) goes on, and the rebuilt index catches up with the
+edits committed during its build before it is swapped in.
 
 Readiness asks whether the index keeps up (``lag``): whether the watching
 thread still runs, whether its refreshes keep failing, and whether it makes
@@ -25,6 +37,7 @@ import ctypes
 import gc
 import logging
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -36,10 +49,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import declared_types, store
+from app.child_build import ChildBuildFailed, build_in_child
+from app.matching.derived_forms import PARALLEL_FROM_FORMS
 from app.matching.index import AliasIndex
 from app.matching.snapshot import read_snapshot, snapshot_table, write_snapshot
 
 log = logging.getLogger(__name__)
+
+# A table of this many aliases or more is built by a child process (``LiveIndex``).
+BUILD_APART_FROM = PARALLEL_FROM_FORMS
 
 
 def settle_heap() -> None:
@@ -70,17 +88,21 @@ class LiveIndex:
         snapshot_file: Path | None = None,
         keep_snapshot: bool = True,
         build_workers: int = 1,
+        build_apart_from: int = BUILD_APART_FROM,
     ) -> None:
         self._engine = engine
         # Processes that build the whole index (``AliasIndex.build``).
         self._build_workers = build_workers
+        # Tables of this many aliases or more are built by a child process.
+        self._build_apart_from = build_apart_from
         self._snapshot_file = snapshot_file
         # False: the snapshot file is read back, never written (no child forked).
         self._keep_snapshot = keep_snapshot
         self._compact_after = compact_after
         self._snapshot = AliasIndex()
         self._revision = -1
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # orders the refreshes and swaps
+        self._rebuild_lock = threading.Lock()  # one rebuild of the whole index at a time
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         # time.monotonic() when it last held the database's newest revision
@@ -165,30 +187,78 @@ class LiveIndex:
         """Load the whole index: from the snapshot file when it holds this
         database's table, else built from the database (and then kept there)."""
         started = time.perf_counter()
-        kept = self._kept_index()
+        kept = self._kept_index(self._snapshot_file)
         if kept is not None:
             self._swap_in(*kept, started, "read back")
+            return
+        built_apart = self._built_apart()
+        if built_apart is not None:
+            self._swap_in(*built_apart, started, "built by a child process")
             return
         index, revision = self._build()
         self._swap_in(index, revision, started, "built")
         self._keep(index, revision)
 
+    def _whole_build(self) -> tuple[AliasIndex, int]:
+        """The index of the whole table and its revision: built by a child
+        process and read back for a large table, else built here."""
+        return self._built_apart() or self._build()
+
+    def _built_apart(self) -> tuple[AliasIndex, int] | None:
+        """The whole index, built by a child process that keeps it in the
+        snapshot file (or a temporary one) and read back from there; None for
+        a small table, and (with a warning) when the child fails."""
+        if not self._builds_apart():
+            return None
+        try:
+            with self._build_file() as path:
+                build_in_child(self._engine, path, workers=self._build_workers)
+                built = self._kept_index(path)
+        except (ChildBuildFailed, OSError) as error:  # OSError: no temporary file
+            log.warning("index build by a child process failed (%s): building it here", error)
+            return None
+        if built is None:
+            log.warning("index built by a child process could not be read back: building it here")
+        return built
+
+    def _builds_apart(self) -> bool:
+        with Session(self._engine) as session:
+            return store.alias_count(session=session) >= self._build_apart_from
+
+    @contextmanager
+    def _build_file(self) -> Iterator[Path]:
+        """Where a child process keeps the index it builds: the snapshot file,
+        or a temporary file deleted once read back when no file is kept."""
+        if self._snapshot_file is not None and self._keep_snapshot:
+            yield self._snapshot_file
+            return
+        folder = None if self._snapshot_file is None else self._snapshot_file.parent
+        handle, name = tempfile.mkstemp(prefix="alias-index-", suffix=".snapshot", dir=folder)
+        os.close(handle)
+        try:
+            yield Path(name)
+        finally:
+            Path(name).unlink(missing_ok=True)
+
     def _build(self) -> tuple[AliasIndex, int]:
+        """The index of the whole table and its revision, built in this process."""
         with Session(self._engine) as session:
             revision = store.current_revision(session=session)
-            return _with_declared_types(session, self._whole_index(session)), revision
-
-    def _whole_index(self, session: Session) -> AliasIndex:
-        """The index of the whole table, built afresh."""
-        return AliasIndex.build(store.load_records(session=session), workers=self._build_workers)
+            records = store.load_records(session=session)
+            index = AliasIndex.build(records, workers=self._build_workers)
+            return _with_declared_types(session, index), revision
 
     def _swap_in(self, index: AliasIndex, revision: int, started: float, how: str) -> None:
         with self._lock, Session(self._engine) as session:
             # Edits committed while the table was read (some perhaps already
-            # served from the old snapshot) go in before the swap.
+            # served from the old snapshot) go in before the swap. Should they
+            # need a rebuild of their own, it is swapped in as it is, and the
+            # next refresh rebuilds.
             asked_at = time.monotonic()
-            self._snapshot, self._revision = self._caught_up(session, index, revision)
-            self._caught_up_at, self._refreshed_at = asked_at, time.monotonic()
+            caught_up = self._caught_up(session, index, revision)
+            self._snapshot, self._revision = caught_up or (index, revision)
+            if caught_up is not None:
+                self._caught_up_at, self._refreshed_at = asked_at, time.monotonic()
         settle_heap()
         log.info(
             "index loaded (%s): %d entities, %d aliases, revision %d, in %.2f s",
@@ -199,20 +269,20 @@ class LiveIndex:
             time.perf_counter() - started,
         )
 
-    def _kept_index(self) -> tuple[AliasIndex, int] | None:
-        """The index kept in the snapshot file, and its revision, if it is of this table."""
-        if self._snapshot_file is None:
+    def _kept_index(self, path: Path | None) -> tuple[AliasIndex, int] | None:
+        """The index kept in the snapshot file ``path`` and its revision, if of this table."""
+        if path is None:
             return None
-        table = snapshot_table(self._snapshot_file) or ""
+        table = snapshot_table(path) or ""
         revision = _revision_of(table)
         if revision is None:
             return None
         with Session(self._engine) as session:
             if store.revision_mark(session=session, revision=revision) != table:
                 return None
-        segment = read_snapshot(self._snapshot_file, table)
+        segment = read_snapshot(path, table)
         if segment is None:
-            log.warning("index snapshot %s is damaged: building the index", self._snapshot_file)
+            log.warning("index snapshot %s is damaged: building the index", path)
             return None
         with Session(self._engine) as session:
             return _with_declared_types(session, AliasIndex(base=segment)), revision
@@ -248,29 +318,51 @@ class LiveIndex:
         ).start()
 
     def refresh(self) -> bool:
-        """Apply the changes committed since this snapshot; whether there were any."""
+        """Apply the changes committed since this snapshot; whether there were any.
+
+        Changes that need the whole index rebuilt are built outside the lock
+        (``_rebuild``); a thread that waited for another's rebuild finds its
+        changes taken in by it.
+        """
+        before = self._revision
+        while not self._caught_up_in_place():
+            with self._rebuild_lock:
+                if not self._caught_up_in_place():
+                    self._rebuild()
+        return self._revision != before
+
+    def _caught_up_in_place(self) -> bool:
+        """Apply the changes committed since this snapshot, unless they need the
+        whole index rebuilt: False then, and nothing applied."""
         with self._lock, Session(self._engine) as session:
             asked_at = time.monotonic()
-            snapshot, revision = self._caught_up(session, self._snapshot, self._revision)
-            changed = revision != self._revision
-            self._snapshot, self._revision = snapshot, revision
+            caught_up = self._caught_up(session, self._snapshot, self._revision)
+            if caught_up is None:
+                return False
+            self._snapshot, self._revision = caught_up
             self._caught_up_at, self._refreshed_at = asked_at, time.monotonic()
-        return changed
+        return True
+
+    def _rebuild(self) -> None:
+        """Build the whole index anew while the old snapshot serves, and swap it
+        in once it has caught up. The caller holds ``_rebuild_lock``."""
+        started = time.perf_counter()
+        with self._rebuilding():
+            index, revision = self._whole_build()
+        self._swap_in(index, revision, started, "rebuilt")
 
     def _caught_up(
         self, session: Session, index: AliasIndex, revision: int
-    ) -> tuple[AliasIndex, int]:
-        """``index`` (as of ``revision``) with the changes committed since applied."""
+    ) -> tuple[AliasIndex, int] | None:
+        """``index`` (as of ``revision``) with the changes committed since
+        applied; None when they need the whole index rebuilt."""
         if store.current_revision(session=session) == revision:
             return index, revision
         changes = store.changes_since(session=session, revision=revision)
         if changes.whole_table or self._would_compact(index, changes.entity_ids):
-            with self._rebuilding():
-                index = self._whole_index(session)
-            settle_heap()  # as after a load: the build's garbage goes back to the system
-        else:
-            upserts = store.load_records(session=session, entity_ids=changes.entity_ids)
-            index = index.with_changes(upserts, removed=changes.entity_ids)
+            return None
+        upserts = store.load_records(session=session, entity_ids=changes.entity_ids)
+        index = index.with_changes(upserts, removed=changes.entity_ids)
         return _with_declared_types(session, index), changes.revision
 
     def _would_compact(self, index: AliasIndex, changed: frozenset[str]) -> bool:
@@ -297,9 +389,8 @@ class LiveIndex:
             try:
                 self.refresh()
                 if self._snapshot.overlay_size > self._compact_after:
-                    with self._rebuilding():
-                        rebuilt = self._build()
-                    self._swap_in(*rebuilt, time.perf_counter(), "rebuilt")
+                    with self._rebuild_lock:
+                        self._rebuild()
                 self.last_error, self.failures = None, 0
             except Exception as error:  # keep serving the last good snapshot
                 if self.last_error is None:

@@ -149,6 +149,11 @@ def is_new(*, session: Session) -> bool:
     return current_revision(session=session) == 0 and is_empty(session=session)
 
 
+def alias_count(*, session: Session) -> int:
+    """How many aliases the table holds: what an index build's work grows with."""
+    return session.exec(select(func.count()).select_from(Alias)).one()
+
+
 def try_write(*, session: Session) -> None:
     """Write what every edit writes (the revision row, the audit trail); the caller rolls back."""
     hold_write_lock(session=session)

@@ -1,7 +1,8 @@
 """Memory and start-up at scale: import, start and workers, on real processes.
 
     python -m benchmarks.scale [--import-aliases 400000] [--serve-aliases 1000000]
-                               [--workers 2] [--skip-http]
+                               [--workers 2] [--skip-http] [--skip-import]
+                               [--skip-serve] [--skip-workers] [--before REF]
 
 Builds alias files from GeoNames' cities500 (``benchmarks.common``) and prints:
 
@@ -330,7 +331,9 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure_serving(folder: Path, aliases: int, workers: int, codes: list[Code]) -> None:
+def measure_serving(
+    folder: Path, aliases: int, workers: int, codes: list[Code], *, starts_only: bool = False
+) -> None:
     yaml_path, _ = write_files(folder, aliases)
     database = folder / "serve.db"
     env = environment(database)
@@ -348,6 +351,8 @@ def measure_serving(folder: Path, aliases: int, workers: int, codes: list[Code])
             f" RSS {rss:.0f} MiB"
         )
         measure_restart(folder, env, code)
+    if starts_only:
+        return
     for code in codes:
         totals = {}
         for count in sorted({1, workers}):
@@ -407,6 +412,9 @@ def main() -> None:
     parser.add_argument("--skip-http", action="store_true", help="no POST /admin/import")
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--skip-serve", action="store_true")
+    parser.add_argument(
+        "--skip-workers", action="store_true", help="serve: the first start and the restart only"
+    )
     parser.add_argument("--before", metavar="REF", help="also measure this git revision's code")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -416,7 +424,9 @@ def main() -> None:
         if not args.skip_import:
             measure_imports(Path(folder), args.import_aliases, not args.skip_http, codes)
         if not args.skip_serve:
-            measure_serving(Path(folder), args.serve_aliases, args.workers, codes)
+            measure_serving(
+                Path(folder), args.serve_aliases, args.workers, codes, starts_only=args.skip_workers
+            )
 
 
 if __name__ == "__main__":

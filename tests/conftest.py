@@ -7,7 +7,8 @@ Databases
     server, database ``test``), dropped afterwards. Without a reachable server
     the PostgreSQL case is skipped with the reason shown, unless ``CI`` is set:
     then it fails, so CI never passes without having tested PostgreSQL.
-    ``engine`` is that database migrated to the newest schema, still empty.
+    ``engine`` is that database migrated to the newest schema, still empty;
+    ``loaded`` the same with the small table in ``tests/data/table.yaml`` imported.
 
 Applications
     ``settings`` points the service at ``database_url`` with the admin token
@@ -30,7 +31,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
+from app import store
+from app.aliasfile import parse_alias_file
 from app.db import make_engine, migrate
 from app.main import create_app
 from app.settings import Settings
@@ -103,6 +107,14 @@ def engine(database_url: str) -> Iterator[Engine]:
     migrate(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def loaded(engine: Engine) -> Engine:
+    with Session(engine) as session:
+        table = parse_alias_file(SMALL_TABLE.read_bytes())
+        store.import_table(session=session, actor="t", table=table, mode="merge", allow_shared=True)
+    return engine
 
 
 @pytest.fixture

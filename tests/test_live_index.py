@@ -2,6 +2,7 @@
 
 import logging
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -12,22 +13,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app import store
+from app import child_build, store
 from app.aliasfile import parse_alias_file
 from app.db import make_engine, migrate
 from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
 from app.matching.resolve import Status, resolve
 from app.models.api import AliasCreate, EntityCreate
-from tests.conftest import SMALL_TABLE
-
-
-@pytest.fixture
-def loaded(engine: Engine) -> Engine:
-    with Session(engine) as session:
-        table = parse_alias_file(SMALL_TABLE.read_bytes())
-        store.import_table(session=session, actor="t", table=table, mode="merge", allow_shared=True)
-    return engine
 
 
 @pytest.fixture
@@ -36,6 +28,14 @@ def other_engine(loaded: Engine, database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def theirs(other_engine: Engine) -> LiveIndex:
+    """Another process's index of the database, loaded."""
+    live = LiveIndex(other_engine)
+    live.load()
+    return live
 
 
 def status(live: LiveIndex, text: str) -> Status:
@@ -60,11 +60,7 @@ def test_an_edit_elsewhere_is_seen_after_a_refresh(loaded: Engine, other_engine:
     assert theirs.revision == mine.revision
 
 
-def test_deletes_and_replacements_reach_other_processes(
-    loaded: Engine, other_engine: Engine
-) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
+def test_deletes_and_replacements_reach_other_processes(loaded: Engine, theirs: LiveIndex) -> None:
     with Session(loaded) as session:
         store.delete_entity(session=session, actor="t", entity_id="tlp")
         theirs.refresh()
@@ -78,10 +74,8 @@ def test_deletes_and_replacements_reach_other_processes(
 
 
 def test_a_merge_elsewhere_takes_the_merged_entity_out_of_the_index(
-    loaded: Engine, other_engine: Engine
+    loaded: Engine, theirs: LiveIndex
 ) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
     with Session(loaded) as session:
         store.merge_entity(session=session, actor="t", entity_id="tlp", into="ttp")
     theirs.refresh()
@@ -91,10 +85,8 @@ def test_a_merge_elsewhere_takes_the_merged_entity_out_of_the_index(
 
 
 def test_the_watcher_thread_picks_up_edits_within_a_second(
-    loaded: Engine, other_engine: Engine
+    loaded: Engine, theirs: LiveIndex
 ) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
     theirs.start(interval=0.1)
     try:
         with Session(loaded) as session:
@@ -218,18 +210,18 @@ def test_an_index_that_cannot_be_kept_still_serves(
     assert not (tmp_path / "index.snapshot").exists()
 
 
-def add_alias(engine: Engine, text: str) -> int:
+def add_alias(engine: Engine, text: str, entity_id: str = "tlp") -> int:
     """An edit through ``engine``; the database's revision after it."""
     with Session(engine) as session:
-        store.add_alias(session=session, actor="t", entity_id="tlp", data=AliasCreate(text=text))
+        store.add_alias(
+            session=session, actor="t", entity_id=entity_id, data=AliasCreate(text=text)
+        )
         return store.current_revision(session=session)
 
 
 def test_missed_edits_lag_only_once_the_allowance_has_passed(
-    loaded: Engine, other_engine: Engine
+    loaded: Engine, theirs: LiveIndex
 ) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
     theirs.start(interval=3600)  # watching, but not refreshing within the test
     try:
         newest = add_alias(loaded, "Labbaik")
@@ -292,9 +284,11 @@ class SlowBuilds:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, method: str = "build") -> None:
         self.started = threading.Event()
         self.released = threading.Event()
+        self.count = 0
         making = getattr(AliasIndex, method)
 
         def slow(*args: Any, **kwargs: Any) -> AliasIndex:
+            self.count += 1
             self.started.set()
             self.released.wait(timeout=20)
             made: AliasIndex = making(*args, **kwargs)
@@ -312,10 +306,8 @@ def replace_table(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_slow_rebuild_is_progress_while_edits_arrive_until_it_runs_past_the_stall_limit(
-    loaded: Engine, other_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    loaded: Engine, theirs: LiveIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
     builds = SlowBuilds(monkeypatch)
     theirs.start(interval=0.01)
     try:
@@ -346,10 +338,8 @@ def test_a_slow_rebuild_is_progress_while_edits_arrive_until_it_runs_past_the_st
 
 
 def test_a_refresher_that_fails_during_a_rebuild_lags(
-    loaded: Engine, other_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    loaded: Engine, theirs: LiveIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
     theirs.start(interval=0.01)
 
     def unreachable(*_args: object) -> None:
@@ -369,10 +359,8 @@ def test_a_refresher_that_fails_during_a_rebuild_lags(
 
 
 def test_an_ordinary_refresh_that_hangs_lags_after_the_allowance_not_the_stall_limit(
-    loaded: Engine, other_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    loaded: Engine, theirs: LiveIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    theirs = LiveIndex(other_engine)
-    theirs.load()
     refreshes = SlowBuilds(monkeypatch, "with_changes")
     theirs.start(interval=0.01)
     try:
@@ -388,3 +376,122 @@ def test_an_ordinary_refresh_that_hangs_lags_after_the_allowance_not_the_stall_l
     finally:
         refreshes.released.set()
         theirs.stop()
+
+
+def builds_in(monkeypatch: pytest.MonkeyPatch, record: Path) -> None:
+    """Have every build of the whole index write the id of the process it runs in to ``record``."""
+    making = AliasIndex.build
+
+    def noted(*args: Any, **kwargs: Any) -> AliasIndex:
+        record.write_text(str(os.getpid()))
+        made: AliasIndex = making(*args, **kwargs)
+        return made
+
+    monkeypatch.setattr(AliasIndex, "build", noted)
+
+
+def test_a_large_table_is_built_by_a_child_process_and_read_back(
+    loaded: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    builder = tmp_path / "builder"
+    builds_in(monkeypatch, builder)
+    path = tmp_path / "index.snapshot"
+    caplog.set_level(logging.INFO, logger="app.live_index")
+    live = LiveIndex(loaded, snapshot_file=path, build_apart_from=0)
+    live.load()
+    assert "index loaded (built by a child process)" in caplog.text
+    assert int(builder.read_text()) != os.getpid()  # the build's memory was never this process's
+    assert path.exists()  # kept by the child, for the next start
+    assert status(live, "TTP") is Status.MATCHED
+    assert live.snapshot.entity_count == 4
+
+
+def test_a_table_below_the_threshold_is_built_in_the_serving_process(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builder = tmp_path / "builder"
+    builds_in(monkeypatch, builder)
+    LiveIndex(loaded, build_apart_from=1000).load()
+    assert int(builder.read_text()) == os.getpid()
+
+
+def test_without_a_snapshot_file_a_child_build_leaves_no_file_behind(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    live = LiveIndex(loaded, build_apart_from=0)
+    live.load()
+    assert status(live, "TTP") is Status.MATCHED
+    assert list(tmp_path.glob("alias-index-*")) == []
+
+
+def test_a_failing_child_build_falls_back_to_a_build_here_with_one_warning(
+    loaded: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def fails(*_args: object) -> None:
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(child_build, "_build_and_keep", fails)
+    caplog.set_level(logging.INFO, logger="app.live_index")
+    live = LiveIndex(loaded, build_apart_from=0)
+    live.load()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "child process failed (RuntimeError: out of memory)" in warnings[0]
+    assert "index loaded (built)" in caplog.text
+    assert status(live, "TTP") is Status.MATCHED
+
+
+def test_a_rebuild_by_a_child_process_is_swapped_in_with_the_edits_since(
+    loaded: Engine, other_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theirs = LiveIndex(other_engine, build_apart_from=0)
+    theirs.load()
+    replace_table(loaded, monkeypatch)
+    add_alias(loaded, "Kabol", entity_id="kabul")
+    assert theirs.refresh()
+    assert status(theirs, "Kabol") is Status.MATCHED
+    assert status(theirs, "TTP") is Status.UNMATCHED
+    assert theirs.snapshot.entity_count == 1
+
+
+def test_reads_are_answered_from_the_old_index_while_a_rebuild_runs(
+    loaded: Engine, theirs: LiveIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds = SlowBuilds(monkeypatch)
+    refreshes = [threading.Thread(target=theirs.refresh) for _ in range(2)]
+    try:
+        replace_table(loaded, monkeypatch)
+        for refresh in refreshes:
+            refresh.start()
+        assert builds.started.wait(timeout=10)
+        assert status(theirs, "TTP") is Status.MATCHED
+        assert theirs.rebuilding_for is not None
+    finally:
+        builds.released.set()
+        for refresh in refreshes:
+            refresh.join(timeout=20)
+    assert status(theirs, "Kabul") is Status.MATCHED
+    assert status(theirs, "TTP") is Status.UNMATCHED
+    assert builds.count == 1  # the second refresh found the first one's rebuild in
+
+
+def test_without_room_for_a_temporary_file_the_index_is_built_here(
+    loaded: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    caplog.set_level(logging.INFO, logger="app.live_index")
+    live = LiveIndex(loaded, build_apart_from=0)
+    live.load()
+    assert "index build by a child process failed" in caplog.text
+    assert "index loaded (built)" in caplog.text
+    assert status(live, "TTP") is Status.MATCHED
