@@ -1,6 +1,8 @@
-"""Memory that the C allocator holds free, given back to the system."""
+"""Memory that the C allocator holds free, given back to the system; a
+long-lived index kept out of the garbage collector's rounds."""
 
 import ctypes
+import gc
 
 # glibc's; other C libraries have none, and give freed memory back as they do.
 _malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
@@ -16,3 +18,17 @@ def give_back_free_memory() -> None:
     """
     if _malloc_trim is not None:
         _malloc_trim(0)
+
+
+def freeze_and_trim() -> None:
+    """Take the long-lived index out of the cyclic garbage collector's rounds,
+    and give the memory that making it freed back to the system.
+
+    A full collection would walk its millions of objects and stall a request
+    for tens of milliseconds; they are freed by reference counting anyway.
+    The C allocator keeps what it frees for reuse, the hundreds of MiB of a
+    build's temporary arrays among it, unless asked to trim its heap.
+    """
+    gc.collect()
+    gc.freeze()
+    give_back_free_memory()

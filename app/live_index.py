@@ -33,8 +33,6 @@ process at once, and they must not all turn unready together while they work.
 An ordinary refresh that hangs makes no progress.
 """
 
-import ctypes
-import gc
 import logging
 import os
 import tempfile
@@ -50,6 +48,7 @@ from sqlmodel import Session
 
 from app import declared_types, store
 from app.child_build import ChildBuildFailed, build_in_child
+from app.heap import freeze_and_trim
 from app.matching.derived_forms import PARALLEL_FROM_FORMS
 from app.matching.index import AliasIndex
 from app.matching.snapshot import read_snapshot, snapshot_table, write_snapshot
@@ -58,25 +57,6 @@ log = logging.getLogger(__name__)
 
 # A table of this many aliases or more is built by a child process (``LiveIndex``).
 BUILD_APART_FROM = PARALLEL_FROM_FORMS
-
-
-def settle_heap() -> None:
-    """Take the long-lived index out of the cyclic garbage collector's rounds,
-    and give the memory that making it freed back to the system.
-
-    A full collection would walk its millions of objects and stall a request
-    for tens of milliseconds; they are freed by reference counting anyway.
-    The C allocator keeps what it frees for reuse, the hundreds of MiB of a
-    build's temporary arrays among it, unless asked to trim its heap.
-    """
-    gc.collect()
-    gc.freeze()
-    if _malloc_trim is not None:
-        _malloc_trim(0)
-
-
-# glibc's; other C libraries have none, and give freed memory back as they do.
-_malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
 
 
 class LiveIndex:
@@ -259,7 +239,7 @@ class LiveIndex:
             self._snapshot, self._revision = caught_up or (index, revision)
             if caught_up is not None:
                 self._caught_up_at, self._refreshed_at = asked_at, time.monotonic()
-        settle_heap()
+        freeze_and_trim()
         log.info(
             "index loaded (%s): %d entities, %d aliases, revision %d, in %.2f s",
             how,

@@ -36,7 +36,7 @@ from pathlib import Path
 import ahocorasick
 
 from app.aliasfile import parse_alias_file
-from app.live_index import settle_heap
+from app.heap import freeze_and_trim
 from app.matching.annotate import annotate, dictionary_mentions
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.spotting import dictionary_hits, prepare
@@ -83,7 +83,7 @@ def measure(name: str, entities: list[EntityRecord], text: str) -> None:
     started = time.perf_counter()
     index = AliasIndex.build(entities)
     build = time.perf_counter() - started
-    settle_heap()
+    freeze_and_trim()
     automaton_build = _automaton_build_seconds(index)
     print(f"\n{name}: {len(entities):,} entities, {aliases:,} aliases")
     print(

@@ -36,10 +36,13 @@ from benchmarks.scale import Code, checkout
 SEEDS = Path(__file__).resolve().parent.parent / "tests" / "data" / "seeds"
 
 # Run in the measured revision's folder, so it may use only what every
-# revision has: the records, AliasIndex.build, settle_heap, resolve, annotate.
+# revision has: the records, AliasIndex.build, the heap settled after it, resolve, annotate.
 COMMON = r"""
 import cProfile, hashlib, json, os, sys, time
-from app.live_index import settle_heap
+try:
+    from app.heap import freeze_and_trim
+except ImportError:  # a revision that named it live_index.settle_heap
+    from app.live_index import settle_heap as freeze_and_trim
 from app.matching.annotate import annotate
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.resolve import resolve
@@ -89,7 +92,7 @@ if profile:
     profiler.dump_stats(profile)
 else:
     index = AliasIndex.build(records, **options)
-settle_heap()
+freeze_and_trim()
 report(index, table, time.perf_counter() - started, before)
 if kept:
     from pathlib import Path
@@ -108,7 +111,7 @@ del table["entities"]
 before = rss()
 started = time.perf_counter()
 index = AliasIndex(base=read_snapshot(Path(sys.argv[2]), "benchmark"))
-settle_heap()
+freeze_and_trim()
 report(index, table, time.perf_counter() - started, before)
 """
 )

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from app.live_index import settle_heap
+from app.heap import freeze_and_trim
 from app.matching.index import AliasIndex, EntityRecord
 from benchmarks.common import rss_mib
 
@@ -38,7 +38,7 @@ def main() -> None:
     entities = pickle.loads(Path(sys.argv[1]).read_bytes())
     loaded = rss_mib()
     index = AliasIndex.build(entities)
-    settle_heap()
+    freeze_and_trim()
     print(f"{loaded - start:.1f} {rss_mib() - loaded:.1f}")
     del index
 

@@ -27,7 +27,7 @@ import argparse
 import time
 from dataclasses import dataclass
 
-from app.live_index import settle_heap
+from app.heap import freeze_and_trim
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.resolve import Status, TieBreak, resolve
 from benchmarks.baselines import Scan
@@ -115,7 +115,7 @@ def main() -> None:
     started = time.perf_counter()
     index = AliasIndex.build(entities)
     build = time.perf_counter() - started
-    settle_heap()  # as the service does after loading its index
+    freeze_and_trim()  # as the service does after loading its index
     records, memory = measure(entities)
     print(
         f"index build: {build:.1f} s; memory: index {memory:.0f} MiB + records {records:.0f} MiB"
