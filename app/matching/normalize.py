@@ -22,6 +22,8 @@ from functools import lru_cache
 from itertools import accumulate, count
 from operator import add, sub
 
+from app.matching.caches import short_words_remembered
+
 # Marks that join parts of one word (Da'ish, Mu'min): dropped, not spaced.
 APOSTROPHES = frozenset("'`´ʹʻʼʽʾʿˈ‘’‛′")
 
@@ -190,7 +192,7 @@ class _NotOneToOne(Exception):
     """A character does not fold to one ASCII character."""
 
 
-@lru_cache(maxsize=4096)
+@short_words_remembered
 def _ascii_fold(run: str) -> str:
     folded = "".join(_SPOT_TABLE[ord(char)] for char in run)
     if not folded.isascii() or len(folded) != len(run):
@@ -240,7 +242,7 @@ def _case_class(char: str) -> str:
     return "0" if char.isdigit() else "a"
 
 
-@lru_cache(maxsize=4096)
+@short_words_remembered
 def _case_classes(run: str) -> str:
     return "".join(map(_case_class, run))
 
