@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.load import resolve_path
-from benchmarks.scale import Code, checkout
+from benchmarks.scale import Code, codes_measured
 from benchmarks.server import RunningServer, memory_mib, running_server
 from benchmarks.soak import Editor
 
@@ -161,9 +161,7 @@ def main() -> None:
     parser.add_argument("--before", metavar="REF", help="also measure this git revision's code")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        codes = [Code("now", Path.cwd())]
-        if args.before:
-            codes.insert(0, checkout(args.before, Path(folder) / "before"))
+        codes = codes_measured(args.before, Path(folder))
         figures = [run(code, args.seconds, args.sample_every) for code in codes]
     print(f"\n{args.seconds} s each: two readers of made-up names and texts, an edit a second")
     for found in figures:

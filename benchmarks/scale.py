@@ -88,6 +88,12 @@ def checkout(ref: str, folder: Path) -> Code:
     return Code(ref, folder)
 
 
+def codes_measured(before: str | None, folder: Path) -> list[Code]:
+    """This code, after revision ``before``'s exported into ``folder`` when one is named."""
+    now = Code("now", Path.cwd())
+    return [checkout(before, folder / "before"), now] if before else [now]
+
+
 @dataclass(frozen=True)
 class Run:
     """A process run to its end: wall seconds, CPU seconds (user and system), peak RSS."""
@@ -397,9 +403,7 @@ def main() -> None:
     parser.add_argument("--before", metavar="REF", help="also measure this git revision's code")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        codes = [Code("now", Path.cwd())]
-        if args.before:
-            codes.insert(0, checkout(args.before, Path(folder) / "before"))
+        codes = codes_measured(args.before, Path(folder))
         if not args.skip_import:
             measure_imports(Path(folder), args.import_aliases, not args.skip_http, codes)
         if not args.skip_serve:

@@ -7,7 +7,7 @@ kind; a snapshot makes a new one (``AliasIndex`` built, changed, given its
 declared types, or read back from a file) and drops its own with itself, so
 what a swap drops is this object and nothing else.
 
-Each cache is a ``MemoryCache``: least recently used entries go first once the
+Each cache is a ``MemoryCache``: the oldest entries go first once the
 estimated bytes of its keys and values reach its share of
 ``SNAPSHOT_CACHE_BYTES``. The estimate (``approximate_size``) is
 ``sys.getsizeof`` of the key and the value and of what they hold, a few levels
@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from functools import lru_cache, wraps
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from cachetools import LRUCache
+from cachetools import FIFOCache
 
 if TYPE_CHECKING:
     from app.matching.completion import SnapshotCompletions
@@ -102,12 +102,16 @@ def approximate_size(value: object, depth: int = SIZE_DEPTH) -> int:
     return size
 
 
-class MemoryCache(LRUCache[K, V], Generic[K, V]):
-    """A least-recently-used cache bounded by the estimated bytes of its entries.
+class MemoryCache(FIFOCache[K, V], Generic[K, V]):
+    """A cache bounded by the estimated bytes of its entries; the first kept go first.
 
+    Not least recently used first: keeping the order of use costs a call in
+    Python on every hit, and these caches are asked on paths run for every
+    candidate of every query, where a hit must cost no more than a look-up.
     ``remembered`` is the way in for callers: safe from several threads (the
-    service runs synchronous routes in a thread pool), and a value larger
-    than the whole budget is returned without being kept.
+    service runs synchronous routes in a thread pool; an entry let go while
+    it is read is made again), and a value larger than the whole budget is
+    returned without being kept.
     """
 
     def __init__(self, budget: int) -> None:
@@ -117,12 +121,11 @@ class MemoryCache(LRUCache[K, V], Generic[K, V]):
 
     def remembered(self, key: K, make: Callable[[K], V]) -> V:
         """The value kept under ``key``; else ``make(key)``, kept."""
-        with self._lock:
-            try:
-                return self[key]
-            except KeyError:
-                pass
-        value = make(key)  # outside the lock: making may use this cache again
+        try:
+            return self[key]
+        except KeyError:
+            pass
+        value = make(key)
         with self._lock, suppress(ValueError):  # alone over the budget: not kept
             self[key] = value
         return value
@@ -163,7 +166,7 @@ class SnapshotCaches:
     answers: "MemoryCache[tuple[Resolution, str, int], dict[str, Any]]" = field(
         default_factory=_sized("answers")
     )
-    # Annotation: a spotted name's resolution, by (types, thresholds, segment, forms, text).
+    # Annotation: a spotted name's resolution, by ((types, thresholds), (segment, forms, text)).
     dictionary_hits: "MemoryCache[tuple[Hashable, ...], Resolution | None]" = field(
         default_factory=_sized("dictionary_hits")
     )
@@ -186,12 +189,6 @@ class SnapshotCaches:
     names: MemoryCache[str, bool] = field(default_factory=_sized("names"))
     mention_penalties: MemoryCache[str, float] = field(default_factory=_sized("mention_penalties"))
     form_penalties: MemoryCache[str, float] = field(default_factory=_sized("form_penalties"))
-    # Annotation's resolutions of spotted names as it still keeps them: a memo
-    # per (types, thresholds), bounded by entries there; ``dictionary_hits``
-    # is to take their place.
-    annotation_hit_memos: dict[tuple[Hashable, ...], dict[Hashable, Any]] = field(
-        default_factory=dict
-    )
 
     def __reduce__(self) -> tuple[type["SnapshotCaches"], tuple[()]]:
         # A snapshot sent to another process (or written) goes without its caches.
@@ -204,6 +201,44 @@ class SnapshotCaches:
     def estimated_bytes(self) -> int:
         """What the bounded caches hold, by their own estimate."""
         return int(sum(cache.currsize for cache in self.bounded().values()))
+
+
+class HitsOfOptions:
+    """``dictionary_hits`` as the annotation pass still asks for it: a memo per
+    types filter and thresholds, with ``setdefault``, ``len`` and ``clear``.
+    Every memo it gives is a view of the one bounded cache, its keys prefixed
+    by the options, so the bound holds whatever the options asked for."""
+
+    def __init__(self, hits: "MemoryCache[tuple[Hashable, ...], Any]") -> None:
+        self._hits = hits
+
+    def setdefault(self, options: Hashable, _default: object = None) -> "HitsView":
+        return HitsView(self._hits, options)
+
+    def __len__(self) -> int:
+        return 0  # one cache, bounded by itself: never full as a memo of memos
+
+    def clear(self) -> None:
+        self._hits.clear()
+
+
+class HitsView:
+    """The entries of one options' memo in ``dictionary_hits``."""
+
+    def __init__(self, hits: "MemoryCache[tuple[Hashable, ...], Any]", options: Hashable) -> None:
+        self._hits, self._options = hits, options
+
+    def __getitem__(self, key: Hashable) -> Any:
+        return self._hits[self._options, key]
+
+    def __setitem__(self, key: Hashable, value: object) -> None:
+        self._hits.remembered((self._options, key), lambda _: value)
+
+    def __len__(self) -> int:
+        return len(self._hits)
+
+    def clear(self) -> None:
+        self._hits.clear()
 
 
 def segment_cache(budget: int) -> MemoryCache[Any, Any]:

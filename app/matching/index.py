@@ -56,7 +56,7 @@ import ahocorasick
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from app.matching.caches import SnapshotCaches
+from app.matching.caches import HitsOfOptions, SnapshotCaches
 from app.matching.casing import CaseRule, Written, is_capitalised, letters
 from app.matching.derived_forms import (
     BAND_SHIFT,
@@ -857,12 +857,13 @@ class AliasIndex:
 
     def memo(self, name: str, make: Callable[[], T]) -> T:
         """The annotation caches by their former names, until ``annotate`` names
-        the typed fields of ``caches`` itself ("annotate-hits" is still a dict
-        of memos by types filter and thresholds, bounded by entries there)."""
+        the typed fields of ``caches`` itself."""
         caches = self.caches
-        if name == "annotate-hits":
-            return caches.annotation_hit_memos  # type: ignore[return-value]
-        by_name = {"annotate-runs": caches.runs, "form-words": caches.form_words}
+        by_name = {
+            "annotate-hits": HitsOfOptions(caches.dictionary_hits),
+            "annotate-runs": caches.runs,
+            "form-words": caches.form_words,
+        }
         return by_name[name]  # type: ignore[return-value]
 
     def entity(self, entity_id: str) -> EntityRecord | None:
