@@ -74,7 +74,7 @@ SHARES = {
 RECORD_CACHE_BYTES = 8 * MIB  # records made from a segment's entity table
 COMPLETION_HEAD_BYTES = 4 * MIB  # the best places of a segment's long runs of completions
 # A cache's own bookkeeping for one entry: the slots of its dict, of its
-# order of use and of its table of sizes.
+# order of arrival and of its table of sizes.
 ENTRY_OVERHEAD = 150
 # The process-wide caches of pure functions of a word (see the module's notes).
 REMEMBERED_SHORT_WORDS = 1 << 14
