@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
+_ABSENT = object()
 MIB = 1 << 20
 # The estimated bytes that one snapshot's caches hold at most, together. A
 # worker serves one snapshot at a time, and briefly two while a swap waits
@@ -95,11 +96,16 @@ def approximate_size(value: object, depth: int = SIZE_DEPTH) -> int:
             approximate_size(k, depth - 1) + approximate_size(v, depth - 1)
             for k, v in value.items()
         )
-    if is_dataclass(value):
-        return size + sum(
-            approximate_size(getattr(value, f.name), depth - 1) for f in fields(value)
-        )
+    kind: type = type(value)
+    if is_dataclass(kind):
+        names = _field_names(kind)
+        return size + sum(approximate_size(getattr(value, name), depth - 1) for name in names)
     return size
+
+
+@lru_cache(maxsize=256)
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
 
 
 class MemoryCache(FIFOCache[K, V], Generic[K, V]):
@@ -118,13 +124,15 @@ class MemoryCache(FIFOCache[K, V], Generic[K, V]):
         super().__init__(maxsize=budget, getsizeof=self._size_of_entry)
         self._lock = threading.Lock()
         self._entry_bytes = 0
+        # The cache's own dictionary of entries, read directly: a hit or a miss
+        # is then one look-up in C, not calls in Python and a KeyError.
+        self._entries: dict[K, V] = vars(self)["_Cache__data"]
 
     def remembered(self, key: K, make: Callable[[K], V]) -> V:
         """The value kept under ``key``; else ``make(key)``, kept."""
-        try:
-            return self[key]
-        except KeyError:
-            pass
+        found = self._entries.get(key, _ABSENT)
+        if found is not _ABSENT:
+            return found  # type: ignore[return-value]
         value = make(key)
         with self._lock, suppress(ValueError):  # alone over the budget: not kept
             self[key] = value
