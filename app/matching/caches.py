@@ -34,12 +34,12 @@ measured full (tests/matching/test_caches.py); ``fold_char`` holds single
 characters.
 """
 
-import sys
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import lru_cache, wraps
+from sys import getsizeof
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from cachetools import FIFOCache
@@ -80,27 +80,34 @@ ENTRY_OVERHEAD = 150
 # The process-wide caches of pure functions of a word (see the module's notes).
 REMEMBERED_SHORT_WORDS = 1 << 14
 LONGEST_REMEMBERED_WORD = 32
+# What ``approximate_size`` counts by ``getsizeof`` alone, and what it looks into.
+_FLAT = frozenset((str, bytes, int, float, bool, type(None)))
+_SEQUENCES = frozenset((tuple, list, set, frozenset))
 # How deep ``approximate_size`` looks into containers and records.
 SIZE_DEPTH = 4
 
 
 def approximate_size(value: object, depth: int = SIZE_DEPTH) -> int:
     """The bytes ``value`` takes, with what it holds down to ``depth`` levels."""
-    size = sys.getsizeof(value)
-    if depth == 0 or isinstance(value, str | bytes | int | float | bool):
+    size = getsizeof(value)
+    kind = type(value)
+    if depth == 0 or kind in _FLAT:
         return size
-    if isinstance(value, tuple | list | set | frozenset):
-        return size + sum(approximate_size(item, depth - 1) for item in value)
-    if isinstance(value, dict):
-        return size + sum(
-            approximate_size(k, depth - 1) + approximate_size(v, depth - 1)
-            for k, v in value.items()
-        )
-    kind: type = type(value)
+    if kind in _SEQUENCES:
+        return size + _held_size(value, depth - 1)  # type: ignore[arg-type]
+    if kind is dict:
+        held = value.items()  # type: ignore[attr-defined]
+        return size + sum(_held_size(pair, depth - 1) for pair in held)
     if is_dataclass(kind):
-        names = _field_names(kind)
-        return size + sum(approximate_size(getattr(value, name), depth - 1) for name in names)
+        return size + _held_size([getattr(value, n) for n in _field_names(kind)], depth - 1)
     return size
+
+
+def _held_size(items: Iterable[object], depth: int) -> int:
+    """The bytes of ``items`` and of what they hold."""
+    return sum(
+        getsizeof(item) if type(item) in _FLAT else approximate_size(item, depth) for item in items
+    )
 
 
 @lru_cache(maxsize=256)
