@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import IO, Any, NamedTuple
 
 import orjson
@@ -121,7 +121,7 @@ class Annotator:
         except DomainError as error:
             raise BrokenRecord(error.detail) from None
         found = annotation(self.index, text, types=self.types, thresholds=self.thresholds)
-        mentions = annotation_public(found, self.limit)["mentions"]
+        mentions = annotation_public(found, self.limit, self.index.caches)["mentions"]
         rewrite = "mentions" in record or not as_written
         return _with_mentions(line, rewrite, mentions), len(found.mentions)
 
@@ -143,9 +143,8 @@ class Annotator:
         return done
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Sent without what the snapshot memoised while it served.
-        fresh = replace(self.index, _memo={})
-        return (Annotator, (fresh, self.thresholds, self.text_field, self.types, self.limit))
+        # The snapshot is sent without its caches (``SnapshotCaches.__reduce__``).
+        return (Annotator, (self.index, self.thresholds, self.text_field, self.types, self.limit))
 
 
 def load_annotator(

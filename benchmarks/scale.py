@@ -89,12 +89,18 @@ def checkout(ref: str, folder: Path) -> Code:
     return Code(ref, folder)
 
 
+def codes_measured(before: str | None, folder: Path) -> list[Code]:
+    """This code, after revision ``before``'s exported into ``folder`` when one is named."""
+    now = Code("now", Path.cwd())
+    return [checkout(before, folder / "before"), now] if before else [now]
+
+
 def turn_about(module: str, before: str, arguments: list[str], rounds: int) -> None:
     """Benchmark ``module`` with ``arguments``, run with revision ``before``'s code
     and with this code, turn about (``rounds`` times each), each in a fresh process,
     so that both are measured on the machine at the same moment."""
     with tempfile.TemporaryDirectory() as folder:
-        codes = [checkout(before, Path(folder) / "before"), Code("now", Path.cwd())]
+        codes = codes_measured(before, Path(folder))
         for round_ in range(rounds):
             for code in codes:
                 print(f"--- [{code.label}] round {round_ + 1}", flush=True)
@@ -418,9 +424,7 @@ def main() -> None:
     parser.add_argument("--before", metavar="REF", help="also measure this git revision's code")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        codes = [Code("now", Path.cwd())]
-        if args.before:
-            codes.insert(0, checkout(args.before, Path(folder) / "before"))
+        codes = codes_measured(args.before, Path(folder))
         if not args.skip_import:
             measure_imports(Path(folder), args.import_aliases, not args.skip_http, codes)
         if not args.skip_serve:

@@ -25,11 +25,16 @@ class RunningServer:
 
 @contextmanager
 def running_server(
-    *, workers: int, database_url: str | None = None, env: dict[str, str] | None = None
+    *,
+    workers: int,
+    database_url: str | None = None,
+    env: dict[str, str] | None = None,
+    code: Path | None = None,
 ) -> Iterator[RunningServer]:
     """``alias-service serve --workers N`` on a free loopback port, every worker
     started when yielded. Without ``database_url``, a new SQLite file (the
-    shipped table is loaded into it)."""
+    shipped table is loaded into it). With ``code``, the code of that folder
+    (an exported git revision) serves."""
     with tempfile.TemporaryDirectory() as folder:
         port = _free_port()
         log = Path(folder) / "server.log"
@@ -41,6 +46,7 @@ def running_server(
                 env={**os.environ, "DATABASE_URL": url, **(env or {})},
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                cwd=code,
             )
         server = RunningServer(origin=f"http://127.0.0.1:{port}", pid=process.pid, log=log)
         try:

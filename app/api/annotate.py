@@ -93,4 +93,4 @@ def _annotated(
         index, body.text, types=body.type_filter(), thresholds=rule, deadline=deadline
     )
     told.annotated(found)
-    return annotation_public(found, body.limit)
+    return annotation_public(found, body.limit, index.caches)

@@ -17,6 +17,7 @@ from fastapi import Response
 from fastapi.responses import JSONResponse
 
 from app.matching.annotate import Annotation, Mention
+from app.matching.caches import SnapshotCaches
 from app.matching.index import EntityRecord
 from app.matching.resolve import Candidate, Resolution, Status
 
@@ -36,41 +37,37 @@ def resolution_public(resolution: Resolution) -> JsonObject:
     }
 
 
-# An article names the same entities again and again, and the engine keeps
-# one resolution per name and snapshot: the fields a mention's answer takes
-# from its resolution are kept too, by the resolution's identity (the entry
-# holds the resolution, so the identity cannot pass to another). Answers are
-# rendered at once and never changed, so they may share these fields.
-_RESOLUTION_FIELDS: dict[tuple[int, str, int], tuple[Resolution, JsonObject]] = {}
-MAX_REMEMBERED_FIELDS = 10_000
+def mention_public(mention: Mention, limit: int, caches: SnapshotCaches) -> JsonObject:
+    """A ``MentionPublic``.
 
-
-def mention_public(mention: Mention, limit: int) -> JsonObject:
-    """A ``MentionPublic``."""
-    resolution = mention.resolution
-    key = (id(resolution), mention.method, limit)
-    found = _RESOLUTION_FIELDS.get(key)
-    if found is not None and found[0] is resolution:
-        fields = found[1]
-    else:
-        entity = resolution.entity
-        fields = {
-            "status": "matched" if resolution.status is Status.MATCHED else "ambiguous",
-            "entity": entity_summary(entity) if entity else None,
-            "score": round(resolution.score, 4),
-            "method": mention.method,
-            "candidates": [candidate_public(c) for c in resolution.candidates[:limit]],
-        }
-        if len(_RESOLUTION_FIELDS) >= MAX_REMEMBERED_FIELDS:
-            _RESOLUTION_FIELDS.clear()
-        _RESOLUTION_FIELDS[key] = (resolution, fields)
+    An article names the same entities again and again, and the engine keeps
+    one resolution per name and snapshot: the fields a mention's answer takes
+    from its resolution are kept with the snapshot too (``caches.answers``).
+    Answers are rendered at once and never changed, so they may share them.
+    """
+    key = (mention.resolution, mention.method, limit)
+    fields = caches.answers.remembered(key, _resolution_fields)
     return {"start": mention.span.start, "end": mention.span.end, "text": mention.text, **fields}
 
 
-def annotation_public(found: Annotation, limit: int) -> JsonObject:
+def _resolution_fields(key: tuple[Resolution, str, int]) -> JsonObject:
+    """The fields of a ``MentionPublic`` that its resolution, method and limit decide."""
+    resolution, method, limit = key
+    entity = resolution.entity
+    return {
+        "status": "matched" if resolution.status is Status.MATCHED else "ambiguous",
+        "entity": entity_summary(entity) if entity else None,
+        "score": round(resolution.score, 4),
+        "method": method,
+        "candidates": [candidate_public(c) for c in resolution.candidates[:limit]],
+    }
+
+
+def annotation_public(found: Annotation, limit: int, caches: SnapshotCaches) -> JsonObject:
     """An ``AnnotateResponse``: what ``POST /annotate`` answers, and what the
-    archive command adds to each record."""
-    return {"mentions": [mention_public(m, limit) for m in found.mentions]}
+    archive command adds to each record; ``caches`` are those of the snapshot
+    that annotated."""
+    return {"mentions": [mention_public(m, limit, caches) for m in found.mentions]}
 
 
 def entity_summary(entity: EntityRecord) -> JsonObject:

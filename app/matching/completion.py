@@ -15,7 +15,7 @@ every form. Only the few forms kept are looked at in Python.
 
 The base segment's order lives as long as the segment (it is built once, on
 first use, and shared by the snapshots built on it); a snapshot's overlay is
-small and gets its own order with the snapshot (``AliasIndex.memo``).
+small and gets its own order with the snapshot (``SnapshotCaches.completions``).
 """
 
 import threading
@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.matching.index import AliasIndex, EntityRecord, Segment, remembered
+from app.matching.caches import COMPLETION_HEAD_BYTES, MemoryCache, segment_cache
+from app.matching.index import AliasIndex, EntityRecord, Segment
 from app.matching.normalize import fold_char, normalize
 
 # Word starts of one form that are filed: a long alias is a sentence, and
@@ -41,11 +42,10 @@ _OVERSHOOT = 4
 _FIRST = "\x00"
 # A run longer than this (a prefix of a letter or two) has its best entries
 # remembered: finding them again would cost milliseconds each time. Runs this
-# long are few (they do not overlap within a length of prefix); a bound keeps
-# them few whatever the table.
+# long are few (they do not overlap within a length of prefix); a bound in
+# memory (``caches.COMPLETION_HEAD_BYTES``) keeps them few whatever the table.
 LONG_RUN = 20_000
 LONG_RUN_HEAD = 512
-MAX_REMEMBERED_RUNS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ class SegmentCompletions:
         self.entry_forms = np.asarray(forms, dtype=np.int32)[order]
         self.entry_offsets = np.asarray(offsets, dtype=np.int32)[order]
         self.entry_places = self._places()
-        self._long_run_heads: dict[str, np.ndarray] = {}
+        self._long_run_heads: MemoryCache[str, np.ndarray] = segment_cache(COMPLETION_HEAD_BYTES)
 
     def _places(self) -> np.ndarray:
         """Each entry's place in the order of preference (0 is the best)."""
@@ -149,11 +149,8 @@ class SegmentCompletions:
         yield from self._whole_forms_equal_to(prefix, low)
         taken, wanted = 0, count * _OVERSHOOT
         if high - low > LONG_RUN:
-            head = remembered(
-                self._long_run_heads,
-                prefix,
-                lambda _: self._best_places(low, high, 0, LONG_RUN_HEAD),
-                MAX_REMEMBERED_RUNS,
+            head = self._long_run_heads.remembered(
+                prefix, lambda _: self._best_places(low, high, 0, LONG_RUN_HEAD)
             )
             yield from head.tolist()
             taken, wanted = len(head), LONG_RUN_HEAD * _OVERSHOOT
@@ -220,7 +217,6 @@ def _word_starts(normal_forms: list[str]) -> tuple[list[int], list[int], list[st
     return forms, offsets, suffixes
 
 
-_MEMO = "completions"
 _BASES: "weakref.WeakKeyDictionary[Segment, SegmentCompletions]" = weakref.WeakKeyDictionary()
 _BUILDING = threading.Lock()
 
@@ -246,17 +242,17 @@ class SnapshotCompletions:
 def ready(index: AliasIndex) -> bool:
     """Whether the completions of this snapshot are built: until they are, the
     first suggestion takes as long as building them (seconds for a large table)."""
-    return index.memoized(_MEMO)
+    return index.caches.completions is not None
 
 
 def completions(index: AliasIndex) -> SnapshotCompletions:
     """The completions of a snapshot: its base's, shared, and its overlay's."""
-    return index.memo(
-        _MEMO,
-        lambda: SnapshotCompletions(
+    caches = index.caches
+    if caches.completions is None:
+        caches.completions = SnapshotCompletions(
             _of_base(index.base), SegmentCompletions(index.overlay), index.hidden
-        ),
-    )
+        )
+    return caches.completions
 
 
 def suggest(

@@ -54,7 +54,6 @@ COMPOSITIONAL_SCORE = 0.93
 MAX_WORDS = 12
 MAX_FORMS_PER_PART = 16
 MAX_EXCHANGES = 48
-MAX_REMEMBERED_ENTITIES = 100_000  # entities whose exchangeable forms a snapshot keeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +73,7 @@ class ComposedPosting(Posting):
 
 
 @dataclass(frozen=True, slots=True)
-class _Form:
+class ExchangeableForm:
     """A form that a part may be exchanged for."""
 
     text: str
@@ -171,35 +170,37 @@ def _written_as_some(part: str, postings: list[Posting], entity: EntityRecord) -
     return False
 
 
-def _other_forms(index: AliasIndex, part: _Part, compact: str) -> list[_Form]:
+def _other_forms(index: AliasIndex, part: _Part, compact: str) -> list[ExchangeableForm]:
     """The part's entity's forms other than the part (``compact``, run together)."""
     forms = [f for f in _exchangeable(index, part.entity) if f.compact != compact]
     return forms[:MAX_FORMS_PER_PART]
 
 
-def _exchangeable(index: AliasIndex, entity: EntityRecord) -> tuple[_Form, ...]:
+def _exchangeable(index: AliasIndex, entity: EntityRecord) -> tuple[ExchangeableForm, ...]:
     """The entity's first forms that no other entity has, kept with the snapshot."""
-    memo = index.memo("composition-forms", dict[str, tuple[_Form, ...]])
-    found = memo.get(entity.id)
-    if found is None:
-        if len(memo) >= MAX_REMEMBERED_ENTITIES:
-            memo.clear()
-        forms: dict[str, _Form] = {}
-        for text in entity.surface_forms():
-            normal = normalize(text)
-            if not normal or normal in forms:
-                continue
-            if any(p.entity_id != entity.id for p in index.lookup("exact", normal)):
-                continue  # shared: it names another entity as well
-            held = f" {form_keys(normal).transliteration} "
-            forms[normal] = _Form(text, normal, normal.replace(" ", ""), held)
-            if len(forms) > MAX_FORMS_PER_PART:  # one may be the part itself
-                break
-        found = memo[entity.id] = tuple(forms.values())
-    return found
+    return index.caches.exchangeable_forms.remembered(
+        entity.id, lambda _: _unshared_forms(index, entity)
+    )
 
 
-def _whole_form_finds(index: AliasIndex, rewritten: str, stood_for: _Form) -> list[Posting]:
+def _unshared_forms(index: AliasIndex, entity: EntityRecord) -> tuple[ExchangeableForm, ...]:
+    forms: dict[str, ExchangeableForm] = {}
+    for text in entity.surface_forms():
+        normal = normalize(text)
+        if not normal or normal in forms:
+            continue
+        if any(p.entity_id != entity.id for p in index.lookup("exact", normal)):
+            continue  # shared: it names another entity as well
+        held = f" {form_keys(normal).transliteration} "
+        forms[normal] = ExchangeableForm(text, normal, normal.replace(" ", ""), held)
+        if len(forms) > MAX_FORMS_PER_PART:  # one may be the part itself
+            break
+    return tuple(forms.values())
+
+
+def _whole_form_finds(
+    index: AliasIndex, rewritten: str, stood_for: ExchangeableForm
+) -> list[Posting]:
     """The forms that are ``rewritten`` as it is, and hold ``stood_for`` as whole words."""
     found = index.lookup("exact", rewritten)
     if found:

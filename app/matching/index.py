@@ -62,6 +62,7 @@ from app.matching.arrays import (
     run_starts,
     sorted_form_ids,
 )
+from app.matching.caches import SnapshotCaches
 from app.matching.derived_forms import (
     BAND_SHIFT,
     LAYERS,
@@ -84,7 +85,6 @@ from app.matching.spotting_keys import FormIds, SpottingKeys, form_ids
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-K = TypeVar("K")
 Keep = Callable[["Posting"], bool]  # which forms a caller wants (a type filter)
 
 # A word that more forms contain than this does not propose candidates by
@@ -92,8 +92,6 @@ Keep = Callable[["Posting"], bool]  # which forms a caller wants (a type filter)
 MAX_WORD_POSTINGS = 500
 # More words than this proposed for one word of a query: keep those of the same sound only.
 MAX_PROPOSED_WORDS = 300
-# Bound on the words whose similar words, weights and penalties it remembers.
-MAX_REMEMBERED_WORDS = 100_000
 # Trigram candidates: a query's trigrams are taken rarest first until their
 # forms number this many (the work per query is bounded whatever the table);
 # the forms sharing the most of them are checked by their spelling.
@@ -198,19 +196,6 @@ class FiledKeys:
         return start, end
 
 
-def remembered(
-    memo: dict[K, T], key: K, compute: Callable[[K], T], bound: int = MAX_REMEMBERED_WORDS
-) -> T:
-    """``compute(key)``, kept in ``memo`` (never None); the memo is emptied
-    when it holds ``bound`` answers, so it stays bounded whatever the traffic."""
-    found = memo.get(key)
-    if found is None:
-        if len(memo) >= bound:
-            memo.clear()
-        found = memo[key] = compute(key)
-    return found
-
-
 class Segment:
     """A set of entities and the lookup structures built over their forms."""
 
@@ -263,7 +248,6 @@ class Segment:
         # The forms of word w: word_form_ids[word_form_starts[w] : word_form_starts[w + 1]].
         self.word_form_starts = np.zeros(1, dtype=np.int64)
         self.word_form_ids = _NO_FORMS
-        self._similar_words: dict[str, tuple[int, ...]] = {}
         # While building: each code's digest and a word filed under it; then as arrays, below.
         self._block_pairs: tuple[array[int], array[int]] = (array("Q"), array("i"))
         # The words of the code whose digest is block_digests[b] (sorted):
@@ -300,16 +284,6 @@ class Segment:
         self.spotting.finish()
         del self._key_digests, self._latin, self._block_pairs
         del self._word_form_pairs, self._trigram_runs
-
-    # Pickled without what a snapshot learns while it serves (its memos).
-    _LEARNT = ("_similar_words",)
-
-    def __getstate__(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if k not in self._LEARNT}
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-        self._similar_words = {}
 
     def _add_entity(self, entity: EntityRecord, number: int) -> None:
         # The hot loop of a build: a million forms pass here, so lookups are local.
@@ -558,11 +532,8 @@ class Segment:
         Phonetic blocks (one typo allowed) propose them, and the scorer's own
         similarity keeps only those it would count, so no candidate comes in
         that could not score. Names share their words (San, Santa, Xian), so
-        the answer is remembered.
+        a snapshot keeps the answer (``SnapshotCaches.similar_words``).
         """
-        return remembered(self._similar_words, word, self._alike_words)
-
-    def _alike_words(self, word: str) -> tuple[int, ...]:
         exact = self.vocabulary.get(word)
         found = [] if exact is None else [exact]
         if len(word) < MIN_SOUND_LENGTH:
@@ -612,8 +583,8 @@ class AliasIndex:
     hidden: frozenset[str] = field(default_factory=frozenset)
     # The types the table declares (as written there); empty when types are free words.
     declared_types: tuple[str, ...] = ()
-    # What callers derive from this snapshot, kept while it lives: it never changes.
-    _memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    # What this snapshot derives from itself while it serves, dropped with it.
+    caches: SnapshotCaches = field(default_factory=SnapshotCaches, compare=False, repr=False)
 
     @classmethod
     def build(cls, entities: Iterable[EntityRecord], *, workers: int = 1) -> "AliasIndex":
@@ -639,11 +610,14 @@ class AliasIndex:
         declared = tuple(declared)
         if declared == self.declared_types:
             return self
-        return replace(self, declared_types=declared, _memo={})
+        return replace(self, declared_types=declared, caches=SnapshotCaches())
 
     def types_in_use(self) -> frozenset[str]:
         """The types that the snapshot's entities have."""
-        return self.memo("types_in_use", self._count_types)
+        caches = self.caches
+        if caches.types_in_use is None:
+            caches.types_in_use = self._count_types()
+        return caches.types_in_use
 
     def _count_types(self) -> frozenset[str]:
         counts = self.base.type_counts.copy()
@@ -653,22 +627,15 @@ class AliasIndex:
 
     def known_types(self) -> dict[str, str]:
         """The declared types and those in use, by their case-folded name."""
-        return self.memo("known_types", self._known_types)
+        caches = self.caches
+        if caches.known_types is None:
+            caches.known_types = self._known_types()
+        return caches.known_types
 
     def _known_types(self) -> dict[str, str]:
         known = {kind.casefold(): kind for kind in sorted(self.types_in_use())}
         known.update((kind.casefold(), kind) for kind in self.declared_types)
         return known
-
-    def memoized(self, name: str) -> bool:
-        """Whether ``memo(name, ...)`` has been made for this snapshot."""
-        return name in self._memo
-
-    def memo(self, name: str, make: Callable[[], T]) -> T:
-        """``make()`` once per snapshot, under ``name``."""
-        if name not in self._memo:
-            self._memo[name] = make()
-        return self._memo[name]  # type: ignore[return-value]
 
     def entity(self, entity_id: str) -> EntityRecord | None:
         overlay = self.overlay
@@ -765,7 +732,7 @@ class AliasIndex:
             proposed = [
                 forms
                 for word in set(words)
-                for word_id in segment.similar_words(word)
+                for word_id in self._similar_words(segment, word)
                 if len(forms := segment.forms_of_word(word_id)) <= MAX_WORD_POSTINGS
             ]
             filtered = self._filters(segment, keep)
@@ -773,6 +740,11 @@ class AliasIndex:
             kept = (f for f in ranked if self._kept(segment, f, keep))
             found.extend(segment.ref(f) for f in islice(kept, limit))
         return found
+
+    def _similar_words(self, segment: Segment, word: str) -> tuple[int, ...]:
+        """``segment.similar_words(word)``, kept with the snapshot."""
+        key = (segment is self.base, word)
+        return self.caches.similar_words.remembered(key, lambda _: segment.similar_words(word))
 
     def _filters(self, segment: Segment, keep: "Keep | None") -> bool:
         """Whether some forms of ``segment`` are not ``_kept``: a caller's filter,

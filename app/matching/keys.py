@@ -29,12 +29,14 @@ syllable-spaced writings (``hai wu mu``) all reach their form.
 """
 
 import re
-from functools import lru_cache, partial
+from functools import partial
 from typing import NamedTuple
 
 import jellyfish
 from anyascii import anyascii
 from xxhash import xxh3_64_intdigest
+
+from app.matching.caches import short_words_remembered
 
 # Medial particles of Persian izafat and the Arabic article, written as words
 # once hyphens are spaces: Tehreek e Taliban, Jamaat ul Ahrar, Jabhat an Nusra.
@@ -61,9 +63,8 @@ _CONSONANTS = (
 _VOWELS = bytes.maketrans(b"eyo", b"iiu")
 _DOUBLED = re.compile(r"(.)\1+")
 _NOT_LATIN = re.compile(r"[^a-z0-9]+")
-# Words remembered by the functions below: enough for the words that recur
-# (in a table and in queries), not every word of a large table, which the
-# process would otherwise hold beside its index for as long as it serves.
+# Words remembered by a ``FormKeyMaker``: enough for the words that recur in a
+# table, not every word of a large table.
 REMEMBERED_WORDS = 1 << 16
 
 
@@ -86,7 +87,7 @@ def _latin(ascii_text: str) -> str:
     return " ".join(_NOT_LATIN.sub(" ", ascii_text).split())
 
 
-@lru_cache(maxsize=REMEMBERED_WORDS)
+@short_words_remembered
 def transliterate_word(word: str) -> str:
     """One word in ASCII with its romanisation variants folded."""
     return _folded(anyascii(word).lower()) or word
@@ -98,7 +99,7 @@ def _metaphone(word: str) -> str:
     return jellyfish.metaphone(word) or word
 
 
-@lru_cache(maxsize=REMEMBERED_WORDS)
+@short_words_remembered
 def phonetic_word(word: str) -> str:
     """The metaphone code of a transliterated word (digits kept as they are)."""
     return _metaphone(word)
@@ -184,7 +185,7 @@ class FormKeyMaker:
     Each word is worked on once for all its pieces: one transliteration by
     anyascii (from a table of the code points met) serves its transliteration
     key, the connector test and its Latin spelling. The pieces are remembered
-    until the maker holds as many words as the functions above remember, then
+    until the maker holds REMEMBERED_WORDS words, then
     forgotten all at once, so that it holds no more however large the build
     (remembering every word of a million aliases measured no faster).
 

@@ -18,9 +18,9 @@ from typing import TypeVar
 
 import numpy as np
 
+from app.matching.caches import RECORD_CACHE_BYTES, MemoryCache, segment_cache
+
 T = TypeVar("T")
-# Records made from the arrays and kept, for the entities asked for again and again.
-MAX_REMEMBERED_RECORDS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +122,15 @@ class EntityTable(Mapping[str, EntityRecord]):
         # The record each id names (its last), in the order of the ids' first place.
         self._numbers = {record.id: number for number, record in enumerate(records)}
         self._listed = np.fromiter(self._numbers.values(), np.int32, len(self._numbers))
-        self._made: dict[str, EntityRecord] = {}  # by id
+        # Records made from the arrays and kept, for the entities asked for again and again.
+        self._made: MemoryCache[str, EntityRecord] = segment_cache(RECORD_CACHE_BYTES)
 
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k != "_made"}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._made = {}
+        self._made = segment_cache(RECORD_CACHE_BYTES)
 
     def number(self, entity_id: str) -> int:
         """The number of the record that ``entity_id`` names; -1 for none."""
@@ -170,15 +171,10 @@ class EntityTable(Mapping[str, EntityRecord]):
 
     def get(self, entity_id: str, default: T | None = None) -> EntityRecord | T | None:  # type: ignore[override]
         """The record ``entity_id`` names, made once and kept for a while."""
-        found = self._made.get(entity_id)
-        if found is None:
-            number = self._numbers.get(entity_id)
-            if number is None:
-                return default
-            if len(self._made) >= MAX_REMEMBERED_RECORDS:
-                self._made.clear()
-            found = self._made[entity_id] = self._make(number)
-        return found
+        number = self._numbers.get(entity_id)
+        if number is None:
+            return default
+        return self._made.remembered(entity_id, lambda _: self._make(number))
 
     def __contains__(self, entity_id: object) -> bool:
         return entity_id in self._numbers

@@ -25,7 +25,6 @@ entities' prominence; only a caller asking for ``TieBreak.PROMINENCE`` lets
 prominence decide between namesakes, and the resolution then says so.
 """
 
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,11 +37,16 @@ from app.matching.index import (
     Keep,
     Layer,
     Posting,
-    remembered,
 )
 from app.matching.keys import MIN_FOLDED_KEY, FormKeys, form_keys
 from app.matching.normalize import normalize
-from app.matching.scoring import MentionWords, is_abjad, is_syllabic, similarity
+from app.matching.scoring import (
+    MentionWords,
+    WordPenalties,
+    is_abjad,
+    is_syllabic,
+    similarity,
+)
 from app.matching.structure import joined_parts, parenthesised_parts, without_titles
 
 
@@ -271,7 +275,7 @@ def _approximate(index: AliasIndex, keys: FormKeys, type_filter: "TypeFilter") -
     spelling could come within the margin, a risk that the dev set's
     candidate recall measures.
     """
-    scorer = index.memo("word-penalties", lambda: WordPenalties(index))
+    scorer = WordPenalties.of(index)
     weights = [scorer.weight(w) for w in keys.words]
     mention = MentionWords(
         keys.latin,
@@ -318,57 +322,6 @@ def _fuzzy_candidates(index: AliasIndex, keys: FormKeys, keep: Keep | None) -> l
         return spelt
     # Names of several words: also the forms that share the most (or most alike) words.
     return spelt + index.candidates(keys.words, FUZZY_CANDIDATES, keep)
-
-
-# Words of one or two letters (initials, particles, syllables: d, da, ni) that
-# the table does not know are no evidence that another actor is meant.
-MIN_TELLING_LENGTH = 3
-# ...nor is a short word that names something but is used by many (an, da, sul).
-MIN_NAME_WORD = 4
-
-
-class WordPenalties:
-    """Word weights and one-sided penalties in one snapshot, each computed once."""
-
-    def __init__(self, index: AliasIndex) -> None:
-        self._index = index
-        self._weights: dict[str, float] = {}
-        self._mention: dict[str, float] = {}
-        self._form: dict[str, float] = {}
-        self._names: dict[str, bool] = {}
-        one_entity = index.word_weight("")  # the weight of a word no other entity uses
-        self._naming = 2 * one_entity
-        # Used by at most about sqrt(N) entities: distinctive, not a function word.
-        self._distinctive = index.weight_of_share(math.sqrt(max(index.entity_count, 1)))
-
-    def weight(self, word: str) -> float:
-        return remembered(self._weights, word, self._index.word_weight)
-
-    def names_an_entity(self, word: str) -> bool:
-        """Whether ``word`` is itself a name in the table, and a word, not a
-        syllable: in a gazetteer nearly every syllable names some place."""
-        return remembered(self._names, word, self._names_an_entity)
-
-    def _names_an_entity(self, word: str) -> bool:
-        if len(word) < MIN_NAME_WORD and self.weight(word) < self._distinctive:
-            return False
-        return self._index.has_key("transliteration", word)
-
-    def mention_penalty(self, word: str) -> float:
-        return remembered(self._mention, word, self._mention_penalty)
-
-    def _mention_penalty(self, word: str) -> float:
-        weight = self.weight(word)
-        distinctive = weight >= self._distinctive and len(word) >= MIN_TELLING_LENGTH
-        telling = distinctive or self.names_an_entity(word)
-        return max(weight, self._naming) if telling else weight
-
-    def form_penalty(self, word: str) -> float:
-        return remembered(self._form, word, self._form_penalty)
-
-    def _form_penalty(self, word: str) -> float:
-        weight = self.weight(word)
-        return max(weight, self._naming) if self.names_an_entity(word) else weight
 
 
 class TypeFilter:

@@ -27,6 +27,7 @@ table has never seen or that only a few entities use (the Ministry of Foreign
 Affairs *of Afghanistan*, the *Afghan* Ministry of Foreign Affairs).
 """
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,11 +39,12 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler
 
+from app.matching.caches import LONGEST_REMEMBERED_WORD, REMEMBERED_SHORT_WORDS
 from app.matching.keys import phonetic_word
 from app.matching.normalize import normalize
 
 if TYPE_CHECKING:
-    from app.matching.index import FormRef
+    from app.matching.index import AliasIndex, FormRef
 
 SPLIT_COST = 0.02  # the same letters, words split or joined otherwise
 ORDER_COST = 0.03  # the same words in another order
@@ -61,9 +63,17 @@ MIN_SPELLING_LENGTH = 4  # short words are acronyms: IS and ISI are not typos of
 MIN_SOUND_LENGTH = 3  # ...but three letters may be one sound: Syed and Sayyid (sid, said)
 
 
-@lru_cache(maxsize=1 << 16)
 def word_similarity(a: str, b: str) -> float:
-    """1 for one transliterated word, less for one sound or a near spelling, else 0."""
+    """1 for one transliterated word, less for one sound or a near spelling, else 0.
+
+    The answers for short words are kept for the process (``caches``' notes).
+    """
+    if len(a) > LONGEST_REMEMBERED_WORD or len(b) > LONGEST_REMEMBERED_WORD:
+        return _word_similarity(a, b)
+    return _remembered_word_similarity(a, b)
+
+
+def _word_similarity(a: str, b: str) -> float:
     if a == b:
         return 1.0
     if min(len(a), len(b)) < MIN_SOUND_LENGTH:
@@ -78,6 +88,9 @@ def word_similarity(a: str, b: str) -> float:
     else:
         spelling = fuzz.ratio(a, b) / 100
     return spelling if spelling >= MIN_WORD_SPELLING else 0.0
+
+
+_remembered_word_similarity = lru_cache(maxsize=REMEMBERED_SHORT_WORDS)(_word_similarity)
 
 
 # No two words spelt less alike than this (rapidfuzz's ratio) are credited by
@@ -108,6 +121,63 @@ class Weights(Protocol):
     def mention_penalty(self, word: str) -> float: ...
     def form_penalty(self, word: str) -> float: ...
     def names_an_entity(self, word: str) -> bool: ...
+
+
+# Words of one or two letters (initials, particles, syllables: d, da, ni) that
+# the table does not know are no evidence that another actor is meant.
+MIN_TELLING_LENGTH = 3
+# ...nor is a short word that names something but is used by many (an, da, sul).
+MIN_NAME_WORD = 4
+
+
+class WordPenalties:
+    """The ``Weights`` of a snapshot's words: each computed once, and kept in
+    the snapshot's caches while it serves."""
+
+    def __init__(self, index: "AliasIndex") -> None:
+        self._index = index
+        self._caches = index.caches
+        one_entity = index.word_weight("")  # the weight of a word no other entity uses
+        self._naming = 2 * one_entity
+        # Used by at most about sqrt(N) entities: distinctive, not a function word.
+        self._distinctive = index.weight_of_share(math.sqrt(max(index.entity_count, 1)))
+
+    @classmethod
+    def of(cls, index: "AliasIndex") -> "WordPenalties":
+        """The snapshot's own, made when first asked for."""
+        caches = index.caches
+        if caches.word_penalties is None:
+            caches.word_penalties = cls(index)
+        return caches.word_penalties
+
+    def weight(self, word: str) -> float:
+        return self._caches.weights.remembered(word, self._index.word_weight)
+
+    def names_an_entity(self, word: str) -> bool:
+        """Whether ``word`` is itself a name in the table, and a word, not a
+        syllable: in a gazetteer nearly every syllable names some place."""
+        return self._caches.names.remembered(word, self._names_an_entity)
+
+    def _names_an_entity(self, word: str) -> bool:
+        if len(word) < MIN_NAME_WORD and self.weight(word) < self._distinctive:
+            return False
+        return self._index.has_key("transliteration", word)
+
+    def mention_penalty(self, word: str) -> float:
+        return self._caches.mention_penalties.remembered(word, self._mention_penalty)
+
+    def _mention_penalty(self, word: str) -> float:
+        weight = self.weight(word)
+        distinctive = weight >= self._distinctive and len(word) >= MIN_TELLING_LENGTH
+        telling = distinctive or self.names_an_entity(word)
+        return max(weight, self._naming) if telling else weight
+
+    def form_penalty(self, word: str) -> float:
+        return self._caches.form_penalties.remembered(word, self._form_penalty)
+
+    def _form_penalty(self, word: str) -> float:
+        weight = self.weight(word)
+        return max(weight, self._naming) if self.names_an_entity(word) else weight
 
 
 @dataclass(frozen=True, slots=True)

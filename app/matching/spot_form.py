@@ -20,10 +20,10 @@ import codecs
 import re
 from bisect import bisect_right
 from collections.abc import Callable
-from functools import lru_cache
 from itertools import accumulate, count
 from operator import add, sub
 
+from app.matching.caches import short_words_remembered
 from app.matching.normalize import APOSTROPHES, fold_char
 
 _COMPLEX = "\uffff"  # marks a character that does not fold one-to-one
@@ -151,7 +151,7 @@ class _NotOneToOne(Exception):
     """A character does not fold to one ASCII character."""
 
 
-@lru_cache(maxsize=4096)
+@short_words_remembered
 def _ascii_fold(run: str) -> str:
     folded = "".join(_SPOT_TABLE[ord(char)] for char in run)
     if not folded.isascii() or len(folded) != len(run):
@@ -204,7 +204,7 @@ def _case_class(char: str) -> str:
     return "0" if char.isdigit() else "a"
 
 
-@lru_cache(maxsize=4096)
+@short_words_remembered
 def _case_classes(run: str) -> str:
     return "".join(map(_case_class, run))
 

@@ -9,13 +9,19 @@ is a common word to its writer and is dropped ("But" is not Buta).
 from collections.abc import Iterable
 
 from app.matching.annotation.common_words import written_in_lower_case
-from app.matching.annotation.mentions import EXACT, MAX_REMEMBERED_RUNS, Mention, decided
+from app.matching.annotation.mentions import EXACT, Mention, decided
 from app.matching.budget import NO_DEADLINE, Deadline
 from app.matching.index import AliasIndex
 from app.matching.resolve import DEFAULT_THRESHOLDS, Method, Resolution, Thresholds, TypeFilter
-from app.matching.spotting import Span, SpottedText, dictionary_hits, prepare, sentence_initial
+from app.matching.spotting import (
+    Hit,
+    Span,
+    SpottedText,
+    dictionary_hits,
+    prepare,
+    sentence_initial,
+)
 
-MAX_REMEMBERED_OPTIONS = 64  # types filters and thresholds, each with its memo
 # The dictionary pass checks its deadline once per this many hits: a hit costs
 # microseconds, a run of the variant pass (checked each time) up to milliseconds.
 HITS_BETWEEN_CHECKS = 1024
@@ -41,30 +47,26 @@ def spotted_mentions(
 ) -> list[Mention]:
     """The curated forms found in the text that name entities of the types asked for."""
     # The same names come back, written the same way, in text after text:
-    # their resolutions are kept with the snapshot, up to a bound, for each
-    # types filter and thresholds asked for.
-    memos = index.memo(
-        "annotate-hits", dict[tuple[object, ...], dict[tuple[object, ...], Resolution | None]]
-    )
-    if len(memos) >= MAX_REMEMBERED_OPTIONS:
-        memos.clear()
-    memo = memos.setdefault((type_filter.types, thresholds), {})
+    # their resolutions are kept with the snapshot (``SnapshotCaches``), for
+    # each types filter and thresholds asked for.
+    resolutions = index.caches.dictionary_hits
     mentions = []
     for number, hit in enumerate(dictionary_hits(index, spotted)):
         if not number % HITS_BETWEEN_CHECKS:
             deadline.check()
-        key = (hit.segment, hit.forms, hit.text)
-        try:
-            resolution = memo[key]
-        except KeyError:
-            if len(memo) >= MAX_REMEMBERED_RUNS:
-                memo.clear()
-            candidates = type_filter.best_per_entity(hit.postings(), 1.0, Method.EXACT)
-            resolution = decided(hit.text, candidates, thresholds) if candidates else None
-            memo[key] = resolution
+        resolution = resolutions.remembered(
+            (type_filter.types, thresholds, hit.segment, hit.forms, hit.text),
+            lambda _, hit=hit: _resolution_of(hit, type_filter, thresholds),
+        )
         if resolution is not None:
             mentions.append(Mention(Span(hit.start, hit.end), hit.text, resolution, EXACT))
     return mentions
+
+
+def _resolution_of(hit: Hit, type_filter: TypeFilter, thresholds: Thresholds) -> Resolution | None:
+    """The resolution of a spotted name among the entities of the types asked for."""
+    candidates = type_filter.best_per_entity(hit.postings(), 1.0, Method.EXACT)
+    return decided(hit.text, candidates, thresholds) if candidates else None
 
 
 def without_common_words(spotted: SpottedText, mentions: list[Mention]) -> list[Mention]:

@@ -12,9 +12,9 @@ ambiguous.
 
 import re
 from dataclasses import replace
-from functools import lru_cache
 
-from app.matching.annotation.mentions import DOCUMENT, MAX_REMEMBERED_RUNS, Mention, name_words
+from app.matching.annotation.mentions import DOCUMENT, Mention, name_words
+from app.matching.caches import LONGEST_REMEMBERED_NAME, short_texts_remembered
 from app.matching.casing import CaseRule, case_rule
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.normalize import normalize
@@ -67,7 +67,7 @@ def _in_context(
     return mention
 
 
-@lru_cache(maxsize=65536)
+@short_texts_remembered(LONGEST_REMEMBERED_NAME)
 def _is_acronym(alias: str) -> bool:
     # IS beside ISIS-K is the parent, named on purpose: acronyms are specific.
     return case_rule(alias) is CaseRule.EXACT
@@ -91,15 +91,12 @@ def _holders_by_word(
 
 def _form_words(index: AliasIndex, entity: EntityRecord) -> frozenset[str]:
     """The words of the entity's forms, in their normal form."""
-    memo = index.memo("form-words", dict[str, frozenset[str]])
-    words = memo.get(entity.id)
-    if words is None:
-        if len(memo) >= MAX_REMEMBERED_RUNS:
-            memo.clear()
-        words = memo[entity.id] = frozenset(
+    return index.caches.form_words.remembered(
+        entity.id,
+        lambda _: frozenset(
             word for form in entity.surface_forms() for word in normalize(form).split()
-        )
-    return words
+        ),
+    )
 
 
 def _matched_by_document(mention: Mention, candidates: list[Candidate]) -> Mention:

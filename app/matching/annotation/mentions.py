@@ -1,8 +1,8 @@
 """What the annotation passes share: a mention, and the words of a written name."""
 
-from functools import lru_cache
 from typing import NamedTuple
 
+from app.matching.caches import LONGEST_REMEMBERED_NAME, short_texts_remembered
 from app.matching.normalize import normalize
 from app.matching.resolve import Candidate, Method, Resolution, Thresholds, decide
 from app.matching.spotting import Span, SpottedText
@@ -11,7 +11,6 @@ from app.matching.structure import without_titles
 EXACT = Method.EXACT.value
 COMPOSITIONAL = Method.COMPOSITIONAL.value
 DOCUMENT = "document"
-MAX_REMEMBERED_RUNS = 100_000
 
 
 class Mention(NamedTuple):
@@ -28,13 +27,13 @@ class Mention(NamedTuple):
         return normal_words(self.text)
 
 
-@lru_cache(maxsize=65536)
+@short_texts_remembered(LONGEST_REMEMBERED_NAME)
 def normal_words(text: str) -> tuple[str, ...]:
     """The words of the normal form of ``text``: a name's words as the passes compare them."""
     return tuple(normalize(text).split())
 
 
-@lru_cache(maxsize=65536)
+@short_texts_remembered(LONGEST_REMEMBERED_NAME)
 def name_words(text: str) -> tuple[str, ...]:
     """Its normal words after leading articles and titles: "Mr Asif" has one."""
     normal = normalize(text)

@@ -24,7 +24,6 @@ import jellyfish
 
 from app.matching.annotation.mentions import (
     COMPOSITIONAL,
-    MAX_REMEMBERED_RUNS,
     Mention,
     decided_mention,
     entity_of,
@@ -173,15 +172,10 @@ def _spelt_alike(written: str, alias: str) -> bool:
 def _run_candidates(index: AliasIndex, written: str, type_filter: TypeFilter) -> list[Candidate]:
     """What every matching layer finds for the run as written, of the types asked for."""
     # The same runs come back in text after text ("The", "Pakistan", "Mr"):
-    # their resolutions are kept with the snapshot, up to a bound.
-    memo = index.memo("annotate-runs", dict[tuple[str, frozenset[str] | None], list[Candidate]])
-    key = (written, type_filter.types)
-    found = memo.get(key)
-    if found is None:
-        if len(memo) >= MAX_REMEMBERED_RUNS:
-            memo.clear()
-        found = memo[key] = layered_candidates(index, written, type_filter)
-    return found
+    # their candidates are kept with the snapshot (``SnapshotCaches``).
+    return index.caches.runs.remembered(
+        (written, type_filter.types), lambda _: layered_candidates(index, written, type_filter)
+    )
 
 
 def _tightened(
