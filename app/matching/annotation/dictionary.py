@@ -7,6 +7,7 @@ is a common word to its writer and is dropped ("But" is not Buta).
 """
 
 from collections.abc import Iterable
+from functools import partial
 
 from app.matching.annotation.common_words import written_in_lower_case
 from app.matching.annotation.mentions import EXACT, Mention, decided
@@ -56,15 +57,18 @@ def spotted_mentions(
             deadline.check()
         resolution = resolutions.remembered(
             (type_filter.types, thresholds, hit.segment, hit.forms, hit.text),
-            lambda _, hit=hit: _resolution_of(hit, type_filter, thresholds),
+            partial(_resolution_of, hit, type_filter, thresholds),
         )
         if resolution is not None:
             mentions.append(Mention(Span(hit.start, hit.end), hit.text, resolution, EXACT))
     return mentions
 
 
-def _resolution_of(hit: Hit, type_filter: TypeFilter, thresholds: Thresholds) -> Resolution | None:
-    """The resolution of a spotted name among the entities of the types asked for."""
+def _resolution_of(
+    hit: Hit, type_filter: TypeFilter, thresholds: Thresholds, _key: object
+) -> Resolution | None:
+    """The resolution of a spotted name among the entities of the types asked for
+    (``_key``: the cache's key of it)."""
     candidates = type_filter.best_per_entity(hit.postings(), 1.0, Method.EXACT)
     return decided(hit.text, candidates, thresholds) if candidates else None
 
