@@ -113,6 +113,11 @@ def _held_size(items: Iterable[object], depth: int) -> int:
     )
 
 
+def entry_size(key: object, value: object) -> int:
+    """The estimated bytes of a cache entry: its key, its value, its bookkeeping."""
+    return ENTRY_OVERHEAD + approximate_size(key) + approximate_size(value)
+
+
 @lru_cache(maxsize=256)
 def _field_names(kind: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(kind))
@@ -130,8 +135,10 @@ class MemoryCache(FIFOCache[K, V], Generic[K, V]):
     returned without being kept.
     """
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, size_of: "Callable[[K, V], int] | None" = None) -> None:
         super().__init__(maxsize=budget, getsizeof=self._size_of_entry)
+        # What an entry costs: the generic estimate, or one that knows its kind.
+        self._size_of: Callable[[K, V], int] = size_of or entry_size
         self._lock = threading.Lock()
         self._entry_bytes = 0
         # The cache's own dictionary of entries, read directly: a hit or a miss
@@ -149,7 +156,7 @@ class MemoryCache(FIFOCache[K, V], Generic[K, V]):
         return value
 
     def __setitem__(self, key: K, value: V) -> None:
-        self._entry_bytes = ENTRY_OVERHEAD + approximate_size(key) + approximate_size(value)
+        self._entry_bytes = self._size_of(key, value)
         super().__setitem__(key, value)
 
     def _size_of_entry(self, value: V) -> int:
@@ -221,9 +228,11 @@ class SnapshotCaches:
         return int(sum(cache.currsize for cache in self.bounded().values()))
 
 
-def segment_cache(budget: int) -> MemoryCache[Any, Any]:
+def segment_cache(
+    budget: int, size_of: Callable[[Any, Any], int] | None = None
+) -> MemoryCache[Any, Any]:
     """A cache that lives with a segment (see the module's notes)."""
-    return MemoryCache(budget)
+    return MemoryCache(budget, size_of)
 
 
 def short_words_remembered(compute: Callable[[str], R]) -> Callable[[str], R]:

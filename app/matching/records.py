@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from app.matching.caches import RECORD_CACHE_BYTES, MemoryCache, segment_cache
+from app.matching.caches import ENTRY_OVERHEAD, RECORD_CACHE_BYTES, MemoryCache, segment_cache
 
 T = TypeVar("T")
 
@@ -55,6 +55,26 @@ class EntityRecord:
             self.prominence,
             self.description,
         )
+
+
+# What a made record costs beyond the characters of its texts: the record and
+# its tuples, its id, type and prominence (RECORD_BYTES); each text's string
+# object and its place in a tuple (TEXT_BYTES). Characters are counted at two
+# bytes, as Python keeps a text with any character beyond Latin-1.
+RECORD_BYTES = 400
+TEXT_BYTES = 64
+
+
+def record_entry_size(entity_id: str, record: EntityRecord) -> int:
+    """The estimated bytes of a record kept under its id: ``caches.entry_size``,
+    worked out from the lengths of its texts alone, as records are made for
+    every candidate of a query."""
+    texts = [entity_id, record.name, *record.aliases]
+    if record.description:
+        texts.append(record.description)
+    for text, _ in record.case_rules:
+        texts += (text, text)  # the pair's tuple counted as a text
+    return ENTRY_OVERHEAD + RECORD_BYTES + TEXT_BYTES * len(texts) + 2 * sum(map(len, texts))
 
 
 _SEPARATOR = "\x00"
@@ -123,14 +143,16 @@ class EntityTable(Mapping[str, EntityRecord]):
         self._numbers = {record.id: number for number, record in enumerate(records)}
         self._listed = np.fromiter(self._numbers.values(), np.int32, len(self._numbers))
         # Records made from the arrays and kept, for the entities asked for again and again.
-        self._made: MemoryCache[str, EntityRecord] = segment_cache(RECORD_CACHE_BYTES)
+        self._made: MemoryCache[str, EntityRecord] = segment_cache(
+            RECORD_CACHE_BYTES, record_entry_size
+        )
 
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k != "_made"}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._made = segment_cache(RECORD_CACHE_BYTES)
+        self._made = segment_cache(RECORD_CACHE_BYTES, record_entry_size)
 
     def number(self, entity_id: str) -> int:
         """The number of the record that ``entity_id`` names; -1 for none."""

@@ -8,8 +8,9 @@ import pytest
 
 from app.matching import caches
 from app.matching.annotate import annotation
-from app.matching.caches import MemoryCache, SnapshotCaches, approximate_size
+from app.matching.caches import MemoryCache, SnapshotCaches, approximate_size, entry_size
 from app.matching.index import AliasIndex, EntityRecord
+from app.matching.records import record_entry_size
 from app.matching.resolve import resolve
 from tests.evaluation import shipped_index
 
@@ -95,6 +96,17 @@ def test_the_estimate_is_not_below_the_memory_the_entries_take() -> None:
 def test_a_record_is_counted_with_what_it_holds() -> None:
     record = EntityRecord("x", "A name", "city", ("An alias " * 20,))
     assert approximate_size(record) > len("An alias " * 20)
+
+
+def test_a_record_is_estimated_from_its_lengths_at_no_less_than_by_its_objects() -> None:
+    records = [
+        *shipped_index().entities(),
+        EntityRecord("بغداد", "بغداد", "city", ("Baghdad", "Bagdad", "巴格达")),
+        EntityRecord("q1", "Ōsaka", "city", ("大阪市",), (("Ōsaka", True),), 2.7e6, "A city"),
+    ]
+    for record in records:
+        generic = entry_size(record.id, record)
+        assert generic <= record_entry_size(record.id, record) <= 2 * generic
 
 
 def test_the_caches_are_named_fields_each_with_a_share() -> None:
