@@ -36,7 +36,6 @@ characters.
 
 import threading
 from collections.abc import Callable, Hashable, Iterable
-from contextlib import suppress
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import lru_cache, wraps
 from sys import getsizeof
@@ -78,6 +77,7 @@ COMPLETION_HEAD_BYTES = 4 * MIB  # the best places of a segment's long runs of c
 # A cache's own bookkeeping for one entry: the slots of its dict, of its
 # order of arrival and of its table of sizes.
 ENTRY_OVERHEAD = 150
+NUMBER_BYTES = 28  # what getsizeof tells of a float (24) or a bool (28)
 # The process-wide caches of pure functions of a word (see the module's notes).
 REMEMBERED_SHORT_WORDS = 1 << 14
 LONGEST_REMEMBERED_WORD = 32
@@ -151,8 +151,11 @@ class MemoryCache(FIFOCache[K, V], Generic[K, V]):
         if found is not _ABSENT:
             return found  # type: ignore[return-value]
         value = make(key)
-        with self._lock, suppress(ValueError):  # alone over the budget: not kept
-            self[key] = value
+        with self._lock:
+            try:
+                self[key] = value
+            except ValueError:  # alone over the budget: not kept
+                pass
         return value
 
     def __setitem__(self, key: K, value: V) -> None:
@@ -168,9 +171,16 @@ def _share(name: str) -> int:
     return SNAPSHOT_CACHE_BYTES * SHARES[name] // sum(SHARES.values())
 
 
-def _sized(name: str) -> Callable[[], "MemoryCache[Any, Any]"]:
+def _sized(
+    name: str, size_of: Callable[[Any, Any], int] | None = None
+) -> Callable[[], "MemoryCache[Any, Any]"]:
     """What makes the cache ``name``: a new ``MemoryCache`` with its share."""
-    return lambda: MemoryCache(_share(name))
+    return lambda: MemoryCache(_share(name), size_of)
+
+
+def word_entry_size(word: str, value: float | bool) -> int:
+    """The bytes of an entry of a word and a number: ``entry_size`` without its walk."""
+    return ENTRY_OVERHEAD + getsizeof(word) + NUMBER_BYTES
 
 
 # The keys of the annotation caches: a types filter (case-folded, None for
@@ -210,10 +220,14 @@ class SnapshotCaches:
         default_factory=_sized("similar_words")
     )
     # Scoring (``scoring.WordPenalties``), by word.
-    weights: MemoryCache[str, float] = field(default_factory=_sized("weights"))
-    names: MemoryCache[str, bool] = field(default_factory=_sized("names"))
-    mention_penalties: MemoryCache[str, float] = field(default_factory=_sized("mention_penalties"))
-    form_penalties: MemoryCache[str, float] = field(default_factory=_sized("form_penalties"))
+    weights: MemoryCache[str, float] = field(default_factory=_sized("weights", word_entry_size))
+    names: MemoryCache[str, bool] = field(default_factory=_sized("names", word_entry_size))
+    mention_penalties: MemoryCache[str, float] = field(
+        default_factory=_sized("mention_penalties", word_entry_size)
+    )
+    form_penalties: MemoryCache[str, float] = field(
+        default_factory=_sized("form_penalties", word_entry_size)
+    )
 
     def __reduce__(self) -> tuple[type["SnapshotCaches"], tuple[()]]:
         # A snapshot sent to another process (or written) goes without its caches.

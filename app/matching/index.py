@@ -743,8 +743,11 @@ class AliasIndex:
 
     def _similar_words(self, segment: Segment, word: str) -> tuple[int, ...]:
         """``segment.similar_words(word)``, kept with the snapshot."""
-        key = (segment is self.base, word)
-        return self.caches.similar_words.remembered(key, lambda _: segment.similar_words(word))
+        return self.caches.similar_words.remembered((segment is self.base, word), self._alike_words)
+
+    def _alike_words(self, key: tuple[bool, str]) -> tuple[int, ...]:
+        in_base, word = key
+        return (self.base if in_base else self.overlay).similar_words(word)
 
     def _filters(self, segment: Segment, keep: "Keep | None") -> bool:
         """Whether some forms of ``segment`` are not ``_kept``: a caller's filter,

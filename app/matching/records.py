@@ -158,6 +158,9 @@ class EntityTable(Mapping[str, EntityRecord]):
         """The number of the record that ``entity_id`` names; -1 for none."""
         return self._numbers.get(entity_id, -1)
 
+    def _make_by_id(self, entity_id: str) -> EntityRecord:
+        return self._make(self._numbers[entity_id])
+
     def _make(self, number: int) -> EntityRecord:
         name, *aliases = self._texts.run(self._first_texts[number], self._first_texts[number + 1])
         return EntityRecord(
@@ -193,10 +196,9 @@ class EntityTable(Mapping[str, EntityRecord]):
 
     def get(self, entity_id: str, default: T | None = None) -> EntityRecord | T | None:  # type: ignore[override]
         """The record ``entity_id`` names, made once and kept for a while."""
-        number = self._numbers.get(entity_id)
-        if number is None:
+        if entity_id not in self._numbers:
             return default
-        return self._made.remembered(entity_id, lambda _: self._make(number))
+        return self._made.remembered(entity_id, self._make_by_id)
 
     def __contains__(self, entity_id: object) -> bool:
         return entity_id in self._numbers

@@ -8,7 +8,13 @@ import pytest
 
 from app.matching import caches
 from app.matching.annotate import annotation
-from app.matching.caches import MemoryCache, SnapshotCaches, approximate_size, entry_size
+from app.matching.caches import (
+    MemoryCache,
+    SnapshotCaches,
+    approximate_size,
+    entry_size,
+    word_entry_size,
+)
 from app.matching.index import AliasIndex, EntityRecord
 from app.matching.records import record_entry_size
 from app.matching.resolve import resolve
@@ -107,6 +113,14 @@ def test_a_record_is_estimated_from_its_lengths_at_no_less_than_by_its_objects()
     for record in records:
         generic = entry_size(record.id, record)
         assert generic <= record_entry_size(record.id, record) <= 2 * generic
+
+
+@pytest.mark.parametrize("value", [0.5, True, 12.0])
+def test_a_word_and_its_number_are_estimated_at_what_the_generic_estimate_says(
+    value: float,
+) -> None:
+    for word in ("", "taliban", "بغداد" * 10):
+        assert word_entry_size(word, value) >= entry_size(word, value)
 
 
 def test_the_caches_are_named_fields_each_with_a_share() -> None:
