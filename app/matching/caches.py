@@ -16,9 +16,10 @@ counted in each, so the bound errs on the safe side.
 
 Two caches live with a segment rather than a snapshot, because a segment
 (the base) is shared by every snapshot built on it and what they hold is
-its own: the records made from its entity table (``RECORD_CACHE_BYTES``) and
+its own: the records made from its entity table (``RECORD_CACHE_BYTES``),
 the best places of the long runs of its completions
-(``COMPLETION_HEAD_BYTES``).
+(``COMPLETION_HEAD_BYTES``), and the forms that a writing of a spotting key
+may be a mention of (``WRITINGS_CACHE_BYTES``).
 
 Pure functions of a word, shared by the whole process
 (``keys.transliterate_word`` and ``keys.phonetic_word``, the spot form's
@@ -41,7 +42,7 @@ from functools import lru_cache, wraps
 from sys import getsizeof
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from cachetools import FIFOCache
+from cachetools import Cache
 
 if TYPE_CHECKING:
     from app.matching.completion import SnapshotCompletions
@@ -74,6 +75,7 @@ SHARES = {
 }
 RECORD_CACHE_BYTES = 8 * MIB  # records made from a segment's entity table
 COMPLETION_HEAD_BYTES = 4 * MIB  # the best places of a segment's long runs of completions
+WRITINGS_CACHE_BYTES = 4 * MIB  # the forms a writing of a spotting key may mention
 # A cache's own bookkeeping for one entry: the slots of its dict, of its
 # order of arrival and of its table of sizes.
 ENTRY_OVERHEAD = 150
@@ -123,8 +125,10 @@ def _field_names(kind: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(kind))
 
 
-class MemoryCache(FIFOCache[K, V], Generic[K, V]):
-    """A cache bounded by the estimated bytes of its entries; the first kept go first.
+class MemoryCache(Cache[K, V], Generic[K, V]):
+    """A cache bounded by the estimated bytes of its entries; the first kept go
+    first (``cachetools.Cache`` lets go of entries in the order of its
+    dictionary, the order they were kept in).
 
     Not least recently used first: keeping the order of use costs a call in
     Python on every hit, and these caches are asked on paths run for every
@@ -142,7 +146,8 @@ class MemoryCache(FIFOCache[K, V], Generic[K, V]):
         self._lock = threading.Lock()
         self._entry_bytes = 0
         # The cache's own dictionary of entries, read directly: a hit or a miss
-        # is then one look-up in C, not calls in Python and a KeyError.
+        # is then one look-up in C, not calls in Python and a KeyError. The
+        # name is cachetools' own, which is why pyproject keeps it below 9.
         self._entries: dict[K, V] = vars(self)["_Cache__data"]
 
     def remembered(self, key: K, make: Callable[[K], V]) -> V:
@@ -152,10 +157,9 @@ class MemoryCache(FIFOCache[K, V], Generic[K, V]):
             return found  # type: ignore[return-value]
         value = make(key)
         with self._lock:
-            try:
-                self[key] = value
-            except ValueError:  # alone over the budget: not kept
-                pass
+            self._entry_bytes = self._size_of(key, value)
+            if self._entry_bytes <= self.maxsize:  # else alone over the budget: not kept
+                Cache.__setitem__(self, key, value)
         return value
 
     def __setitem__(self, key: K, value: V) -> None:

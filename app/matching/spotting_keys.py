@@ -16,11 +16,11 @@ import ahocorasick
 import numpy as np
 
 from app.matching.arrays import grouped, int32s
+from app.matching.caches import WRITINGS_CACHE_BYTES, MemoryCache, segment_cache
 from app.matching.casing import CaseRule, Written, is_capitalised, letters
 from app.matching.derived_forms import DerivedForms
 
 # Bound on the writings of other-case spotting keys a segment remembers.
-MAX_REMEMBERED_WRITINGS = 100_000
 # A spotting key's flags: some form of it has a case rule other than
 # CAPITALISED; some form of it is written in lower case (a gazetteer's "as").
 OTHER_CASE_KEY = 1
@@ -83,7 +83,10 @@ class SpottingKeys:
         self.key_form_starts = array("i", [0])
         self.key_form_ids = array("i")
         self.case_rules = array("b")  # each form's CaseRule
-        self._written_as: dict[tuple[int, str], tuple[int, ...]] = {}
+        # The forms that a writing of a key of other case may be a mention of.
+        self._written_as: MemoryCache[tuple[int, str], tuple[int, ...]] = segment_cache(
+            WRITINGS_CACHE_BYTES
+        )
         self.alias_letters: dict[int, str] = {}  # of the forms whose case must be exact
         # Built as the keys come (it numbers them); made ready once they are all in.
         self.automaton = _keyed_automaton()
@@ -137,7 +140,7 @@ class SpottingKeys:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._written_as = {}
+        self._written_as = segment_cache(WRITINGS_CACHE_BYTES)
 
     def number(self, key: str) -> int:
         """The number of a spotting key; -1 for a key no form has."""
@@ -162,15 +165,12 @@ class SpottingKeys:
         if not self.key_flags[number] & OTHER_CASE_KEY:
             return self.forms(number) if is_capitalised(written) else ()
         # Acronyms mostly, met again and again as written ("US", "TTP"): kept.
-        found = self._written_as.get((number, written))
-        if found is None:
-            if len(self._written_as) >= MAX_REMEMBERED_WRITINGS:
-                self._written_as.clear()
-            text = Written(written)
-            found = self._written_as[number, written] = tuple(
-                f for f in form_ids(self.forms(number)) if self.fits(f, text)
-            )
-        return found
+        return self._written_as.remembered((number, written), self._forms_fitting)
+
+    def _forms_fitting(self, key: tuple[int, str]) -> tuple[int, ...]:
+        number, written = key
+        text = Written(written)
+        return tuple(f for f in form_ids(self.forms(number)) if self.fits(f, text))
 
     def fits(self, form_id: int, written: Written) -> bool:
         """Whether ``written`` may be a mention of the form by the form's case rule."""
