@@ -73,8 +73,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"alias-service {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    _add_serve(commands.add_parser("serve", help="run the HTTP API"))
+    _add_import(commands.add_parser("import", help="load an alias file into the table"))
+    _add_export(commands.add_parser("export", help="write the table as an alias file"))
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        run=_migrate
+    )
+    annotate = commands.add_parser(
+        "annotate", help="annotate a JSON Lines archive with every record's mentions"
+    )
+    archive.add_arguments(annotate)
+    annotate.set_defaults(run=archive.run)
+    return parser
 
-    serve = commands.add_parser("serve", help="run the HTTP API")
+
+def _add_serve(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
@@ -91,7 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
 
-    load = commands.add_parser("import", help="load an alias file into the table")
+
+def _add_import(load: argparse.ArgumentParser) -> None:
     load.add_argument("file", type=Path)
     load.add_argument(
         "--replace", action="store_true", help="make the table exactly the file's content"
@@ -115,22 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     progress.add_options(load)
     load.set_defaults(run=_import)
 
-    export = commands.add_parser("export", help="write the table as an alias file")
+
+def _add_export(export: argparse.ArgumentParser) -> None:
     export.add_argument("file", type=Path, nargs="?", help="default: standard output")
     _add_create_option(export)
     progress.add_options(export)
     export.set_defaults(run=_export)
-
-    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
-        run=_migrate
-    )
-
-    annotate = commands.add_parser(
-        "annotate", help="annotate a JSON Lines archive with every record's mentions"
-    )
-    archive.add_arguments(annotate)
-    annotate.set_defaults(run=archive.run)
-    return parser
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -623,12 +623,7 @@ def import_entities(
             current.record(_store_batch(session, batch, mode, action, counts))
             session.expunge_all()  # flushed: the entities merged need not stay in memory
         if mode == "replace":
-            if not seen and not allow_empty:
-                raise Conflict(
-                    "the file has no entities, so a replace would delete every entity: "
-                    "send allow_empty=true (over HTTP) or --allow-empty (alias-service import) "
-                    "to empty the table on purpose"
-                )
+            _refuse_to_empty_by_mistake(seen, allow_empty)
             current.record(_delete_absent(session, seen, counts))
         sharing.refuse_what_is_left()
         if before_commit is not None:
@@ -637,6 +632,16 @@ def import_entities(
             # Many entities changed: other processes rebuild their index whole.
             current.record([ChangeRow(WHOLE_TABLE_ACTION, None, detail={"entities": len(seen)})])
     return ImportReport(mode=mode, entities=len(seen), revision=current.revision, **counts)
+
+
+def _refuse_to_empty_by_mistake(seen: set[str], allow_empty: bool) -> None:
+    """``Conflict`` for a replace by a file of no entities, unless ``allow_empty``."""
+    if not seen and not allow_empty:
+        raise Conflict(
+            "the file has no entities, so a replace would delete every entity: "
+            "send allow_empty=true (over HTTP) or --allow-empty (alias-service import) "
+            "to empty the table on purpose"
+        )
 
 
 def _store_batch(
