@@ -63,9 +63,9 @@ def build_in_child(
     os.close(writing)
     with contextlib.suppress(OSError):  # as the child does itself: whichever runs first
         os.setpgid(child, child)
-    # The child's own workers inherit the pipe and may outlive it: never wait on it.
-    os.set_blocking(reading, False)
     with os.fdopen(reading, "rb") as reasons:
+        # The child's own workers inherit the pipe and may outlive it: never wait on it.
+        os.set_blocking(reading, False)
         status = _exit_status(child, time_limit)
         if status != 0:
             reason = (reasons.read(_REASON_BYTES) or b"").decode(errors="replace")
@@ -94,8 +94,12 @@ def _exit_status(child: int, time_limit: float) -> int:
 
 def _stop_group(child: int) -> None:
     """Kill the child and the workers it forked (its process group), and reap it."""
-    with contextlib.suppress(ProcessLookupError, ChildProcessError):
+    try:
         os.killpg(child, signal.SIGKILL)
+    except ProcessLookupError:  # no group of its own: the child alone
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):  # reaped by another waiter
         os.waitpid(child, 0)
 
 
@@ -109,8 +113,7 @@ def _run_child(
         # The pool's connections belong to the parent: leave them to it.
         engine.dispose(close=False)
         # Everything the child makes lives until it exits: the cyclic collector's
-        # rounds over the million records would find nothing to free (a third of
-        # the CPU time of reading them).
+        # rounds over the million records would find nothing to free.
         gc.disable()
         _build_and_keep(engine, path, workers)
         status = 0

@@ -21,8 +21,10 @@ def give_back_free_memory() -> None:
 
 
 def freeze_and_trim() -> None:
-    """Take the long-lived index out of the cyclic garbage collector's rounds,
-    and give the memory that making it freed back to the system.
+    """Take every object alive now (the long-lived index above all) out of the
+    cyclic garbage collector's rounds, and give the memory that making it
+    freed back to the system. What is frozen is freed by reference counting
+    alone: a snapshot and its caches make no cycle (tests/matching/test_caches.py).
 
     A full collection would walk its millions of objects and stall a request
     for tens of milliseconds; they are freed by reference counting anyway.

@@ -18,11 +18,11 @@ A small table's index, or one whose child failed, is built here; a start
 that built it so keeps it in the snapshot file from a forked child process,
 so that serving does not wait.
 
-A rebuild of the whole index runs outside the lock that orders refreshes,
-one at a time, while the old snapshot answers: a refresh that needs the
-rebuild waits for it and finds its changes taken in, one that does not (while
-an overlay is compacted) goes on, and the rebuilt index catches up with the
-edits committed during its build before it is swapped in.
+A rebuild of the whole index runs one at a time, while the old snapshot
+answers every read: a refresh that comes meanwhile waits for it and finds
+its changes taken in, and the rebuilt index catches up with the edits
+committed during its build before it is swapped in (never over a snapshot
+that went further).
 
 Readiness asks whether the index keeps up (``lag``): whether the watching
 thread still runs, whether its refreshes keep failing, and whether it makes
@@ -76,7 +76,8 @@ class LiveIndex:
         # Tables of this many aliases or more are built by a child process.
         self._build_apart_from = build_apart_from
         self._snapshot_file = snapshot_file
-        # False: the snapshot file is read back, never written (no child forked).
+        # False: the snapshot file is read back, never written, and no child is
+        # forked, to build the index or to keep it (a caller with threads running).
         self._keep_snapshot = keep_snapshot
         self._compact_after = compact_after
         self._snapshot = AliasIndex()
@@ -171,24 +172,24 @@ class LiveIndex:
         if kept is not None:
             self._swap_in(*kept, started, "read back")
             return
-        built_apart = self._built_apart()
+        built_apart = self._build_in_child()
         if built_apart is not None:
             self._swap_in(*built_apart, started, "built by a child process")
             return
-        index, revision = self._build()
+        index, revision = self._build_here()
         self._swap_in(index, revision, started, "built")
         self._keep(index, revision)
 
-    def _whole_build(self) -> tuple[AliasIndex, int]:
+    def _build_whole(self) -> tuple[AliasIndex, int]:
         """The index of the whole table and its revision: built by a child
         process and read back for a large table, else built here."""
-        return self._built_apart() or self._build()
+        return self._build_in_child() or self._build_here()
 
-    def _built_apart(self) -> tuple[AliasIndex, int] | None:
+    def _build_in_child(self) -> tuple[AliasIndex, int] | None:
         """The whole index, built by a child process that keeps it in the
         snapshot file (or a temporary one) and read back from there; None for
         a small table, and (with a warning) when the child fails."""
-        if not self._builds_apart():
+        if not self._is_large_table():
             return None
         try:
             with self._build_file() as path:
@@ -201,7 +202,10 @@ class LiveIndex:
             log.warning("index built by a child process could not be read back: building it here")
         return built
 
-    def _builds_apart(self) -> bool:
+    def _is_large_table(self) -> bool:
+        """Whether the table is built by a child process: large enough, and forking allowed."""
+        if not self._keep_snapshot:
+            return False
         with Session(self._engine) as session:
             return store.alias_count(session=session) >= self._build_apart_from
 
@@ -220,7 +224,7 @@ class LiveIndex:
         finally:
             Path(name).unlink(missing_ok=True)
 
-    def _build(self) -> tuple[AliasIndex, int]:
+    def _build_here(self) -> tuple[AliasIndex, int]:
         """The index of the whole table and its revision, built in this process."""
         with Session(self._engine) as session:
             revision = store.current_revision(session=session)
@@ -236,7 +240,10 @@ class LiveIndex:
             # next refresh rebuilds.
             asked_at = time.monotonic()
             caught_up = self._caught_up(session, index, revision)
-            self._snapshot, self._revision = caught_up or (index, revision)
+            newer = caught_up or (index, revision)
+            if newer[1] < self._revision:  # another swap went further meanwhile
+                return
+            self._snapshot, self._revision = newer
             if caught_up is not None:
                 self._caught_up_at, self._refreshed_at = asked_at, time.monotonic()
         freeze_and_trim()
@@ -328,7 +335,7 @@ class LiveIndex:
         in once it has caught up. The caller holds ``_rebuild_lock``."""
         started = time.perf_counter()
         with self._rebuilding():
-            index, revision = self._whole_build()
+            index, revision = self._build_whole()
         self._swap_in(index, revision, started, "rebuilt")
 
     def _caught_up(
@@ -370,7 +377,9 @@ class LiveIndex:
                 self.refresh()
                 if self._snapshot.overlay_size > self._compact_after:
                     with self._rebuild_lock:
-                        self._rebuild()
+                        # A refresh of a request may have rebuilt it meanwhile.
+                        if self._snapshot.overlay_size > self._compact_after:
+                            self._rebuild()
                 self.last_error, self.failures = None, 0
             except Exception as error:  # keep serving the last good snapshot
                 if self.last_error is None:

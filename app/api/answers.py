@@ -44,15 +44,23 @@ def mention_public(mention: Mention, limit: int, caches: SnapshotCaches) -> Json
     one resolution per name and snapshot: the fields a mention's answer takes
     from its resolution are kept with the snapshot too (``caches.answers``).
     Answers are rendered at once and never changed, so they may share them.
+    They are kept by the resolution's identity, which its entry holds (so no
+    other object can take it meanwhile): hashing a resolution would hash every
+    candidate's record.
     """
-    key = (mention.resolution, mention.method, limit)
-    fields = caches.answers.remembered(key, _resolution_fields)
+    resolution = mention.resolution
+    key = (id(resolution), mention.method, limit)
+    kept, fields = caches.answers.remembered(
+        key, lambda _: (resolution, _resolution_fields(mention, limit))
+    )
+    if kept is not resolution:  # pragma: no cover (the entry holds its resolution)
+        fields = _resolution_fields(mention, limit)
     return {"start": mention.span.start, "end": mention.span.end, "text": mention.text, **fields}
 
 
-def _resolution_fields(key: tuple[Resolution, str, int]) -> JsonObject:
+def _resolution_fields(mention: Mention, limit: int) -> JsonObject:
     """The fields of a ``MentionPublic`` that its resolution, method and limit decide."""
-    resolution, method, limit = key
+    resolution, method = mention.resolution, mention.method
     entity = resolution.entity
     return {
         "status": "matched" if resolution.status is Status.MATCHED else "ambiguous",

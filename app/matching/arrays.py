@@ -1,5 +1,5 @@
-"""Array helpers of the index: runs of equal values in sorted numpy arrays,
-grouping by number, votes counted, and arrays of C ints read one at a time.
+"""The index's operations on numpy arrays: runs of equal values in sorted
+arrays, grouping by number, votes counted, and arrays of C ints read one at a time.
 """
 
 from array import array

@@ -14,7 +14,7 @@ estimated bytes of its keys and values reach its share of
 deep, plus the bookkeeping of one entry; objects shared between entries are
 counted in each, so the bound errs on the safe side.
 
-Two caches live with a segment rather than a snapshot, because a segment
+Three caches live with a segment rather than a snapshot, because a segment
 (the base) is shared by every snapshot built on it and what they hold is
 its own: the records made from its entity table (``RECORD_CACHE_BYTES``),
 the best places of the long runs of its completions
@@ -30,9 +30,9 @@ counts on paths run for every word of every query and text, and an answer
 does not depend on the snapshot. They stay small because what they hold is
 bounded in length as well as in number: ``short_words_remembered`` keeps at
 most ``REMEMBERED_SHORT_WORDS`` words of at most ``LONGEST_REMEMBERED_WORD``
-characters (a longer word is worked out each time), under 3 MiB per function
-measured full (tests/matching/test_caches.py); ``fold_char`` holds single
-characters.
+characters (a longer word is worked out each time), and
+``short_texts_remembered`` names of at most ``LONGEST_REMEMBERED_NAME``;
+``fold_char`` holds single characters.
 """
 
 import threading
@@ -76,8 +76,8 @@ SHARES = {
 RECORD_CACHE_BYTES = 8 * MIB  # records made from a segment's entity table
 COMPLETION_HEAD_BYTES = 4 * MIB  # the best places of a segment's long runs of completions
 WRITINGS_CACHE_BYTES = 4 * MIB  # the forms a writing of a spotting key may mention
-# A cache's own bookkeeping for one entry: the slots of its dict, of its
-# order of arrival and of its table of sizes.
+# A cache's own bookkeeping for one entry: its slots in the dictionary of
+# entries and in the table of their sizes.
 ENTRY_OVERHEAD = 150
 NUMBER_BYTES = 28  # what getsizeof tells of a float (24) or a bool (28)
 # The process-wide caches of pure functions of a word (see the module's notes).
@@ -89,7 +89,7 @@ LONGEST_REMEMBERED_NAME = 128
 _FLAT = frozenset((str, bytes, int, float, bool, type(None)))
 _SEQUENCES = frozenset((tuple, list, set, frozenset))
 # How deep ``approximate_size`` looks into containers and records.
-SIZE_DEPTH = 4
+SIZE_DEPTH = 6  # down to the aliases of the records in a resolution's candidates
 
 
 def approximate_size(value: object, depth: int = SIZE_DEPTH) -> int:
@@ -140,14 +140,13 @@ class MemoryCache(Cache[K, V], Generic[K, V]):
     """
 
     def __init__(self, budget: int, size_of: "Callable[[K, V], int] | None" = None) -> None:
-        super().__init__(maxsize=budget, getsizeof=self._size_of_entry)
+        super().__init__(maxsize=budget)
         # What an entry costs: the generic estimate, or one that knows its kind.
         self._size_of: Callable[[K, V], int] = size_of or entry_size
         self._lock = threading.Lock()
         self._entry_bytes = 0
-        # The cache's own dictionary of entries, read directly: a hit or a miss
-        # is then one look-up in C, not calls in Python and a KeyError. The
-        # name is cachetools' own, which is why pyproject keeps it below 9.
+        # The cache's own dictionary of entries, read directly by ``remembered``
+        # (the name is cachetools' own, which is why pyproject keeps it below 9).
         self._entries: dict[K, V] = vars(self)["_Cache__data"]
 
     def remembered(self, key: K, make: Callable[[K], V]) -> V:
@@ -163,11 +162,16 @@ class MemoryCache(Cache[K, V], Generic[K, V]):
         return value
 
     def __setitem__(self, key: K, value: V) -> None:
-        self._entry_bytes = self._size_of(key, value)
-        super().__setitem__(key, value)
+        with self._lock:
+            self._entry_bytes = self._size_of(key, value)
+            Cache.__setitem__(self, key, value)
 
-    def _size_of_entry(self, value: V) -> int:
-        """The estimated bytes of the entry being kept: its key, its value, its bookkeeping."""
+    def getsizeof(self, value: V) -> int:  # type: ignore[override]  # a method, see below
+        """The estimated bytes of the entry being kept (under the lock): its key,
+        its value and its bookkeeping, worked out by ``remembered`` or
+        ``__setitem__``, which know its key. A method of the class, not a
+        function given to ``Cache``: kept on the instance, it would make each
+        cache a cycle that only the garbage collector's rounds free."""
         return self._entry_bytes
 
 
@@ -183,7 +187,7 @@ def _sized(
 
 
 def word_entry_size(word: str, value: float | bool) -> int:
-    """The bytes of an entry of a word and a number: ``entry_size`` without its walk."""
+    """What ``entry_size`` gives for a word and its number, from the word alone."""
     return ENTRY_OVERHEAD + getsizeof(word) + NUMBER_BYTES
 
 
@@ -201,8 +205,9 @@ class SnapshotCaches:
     known_types: dict[str, str] | None = None
     word_penalties: "WordPenalties | None" = None
     completions: "SnapshotCompletions | None" = None
-    # The fields of a mention's answer, by (resolution, method, candidates shown).
-    answers: "MemoryCache[tuple[Resolution, str, int], dict[str, Any]]" = field(
+    # The fields of a mention's answer, by (its resolution's identity, method,
+    # candidates shown), beside the resolution that the identity is of.
+    answers: "MemoryCache[tuple[int, str, int], tuple[Resolution, dict[str, Any]]]" = field(
         default_factory=_sized("answers")
     )
     # Annotation: a spotted name's resolution, by (types, thresholds, segment, forms, text).

@@ -48,7 +48,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
-from typing import TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -84,7 +83,6 @@ from app.matching.scoring import MIN_SOUND_LENGTH, may_be_similar, word_similari
 from app.matching.spotting_keys import FormIds, SpottingKeys, form_ids
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 Keep = Callable[["Posting"], bool]  # which forms a caller wants (a type filter)
 
 # A word that more forms contain than this does not propose candidates by
@@ -573,7 +571,7 @@ class Segment:
 EMPTY_SEGMENT = Segment(())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class AliasIndex:
     """An immutable snapshot: a base segment, minus hidden IDs, plus an overlay."""
 

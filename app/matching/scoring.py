@@ -29,6 +29,7 @@ Affairs *of Afghanistan*, the *Afghan* Ministry of Foreign Affairs).
 
 import math
 import re
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -135,8 +136,16 @@ class WordPenalties:
     the snapshot's caches while it serves."""
 
     def __init__(self, index: "AliasIndex") -> None:
-        self._index = index
-        self._caches = index.caches
+        # The snapshot keeps this object in its caches: a strong reference back
+        # to either would make a cycle that only the garbage collector's rounds
+        # free, and an old snapshot would outlive its swap.
+        self._index = weakref.proxy(index)
+        caches = index.caches
+        self._weights, self._names = caches.weights, caches.names
+        self._mention_penalties, self._form_penalties = (
+            caches.mention_penalties,
+            caches.form_penalties,
+        )
         one_entity = index.word_weight("")  # the weight of a word no other entity uses
         self._naming = 2 * one_entity
         # Used by at most about sqrt(N) entities: distinctive, not a function word.
@@ -151,12 +160,12 @@ class WordPenalties:
         return caches.word_penalties
 
     def weight(self, word: str) -> float:
-        return self._caches.weights.remembered(word, self._index.word_weight)
+        return self._weights.remembered(word, self._index.word_weight)
 
     def names_an_entity(self, word: str) -> bool:
         """Whether ``word`` is itself a name in the table, and a word, not a
         syllable: in a gazetteer nearly every syllable names some place."""
-        return self._caches.names.remembered(word, self._names_an_entity)
+        return self._names.remembered(word, self._names_an_entity)
 
     def _names_an_entity(self, word: str) -> bool:
         if len(word) < MIN_NAME_WORD and self.weight(word) < self._distinctive:
@@ -164,7 +173,7 @@ class WordPenalties:
         return self._index.has_key("transliteration", word)
 
     def mention_penalty(self, word: str) -> float:
-        return self._caches.mention_penalties.remembered(word, self._mention_penalty)
+        return self._mention_penalties.remembered(word, self._mention_penalty)
 
     def _mention_penalty(self, word: str) -> float:
         weight = self.weight(word)
@@ -173,7 +182,7 @@ class WordPenalties:
         return max(weight, self._naming) if telling else weight
 
     def form_penalty(self, word: str) -> float:
-        return self._caches.form_penalties.remembered(word, self._form_penalty)
+        return self._form_penalties.remembered(word, self._form_penalty)
 
     def _form_penalty(self, word: str) -> float:
         weight = self.weight(word)

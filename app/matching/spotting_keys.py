@@ -1,6 +1,6 @@
 """A segment's spotting keys: what finds its forms in running text.
 
-Each form has a spotting key (``normalize.spot_key``) and a case rule
+Each form has a spotting key (``spot_form.spot_key``) and a case rule
 (``casing``). The distinct keys are numbered in the order first met; an
 Aho-Corasick automaton over them gives each key's number when it is found in
 a text, and the number gives the key's length, its flags and its forms. The
@@ -20,7 +20,6 @@ from app.matching.caches import WRITINGS_CACHE_BYTES, MemoryCache, segment_cache
 from app.matching.casing import CaseRule, Written, is_capitalised, letters
 from app.matching.derived_forms import DerivedForms
 
-# Bound on the writings of other-case spotting keys a segment remembers.
 # A spotting key's flags: some form of it has a case rule other than
 # CAPITALISED; some form of it is written in lower case (a gazetteer's "as").
 OTHER_CASE_KEY = 1

@@ -1,8 +1,10 @@
 """A snapshot's caches: bounded by their estimated bytes, and new with each snapshot."""
 
+import gc
 import pickle
 import random
 import tracemalloc
+import weakref
 
 import pytest
 
@@ -73,6 +75,20 @@ def test_a_new_snapshot_starts_with_empty_caches(served: AliasIndex) -> None:
         assert successor.caches is not served.caches
         assert successor.caches.estimated_bytes() == 0
         assert successor.caches.word_penalties is None
+
+
+def test_a_snapshot_let_go_is_freed_with_its_caches_without_the_garbage_collector() -> None:
+    index = AliasIndex.build(list(shipped_index().entities()))
+    resolve(index, "Tehreek-e-Taliban Pakistan")  # its word penalties, records, answers
+    annotation(index, "Daesh-Khorasan and the TTP met in Peshawar.")
+    segment, answers = weakref.ref(index.base), weakref.ref(index.caches.answers)
+    gc.disable()
+    try:
+        del index
+        assert segment() is None
+        assert answers() is None
+    finally:
+        gc.enable()
 
 
 def test_a_value_larger_than_the_whole_budget_is_returned_but_not_kept() -> None:
