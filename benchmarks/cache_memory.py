@@ -130,24 +130,27 @@ def run(code: Code, seconds: int, sample_every: int) -> Figures:
         ]
         for thread in readers:
             thread.start()
-        time.sleep(WARM_UP_SECONDS)
-        start = peak = worker_mib(server)
-        print(
-            f"[{code.label}] RSS MiB after a {WARM_UP_SECONDS} s warm-up: {start:.1f}", flush=True
-        )
-        editor = Editor(server, token)
-        began = time.monotonic()
-        for second in range(1, seconds + 1):
-            editor.step(second)
-            if second % sample_every == 0:
-                now = worker_mib(server)
-                peak = max(peak, now)
-                print(f"[{code.label}] RSS MiB after {second} s: {now:.1f}", flush=True)
-            time.sleep(max(0.0, began + second - time.monotonic()))
-        end = worker_mib(server)
-        stop.set()
-        for thread in readers:
-            thread.join()
+        try:
+            time.sleep(WARM_UP_SECONDS)
+            start = peak = worker_mib(server)
+            print(
+                f"[{code.label}] RSS MiB after a {WARM_UP_SECONDS} s warm-up: {start:.1f}",
+                flush=True,
+            )
+            editor = Editor(server, token)
+            began = time.monotonic()
+            for second in range(1, seconds + 1):
+                editor.step(second)
+                if second % sample_every == 0:
+                    now = worker_mib(server)
+                    peak = max(peak, now)
+                    print(f"[{code.label}] RSS MiB after {second} s: {now:.1f}", flush=True)
+                time.sleep(max(0.0, began + second - time.monotonic()))
+            end = worker_mib(server)
+        finally:  # the readers stop with the run, however it ends
+            stop.set()
+            for thread in readers:
+                thread.join()
     errors = len(reads.errors) + len(editor.writes.errors)
     for error in [*reads.errors, *editor.writes.errors][:10]:
         print(f"  [{code.label}] error: {error}")
