@@ -36,9 +36,11 @@ characters (a longer word is worked out each time), and
 """
 
 import threading
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import lru_cache, wraps
+from itertools import islice
 from sys import getsizeof
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -88,6 +90,8 @@ LONGEST_REMEMBERED_NAME = 128
 # What ``approximate_size`` counts by ``getsizeof`` alone, and what it looks into.
 _FLAT = frozenset((str, bytes, int, float, bool, type(None)))
 _SEQUENCES = frozenset((tuple, list, set, frozenset))
+# The part of a full cache whose oldest keys are gathered at once, to be let go.
+OLDEST_GATHERED = 8  # one eighth
 # How deep ``approximate_size`` looks into containers and records.
 SIZE_DEPTH = 6  # down to the aliases of the records in a resolution's candidates
 
@@ -137,6 +141,12 @@ class MemoryCache(Cache[K, V], Generic[K, V]):
     service runs synchronous routes in a thread pool; an entry let go while
     it is read is made again), and a value larger than the whole budget is
     returned without being kept.
+
+    The oldest keys are gathered an eighth of the cache at a time. Finding
+    the first key of a dictionary walks past the slots of every key deleted
+    before it, until the dictionary is next resized; looked for once per
+    entry let go, that walk made a miss cost 10 to 50 microseconds in a full
+    cache of 17,000 to 45,000 entries, against 2 with the keys gathered.
     """
 
     def __init__(self, budget: int, size_of: "Callable[[K, V], int] | None" = None) -> None:
@@ -148,6 +158,9 @@ class MemoryCache(Cache[K, V], Generic[K, V]):
         # The cache's own dictionary of entries, read directly by ``remembered``
         # (the name is cachetools' own, which is why pyproject keeps it below 9).
         self._entries: dict[K, V] = vars(self)["_Cache__data"]
+        # The oldest keys, next to be let go: one deleted since is passed over,
+        # one deleted and kept again goes a little early.
+        self._oldest: deque[K] = deque()
 
     def remembered(self, key: K, make: Callable[[K], V]) -> V:
         """The value kept under ``key``; else ``make(key)``, kept."""
@@ -165,6 +178,26 @@ class MemoryCache(Cache[K, V], Generic[K, V]):
         with self._lock:
             self._entry_bytes = self._size_of(key, value)
             Cache.__setitem__(self, key, value)
+
+    def popitem(self) -> tuple[K, V]:
+        """Let go of the oldest entry (``Cache.__setitem__`` calls this, under
+        the lock, until the new entry fits)."""
+        entries, oldest = self._entries, self._oldest
+        while True:
+            if not oldest:
+                if not entries:
+                    raise KeyError(f"{type(self).__name__} is empty")
+                oldest.extend(islice(entries, max(1, len(entries) // OLDEST_GATHERED)))
+            key = oldest.popleft()
+            if key in entries:
+                value = entries[key]
+                del self[key]
+                return key, value
+
+    def clear(self) -> None:
+        with self._lock:
+            super().clear()
+            self._oldest.clear()
 
     def getsizeof(self, value: V) -> int:  # type: ignore[override]  # a method, see below
         """The estimated bytes of the entry being kept (under the lock): its key,

@@ -99,6 +99,31 @@ def test_a_value_larger_than_the_whole_budget_is_returned_but_not_kept() -> None
     assert "short" in cache
 
 
+def test_a_full_cache_lets_go_of_its_oldest_entries_first() -> None:
+    cache: MemoryCache[int, int] = MemoryCache(200 * entry_size(10**6, 10**6))
+    for number in range(10_000):
+        cache.remembered(number, lambda n: n)
+    kept = list(cache)
+    assert kept == list(range(kept[0], 10_000))
+    assert 150 <= len(kept) <= 200
+    assert cache.currsize <= cache.maxsize
+
+
+def test_an_entry_deleted_while_among_the_oldest_is_passed_over() -> None:
+    cache: MemoryCache[int, int] = MemoryCache(100 * entry_size(10**6, 10**6))
+    for number in range(100, 300):  # the oldest are now gathered
+        cache.remembered(number, lambda n: n)
+    gathered = next(iter(cache))
+    del cache[gathered]
+    cache.remembered(1_000, lambda n: n)
+    assert gathered not in cache
+    assert 1_000 in cache
+    assert list(cache) == sorted(cache)
+    cache.clear()
+    assert (len(cache), cache.currsize) == (0, 0)
+    assert cache.remembered(7, lambda n: n * 2) == 14
+
+
 def test_the_estimate_is_not_below_the_memory_the_entries_take() -> None:
     rng = random.Random(3)
     keys = ["".join(rng.choices("abcdefghij", k=10)) for _ in range(20_000)]
