@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from cachetools import Cache
 
 if TYPE_CHECKING:
+    from app.matching.annotation.dictionary import HitKey
     from app.matching.completion import SnapshotCompletions
     from app.matching.composition import ExchangeableForm
     from app.matching.resolve import Candidate, Resolution
@@ -243,8 +244,9 @@ class SnapshotCaches:
     answers: "MemoryCache[tuple[int, str, int], tuple[Resolution, dict[str, Any]]]" = field(
         default_factory=_sized("answers")
     )
-    # Annotation: a spotted name's resolution, by (types, thresholds, segment, forms, text).
-    dictionary_hits: "MemoryCache[tuple[Hashable, ...], Resolution | None]" = field(
+    # Annotation: a spotted name's resolution, by ``HitKey`` (types, thresholds,
+    # segment, forms, text).
+    dictionary_hits: "MemoryCache[HitKey, Resolution | None]" = field(
         default_factory=_sized("dictionary_hits")
     )
     # Annotation: a capitalised run's candidates, by (run as written, types).

@@ -7,21 +7,28 @@ is a common word to its writer and is dropped ("But" is not Buta).
 """
 
 from collections.abc import Iterable
+from dataclasses import astuple
 from functools import partial
+from typing import Any
 
 from app.matching.annotation.common_words import written_in_lower_case
 from app.matching.annotation.mentions import EXACT, Mention, decided
 from app.matching.budget import NO_DEADLINE, Deadline
-from app.matching.index import AliasIndex
+from app.matching.caches import TypesFilter
+from app.matching.index import AliasIndex, Segment
 from app.matching.resolve import DEFAULT_THRESHOLDS, Method, Resolution, Thresholds, TypeFilter
 from app.matching.spotting import (
-    Hit,
     Span,
     SpottedText,
     dictionary_hits,
     prepare,
     sentence_initial,
 )
+from app.matching.spotting_keys import FormIds
+
+# The key of a spotted name's resolution: the types filter and the numbers of
+# the thresholds asked for, the segment, the form ids, the text as written.
+HitKey = tuple[tuple[TypesFilter, tuple[Any, ...]], Segment, FormIds, str]
 
 # The dictionary pass checks its deadline once per this many hits: a hit costs
 # microseconds, a run of the variant pass (checked each time) up to milliseconds.
@@ -49,28 +56,30 @@ def spotted_mentions(
     """The curated forms found in the text that name entities of the types asked for."""
     # The same names come back, written the same way, in text after text:
     # their resolutions are kept with the snapshot (``SnapshotCaches``), for
-    # each types filter and thresholds asked for.
+    # each types filter and thresholds asked for. The key holds the numbers of
+    # the thresholds rather than the dataclass, whose hash is worked out in
+    # Python on every hit.
+    asked: tuple[TypesFilter, tuple[Any, ...]] = (type_filter.types, astuple(thresholds))
     resolutions = index.caches.dictionary_hits
+    resolved = partial(_resolution_of, type_filter, thresholds)
     mentions = []
     for number, hit in enumerate(dictionary_hits(index, spotted)):
         if not number % HITS_BETWEEN_CHECKS:
             deadline.check()
-        resolution = resolutions.remembered(
-            (type_filter.types, thresholds, hit.segment, hit.forms, hit.text),
-            partial(_resolution_of, hit, type_filter, thresholds),
-        )
+        resolution = resolutions.remembered((asked, hit.segment, hit.forms, hit.text), resolved)
         if resolution is not None:
             mentions.append(Mention(Span(hit.start, hit.end), hit.text, resolution, EXACT))
     return mentions
 
 
 def _resolution_of(
-    hit: Hit, type_filter: TypeFilter, thresholds: Thresholds, _key: object
+    type_filter: TypeFilter, thresholds: Thresholds, key: HitKey
 ) -> Resolution | None:
-    """The resolution of a spotted name among the entities of the types asked for
-    (``_key``: the cache's key of it)."""
-    candidates = type_filter.best_per_entity(hit.postings(), 1.0, Method.EXACT)
-    return decided(hit.text, candidates, thresholds) if candidates else None
+    """The resolution of the forms spotted in ``key`` among the entities of the
+    types asked for."""
+    _, segment, forms, written = key
+    candidates = type_filter.best_per_entity(segment.postings_of(forms), 1.0, Method.EXACT)
+    return decided(written, candidates, thresholds) if candidates else None
 
 
 def without_common_words(spotted: SpottedText, mentions: list[Mention]) -> list[Mention]:
