@@ -32,8 +32,8 @@ child is this file, run by path with the counted code's folder as its working
 directory and ``PYTHONPATH``; it imports only engine functions that both have.
 
 Python runs about 50 times slower under callgrind: the whole run, 3 seeds and
-two codes, takes about 20 minutes of one core, ``--jobs`` children at a time
-(what one counts does not depend on what runs beside it).
+two codes, takes 28 minutes of CPU, 15 on two cores with ``--jobs 2`` (the
+children counted at a time; what one counts does not depend on the others).
 """
 
 import argparse
