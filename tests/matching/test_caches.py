@@ -110,15 +110,21 @@ def test_a_full_cache_lets_go_of_its_oldest_entries_first() -> None:
 
 
 def test_an_entry_deleted_while_among_the_oldest_is_passed_over() -> None:
-    cache: MemoryCache[int, int] = MemoryCache(100 * entry_size(10**6, 10**6))
-    for number in range(100, 300):  # the oldest are now gathered
+    cache: MemoryCache[int, int] = MemoryCache(100 * entry_size(10**6, 10**6))  # 100 entries
+    for number in range(100, 201):  # the 101st lets go of 100 and gathers the next oldest
         cache.remembered(number, lambda n: n)
-    gathered = next(iter(cache))
-    del cache[gathered]
-    cache.remembered(1_000, lambda n: n)
-    assert gathered not in cache
-    assert 1_000 in cache
-    assert list(cache) == sorted(cache)
+    assert 100 not in cache
+    del cache[101]  # gathered, now gone
+    for number in (1_000, 1_001):  # the second lets one go: 102, 101 passed over
+        cache.remembered(number, lambda n: n)
+    assert [number in cache for number in (101, 102, 103, 1_000, 1_001)] == [
+        False,
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert len(cache) == 100
     cache.clear()
     assert (len(cache), cache.currsize) == (0, 0)
     assert cache.remembered(7, lambda n: n * 2) == 14
