@@ -121,8 +121,8 @@ def geonames_queries() -> tuple[list[EntityRecord], list[DevQuery]]:
     for city in others:
         if city["geonameid"] in NEVER_QUERIED:
             continue
-        forms = [city["name"], *plain_forms(city["name"], city.get("alternatenames") or ())]
-        form = forms[stable_hash("outsider", city["geonameid"]) % len(forms)]
+        names = [city["name"], *plain_forms(city["name"], city.get("alternatenames") or ())]
+        form = names[stable_hash("outsider", city["geonameid"]) % len(names)]
         if normalize(form) and normalize(form) not in normals and translit(form) not in translits:
             outsiders.append(query(form, None, "outsider"))
 

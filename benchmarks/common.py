@@ -15,6 +15,7 @@ import os
 import random
 import resource
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -112,7 +113,7 @@ def with_qualified_names(entities: list[EntityRecord], wanted: int) -> list[Enti
     """Past the 841k names cities500 has, add "Name, CC" forms (generated) to reach a size."""
     if wanted <= 0:
         return entities
-    grown = []
+    grown: list[EntityRecord] = []
     for entity in entities:
         if len(grown) < wanted:
             country = _COUNTRY[entity.id]
@@ -121,7 +122,7 @@ def with_qualified_names(entities: list[EntityRecord], wanted: int) -> list[Enti
     return grown
 
 
-def distinct_forms(name: str, alternates: list[str]) -> list[str]:
+def distinct_forms(name: str, alternates: Iterable[str]) -> list[str]:
     """The alternates that are aliases the service would store: one per normal form."""
     seen = {normalize(name)}
     kept = []

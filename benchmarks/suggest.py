@@ -43,7 +43,7 @@ LONGEST_PREFIX = 8
 def typed_prefixes(entities: list[EntityRecord], count: int) -> list[str]:
     """What users type: the start of a random form of a random entity."""
     rng = random.Random(SEED)
-    prefixes = []
+    prefixes: list[str] = []
     while len(prefixes) < count:
         entity = rng.choice(entities)
         form = rng.choice([entity.name, *entity.aliases])
@@ -101,6 +101,8 @@ class Client:
 
     def __init__(self, origin: str) -> None:
         parts = urlsplit(origin)
+        if parts.hostname is None:
+            raise ValueError(f"no host in {origin!r}")
         self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
 
     def get(self, path: str) -> bytes:
