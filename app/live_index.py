@@ -212,12 +212,16 @@ class LiveIndex:
     @contextmanager
     def _build_file(self) -> Iterator[Path]:
         """Where a child process keeps the index it builds: the snapshot file,
-        or a temporary file deleted once read back when no file is kept."""
-        if self._snapshot_file is not None and self._keep_snapshot:
-            yield self._snapshot_file
+        or a temporary file deleted once read back when no file is kept or
+        the snapshot file's folder cannot be written (said in a warning: the
+        child would fail to keep it there, and the index be built twice)."""
+        kept = self._snapshot_file if self._keep_snapshot else None
+        if kept is not None and os.access(kept.parent, os.W_OK | os.X_OK):
+            yield kept
             return
-        folder = None if self._snapshot_file is None else self._snapshot_file.parent
-        handle, name = tempfile.mkstemp(prefix="alias-index-", suffix=".snapshot", dir=folder)
+        if kept is not None:
+            log.warning("the index cannot be kept in %s: its folder cannot be written", kept)
+        handle, name = tempfile.mkstemp(prefix="alias-index-", suffix=".snapshot")
         os.close(handle)
         try:
             yield Path(name)

@@ -428,6 +428,27 @@ def test_without_a_snapshot_file_a_child_build_leaves_no_file_behind(
     assert list(tmp_path.glob("alias-index-*")) == []
 
 
+def test_a_snapshot_file_in_a_folder_that_cannot_be_written_is_built_once_and_not_kept(
+    loaded: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    builder = tmp_path / "builder"
+    builds_in(monkeypatch, builder)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    path = tmp_path / "missing" / "index.snapshot"  # a folder no one made
+    caplog.set_level(logging.INFO, logger="app.live_index")
+    live = LiveIndex(loaded, snapshot_file=path, build_apart_from=0)
+    live.load()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [f"the index cannot be kept in {path}: its folder cannot be written"]
+    assert "index loaded (built by a child process)" in caplog.text
+    assert int(builder.read_text()) != os.getpid()  # built by the child alone
+    assert status(live, "TTP") is Status.MATCHED
+    assert list(tmp_path.glob("alias-index-*")) == []
+
+
 def test_a_failing_child_build_falls_back_to_a_build_here_with_one_warning(
     loaded: Engine,
     tmp_path: Path,
