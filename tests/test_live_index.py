@@ -390,20 +390,33 @@ def builds_in(monkeypatch: pytest.MonkeyPatch, record: Path) -> None:
     monkeypatch.setattr(AliasIndex, "build", noted)
 
 
+def loaded_with_builds_apart(
+    engine: Engine,
+    snapshot_file: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[LiveIndex, int]:
+    """A live index of ``engine``'s table, loaded with every table built by a
+    child process, its log captured; and the id of the process that built it."""
+    builder = tmp_path / "builder"
+    builds_in(monkeypatch, builder)
+    caplog.set_level(logging.INFO, logger="app.live_index")
+    live = LiveIndex(engine, snapshot_file=snapshot_file, build_apart_from=0)
+    live.load()
+    return live, int(builder.read_text())
+
+
 def test_a_large_table_is_built_by_a_child_process_and_read_back(
     loaded: Engine,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    builder = tmp_path / "builder"
-    builds_in(monkeypatch, builder)
     path = tmp_path / "index.snapshot"
-    caplog.set_level(logging.INFO, logger="app.live_index")
-    live = LiveIndex(loaded, snapshot_file=path, build_apart_from=0)
-    live.load()
+    live, builder = loaded_with_builds_apart(loaded, path, tmp_path, caplog, monkeypatch)
     assert "index loaded (built by a child process)" in caplog.text
-    assert int(builder.read_text()) != os.getpid()  # the build's memory was never this process's
+    assert builder != os.getpid()  # the build's memory was never this process's
     assert path.exists()  # kept by the child, for the next start
     assert status(live, "TTP") is Status.MATCHED
     assert live.snapshot.entity_count == 4
@@ -434,17 +447,13 @@ def test_a_snapshot_file_in_a_folder_that_cannot_be_written_is_built_once_and_no
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    builder = tmp_path / "builder"
-    builds_in(monkeypatch, builder)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     path = tmp_path / "missing" / "index.snapshot"  # a folder no one made
-    caplog.set_level(logging.INFO, logger="app.live_index")
-    live = LiveIndex(loaded, snapshot_file=path, build_apart_from=0)
-    live.load()
+    live, builder = loaded_with_builds_apart(loaded, path, tmp_path, caplog, monkeypatch)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == [f"the index cannot be kept in {path}: its folder cannot be written"]
     assert "index loaded (built by a child process)" in caplog.text
-    assert int(builder.read_text()) != os.getpid()  # built by the child alone
+    assert builder != os.getpid()  # built by the child alone
     assert status(live, "TTP") is Status.MATCHED
     assert list(tmp_path.glob("alias-index-*")) == []
 
