@@ -50,11 +50,9 @@ def mention_public(mention: Mention, limit: int, caches: SnapshotCaches) -> Json
     """
     resolution = mention.resolution
     key = (id(resolution), mention.method, limit)
-    kept, fields = caches.answers.remembered(
+    _, fields = caches.answers.remembered(
         key, lambda _: (resolution, _resolution_fields(mention, limit))
     )
-    if kept is not resolution:  # pragma: no cover (the entry holds its resolution)
-        fields = _resolution_fields(mention, limit)
     return {"start": mention.span.start, "end": mention.span.end, "text": mention.text, **fields}
 
 

@@ -26,9 +26,11 @@ from app.matching.spotting import (
 )
 from app.matching.spotting_keys import FormIds
 
-# The key of a spotted name's resolution: the types filter and the numbers of
-# the thresholds asked for, the segment, the form ids, the text as written.
-HitKey = tuple[tuple[TypesFilter, tuple[Any, ...]], Segment, FormIds, str]
+# What a text was annotated for: the types filter and the thresholds' numbers.
+Asked = tuple[TypesFilter, tuple[Any, ...]]
+# The key of a spotted name's resolution: what was asked, the segment, the
+# form ids, the text as written.
+HitKey = tuple[Asked, Segment, FormIds, str]
 
 # The dictionary pass checks its deadline once per this many hits: a hit costs
 # microseconds, a run of the variant pass (checked each time) up to milliseconds.
@@ -59,7 +61,7 @@ def spotted_mentions(
     # each types filter and thresholds asked for. The key holds the numbers of
     # the thresholds rather than the dataclass, whose hash is worked out in
     # Python on every hit.
-    asked: tuple[TypesFilter, tuple[Any, ...]] = (type_filter.types, astuple(thresholds))
+    asked: Asked = (type_filter.types, astuple(thresholds))
     resolutions = index.caches.dictionary_hits
     resolved = partial(_resolution_of, type_filter, thresholds)
     mentions = []
