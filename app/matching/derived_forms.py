@@ -167,9 +167,14 @@ class PackedStrings:
         return cls("".join(strings).encode(), np.fromiter(map(len, strings), dtype=np.int64))
 
     def unpacked(self) -> list[str]:
-        text, lengths = self.text.decode(), self.lengths.tolist()
-        ends = accumulate(lengths)
-        return [text[end - length : end] for end, length in zip(ends, lengths, strict=True)]
+        return unpacked(self.text, self.lengths.tolist())
+
+
+def unpacked(text: bytes, lengths: list[int]) -> list[str]:
+    """The strings of ``text`` (UTF-8, one after another), of these lengths in characters."""
+    joined = text.decode()
+    ends = accumulate(lengths)
+    return [joined[end - length : end] for end, length in zip(ends, lengths, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)

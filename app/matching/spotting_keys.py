@@ -10,7 +10,7 @@ of (``app.matching.spotting`` runs the pass).
 
 from array import array
 from collections.abc import Iterable
-from operator import itemgetter
+from functools import cached_property
 
 import ahocorasick
 import numpy as np
@@ -18,7 +18,7 @@ import numpy as np
 from app.matching.arrays import grouped, int32s
 from app.matching.caches import WRITINGS_CACHE_BYTES, MemoryCache, segment_cache
 from app.matching.casing import CaseRule, Written, is_capitalised, letters
-from app.matching.derived_forms import DerivedForms
+from app.matching.derived_forms import DerivedForms, unpacked
 
 # A spotting key's flags: some form of it has a case rule other than
 # CAPITALISED; some form of it is written in lower case (a gazetteer's "as").
@@ -49,20 +49,16 @@ def spotting_automaton(keys: Iterable[str]) -> ahocorasick.Automaton:
     "the lahore" hiding "lahore"). Only its leading space belongs to a key,
     so neighbouring words still match one after the other.
     """
-    automaton = _keyed_automaton()
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS, ahocorasick.KEY_STRING)
     for number, key in enumerate(keys):
         automaton.add_word(WORD_START + key, number)
-    _make(automaton)
+    if len(automaton):
+        automaton.make_automaton()
     return automaton
 
 
-def _keyed_automaton() -> ahocorasick.Automaton:
-    return ahocorasick.Automaton(ahocorasick.STORE_INTS, ahocorasick.KEY_STRING)
-
-
-def _make(automaton: ahocorasick.Automaton) -> None:
-    if len(automaton):
-        automaton.make_automaton()
+# What a pickled ``SpottingKeys`` leaves out.
+_NOT_PICKLED = frozenset({"_written_as", "automaton"})
 
 
 class SpottingKeys:
@@ -70,13 +66,18 @@ class SpottingKeys:
     key and each form's case rule.
 
     Filled form by form (``add_form``, or ``add_derived`` for forms derived by
-    a worker), then made ready to search by ``finish``.
+    a worker), then completed by ``finish``. The automaton is made when first
+    searched, or when the keys are read back from a snapshot: a build kept in a
+    file by another process (``app.child_build``) never makes it, and a
+    million keys are pickled in a fraction of the time their automaton is.
     """
 
     def __init__(self) -> None:
-        # Spotting keys, by number (the automaton's value): each key's length,
-        # its flags (OTHER_CASE_KEY, LOWER_CASE_KEY) and its forms,
+        # Spotting keys, by number (the automaton's value): the keys one after
+        # another (UTF-8), each key's length, its flags (OTHER_CASE_KEY,
+        # LOWER_CASE_KEY) and its forms,
         # key_form_ids[key_form_starts[k] : key_form_starts[k + 1]].
+        self.key_text = b""
         self.key_lengths = array("i")
         self.key_flags = bytearray()
         self.key_form_starts = array("i", [0])
@@ -87,38 +88,34 @@ class SpottingKeys:
             WRITINGS_CACHE_BYTES
         )
         self.alias_letters: dict[int, str] = {}  # of the forms whose case must be exact
-        # Built as the keys come (it numbers them); made ready once they are all in.
-        self.automaton = _keyed_automaton()
-        # While building: each form's key number.
+        # While building: each key's number, in the order first met, and each form's key's.
+        self._numbers: dict[str, int] = {}
         self._form_keys = array("i")
 
     def add_form(self, form_id: int, text: str, rule: CaseRule, key: str) -> None:
         """Files the form ``form_id`` (the next one), written ``text``, with its rule and key."""
         self.case_rules.append(rule)
-        self._form_keys.append(self._numbered(key))
+        numbers = self._numbers
+        self._form_keys.append(numbers.setdefault(key, len(numbers)))
         if rule is CaseRule.EXACT:
             self.alias_letters[form_id] = letters(text)
 
     def add_derived(self, derived: DerivedForms, first_form: int) -> None:
         """Files forms derived in a worker (the first is ``first_form``) as ``add_form`` does."""
         self.case_rules.frombytes(derived.case_rules)
-        numbers = np.array([self._numbered(k) for k in derived.spot_keys.unpacked()], np.int32)
+        known = self._numbers
+        keys = derived.spot_keys.unpacked()
+        numbers = np.array([known.setdefault(key, len(known)) for key in keys], np.int32)
         self._form_keys.frombytes(numbers[derived.form_spot_keys].tobytes())
         positions = (derived.exact_forms + first_form).tolist()
         self.alias_letters.update(zip(positions, derived.exact_letters.unpacked(), strict=True))
 
-    def _numbered(self, key: str) -> int:
-        """The number of a spotting key, numbered here if it is new."""
-        filed = WORD_START + key
-        number: int = self.automaton.get(filed, -1)
-        if number < 0:
-            number = len(self.key_lengths)
-            self.automaton.add_word(filed, number)
-            self.key_lengths.append(len(key))
-        return number
-
     def finish(self) -> None:
-        """Each key's forms and flags filed, and the automaton made ready."""
+        """The keys in number order, and each key's forms and flags filed."""
+        in_order = list(self._numbers)  # a dict keeps the order its keys came in
+        self.key_text = "".join(in_order).encode()
+        self.key_lengths = array("i", map(len, in_order))
+        del in_order, self._numbers
         # A form's position is its id.
         keys = np.frombuffer(self._form_keys, dtype=np.int32)
         starts, forms = grouped(self._form_keys, len(self.key_lengths))
@@ -128,18 +125,23 @@ class SpottingKeys:
         np.bitwise_or.at(flags, keys[rules != int(CaseRule.CAPITALISED)], OTHER_CASE_KEY)
         np.bitwise_or.at(flags, keys[rules == LOWER_CASE_RULE], LOWER_CASE_KEY)
         self.key_flags = bytearray(flags.tobytes())
-        _make(self.automaton)
         del self._form_keys
 
+    @cached_property
+    def automaton(self) -> ahocorasick.Automaton:
+        """The automaton over the keys (``spotting_automaton``)."""
+        return spotting_automaton(self.keys_by_number())
+
     # Pickled without what it learns while it serves (the writings it
-    # remembers). The automaton is pickled too: read back, it is ready four
-    # times sooner than built.
+    # remembers), and without its automaton, which is made again as it is
+    # read back: the process that reads a segment back serves from it.
     def __getstate__(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if k != "_written_as"}
+        return {k: v for k, v in self.__dict__.items() if k not in _NOT_PICKLED}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._written_as = segment_cache(WRITINGS_CACHE_BYTES)
+        vars(self)["automaton"] = spotting_automaton(self.keys_by_number())
 
     def number(self, key: str) -> int:
         """The number of a spotting key; -1 for a key no form has."""
@@ -148,8 +150,7 @@ class SpottingKeys:
 
     def keys_by_number(self) -> list[str]:
         """The spotting keys, by number."""
-        keyed = sorted(self.automaton.items(), key=itemgetter(1))
-        return [key[len(WORD_START) :] for key, _ in keyed]
+        return unpacked(self.key_text, self.key_lengths.tolist())
 
     def forms(self, number: int) -> FormIds:
         """The forms of the spotting key numbered ``number``: one id, or a tuple of them."""

@@ -71,3 +71,19 @@ def test_an_automaton_of_keys_gives_each_its_place() -> None:
     automaton = spotting_automaton(["ttp", "as"])
     assert [number for _, number in automaton.iter_long(" the ttp as")] == [0, 1]
     assert list(automaton.iter_long(" thettp")) == []
+
+
+def test_a_build_makes_no_automaton_until_its_keys_are_searched() -> None:
+    spotting = spotting_of(TTP, ASSE)
+    assert "automaton" not in vars(spotting)
+    assert spotting.number("ttp") == 1
+    assert "automaton" in vars(spotting)
+
+
+def test_keys_are_pickled_without_their_automaton_and_read_back_with_one_made() -> None:
+    spotting = spotting_of(TTP, ASSE)
+    spotting.number("ttp")
+    assert "automaton" not in spotting.__getstate__()
+    again = pickle.loads(pickle.dumps(spotting))
+    assert "automaton" in vars(again)
+    assert list(again.automaton.items()) == list(spotting.automaton.items())
