@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from itertools import accumulate, pairwise
+from itertools import accumulate, pairwise, repeat
 from typing import Literal
 
 import numpy as np
@@ -215,31 +215,45 @@ def derive_forms(
     key_maker = key_maker or FormKeyMaker()
     entity_numbers, places, rules = array("i"), array("i"), bytearray()
     digests = {layer: array("Q") for layer in LAYERS}
-    layers = [(digests[layer], layer) for layer in LAYERS]
+    exact, compact, transliteration, phonetic = (digests[layer].append for layer in LAYERS)
     spot_keys: dict[str, int] = {}
     form_spot_keys = array("i")
-    latin, latin_lengths = bytearray(), array("q")
+    spellings: list[str] = []
     words: dict[str, int] = {}
     form_words, form_word_counts = array("i"), array("q")
     exact_forms, exact_letters = array("i"), []
+    # The hot loop of a build: a million forms pass here, so methods are local.
+    add_place, add_rule, add_spot_key = places.append, rules.append, form_spot_keys.append
+    add_spelling, add_word, add_word_count = spellings.append, form_words.append, form_word_counts.append
     for number in range(start, end):
+        kept = len(places)
         for place, text, keys, rule, spot in entity_forms(records[number], key_maker):
             if rule is CaseRule.EXACT:
-                exact_forms.append(len(entity_numbers))
+                exact_forms.append(len(places))
                 exact_letters.append(letters(text))
-            entity_numbers.append(number)
-            places.append(place)
-            rules.append(rule)
-            for filed, layer in layers:
-                filed.append(digest(getattr(keys, layer)))
-            form_spot_keys.append(spot_keys.setdefault(spot, len(spot_keys)))
-            latin += keys.latin.encode("ascii")
-            latin_lengths.append(len(keys.latin))
-            form_words.extend(words.setdefault(word, len(words)) for word in keys.words)
-            form_word_counts.append(len(keys.words))
+            add_place(place)
+            add_rule(rule)
+            exact_key, compact_key = keys.exact, keys.compact
+            exact_digest = digest(exact_key)
+            exact(exact_digest)
+            # One word: the compact key is the normal form itself.
+            compact(exact_digest if compact_key is exact_key else digest(compact_key))
+            transliteration(digest(keys.transliteration))
+            phonetic(digest(keys.phonetic))
+            add_spot_key(spot_keys.setdefault(spot, len(spot_keys)))
+            add_spelling(keys.latin)
+            form_word_ids = keys.words
+            if len(form_word_ids) == 1:
+                add_word(words.setdefault(form_word_ids[0], len(words)))
+            else:
+                form_words.extend([words.setdefault(word, len(words)) for word in form_word_ids])
+            add_word_count(len(form_word_ids))
+        entity_numbers.extend(repeat(number, len(places) - kept))
     blocks = [list(word_block_digests(word)) for word in words]
+    latin = "".join(spellings).encode("ascii")
+    latin_lengths = np.fromiter(map(len, spellings), dtype=np.int64, count=len(spellings))
     latin_starts = np.zeros(len(latin_lengths) + 1, dtype=np.int64)
-    np.cumsum(np.frombuffer(latin_lengths, dtype=np.int64), out=latin_starts[1:])
+    np.cumsum(latin_lengths, out=latin_starts[1:])
     trigram_codes, trigram_forms = sorted_trigrams(latin, latin_starts)
     return DerivedForms(
         entity_numbers=np.frombuffer(entity_numbers, dtype=np.int32),
@@ -248,8 +262,8 @@ def derive_forms(
         case_rules=bytes(rules),
         spot_keys=PackedStrings.of(list(spot_keys)),
         form_spot_keys=np.frombuffer(form_spot_keys, dtype=np.int32),
-        latin=bytes(latin),
-        latin_lengths=np.frombuffer(latin_lengths, dtype=np.int64),
+        latin=latin,
+        latin_lengths=latin_lengths,
         words=PackedStrings.of(list(words)),
         block_digests=np.array([d for block in blocks for d in block], dtype=np.uint64),
         block_counts=np.fromiter(map(len, blocks), dtype=np.int64, count=len(blocks)),
