@@ -224,7 +224,8 @@ def derive_forms(
     exact_forms, exact_letters = array("i"), []
     # The hot loop of a build: a million forms pass here, so methods are local.
     add_place, add_rule, add_spot_key = places.append, rules.append, form_spot_keys.append
-    add_spelling, add_word, add_word_count = spellings.append, form_words.append, form_word_counts.append
+    add_spelling, add_word = spellings.append, form_words.append
+    add_word_count = form_word_counts.append
     for number in range(start, end):
         kept = len(places)
         for place, text, keys, rule, spot in entity_forms(records[number], key_maker):

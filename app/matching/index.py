@@ -47,7 +47,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from itertools import islice
+from itertools import islice, repeat
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -327,19 +327,22 @@ class Segment:
     def _file_derived_words(self, derived: DerivedForms, first_form: int) -> None:
         """The words of forms derived in a worker: numbered in the order first met,
         as ``_word_id`` numbers them, and filed with their forms and entities."""
-        block_ends = np.cumsum(derived.block_counts).tolist()
-        block_digests = derived.block_digests.tolist()
-        word_ids = np.array(
-            [
-                self.vocabulary.get(word)
-                if word in self.vocabulary
-                else self._new_word(word, block_digests[end - count : end])
-                for word, end, count in zip(
-                    derived.words.unpacked(), block_ends, derived.block_counts.tolist(), strict=True
-                )
-            ],
-            dtype=np.int64,
-        )[derived.form_words]
+        run_words = derived.words.unpacked()
+        vocabulary = self.vocabulary
+        run_word_ids = np.array([vocabulary.get(word, -1) for word in run_words], dtype=np.int64)
+        # The words new here, numbered in the order first met, filed under their blocks.
+        new = run_word_ids < 0
+        new_words = [run_words[at] for at in np.flatnonzero(new).tolist()]
+        first = len(self.words)
+        run_word_ids[new] = np.arange(first, first + len(new_words))
+        vocabulary.update(zip(new_words, range(first, first + len(new_words)), strict=True))
+        self.words.extend(new_words)
+        self.word_entities.extend(repeat(0, len(new_words)))
+        filed_blocks = np.repeat(new, derived.block_counts)
+        self._block_pairs[0].frombytes(derived.block_digests[filed_blocks].tobytes())
+        owners = np.repeat(run_word_ids[new], derived.block_counts[new]).astype(np.int32)
+        self._block_pairs[1].frombytes(owners.tobytes())
+        word_ids = run_word_ids[derived.form_words]
         self.form_word_ids.frombytes(word_ids.astype(np.int32).tobytes())
         word_ends = np.cumsum(derived.form_word_counts) + self.form_word_starts[-1]
         self.form_word_starts.frombytes(word_ends.astype(np.int32).tobytes())
