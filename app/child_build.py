@@ -5,16 +5,30 @@ read from the database, each form's keys, the runs its workers send back) and
 leaves the heap of the process that made it scattered with what it freed: at
 a million aliases a process that built its index holds about 200 MiB more
 than one that read the same index back from a snapshot file. Built by a child
-that writes the snapshot and exits, the build's memory leaves with the child;
+that keeps the snapshot and exits, the build's memory leaves with the child;
 the serving process reads the index back (``LiveIndex``), as a restart would.
+
+The child sends through a pipe what the serving process needs, as soon as it
+has it, so that the two work at once on the machine's cores:
+
+* the spotting keys, once they are numbered: the serving process makes their
+  automaton (``SpottingKeys.make_automaton``; a snapshot holds the keys
+  alone) while the child finishes the build;
+* the segment itself, pickled, which the serving process reads from the pipe
+  while the child writes it to the file.
 """
 
 import contextlib
+import fcntl
 import gc
 import logging
 import os
+import select
 import signal
+import struct
 import time
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
@@ -22,8 +36,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import store
-from app.matching.index import AliasIndex
-from app.matching.snapshot import write_snapshot
+from app.matching.index import AliasIndex, Segment
+from app.matching.snapshot import keep_snapshot, pickled, unpickled
+from app.matching.spotting_keys import KeysAutomaton, SpottingKeys
 
 log = logging.getLogger(__name__)
 
@@ -35,46 +50,140 @@ TIME_LIMIT = 30 * 60.0
 _POLL_INTERVAL = 0.05
 # The longest reason for its failure a child reports.
 _REASON_BYTES = 2000
+# What the keys sent ahead begin with: the lengths of their text and of their lengths' array.
+_KEYS_HEADER = struct.Struct("<QQ")
+# And the segment after them: the lengths of its table's mark and of the segment pickled.
+_SNAPSHOT_HEADER = struct.Struct("<QQ")
+# The pipe's buffer: the most a process may ask for without privileges.
+_PIPE_BYTES = 1 << 20
 
 
 class ChildBuildFailed(Exception):
     """The child could not be forked, failed, or ran past its time limit."""
 
 
+@dataclass(frozen=True)
+class SentAhead:
+    """What the child sent through the pipe, each None if it did not come whole."""
+
+    automaton: KeysAutomaton | None  # made here of the spotting keys it sent
+    snapshot: tuple[str, Segment] | None  # the table it built from, and the segment
+
+
 def build_in_child(
     engine: Engine, path: Path, *, workers: int, time_limit: float = TIME_LIMIT
-) -> None:
+) -> SentAhead:
     """Build the index of the table in ``engine``'s database in a forked child
     process, its forms derived by ``workers`` processes, and keep it in ``path``
     (``write_snapshot``, under the table's ``store.revision_mark``).
 
-    Returns once the child has kept it; raises ``ChildBuildFailed`` otherwise.
+    Returns once the child has kept it, with what it sent ahead; raises
+    ``ChildBuildFailed`` otherwise.
     """
     reading, writing = os.pipe()
+    sent_in, sent_out = os.pipe()
     try:
         child = os.fork()
     except OSError as error:
-        os.close(reading)
-        os.close(writing)
+        for end in (reading, writing, sent_in, sent_out):
+            os.close(end)
         raise ChildBuildFailed(f"no child process: {error}") from error
     if child == 0:  # pragma: no cover (the child's coverage is not collected)
         os.close(reading)
-        _run_child(engine, path, workers, writing)
+        os.close(sent_in)
+        _run_child(engine, path, workers, writing, sent_out)
     os.close(writing)
+    os.close(sent_out)
     with contextlib.suppress(OSError):  # as the child does itself: whichever runs first
         os.setpgid(child, child)
+    deadline = time.monotonic() + time_limit
     with os.fdopen(reading, "rb") as reasons:
-        # The child's own workers inherit the pipe and may outlive it: never wait on it.
+        # The child's own workers inherit the pipes and may outlive it: never
+        # wait on them without a limit.
         os.set_blocking(reading, False)
-        status = _exit_status(child, time_limit)
+        try:
+            sent = _sent_ahead(_PipeReader(sent_in, child, deadline))
+        except BaseException:  # this process interrupted: the child goes with it
+            _stop_group(child)
+            raise
+        finally:
+            os.close(sent_in)
+        status = _exit_status(child, deadline, time_limit)
         if status != 0:
             reason = (reasons.read(_REASON_BYTES) or b"").decode(errors="replace")
-            raise ChildBuildFailed(reason or f"the child exited with code {status}")
+            reason = reason or f"the child exited with code {status}"
+            if sent.snapshot is None:
+                raise ChildBuildFailed(reason)
+            # Built and sent whole, only not kept: the index serves all the same.
+            log.warning("index built by a child process but not kept in %s: %s", path, reason)
+    return sent
 
 
-def _exit_status(child: int, time_limit: float) -> int:
-    """The child's exit code once it has ended; stopped with its workers past ``time_limit``."""
-    deadline = time.monotonic() + time_limit
+def _sent_ahead(pipe: "_PipeReader") -> SentAhead:
+    """The keys' automaton, made here, and the snapshot, as they come."""
+    try:
+        header = pipe.received(_KEYS_HEADER.size)
+        if header is None:
+            return SentAhead(None, None)
+        text_size, lengths_size = _KEYS_HEADER.unpack(header)
+        text, lengths = pipe.received(text_size), pipe.received(lengths_size)
+        if text is None or lengths is None:
+            return SentAhead(None, None)
+        automaton = KeysAutomaton.of(bytes(text), bytes(lengths))
+        sizes = pipe.received(_SNAPSHOT_HEADER.size)
+        if sizes is None:
+            return SentAhead(automaton, None)
+        table_size, payload_size = _SNAPSHOT_HEADER.unpack(sizes)
+        table, payload = pipe.received(table_size), pipe.received(payload_size)
+    except TimeoutError:
+        return SentAhead(None, None)
+    if table is None or payload is None:
+        return SentAhead(automaton, None)
+    segment = unpickled(payload)
+    return SentAhead(automaton, None if segment is None else (table.decode(), segment))
+
+
+class _PipeReader:
+    """The child's end of a pipe, read until the child ends or the deadline
+    passes (``TimeoutError``): its workers hold the pipe open too, so an end
+    of file may never come while they live."""
+
+    def __init__(self, pipe: int, child: int, deadline: float) -> None:
+        self._pipe, self._child, self._deadline = pipe, child, deadline
+        with contextlib.suppress(OSError, AttributeError):  # Linux alone sets a pipe's size
+            fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+
+    def received(self, size: int) -> bytearray | None:
+        """The next ``size`` bytes; None if the child ended before it sent them."""
+        received = bytearray(size)
+        view, got = memoryview(received), 0
+        while got < size:
+            count = self._read_into(view[got:])
+            if not count:
+                return None
+            got += count
+        return received
+
+    def _read_into(self, buffer: memoryview) -> int:
+        while (left := self._deadline - time.monotonic()) > 0:
+            if select.select([self._pipe], [], [], min(left, _POLL_INTERVAL))[0]:
+                return os.readv(self._pipe, [buffer])
+            if _has_ended(self._child):  # and nothing more in the pipe
+                return 0
+        raise TimeoutError("the child sent nothing more in time")
+
+
+def _has_ended(child: int) -> bool:
+    """Whether the child has ended, leaving its exit status to be taken."""
+    try:
+        return os.waitid(os.P_PID, child, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # reaped by another waiter
+        return True
+
+
+def _exit_status(child: int, deadline: float, time_limit: float) -> int:
+    """The child's exit code once it has ended; stopped with its workers past
+    ``deadline``, the end of its ``time_limit``."""
     ended = False
     try:
         while time.monotonic() < deadline:
@@ -104,7 +213,7 @@ def _stop_group(child: int) -> None:
 
 
 def _run_child(
-    engine: Engine, path: Path, workers: int, report: int
+    engine: Engine, path: Path, workers: int, report: int, sending: int
 ) -> NoReturn:  # pragma: no cover
     status = 1
     try:
@@ -115,7 +224,7 @@ def _run_child(
         # Everything the child makes lives until it exits: the cyclic collector's
         # rounds over the million records would find nothing to free.
         gc.disable()
-        _build_and_keep(engine, path, workers)
+        _build_and_keep(engine, path, workers, sending)
         status = 0
     except BaseException as error:
         os.write(report, f"{type(error).__name__}: {error}".encode()[:_REASON_BYTES])
@@ -123,7 +232,7 @@ def _run_child(
         os._exit(status)
 
 
-def _build_and_keep(engine: Engine, path: Path, workers: int) -> None:
+def _build_and_keep(engine: Engine, path: Path, workers: int, sending: int) -> None:
     started = time.perf_counter()
     with Session(engine) as session:
         revision = store.current_revision(session=session)
@@ -132,12 +241,31 @@ def _build_and_keep(engine: Engine, path: Path, workers: int) -> None:
             raise ValueError("the table has no committed change to name its index by")
         records = store.load_records(session=session)
     read = time.perf_counter()
-    segment = AliasIndex.build(records, workers=workers).base
+    keys_ahead = partial(_send_keys, sending)
+    segment = AliasIndex.build(records, workers=workers, keys_numbered=keys_ahead).base
     built = time.perf_counter()
-    write_snapshot(path, segment, table)
+    payload, mark = pickled(segment), table.encode()
+    _send(sending, _SNAPSHOT_HEADER.pack(len(mark), len(payload)), mark, payload)
+    os.close(sending)
+    keep_snapshot(path, payload, table)
     log.info(
         "index built by a child process: records read in %.1f s, built in %.1f s, kept in %.1f s",
         read - started,
         built - read,
         time.perf_counter() - built,
     )
+
+
+def _send_keys(pipe: int, spotting: SpottingKeys) -> None:  # pragma: no cover
+    text, lengths = spotting.packed_keys()
+    _send(pipe, _KEYS_HEADER.pack(len(text), len(lengths)), text, lengths)
+
+
+def _send(pipe: int, *parts: bytes) -> None:  # pragma: no cover
+    """Write ``parts`` whole to the pipe; nothing once the serving process has
+    closed it (it stopped reading): the child keeps its build all the same."""
+    with contextlib.suppress(BrokenPipeError):
+        for part in parts:
+            view = memoryview(part)
+            while view:
+                view = view[os.write(pipe, view) :]

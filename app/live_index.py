@@ -47,11 +47,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import declared_types, store
-from app.child_build import ChildBuildFailed, build_in_child
+from app.child_build import ChildBuildFailed, SentAhead, build_in_child
 from app.heap import freeze_and_trim
 from app.matching.derived_forms import PARALLEL_FROM_FORMS
-from app.matching.index import AliasIndex
+from app.matching.index import AliasIndex, Segment
 from app.matching.snapshot import read_snapshot, snapshot_table, write_snapshot
+from app.matching.spotting_keys import KeysAutomaton
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +194,8 @@ class LiveIndex:
             return None
         try:
             with self._build_file() as path:
-                build_in_child(self._engine, path, workers=self._build_workers)
-                built = self._kept_index(path)
+                sent = build_in_child(self._engine, path, workers=self._build_workers)
+                built = self._sent_index(sent) or self._kept_index(path, sent.automaton)
         except (ChildBuildFailed, OSError) as error:  # OSError: no temporary file
             log.warning("index build by a child process failed (%s): building it here", error)
             return None
@@ -260,21 +261,47 @@ class LiveIndex:
             time.perf_counter() - started,
         )
 
-    def _kept_index(self, path: Path | None) -> tuple[AliasIndex, int] | None:
-        """The index kept in the snapshot file ``path`` and its revision, if of this table."""
+    def _kept_index(
+        self, path: Path | None, made: KeysAutomaton | None = None
+    ) -> tuple[AliasIndex, int] | None:
+        """The index kept in the snapshot file ``path`` and its revision, if of
+        this table (see ``_ready_index`` for ``made``)."""
         if path is None:
             return None
         table = snapshot_table(path) or ""
+        revision = self._revision_if_current(table)
+        if revision is None:
+            return None
+        segment = read_snapshot(path, table)
+        if segment is None:
+            log.warning("index snapshot %s is damaged: building the index", path)
+            return None
+        return self._ready_index(segment, revision, made)
+
+    def _sent_index(self, sent: SentAhead) -> tuple[AliasIndex, int] | None:
+        """The index a child process sent through its pipe, and its revision, if of this table."""
+        if sent.snapshot is None:
+            return None
+        table, segment = sent.snapshot
+        revision = self._revision_if_current(table)
+        return None if revision is None else self._ready_index(segment, revision, sent.automaton)
+
+    def _revision_if_current(self, table: str) -> int | None:
+        """The revision of a snapshot's ``table`` if it is this database's table's."""
         revision = _revision_of(table)
         if revision is None:
             return None
         with Session(self._engine) as session:
             if store.revision_mark(session=session, revision=revision) != table:
                 return None
-        segment = read_snapshot(path, table)
-        if segment is None:
-            log.warning("index snapshot %s is damaged: building the index", path)
-            return None
+        return revision
+
+    def _ready_index(
+        self, segment: Segment, revision: int, made: KeysAutomaton | None
+    ) -> tuple[AliasIndex, int]:
+        """The index of a segment read back, ready to search: its automaton made
+        here, or ``made`` if it is of its keys."""
+        segment.spotting.make_automaton(made)
         with Session(self._engine) as session:
             return _with_declared_types(session, AliasIndex(base=segment)), revision
 

@@ -8,8 +8,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import child_build, store
-from app.child_build import ChildBuildFailed, build_in_child
+from app.child_build import ChildBuildFailed, SentAhead, build_in_child
 from app.matching.snapshot import read_snapshot, snapshot_table
+
+
+def table_mark(engine: Engine) -> str:
+    with Session(engine) as session:
+        revision = store.current_revision(session=session)
+        return store.revision_mark(session=session, revision=revision) or ""
 
 
 def test_the_child_keeps_the_index_of_the_table_under_its_revision_mark(
@@ -48,3 +54,43 @@ def test_a_child_past_its_time_limit_is_stopped(
     with pytest.raises(ChildBuildFailed, match=r"not done in 0\.2 s"):
         build_in_child(loaded, tmp_path / "index.snapshot", workers=1, time_limit=0.2)
     assert time.monotonic() - started < 10
+
+
+def test_the_child_sends_its_keys_and_its_segment_ahead(loaded: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "index.snapshot"
+    sent = build_in_child(loaded, path, workers=1)
+    kept = read_snapshot(path, table_mark(loaded))
+    assert kept is not None and sent.snapshot is not None and sent.automaton is not None
+    table, segment = sent.snapshot
+    assert table == table_mark(loaded)
+    assert segment.spotting.packed_keys() == kept.spotting.packed_keys()
+    assert segment.entities.keys() == kept.entities.keys()
+    made = sent.automaton
+    assert (made.key_text, made.key_lengths) == kept.spotting.packed_keys()
+    assert made.automaton.get(" ttp", -1) == kept.spotting.number("ttp") >= 0
+
+
+def test_a_child_that_sends_nothing_ahead_still_keeps_its_index(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(child_build, "_send", lambda *_args: None)
+    path = tmp_path / "index.snapshot"
+    assert build_in_child(loaded, path, workers=1) == SentAhead(None, None)
+    assert read_snapshot(path, table_mark(loaded)) is not None
+
+
+def test_a_child_that_sent_its_segment_but_could_not_keep_it_is_only_warned_of(
+    loaded: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def disk_full(*_args: object) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(child_build, "keep_snapshot", disk_full)
+    path = tmp_path / "index.snapshot"
+    sent = build_in_child(loaded, path, workers=1)
+    assert sent.snapshot is not None and len(sent.snapshot[1].entities) == 4
+    assert f"not kept in {path}: OSError: No space left on device" in caplog.text
+    assert not path.exists()

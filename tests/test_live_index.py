@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app import child_build, store
+from app import child_build, live_index, store
 from app.aliasfile import parse_alias_file
 from app.db import make_engine, migrate
 from app.live_index import LiveIndex
@@ -420,6 +420,40 @@ def test_a_large_table_is_built_by_a_child_process_and_read_back(
     assert path.exists()  # kept by the child, for the next start
     assert status(live, "TTP") is Status.MATCHED
     assert live.snapshot.entity_count == 4
+
+
+def test_an_index_built_apart_is_taken_as_the_child_sent_it_not_read_from_its_file(
+    loaded: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unread(*_args: object) -> None:
+        raise AssertionError("the snapshot file was read")
+
+    path = tmp_path / "index.snapshot"
+    live = LiveIndex(loaded, snapshot_file=path, build_apart_from=0)
+    monkeypatch.setattr(live_index, "read_snapshot", unread)
+    caplog.set_level(logging.INFO, logger="app.live_index")
+    live.load()
+    assert "index loaded (built by a child process)" in caplog.text
+    assert status(live, "TTP") is Status.MATCHED
+    assert path.exists()
+
+
+def test_an_index_built_apart_is_read_from_its_file_when_the_child_sent_nothing_ahead(
+    loaded: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(child_build, "_send", lambda *_args: None)
+    live, builder = loaded_with_builds_apart(
+        loaded, tmp_path / "index.snapshot", tmp_path, caplog, monkeypatch
+    )
+    assert "index loaded (built by a child process)" in caplog.text
+    assert builder != os.getpid()
+    assert status(live, "TTP") is Status.MATCHED
 
 
 def test_a_table_below_the_threshold_is_built_in_the_serving_process(

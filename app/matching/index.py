@@ -203,10 +203,18 @@ class Segment:
         *,
         workers: int = 1,
         parallel_from: int = PARALLEL_FROM_FORMS,
+        keys_numbered: Callable[[SpottingKeys], None] | None = None,
     ) -> None:
         """Built from ``entities``: their forms derived by ``workers`` processes
         when they number ``parallel_from`` or more (and the system can fork),
-        else in this one. Either way the segment is the same."""
+        else in this one. Either way the segment is the same.
+
+        Ready to search, unless ``keys_numbered`` is given: a build for another
+        process, which is given the spotting keys as soon as they are all
+        numbered, before the rest of the build is finished, and makes their
+        automaton (``SpottingKeys.make_automaton``).
+        """
+        self._keys_numbered = keys_numbered
         records = list(entities)
         self.alias_count = sum(len(entity.aliases) for entity in records)
         self.entities = EntityTable(records)
@@ -274,13 +282,17 @@ class Segment:
 
     def _finish(self) -> None:
         """The lookup structures made from what the forms filed."""
+        self.spotting.finish()
+        if self._keys_numbered is None:
+            self.spotting.make_automaton()
+        else:
+            self._keys_numbered(self.spotting)
         self.latin_text = self._latin.decode("ascii")
         self.keys = {layer: FiledKeys.of(found) for layer, found in self._key_digests.items()}
         self._index_trigrams()
         self._flatten_word_forms()
         self._index_blocks()
-        self.spotting.finish()
-        del self._key_digests, self._latin, self._block_pairs
+        del self._keys_numbered, self._key_digests, self._latin, self._block_pairs
         del self._word_form_pairs, self._trigram_runs
 
     def _add_entity(self, entity: EntityRecord, number: int) -> None:
@@ -588,9 +600,16 @@ class AliasIndex:
     caches: SnapshotCaches = field(default_factory=SnapshotCaches, compare=False, repr=False)
 
     @classmethod
-    def build(cls, entities: Iterable[EntityRecord], *, workers: int = 1) -> "AliasIndex":
-        """A snapshot of ``entities``, a large table's forms derived by ``workers`` processes."""
-        return cls(base=Segment(entities, workers=workers))
+    def build(
+        cls,
+        entities: Iterable[EntityRecord],
+        *,
+        workers: int = 1,
+        keys_numbered: Callable[[SpottingKeys], None] | None = None,
+    ) -> "AliasIndex":
+        """A snapshot of ``entities``, a large table's forms derived by ``workers``
+        processes (see ``Segment`` for ``keys_numbered``)."""
+        return cls(base=Segment(entities, workers=workers, keys_numbered=keys_numbered))
 
     def with_changes(
         self, upserts: Iterable[EntityRecord], removed: Iterable[str] = ()

@@ -21,6 +21,7 @@ import os
 import pickle
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -52,7 +53,17 @@ class Header:
 
 def write_snapshot(path: Path, segment: Segment, table: str) -> None:
     """Keep ``segment``, built from ``table``, in ``path`` (replaced whole, never half-written)."""
-    payload = pickle.dumps(segment, protocol=pickle.HIGHEST_PROTOCOL)
+    keep_snapshot(path, pickled(segment), table)
+
+
+def pickled(segment: Segment) -> bytes:
+    """The segment as a snapshot holds it after its header."""
+    return pickle.dumps(segment, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def keep_snapshot(path: Path, payload: bytes, table: str) -> None:
+    """Keep a segment ``pickled``, built from ``table``, in ``path`` (replaced
+    whole, never half-written)."""
     header = {
         "format": FORMAT,
         "engine": engine_version(),
@@ -95,20 +106,32 @@ def read_snapshot(path: Path, table: str) -> Segment | None:
         return None
 
 
+def unpickled(payload: bytes | bytearray) -> Segment | None:
+    """The segment ``pickled`` in ``payload`` (sent by the process that built it,
+    which runs this engine: no header to check), if it unpickles whole."""
+    return _loaded(lambda: pickle.loads(payload))
+
+
 def _unpickled(file: "_Summed", checksum: int) -> Segment | None:
+    segment = _loaded(lambda: pickle.load(file))
+    if segment is None or file.left or file.read(1) or file.checksum != checksum:
+        return None
+    return segment
+
+
+def _loaded(unpickle: Callable[[], object]) -> Segment | None:
+    """What ``unpickle`` gives, if a segment."""
     # Millions of objects come back at once: the cyclic collector would walk
     # them again and again on the way, for nothing (none is garbage).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        segment = pickle.load(file)
+        segment = unpickle()
     except Exception:  # a file of this engine that unpickles wrong is only unusable
         return None
     finally:
         if collecting:
             gc.enable()
-    if file.left or file.read(1) or file.checksum != checksum:
-        return None
     return segment if isinstance(segment, Segment) else None
 
 
@@ -147,8 +170,12 @@ class _Summed:
 
 def _header(file: IO[bytes]) -> Header | None:
     """The header of a snapshot of this format and engine; None for any other file."""
+    return _parsed_header(file.readline(4096))
+
+
+def _parsed_header(line: bytes) -> Header | None:
     try:
-        fields = json.loads(file.readline(4096))
+        fields = json.loads(line)
         if fields["format"] != FORMAT or fields["engine"] != engine_version():
             return None
         return Header(str(fields["table"]), int(fields["length"]), int(fields["checksum"]))

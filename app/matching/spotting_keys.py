@@ -10,6 +10,7 @@ of (``app.matching.spotting`` runs the pass).
 
 from array import array
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cached_property
 
 import ahocorasick
@@ -61,15 +62,32 @@ def spotting_automaton(keys: Iterable[str]) -> ahocorasick.Automaton:
 _NOT_PICKLED = frozenset({"_written_as", "automaton"})
 
 
+@dataclass(frozen=True)
+class KeysAutomaton:
+    """An automaton made of spotting keys sent ahead of their segment: a
+    process that reads back a segment built by another can make it while the
+    other finishes the build (``app.child_build``)."""
+
+    key_text: bytes  # the keys one after another, UTF-8
+    key_lengths: bytes  # array("i") of their lengths, in characters
+    automaton: ahocorasick.Automaton
+
+    @classmethod
+    def of(cls, key_text: bytes, key_lengths: bytes) -> "KeysAutomaton":
+        lengths = np.frombuffer(key_lengths, dtype=np.int32).tolist()
+        return cls(key_text, key_lengths, spotting_automaton(unpacked(key_text, lengths)))
+
+
 class SpottingKeys:
     """The spotting keys of a segment's forms, numbered, with the forms of each
     key and each form's case rule.
 
     Filled form by form (``add_form``, or ``add_derived`` for forms derived by
-    a worker), then completed by ``finish``. The automaton is made when first
-    searched, or when the keys are read back from a snapshot: a build kept in a
-    file by another process (``app.child_build``) never makes it, and a
-    million keys are pickled in a fraction of the time their automaton is.
+    a worker), then completed by ``finish``. The automaton is made by
+    ``make_automaton``, or else when first searched. It is not pickled: a
+    million keys are pickled in a fraction of the time their automaton is, so
+    a build kept in a file for another process (``app.child_build``) never
+    makes it, and the process that reads the keys back makes it.
     """
 
     def __init__(self) -> None:
@@ -132,16 +150,25 @@ class SpottingKeys:
         """The automaton over the keys (``spotting_automaton``)."""
         return spotting_automaton(self.keys_by_number())
 
+    def make_automaton(self, made: KeysAutomaton | None = None) -> None:
+        """Make the automaton now, or take ``made`` if it was made of these very keys."""
+        if made is not None and (made.key_text, made.key_lengths) == self.packed_keys():
+            vars(self)["automaton"] = made.automaton
+        else:
+            vars(self)["automaton"] = spotting_automaton(self.keys_by_number())
+
+    def packed_keys(self) -> tuple[bytes, bytes]:
+        """The keys one after another (UTF-8), and their lengths as ``array("i")`` bytes."""
+        return self.key_text, self.key_lengths.tobytes()
+
     # Pickled without what it learns while it serves (the writings it
-    # remembers), and without its automaton, which is made again as it is
-    # read back: the process that reads a segment back serves from it.
+    # remembers), and without its automaton.
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k not in _NOT_PICKLED}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._written_as = segment_cache(WRITINGS_CACHE_BYTES)
-        vars(self)["automaton"] = spotting_automaton(self.keys_by_number())
 
     def number(self, key: str) -> int:
         """The number of a spotting key; -1 for a key no form has."""

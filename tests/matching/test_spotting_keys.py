@@ -4,6 +4,7 @@ from app.matching.index import EntityRecord, Segment
 from app.matching.spotting_keys import (
     LOWER_CASE_KEY,
     OTHER_CASE_KEY,
+    KeysAutomaton,
     SpottingKeys,
     form_ids,
     spotting_automaton,
@@ -73,17 +74,34 @@ def test_an_automaton_of_keys_gives_each_its_place() -> None:
     assert list(automaton.iter_long(" thettp")) == []
 
 
-def test_a_build_makes_no_automaton_until_its_keys_are_searched() -> None:
-    spotting = spotting_of(TTP, ASSE)
+def test_a_build_is_ready_to_search_with_its_automaton_made() -> None:
+    assert "automaton" in vars(spotting_of(TTP, ASSE))
+
+
+def test_a_build_for_another_process_hands_its_keys_over_and_makes_no_automaton() -> None:
+    handed: list[SpottingKeys] = []
+    spotting = Segment([TTP, ASSE], keys_numbered=handed.append).spotting
+    assert handed == [spotting]
     assert "automaton" not in vars(spotting)
-    assert spotting.number("ttp") == 1
+    assert spotting.number("ttp") == 1  # made when first searched
     assert "automaton" in vars(spotting)
 
 
-def test_keys_are_pickled_without_their_automaton_and_read_back_with_one_made() -> None:
+def test_an_automaton_made_of_the_same_keys_is_taken_and_one_of_other_keys_is_not() -> None:
+    spotting = Segment([TTP, ASSE], keys_numbered=lambda _: None).spotting
+    made = KeysAutomaton.of(*spotting.packed_keys())
+    spotting.make_automaton(made)
+    assert spotting.automaton is made.automaton
+    other = Segment([ASSAM], keys_numbered=lambda _: None).spotting
+    other.make_automaton(made)
+    assert other.automaton is not made.automaton
+    assert other.number("assam") == 0 and other.number("ttp") == -1
+
+
+def test_keys_are_pickled_without_their_automaton() -> None:
     spotting = spotting_of(TTP, ASSE)
-    spotting.number("ttp")
     assert "automaton" not in spotting.__getstate__()
     again = pickle.loads(pickle.dumps(spotting))
-    assert "automaton" in vars(again)
+    assert "automaton" not in vars(again)
+    assert again.keys_by_number() == spotting.keys_by_number()
     assert list(again.automaton.items()) == list(spotting.automaton.items())
