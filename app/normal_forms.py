@@ -5,7 +5,7 @@ times on its way in: validation checks that the text has one and that no two
 of the entity's forms are one, the store writes it beside the text, and the
 import's sharing check looks it up. The texts of one import batch are met
 again within a few thousand others, so a bounded cache makes those one
-computation each (the form key computes its normal form once more).
+computation each; the form key is made from the normal form remembered.
 """
 
 from functools import lru_cache
@@ -17,4 +17,9 @@ from app.matching import normalize as engine
 REMEMBERED = 1 << 16
 
 normalize = lru_cache(maxsize=REMEMBERED)(engine.normalize)
-form_key = lru_cache(maxsize=REMEMBERED)(engine.form_key)
+
+
+@lru_cache(maxsize=REMEMBERED)
+def form_key(text: str) -> str:
+    """``engine.form_key``, from the normal form remembered."""
+    return engine.form_key_of_normal(normalize(text))

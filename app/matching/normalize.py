@@ -87,7 +87,11 @@ def form_key(text: str) -> str:
 
     Initials within a longer name stay apart (``Washington, D.C.`` and
     ``Washington DC`` are two forms): the exact layer finds each as written."""
-    normal = normalize(text)
+    return form_key_of_normal(normalize(text))
+
+
+def form_key_of_normal(normal: str) -> str:
+    """The ``form_key`` of a text whose normal form is ``normal``."""
     words = normal.split(" ")
     return "".join(words) if all(len(word) == 1 for word in words) else normal
 

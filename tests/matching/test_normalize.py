@@ -2,7 +2,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.matching.normalize import normalize, normalize_plain
+from app import normal_forms
+from app.matching.normalize import form_key, normalize, normalize_plain
 from tests.matching.texts import random_text
 
 
@@ -59,3 +60,23 @@ def test_the_normal_form_of_random_texts_is_its_definition(seed: int) -> None:
 def test_the_normal_form_of_any_text_is_its_own_normal_form(text: str) -> None:
     once = normalize(text)
     assert normalize(once) == once
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("TTP", "ttp"),
+        ("T-T-P", "ttp"),
+        ("T.T.P.", "ttp"),
+        ("Washington, D.C.", "washington d c"),
+        ("Pakistan's", "pakistan"),
+        ("", ""),
+    ],
+)
+def test_the_form_key_of_a_text_remembered_is_the_engines(text: str, expected: str) -> None:
+    assert normal_forms.form_key(text) == form_key(text) == expected
+
+
+@given(st.text())
+def test_the_form_key_of_any_text_remembered_is_the_engines(text: str) -> None:
+    assert normal_forms.form_key(text) == form_key(text)
