@@ -75,10 +75,11 @@ def build_in_child(
 ) -> SentAhead:
     """Build the index of the table in ``engine``'s database in a forked child
     process, its forms derived by ``workers`` processes, and keep it in ``path``
-    (``write_snapshot``, under the table's ``store.revision_mark``).
+    (``keep_snapshot``, under the table's ``store.revision_mark``).
 
-    Returns once the child has kept it, with what it sent ahead; raises
-    ``ChildBuildFailed`` otherwise.
+    Returns once the child has ended, with what it sent ahead. Raises
+    ``ChildBuildFailed`` if it failed, unless it sent its segment whole first
+    (then only not kept: a warning says so).
     """
     reading, writing = os.pipe()
     sent_in, sent_out = os.pipe()
