@@ -29,6 +29,7 @@ from typing import Literal
 
 import numpy as np
 
+from app.matching.arrays import sorted_pairs
 from app.matching.casing import CaseRule, case_rule, letters
 from app.matching.keys import FormKeyMaker, FormKeys, deletion_keys, digest, phonetic_word
 from app.matching.normalize import APOSTROPHES, normalize
@@ -145,11 +146,9 @@ def trigram_codes(blob: bytes | bytearray, starts: np.ndarray) -> tuple[np.ndarr
 def sorted_trigrams(blob: bytes | bytearray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The trigrams of ``trigram_codes``, sorted by code, each code's forms in
     form order, a trigram repeated in a form once: (codes, form ids)."""
-    codes, forms = trigram_codes(blob, starts)
-    # Stable: each code's forms stay in form order, a form's repeats of a
-    # trigram side by side, so that it is filed once.
-    order = np.argsort(codes, kind="stable")
-    codes, forms = codes[order], forms[order]
+    # Each code's forms in form order, a form's repeats of a trigram side by
+    # side, so that it is filed once.
+    codes, forms = sorted_pairs(*trigram_codes(blob, starts))
     first = np.ones(len(codes), dtype=bool)
     first[1:] = (codes[1:] != codes[:-1]) | (forms[1:] != forms[:-1])
     return codes[first], forms[first]

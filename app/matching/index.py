@@ -60,6 +60,7 @@ from app.matching.arrays import (
     run_lengths,
     run_starts,
     sorted_form_ids,
+    sorted_pairs,
 )
 from app.matching.caches import SnapshotCaches
 from app.matching.derived_forms import (
@@ -375,14 +376,11 @@ class Segment:
         ]
         codes, forms = runs[0]
         if len(runs) > 1:
-            # Each run sorted, and each form's trigrams in one run: a stable
-            # sort (a merge of sorted runs) keeps each code's forms in form order.
-            codes, forms = (
-                np.concatenate([c for c, _ in runs]),
-                np.concatenate([f for _, f in runs]),
+            # Each run sorted, its forms after the last run's: sorted by code and
+            # form, each code's forms are in form order.
+            codes, forms = sorted_pairs(
+                np.concatenate([c for c, _ in runs]), np.concatenate([f for _, f in runs])
             )
-            order = np.argsort(codes, kind="stable")
-            codes, forms = codes[order], forms[order]
         if not len(codes):
             return
         self.trigram_form_ids = forms

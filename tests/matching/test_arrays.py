@@ -13,6 +13,7 @@ from app.matching.arrays import (
     run_lengths,
     run_starts,
     sorted_form_ids,
+    sorted_pairs,
 )
 
 
@@ -51,3 +52,20 @@ def test_positions_are_grouped_by_number_in_their_order() -> None:
     starts, order = grouped(array("i", [2, 0, 2, 1, 0]), 4)
     assert starts.tolist() == [0, 2, 3, 5, 5]
     assert order.tolist() == [1, 4, 3, 0, 2]
+
+
+@pytest.mark.parametrize("largest_first", [1 << 20, 1 << 40])  # packed, and too large to pack
+def test_pairs_are_sorted_as_a_stable_sort_by_their_first_orders_them(largest_first: int) -> None:
+    rng = np.random.default_rng(7)
+    firsts = rng.integers(0, largest_first, 5000, dtype=np.int64)
+    firsts[::7] = firsts[0]  # many pairs share their first
+    seconds = np.sort(rng.integers(0, 3000, 5000)).astype(np.int32)  # rising, some repeated
+    order = np.argsort(firsts, kind="stable")
+    got_firsts, got_seconds = sorted_pairs(firsts, seconds)
+    assert np.array_equal(got_firsts, firsts[order]) and got_firsts.dtype == np.int64
+    assert np.array_equal(got_seconds, seconds[order]) and got_seconds.dtype == np.int32
+
+
+def test_no_pairs_are_no_pairs() -> None:
+    empty = np.empty(0, dtype=np.int64)
+    assert [len(a) for a in sorted_pairs(empty, empty)] == [0, 0]
