@@ -43,6 +43,17 @@ def test_a_segment_read_back_answers_as_the_one_built(tmp_path: Path) -> None:
     assert (again.entity_count, again.alias_count) == (built.entity_count, built.alias_count)
 
 
+def test_a_segment_read_back_has_the_tables_it_was_pickled_without(tmp_path: Path) -> None:
+    path, built = kept(tmp_path)
+    again = read_back(path).base
+    assert again.vocabulary == built.base.vocabulary
+    assert list(again.vocabulary) == list(built.base.vocabulary)  # in the same order
+    assert [again.entities.number(i) for i in built.base.entities] == list(
+        range(len(built.base.entities))
+    )
+    assert again.spotting.keys_by_number() == built.base.spotting.keys_by_number()
+
+
 def test_a_segment_read_back_takes_edits_as_the_one_built(tmp_path: Path) -> None:
     path, built = kept(tmp_path)
     ttp = built.entity("ttp")
