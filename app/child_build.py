@@ -21,6 +21,7 @@ has it, so that the two work at once on the machine's cores:
 import contextlib
 import fcntl
 import gc
+import io
 import logging
 import os
 import select
@@ -52,8 +53,8 @@ _POLL_INTERVAL = 0.05
 _REASON_BYTES = 2000
 # What the keys sent ahead begin with: the lengths of their text and of their lengths' array.
 _KEYS_HEADER = struct.Struct("<QQ")
-# And the segment after them: the lengths of its table's mark and of the segment pickled.
-_SNAPSHOT_HEADER = struct.Struct("<QQ")
+# And the segment after them: the length of its table's mark, then the segment pickled.
+_TABLE_HEADER = struct.Struct("<Q")
 # The pipe's buffer: the most a process may ask for without privileges.
 _PIPE_BYTES = 1 << 20
 
@@ -131,20 +132,18 @@ def _sent_ahead(pipe: "_PipeReader") -> SentAhead:
         if text is None or lengths is None:
             return SentAhead(None, None)
         automaton = KeysAutomaton.of(bytes(text), bytes(lengths))
-        sizes = pipe.received(_SNAPSHOT_HEADER.size)
-        if sizes is None:
-            return SentAhead(automaton, None)
-        table_size, payload_size = _SNAPSHOT_HEADER.unpack(sizes)
-        table, payload = pipe.received(table_size), pipe.received(payload_size)
+        size = pipe.received(_TABLE_HEADER.size)
+        table = None if size is None else pipe.received(*_TABLE_HEADER.unpack(size))
     except TimeoutError:
         return SentAhead(None, None)
-    if table is None or payload is None:
+    if table is None:
         return SentAhead(automaton, None)
-    segment = unpickled(payload)
+    # Unpickled as it comes: never held whole beside what it becomes.
+    segment = unpickled(io.BufferedReader(pipe, _PIPE_BYTES))
     return SentAhead(automaton, None if segment is None else (table.decode(), segment))
 
 
-class _PipeReader:
+class _PipeReader(io.RawIOBase):
     """The child's end of a pipe, read until the child ends or the deadline
     passes (``TimeoutError``): its workers hold the pipe open too, so an end
     of file may never come while they live."""
@@ -159,13 +158,16 @@ class _PipeReader:
         received = bytearray(size)
         view, got = memoryview(received), 0
         while got < size:
-            count = self._read_into(view[got:])
+            count = self.readinto(view[got:])
             if not count:
                 return None
             got += count
         return received
 
-    def _read_into(self, buffer: memoryview) -> int:
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: "bytearray | memoryview") -> int:  # type: ignore[override]
         while (left := self._deadline - time.monotonic()) > 0:
             if select.select([self._pipe], [], [], min(left, _POLL_INTERVAL))[0]:
                 return os.readv(self._pipe, [buffer])
@@ -246,7 +248,7 @@ def _build_and_keep(engine: Engine, path: Path, workers: int, sending: int) -> N
     segment = AliasIndex.build(records, workers=workers, keys_numbered=keys_ahead).base
     built = time.perf_counter()
     payload, mark = pickled(segment), table.encode()
-    _send(sending, _SNAPSHOT_HEADER.pack(len(mark), len(payload)), mark, payload)
+    _send(sending, _TABLE_HEADER.pack(len(mark)), mark, payload)
     os.close(sending)
     keep_snapshot(path, payload, table)
     log.info(

@@ -106,10 +106,10 @@ def read_snapshot(path: Path, table: str) -> Segment | None:
         return None
 
 
-def unpickled(payload: bytes | bytearray) -> Segment | None:
-    """The segment ``pickled`` in ``payload`` (sent by the process that built it,
-    which runs this engine: no header to check), if it unpickles whole."""
-    return _loaded(lambda: pickle.loads(payload))
+def unpickled(stream: IO[bytes]) -> Segment | None:
+    """The segment ``pickled`` read from ``stream`` (sent by the process that
+    built it, which runs this engine: no header to check), if it unpickles whole."""
+    return _loaded(lambda: pickle.load(stream))
 
 
 def _unpickled(file: "_Summed", checksum: int) -> Segment | None:
