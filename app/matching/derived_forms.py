@@ -242,12 +242,12 @@ def derive_forms(
             phonetic(digest(keys.phonetic))
             add_spot_key(spot_keys.setdefault(spot, len(spot_keys)))
             add_spelling(keys.latin)
-            form_word_ids = keys.words
-            if len(form_word_ids) == 1:
-                add_word(words.setdefault(form_word_ids[0], len(words)))
+            its_words = keys.words
+            if len(its_words) == 1:
+                add_word(words.setdefault(its_words[0], len(words)))
             else:
-                form_words.extend([words.setdefault(word, len(words)) for word in form_word_ids])
-            add_word_count(len(form_word_ids))
+                form_words.extend([words.setdefault(word, len(words)) for word in its_words])
+            add_word_count(len(its_words))
         entity_numbers.extend(repeat(number, len(places) - kept))
     blocks = [list(word_block_digests(word)) for word in words]
     latin = "".join(spellings).encode("ascii")
