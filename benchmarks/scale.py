@@ -2,7 +2,7 @@
 
     python -m benchmarks.scale [--import-aliases 400000] [--serve-aliases 1000000]
                                [--workers 2] [--skip-http] [--skip-import]
-                               [--skip-serve] [--skip-workers] [--before REF]
+                               [--skip-serve] [--skip-workers] [--starts 1] [--before REF]
 
 Builds alias files from GeoNames' cities500 (``benchmarks.common``) and prints:
 
@@ -11,8 +11,9 @@ Builds alias files from GeoNames' cities500 (``benchmarks.common``) and prints:
   wall time and peak resident memory (the importing process's, or the server's
   growth while it imported and refreshed its index);
 * ``alias-service serve`` on a table of a million aliases: seconds from start
-  until ``/readyz`` answers 200, and resident memory then; and once more, with
-  the index that the first start kept in ``INDEX_SNAPSHOT`` (a restart);
+  until ``/readyz`` answers 200, and resident memory then (``--starts`` times,
+  the kept index deleted before each); and once more, with the index that the
+  first start kept in ``INDEX_SNAPSHOT`` (a restart);
 * ``serve --workers 1`` and ``--workers N`` on that table: PSS and USS
   (``/proc/PID/smaps_rollup``) of every process of the server, once their
   memory has settled, and what each worker past the first adds.
@@ -338,7 +339,13 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def measure_serving(
-    folder: Path, aliases: int, workers: int, codes: list[Code], *, starts_only: bool = False
+    folder: Path,
+    aliases: int,
+    workers: int,
+    codes: list[Code],
+    *,
+    starts_only: bool = False,
+    starts: int = 1,
 ) -> None:
     yaml_path, _ = write_files(folder, aliases)
     database = folder / "serve.db"
@@ -348,15 +355,19 @@ def measure_serving(
         f"serve: {aliases:,} aliases (YAML {mib(yaml_path)}), imported by"
         f" [{codes[-1].label}] in {run.seconds:.1f} s, peak RSS {run.peak_mib:.0f} MiB"
     )
-    for code in codes:
-        env = {**environment(database), "INDEX_SNAPSHOT": str(folder / f"{code.label}.index")}
-        with server(env, folder / "serve.log", code) as running:
-            rss = status_field(running.process.pid, "VmRSS")
-        print(
-            f"  [{code.label}] serve: /readyz 200 after {running.ready_after:.1f} s,"
-            f" RSS {rss:.0f} MiB"
-        )
-        measure_restart(folder, env, code)
+    for start in range(starts):
+        for code in codes:
+            kept = folder / f"{code.label}.index"
+            kept.unlink(missing_ok=True)  # a first start, every time
+            env = {**environment(database), "INDEX_SNAPSHOT": str(kept)}
+            with server(env, folder / "serve.log", code) as running:
+                rss = status_field(running.process.pid, "VmRSS")
+            print(
+                f"  [{code.label}] serve: /readyz 200 after {running.ready_after:.1f} s,"
+                f" RSS {rss:.0f} MiB"
+            )
+            if start == 0:
+                measure_restart(folder, env, code)
     if starts_only:
         return
     for code in codes:
@@ -421,6 +432,9 @@ def main() -> None:
     parser.add_argument(
         "--skip-workers", action="store_true", help="serve: the first start and the restart only"
     )
+    parser.add_argument(
+        "--starts", type=int, default=1, help="serve: first starts of each code, turn about"
+    )
     parser.add_argument("--before", metavar="REF", help="also measure this git revision's code")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -429,7 +443,12 @@ def main() -> None:
             measure_imports(Path(folder), args.import_aliases, not args.skip_http, codes)
         if not args.skip_serve:
             measure_serving(
-                Path(folder), args.serve_aliases, args.workers, codes, starts_only=args.skip_workers
+                Path(folder),
+                args.serve_aliases,
+                args.workers,
+                codes,
+                starts_only=args.skip_workers,
+                starts=args.starts,
             )
 
 
