@@ -23,11 +23,9 @@ def test_the_child_keeps_the_index_of_the_table_under_its_revision_mark(
 ) -> None:
     path = tmp_path / "index.snapshot"
     build_in_child(loaded, path, workers=1)
-    with Session(loaded) as session:
-        revision = store.current_revision(session=session)
-        mark = store.revision_mark(session=session, revision=revision)
+    mark = table_mark(loaded)
     assert snapshot_table(path) == mark
-    segment = read_snapshot(path, mark or "")
+    segment = read_snapshot(path, mark)
     assert segment is not None and len(segment.entities) == 4
 
 
