@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from app.matching.casing import Written
-from app.matching.index import AliasIndex, Posting, Segment
+from app.matching.index import AliasIndex, Segment
 from app.matching.spot_form import OffsetMap, spot_form
 from app.matching.spotting_keys import (
     LOWER_CASE_KEY,
@@ -55,9 +55,6 @@ class Hit(NamedTuple):
     text: str
     segment: Segment
     forms: FormIds
-
-    def postings(self) -> list[Posting]:
-        return self.segment.postings_of(self.forms)
 
 
 @dataclass(frozen=True, slots=True)
