@@ -215,7 +215,6 @@ class Segment:
         numbered, before the rest of the build is finished, and makes their
         automaton (``SpottingKeys.make_automaton``).
         """
-        self._keys_numbered = keys_numbered
         records = list(entities)
         self.alias_count = sum(len(entity.aliases) for entity in records)
         self.entities = EntityTable(records)
@@ -231,7 +230,7 @@ class Segment:
                 self._add_entities(records)
         else:
             self._add_entities(records)
-        self._finish()
+        self._finish(keys_numbered)
 
     def _start_empty(self) -> None:
         """No form yet: what the build fills, form after form."""
@@ -281,19 +280,20 @@ class Segment:
             self._add_entity(entity, number)
         del self._key_maker
 
-    def _finish(self) -> None:
-        """The lookup structures made from what the forms filed."""
+    def _finish(self, keys_numbered: Callable[[SpottingKeys], None] | None) -> None:
+        """The lookup structures made from what the forms filed (see ``__init__``
+        for ``keys_numbered``)."""
         self.spotting.finish()
-        if self._keys_numbered is None:
+        if keys_numbered is None:
             self.spotting.make_automaton()
         else:
-            self._keys_numbered(self.spotting)
+            keys_numbered(self.spotting)
         self.latin_text = self._latin.decode("ascii")
         self.keys = {layer: FiledKeys.of(found) for layer, found in self._key_digests.items()}
         self._index_trigrams()
         self._flatten_word_forms()
         self._index_blocks()
-        del self._keys_numbered, self._key_digests, self._latin, self._block_pairs
+        del self._key_digests, self._latin, self._block_pairs
         del self._word_form_pairs, self._trigram_runs
 
     def _add_entity(self, entity: EntityRecord, number: int) -> None:
