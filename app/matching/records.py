@@ -139,8 +139,7 @@ class EntityTable(Mapping[str, EntityRecord]):
         )
         self._descriptions = {n: r.description for n, r in enumerate(records) if r.description}
         self._case_rules = {n: r.case_rules for n, r in enumerate(records) if r.case_rules}
-        # The record each id names (its last), in the order of the ids' first place.
-        self._numbers = dict(zip(self._ids, range(len(self._ids)), strict=True))
+        self._numbers = self._numbered_ids()
         self._listed = np.fromiter(self._numbers.values(), np.int32, len(self._numbers))
         # Records made from the arrays and kept, for the entities asked for again and again.
         self._made: MemoryCache[str, EntityRecord] = segment_cache(
@@ -154,8 +153,12 @@ class EntityTable(Mapping[str, EntityRecord]):
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._numbers = dict(zip(self._ids, range(len(self._ids)), strict=True))
+        self._numbers = self._numbered_ids()
         self._made = segment_cache(RECORD_CACHE_BYTES, record_entry_size)
+
+    def _numbered_ids(self) -> dict[str, int]:
+        """The record each id names (its last), in the order of the ids' first place."""
+        return dict(zip(self._ids, range(len(self._ids)), strict=True))
 
     def number(self, entity_id: str) -> int:
         """The number of the record that ``entity_id`` names; -1 for none."""
