@@ -170,12 +170,8 @@ class _Summed:
 
 def _header(file: IO[bytes]) -> Header | None:
     """The header of a snapshot of this format and engine; None for any other file."""
-    return _parsed_header(file.readline(4096))
-
-
-def _parsed_header(line: bytes) -> Header | None:
     try:
-        fields = json.loads(line)
+        fields = json.loads(file.readline(4096))
         if fields["format"] != FORMAT or fields["engine"] != engine_version():
             return None
         return Header(str(fields["table"]), int(fields["length"]), int(fields["checksum"]))
