@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, NoReturn
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -123,24 +123,31 @@ def build_in_child(
 
 def _sent_ahead(pipe: "_PipeReader") -> SentAhead:
     """The keys' automaton, made here, and the snapshot, as they come."""
+    stream = io.BufferedReader(pipe, _PIPE_BYTES)
     try:
-        header = pipe.received(_KEYS_HEADER.size)
+        header = _read_whole(stream, _KEYS_HEADER.size)
         if header is None:
             return SentAhead(None, None)
         text_size, lengths_size = _KEYS_HEADER.unpack(header)
-        text, lengths = pipe.received(text_size), pipe.received(lengths_size)
+        text, lengths = _read_whole(stream, text_size), _read_whole(stream, lengths_size)
         if text is None or lengths is None:
             return SentAhead(None, None)
-        automaton = KeysAutomaton.of(bytes(text), bytes(lengths))
-        size = pipe.received(_TABLE_HEADER.size)
-        table = None if size is None else pipe.received(*_TABLE_HEADER.unpack(size))
+        automaton = KeysAutomaton.of(text, lengths)
+        size = _read_whole(stream, _TABLE_HEADER.size)
+        table = None if size is None else _read_whole(stream, *_TABLE_HEADER.unpack(size))
     except TimeoutError:
         return SentAhead(None, None)
     if table is None:
         return SentAhead(automaton, None)
     # Unpickled as it comes: never held whole beside what it becomes.
-    segment = unpickled(io.BufferedReader(pipe, _PIPE_BYTES))
+    segment = unpickled(stream)
     return SentAhead(automaton, None if segment is None else (table.decode(), segment))
+
+
+def _read_whole(stream: IO[bytes], size: int) -> bytes | None:
+    """The next ``size`` bytes; None if the child ended before it sent them."""
+    data = stream.read(size)
+    return data if len(data) == size else None
 
 
 class _PipeReader(io.RawIOBase):
@@ -152,17 +159,6 @@ class _PipeReader(io.RawIOBase):
         self._pipe, self._child, self._deadline = pipe, child, deadline
         with contextlib.suppress(OSError, AttributeError):  # Linux alone sets a pipe's size
             fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-
-    def received(self, size: int) -> bytearray | None:
-        """The next ``size`` bytes; None if the child ended before it sent them."""
-        received = bytearray(size)
-        view, got = memoryview(received), 0
-        while got < size:
-            count = self.readinto(view[got:])
-            if not count:
-                return None
-            got += count
-        return received
 
     def readable(self) -> bool:
         return True
