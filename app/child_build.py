@@ -15,7 +15,11 @@ has it, so that the two work at once on the machine's cores:
   automaton (``SpottingKeys.make_automaton``; a snapshot holds the keys
   alone) while the child finishes the build;
 * the segment itself, pickled, which the serving process reads from the pipe
-  while the child writes it to the file.
+  before the child writes it to the file.
+
+Once the segment has come whole, the serving process takes it and goes on:
+the child keeps its file meanwhile (a thread waits for it, and warns if it
+could not). With no file to keep, the child only sends.
 """
 
 import contextlib
@@ -27,8 +31,9 @@ import os
 import select
 import signal
 import struct
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import IO, NoReturn
@@ -69,18 +74,21 @@ class SentAhead:
 
     automaton: KeysAutomaton | None  # made here of the spotting keys it sent
     snapshot: tuple[str, Segment] | None  # the table it built from, and the segment
+    # Once the segment came whole: the thread that waits while the child keeps its file.
+    keeping: threading.Thread | None = field(default=None, compare=False)
 
 
 def build_in_child(
-    engine: Engine, path: Path, *, workers: int, time_limit: float = TIME_LIMIT
+    engine: Engine, path: Path | None, *, workers: int, time_limit: float = TIME_LIMIT
 ) -> SentAhead:
     """Build the index of the table in ``engine``'s database in a forked child
     process, its forms derived by ``workers`` processes, and keep it in ``path``
-    (``keep_snapshot``, under the table's ``store.revision_mark``).
+    (``keep_snapshot``, under the table's ``store.revision_mark``) unless None.
 
-    Returns once the child has ended, with what it sent ahead. Raises
-    ``ChildBuildFailed`` if it failed, unless it sent its segment whole first
-    (then only not kept: a warning says so).
+    Returns as soon as the segment has come whole: the child keeps its file
+    meanwhile, and a warning says so if it cannot (``SentAhead.keeping``).
+    Else returns once the child has ended, and raises ``ChildBuildFailed`` if
+    it failed.
     """
     reading, writing = os.pipe()
     sent_in, sent_out = os.pipe()
@@ -98,27 +106,60 @@ def build_in_child(
     os.close(sent_out)
     with contextlib.suppress(OSError):  # as the child does itself: whichever runs first
         os.setpgid(child, child)
-    deadline = time.monotonic() + time_limit
-    with os.fdopen(reading, "rb") as reasons:
-        # The child's own workers inherit the pipes and may outlive it: never
+    ending = _Ending(child, reading, time.monotonic() + time_limit, time_limit)
+    try:
+        sent = _sent_ahead(_PipeReader(sent_in, child, ending.deadline))
+    except BaseException:  # this process interrupted: the child goes with it
+        ending.stop()
+        raise
+    finally:
+        os.close(sent_in)
+    if sent.snapshot is None:
+        reason = ending.failure()
+        if reason is not None:
+            raise ChildBuildFailed(reason)
+        return sent
+    # Built and sent whole: the index serves, whether the child keeps it or not.
+    keeping = threading.Thread(
+        target=_warn_if_not_kept, args=(ending, path), name="index-keeping", daemon=True
+    )
+    keeping.start()
+    return replace(sent, keeping=keeping)
+
+
+def _warn_if_not_kept(ending: "_Ending", path: Path | None) -> None:
+    reason = ending.failure()
+    if reason is not None:
+        log.warning("index built by a child process but not kept in %s: %s", path, reason)
+
+
+class _Ending:
+    """How a child ends: its exit awaited until ``deadline`` (the end of its
+    ``time_limit``), and the reason it gives for a failure through ``reasons``."""
+
+    def __init__(self, child: int, reasons: int, deadline: float, time_limit: float) -> None:
+        self.child, self.deadline, self._time_limit = child, deadline, time_limit
+        # The child's own workers inherit the pipe and may outlive it: never
         # wait on them without a limit.
-        os.set_blocking(reading, False)
-        try:
-            sent = _sent_ahead(_PipeReader(sent_in, child, deadline))
-        except BaseException:  # this process interrupted: the child goes with it
-            _stop_group(child)
-            raise
-        finally:
-            os.close(sent_in)
-        status = _exit_status(child, deadline, time_limit)
-        if status != 0:
-            reason = (reasons.read(_REASON_BYTES) or b"").decode(errors="replace")
-            reason = reason or f"the child exited with code {status}"
-            if sent.snapshot is None:
-                raise ChildBuildFailed(reason)
-            # Built and sent whole, only not kept: the index serves all the same.
-            log.warning("index built by a child process but not kept in %s: %s", path, reason)
-    return sent
+        os.set_blocking(reasons, False)
+        self._reasons = os.fdopen(reasons, "rb")
+
+    def failure(self) -> str | None:
+        """None once the child has ended well; else why it failed (stopped past its limit)."""
+        with self._reasons:
+            try:
+                status = _exit_status(self.child, self.deadline, self._time_limit)
+            except ChildBuildFailed as error:
+                return str(error)
+            if status == 0:
+                return None
+            reason = (self._reasons.read(_REASON_BYTES) or b"").decode(errors="replace")
+            return reason or f"the child exited with code {status}"
+
+    def stop(self) -> None:
+        """Kill the child and its workers."""
+        self._reasons.close()
+        _stop_group(self.child)
 
 
 def _sent_ahead(pipe: "_PipeReader") -> SentAhead:
@@ -212,7 +253,7 @@ def _stop_group(child: int) -> None:
 
 
 def _run_child(
-    engine: Engine, path: Path, workers: int, report: int, sending: int
+    engine: Engine, path: Path | None, workers: int, report: int, sending: int
 ) -> NoReturn:  # pragma: no cover
     status = 1
     try:
@@ -231,7 +272,7 @@ def _run_child(
         os._exit(status)
 
 
-def _build_and_keep(engine: Engine, path: Path, workers: int, sending: int) -> None:
+def _build_and_keep(engine: Engine, path: Path | None, workers: int, sending: int) -> None:
     started = time.perf_counter()
     with Session(engine) as session:
         revision = store.current_revision(session=session)
@@ -246,11 +287,13 @@ def _build_and_keep(engine: Engine, path: Path, workers: int, sending: int) -> N
     payload, mark = pickled(segment), table.encode()
     _send(sending, _TABLE_HEADER.pack(len(mark)), mark, payload)
     os.close(sending)
-    keep_snapshot(path, payload, table)
+    if path is not None:
+        keep_snapshot(path, payload, table)
     log.info(
-        "index built by a child process: records read in %.1f s, built in %.1f s, kept in %.1f s",
+        "index built by a child process: records read in %.1f s, built in %.1f s, sent%s in %.1f s",
         read - started,
         built - read,
+        "" if path is None else " and kept",
         time.perf_counter() - built,
     )
 

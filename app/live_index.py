@@ -35,7 +35,6 @@ An ordinary refresh that hangs makes no progress.
 
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -58,6 +57,9 @@ log = logging.getLogger(__name__)
 
 # A table of this many aliases or more is built by a child process (``LiveIndex``).
 BUILD_APART_FROM = PARALLEL_FROM_FORMS
+# A stop waits this long at most for a child process keeping the index it sent:
+# a million aliases' file is written in about a second.
+KEEPING_WAIT = 30.0
 
 
 class LiveIndex:
@@ -87,6 +89,8 @@ class LiveIndex:
         self._rebuild_lock = threading.Lock()  # one rebuild of the whole index at a time
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Waits while the child process of the last build apart keeps its file.
+        self._keeping: threading.Thread | None = None
         # time.monotonic() when it last held the database's newest revision
         self._caught_up_at: float | None = None
         # time.monotonic() when it last finished catching up
@@ -187,18 +191,23 @@ class LiveIndex:
         return self._build_in_child() or self._build_here()
 
     def _build_in_child(self) -> tuple[AliasIndex, int] | None:
-        """The whole index, built by a child process that keeps it in the
-        snapshot file (or a temporary one) and read back from there; None for
-        a small table, and (with a warning) when the child fails."""
+        """The whole index, built by a child process that sends it here and
+        keeps it in the snapshot file, if there is one it can write (read back
+        from there when nothing came whole); None for a small table, and (with
+        a warning) when the child fails."""
         if not self._is_large_table():
             return None
+        path = self._build_file()
         try:
-            with self._build_file() as path:
-                sent = build_in_child(self._engine, path, workers=self._build_workers)
-                built = self._sent_index(sent) or self._kept_index(path, sent.automaton)
-        except (ChildBuildFailed, OSError) as error:  # OSError: no temporary file
+            sent = build_in_child(self._engine, path, workers=self._build_workers)
+        except (ChildBuildFailed, OSError) as error:  # OSError: no pipe to the child
             log.warning("index build by a child process failed (%s): building it here", error)
             return None
+        self._keeping = sent.keeping
+        if sent.snapshot is not None:  # the very segment the child keeps in its file
+            built = self._sent_index(sent)
+        else:
+            built = self._kept_index(path, sent.automaton)
         if built is None:
             log.warning("index built by a child process could not be read back: building it here")
         return built
@@ -210,24 +219,24 @@ class LiveIndex:
         with Session(self._engine) as session:
             return store.alias_count(session=session) >= self._build_apart_from
 
-    @contextmanager
-    def _build_file(self) -> Iterator[Path]:
+    def _build_file(self) -> Path | None:
         """Where a child process keeps the index it builds: the snapshot file,
-        or a temporary file deleted once read back when no file is kept or
-        the snapshot file's folder cannot be written (said in a warning: the
-        child would fail to keep it there, and the index be built twice)."""
+        unless none is kept or its folder cannot be written (said in a
+        warning: the child would fail to keep it there)."""
         kept = self._snapshot_file if self._keep_snapshot else None
-        if kept is not None and os.access(kept.parent, os.W_OK | os.X_OK):
-            yield kept
-            return
-        if kept is not None:
+        if kept is not None and not os.access(kept.parent, os.W_OK | os.X_OK):
             log.warning("the index cannot be kept in %s: its folder cannot be written", kept)
-        handle, name = tempfile.mkstemp(prefix="alias-index-", suffix=".snapshot")
-        os.close(handle)
-        try:
-            yield Path(name)
-        finally:
-            Path(name).unlink(missing_ok=True)
+            return None
+        return kept
+
+    def wait_until_kept(self, timeout: float | None = None) -> bool:
+        """Wait, at most ``timeout`` seconds, for the child process of the last
+        build apart to end, its index kept; whether it has."""
+        keeping = self._keeping
+        if keeping is not None:
+            keeping.join(timeout)
+            return not keeping.is_alive()
+        return True
 
     def _build_here(self) -> tuple[AliasIndex, int]:
         """The index of the whole table and its revision, built in this process."""
@@ -401,6 +410,8 @@ class LiveIndex:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        # A stop just after a build apart: its file is kept before this process goes.
+        self.wait_until_kept(timeout=KEEPING_WAIT)
 
     def _watch(self, interval: float) -> None:
         while not self._stop.wait(interval):

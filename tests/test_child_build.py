@@ -1,7 +1,9 @@
 """A child process builds the index and keeps it in a snapshot file, or says why not."""
 
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -18,11 +20,19 @@ def table_mark(engine: Engine) -> str:
         return store.revision_mark(session=session, revision=revision) or ""
 
 
+def kept_by_then(sent: SentAhead) -> SentAhead:
+    """``sent``, once the child that sent it has kept its file (or failed to)."""
+    if sent.keeping is not None:
+        sent.keeping.join(timeout=30)
+        assert not sent.keeping.is_alive()
+    return sent
+
+
 def test_the_child_keeps_the_index_of_the_table_under_its_revision_mark(
     loaded: Engine, tmp_path: Path
 ) -> None:
     path = tmp_path / "index.snapshot"
-    build_in_child(loaded, path, workers=1)
+    kept_by_then(build_in_child(loaded, path, workers=1))
     mark = table_mark(loaded)
     assert snapshot_table(path) == mark
     segment = read_snapshot(path, mark)
@@ -56,7 +66,7 @@ def test_a_child_past_its_time_limit_is_stopped(
 
 def test_the_child_sends_its_keys_and_its_segment_ahead(loaded: Engine, tmp_path: Path) -> None:
     path = tmp_path / "index.snapshot"
-    sent = build_in_child(loaded, path, workers=1)
+    sent = kept_by_then(build_in_child(loaded, path, workers=1))
     kept = read_snapshot(path, table_mark(loaded))
     assert kept is not None and sent.snapshot is not None and sent.automaton is not None
     table, segment = sent.snapshot
@@ -88,7 +98,40 @@ def test_a_child_that_sent_its_segment_but_could_not_keep_it_is_only_warned_of(
 
     monkeypatch.setattr(child_build, "keep_snapshot", disk_full)
     path = tmp_path / "index.snapshot"
-    sent = build_in_child(loaded, path, workers=1)
+    sent = kept_by_then(build_in_child(loaded, path, workers=1))
     assert sent.snapshot is not None and len(sent.snapshot[1].entities) == 4
     assert f"not kept in {path}: OSError: No space left on device" in caplog.text
     assert not path.exists()
+
+
+def test_the_segment_is_taken_as_soon_as_it_came_while_the_child_keeps_its_file(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    go = tmp_path / "go"
+    keep = child_build.keep_snapshot
+
+    def kept_when_told(*args: Any) -> None:
+        waited = time.monotonic()
+        while not go.exists() and time.monotonic() - waited < 20:
+            time.sleep(0.01)
+        keep(*args)
+
+    monkeypatch.setattr(child_build, "keep_snapshot", kept_when_told)
+    path = tmp_path / "index.snapshot"
+    sent = build_in_child(loaded, path, workers=1)
+    assert sent.snapshot is not None and sent.keeping is not None
+    assert not path.exists()  # the child is still keeping it
+    go.touch()
+    kept_by_then(sent)
+    assert read_snapshot(path, table_mark(loaded)) is not None
+
+
+def test_without_a_file_to_keep_the_child_only_sends(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    sent = kept_by_then(build_in_child(loaded, None, workers=1))
+    assert sent.snapshot is not None and len(sent.snapshot[1].entities) == 4
+    assert sent.automaton is not None
+    written = [p.name for p in tmp_path.iterdir() if not p.name.startswith("alias-service.db")]
+    assert written == []
