@@ -49,6 +49,31 @@ def sorted_pairs(firsts: np.ndarray, seconds: np.ndarray) -> tuple[np.ndarray, n
     return (packed >> 32).astype(firsts.dtype), (packed & 0xFFFFFFFF).astype(seconds.dtype)
 
 
+def merged_pairs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of ``runs`` (each as ``sorted_pairs`` gives them, its seconds
+    int32 and above those of the runs before it, with none repeated) sorted
+    by first, then by second: the runs merged, not sorted again."""
+    if not all(len(firsts) == 0 or 0 <= firsts[0] <= firsts[-1] < 1 << 31 for firsts, _ in runs):
+        return sorted_pairs(
+            np.concatenate([firsts for firsts, _ in runs]),
+            np.concatenate([seconds for _, seconds in runs]),
+        )
+    # Each pair in one number, first above and second below, written in place:
+    # a stable sort finds the runs already in order and merges them.
+    packed = np.empty(sum(len(firsts) for firsts, _ in runs), dtype=np.int64)
+    at = 0
+    for firsts, seconds in runs:
+        part = packed[at : at + len(firsts)]
+        part[:] = firsts
+        part <<= 32
+        part |= seconds
+        at += len(firsts)
+    packed.sort(kind="stable")
+    seconds = packed.astype(np.int32)  # the low half: the seconds are not negative
+    packed >>= 32
+    return packed, seconds
+
+
 def grouped(groups: "array[int]", count: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions of ``groups`` (each a group's number, below ``count``) grouped:
     where each group begins (its last entry, the total), and the positions, each

@@ -56,11 +56,11 @@ from app.matching.arrays import (
     distinct,
     grouped,
     int32s,
+    merged_pairs,
     most_common,
     run_lengths,
     run_starts,
     sorted_form_ids,
-    sorted_pairs,
 )
 from app.matching.caches import SnapshotCaches
 from app.matching.derived_forms import (
@@ -376,11 +376,9 @@ class Segment:
         ]
         codes, forms = runs[0]
         if len(runs) > 1:
-            # Each run sorted, its forms after the last run's: sorted by code and
+            # Each run sorted, its forms after the last run's: merged by code and
             # form, each code's forms are in form order.
-            codes, forms = sorted_pairs(
-                np.concatenate([c for c, _ in runs]), np.concatenate([f for _, f in runs])
-            )
+            codes, forms = merged_pairs(runs)
         if not len(codes):
             return
         self.trigram_form_ids = forms

@@ -9,6 +9,7 @@ from app.matching.arrays import (
     MIN_RADIX_SORTED,
     distinct,
     grouped,
+    merged_pairs,
     most_common,
     run_lengths,
     run_starts,
@@ -69,3 +70,25 @@ def test_pairs_are_sorted_as_a_stable_sort_by_their_first_orders_them(largest_fi
 def test_no_pairs_are_no_pairs() -> None:
     empty = np.empty(0, dtype=np.int64)
     assert [len(a) for a in sorted_pairs(empty, empty)] == [0, 0]
+
+
+@pytest.mark.parametrize("largest_first", [1 << 20, 1 << 40])  # packed, and too large to pack
+def test_runs_of_sorted_pairs_are_merged_as_their_pairs_would_be_sorted(
+    largest_first: int,
+) -> None:
+    rng = np.random.default_rng(11)
+    runs, first_second = [], 0
+    for size in (0, 3000, 1, 4000, 0, 2500):
+        firsts = rng.integers(0, largest_first, size, dtype=np.int64)
+        firsts[::5] = firsts[0] if size else 0  # runs share firsts, within and between runs
+        # Seconds above those of the runs before, unique within a run, as a build's forms are.
+        seconds = rng.permutation(size).astype(np.int32) + first_second
+        first_second += size
+        runs.append(sorted_pairs(firsts, seconds))
+    whole = sorted_pairs(
+        np.concatenate([firsts for firsts, _ in runs]),
+        np.concatenate([seconds for _, seconds in runs]),
+    )
+    merged = merged_pairs(runs)
+    assert np.array_equal(merged[0], whole[0]) and merged[0].dtype == np.int64
+    assert np.array_equal(merged[1], whole[1]) and merged[1].dtype == np.int32
