@@ -11,9 +11,10 @@ the serving process reads the index back (``LiveIndex``), as a restart would.
 The child sends through a pipe what the serving process needs, as soon as it
 has it, so that the two work at once on the machine's cores:
 
-* the spotting keys, once they are numbered: the serving process makes their
-  automaton (``SpottingKeys.make_automaton``; a snapshot holds the keys
-  alone) while the child finishes the build;
+* the spotting keys, batch after batch as they are numbered: the serving
+  process adds them to their automaton as they come, and makes it once the
+  last has come (``AutomatonMaker``; a snapshot holds the keys alone) while
+  the child finishes the build;
 * the segment itself, pickled, which the serving process reads from the pipe
   before the child writes it to the file.
 
@@ -33,8 +34,8 @@ import signal
 import struct
 import threading
 import time
+from array import array
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import IO, NoReturn
 
@@ -44,7 +45,7 @@ from sqlmodel import Session
 from app import store
 from app.matching.index import AliasIndex, Segment
 from app.matching.snapshot import keep_snapshot, pickled, unpickled
-from app.matching.spotting_keys import KeysAutomaton, SpottingKeys
+from app.matching.spotting_keys import AutomatonMaker, KeysAutomaton
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,10 @@ TIME_LIMIT = 30 * 60.0
 _POLL_INTERVAL = 0.05
 # The longest reason for its failure a child reports.
 _REASON_BYTES = 2000
-# What the keys sent ahead begin with: the lengths of their text and of their lengths' array.
-_KEYS_HEADER = struct.Struct("<QQ")
+# What each batch of keys sent ahead begins with: whether more follow (_MORE_KEYS,
+# or _KEYS_DONE with no keys), the lengths of their text and of their lengths' array.
+_KEYS_HEADER = struct.Struct("<cQQ")
+_MORE_KEYS, _KEYS_DONE = b"k", b"."
 # And the segment after them: the length of its table's mark, then the segment pickled.
 _TABLE_HEADER = struct.Struct("<Q")
 # The pipe's buffer: the most a process may ask for without privileges.
@@ -166,14 +169,9 @@ def _sent_ahead(pipe: "_PipeReader") -> SentAhead:
     """The keys' automaton, made here, and the snapshot, as they come."""
     stream = io.BufferedReader(pipe, _PIPE_BYTES)
     try:
-        header = _read_whole(stream, _KEYS_HEADER.size)
-        if header is None:
+        automaton = _automaton_sent(stream)
+        if automaton is None:
             return SentAhead(None, None)
-        text_size, lengths_size = _KEYS_HEADER.unpack(header)
-        text, lengths = _read_whole(stream, text_size), _read_whole(stream, lengths_size)
-        if text is None or lengths is None:
-            return SentAhead(None, None)
-        automaton = KeysAutomaton.of(text, lengths)
         size = _read_whole(stream, _TABLE_HEADER.size)
         table = None if size is None else _read_whole(stream, *_TABLE_HEADER.unpack(size))
     except TimeoutError:
@@ -183,6 +181,20 @@ def _sent_ahead(pipe: "_PipeReader") -> SentAhead:
     # Unpickled as it comes: never held whole beside what it becomes.
     segment = unpickled(stream)
     return SentAhead(automaton, None if segment is None else (table.decode(), segment))
+
+
+def _automaton_sent(stream: IO[bytes]) -> KeysAutomaton | None:
+    """The automaton of the keys sent, batch after batch; None if they did not all come."""
+    maker = AutomatonMaker()
+    while (header := _read_whole(stream, _KEYS_HEADER.size)) is not None:
+        more, text_size, lengths_size = _KEYS_HEADER.unpack(header)
+        if more == _KEYS_DONE:
+            return maker.made()
+        text, lengths = _read_whole(stream, text_size), _read_whole(stream, lengths_size)
+        if text is None or lengths is None:
+            return None
+        maker.add(text, lengths)
+    return None
 
 
 def _read_whole(stream: IO[bytes], size: int) -> bytes | None:
@@ -281,8 +293,7 @@ def _build_and_keep(engine: Engine, path: Path | None, workers: int, sending: in
             raise ValueError("the table has no committed change to name its index by")
         records = store.load_records(session=session)
     read = time.perf_counter()
-    keys_ahead = partial(_send_keys, sending)
-    segment = AliasIndex.build(records, workers=workers, keys_numbered=keys_ahead).base
+    segment = AliasIndex.build(records, workers=workers, keys_numbered=_KeysSent(sending)).base
     built = time.perf_counter()
     payload, mark = pickled(segment), table.encode()
     _send(sending, _TABLE_HEADER.pack(len(mark)), mark, payload)
@@ -298,9 +309,18 @@ def _build_and_keep(engine: Engine, path: Path | None, workers: int, sending: in
     )
 
 
-def _send_keys(pipe: int, spotting: SpottingKeys) -> None:  # pragma: no cover
-    text, lengths = spotting.packed_keys()
-    _send(pipe, _KEYS_HEADER.pack(len(text), len(lengths)), text, lengths)
+@dataclass(frozen=True)
+class _KeysSent:  # pragma: no cover
+    """Sends the build's spotting keys through the pipe as they are numbered."""
+
+    pipe: int
+
+    def numbered(self, keys: list[str]) -> None:
+        text, lengths = "".join(keys).encode(), array("i", map(len, keys)).tobytes()
+        _send(self.pipe, _KEYS_HEADER.pack(_MORE_KEYS, len(text), len(lengths)), text, lengths)
+
+    def all_numbered(self) -> None:
+        _send(self.pipe, _KEYS_HEADER.pack(_KEYS_DONE, 0, 0))
 
 
 def _send(pipe: int, *parts: bytes) -> None:  # pragma: no cover

@@ -81,7 +81,7 @@ from app.matching.keys import FormKeyMaker, deletion_keys, digest, phonetic_word
 from app.matching.normalize import normalize
 from app.matching.records import EntityRecord, EntityTable
 from app.matching.scoring import MIN_SOUND_LENGTH, may_be_similar, word_similarity
-from app.matching.spotting_keys import FormIds, SpottingKeys, form_ids
+from app.matching.spotting_keys import FormIds, KeysListener, SpottingKeys, form_ids
 
 log = logging.getLogger(__name__)
 Keep = Callable[["Posting"], bool]  # which forms a caller wants (a type filter)
@@ -204,33 +204,38 @@ class Segment:
         *,
         workers: int = 1,
         parallel_from: int = PARALLEL_FROM_FORMS,
-        keys_numbered: Callable[[SpottingKeys], None] | None = None,
+        keys_numbered: KeysListener | None = None,
     ) -> None:
         """Built from ``entities``: their forms derived by ``workers`` processes
         when they number ``parallel_from`` or more (and the system can fork),
         else in this one. Either way the segment is the same.
 
         Ready to search, unless ``keys_numbered`` is given: a build for another
-        process, which is given the spotting keys as soon as they are all
-        numbered, before the rest of the build is finished, and makes their
-        automaton (``SpottingKeys.make_automaton``).
+        process, which is told the spotting keys as they are numbered (run
+        after run, by workers), the last before the rest of the build is
+        finished, and makes their automaton (``SpottingKeys.make_automaton``).
         """
         records = list(entities)
         self.alias_count = sum(len(entity.aliases) for entity in records)
         self.entities = EntityTable(records)
         self.type_counts: Counter[str] = Counter(self.entities.types())
         self._start_empty()
+        told = 0  # keys told to ``keys_numbered``
         if workers > 1 and can_fork() and self.alias_count + len(records) >= parallel_from:
             try:
                 for derived in derived_in_workers(records, workers):
-                    self._file_derived(derived)
+                    numbered = self._file_derived(derived)
+                    if keys_numbered is not None:
+                        keys_numbered.numbered(numbered)
+                        told += len(numbered)
             except WorkerFailed as error:
                 log.warning("index build: a worker failed (%s); building on one core", error)
+                # Built again in form order, the keys are numbered as before: those told stay.
                 self._start_empty()
                 self._add_entities(records)
         else:
             self._add_entities(records)
-        self._finish(keys_numbered)
+        self._finish(keys_numbered, told)
 
     def _start_empty(self) -> None:
         """No form yet: what the build fills, form after form."""
@@ -280,14 +285,16 @@ class Segment:
             self._add_entity(entity, number)
         del self._key_maker
 
-    def _finish(self, keys_numbered: Callable[[SpottingKeys], None] | None) -> None:
+    def _finish(self, keys_numbered: KeysListener | None, told: int) -> None:
         """The lookup structures made from what the forms filed (see ``__init__``
-        for ``keys_numbered``)."""
+        for ``keys_numbered``, told the first ``told`` keys already)."""
         self.spotting.finish()
         if keys_numbered is None:
             self.spotting.make_automaton()
         else:
-            keys_numbered(self.spotting)
+            if told < len(self.spotting.key_lengths):
+                keys_numbered.numbered(self.spotting.keys_by_number()[told:])
+            keys_numbered.all_numbered()
         self.latin_text = self._latin.decode("ascii")
         self.keys = {layer: FiledKeys.of(found) for layer, found in self._key_digests.items()}
         self._index_trigrams()
@@ -323,19 +330,21 @@ class Segment:
         for word_id in entity_words:
             self.word_entities[word_id] += 1
 
-    def _file_derived(self, derived: DerivedForms) -> None:
-        """Files forms derived in a worker, as ``_add_entity`` files its own."""
+    def _file_derived(self, derived: DerivedForms) -> list[str]:
+        """Files forms derived in a worker, as ``_add_entity`` files its own;
+        gives the spotting keys it numbered, in number order."""
         first_form = self.form_count
         self.form_entities.frombytes(derived.entity_numbers.tobytes())
         self.form_places.frombytes(derived.places.tobytes())
         for layer, digests in derived.digests.items():
             self._key_digests[layer].frombytes(digests.tobytes())
-        self.spotting.add_derived(derived, first_form)
+        numbered = self.spotting.add_derived(derived, first_form)
         self.latin_starts.frombytes((np.cumsum(derived.latin_lengths) + len(self._latin)).tobytes())
         self._latin += derived.latin
         forms = (derived.trigram_forms + first_form).astype(np.int32)
         self._trigram_runs.append((derived.trigram_codes, forms))
         self._file_derived_words(derived, first_form)
+        return numbered
 
     def _file_derived_words(self, derived: DerivedForms, first_form: int) -> None:
         """The words of forms derived in a worker: numbered in the order first met,
@@ -610,7 +619,7 @@ class AliasIndex:
         entities: Iterable[EntityRecord],
         *,
         workers: int = 1,
-        keys_numbered: Callable[[SpottingKeys], None] | None = None,
+        keys_numbered: KeysListener | None = None,
     ) -> "AliasIndex":
         """A snapshot of ``entities``, a large table's forms derived by ``workers``
         processes (see ``Segment`` for ``keys_numbered``)."""

@@ -12,6 +12,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Protocol
 
 import ahocorasick
 import numpy as np
@@ -50,32 +51,73 @@ def spotting_automaton(keys: Iterable[str]) -> ahocorasick.Automaton:
     "the lahore" hiding "lahore"). Only its leading space belongs to a key,
     so neighbouring words still match one after the other.
     """
-    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS, ahocorasick.KEY_STRING)
-    for number, key in enumerate(keys):
-        automaton.add_word(WORD_START + key, number)
+    automaton = _empty_automaton()
+    _add_keys(automaton, keys, 0)
     if len(automaton):
         automaton.make_automaton()
     return automaton
+
+
+def _empty_automaton() -> ahocorasick.Automaton:
+    return ahocorasick.Automaton(ahocorasick.STORE_INTS, ahocorasick.KEY_STRING)
+
+
+def _add_keys(automaton: ahocorasick.Automaton, keys: Iterable[str], first: int) -> None:
+    """Add ``keys``, numbered from ``first``."""
+    for number, key in enumerate(keys, first):
+        automaton.add_word(WORD_START + key, number)
 
 
 # What a pickled ``SpottingKeys`` leaves out.
 _NOT_PICKLED = frozenset({"_written_as", "automaton"})
 
 
+class KeysListener(Protocol):
+    """What a build for another process tells of its spotting keys as it
+    numbers them (``Segment``), so that the other can make their automaton
+    meanwhile (``AutomatonMaker``)."""
+
+    def numbered(self, keys: list[str]) -> None:
+        """The keys numbered since the last call, in number order."""
+
+    def all_numbered(self) -> None:
+        """Every key of the build has been told."""
+
+
 @dataclass(frozen=True)
 class KeysAutomaton:
     """An automaton made of spotting keys sent ahead of their segment: a
     process that reads back a segment built by another can make it while the
-    other finishes the build (``app.child_build``)."""
+    other builds (``app.child_build``)."""
 
     key_text: bytes  # the keys one after another, UTF-8
     key_lengths: bytes  # array("i") of their lengths, in characters
     automaton: ahocorasick.Automaton
 
-    @classmethod
-    def of(cls, key_text: bytes, key_lengths: bytes) -> "KeysAutomaton":
+
+class AutomatonMaker:
+    """Makes the automaton of keys told in batches, as they are numbered: each
+    batch added as it comes, the automaton made once all have come."""
+
+    def __init__(self) -> None:
+        self._automaton = _empty_automaton()
+        self._texts: list[bytes] = []
+        self._lengths: list[bytes] = []
+        self._count = 0
+
+    def add(self, key_text: bytes, key_lengths: bytes) -> None:
+        """The next keys: one after another (UTF-8), and their lengths (``array("i")``)."""
         lengths = np.frombuffer(key_lengths, dtype=np.int32).tolist()
-        return cls(key_text, key_lengths, spotting_automaton(unpacked(key_text, lengths)))
+        _add_keys(self._automaton, unpacked(key_text, lengths), self._count)
+        self._count += len(lengths)
+        self._texts.append(key_text)
+        self._lengths.append(key_lengths)
+
+    def made(self) -> KeysAutomaton:
+        """The automaton of all the keys added."""
+        if len(self._automaton):
+            self._automaton.make_automaton()
+        return KeysAutomaton(b"".join(self._texts), b"".join(self._lengths), self._automaton)
 
 
 class SpottingKeys:
@@ -118,15 +160,19 @@ class SpottingKeys:
         if rule is CaseRule.EXACT:
             self.alias_letters[form_id] = letters(text)
 
-    def add_derived(self, derived: DerivedForms, first_form: int) -> None:
-        """Files forms derived in a worker (the first is ``first_form``) as ``add_form`` does."""
+    def add_derived(self, derived: DerivedForms, first_form: int) -> list[str]:
+        """Files forms derived in a worker (the first is ``first_form``) as
+        ``add_form`` does; gives the keys it numbered, in number order."""
         self.case_rules.frombytes(derived.case_rules)
         known = self._numbers
+        before = len(known)
         keys = derived.spot_keys.unpacked()
         numbers = np.array([known.setdefault(key, len(known)) for key in keys], np.int32)
         self._form_keys.frombytes(numbers[derived.form_spot_keys].tobytes())
         positions = (derived.exact_forms + first_form).tolist()
         self.alias_letters.update(zip(positions, derived.exact_letters.unpacked(), strict=True))
+        # A run's keys are given once each: those it numbered, in the order it met them.
+        return [keys[i] for i in np.flatnonzero(numbers >= before).tolist()]
 
     def finish(self) -> None:
         """The keys in number order, and each key's forms and flags filed."""

@@ -9,11 +9,13 @@ import pytest
 
 from app.matching import derived_forms
 from app.matching.annotate import annotate
-from app.matching.derived_forms import PackedStrings, derive_forms
+from app.matching.derived_forms import DerivedForms, PackedStrings, derive_forms
 from app.matching.index import AliasIndex, EntityRecord, FiledKeys, Segment
+from app.matching.keys import FormKeyMaker
 from app.matching.resolve import resolve
 from app.matching.spotting_keys import SpottingKeys
 from benchmarks.annotate import shipped_entities
+from tests.matching.keys_told import Told
 
 pytestmark = pytest.mark.skipif(not derived_forms.can_fork(), reason="workers are forked")
 
@@ -76,6 +78,13 @@ def test_a_segment_built_by_workers_is_the_one_built_serially() -> None:
     assert_same(built, serial)
 
 
+def test_a_build_by_workers_tells_its_spotting_keys_run_after_run() -> None:
+    told = Told()
+    built = Segment(records(), workers=2, parallel_from=1, keys_numbered=told)
+    assert len(told.batches) > 2 and told.done
+    assert [key for batch in told.batches for key in batch] == built.spotting.keys_by_number()
+
+
 def test_an_index_built_by_workers_answers_as_the_one_built_serially() -> None:
     serial = AliasIndex(base=Segment(records()))
     built = AliasIndex(base=built_by_workers(records()))
@@ -104,7 +113,22 @@ def _hangs(*_: object) -> None:
     time.sleep(3600)
 
 
-@pytest.mark.parametrize("failure", [_raises, _dies, _hangs], ids=["raises", "dies", "hangs"])
+_derive = derived_forms.derive_forms
+
+
+def _raises_after_the_first_run(
+    entities: list[EntityRecord], start: int, end: int, key_maker: FormKeyMaker | None = None
+) -> DerivedForms:
+    if start > 0:
+        raise RuntimeError("derivation broke")
+    return _derive(entities, start, end, key_maker)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [_raises, _dies, _hangs, _raises_after_the_first_run],
+    ids=["raises", "dies", "hangs", "raises after the first run"],
+)
 def test_a_worker_that_fails_leaves_the_build_to_this_process(
     failure: object, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -121,9 +145,13 @@ def built_alone_despite_workers(
 ) -> str:
     """Build ``entities`` asking for workers, check that the segment is the one
     built serially, and give the one warning the build logged."""
+    told = Told()
     with caplog.at_level(logging.WARNING, logger="app.matching.index"):
-        built = built_by_workers(entities)
+        built = Segment(entities, workers=2, parallel_from=1, keys_numbered=told)
     monkeypatch.undo()
+    # The keys told before a worker failed are the first of those built after.
+    assert [key for batch in told.batches for key in batch] == built.spotting.keys_by_number()
+    built.spotting.make_automaton()
     assert_same(built, Segment(entities))
     [record] = [r for r in caplog.records if r.name == "app.matching.index"]
     return record.getMessage()

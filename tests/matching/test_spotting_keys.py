@@ -1,14 +1,17 @@
 import pickle
+from array import array
 
 from app.matching.index import EntityRecord, Segment
 from app.matching.spotting_keys import (
     LOWER_CASE_KEY,
     OTHER_CASE_KEY,
+    AutomatonMaker,
     KeysAutomaton,
     SpottingKeys,
     form_ids,
     spotting_automaton,
 )
+from tests.matching.keys_told import Told
 
 TTP = EntityRecord(
     "ttp", "Tehreek-e-Taliban Pakistan", "organization", ("TTP", "Pakistani Taliban")
@@ -19,6 +22,12 @@ ASSAM = EntityRecord("assam", "Assam", "province", ("AS",))
 
 def spotting_of(*entities: EntityRecord) -> SpottingKeys:
     return Segment(entities).spotting
+
+
+def made_of(spotting: SpottingKeys) -> KeysAutomaton:
+    maker = AutomatonMaker()
+    maker.add(*spotting.packed_keys())
+    return maker.made()
 
 
 def forms_as_written(spotting: SpottingKeys, key: str, written: str) -> tuple[int, ...]:
@@ -78,21 +87,21 @@ def test_a_build_is_ready_to_search_with_its_automaton_made() -> None:
     assert "automaton" in vars(spotting_of(TTP, ASSE))
 
 
-def test_a_build_for_another_process_hands_its_keys_over_and_makes_no_automaton() -> None:
-    handed: list[SpottingKeys] = []
-    spotting = Segment([TTP, ASSE], keys_numbered=handed.append).spotting
-    assert handed == [spotting]
+def test_a_build_for_another_process_tells_its_keys_and_makes_no_automaton() -> None:
+    told = Told()
+    spotting = Segment([TTP, ASSE], keys_numbered=told).spotting
+    assert told.batches == [spotting.keys_by_number()] and told.done
     assert "automaton" not in vars(spotting)
     assert spotting.number("ttp") == 1  # made when first searched
     assert "automaton" in vars(spotting)
 
 
 def test_an_automaton_made_of_the_same_keys_is_taken_and_one_of_other_keys_is_not() -> None:
-    spotting = Segment([TTP, ASSE], keys_numbered=lambda _: None).spotting
-    made = KeysAutomaton.of(*spotting.packed_keys())
+    spotting = Segment([TTP, ASSE], keys_numbered=Told()).spotting
+    made = made_of(spotting)
     spotting.make_automaton(made)
     assert spotting.automaton is made.automaton
-    other = Segment([ASSAM], keys_numbered=lambda _: None).spotting
+    other = Segment([ASSAM], keys_numbered=Told()).spotting
     other.make_automaton(made)
     assert other.automaton is not made.automaton
     assert other.number("assam") == 0 and other.number("ttp") == -1
@@ -105,3 +114,15 @@ def test_keys_are_pickled_without_their_automaton() -> None:
     assert "automaton" not in vars(again)
     assert again.keys_by_number() == spotting.keys_by_number()
     assert list(again.automaton.items()) == list(spotting.automaton.items())
+
+
+def test_keys_added_batch_after_batch_make_the_automaton_of_them_all() -> None:
+    spotting = spotting_of(TTP, ASSE, ASSAM)
+    keys = spotting.keys_by_number()
+    maker = AutomatonMaker()
+    for batch in (keys[:2], [], keys[2:]):
+        maker.add("".join(batch).encode(), array("i", map(len, batch)).tobytes())
+    made = maker.made()
+    assert (made.key_text, made.key_lengths) == spotting.packed_keys()
+    assert list(made.automaton.items()) == list(spotting.automaton.items())
+    assert list(AutomatonMaker().made().automaton.items()) == []
