@@ -202,6 +202,26 @@ def test_load_records_gives_the_engine_names_and_aliases(session: Session) -> No
     assert only.name == "Tehreek-e-Labbaik Pakistan"
 
 
+def test_load_records_of_the_whole_table_are_those_of_their_ids_field_for_field(
+    session: Session,
+) -> None:
+    table = parse_alias_file(
+        "entities:\n"
+        "  - id: us\n    name: United States\n    type: country\n"
+        "    prominence: 331000000\n    description: the country\n    aliases:\n"
+        "      - US\n      - {text: America, case_sensitive: true}\n"
+        "      - {text: USA, case_sensitive: false}\n"
+    )
+    store.import_table(session=session, actor="t", table=table, mode="merge")
+    whole = {r.id: r for r in store.load_records(session=session)}
+    (by_id,) = store.load_records(session=session, entity_ids=["us"])
+    assert whole["us"] == by_id
+    assert by_id.case_rules == (("America", True), ("USA", False))
+    assert [type(rule) for _, rule in whole["us"].case_rules] == [bool, bool]
+    assert (whole["us"].prominence, whole["us"].description) == (331000000.0, "the country")
+    assert type(whole["us"].prominence) is float
+
+
 def test_prominence_is_stored_changed_and_cleared(session: Session) -> None:
     data = entity("ottawa-ca").model_copy(update={"prominence": 1017449.0})
     created = store.create_entity(session=session, actor="t", data=data)
