@@ -28,10 +28,17 @@ from itertools import accumulate, pairwise, repeat
 from typing import Literal
 
 import numpy as np
+from xxhash import xxh3_64_intdigest
 
 from app.matching.arrays import sorted_pairs
 from app.matching.casing import CaseRule, case_rule, letters
-from app.matching.keys import FormKeyMaker, FormKeys, deletion_keys, digest, phonetic_word
+from app.matching.keys import (
+    FormKeyMaker,
+    FormKeys,
+    block_digests,
+    phonetic_code,
+    phonetic_word,
+)
 from app.matching.normalize import APOSTROPHES, normalize
 from app.matching.records import EntityRecord
 from app.matching.spot_form import spot_key
@@ -111,10 +118,10 @@ def entity_forms(
         yield place, text, key_maker.keys(normal), rule, spotting_key(text, normal)
 
 
-def word_block_digests(word: str) -> Iterator[int]:
+def word_block_digests(word: str) -> list[int]:
     """The digests of the phonetic blocks a word is filed under: its code and
     the codes one letter shorter."""
-    return map(digest, deletion_keys(phonetic_word(word)))
+    return block_digests(phonetic_word(word))
 
 
 def trigram_codes(blob: bytes | bytearray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -234,12 +241,16 @@ def derive_forms(
             add_place(place)
             add_rule(rule)
             exact_key, compact_key = keys.exact, keys.compact
-            exact_digest = digest(exact_key)
+            # Each key's ``digest``, without a call of Python's each.
+            exact_digest = xxh3_64_intdigest(exact_key.encode())
             exact(exact_digest)
             # One word: the compact key is the normal form itself.
-            compact(exact_digest if compact_key is exact_key else digest(compact_key))
-            transliteration(digest(keys.transliteration))
-            phonetic(digest(keys.phonetic))
+            if compact_key is not exact_key:
+                compact(xxh3_64_intdigest(compact_key.encode()))
+            else:
+                compact(exact_digest)
+            transliteration(xxh3_64_intdigest(keys.transliteration.encode()))
+            phonetic(xxh3_64_intdigest(keys.phonetic.encode()))
             add_spot_key(spot_keys.setdefault(spot, len(spot_keys)))
             add_spelling(keys.latin)
             its_words = keys.words
@@ -249,7 +260,9 @@ def derive_forms(
                 form_words.extend([words.setdefault(word, len(words)) for word in its_words])
             add_word_count(len(its_words))
         entity_numbers.extend(repeat(number, len(places) - kept))
-    blocks = [list(word_block_digests(word)) for word in words]
+    # A run's words are mostly new to its worker: their codes are worked out,
+    # not first looked for among those remembered (``word_block_digests``).
+    blocks = [block_digests(phonetic_code(word)) for word in words]
     latin = "".join(spellings).encode("ascii")
     latin_lengths = np.fromiter(map(len, spellings), dtype=np.int64, count=len(spellings))
     latin_starts = np.zeros(len(latin_lengths) + 1, dtype=np.int64)

@@ -29,6 +29,7 @@ syllable-spaced writings (``hai wu mu``) all reach their form.
 """
 
 import re
+from collections.abc import Iterable
 from functools import partial
 from typing import NamedTuple
 
@@ -93,7 +94,9 @@ def transliterate_word(word: str) -> str:
     return _folded(anyascii(word).lower()) or word
 
 
-def _metaphone(word: str) -> str:
+def phonetic_code(word: str) -> str:
+    """The metaphone code of a transliterated word (digits kept as they are),
+    worked out each time (``phonetic_word`` remembers the latest)."""
     if word.isdigit():
         return word
     return jellyfish.metaphone(word) or word
@@ -102,7 +105,7 @@ def _metaphone(word: str) -> str:
 @short_words_remembered
 def phonetic_word(word: str) -> str:
     """The metaphone code of a transliterated word (digits kept as they are)."""
-    return _metaphone(word)
+    return phonetic_code(word)
 
 
 def latin(normal: str) -> str:
@@ -240,7 +243,7 @@ class FormKeyMaker:
         transliteration = _folded(lower) or word
         pieces = self._words[word] = (
             transliteration,
-            _metaphone(transliteration),
+            phonetic_code(transliteration),
             ascii_word in CONNECTORS,
             lower if lower.isalnum() else _latin(lower),
         )
@@ -256,6 +259,12 @@ def digest(key: str) -> int:
     return xxh3_64_intdigest(key.encode())
 
 
+def digests(keys: Iterable[str]) -> list[int]:
+    """The ``digest`` of each key, without a call of Python's each: what a build
+    makes millions of."""
+    return list(map(xxh3_64_intdigest, map(str.encode, keys)))
+
+
 # A folded key of fewer letters is shared by chance (TSY and TSE, Tub and TOB
 # fold together): neither the transliteration layer nor a composition looks
 # one up.
@@ -264,6 +273,14 @@ MIN_FOLDED_KEY = 5
 # Shorter codes lose too much with a letter gone: KRNT less one is shared by
 # thousands of words.
 MIN_CODE_FOR_DELETIONS = 5
+
+
+def block_digests(code: str) -> list[int]:
+    """The digests of the phonetic blocks a word of this code is filed under:
+    the code and the codes one letter shorter (``deletion_keys``)."""
+    if len(code) < MIN_CODE_FOR_DELETIONS:  # the code alone: most words
+        return [xxh3_64_intdigest(code.encode())]
+    return digests(deletion_keys(code))
 
 
 def deletion_keys(code: str) -> set[str]:

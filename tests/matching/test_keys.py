@@ -11,7 +11,17 @@ from hypothesis import strategies as st
 from app.aliasfile import parse_alias_file
 from app.matching import keys
 from app.matching.index import AliasIndex, EntityRecord
-from app.matching.keys import CONNECTORS, FormKeyMaker, form_keys
+from app.matching.keys import (
+    CONNECTORS,
+    FormKeyMaker,
+    block_digests,
+    deletion_keys,
+    digest,
+    digests,
+    form_keys,
+    phonetic_code,
+    phonetic_word,
+)
 from app.matching.normalize import normalize
 from app.resources import SHIPPED_ALIASES_FILE
 
@@ -112,3 +122,15 @@ def test_a_build_keeps_no_maker() -> None:
     gc.collect()
     assert index.lookup("exact", "tehreek e taliban pakistan")
     assert not [o for o in gc.get_objects() if isinstance(o, FormKeyMaker)]
+
+
+@pytest.mark.parametrize(
+    "word", ["", "t", "trk", "tihrik", "talibaan", "karachi", "12", "khurasan"]
+)
+def test_a_words_blocks_are_the_digests_of_its_code_and_of_those_one_letter_shorter(
+    word: str,
+) -> None:
+    code = phonetic_code(word)
+    assert code == phonetic_word(word)
+    assert sorted(block_digests(code)) == sorted(digest(key) for key in deletion_keys(code))
+    assert digests([word, code]) == [digest(word), digest(code)]
