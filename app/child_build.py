@@ -37,15 +37,18 @@ import time
 from array import array
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import store
 from app.matching.index import AliasIndex, Segment
-from app.matching.snapshot import keep_snapshot, pickled, unpickled
+from app.matching.snapshot import keep_snapshot, pickled, pickled_to, unpickled
 from app.matching.spotting_keys import AutomatonMaker, KeysAutomaton
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 log = logging.getLogger(__name__)
 
@@ -295,11 +298,10 @@ def _build_and_keep(engine: Engine, path: Path | None, workers: int, sending: in
     read = time.perf_counter()
     segment = AliasIndex.build(records, workers=workers, keys_numbered=_KeysSent(sending)).base
     built = time.perf_counter()
-    payload, mark = pickled(segment), table.encode()
-    _send(sending, _TABLE_HEADER.pack(len(mark)), mark, payload)
+    _send_segment(sending, table, segment)
     os.close(sending)
     if path is not None:
-        keep_snapshot(path, payload, table)
+        keep_snapshot(path, pickled(segment), table)
     log.info(
         "index built by a child process: records read in %.1f s, built in %.1f s, sent%s in %.1f s",
         read - started,
@@ -323,11 +325,34 @@ class _KeysSent:  # pragma: no cover
         _send(self.pipe, _KEYS_HEADER.pack(_KEYS_DONE, 0, 0))
 
 
-def _send(pipe: int, *parts: bytes) -> None:  # pragma: no cover
+def _send_segment(pipe: int, table: str, segment: Segment) -> None:  # pragma: no cover
+    """The table's mark, then the segment pickled into the pipe as it is
+    pickled: the serving process unpickles it meanwhile."""
+    mark = table.encode()
+    with io.BufferedWriter(_PipeWriter(pipe), _PIPE_BYTES) as stream:
+        stream.write(_TABLE_HEADER.pack(len(mark)) + mark)
+        pickled_to(stream, segment)
+
+
+class _PipeWriter(io.RawIOBase):  # pragma: no cover
+    """Writes to the pipe by ``_send``; leaves it open when closed."""
+
+    def __init__(self, pipe: int) -> None:
+        self._pipe = pipe
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: "ReadableBuffer", /) -> int:
+        _send(self._pipe, data)
+        return memoryview(data).nbytes
+
+
+def _send(pipe: int, *parts: "ReadableBuffer") -> None:  # pragma: no cover
     """Write ``parts`` whole to the pipe; nothing once the serving process has
     closed it (it stopped reading): the child keeps its build all the same."""
     with contextlib.suppress(BrokenPipeError):
         for part in parts:
-            view = memoryview(part)
+            view = memoryview(part).cast("B")  # in bytes, whatever its items (an array's)
             while view:
                 view = view[os.write(pipe, view) :]

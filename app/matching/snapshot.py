@@ -61,6 +61,11 @@ def pickled(segment: Segment) -> bytes:
     return pickle.dumps(segment, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def pickled_to(stream: IO[bytes], segment: Segment) -> None:
+    """Write the segment to ``stream`` as ``pickled`` gives it, as it is pickled."""
+    pickle.dump(segment, stream, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def keep_snapshot(path: Path, payload: bytes, table: str) -> None:
     """Keep a segment ``pickled``, built from ``table``, in ``path`` (replaced
     whole, never half-written)."""

@@ -1,10 +1,18 @@
+import io
 import json
 from pathlib import Path
 
 from app.matching.annotate import annotate
 from app.matching.index import AliasIndex, Segment
 from app.matching.resolve import resolve
-from app.matching.snapshot import read_snapshot, snapshot_table, write_snapshot
+from app.matching.snapshot import (
+    pickled,
+    pickled_to,
+    read_snapshot,
+    snapshot_table,
+    unpickled,
+    write_snapshot,
+)
 from benchmarks.annotate import shipped_entities
 
 TABLE = "7:1:2026-12-04T10:00:00"
@@ -91,3 +99,14 @@ def test_a_snapshot_of_another_engine_or_no_snapshot_at_all_has_no_table(tmp_pat
     assert snapshot_table(path) is None
     assert snapshot_table(tmp_path / "missing") is None
     assert read_snapshot(tmp_path / "missing", TABLE) is None
+
+
+def test_a_segment_pickled_into_a_stream_is_pickled_as_a_snapshot_holds_it() -> None:
+    segment = AliasIndex.build(shipped_entities()).base
+    stream = io.BytesIO()
+    pickled_to(stream, segment)
+    assert stream.getvalue() == pickled(segment)
+    stream.seek(0)
+    again = unpickled(stream)
+    assert again is not None
+    assert again.spotting.keys_by_number() == segment.spotting.keys_by_number()
