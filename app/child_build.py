@@ -15,8 +15,9 @@ has it, so that the two work at once on the machine's cores:
   process adds them to their automaton as they come, and makes it once the
   last has come (``AutomatonMaker``; a snapshot holds the keys alone) while
   the child finishes the build;
-* the segment itself, pickled, which the serving process reads from the pipe
-  before the child writes it to the file.
+* the segment itself, pickled into the pipe as it is pickled, which the
+  serving process unpickles as it comes, before the child pickles it again
+  for the file.
 
 Once the segment has come whole, the serving process takes it and goes on:
 the child keeps its file meanwhile (a thread waits for it, and warns if it
