@@ -35,7 +35,6 @@ import signal
 import struct
 import threading
 import time
-from array import array
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn
@@ -46,7 +45,7 @@ from sqlmodel import Session
 from app import store
 from app.matching.index import AliasIndex, Segment
 from app.matching.snapshot import keep_snapshot, pickled, pickled_to, unpickled
-from app.matching.spotting_keys import AutomatonMaker, KeysAutomaton
+from app.matching.spotting_keys import AutomatonMaker, KeysAutomaton, pack_keys
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -319,8 +318,9 @@ class _KeysSent:  # pragma: no cover
     pipe: int
 
     def numbered(self, keys: list[str]) -> None:
-        text, lengths = "".join(keys).encode(), array("i", map(len, keys)).tobytes()
-        _send(self.pipe, _KEYS_HEADER.pack(_MORE_KEYS, len(text), len(lengths)), text, lengths)
+        text, lengths = pack_keys(keys)
+        sizes = _KEYS_HEADER.pack(_MORE_KEYS, len(text), len(lengths) * lengths.itemsize)
+        _send(self.pipe, sizes, text, lengths)
 
     def all_numbered(self) -> None:
         _send(self.pipe, _KEYS_HEADER.pack(_KEYS_DONE, 0, 0))

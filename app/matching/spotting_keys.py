@@ -58,6 +58,12 @@ def spotting_automaton(keys: Iterable[str]) -> ahocorasick.Automaton:
     return automaton
 
 
+def pack_keys(keys: list[str]) -> tuple[bytes, "array[int]"]:
+    """Keys one after another (UTF-8), and their lengths in characters: as
+    ``SpottingKeys`` keeps them, and as a build sends them ahead."""
+    return "".join(keys).encode(), array("i", map(len, keys))
+
+
 def _empty_automaton() -> ahocorasick.Automaton:
     return ahocorasick.Automaton(ahocorasick.STORE_INTS, ahocorasick.KEY_STRING)
 
@@ -176,10 +182,9 @@ class SpottingKeys:
 
     def finish(self) -> None:
         """The keys in number order, and each key's forms and flags filed."""
-        in_order = list(self._numbers)  # a dict keeps the order its keys came in
-        self.key_text = "".join(in_order).encode()
-        self.key_lengths = array("i", map(len, in_order))
-        del in_order, self._numbers
+        # A dict keeps the order its keys came in.
+        self.key_text, self.key_lengths = pack_keys(list(self._numbers))
+        del self._numbers
         # A form's position is its id.
         keys = np.frombuffer(self._form_keys, dtype=np.int32)
         starts, forms = grouped(self._form_keys, len(self.key_lengths))

@@ -1,5 +1,4 @@
 import pickle
-from array import array
 
 from app.matching.index import EntityRecord, Segment
 from app.matching.spotting_keys import (
@@ -9,6 +8,7 @@ from app.matching.spotting_keys import (
     KeysAutomaton,
     SpottingKeys,
     form_ids,
+    pack_keys,
     spotting_automaton,
 )
 from tests.matching.keys_told import Told
@@ -121,7 +121,8 @@ def test_keys_added_batch_after_batch_make_the_automaton_of_them_all() -> None:
     keys = spotting.keys_by_number()
     maker = AutomatonMaker()
     for batch in (keys[:2], [], keys[2:]):
-        maker.add("".join(batch).encode(), array("i", map(len, batch)).tobytes())
+        text, lengths = pack_keys(batch)
+        maker.add(text, lengths.tobytes())
     made = maker.made()
     assert (made.key_text, made.key_lengths) == spotting.packed_keys()
     assert list(made.automaton.items()) == list(spotting.automaton.items())
