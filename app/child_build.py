@@ -25,30 +25,24 @@ could not). With no file to keep, the child only sends.
 """
 
 import contextlib
-import fcntl
 import gc
 import io
 import logging
 import os
-import select
-import signal
 import struct
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, NoReturn
+from typing import IO, NoReturn
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app import store
+from app import child_pipes, store
 from app.matching.index import AliasIndex, Segment
 from app.matching.snapshot import keep_snapshot, pickled, pickled_to, unpickled
 from app.matching.spotting_keys import AutomatonMaker, KeysAutomaton, pack_keys
-
-if TYPE_CHECKING:
-    from _typeshed import ReadableBuffer
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +51,6 @@ log = logging.getLogger(__name__)
 # stopped: the caller builds the index itself. A million aliases take about
 # half a minute on two cores.
 TIME_LIMIT = 30 * 60.0
-_POLL_INTERVAL = 0.05
 # The longest reason for its failure a child reports.
 _REASON_BYTES = 2000
 # What each batch of keys sent ahead begins with: whether more follow (_MORE_KEYS,
@@ -66,8 +59,6 @@ _KEYS_HEADER = struct.Struct("<cQQ")
 _MORE_KEYS, _KEYS_DONE = b"k", b"."
 # And the segment after them: the length of its table's mark, then the segment pickled.
 _TABLE_HEADER = struct.Struct("<Q")
-# The pipe's buffer: the most a process may ask for without privileges.
-_PIPE_BYTES = 1 << 20
 
 
 class ChildBuildFailed(Exception):
@@ -114,7 +105,7 @@ def build_in_child(
         os.setpgid(child, child)
     ending = _Ending(child, reading, time.monotonic() + time_limit, time_limit)
     try:
-        sent = _sent_ahead(_PipeReader(sent_in, child, ending.deadline))
+        sent = _sent_ahead(child_pipes.PipeReader(sent_in, child, ending.deadline))
     except BaseException:  # this process interrupted: the child goes with it
         ending.stop()
         raise
@@ -165,12 +156,12 @@ class _Ending:
     def stop(self) -> None:
         """Kill the child and its workers."""
         self._reasons.close()
-        _stop_group(self.child)
+        child_pipes.stop_group(self.child)
 
 
-def _sent_ahead(pipe: "_PipeReader") -> SentAhead:
+def _sent_ahead(pipe: child_pipes.PipeReader) -> SentAhead:
     """The keys' automaton, made here, and the snapshot, as they come."""
-    stream = io.BufferedReader(pipe, _PIPE_BYTES)
+    stream = io.BufferedReader(pipe, child_pipes.PIPE_BYTES)
     try:
         automaton = _automaton_sent(stream)
         if automaton is None:
@@ -206,36 +197,6 @@ def _read_whole(stream: IO[bytes], size: int) -> bytes | None:
     return data if len(data) == size else None
 
 
-class _PipeReader(io.RawIOBase):
-    """The child's end of a pipe, read until the child ends or the deadline
-    passes (``TimeoutError``): its workers hold the pipe open too, so an end
-    of file may never come while they live."""
-
-    def __init__(self, pipe: int, child: int, deadline: float) -> None:
-        self._pipe, self._child, self._deadline = pipe, child, deadline
-        with contextlib.suppress(OSError, AttributeError):  # Linux alone sets a pipe's size
-            fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: "bytearray | memoryview") -> int:  # type: ignore[override]
-        while (left := self._deadline - time.monotonic()) > 0:
-            if select.select([self._pipe], [], [], min(left, _POLL_INTERVAL))[0]:
-                return os.readv(self._pipe, [buffer])
-            if _has_ended(self._child):  # and nothing more in the pipe
-                return 0
-        raise TimeoutError("the child sent nothing more in time")
-
-
-def _has_ended(child: int) -> bool:
-    """Whether the child has ended, leaving its exit status to be taken."""
-    try:
-        return os.waitid(os.P_PID, child, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-    except ChildProcessError:  # reaped by another waiter
-        return True
-
-
 def _exit_status(child: int, deadline: float, time_limit: float) -> int:
     """The child's exit code once it has ended; stopped with its workers past
     ``deadline``, the end of its ``time_limit``."""
@@ -246,25 +207,14 @@ def _exit_status(child: int, deadline: float, time_limit: float) -> int:
             if pid:
                 ended = True
                 return os.waitstatus_to_exitcode(status)
-            time.sleep(_POLL_INTERVAL)
+            time.sleep(child_pipes.POLL_INTERVAL)
         raise ChildBuildFailed(f"not done in {time_limit:g} s")
     except ChildProcessError as error:  # reaped by a supervisor that waits for any child
         ended = True
         raise ChildBuildFailed("its exit status was taken by another waiter") from error
     finally:
         if not ended:  # past the limit, or this process interrupted
-            _stop_group(child)
-
-
-def _stop_group(child: int) -> None:
-    """Kill the child and the workers it forked (its process group), and reap it."""
-    try:
-        os.killpg(child, signal.SIGKILL)
-    except ProcessLookupError:  # no group of its own: the child alone
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):  # reaped by another waiter
-        os.waitpid(child, 0)
+            child_pipes.stop_group(child)
 
 
 def _run_child(
@@ -320,40 +270,16 @@ class _KeysSent:  # pragma: no cover
     def numbered(self, keys: list[str]) -> None:
         text, lengths = pack_keys(keys)
         sizes = _KEYS_HEADER.pack(_MORE_KEYS, len(text), len(lengths) * lengths.itemsize)
-        _send(self.pipe, sizes, text, lengths)
+        child_pipes.send(self.pipe, sizes, text, lengths)
 
     def all_numbered(self) -> None:
-        _send(self.pipe, _KEYS_HEADER.pack(_KEYS_DONE, 0, 0))
+        child_pipes.send(self.pipe, _KEYS_HEADER.pack(_KEYS_DONE, 0, 0))
 
 
 def _send_segment(pipe: int, table: str, segment: Segment) -> None:  # pragma: no cover
     """The table's mark, then the segment pickled into the pipe as it is
     pickled: the serving process unpickles it meanwhile."""
     mark = table.encode()
-    with io.BufferedWriter(_PipeWriter(pipe), _PIPE_BYTES) as stream:
+    with io.BufferedWriter(child_pipes.PipeWriter(pipe), child_pipes.PIPE_BYTES) as stream:
         stream.write(_TABLE_HEADER.pack(len(mark)) + mark)
         pickled_to(stream, segment)
-
-
-class _PipeWriter(io.RawIOBase):  # pragma: no cover
-    """Writes to the pipe by ``_send``; leaves it open when closed."""
-
-    def __init__(self, pipe: int) -> None:
-        self._pipe = pipe
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: "ReadableBuffer", /) -> int:
-        _send(self._pipe, data)
-        return memoryview(data).nbytes
-
-
-def _send(pipe: int, *parts: "ReadableBuffer") -> None:  # pragma: no cover
-    """Write ``parts`` whole to the pipe; nothing once the serving process has
-    closed it (it stopped reading): the child keeps its build all the same."""
-    with contextlib.suppress(BrokenPipeError):
-        for part in parts:
-            view = memoryview(part).cast("B")  # in bytes, whatever its items (an array's)
-            while view:
-                view = view[os.write(pipe, view) :]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app import child_build, store
+from app import child_build, child_pipes, store
 from app.child_build import ChildBuildFailed, SentAhead, build_in_child
 from app.matching.snapshot import read_snapshot, snapshot_table
 
@@ -81,7 +81,7 @@ def test_the_child_sends_its_keys_and_its_segment_ahead(loaded: Engine, tmp_path
 def test_a_child_that_sends_nothing_ahead_still_keeps_its_index(
     loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(child_build, "_send", lambda *_args: None)
+    monkeypatch.setattr(child_pipes, "send", lambda *_args: None)
     path = tmp_path / "index.snapshot"
     assert build_in_child(loaded, path, workers=1) == SentAhead(None, None)
     assert read_snapshot(path, table_mark(loaded)) is not None

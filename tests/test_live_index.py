@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app import child_build, live_index, store
+from app import child_build, child_pipes, live_index, store
 from app.aliasfile import parse_alias_file
 from app.db import make_engine, migrate
 from app.live_index import LiveIndex
@@ -449,7 +449,7 @@ def test_an_index_built_apart_is_read_from_its_file_when_the_child_sent_nothing_
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(child_build, "_send", lambda *_args: None)
+    monkeypatch.setattr(child_pipes, "send", lambda *_args: None)
     live, builder = loaded_with_builds_apart(
         loaded, tmp_path / "index.snapshot", tmp_path, caplog, monkeypatch
     )

@@ -1,0 +1,87 @@
+"""Pipes between a process and a child process it forked.
+
+A child may not be the only process that holds its end of a pipe: anything
+forked meanwhile (its own workers, another child of the same process) holds
+it too, so an end of file may never come while they live. The reading end
+here therefore stops when the child itself has ended.
+"""
+
+import contextlib
+import fcntl
+import io
+import os
+import select
+import signal
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+# The pipe's buffer: the most a process may ask for without privileges.
+PIPE_BYTES = 1 << 20
+POLL_INTERVAL = 0.05
+
+
+class PipeReader(io.RawIOBase):
+    """The child's end of a pipe, read until the child ends or ``deadline``
+    (``time.monotonic()``, which may be moved) passes: then ``TimeoutError``."""
+
+    def __init__(self, pipe: int, child: int, deadline: float) -> None:
+        self._pipe, self._child, self.deadline = pipe, child, deadline
+        with contextlib.suppress(OSError, AttributeError):  # Linux alone sets a pipe's size
+            fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: "bytearray | memoryview") -> int:  # type: ignore[override]
+        while (left := self.deadline - time.monotonic()) > 0:
+            if select.select([self._pipe], [], [], min(left, POLL_INTERVAL))[0]:
+                return os.readv(self._pipe, [buffer])
+            if has_ended(self._child):  # and nothing more in the pipe
+                return 0
+        raise TimeoutError("the child sent nothing more in time")
+
+
+class PipeWriter(io.RawIOBase):  # pragma: no cover (used by children)
+    """Writes to the pipe by ``send``; leaves it open when closed."""
+
+    def __init__(self, pipe: int) -> None:
+        self._pipe = pipe
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: "ReadableBuffer", /) -> int:
+        send(self._pipe, data)
+        return memoryview(data).nbytes
+
+
+def send(pipe: int, *parts: "ReadableBuffer") -> None:  # pragma: no cover
+    """Write ``parts`` whole to the pipe; nothing once the reader has closed
+    it (it stopped reading): the child goes on with the rest of its work."""
+    with contextlib.suppress(BrokenPipeError):
+        for part in parts:
+            view = memoryview(part).cast("B")  # in bytes, whatever its items (an array's)
+            while view:
+                view = view[os.write(pipe, view) :]
+
+
+def has_ended(child: int) -> bool:
+    """Whether the child has ended, leaving its exit status to be taken."""
+    try:
+        return os.waitid(os.P_PID, child, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # reaped by another waiter
+        return True
+
+
+def stop_group(child: int) -> None:
+    """Kill the child and the processes it forked (its process group), and reap it."""
+    try:
+        os.killpg(child, signal.SIGKILL)
+    except ProcessLookupError:  # no group of its own: the child alone
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):  # reaped by another waiter
+        os.waitpid(child, 0)
