@@ -56,14 +56,15 @@ def read_alias_file(
     raw: str | bytes,
     *,
     media_type: str = "application/yaml",
-    read_apart_from: int = READ_APART_FROM,
+    read_apart_from: int | None = None,
 ) -> "AliasFileStream":
     """The file's entities, each validated as it is read, without holding the whole tree.
 
     A fault raises :class:`InvalidAliasFile` when it is reached, after the
     entities before it were given: a caller that stores them as they come does
     so in one transaction, and rolls it back. A file of ``read_apart_from``
-    bytes or more is read by a child process while the caller consumes it.
+    bytes or more (``READ_APART_FROM`` when None) is read by a child process
+    while the caller consumes it.
     """
     return AliasFileStream(raw, media_type=media_type, read_apart_from=read_apart_from)
 
@@ -82,11 +83,11 @@ class AliasFileStream:
         raw: str | bytes,
         *,
         media_type: str = "application/yaml",
-        read_apart_from: int = READ_APART_FROM,
+        read_apart_from: int | None = None,
     ) -> None:
         self.types: list[EntityTypeCreate] | None = None
         self.entities: Iterator[EntityCreate] = self._read(raw, media_type)
-        if len(raw) >= read_apart_from:
+        if len(raw) >= (READ_APART_FROM if read_apart_from is None else read_apart_from):
             self.entities = read_in_child(self, self.entities)
 
     def __iter__(self) -> Iterator[EntityCreate]:

@@ -165,6 +165,7 @@ class _Sender:  # pragma: no cover
 
     def _send(self, kind: str, content: Any) -> None:
         pickle.dump((kind, content), self._stream, pickle.HIGHEST_PROTOCOL)
+        self._stream.flush()  # to be read now, not once the buffer is full
 
 
 def _packed(entity: EntityCreate) -> Packed:  # pragma: no cover

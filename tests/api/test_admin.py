@@ -1,10 +1,11 @@
+import os
 import threading
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from app import editing
+from app import aliasfile, child_read, editing
 from app.live_index import LiveIndex
 from app.main import create_app
 from app.settings import Settings
@@ -411,3 +412,28 @@ def test_an_import_gives_back_free_memory_before_the_index_takes_it_in(
     steps.clear()
     assert client.post("/admin/entities", json=NEW_ENTITY, headers=admin).status_code == 201
     assert steps == ["refresh"]  # a small edit: the trim's cost is not paid
+
+
+def test_an_import_read_by_a_child_process_is_stored_or_refused_whole(
+    client: TestClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(aliasfile, "READ_APART_FROM", 0)
+    monkeypatch.setattr(child_read, "SENT_AT_ONCE", 2)
+    forks = []
+    fork = os.fork
+
+    def forking() -> int:
+        forks.append(1)
+        return fork()
+
+    monkeypatch.setattr(os, "fork", forking)
+    entries = [{"id": f"t{n}", "name": f"Town {n}", "type": "location"} for n in range(7)]
+    faulty = {"entities": [*entries, {"id": "bad", "name": "", "type": "location"}]}
+    refused = client.post("/admin/import", json=faulty, headers=admin)
+    assert refused.status_code == 422
+    assert "entity #8 (id 'bad')" in refused.json()["detail"]
+    assert client.get("/entities/t0").status_code == 404
+    stored = client.post("/admin/import", json={"entities": entries}, headers=admin)
+    assert stored.json()["created"] == 7
+    assert status_of(client, "Town 6") == ("matched", "t6")
+    assert len(forks) == 2
