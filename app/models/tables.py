@@ -89,10 +89,9 @@ class Alias(AliasBase, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # Looked up by the unique constraint's index, which begins with it.
     entity_id: str = Field(
-        sa_column=Column(
-            String(128), ForeignKey("entity.id", ondelete="CASCADE"), nullable=False, index=True
-        )
+        sa_column=Column(String(128), ForeignKey("entity.id", ondelete="CASCADE"), nullable=False)
     )
     normalized: str = Field(max_length=MAX_NORMAL_FORM_LENGTH, index=True)
 
