@@ -352,11 +352,15 @@ class LiveIndex:
         changes taken in by it.
         """
         before = self._revision
-        while not self._caught_up_in_place():
+        while True:
+            seen = self._revision
+            if self._caught_up_in_place():
+                return self._revision != before
             with self._rebuild_lock:
-                if not self._caught_up_in_place():
+                # Nothing taken in since the changes were read (after an import
+                # of 400k aliases, a quarter of a second to read): they need it still.
+                if self._revision == seen or not self._caught_up_in_place():
                     self._rebuild()
-        return self._revision != before
 
     def _caught_up_in_place(self) -> bool:
         """Apply the changes committed since this snapshot, unless they need the

@@ -127,6 +127,27 @@ def test_more_changes_than_an_overlay_holds_are_built_into_the_index(loaded: Eng
     assert live.snapshot.entity_count == 7
 
 
+def test_changes_that_need_a_rebuild_are_read_once(
+    loaded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = LiveIndex(loaded, compact_after=2)
+    live.load()
+    with Session(loaded) as session:
+        entities = [EntityCreate(id=f"e{n}", name=f"Entity {n}", type="thing") for n in range(3)]
+        store.import_entities(session=session, actor="t", entries=entities, mode="merge")
+    reads = []
+    changes_since = store.changes_since
+
+    def reading(**kwargs: Any) -> store.ChangeSet:
+        reads.append(kwargs["revision"])
+        return changes_since(**kwargs)
+
+    monkeypatch.setattr(store, "changes_since", reading)
+    assert live.refresh()
+    assert status(live, "Entity 2") is Status.MATCHED
+    assert len(reads) == 1
+
+
 def test_types_declared_elsewhere_reach_the_index_without_a_rebuild(
     loaded: Engine, other_engine: Engine
 ) -> None:
