@@ -9,7 +9,9 @@ Builds alias files from GeoNames' cities500 (``benchmarks.common``) and prints:
 * ``alias-service import`` of a YAML file of about 400k aliases and of the same
   table as JSON, and ``POST /admin/import`` of the JSON to a running server:
   wall time and peak resident memory (the importing process's, or the server's
-  growth while it imported and refreshed its index);
+  growth while it imported and refreshed its index), and the peak PSS of that
+  process and its children together (the child that reads the file, the one
+  that builds the index), sampled twice a second;
 * ``alias-service serve`` on a table of a million aliases: seconds from start
   until ``/readyz`` answers 200, and resident memory then (``--starts`` times,
   the kept index deleted before each); and once more, with the index that the
@@ -34,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -111,11 +114,13 @@ def turn_about(module: str, before: str, arguments: list[str], rounds: int) -> N
 
 @dataclass(frozen=True)
 class Run:
-    """A process run to its end: wall seconds, CPU seconds (user and system), peak RSS."""
+    """A process run to its end: wall seconds, CPU seconds (user and system, its
+    children's included), peak RSS, and the peak PSS of it and its children together."""
 
     seconds: float
     cpu: float
     peak_mib: float
+    tree_peak_mib: float
 
 
 def run_measured(command: list[str], env: dict[str, str], code: Code) -> Run:
@@ -128,12 +133,13 @@ def run_measured(command: list[str], env: dict[str, str], code: Code) -> Run:
     process = subprocess.Popen(
         command, env=env, cwd=code.folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    _, status, usage = os.wait4(process.pid, 0)
+    with TreePeak(process.pid) as tree:
+        _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - started
     if process.returncode:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode})")
-    return Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    return Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, tree.peak_mib)
 
 
 def cli(*args: str) -> list[str]:
@@ -257,6 +263,34 @@ def pss_uss(pid: int) -> tuple[float, float]:
     return fields["Pss"] / 1024, uss / 1024
 
 
+class TreePeak:
+    """The largest PSS of a process and its descendants together (a child that
+    reads an import's file, one that builds the index), sampled while in the block."""
+
+    def __init__(self, pid: int, interval: float = 0.5) -> None:
+        self.pid, self.peak_mib = pid, 0.0
+        self._interval, self._done = interval, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> "TreePeak":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._done.wait(self._interval):
+            total = 0.0
+            try:
+                for pid in process_tree(self.pid):
+                    total += pss_uss(pid)[0]
+            except (FileNotFoundError, ProcessLookupError):  # a process ended meanwhile
+                continue
+            self.peak_mib = max(self.peak_mib, total)
+
+
 def settled_tree_memory(pid: int, origin: str) -> list[tuple[int, float, float]]:
     """Each process's (pid, PSS, USS) once the server's total PSS stops growing.
 
@@ -287,7 +321,8 @@ def measure_imports(folder: Path, aliases: int, http: bool, codes: list[Code]) -
             run = run_measured(import_command(path, code), env, code)
             print(
                 f"  [{code.label}] alias-service import ({label}):"
-                f" {run.seconds:.1f} s ({run.cpu:.1f} s CPU), peak RSS {run.peak_mib:.0f} MiB"
+                f" {run.seconds:.1f} s ({run.cpu:.1f} s CPU), peak RSS {run.peak_mib:.0f} MiB,"
+                f" with its children's PSS {run.tree_peak_mib:.0f} MiB"
             )
     if not http:
         return
@@ -304,17 +339,25 @@ def measure_imports(folder: Path, aliases: int, http: bool, codes: list[Code]) -
                 method="POST",
                 headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
             )
-            started, cpu = time.perf_counter(), _cpu_seconds(running.process.pid)
-            with urllib.request.urlopen(request, timeout=3600) as response:
-                response.read()
+            pid = running.process.pid
+            started, cpu, children_cpu = (
+                time.perf_counter(),
+                _cpu_seconds(pid),
+                _cpu_seconds(pid, children=True),
+            )
+            with TreePeak(pid) as tree, urllib.request.urlopen(request, timeout=3600) as answer:
+                answer.read()
             seconds = time.perf_counter() - started
-            cpu = _cpu_seconds(running.process.pid) - cpu
-            peak = status_field(running.process.pid, "VmHWM")
-            settled = settled_peak(running.process.pid)
+            cpu = _cpu_seconds(pid) - cpu
+            peak = status_field(pid, "VmHWM")
+            settled = settled_peak(pid)
+            children_cpu = _cpu_seconds(pid, children=True) - children_cpu
         print(
-            f"  [{code.label}] POST /admin/import (JSON): {seconds:.1f} s ({cpu:.1f} s CPU)"
-            f" with the index refresh, server peak RSS {peak:.0f} MiB"
-            f" (RSS {before:.0f} MiB before), {settled:.0f} MiB once the work it started has ended"
+            f"  [{code.label}] POST /admin/import (JSON): {seconds:.1f} s ({cpu:.1f} s CPU,"
+            f" {children_cpu:.1f} s in its children) with the index refresh,"
+            f" server peak RSS {peak:.0f} MiB (RSS {before:.0f} MiB before),"
+            f" {settled:.0f} MiB once the work it started has ended;"
+            f" with its children's PSS {tree.peak_mib:.0f} MiB"
         )
 
 
@@ -332,10 +375,12 @@ def settled_peak(pid: int, quiet: float = 10.0, within: float = 180.0) -> float:
     return status_field(pid, "VmHWM")
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds of the process so far."""
+def _cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User and system CPU seconds of the process so far (or of its children
+    that have ended and been waited for)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    user = 13 if children else 11  # utime, stime; cutime, cstime
+    return (int(fields[user]) + int(fields[user + 1])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure_serving(
