@@ -54,11 +54,17 @@ def read_states(session: Session, entity_ids: Collection[str]) -> dict[str, dict
     states: dict[str, dict[str, Any]] = {}
     for chunk in chunks(entity_ids):
         entities = select(col(Entity.id), *_columns(Entity, _ENTITY_FIELDS))
+        found = []
         for row in session.execute(entities.where(col(Entity.id).in_(chunk))):
             states[row.id] = entity_state(row.id, row, [])
+            found.append(row.id)
+        # The aliases of the entities found alone: an import's new entities have
+        # none to look for (on PostgreSQL, in a table grown within the import's
+        # transaction, each look would read the whole table: its statistics are
+        # those of the table before).
         aliases = select(col(Alias.id), col(Alias.entity_id), *_columns(Alias, _ALIAS_FIELDS))
-        in_chunk = aliases.where(col(Alias.entity_id).in_(chunk)).order_by(col(Alias.id))
-        for row in session.execute(in_chunk):
+        in_found = aliases.where(col(Alias.entity_id).in_(found)).order_by(col(Alias.id))
+        for row in session.execute(in_found) if found else ():
             states[row.entity_id]["aliases"].append(alias_state(row.id, row))
         absent = [entity_id for entity_id in chunk if entity_id not in states]
         for entity_id, into in redirects.targets(session, absent).items():
