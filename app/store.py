@@ -22,7 +22,7 @@ from app import declared_types, redirects
 from app.audit import ChangeRow, Edit, edit
 from app.audit import current_revision as current_revision
 from app.audit import hold_write_lock as hold_write_lock
-from app.db import bulk_write_cache
+from app.db import bulk_writing
 from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from app.etags import IfMatch, etag_of
 from app.forms import held_by_several, owners_of, refuse_shared
@@ -637,7 +637,7 @@ def import_entities(
     sharing = _SharingCheck(session, mode, enabled=not allow_shared)
     action = "import" if mode == "merge" else "replace"
     writing = edit(session, actor=actor, dry_run=dry_run)
-    with writing as current, bulk_write_cache(session.connection()):
+    with writing as current, bulk_writing(session.connection()):
         for batch in batches(entries, batch_size):
             seen.update(entry.id for entry in batch)
             sharing.check(batch)

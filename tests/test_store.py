@@ -372,6 +372,26 @@ def test_an_import_gives_the_connection_its_page_cache_back(engine: Engine) -> N
         assert cache_size(session) == before
 
 
+def test_an_import_on_postgresql_plans_each_statement_for_the_tables_as_they_grow(
+    engine: Engine,
+) -> None:
+    def plan_cache_mode(session: Session) -> str:
+        return str(session.connection().exec_driver_sql("SHOW plan_cache_mode").scalar_one())
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with Session(engine) as session:
+        during: list[str] = []
+
+        def entries() -> Iterator[EntityCreate]:
+            yield EntityCreate(id="e1", name="Entity 1", type="thing")
+            during.append(plan_cache_mode(session))
+
+        store.import_entities(session=session, actor="t", entries=entries(), mode="merge")
+        assert during == ["force_custom_plan"]
+        assert plan_cache_mode(session) == "auto"  # the transaction's setting alone
+
+
 def test_a_replace_records_each_entity_created_updated_and_deleted(session: Session) -> None:
     entries = [EntityCreate(id=f"e{i}", name=f"Entity {i}", type="thing") for i in range(25)]
     entries.append(EntityCreate(id="ttp", name="TTP group", type="organization"))
