@@ -10,6 +10,7 @@ raises :class:`app.audit.WouldChange` saying what it would have changed.
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from operator import itemgetter
 from typing import Any, Literal
 
@@ -887,9 +888,12 @@ def _bulk_insert(session: Session, entries: list[EntityCreate]) -> dict[str, dic
     connection = session.connection()
     if entities:
         connection.execute(insert(Entity.__table__), entities)  # type: ignore[attr-defined]
-    if aliases:
-        _insert_aliases(connection, aliases)
-    alias_ids = _alias_ids(session, [e.id for e in entries if e.aliases])
+    given = _insert_aliases(connection, aliases) if aliases else []
+    if given is None:
+        alias_ids = _alias_ids(session, [e.id for e in entries if e.aliases])
+    else:
+        ids = iter(given)
+        alias_ids = {e.id: list(islice(ids, len(e.aliases))) for e in entries}
     return {
         e.id: entity_state(
             e.id,
@@ -900,21 +904,29 @@ def _bulk_insert(session: Session, entries: list[EntityCreate]) -> dict[str, dic
     }
 
 
-def _insert_aliases(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert alias rows (``_alias_row``). On SQLite, by the driver's
-    ``executemany``: SQLAlchemy would prepare each row's parameters in Python
-    first, a quarter of the time a large import takes to insert its aliases,
-    and their values (text, booleans and None) need no preparing. PostgreSQL's
-    driver would send them a row at a time, where SQLAlchemy sends many rows
-    in each statement."""
+def _insert_aliases(connection: Connection, rows: list[dict[str, Any]]) -> list[int] | None:
+    """Insert alias rows (``_alias_row``); on SQLite, the ids they were given.
+
+    On SQLite, by the driver's ``executemany``: SQLAlchemy would prepare each
+    row's parameters in Python first, a quarter of the time a large import
+    takes to insert its aliases, and their values (text, booleans and None)
+    need no preparing. Each row takes the id after the largest ever given
+    (``AUTOINCREMENT``), and no other connection writes meanwhile: the ids
+    are those that end at the last one given, in the rows' order.
+
+    PostgreSQL's driver would send the rows one at a time, where SQLAlchemy
+    sends many in each statement; their ids are read back (None).
+    """
     statement = insert(Alias.__table__)  # type: ignore[attr-defined]
     compiled = statement.compile(dialect=connection.dialect, column_keys=list(rows[0]))
-    if not compiled.positional:  # PostgreSQL's named parameters
+    if connection.dialect.name != "sqlite":
         connection.execute(statement, rows)
-        return
+        return None
     # Each row's values in the statement's order (a tuple: there are several).
     values = list(map(itemgetter(*compiled.positiontup or ()), rows))
     connection.exec_driver_sql(str(compiled), values)
+    last = int(connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+    return list(range(last - len(rows) + 1, last + 1))
 
 
 def _alias_ids(session: Session, entity_ids: list[str]) -> dict[str, list[int]]:

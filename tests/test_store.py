@@ -334,6 +334,10 @@ def test_a_merge_import_records_each_entity_it_changed_under_one_revision(
 
 
 def test_an_import_records_new_entities_as_they_read_back(session: Session) -> None:
+    # Ids given and taken away: the next ones follow the largest ever given.
+    gone = EntityCreate(id="gone", name="Gone", type="thing", aliases=[AliasCreate(text="G1")])
+    store.create_entity(session=session, actor="t", data=gone)
+    store.delete_entity(session=session, actor="t", entity_id="gone")
     entries = [
         EntityCreate(
             id=f"e{i}",
