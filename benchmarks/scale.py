@@ -31,6 +31,7 @@ quarter of the first.
 import argparse
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -393,18 +394,12 @@ def measure_serving(
     starts: int = 1,
 ) -> None:
     yaml_path, _ = write_files(folder, aliases)
-    database = folder / "serve.db"
-    env = environment(database)
-    run = run_measured(import_command(yaml_path, codes[-1]), env, codes[-1])
-    print(
-        f"serve: {aliases:,} aliases (YAML {mib(yaml_path)}), imported by"
-        f" [{codes[-1].label}] in {run.seconds:.1f} s, peak RSS {run.peak_mib:.0f} MiB"
-    )
+    databases = serving_databases(folder, yaml_path, aliases, codes)
     for start in range(starts):
         for code in codes:
             kept = folder / f"{code.label}.index"
             kept.unlink(missing_ok=True)  # a first start, every time
-            env = {**environment(database), "INDEX_SNAPSHOT": str(kept)}
+            env = {**environment(databases[code.label]), "INDEX_SNAPSHOT": str(kept)}
             with server(env, folder / "serve.log", code) as running:
                 rss = status_field(running.process.pid, "VmRSS")
             print(
@@ -417,6 +412,8 @@ def measure_serving(
         return
     for code in codes:
         totals = {}
+        kept = folder / f"{code.label}.index"  # kept by its own starts
+        env = {**environment(databases[code.label]), "INDEX_SNAPSHOT": str(kept)}
         for count in sorted({1, workers}):
             log = folder / f"workers-{count}-{code.label}.log"
             try:
@@ -442,6 +439,27 @@ def measure_serving(
                 f"  [{code.label}] each worker past the first adds {extra:.0f} MiB PSS,"
                 f" {extra / totals[1]:.2f} of one worker's {totals[1]:.0f} MiB"
             )
+
+
+def serving_databases(
+    folder: Path, yaml_path: Path, aliases: int, codes: list[Code]
+) -> dict[str, Path]:
+    """A database of the table for each code: imported once, by the oldest code
+    (a newer one can migrate its schema, an older one cannot read a newer
+    schema), copied, and each copy migrated by its code before it serves."""
+    imported = folder / "serve.db"
+    run = run_measured(import_command(yaml_path, codes[0]), environment(imported), codes[0])
+    print(
+        f"serve: {aliases:,} aliases (YAML {mib(yaml_path)}), imported by"
+        f" [{codes[0].label}] in {run.seconds:.1f} s, peak RSS {run.peak_mib:.0f} MiB"
+    )
+    databases = {}
+    for code in codes:
+        databases[code.label] = folder / f"serve-{code.label}.db"
+        shutil.copyfile(imported, databases[code.label])
+        migrate = run_measured(cli("migrate"), environment(databases[code.label]), code)
+        print(f"  [{code.label}] its copy migrated in {migrate.seconds:.1f} s")
+    return databases
 
 
 def measure_restart(folder: Path, env: dict[str, str], code: Code) -> None:
