@@ -1,7 +1,7 @@
 """Read a large alias file in a forked child process while this process stores it.
 
 An import reads each entity (parses and validates it), then stores it: at
-400k aliases about 8 s of reading and 10 s of storing, one after the other on
+400k aliases about 7 s of reading and 11 s of storing, one after the other on
 one core. A child process, forked with the file in its memory, reads it on
 another core meanwhile, and sends the entities it has validated through a
 pipe a batch at a time: as plain tuples, made into models here without

@@ -914,14 +914,14 @@ def _insert_aliases(connection: Connection, rows: list[dict[str, Any]]) -> list[
     (``AUTOINCREMENT``), and no other connection writes meanwhile: the ids
     are those that end at the last one given, in the rows' order.
 
-    PostgreSQL's driver would send the rows one at a time, where SQLAlchemy
-    sends many in each statement; their ids are read back (None).
+    On PostgreSQL the ids come from a sequence that other transactions draw
+    from too: they are read back (None).
     """
     statement = insert(Alias.__table__)  # type: ignore[attr-defined]
-    compiled = statement.compile(dialect=connection.dialect, column_keys=list(rows[0]))
     if connection.dialect.name != "sqlite":
         connection.execute(statement, rows)
         return None
+    compiled = statement.compile(dialect=connection.dialect, column_keys=list(rows[0]))
     # Each row's values in the statement's order (a tuple: there are several).
     values = list(map(itemgetter(*compiled.positiontup or ()), rows))
     connection.exec_driver_sql(str(compiled), values)

@@ -1,6 +1,7 @@
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -135,7 +136,8 @@ def test_a_child_fallen_silent_is_left_and_the_reading_done_here(
     started = time.monotonic()
     assert read(text, apart=True) == read(text, apart=False)
     assert time.monotonic() - started < 30
-    assert "failed after 2 entities" in caplog.text
+    # Two sent before it fell silent, unless a busy machine kept them past the limit.
+    assert re.search(r"child process failed after [012] entities: reading on here", caplog.text)
 
 
 def test_without_a_child_the_file_is_read_here(
