@@ -500,6 +500,10 @@ def main() -> None:
     )
     parser.add_argument("--before", metavar="REF", help="also measure this git revision's code")
     args = parser.parse_args()
+    # Stopped by SIGTERM, it stops the servers it started (each in a session of
+    # its own, which the signal to this one's group does not reach) and removes
+    # its files, as it does when interrupted.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     with tempfile.TemporaryDirectory() as folder:
         codes = codes_measured(args.before, Path(folder))
         if not args.skip_import:
