@@ -21,7 +21,7 @@ import os
 from array import array
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from itertools import accumulate, pairwise, repeat
@@ -325,7 +325,9 @@ def run_bounds(records: Sequence[EntityRecord], runs: int) -> list[int]:
 
 def derived_in_workers(records: Sequence[EntityRecord], workers: int) -> Iterator[DerivedForms]:
     """What the forms of ``records`` derive, run after run in order, derived by
-    ``workers`` processes forked now; raises ``WorkerFailed`` if one fails."""
+    ``workers`` processes forked now, at the call: the caller may do other
+    work while they derive the first runs. Raises ``WorkerFailed`` if the
+    system refuses to fork them, and as the runs are taken, if one fails."""
     bounds = run_bounds(records, workers * RUNS_PER_WORKER)
     pool = ProcessPoolExecutor(
         workers,
@@ -333,12 +335,20 @@ def derived_in_workers(records: Sequence[EntityRecord], workers: int) -> Iterato
         initializer=_start_worker,
         initargs=(records,),
     )
+    try:  # the workers are forked here: the system may refuse (memory, a process limit)
+        pending = deque(pool.submit(_derive_shared, s, e) for s, e in pairwise(bounds))
+    except OSError as error:
+        _stop(pool)
+        raise WorkerFailed(f"{type(error).__name__}: {error}") from error
+    return _taken_in_order(pool, pending)
+
+
+def _taken_in_order(
+    pool: ProcessPoolExecutor, pending: "deque[Future[DerivedForms]]"
+) -> Iterator[DerivedForms]:
+    """The runs of ``pending`` as they come back, in order; the pool shut down after them."""
     finished = False
     try:
-        try:  # the workers are forked here: the system may refuse (memory, a process limit)
-            pending = deque(pool.submit(_derive_shared, s, e) for s, e in pairwise(bounds))
-        except OSError as error:
-            raise WorkerFailed(f"{type(error).__name__}: {error}") from error
         while pending:
             # Taken off the queue, a run's arrays are freed once filed.
             future = pending.popleft()
@@ -353,9 +363,15 @@ def derived_in_workers(records: Sequence[EntityRecord], workers: int) -> Iterato
             del derived
         finished = True
     finally:
-        if not finished:
-            # A stuck worker never ends by itself: the executor offers no way
-            # to stop its processes but to kill them.
-            for process in list((pool._processes or {}).values()):
-                process.kill()
-        pool.shutdown(wait=finished, cancel_futures=True)
+        if finished:
+            pool.shutdown(wait=True)
+        else:
+            _stop(pool)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Kill the workers: a stuck worker never ends by itself, and the executor
+    offers no way to stop its processes but to kill them."""
+    for process in list((pool._processes or {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)

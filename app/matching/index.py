@@ -217,23 +217,26 @@ class Segment:
         """
         records = list(entities)
         self.alias_count = sum(len(entity.aliases) for entity in records)
+        self._start_empty()
+        parallel = workers > 1 and can_fork() and self.alias_count + len(records) >= parallel_from
+        runs = _runs_by_workers(records, workers) if parallel else None
+        # Made while the workers derive the first runs.
         self.entities = EntityTable(records)
         self.type_counts: Counter[str] = Counter(self.entities.types())
-        self._start_empty()
         told = 0  # keys told to ``keys_numbered``
-        if workers > 1 and can_fork() and self.alias_count + len(records) >= parallel_from:
+        if runs is not None:
             try:
-                for derived in derived_in_workers(records, workers):
+                for derived in runs:
                     numbered = self._file_derived(derived)
                     if keys_numbered is not None:
                         keys_numbered.numbered(numbered)
                         told += len(numbered)
             except WorkerFailed as error:
-                log.warning("index build: a worker failed (%s); building on one core", error)
+                _building_on_one_core(error)
                 # Built again in form order, the keys are numbered as before: those told stay.
                 self._start_empty()
-                self._add_entities(records)
-        else:
+                runs = None
+        if runs is None:
             self._add_entities(records)
         self._finish(keys_numbered, told)
 
@@ -595,6 +598,20 @@ class Segment:
 
     def ref(self, form_id: int) -> FormRef:
         return FormRef(self.posting(form_id), self.form_words(form_id), self.spelling(form_id))
+
+
+def _runs_by_workers(records: list[EntityRecord], workers: int) -> Iterator[DerivedForms] | None:
+    """What ``records``' forms derive, run after run, by ``workers`` processes
+    forked now; None if the system refused to fork them."""
+    try:
+        return derived_in_workers(records, workers)
+    except WorkerFailed as error:
+        _building_on_one_core(error)
+        return None
+
+
+def _building_on_one_core(error: WorkerFailed) -> None:
+    log.warning("index build: a worker failed (%s); building on one core", error)
 
 
 EMPTY_SEGMENT = Segment(())
