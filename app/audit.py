@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.db import insert_rows
 from app.errors import Conflict
 from app.forms import shared_forms
 from app.models.api import ChangePreview, EditReport
@@ -92,12 +93,13 @@ class Edit:
         self.recorded = 0
 
     def record(self, rows: Iterable[ChangeRow]) -> None:
-        # Multi-row statements on the table (core, not the ORM's bulk path, which
-        # would inspect each row again): an import records a row per entity.
+        # Rows inserted batch by batch (``db.insert_rows``, not the ORM's bulk
+        # path, which would inspect each row again): an import records a row
+        # per entity.
         table = Change.__table__  # type: ignore[attr-defined]
         for batch in batches(rows, RECORD_BATCH):
             self.recorded += len(batch)
-            self._session.execute(insert(table), [self._values(row) for row in batch])
+            insert_rows(self._session.connection(), table, [self._values(row) for row in batch])
             if self._preview is not None:
                 self._preview.add(batch)
 

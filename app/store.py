@@ -23,7 +23,7 @@ from app import declared_types, redirects
 from app.audit import ChangeRow, Edit, edit
 from app.audit import current_revision as current_revision
 from app.audit import hold_write_lock as hold_write_lock
-from app.db import bulk_writing
+from app.db import bulk_writing, insert_rows
 from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from app.etags import IfMatch, etag_of
 from app.forms import held_by_several, owners_of, refuse_shared
@@ -871,29 +871,20 @@ def _existing_entities(session: Session, ids: list[str]) -> dict[str, Entity]:
 
 
 def _bulk_insert(session: Session, entries: list[EntityCreate]) -> dict[str, dict[str, Any]]:
-    """Insert many new entities with their aliases as a few multi-row statements;
-    the states they have now (as ``read_states`` would read them back).
-
-    Only the new aliases' ids are read back: the rest of each state is the entry
-    as it was written.
-    """
+    """Insert many new entities with their aliases; the states they have now
+    (as ``read_states`` would read them back): each entry as it was written,
+    with the ids its aliases were given."""
     now = utcnow()
     entities = [
         {"id": e.id, **_entity_columns(e), "created_at": now, "updated_at": now} for e in entries
     ]
     aliases = [_alias_row(e.id, a) for e in entries for a in e.aliases]
     session.flush()
-    # Core statements (executemany), not the ORM's bulk path: nothing here needs
-    # the objects back. An empty parameter list would run one INSERT of defaults.
+    # Rows, not the ORM's bulk path: nothing here needs the objects back.
     connection = session.connection()
-    if entities:
-        connection.execute(insert(Entity.__table__), entities)  # type: ignore[attr-defined]
-    given = _insert_aliases(connection, aliases) if aliases else []
-    if given is None:
-        alias_ids = _alias_ids(session, [e.id for e in entries if e.aliases])
-    else:
-        ids = iter(given)
-        alias_ids = {e.id: list(islice(ids, len(e.aliases))) for e in entries}
+    insert_rows(connection, Entity.__table__, entities)  # type: ignore[attr-defined]
+    ids = iter(_insert_aliases(connection, aliases) if aliases else [])
+    alias_ids = {e.id: list(islice(ids, len(e.aliases))) for e in entries}
     return {
         e.id: entity_state(
             e.id,
@@ -904,8 +895,8 @@ def _bulk_insert(session: Session, entries: list[EntityCreate]) -> dict[str, dic
     }
 
 
-def _insert_aliases(connection: Connection, rows: list[dict[str, Any]]) -> list[int] | None:
-    """Insert alias rows (``_alias_row``); on SQLite, the ids they were given.
+def _insert_aliases(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert alias rows (``_alias_row``); the ids they were given, in their order.
 
     On SQLite, by the driver's ``executemany``: SQLAlchemy would prepare each
     row's parameters in Python first, a quarter of the time a large import
@@ -914,30 +905,26 @@ def _insert_aliases(connection: Connection, rows: list[dict[str, Any]]) -> list[
     (``AUTOINCREMENT``), and no other connection writes meanwhile: the ids
     are those that end at the last one given, in the rows' order.
 
-    On PostgreSQL the ids come from a sequence that other transactions draw
-    from too: they are read back (None).
+    On PostgreSQL, by ``COPY`` (``db.insert_rows``), with ids drawn from the
+    table's sequence first (other transactions draw from it too), rising in
+    the rows' order.
     """
+    if connection.dialect.name == "postgresql":
+        table = Alias.__table__  # type: ignore[attr-defined]
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        drawn = select_columns(func.nextval(sequence)).select_from(
+            func.generate_series(1, len(rows))
+        )
+        ids = sorted(connection.execute(drawn).scalars())
+        insert_rows(connection, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+        return ids
     statement = insert(Alias.__table__)  # type: ignore[attr-defined]
-    if connection.dialect.name != "sqlite":
-        connection.execute(statement, rows)
-        return None
     compiled = statement.compile(dialect=connection.dialect, column_keys=list(rows[0]))
     # Each row's values in the statement's order (a tuple: there are several).
     values = list(map(itemgetter(*compiled.positiontup or ()), rows))
     connection.exec_driver_sql(str(compiled), values)
     last = int(connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
     return list(range(last - len(rows) + 1, last + 1))
-
-
-def _alias_ids(session: Session, entity_ids: list[str]) -> dict[str, list[int]]:
-    """The ids of each entity's aliases, in the order they were added."""
-    found: dict[str, list[int]] = {}
-    for chunk in chunks(entity_ids):
-        query = select_columns(col(Alias.entity_id), col(Alias.id))
-        in_order = query.where(col(Alias.entity_id).in_(chunk)).order_by(col(Alias.id))
-        for entity_id, alias_id in session.execute(in_order):
-            found.setdefault(entity_id, []).append(alias_id)
-    return found
 
 
 def _insert_entity(session: Session, data: EntityCreate) -> Entity:
