@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate, pairwise, repeat
 from typing import Literal
 
@@ -323,7 +323,7 @@ def run_bounds(records: Sequence[EntityRecord], runs: int) -> list[int]:
     return sorted({0, *starts.tolist(), len(records)})
 
 
-def derived_in_workers(records: Sequence[EntityRecord], workers: int) -> Iterator[DerivedForms]:
+def derived_in_workers(records: Sequence[EntityRecord], workers: int) -> "WorkerRuns":
     """What the forms of ``records`` derive, run after run in order, derived by
     ``workers`` processes forked now, at the call: the caller may do other
     work while they derive the first runs. Raises ``WorkerFailed`` if the
@@ -335,43 +335,49 @@ def derived_in_workers(records: Sequence[EntityRecord], workers: int) -> Iterato
         initializer=_start_worker,
         initargs=(records,),
     )
+    runs = WorkerRuns(pool)
     try:  # the workers are forked here: the system may refuse (memory, a process limit)
-        pending = deque(pool.submit(_derive_shared, s, e) for s, e in pairwise(bounds))
+        runs.pending.extend(pool.submit(_derive_shared, s, e) for s, e in pairwise(bounds))
     except OSError as error:
-        _stop(pool)
+        runs.stop()
         raise WorkerFailed(f"{type(error).__name__}: {error}") from error
-    return _taken_in_order(pool, pending)
+    return runs
 
 
-def _taken_in_order(
-    pool: ProcessPoolExecutor, pending: "deque[Future[DerivedForms]]"
-) -> Iterator[DerivedForms]:
-    """The runs of ``pending`` as they come back, in order; the pool shut down after them."""
-    finished = False
-    try:
-        while pending:
-            # Taken off the queue, a run's arrays are freed once filed.
-            future = pending.popleft()
-            try:
-                derived = future.result(timeout=RUN_TIME_LIMIT)
-            except FutureTimeout as error:
-                raise WorkerFailed(f"no run back in {RUN_TIME_LIMIT:g} s") from error
-            except Exception as error:  # a worker's own error, or BrokenProcessPool
-                raise WorkerFailed(f"{type(error).__name__}: {error}") from error
-            del future
-            yield derived
-            del derived
-        finished = True
-    finally:
-        if finished:
-            pool.shutdown(wait=True)
-        else:
-            _stop(pool)
+@dataclass
+class WorkerRuns:
+    """Runs that forked workers derive: taken in order, or stopped unread."""
 
+    pool: ProcessPoolExecutor
+    pending: "deque[Future[DerivedForms]]" = field(default_factory=deque)
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Kill the workers: a stuck worker never ends by itself, and the executor
-    offers no way to stop its processes but to kill them."""
-    for process in list((pool._processes or {}).values()):
-        process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
+    def __iter__(self) -> Iterator[DerivedForms]:
+        """The runs as they come back, in order; the workers stopped after them
+        (or as soon as one fails, or the caller stops taking them)."""
+        finished = False
+        try:
+            while self.pending:
+                # Taken off the queue, a run's arrays are freed once filed.
+                future = self.pending.popleft()
+                try:
+                    derived = future.result(timeout=RUN_TIME_LIMIT)
+                except FutureTimeout as error:
+                    raise WorkerFailed(f"no run back in {RUN_TIME_LIMIT:g} s") from error
+                except Exception as error:  # a worker's own error, or BrokenProcessPool
+                    raise WorkerFailed(f"{type(error).__name__}: {error}") from error
+                del future
+                yield derived
+                del derived
+            finished = True
+        finally:
+            if finished:
+                self.pool.shutdown(wait=True)
+            else:
+                self.stop()
+
+    def stop(self) -> None:
+        """Kill the workers: a stuck worker never ends by itself, and the
+        executor offers no way to stop its processes but to kill them."""
+        for process in list((self.pool._processes or {}).values()):
+            process.kill()
+        self.pool.shutdown(wait=False, cancel_futures=True)

@@ -71,6 +71,7 @@ from app.matching.derived_forms import (
     DerivedForms,
     Layer,
     WorkerFailed,
+    WorkerRuns,
     can_fork,
     derived_in_workers,
     entity_forms,
@@ -220,9 +221,13 @@ class Segment:
         self._start_empty()
         parallel = workers > 1 and can_fork() and self.alias_count + len(records) >= parallel_from
         runs = _runs_by_workers(records, workers) if parallel else None
-        # Made while the workers derive the first runs.
-        self.entities = EntityTable(records)
-        self.type_counts: Counter[str] = Counter(self.entities.types())
+        try:  # made while the workers derive the first runs
+            self.entities = EntityTable(records)
+            self.type_counts: Counter[str] = Counter(self.entities.types())
+        except BaseException:  # interrupted: the workers go with it
+            if runs is not None:
+                runs.stop()
+            raise
         told = 0  # keys told to ``keys_numbered``
         if runs is not None:
             try:
@@ -600,7 +605,7 @@ class Segment:
         return FormRef(self.posting(form_id), self.form_words(form_id), self.spelling(form_id))
 
 
-def _runs_by_workers(records: list[EntityRecord], workers: int) -> Iterator[DerivedForms] | None:
+def _runs_by_workers(records: list[EntityRecord], workers: int) -> WorkerRuns | None:
     """What ``records``' forms derive, run after run, by ``workers`` processes
     forked now; None if the system refused to fork them."""
     try:

@@ -1,6 +1,7 @@
 import logging
 import os
 import time
+from multiprocessing.process import BaseProcess as Process
 from pathlib import Path
 from threading import Thread
 
@@ -231,3 +232,28 @@ def test_runs_hold_about_as_many_forms_each() -> None:
     assert derived_forms.run_bounds(few, 3) == [0, 10, 20, 30]
     assert derived_forms.run_bounds(few[:2], 8) == [0, 1, 2]
     assert derived_forms.run_bounds([], 8) == [0]
+
+
+def test_a_build_interrupted_while_its_workers_derive_stops_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    forked: list[Process] = []
+    derive = derived_forms.derived_in_workers
+
+    def forking(entities: list[EntityRecord], workers: int) -> derived_forms.WorkerRuns:
+        runs = derive(entities, workers)
+        forked.extend(runs.pool._processes.values())  # type: ignore[union-attr]
+        return runs
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(derived_forms, "derive_forms", _hangs)  # the workers inherit it
+    monkeypatch.setattr("app.matching.index.derived_in_workers", forking)
+    monkeypatch.setattr("app.matching.index.EntityTable", interrupted)  # made meanwhile
+    with pytest.raises(KeyboardInterrupt):
+        Segment(records(), workers=2, parallel_from=1)
+    assert len(forked) == 2
+    for worker in forked:  # busy for an hour unless stopped
+        worker.join(timeout=5)
+        assert not worker.is_alive()
