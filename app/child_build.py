@@ -89,6 +89,7 @@ def build_in_child(
     """
     reading, writing = os.pipe()
     sent_in, sent_out = os.pipe()
+    parent = os.getpid()
     try:
         child = os.fork()
     except OSError as error:
@@ -98,7 +99,7 @@ def build_in_child(
     if child == 0:  # pragma: no cover (the child's coverage is not collected)
         os.close(reading)
         os.close(sent_in)
-        _run_child(engine, path, workers, writing, sent_out)
+        _run_child(engine, path, workers, writing, sent_out, parent)
     os.close(writing)
     os.close(sent_out)
     with contextlib.suppress(OSError):  # as the child does itself: whichever runs first
@@ -218,12 +219,14 @@ def _exit_status(child: int, deadline: float, time_limit: float) -> int:
 
 
 def _run_child(
-    engine: Engine, path: Path | None, workers: int, report: int, sending: int
+    engine: Engine, path: Path | None, workers: int, report: int, sending: int, parent: int
 ) -> NoReturn:  # pragma: no cover
     status = 1
     try:
         with contextlib.suppress(OSError):  # its workers in its group: stopped with it
             os.setpgid(0, 0)
+        # A server killed outright leaves no build running beside its successor's.
+        child_pipes.stop_when_orphaned(parent)
         # The pool's connections belong to the parent: leave them to it.
         engine.dispose(close=False)
         # Everything the child makes lives until it exits: the cyclic collector's

@@ -12,6 +12,7 @@ import io
 import os
 import select
 import signal
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -85,3 +86,28 @@ def stop_group(child: int) -> None:
             os.kill(child, signal.SIGKILL)
     with contextlib.suppress(ChildProcessError):  # reaped by another waiter
         os.waitpid(child, 0)
+
+
+# How often a child looks whether the process that forked it still lives.
+ORPHAN_CHECK_INTERVAL = 0.5
+
+
+def stop_when_orphaned(parent: int, interval: float = ORPHAN_CHECK_INTERVAL) -> None:
+    """In a child forked by ``parent``: stop it, with the processes it forked,
+    once ``parent`` has died (killed, say), rather than let it work on for
+    nobody beside the process that replaces ``parent``.
+
+    Not the system's parent-death signal: that comes when the *thread* that
+    forked the child ends, and a child is forked by a thread of a request or
+    of the index's watching, which may end before the child has kept its file.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        # Its own process group holds its workers too; else it stops alone.
+        if os.getpgid(0) == os.getpid():
+            os.killpg(0, signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()

@@ -1,6 +1,9 @@
 """A child process builds the index and keeps it in a snapshot file, or says why not."""
 
+import subprocess
+import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -135,3 +138,47 @@ def test_without_a_file_to_keep_the_child_only_sends(
     assert sent.automaton is not None
     written = [p.name for p in tmp_path.iterdir() if not p.name.startswith("alias-service.db")]
     assert written == []
+
+
+def test_a_child_whose_server_is_killed_stops(tmp_path: Path) -> None:
+    """A server killed outright (SIGKILL, the out-of-memory killer) leaves no
+    build running beside its successor's."""
+    pid_file = tmp_path / "child.pid"
+    server = textwrap.dedent(
+        f"""
+        import os, time
+        from app import child_build, db
+
+        def building(*_):
+            with open({str(pid_file)!r}, "w") as pid:
+                pid.write(str(os.getpid()))
+            time.sleep(120)
+
+        child_build._build_and_keep = building
+        child_build.build_in_child(db.make_engine("sqlite:///{tmp_path}/t.db"), None, workers=1)
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", server], cwd=Path(__file__).parents[1])
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+        assert is_running(child)
+    finally:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 10 * child_pipes.ORPHAN_CHECK_INTERVAL
+    while is_running(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not is_running(child)
+
+
+def is_running(pid: int) -> bool:
+    """Whether the process lives and has not ended (a zombie waits for its reaping)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
