@@ -15,6 +15,7 @@ from sqlmodel import Session
 from app import child_build, child_pipes, store
 from app.child_build import ChildBuildFailed, SentAhead, build_in_child
 from app.matching.snapshot import read_snapshot, snapshot_table
+from tests.processes import ended_within, is_running
 
 
 def table_mark(engine: Engine) -> str:
@@ -169,16 +170,4 @@ def test_a_child_whose_server_is_killed_stops(tmp_path: Path) -> None:
     finally:
         process.kill()
         process.wait()
-    deadline = time.monotonic() + 10 * child_pipes.ORPHAN_CHECK_INTERVAL
-    while is_running(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not is_running(child)
-
-
-def is_running(pid: int) -> bool:
-    """Whether the process lives and has not ended (a zombie waits for its reaping)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
+    assert ended_within(child, 10 * child_pipes.ORPHAN_CHECK_INTERVAL)
