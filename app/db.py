@@ -106,29 +106,27 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     driver sends for many rows: an import of 400k aliases took 34.8 s so, and
     20.3 s with its aliases, entities and history rows copied. Each value goes
     through its column type's conversion (JSON, say) as an ``INSERT`` would
-    send it. Elsewhere by an ``INSERT`` run for every row.
+    send it; a column the rows leave out gets the database's default, not a
+    default made in Python (a time stamp, say): the rows give those. Elsewhere
+    by an ``INSERT`` run for every row.
     """
     if not rows:
         return
     if connection.dialect.name != "postgresql":
         connection.execute(insert(table), rows)
         return
-    columns = list(rows[0])
     dialect = connection.dialect
-    converted = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    # Each column the rows give, with its type's conversion (None: the value as it is).
+    columns = [
+        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in rows[0]
     ]
     quote = dialect.identifier_preparer.quote
-    names = ", ".join(map(quote, columns))
+    names = ", ".join(quote(name) for name, _ in columns)
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
         for row in rows:
-            values = [row[name] for name in columns]
             copy.write_row(
-                [
-                    value if convert is None else convert(value)
-                    for value, convert in zip(values, converted, strict=True)
-                ]
+                [row[n] if convert is None else convert(row[n]) for n, convert in columns]
             )
 
 
