@@ -74,6 +74,25 @@ def merged_pairs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray,
     return packed, seconds
 
 
+def stably_sorted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` sorted, and the position of each (int32): equal values in the
+    order of their positions."""
+    order = np.argsort(values, kind="stable")
+    return values[order], order.astype(np.int32)
+
+
+def merged_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of (values, items) pairs, each sorted by value (as ``stably_sorted``
+    gives them), merged: sorted by value, equal values' items in the order of
+    their runs. Sorting them again whole would cost several times as much."""
+    if len(runs) == 1:
+        return runs[0]
+    values = np.concatenate([values for values, _ in runs])
+    items = np.concatenate([items for _, items in runs])
+    order = np.argsort(values, kind="stable")  # a merge sort: it finds the runs
+    return values[order], items[order]
+
+
 def grouped(groups: "array[int]", count: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions of ``groups`` (each a group's number, below ``count``) grouped:
     where each group begins (its last entry, the total), and the positions, each

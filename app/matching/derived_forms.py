@@ -30,7 +30,7 @@ from typing import Literal
 import numpy as np
 from xxhash import xxh3_64_intdigest
 
-from app.matching.arrays import sorted_pairs
+from app.matching.arrays import sorted_pairs, stably_sorted
 from app.matching.casing import CaseRule, case_rule, letters
 from app.matching.keys import (
     FormKeyMaker,
@@ -193,15 +193,19 @@ class DerivedForms:
 
     entity_numbers: np.ndarray  # int32: each form's entity, a number into the whole table
     places: np.ndarray  # int32: its place among the entity's surface forms
-    digests: dict[Layer, np.ndarray]  # uint64: its key's digest in each layer
+    # Each layer's key digests (uint64), sorted, and their forms (int32, by
+    # position here): a key's forms in form order (``arrays.stably_sorted``).
+    key_digests: dict[Layer, tuple[np.ndarray, np.ndarray]]
     case_rules: bytes  # its CaseRule
     spot_keys: PackedStrings
     form_spot_keys: np.ndarray  # int32: each form's spotting key, a number into spot_keys
     latin: bytes  # the forms' Latin spellings, one after another
     latin_lengths: np.ndarray  # int64
     words: PackedStrings  # transliterated words
-    block_digests: np.ndarray  # uint64: each word's ``word_block_digests``, one after another
-    block_counts: np.ndarray  # int64: how many each word has
+    # Each word's ``word_block_digests`` (uint64), sorted, and their words
+    # (int32, numbers into words): a block's words in word order.
+    block_digests: np.ndarray
+    block_words: np.ndarray
     form_words: np.ndarray  # int32: each form's words, numbers into words, one after another
     form_word_counts: np.ndarray  # int64
     trigram_codes: np.ndarray  # the spellings' ``sorted_trigrams``
@@ -268,18 +272,27 @@ def derive_forms(
     latin_starts = np.zeros(len(latin_lengths) + 1, dtype=np.int64)
     np.cumsum(latin_lengths, out=latin_starts[1:])
     trigram_codes, trigram_forms = sorted_trigrams(latin, latin_starts)
+    block_counts = np.fromiter(map(len, blocks), dtype=np.int64, count=len(blocks))
+    unsorted_blocks = np.array([d for block in blocks for d in block], dtype=np.uint64)
+    sorted_blocks, filed_at = stably_sorted(unsorted_blocks)
+    block_words = np.repeat(np.arange(len(blocks), dtype=np.int32), block_counts)[filed_at]
     return DerivedForms(
         entity_numbers=np.frombuffer(entity_numbers, dtype=np.int32),
         places=np.frombuffer(places, dtype=np.int32),
-        digests={layer: np.frombuffer(found, dtype=np.uint64) for layer, found in digests.items()},
+        # Sorted here, each run's keys and blocks are merged whole at the end
+        # of the build, not sorted there while the workers stand idle.
+        key_digests={
+            layer: stably_sorted(np.frombuffer(found, dtype=np.uint64))
+            for layer, found in digests.items()
+        },
         case_rules=bytes(rules),
         spot_keys=PackedStrings.of(list(spot_keys)),
         form_spot_keys=np.frombuffer(form_spot_keys, dtype=np.int32),
         latin=latin,
         latin_lengths=latin_lengths,
         words=PackedStrings.of(list(words)),
-        block_digests=np.array([d for block in blocks for d in block], dtype=np.uint64),
-        block_counts=np.fromiter(map(len, blocks), dtype=np.int64, count=len(blocks)),
+        block_digests=sorted_blocks,
+        block_words=block_words,
         form_words=np.frombuffer(form_words, dtype=np.int32),
         form_word_counts=np.frombuffer(form_word_counts, dtype=np.int64),
         trigram_codes=trigram_codes,

@@ -57,10 +57,12 @@ from app.matching.arrays import (
     grouped,
     int32s,
     merged_pairs,
+    merged_runs,
     most_common,
     run_lengths,
     run_starts,
     sorted_form_ids,
+    stably_sorted,
 )
 from app.matching.caches import SnapshotCaches
 from app.matching.derived_forms import (
@@ -166,16 +168,14 @@ class FiledKeys:
     shift: int
 
     @classmethod
-    def of(cls, digests: "array[int]") -> "FiledKeys":
-        """Filed from each form's key digest, by form id."""
-        unsorted = np.frombuffer(digests, dtype=np.uint64)
-        order = np.argsort(unsorted, kind="stable")  # a key's forms stay in form order
-        filed = unsorted[order]
+    def of(cls, filed: np.ndarray, form_ids: np.ndarray) -> "FiledKeys":
+        """Filed from key digests, sorted, and the forms that have them (a key's
+        forms in form order)."""
         bits = (len(filed) // KEYS_PER_BUCKET).bit_length()
         shift = 64 - bits
         firsts = np.arange(1, 1 << bits, dtype=np.uint64) << np.uint64(shift % 64)
         buckets = np.concatenate(([0], np.searchsorted(filed, firsts), [len(filed)]))
-        return cls(array("Q", filed.tobytes()), int32s(order), int32s(buckets), shift)
+        return cls(array("Q", filed.tobytes()), int32s(form_ids), int32s(buckets), shift)
 
     def forms(self, key: str) -> tuple[int, ...]:
         start, end = self._run(key)
@@ -282,8 +282,14 @@ class Segment:
         # While building by workers: each run's trigrams, sorted (``sorted_trigrams``).
         self._trigram_runs: list[tuple[np.ndarray, np.ndarray]] = []
         self.spotting = SpottingKeys()
-        # While building: each form's key digests.
+        # While building: each form's key digests; by workers, each run's
+        # sorted, with their forms (``DerivedForms.key_digests``).
         self._key_digests = {layer: array("Q") for layer in LAYERS}
+        self._key_runs: dict[Layer, list[tuple[np.ndarray, np.ndarray]]] = {
+            layer: [] for layer in LAYERS
+        }
+        # And by workers, each run's blocks sorted, with their words (``_block_pairs``).
+        self._block_runs: list[tuple[np.ndarray, np.ndarray]] = []
         self._latin = bytearray()
 
     def _add_entities(self, records: list[EntityRecord]) -> None:
@@ -304,11 +310,11 @@ class Segment:
                 keys_numbered.numbered(self.spotting.keys_by_number()[told:])
             keys_numbered.all_numbered()
         self.latin_text = self._latin.decode("ascii")
-        self.keys = {layer: FiledKeys.of(found) for layer, found in self._key_digests.items()}
+        self.keys = {layer: FiledKeys.of(*self._sorted_keys(layer)) for layer in LAYERS}
         self._index_trigrams()
         self._flatten_word_forms()
         self._index_blocks()
-        del self._key_digests, self._latin, self._block_pairs
+        del self._key_digests, self._key_runs, self._latin, self._block_pairs, self._block_runs
         del self._word_form_pairs, self._trigram_runs
 
     def _add_entity(self, entity: EntityRecord, number: int) -> None:
@@ -344,8 +350,8 @@ class Segment:
         first_form = self.form_count
         self.form_entities.frombytes(derived.entity_numbers.tobytes())
         self.form_places.frombytes(derived.places.tobytes())
-        for layer, digests in derived.digests.items():
-            self._key_digests[layer].frombytes(digests.tobytes())
+        for layer, (digests, forms) in derived.key_digests.items():
+            self._key_runs[layer].append((digests, forms + first_form))
         numbered = self.spotting.add_derived(derived, first_form)
         self.latin_starts.frombytes((np.cumsum(derived.latin_lengths) + len(self._latin)).tobytes())
         self._latin += derived.latin
@@ -368,10 +374,9 @@ class Segment:
         vocabulary.update(zip(new_words, range(first, first + len(new_words)), strict=True))
         self.words.extend(new_words)
         self.word_entities.extend(repeat(0, len(new_words)))
-        filed_blocks = np.repeat(new, derived.block_counts)
-        self._block_pairs[0].frombytes(derived.block_digests[filed_blocks].tobytes())
-        owners = np.repeat(run_word_ids[new], derived.block_counts[new]).astype(np.int32)
-        self._block_pairs[1].frombytes(owners.tobytes())
+        filed = new[derived.block_words]  # still sorted: a run of the blocks
+        owners = run_word_ids[derived.block_words[filed]].astype(np.int32)
+        self._block_runs.append((derived.block_digests[filed], owners))
         word_ids = run_word_ids[derived.form_words]
         self.form_word_ids.frombytes(word_ids.astype(np.int32).tobytes())
         word_ends = np.cumsum(derived.form_word_counts) + self.form_word_starts[-1]
@@ -410,16 +415,23 @@ class Segment:
         self.word_form_starts, order = grouped(words, len(self.words))
         self.word_form_ids = np.frombuffer(forms, dtype=np.int32)[order]
 
+    def _sorted_keys(self, layer: Layer) -> tuple[np.ndarray, np.ndarray]:
+        """The layer's key digests, sorted, and their forms: a key's in form order."""
+        digests = np.frombuffer(self._key_digests[layer], dtype=np.uint64)
+        return merged_runs(self._key_runs[layer] or [stably_sorted(digests)])
+
     def _index_blocks(self) -> None:
-        digests = np.frombuffer(self._block_pairs[0], dtype=np.uint64)
-        words = np.frombuffer(self._block_pairs[1], dtype=np.int32)
         # Stable: the words of a code stay in the order they were filed.
-        order = np.argsort(digests, kind="stable")
-        digests, self.block_word_ids = digests[order], words[order]
+        digests, self.block_word_ids = merged_runs(self._block_runs or [self._sorted_blocks()])
         if len(digests):
             starts = run_starts(digests)
             self.block_digests = digests[starts]
             self.block_starts = np.append(starts, len(digests))
+
+    def _sorted_blocks(self) -> tuple[np.ndarray, np.ndarray]:
+        """The blocks filed by the serial build, sorted, and their words."""
+        digests, filed_at = stably_sorted(np.frombuffer(self._block_pairs[0], dtype=np.uint64))
+        return digests, np.frombuffer(self._block_pairs[1], dtype=np.int32)[filed_at]
 
     # Pickled without the vocabulary, made again from the words in a fraction
     # of the time it unpickles in.

@@ -10,11 +10,13 @@ from app.matching.arrays import (
     distinct,
     grouped,
     merged_pairs,
+    merged_runs,
     most_common,
     run_lengths,
     run_starts,
     sorted_form_ids,
     sorted_pairs,
+    stably_sorted,
 )
 
 
@@ -92,3 +94,28 @@ def test_runs_of_sorted_pairs_are_merged_as_their_pairs_would_be_sorted(
     merged = merged_pairs(runs)
     assert np.array_equal(merged[0], whole[0]) and merged[0].dtype == np.int64
     assert np.array_equal(merged[1], whole[1]) and merged[1].dtype == np.int32
+
+
+def test_values_are_stably_sorted_with_their_positions() -> None:
+    values = np.array([5, 1, 5, 0, 1, 5], dtype=np.uint64)
+    ordered, positions = stably_sorted(values)
+    assert ordered.tolist() == [0, 1, 1, 5, 5, 5] and ordered.dtype == np.uint64
+    assert positions.tolist() == [3, 1, 4, 0, 2, 5] and positions.dtype == np.int32
+
+
+def test_sorted_runs_are_merged_as_the_whole_would_be_sorted_stably() -> None:
+    rng = np.random.default_rng(13)
+    runs, whole, first = [], [], 0
+    for size in (2000, 0, 1, 3000):
+        values = rng.integers(0, 1 << 63, size, dtype=np.uint64)
+        values[::4] = values[0] if size else 0  # shared, within and between runs
+        ordered, positions = stably_sorted(values)
+        runs.append((ordered, positions + first))  # items numbered across the runs
+        whole.append(values)
+        first += size
+    values = np.concatenate(whole)
+    order = np.argsort(values, kind="stable")
+    merged_values, merged_items = merged_runs(runs)
+    assert np.array_equal(merged_values, values[order])
+    assert np.array_equal(merged_items, order)  # equal values' items in run order
+    assert merged_runs(runs[3:]) is runs[3]  # one run is merged already
