@@ -302,13 +302,15 @@ class Segment:
     def _finish(self, keys_numbered: KeysListener | None, told: int) -> None:
         """The lookup structures made from what the forms filed (see ``__init__``
         for ``keys_numbered``, told the first ``told`` keys already)."""
+        if keys_numbered is not None:
+            # Told before anything else is finished: the other process makes
+            # their automaton meanwhile.
+            if later := self.spotting.numbered_since(told):
+                keys_numbered.numbered(later)
+            keys_numbered.all_numbered()
         self.spotting.finish()
         if keys_numbered is None:
             self.spotting.make_automaton()
-        else:
-            if told < len(self.spotting.key_lengths):
-                keys_numbered.numbered(self.spotting.keys_by_number()[told:])
-            keys_numbered.all_numbered()
         self.latin_text = self._latin.decode("ascii")
         self.keys = {layer: FiledKeys.of(*self._sorted_keys(layer)) for layer in LAYERS}
         self._index_trigrams()

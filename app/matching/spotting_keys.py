@@ -12,6 +12,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import islice
 from typing import Protocol
 
 import ahocorasick
@@ -179,6 +180,10 @@ class SpottingKeys:
         self.alias_letters.update(zip(positions, derived.exact_letters.unpacked(), strict=True))
         # A run's keys are given once each: those it numbered, in the order it met them.
         return [keys[i] for i in np.flatnonzero(numbers >= before).tolist()]
+
+    def numbered_since(self, first: int) -> list[str]:
+        """The keys numbered from ``first`` on, in number order (before ``finish``)."""
+        return list(islice(self._numbers, first, None))
 
     def finish(self) -> None:
         """The keys in number order, and each key's forms and flags filed."""

@@ -87,6 +87,23 @@ def test_a_build_by_workers_tells_its_spotting_keys_run_after_run() -> None:
     assert [key for batch in told.batches for key in batch] == built.spotting.keys_by_number()
 
 
+def test_a_build_tells_that_every_key_is_numbered_before_it_files_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The other process makes the keys' automaton while this one finishes the segment.
+    events: list[str] = []
+    told = Told()
+    monkeypatch.setattr(told, "all_numbered", lambda: events.append("all numbered"))
+    finish = SpottingKeys.finish
+    monkeypatch.setattr(
+        SpottingKeys, "finish", lambda keys: events.append("spotting keys filed") or finish(keys)
+    )
+    filed = FiledKeys.of
+    monkeypatch.setattr(FiledKeys, "of", lambda *a: events.append("keys filed") or filed(*a))
+    Segment(records(), workers=2, parallel_from=1, keys_numbered=told)
+    assert events == ["all numbered", "spotting keys filed", *["keys filed"] * 4]
+
+
 def test_an_index_built_by_workers_answers_as_the_one_built_serially() -> None:
     serial = AliasIndex(base=Segment(records()))
     built = AliasIndex(base=built_by_workers(records()))
