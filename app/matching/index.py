@@ -47,7 +47,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from itertools import islice, repeat
+from itertools import islice
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -262,6 +262,8 @@ class Segment:
         self.vocabulary: dict[str, int] = {}
         self.words: list[str] = []
         self.word_entities: list[int] = []  # how many entities use each word
+        # While building by workers: the same, counted run after run (``word_entities`` at the end).
+        self._word_users = np.zeros(0, dtype=np.int64)
         # While building: a word and a form that contains it, pair by pair; then flat, below.
         self._word_form_pairs: tuple[array[int], array[int]] = (array("i"), array("i"))
         # The forms of word w: word_form_ids[word_form_starts[w] : word_form_starts[w + 1]].
@@ -311,13 +313,15 @@ class Segment:
         self.spotting.finish()
         if keys_numbered is None:
             self.spotting.make_automaton()
+        if len(self._word_users):  # filed by workers
+            self.word_entities = self._word_users.tolist()
         self.latin_text = self._latin.decode("ascii")
         self.keys = {layer: FiledKeys.of(*self._sorted_keys(layer)) for layer in LAYERS}
         self._index_trigrams()
         self._flatten_word_forms()
         self._index_blocks()
         del self._key_digests, self._key_runs, self._latin, self._block_pairs, self._block_runs
-        del self._word_form_pairs, self._trigram_runs
+        del self._word_form_pairs, self._trigram_runs, self._word_users
 
     def _add_entity(self, entity: EntityRecord, number: int) -> None:
         # The hot loop of a build: a million forms pass here, so lookups are local.
@@ -375,7 +379,6 @@ class Segment:
         run_word_ids[new] = np.arange(first, first + len(new_words))
         vocabulary.update(zip(new_words, range(first, first + len(new_words)), strict=True))
         self.words.extend(new_words)
-        self.word_entities.extend(repeat(0, len(new_words)))
         filed = new[derived.block_words]  # still sorted: a run of the blocks
         owners = run_word_ids[derived.block_words[filed]].astype(np.int32)
         self._block_runs.append((derived.block_digests[filed], owners))
@@ -391,8 +394,8 @@ class Segment:
         self._word_form_pairs[1].frombytes((form_pairs & 0xFFFFFFFF).astype(np.int32).tobytes())
         entities = derived.entity_numbers.astype(np.int64)[owners]
         users = np.bincount(distinct(word_ids << 32 | entities) >> 32, minlength=len(self.words))
-        for word_id in np.flatnonzero(users).tolist():
-            self.word_entities[word_id] += int(users[word_id])
+        users[: len(self._word_users)] += self._word_users
+        self._word_users = users
 
     def _index_trigrams(self) -> None:
         runs = self._trigram_runs or [
