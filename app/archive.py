@@ -48,11 +48,9 @@ from app.declared_types import check_filters
 from app.errors import DomainError
 from app.live_index import LiveIndex
 from app.matching.annotate import annotation
-from app.matching.derived_forms import usable_cores
 from app.matching.index import AliasIndex
 from app.matching.resolve import Thresholds
 from app.models.api import AnnotateRequest
-from app.progress import add_options as add_progress_options
 from app.progress import progress_bar
 from app.settings import Settings
 
@@ -341,42 +339,6 @@ def _no_constant(name: str) -> None:
 
 
 # The command line.
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", metavar="INPUT", help="JSON Lines, gzipped or not; - for stdin")
-    parser.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        metavar="OUTPUT",
-        help="where the annotated records go, gzipped when it ends in .gz; - for stdout",
-    )
-    parser.add_argument(
-        "--workers",
-        type=_positive,
-        default=usable_cores(),
-        metavar="N",
-        help="processes that annotate, sharing one index (default: every core)",
-    )
-    parser.add_argument(
-        "--types",
-        nargs="+",
-        action="extend",
-        metavar="TYPE",
-        help="only entities of these types",
-    )
-    parser.add_argument(
-        "--text-field", default="text", metavar="NAME", help="the field with the text"
-    )
-    add_progress_options(parser)
-
-
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

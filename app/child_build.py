@@ -87,42 +87,70 @@ def build_in_child(
     Else returns once the child has ended, and raises ``ChildBuildFailed`` if
     it failed.
     """
-    reading, writing = os.pipe()
-    sent_in, sent_out = os.pipe()
-    parent = os.getpid()
-    try:
-        child = os.fork()
-    except OSError as error:
-        for end in (reading, writing, sent_in, sent_out):
-            os.close(end)
-        raise ChildBuildFailed(f"no child process: {error}") from error
-    if child == 0:  # pragma: no cover (the child's coverage is not collected)
-        os.close(reading)
-        os.close(sent_in)
-        _run_child(engine, path, workers, writing, sent_out, parent)
-    os.close(writing)
-    os.close(sent_out)
-    with contextlib.suppress(OSError):  # as the child does itself: whichever runs first
-        os.setpgid(child, child)
-    ending = _Ending(child, reading, time.monotonic() + time_limit, time_limit)
-    try:
-        sent = _sent_ahead(child_pipes.PipeReader(sent_in, child, ending.deadline))
-    except BaseException:  # this process interrupted: the child goes with it
-        ending.stop()
-        raise
-    finally:
-        os.close(sent_in)
-    if sent.snapshot is None:
-        reason = ending.failure()
-        if reason is not None:
-            raise ChildBuildFailed(reason)
-        return sent
-    # Built and sent whole: the index serves, whether the child keeps it or not.
-    keeping = threading.Thread(
-        target=_warn_if_not_kept, args=(ending, path), name="index-keeping", daemon=True
-    )
-    keeping.start()
-    return replace(sent, keeping=keeping)
+    return ChildBuild(engine, path, workers=workers, time_limit=time_limit).sent_ahead()
+
+
+class ChildBuild:
+    """A build of the index in a forked child process (``build_in_child``),
+    started when made: its caller may do other work before it waits for what
+    the child sends (``sent_ahead``), which the pipe keeps meanwhile."""
+
+    def __init__(
+        self, engine: Engine, path: Path | None, *, workers: int, time_limit: float = TIME_LIMIT
+    ) -> None:
+        """Forks the child; raises ``ChildBuildFailed`` if the system refuses."""
+        self.path = path
+        reading, writing = os.pipe()
+        sent_in, sent_out = os.pipe()
+        parent = os.getpid()
+        try:
+            child = os.fork()
+        except OSError as error:
+            for end in (reading, writing, sent_in, sent_out):
+                os.close(end)
+            raise ChildBuildFailed(f"no child process: {error}") from error
+        if child == 0:  # pragma: no cover (the child's coverage is not collected)
+            os.close(reading)
+            os.close(sent_in)
+            _run_child(engine, path, workers, writing, sent_out, parent)
+        os.close(writing)
+        os.close(sent_out)
+        with contextlib.suppress(OSError):  # as the child does itself: whichever runs first
+            os.setpgid(child, child)
+        self._ending = _Ending(child, reading, time.monotonic() + time_limit, time_limit)
+        self._sent_in = sent_in  # its size set now: the child may send before it is read
+        self._sent = child_pipes.PipeReader(sent_in, child, self._ending.deadline)
+
+    def sent_ahead(self) -> SentAhead:
+        """What the child sends, as ``build_in_child`` returns it. Asked once,
+        or never if the build is stopped."""
+        ending = self._ending
+        try:
+            sent = _sent_ahead(self._sent)
+        except BaseException:  # this process interrupted: the child goes with it
+            ending.stop()
+            raise
+        finally:
+            os.close(self._sent_in)
+        if sent.snapshot is None:
+            reason = ending.failure()
+            if reason is not None:
+                raise ChildBuildFailed(reason)
+            return sent
+        # Built and sent whole: the index serves, whether the child keeps it or not.
+        keeping = threading.Thread(
+            target=_warn_if_not_kept,
+            args=(ending, self.path),
+            name="index-keeping",
+            daemon=True,
+        )
+        keeping.start()
+        return replace(sent, keeping=keeping)
+
+    def stop(self) -> None:
+        """Kill the child and its workers, what they send unread (instead of ``sent_ahead``)."""
+        os.close(self._sent_in)
+        self._ending.stop()
 
 
 def _warn_if_not_kept(ending: "_Ending", path: Path | None) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app import archive, progress, store
+from app import progress, store
 from app.aliasfile import alias_file_parts, read_alias_file
 from app.audit import result_or_report
 from app.bootstrap import prepare_when_reachable
@@ -23,7 +23,8 @@ from app.command_files import CommandFailed, written
 from app.db import make_engine, migrate_exclusively, require_existing_database, schema_is_current
 from app.errors import DomainError, InvalidAliasFile
 from app.health import first_line
-from app.http_limits import connection_limits
+from app.live_index import LiveIndex
+from app.matching.derived_forms import usable_cores
 from app.settings import Settings, configuration_fault
 
 
@@ -82,8 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     annotate = commands.add_parser(
         "annotate", help="annotate a JSON Lines archive with every record's mentions"
     )
-    archive.add_arguments(annotate)
-    annotate.set_defaults(run=archive.run)
+    _add_annotate(annotate)
     return parser
 
 
@@ -137,9 +137,52 @@ def _add_export(export: argparse.ArgumentParser) -> None:
     export.set_defaults(run=_export)
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from app.serving import serve
+def _add_annotate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", metavar="INPUT", help="JSON Lines, gzipped or not; - for stdin")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUTPUT",
+        help="where the annotated records go, gzipped when it ends in .gz; - for stdout",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=usable_cores(),
+        metavar="N",
+        help="processes that annotate, sharing one index (default: every core)",
+    )
+    parser.add_argument(
+        "--types",
+        nargs="+",
+        action="extend",
+        metavar="TYPE",
+        help="only entities of these types",
+    )
+    parser.add_argument(
+        "--text-field", default="text", metavar="NAME", help="the field with the text"
+    )
+    progress.add_options(parser)
+    parser.set_defaults(run=_annotate)
 
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _annotate(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported by the one command that uses it: ``serve`` begins its index's
+    # build before it imports the web application, which archive imports too.
+    from app import archive
+
+    return archive.run(args, settings)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # Set up once, before the workers start; wait here for a database still
     # coming up, and stop here with one line for one that can't be used.
     engine = make_engine(settings.database_url)
@@ -147,18 +190,28 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         engine=engine, aliases_file=settings.aliases_file, wait=settings.database_wait
     )
     engine.dispose()
+    # The index's build begins before the web application is imported and
+    # made (a third of a second), which its child process's reading of the
+    # table then overlaps.
+    live_index = LiveIndex.for_settings(settings)
+    live_index.begin_load()
+    from app.serving import serve
+
     serve(
         settings=settings.listening_at(args.host, args.port),
         host=args.host,
         port=args.port,
         workers=args.workers,
         options=uvicorn_options(args, settings),
+        live_index=live_index,
     )
     return 0
 
 
 def uvicorn_options(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     """Every option ``serve`` gives uvicorn, in one place."""
+    from app.http_limits import connection_limits  # uvicorn's: imported once the build began
+
     return {
         **connection_limits(settings),
         # Behind a proxy, the client's address and scheme (hence the public

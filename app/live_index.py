@@ -46,12 +46,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import declared_types, store
-from app.child_build import ChildBuildFailed, SentAhead, build_in_child
+from app.child_build import ChildBuild, ChildBuildFailed, SentAhead
+from app.db import make_engine
 from app.heap import freeze_and_trim
 from app.matching.derived_forms import PARALLEL_FROM_FORMS
 from app.matching.index import AliasIndex, Segment
 from app.matching.snapshot import read_snapshot, snapshot_table, write_snapshot
 from app.matching.spotting_keys import KeysAutomaton
+from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,23 @@ class LiveIndex:
         self._rebuilding_since: float | None = None
         self.last_error: str | None = None
         self.failures = 0  # refreshes of the watching thread failed in a row
+        # A first load's build by a child process, begun before ``load``
+        # (``begin_load``), and time.perf_counter() when the load began.
+        self._begun: ChildBuild | None = None
+        self._began_at = 0.0
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> "LiveIndex":
+        """The live index of the service's database, as ``settings`` configure it."""
+        return cls(
+            make_engine(settings.database_url),
+            snapshot_file=settings.index_snapshot,
+            build_workers=settings.index_build_workers(),
+        )
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
 
     @property
     def snapshot(self) -> AliasIndex:
@@ -169,14 +188,27 @@ class LiveIndex:
         finished = self._refreshed_at
         return float("inf") if finished is None else time.monotonic() - finished
 
+    def begin_load(self) -> None:
+        """Begin what ``load`` waits on longest, and return at once: the build
+        of a large table's index by a child process, unless the snapshot file
+        holds this database's table. Its caller does other work meanwhile (the
+        web application imported and made), then calls ``load``."""
+        if self.loaded or self._begun is not None:
+            return
+        self._began_at = time.perf_counter()
+        kept = self._snapshot_file
+        if kept is None or self._kept_table(kept) is None:
+            self._begun = self._child_build()
+
     def load(self) -> None:
         """Load the whole index: from the snapshot file when it holds this
         database's table, else built from the database (and then kept there)."""
-        started = time.perf_counter()
-        kept = self._kept_index(self._snapshot_file)
-        if kept is not None:
-            self._swap_in(*kept, started, "read back")
-            return
+        started = time.perf_counter() if self._begun is None else self._began_at
+        if self._begun is None:
+            kept = self._kept_index(self._snapshot_file)
+            if kept is not None:
+                self._swap_in(*kept, started, "read back")
+                return
         built_apart = self._build_in_child()
         if built_apart is not None:
             self._swap_in(*built_apart, started, "built by a child process")
@@ -191,26 +223,38 @@ class LiveIndex:
         return self._build_in_child() or self._build_here()
 
     def _build_in_child(self) -> tuple[AliasIndex, int] | None:
-        """The whole index, built by a child process that sends it here and
-        keeps it in the snapshot file, if there is one it can write (read back
-        from there when nothing came whole); None for a small table, and (with
-        a warning) when the child fails."""
-        if not self._is_large_table():
+        """The whole index, built by a child process (the one ``begin_load``
+        began, else one begun now) that sends it here and keeps it in the
+        snapshot file, if there is one it can write (read back from there when
+        nothing came whole); None for a small table, and (with a warning) when
+        the child fails."""
+        build, self._begun = self._begun or self._child_build(), None
+        if build is None:
             return None
-        path = self._build_file()
         try:
-            sent = build_in_child(self._engine, path, workers=self._build_workers)
-        except (ChildBuildFailed, OSError) as error:  # OSError: no pipe to the child
+            sent = build.sent_ahead()
+        except ChildBuildFailed as error:
             log.warning("index build by a child process failed (%s): building it here", error)
             return None
         self._keeping = sent.keeping
         if sent.snapshot is not None:  # the very segment the child keeps in its file
             built = self._sent_index(sent)
         else:
-            built = self._kept_index(path, sent.automaton)
+            built = self._kept_index(build.path, sent.automaton)
         if built is None:
             log.warning("index built by a child process could not be read back: building it here")
         return built
+
+    def _child_build(self) -> ChildBuild | None:
+        """A build of the whole index by a child process, begun now; None for a
+        small table, and (with a warning) when no child could be forked."""
+        if not self._is_large_table():
+            return None
+        try:
+            return ChildBuild(self._engine, self._build_file(), workers=self._build_workers)
+        except (ChildBuildFailed, OSError) as error:  # OSError: no pipe to the child
+            log.warning("index build by a child process failed (%s): building it here", error)
+            return None
 
     def _is_large_table(self) -> bool:
         """Whether the table is built by a child process: large enough, and forking allowed."""
@@ -275,17 +319,22 @@ class LiveIndex:
     ) -> tuple[AliasIndex, int] | None:
         """The index kept in the snapshot file ``path`` and its revision, if of
         this table (see ``_ready_index`` for ``made``)."""
-        if path is None:
+        kept = None if path is None else self._kept_table(path)
+        if path is None or kept is None:
             return None
-        table = snapshot_table(path) or ""
-        revision = self._revision_if_current(table)
-        if revision is None:
-            return None
+        table, revision = kept
         segment = read_snapshot(path, table)
         if segment is None:
             log.warning("index snapshot %s is damaged: building the index", path)
             return None
         return self._ready_index(segment, revision, made)
+
+    def _kept_table(self, path: Path) -> tuple[str, int] | None:
+        """The table the snapshot file ``path`` holds the index of, and its
+        revision, if this database's table is that table."""
+        table = snapshot_table(path) or ""
+        revision = self._revision_if_current(table)
+        return None if revision is None else (table, revision)
 
     def _sent_index(self, sent: SentAhead) -> tuple[AliasIndex, int] | None:
         """The index a child process sent through its pipe, and its revision, if of this table."""
@@ -411,6 +460,9 @@ class LiveIndex:
         self._thread.start()
 
     def stop(self) -> None:
+        if self._begun is not None:  # begun, never loaded
+            self._begun.stop()
+            self._begun = None
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -19,7 +19,6 @@ from app.api.openapi import keep_example_nulls
 from app.api.responses import documented
 from app.bootstrap import prepare_database
 from app.cors import CORSOnPaths
-from app.db import make_engine
 from app.errors import DomainError, validation_details
 from app.health import WriteCheck, first_line
 from app.live_index import LiveIndex
@@ -45,9 +44,15 @@ table of entities and their aliases.
 """
 
 
-def create_app(settings: Settings | None = None, *, database_prepared: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database_prepared: bool = False,
+    live_index: LiveIndex | None = None,
+) -> FastAPI:
     """The application; ``database_prepared`` when the caller (``serve``) has
-    already migrated the database and loaded the shipped table, waiting for it."""
+    already migrated the database and loaded the shipped table, waiting for
+    it; ``live_index`` when it has made the index (and begun to load it) too."""
     settings = settings or Settings()
     app = FastAPIOffline(
         default_response_class=SafeJSONResponse,
@@ -61,7 +66,9 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
         redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True, "tryItOutEnabled": True},
     )
-    _attach_services(app, settings, database_prepared)
+    _attach_services(
+        app, settings, database_prepared, live_index or LiveIndex.for_settings(settings)
+    )
     for module in (resolve, annotate, entities, entity_types, admin, review, reconcile, ops):
         app.include_router(module.router)
     _add_error_handlers(app)
@@ -70,14 +77,11 @@ def create_app(settings: Settings | None = None, *, database_prepared: bool = Fa
     return app
 
 
-def _attach_services(app: FastAPI, settings: Settings, database_prepared: bool) -> None:
+def _attach_services(
+    app: FastAPI, settings: Settings, database_prepared: bool, live_index: LiveIndex
+) -> None:
     """The database engine, the live index and what observes them, on ``app.state``."""
-    engine = make_engine(settings.database_url)
-    live_index = LiveIndex(
-        engine,
-        snapshot_file=settings.index_snapshot,
-        build_workers=settings.index_build_workers(),
-    )
+    engine = live_index.engine
     review_counts = ReviewCollector(max_forms=settings.review_max_forms)
     app.state.settings = settings
     app.state.database_prepared = database_prepared

@@ -25,6 +25,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from app.live_index import LiveIndex
 from app.main import create_app, preload
 from app.settings import Settings
 
@@ -51,9 +52,11 @@ def serve(
     port: int,
     workers: int = 1,
     options: Mapping[str, Any] | None = None,
+    live_index: LiveIndex | None = None,
 ) -> None:
-    # ``alias-service serve`` has prepared the database, waiting for it to come up.
-    app = create_app(settings, database_prepared=True)
+    # ``alias-service serve`` has prepared the database, waiting for it to come
+    # up, and may have begun to load the index.
+    app = create_app(settings, database_prepared=True, live_index=live_index)
     config = uvicorn_config(app, host=host, port=port, options=options or {})
     if workers <= 1:
         uvicorn.Server(config).run()

@@ -23,6 +23,7 @@ from app import serving, store
 from app.aliasfile import parse_alias_file
 from app.cli import main
 from app.db import make_engine
+from app.live_index import LiveIndex
 from app.resources import SHIPPED_ALIASES_FILE
 from tests.conftest import SMALL_TABLE
 from tests.servers import HOST, free_port, http, tcp_relay
@@ -281,6 +282,30 @@ def test_serve_hands_the_proxy_options_to_uvicorn(
     assert given["options"]["proxy_headers"] is True
     # None: uvicorn's own default, $FORWARDED_ALLOW_IPS or the loopback addresses.
     assert given["options"]["forwarded_allow_ips"] == trusted
+
+
+def test_serve_begins_to_load_the_index_before_it_imports_the_web_application(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The command's own imports leave the web application out, for ``serve``
+    # to import once the index's build has begun.
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, app.cli; print(*sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert not {"app.main", "app.serving", "fastapi", "starlette", "uvicorn"} & set(imported)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'alias-service.db'}")
+    calls: list[tuple[str, LiveIndex]] = []
+    monkeypatch.setattr(LiveIndex, "begin_load", lambda live: calls.append(("begun", live)))
+    monkeypatch.setattr(
+        serving, "serve", lambda **kwargs: calls.append(("served", kwargs["live_index"]))
+    )
+    assert main(["serve"]) == 0
+    [(begun, live), (served, given)] = calls
+    assert (begun, served) == ("begun", "served") and given is live
 
 
 def test_a_repeated_editor_name_stops_the_service_with_one_line(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
 from app.matching.resolve import Status, resolve
 from app.models.api import AliasCreate, EntityCreate
+from tests.processes import ended_within
 
 
 @pytest.fixture
@@ -400,15 +401,24 @@ def test_an_ordinary_refresh_that_hangs_lags_after_the_allowance_not_the_stall_l
 
 
 def builds_in(monkeypatch: pytest.MonkeyPatch, record: Path) -> None:
-    """Have every build of the whole index write the id of the process it runs in to ``record``."""
+    """Have every build of the whole index add the id of the process it runs in to ``record``."""
     making = AliasIndex.build
 
     def noted(*args: Any, **kwargs: Any) -> AliasIndex:
-        record.write_text(str(os.getpid()))
+        with record.open("a") as builds:
+            builds.write(f"{os.getpid()}\n")
         made: AliasIndex = making(*args, **kwargs)
         return made
 
     monkeypatch.setattr(AliasIndex, "build", noted)
+
+
+def builders(record: Path, seconds: float = 30) -> list[int]:
+    """The processes that began a build, once one has (waiting at most ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while not record.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [int(pid) for pid in record.read_text().split()]
 
 
 def loaded_with_builds_apart(
@@ -425,7 +435,8 @@ def loaded_with_builds_apart(
     caplog.set_level(logging.INFO, logger="app.live_index")
     live = LiveIndex(engine, snapshot_file=snapshot_file, build_apart_from=0)
     live.load()
-    return live, int(builder.read_text())
+    [builder_id] = builders(builder)
+    return live, builder_id
 
 
 def test_a_large_table_is_built_by_a_child_process_and_read_back(
@@ -485,7 +496,7 @@ def test_a_table_below_the_threshold_is_built_in_the_serving_process(
     builder = tmp_path / "builder"
     builds_in(monkeypatch, builder)
     LiveIndex(loaded, build_apart_from=1000).load()
-    assert int(builder.read_text()) == os.getpid()
+    assert builders(builder) == [os.getpid()]
 
 
 def test_without_a_snapshot_file_a_child_build_leaves_no_file_behind(
@@ -598,3 +609,61 @@ def test_a_stop_waits_for_the_child_keeping_the_index(
     live.load()
     live.stop()
     assert path.exists()
+
+
+def test_a_load_begun_early_takes_the_build_its_child_began(
+    loaded: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    record = tmp_path / "builders"
+    builds_in(monkeypatch, record)
+    caplog.set_level(logging.INFO, logger="app.live_index")
+    live = LiveIndex(loaded, snapshot_file=tmp_path / "index.snapshot", build_apart_from=0)
+    live.begin_load()
+    [child] = builders(record)  # building before anything waits for it
+    assert child != os.getpid()
+    live.load()
+    assert builders(record) == [child]  # the load began no other build
+    assert "index loaded (built by a child process)" in caplog.text
+    assert status(live, "TTP") is Status.MATCHED
+    assert live.wait_until_kept(timeout=30)
+
+
+def test_a_load_begun_on_a_kept_index_of_the_table_begins_no_build(
+    loaded: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "index.snapshot"
+    first = LiveIndex(loaded, snapshot_file=path, build_apart_from=0)
+    first.load()
+    assert first.wait_until_kept(timeout=30)
+    record = tmp_path / "builders"
+    builds_in(monkeypatch, record)
+    caplog.set_level(logging.INFO, logger="app.live_index")
+    live = LiveIndex(loaded, snapshot_file=path, build_apart_from=0)
+    live.begin_load()
+    live.load()
+    assert not record.exists()
+    assert "index loaded (read back)" in caplog.text
+    assert status(live, "TTP") is Status.MATCHED
+
+
+def test_a_stop_before_the_load_stops_the_build_it_began(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = tmp_path / "builders"
+
+    def hangs(*_args: object) -> None:
+        record.write_text(f"{os.getpid()}\n")
+        time.sleep(3600)
+
+    monkeypatch.setattr(child_build, "_build_and_keep", hangs)
+    live = LiveIndex(loaded, build_apart_from=0)
+    live.begin_load()
+    [child] = builders(record)
+    live.stop()
+    assert ended_within(child, 10)
