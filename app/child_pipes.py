@@ -92,10 +92,14 @@ def stop_group(child: int) -> None:
 ORPHAN_CHECK_INTERVAL = 0.5
 
 
-def stop_when_orphaned(parent: int, interval: float = ORPHAN_CHECK_INTERVAL) -> None:
+def stop_when_orphaned(
+    parent: int, interval: float = ORPHAN_CHECK_INTERVAL, *, grace: float | None = None
+) -> None:
     """In a child forked by ``parent``: stop it, with the processes it forked,
     once ``parent`` has died (killed, say), rather than let it work on for
-    nobody beside the process that replaces ``parent``.
+    nobody beside the process that replaces ``parent``. With a ``grace``, it
+    is asked first (SIGTERM), as its parent would have, and killed only if it
+    still runs that many seconds later.
 
     Not the system's parent-death signal: that comes when the *thread* that
     forked the child ends, and a child is forked by a thread of a request or
@@ -105,6 +109,9 @@ def stop_when_orphaned(parent: int, interval: float = ORPHAN_CHECK_INTERVAL) -> 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(interval)
+        if grace is not None:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(grace)
         # Its own process group holds its workers too; else it stops alone.
         if os.getpgid(0) == os.getpid():
             os.killpg(0, signal.SIGKILL)

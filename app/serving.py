@@ -8,7 +8,8 @@ own multi-worker mode starts fresh interpreters that would each load the
 table). After the fork each worker drops the database connections it
 inherited, catches up with edits made since the load, and starts its own
 refresh thread (threads do not survive a fork). A worker that dies is
-replaced; SIGTERM or SIGINT stops them all.
+replaced; SIGTERM or SIGINT stops them all; a worker whose supervisor was
+killed outright stops itself.
 """
 
 import contextlib
@@ -25,6 +26,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from app import child_pipes
 from app.live_index import LiveIndex
 from app.main import create_app, preload
 from app.settings import Settings
@@ -91,10 +93,14 @@ class Supervisor:
         sock.close()
 
     def _fork(self, sock: socket.socket) -> None:
+        supervisor = os.getpid()
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.default_int_handler)
+            # A supervisor killed outright leaves no worker on the port its
+            # successor binds: stopped as the supervisor would stop it.
+            child_pipes.stop_when_orphaned(supervisor, grace=STOP_TIMEOUT)
             code = 0
             try:
                 server = uvicorn.Server(self.config)

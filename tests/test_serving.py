@@ -14,10 +14,21 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SMALL_TABLE, TOKEN
+from tests.processes import ended_within
 from tests.servers import http, resolved_id, seconds_until, serve
 
 pytestmark = pytest.mark.slow
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def environment(database_url: str, **more: str) -> dict[str, str]:
+    """A server's on ``database_url``, the small table shipped when it is new."""
+    return {
+        "DATABASE_URL": database_url,
+        "ADMIN_TOKEN": TOKEN,
+        "ALIASES_FILE": str(SMALL_TABLE),
+        **more,
+    }
 
 
 def workers(pid: int) -> list[int]:
@@ -52,7 +63,7 @@ def stopped(pid: int) -> Iterator[None]:
 def test_forked_workers_serve_each_others_edits_and_are_replaced(
     database_url: str, tmp_path: Path
 ) -> None:
-    env = {"DATABASE_URL": database_url, "ADMIN_TOKEN": TOKEN, "ALIASES_FILE": str(SMALL_TABLE)}
+    env = environment(database_url)
     with serve(tmp_path, "--workers", "2", **env) as server:
         first, second = wait_for_workers(server.pid, 2)
         assert server.access_log().count("index loaded") == 1  # before the fork, once
@@ -85,12 +96,7 @@ def test_forked_workers_restarted_on_the_same_table_read_the_kept_index(
     database_url: str, tmp_path: Path
 ) -> None:
     kept = tmp_path / "index.snapshot"
-    env = {
-        "DATABASE_URL": database_url,
-        "ADMIN_TOKEN": TOKEN,
-        "ALIASES_FILE": str(SMALL_TABLE),
-        "INDEX_SNAPSHOT": str(kept),
-    }
+    env = environment(database_url, INDEX_SNAPSHOT=str(kept))
     with serve(tmp_path, "--workers", "2", **env) as server:
         assert server.access_log().count("index loaded (built)") == 1
         status, _ = http(
@@ -105,3 +111,14 @@ def test_forked_workers_restarted_on_the_same_table_read_the_kept_index(
         assert server.access_log().count("index loaded (read back)") == 1
         assert resolved_id(server, "TTP") == "ttp"
         assert resolved_id(server, "Labbaik") == "tlp"  # an edit made after it was kept
+
+
+def test_workers_whose_supervisor_is_killed_outright_stop(
+    database_url: str, tmp_path: Path
+) -> None:
+    # Left serving, they would keep the port from the server that replaces it.
+    env = environment(database_url)
+    with serve(tmp_path, "--workers", "2", **env) as server:
+        first, second = wait_for_workers(server.pid, 2)
+        os.kill(server.pid, signal.SIGKILL)
+        assert ended_within(first, 10) and ended_within(second, 10)
