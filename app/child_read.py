@@ -106,6 +106,7 @@ def _messages(child: int, pipe: int) -> Generator[tuple[str, Any], None, None]:
 def _forked(reading: Reading, entities: Iterator[EntityCreate]) -> tuple[int, int]:
     """The child process that reads ``entities``, and the pipe to read from it."""
     receiving, sending = os.pipe()
+    parent = os.getpid()
     try:
         child = os.fork()
     except OSError:
@@ -114,16 +115,20 @@ def _forked(reading: Reading, entities: Iterator[EntityCreate]) -> tuple[int, in
         raise
     if child == 0:  # pragma: no cover (the child's coverage is not collected)
         os.close(receiving)
-        _run_child(reading, entities, sending)
+        _run_child(reading, entities, sending, parent)
     os.close(sending)
     return child, receiving
 
 
 def _run_child(
-    reading: Reading, entities: Iterator[EntityCreate], pipe: int
+    reading: Reading, entities: Iterator[EntityCreate], pipe: int, parent: int
 ) -> NoReturn:  # pragma: no cover
     status = 1
     try:
+        # An importing process killed outright leaves no reading of its file
+        # going on (a closed pipe alone would not stop it: what it sends is
+        # dropped, and it reads on to the end).
+        child_pipes.stop_when_orphaned(parent)
         # The objects of the process it was forked from stay out of the
         # collector's rounds: they are not this child's garbage.
         gc.freeze()

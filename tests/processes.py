@@ -1,6 +1,8 @@
 """What the tests ask of other processes, from /proc: no waiting on them,
 which would race with their own parent's reaping."""
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -22,3 +24,20 @@ def ended_within(pid: int, seconds: float) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def orphaned_child(script: str, pid_file: Path) -> int:
+    """Run ``script`` in a Python process until the child it forks has written
+    its id to ``pid_file``, then kill that process outright; the child's id."""
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).parents[1])
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+        assert is_running(child)
+    finally:
+        process.kill()
+        process.wait()
+    return child

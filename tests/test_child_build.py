@@ -1,7 +1,5 @@
 """A child process builds the index and keeps it in a snapshot file, or says why not."""
 
-import subprocess
-import sys
 import tempfile
 import textwrap
 import time
@@ -15,7 +13,7 @@ from sqlmodel import Session
 from app import child_build, child_pipes, store
 from app.child_build import ChildBuildFailed, SentAhead, build_in_child
 from app.matching.snapshot import read_snapshot, snapshot_table
-from tests.processes import ended_within, is_running
+from tests.processes import ended_within, orphaned_child
 
 
 def table_mark(engine: Engine) -> str:
@@ -159,15 +157,5 @@ def test_a_child_whose_server_is_killed_stops(tmp_path: Path) -> None:
         child_build.build_in_child(db.make_engine("sqlite:///{tmp_path}/t.db"), None, workers=1)
         """
     )
-    process = subprocess.Popen([sys.executable, "-c", server], cwd=Path(__file__).parents[1])
-    try:
-        deadline = time.monotonic() + 30
-        while not pid_file.exists() or not pid_file.read_text():
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.05)
-        child = int(pid_file.read_text())
-        assert is_running(child)
-    finally:
-        process.kill()
-        process.wait()
+    child = orphaned_child(server, pid_file)
     assert ended_within(child, 10 * child_pipes.ORPHAN_CHECK_INTERVAL)
