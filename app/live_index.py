@@ -203,8 +203,10 @@ class LiveIndex:
     def load(self) -> None:
         """Load the whole index: from the snapshot file when it holds this
         database's table, else built from the database (and then kept there)."""
-        started = time.perf_counter() if self._begun is None else self._began_at
-        if self._begun is None:
+        if self._begun is not None:
+            started = self._began_at
+        else:
+            started = time.perf_counter()
             kept = self._kept_index(self._snapshot_file)
             if kept is not None:
                 self._swap_in(*kept, started, "read back")
@@ -319,8 +321,7 @@ class LiveIndex:
     ) -> tuple[AliasIndex, int] | None:
         """The index kept in the snapshot file ``path`` and its revision, if of
         this table (see ``_ready_index`` for ``made``)."""
-        kept = None if path is None else self._kept_table(path)
-        if path is None or kept is None:
+        if path is None or (kept := self._kept_table(path)) is None:
             return None
         table, revision = kept
         segment = read_snapshot(path, table)
