@@ -414,9 +414,11 @@ def builds_in(monkeypatch: pytest.MonkeyPatch, record: Path) -> None:
 
 
 def builders(record: Path, seconds: float = 30) -> list[int]:
-    """The processes that began a build, once one has (waiting at most ``seconds``)."""
+    """The processes that began a build, once one has (waiting at most ``seconds``):
+    each added its line whole, but a child's file may be read before it has."""
     deadline = time.monotonic() + seconds
-    while not record.exists() and time.monotonic() < deadline:
+    while not (record.exists() and record.read_text().endswith("\n")):
+        assert time.monotonic() < deadline, "no build began"
         time.sleep(0.05)
     return [int(pid) for pid in record.read_text().split()]
 
