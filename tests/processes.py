@@ -26,9 +26,23 @@ def ended_within(pid: int, seconds: float) -> bool:
     return True
 
 
-def orphaned_child(script: str, pid_file: Path) -> int:
-    """Run ``script`` in a Python process until the child it forks has written
-    its id to ``pid_file``, then kill that process outright; the child's id."""
+def orphaned_child(imports: str, work: str, call: str, pid_file: Path) -> int:
+    """Run ``call`` (after ``imports``) in a Python process, the function
+    ``work`` that its forked child runs made to write the child's id to
+    ``pid_file`` and hang; kill that process outright once the child has
+    written, and give the child's id."""
+    script = "\n".join(
+        [
+            "import os, time",
+            imports,
+            "def hanging(*_):",
+            f"    with open({str(pid_file)!r}, 'w') as pid:",
+            "        pid.write(str(os.getpid()))",
+            "    time.sleep(120)",
+            f"{work} = hanging",
+            call,
+        ]
+    )
     process = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).parents[1])
     try:
         deadline = time.monotonic() + 30

@@ -1,7 +1,6 @@
 """A child process builds the index and keeps it in a snapshot file, or says why not."""
 
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -142,20 +141,10 @@ def test_without_a_file_to_keep_the_child_only_sends(
 def test_a_child_whose_server_is_killed_stops(tmp_path: Path) -> None:
     """A server killed outright (SIGKILL, the out-of-memory killer) leaves no
     build running beside its successor's."""
-    pid_file = tmp_path / "child.pid"
-    server = textwrap.dedent(
-        f"""
-        import os, time
-        from app import child_build, db
-
-        def building(*_):
-            with open({str(pid_file)!r}, "w") as pid:
-                pid.write(str(os.getpid()))
-            time.sleep(120)
-
-        child_build._build_and_keep = building
-        child_build.build_in_child(db.make_engine("sqlite:///{tmp_path}/t.db"), None, workers=1)
-        """
+    child = orphaned_child(
+        "from app import child_build, db",
+        "child_build._build_and_keep",
+        f'child_build.build_in_child(db.make_engine("sqlite:///{tmp_path}/t.db"), None, workers=1)',
+        tmp_path / "child.pid",
     )
-    child = orphaned_child(server, pid_file)
     assert ended_within(child, 10 * child_pipes.ORPHAN_CHECK_INTERVAL)

@@ -2,7 +2,6 @@ import json
 import logging
 import os
 import re
-import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,21 +175,10 @@ def test_a_reading_left_unfinished_stops_its_child(monkeypatch: pytest.MonkeyPat
 
 
 def test_a_child_whose_importing_process_is_killed_stops(tmp_path: Path) -> None:
-    pid_file = tmp_path / "child.pid"
-    importer = textwrap.dedent(
-        f"""
-        import os, time
-        from app import child_pipes, child_read
-        from app.aliasfile import read_alias_file
-
-        def sending(*_):
-            with open({str(pid_file)!r}, "w") as pid:
-                pid.write(str(os.getpid()))
-            time.sleep(120)
-
-        child_read._Sender.send_all = sending
-        list(read_alias_file("entities: []\\n", read_apart_from=0))
-        """
+    child = orphaned_child(
+        "from app import child_read\nfrom app.aliasfile import read_alias_file",
+        "child_read._Sender.send_all",
+        'list(read_alias_file("entities: []\\n", read_apart_from=0))',
+        tmp_path / "child.pid",
     )
-    child = orphaned_child(importer, pid_file)
     assert ended_within(child, 10 * child_pipes.ORPHAN_CHECK_INTERVAL)
