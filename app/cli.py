@@ -183,17 +183,17 @@ def _annotate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    # The service's engine is its live index's (``create_app``).
+    live_index = LiveIndex.for_settings(settings)
     # Set up once, before the workers start; wait here for a database still
     # coming up, and stop here with one line for one that can't be used.
-    engine = make_engine(settings.database_url)
     prepare_when_reachable(
-        engine=engine, aliases_file=settings.aliases_file, wait=settings.database_wait
+        engine=live_index.engine, aliases_file=settings.aliases_file, wait=settings.database_wait
     )
-    engine.dispose()
+    live_index.engine.dispose()
     # The index's build begins before the web application is imported and
     # made (a third of a second), which its child process's reading of the
     # table then overlaps.
-    live_index = LiveIndex.for_settings(settings)
     live_index.begin_load()
     from app.serving import serve
 
