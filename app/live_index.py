@@ -64,6 +64,11 @@ BUILD_APART_FROM = PARALLEL_FROM_FORMS
 KEEPING_WAIT = 30.0
 
 
+def _building_here(error: Exception) -> None:
+    """Say why the child process did not build the index (it is built here instead)."""
+    log.warning("index build by a child process failed (%s): building it here", error)
+
+
 class LiveIndex:
     def __init__(
         self,
@@ -236,7 +241,7 @@ class LiveIndex:
         try:
             sent = build.sent_ahead()
         except ChildBuildFailed as error:
-            log.warning("index build by a child process failed (%s): building it here", error)
+            _building_here(error)
             return None
         self._keeping = sent.keeping
         if sent.snapshot is not None:  # the very segment the child keeps in its file
@@ -255,7 +260,7 @@ class LiveIndex:
         try:
             return ChildBuild(self._engine, self._build_file(), workers=self._build_workers)
         except (ChildBuildFailed, OSError) as error:  # OSError: no pipe to the child
-            log.warning("index build by a child process failed (%s): building it here", error)
+            _building_here(error)
             return None
 
     def _is_large_table(self) -> bool:
