@@ -47,16 +47,25 @@ async def get_live_index(request: Request) -> LiveIndex:
     return live
 
 
+def snapshot(request: Request) -> AliasIndex:
+    """The index as it is now, for this request to read from start to end."""
+    live: LiveIndex = request.app.state.live_index
+    return live.snapshot
+
+
+def service_thresholds(request: Request) -> Thresholds:
+    """The service's decision rule, from its settings: every route that
+    resolves takes it from here."""
+    settings: Settings = request.app.state.settings
+    return settings.thresholds()
+
+
 async def get_snapshot(request: Request) -> AliasIndex:
-    # Not through get_live_index: every dependency costs each request a few
-    # microseconds, and /resolve is the service's most frequent request.
-    return (await get_live_index(request)).snapshot
+    return snapshot(request)
 
 
 async def get_thresholds(request: Request) -> Thresholds:
-    """The service's decision rule, from its settings: every route that
-    resolves takes it from here."""
-    return (await get_settings(request)).thresholds()
+    return service_thresholds(request)
 
 
 def outcomes(request: Request) -> Outcomes:

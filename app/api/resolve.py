@@ -7,7 +7,15 @@ from fastapi import APIRouter, Query, Request, Response
 from app.annotating import with_own_threshold
 from app.api.answers import JsonObject, json_response, resolution_public
 from app.api.compute import INLINE_MENTIONS, OVER_BUDGET, within_budget
-from app.api.deps import SnapshotDep, ThresholdsDep, TypesQuery, outcomes
+from app.api.deps import (
+    SnapshotDep,
+    ThresholdsDep,
+    TypesQuery,
+    outcomes,
+    service_thresholds,
+    snapshot,
+)
+from app.api.query_route import QueryRoute
 from app.api.responses import documented
 from app.declared_types import check_filters
 from app.matching.budget import Deadline
@@ -28,13 +36,8 @@ from app.models.fields import MAX_TYPE_LENGTH
 router = APIRouter(tags=["resolve"], responses=documented(422))
 
 
-@router.get(
-    "/resolve", operation_id="resolve", summary="Resolve one mention", response_model=ResolveResult
-)
 async def resolve_one(
     request: Request,
-    index: SnapshotDep,
-    service_rule: ThresholdsDep,
     q: Annotated[
         str,
         Query(
@@ -64,13 +67,27 @@ async def resolve_one(
     `tie_break=prominence` the most prominent of namesakes may be matched,
     and the result's `tie_break` says so."""
     # One mention is small work: resolved in place (see app.api.compute).
+    index = snapshot(request)
     wanted = requested_types(type, types)
     if wanted:  # the most frequent request: no work for the filter it lacks
         check_filters(index.known_types(), wanted)
-    rule = with_own_threshold(service_rule, threshold)
+    rule = with_own_threshold(service_thresholds(request), threshold)
     resolution = resolve(index, q, types=wanted, limit=limit, thresholds=rule, tie_break=tie_break)
     outcomes(request).resolved(resolution, "resolve")
     return json_response(resolution_public(resolution))
+
+
+# The service's most frequent request: its query checked at once (QueryRoute),
+# the index and thresholds read from the app, not solved as dependencies.
+router.add_api_route(
+    "/resolve",
+    resolve_one,
+    methods=["GET"],
+    operation_id="resolve",
+    summary="Resolve one mention",
+    response_model=ResolveResult,
+    route_class_override=QueryRoute,
+)
 
 
 @router.post(
