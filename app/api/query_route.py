@@ -81,7 +81,7 @@ def _query_model(route: APIRoute) -> type[BaseModel]:
         field.name: (field.field_info.annotation, field.field_info)
         for field in route.dependant.query_params
     }
-    return create_model(f"Query of {route.name}", **fields)
+    return create_model(f"{route.name}_query", **fields)
 
 
 def _takes_many(annotation: Any) -> bool:
