@@ -273,7 +273,10 @@ def _json_entries(data: bytes) -> Iterator[Entry]:
             raise InvalidAliasFile(
                 f"not valid JSON: a lone surrogate escape at byte {escape.start()}"
             )
-    events = ijson.parse(io.BytesIO(data), use_float=True)
+    # Events without their paths: the parser makes a buffer's events at once,
+    # and a path per event grows with the depth (a body of 100,000 brackets
+    # cost 10 GB of paths before any depth was checked).
+    events = ijson.basic_parse(io.BytesIO(data), use_float=True)
     try:
         yield from _json_top_level(events)
     except ijson.JSONError as error:
@@ -304,37 +307,49 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
-def _json_top_level(events: Iterator[tuple[str, str, Any]]) -> Iterator[Entry]:
+Events = Iterator[tuple[str, Any]]  # the parser's (event, value) pairs
+
+
+def _json_top_level(events: Events) -> Iterator[Entry]:
     """Walk the top-level mapping; build each entry of ``entities`` alone."""
-    _, event, _ = next(events, ("", "", None))
+    event, _ = next(events, ("", None))
     if event != "start_map":
         raise InvalidAliasFile(_NOT_A_MAPPING)
     seen: set[str] = set()
-    types: list[Entry] = []
-    entities = 0
-    for prefix, event, value in events:
-        if prefix == "" and event == "map_key":
-            if value not in SECTIONS:
-                raise _unknown_key(value)
-            if value in seen:
-                raise InvalidAliasFile(f"not valid JSON: the key {value!r} is given twice")
-            seen.add(value)
-        elif prefix == "entities.item":
-            yield _json_entity(event, value, events, position=entities), None
-            entities += 1
-        elif prefix == "types.item":
-            types.append((_json_value(event, value, events), None))
-        elif prefix == "types" and event == "end_array":
-            yield _TypesSection(types), None
-        elif prefix == "types" and event == "null":
+    # Read to the end, past the mapping's end: what follows it is a fault.
+    for event, section in events:
+        if event != "map_key":
+            continue  # the mapping's end
+        if section not in SECTIONS:
+            raise _unknown_key(section)
+        if section in seen:
+            raise InvalidAliasFile(f"not valid JSON: the key {section!r} is given twice")
+        seen.add(section)
+        event, _ = next(events)
+        if section == "types" and event == "null":
             continue  # as a model dumps a file that declares no types
-        elif prefix in SECTIONS and event not in ("start_array", "end_array"):
-            raise _not_a_list(prefix)
+        if event != "start_array":
+            raise _not_a_list(section)
+        if section == "entities":
+            for position, (event, value) in enumerate(_items(events)):
+                yield _json_entity(event, value, events, position=position), None
+        else:
+            yield (
+                _TypesSection([(_json_value(*item, events), None) for item in _items(events)]),
+                None,
+            )
 
 
-def _json_entity(
-    event: str, value: Any, events: Iterator[tuple[str, str, Any]], *, position: int
-) -> Any:
+def _items(events: Events) -> Events:
+    """The first event of each item of a list whose start was read, up to its end;
+    the caller reads the rest of each item before asking for the next."""
+    for event, value in events:
+        if event == "end_array":
+            return
+        yield event, value
+
+
+def _json_entity(event: str, value: Any, events: Events, *, position: int) -> Any:
     """One entry of ``entities``; a fault inside it names its position, as JSON gives no line."""
     try:
         return _json_value(event, value, events)
@@ -342,9 +357,7 @@ def _json_entity(
         raise InvalidAliasFile(f"entity #{position + 1}: {error.detail}") from None
 
 
-def _json_value(
-    event: str, value: Any, events: Iterator[tuple[str, str, Any]], depth: int = 1
-) -> Any:
+def _json_value(event: str, value: Any, events: Events, depth: int = 1) -> Any:
     """The value that begins with this event, built from the events that follow;
     ``depth`` is how deeply a list or object beginning here is nested."""
     if event == "start_map":
@@ -354,34 +367,29 @@ def _json_value(
     return value
 
 
-def _json_object(events: Iterator[tuple[str, str, Any]], depth: int) -> dict[str, Any]:
+def _json_object(events: Events, depth: int) -> dict[str, Any]:
     """An object whose start was read, up to its end; a key given twice is refused
     (a parser would keep the last)."""
     _check_json_depth(depth)
     built: dict[str, Any] = {}
-    for _, event, key in events:
+    for event, key in events:
         if event == "end_map":
             break
         if key in built:
             raise InvalidAliasFile(f"not valid JSON: the key {key!r} is given twice in one object")
-        _, event, value = next(events)
+        event, value = next(events)
         built[key] = _json_value(event, value, events, depth + 1)
     return built
 
 
-def _json_array(events: Iterator[tuple[str, str, Any]], depth: int) -> list[Any]:
+def _json_array(events: Events, depth: int) -> list[Any]:
     """A list whose start was read, up to its end."""
     _check_json_depth(depth)
-    built = []
-    for _, event, value in events:
-        if event == "end_array":
-            break
-        built.append(_json_value(event, value, events, depth + 1))
-    return built
+    return [_json_value(event, value, events, depth + 1) for event, value in _items(events)]
 
 
 def _check_json_depth(depth: int) -> None:
-    if depth > MAX_DEPTH:  # the parser's paths grow with the depth
+    if depth > MAX_DEPTH:
         raise InvalidAliasFile(f"not valid JSON: nested more than {MAX_DEPTH} deep")
 
 

@@ -1,5 +1,7 @@
 import json
 import random
+import subprocess
+import sys
 
 import pytest
 
@@ -224,6 +226,30 @@ def test_an_unquoted_date_is_text() -> None:
 def test_json_that_no_table_needs_is_refused(text: str) -> None:
     with pytest.raises(InvalidAliasFile, match="not valid JSON"):
         parse_alias_file(text, media_type="application/json")
+
+
+@pytest.mark.parametrize("media_type", ["application/json", "application/yaml"])
+def test_deep_nesting_is_refused_in_bounded_memory(media_type: str) -> None:
+    """100,000 levels of brackets, read in a process held to 1 GiB: the JSON
+    parser's event paths once grew with the depth (10 GB unbounded, the whole
+    GiB here)."""
+    program = f"""
+import resource
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from app.aliasfile import parse_alias_file
+from app.errors import InvalidAliasFile
+text = '{{"entities": ' + '[' * 100_000 + ']' * 100_000 + '}}'
+try:
+    parse_alias_file(text, media_type={media_type!r})
+except InvalidAliasFile as error:
+    print(error.detail)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    refusal, peak_mib = done.stdout.splitlines()
+    assert "nesting depth" in refusal or "nested more than 32 deep" in refusal
+    assert int(peak_mib) < 300
 
 
 def test_a_lone_surrogate_in_text_is_refused() -> None:
