@@ -429,8 +429,8 @@ def test_readyz_fails_once_one_refresh_runs_past_the_refresh_limit(
     limited = settings.model_copy(
         update={"refresh_interval": 0.05, "ready_lag_floor": 0.3, "ready_refresh_limit": 0.5}
     )
-    builds = SlowBuilds(monkeypatch)
     with TestClient(create_app(limited)) as client:
+        builds = SlowBuilds(monkeypatch)  # the refresh's build, not the first load's
         try:
             replace_table_elsewhere(settings.database_url, monkeypatch)
             body = readiness_until(client, 503)
