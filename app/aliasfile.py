@@ -28,7 +28,14 @@ from app.child_read import read_in_child
 from app.errors import InvalidAliasFile
 from app.matching.type_names import did_you_mean
 from app.models.api import AliasCreate, AliasFile, EntityCreate, EntityTypeCreate
-from app.plain_yaml import IMPLICIT_RESOLVERS, MAX_DEPTH, SECTIONS, NotPlain, plain_sections
+from app.plain_yaml import (
+    IMPLICIT_RESOLVERS,
+    MAX_DEPTH,
+    MAX_ITEMS,
+    SECTIONS,
+    NotPlain,
+    plain_sections,
+)
 from app.states import batches
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -377,6 +384,7 @@ def _json_object(events: Events, depth: int) -> dict[str, Any]:
             break
         if key in built:
             raise InvalidAliasFile(f"not valid JSON: the key {key!r} is given twice in one object")
+        _check_json_items(built)
         event, value = next(events)
         built[key] = _json_value(event, value, events, depth + 1)
     return built
@@ -385,12 +393,24 @@ def _json_object(events: Events, depth: int) -> dict[str, Any]:
 def _json_array(events: Events, depth: int) -> list[Any]:
     """A list whose start was read, up to its end."""
     _check_json_depth(depth)
-    return [_json_value(event, value, events, depth + 1) for event, value in _items(events)]
+    built: list[Any] = []
+    for event, value in _items(events):
+        _check_json_items(built)
+        built.append(_json_value(event, value, events, depth + 1))
+    return built
 
 
 def _check_json_depth(depth: int) -> None:
     if depth > MAX_DEPTH:
         raise InvalidAliasFile(f"not valid JSON: nested more than {MAX_DEPTH} deep")
+
+
+_TOO_MANY_ITEMS = f"more than {MAX_ITEMS:,} items in one list or mapping"
+
+
+def _check_json_items(built: list[Any] | dict[str, Any]) -> None:
+    if len(built) == MAX_ITEMS:
+        raise InvalidAliasFile(_TOO_MANY_ITEMS)
 
 
 class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
@@ -417,6 +437,13 @@ class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
         self.depth += 1
         if self.depth > MAX_DEPTH:  # the composer recurses once a level
             raise InvalidAliasFile(f"line {self.line()}: nested more than {MAX_DEPTH} deep")
+        # Within an entry (which has no parent): a list's item has its index,
+        # a mapping's key has none (and its value has the key).
+        items = index if isinstance(index, int) else None
+        if index is None and isinstance(parent, yaml.MappingNode):
+            items = len(parent.value)
+        if items == MAX_ITEMS:
+            raise InvalidAliasFile(f"line {self.line()}: {_TOO_MANY_ITEMS}")
         try:
             node: yaml.Node = super().compose_node(parent, index)  # type: ignore[assignment]
         finally:

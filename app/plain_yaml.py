@@ -19,6 +19,8 @@ from yaml._yaml import CParser
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
+from app.models.fields import MAX_ALIASES
+
 TIMESTAMP = "tag:yaml.org,2002:timestamp"
 STR = "tag:yaml.org,2002:str"
 # Without dates: an unquoted ``2020-01-01`` is the text it reads as (the alias
@@ -28,6 +30,9 @@ IMPLICIT_RESOLVERS = {
     for first, resolvers in Resolver.yaml_implicit_resolvers.items()
 }
 MAX_DEPTH = 32  # an entity is three levels deep; parsers recurse or slow down with depth
+# Items of one list or mapping within an entry: its aliases are the longest.
+# Reading stops at the first beyond, so one entry cannot hold a whole file.
+MAX_ITEMS = MAX_ALIASES
 SECTIONS = ("entities", "types")
 
 _CONSTRUCTOR = SafeConstructor()
@@ -89,8 +94,10 @@ def _value(parser: CParser, event: Any, *, depth: int) -> Any:
         raise NotPlain
     if kind is yaml.SequenceStartEvent:
         _expect_collection(event, kind)
-        items = []
+        items: list[Any] = []
         while type(event := parser.get_event()) is not yaml.SequenceEndEvent:
+            if len(items) == MAX_ITEMS:
+                raise NotPlain
             items.append(_value(parser, event, depth=depth + 1))
         return items
     if kind is yaml.MappingStartEvent:
@@ -98,7 +105,7 @@ def _value(parser: CParser, event: Any, *, depth: int) -> Any:
         mapping: dict[str, Any] = {}
         while type(event := parser.get_event()) is not yaml.MappingEndEvent:
             key = _key(event)
-            if key in mapping:
+            if key in mapping or len(mapping) == MAX_ITEMS:
                 raise NotPlain
             mapping[key] = _value(parser, parser.get_event(), depth=depth + 1)
         return mapping

@@ -24,6 +24,7 @@ from app import examples as example
 from app.matching.resolve import DEFAULT_THRESHOLDS, TieBreak
 from app.matching.type_names import requested_types
 from app.models.fields import (
+    MAX_ALIASES,
     PROMINENCE_DESCRIPTION,
     EntityId,
     MatchableText,
@@ -94,7 +95,7 @@ class EntityCreate(EntityBase):
     )
 
     id: EntityId
-    aliases: list[AliasEntry] = Field(default_factory=list)
+    aliases: list[AliasEntry] = Field(default_factory=list, max_length=MAX_ALIASES)
 
     @model_validator(mode="after")
     def _forms_are_distinct(self) -> "EntityCreate":

@@ -18,6 +18,10 @@ MAX_NORMAL_FORM_LENGTH = 4 * MAX_NAME_LENGTH  # the stored column Alias.normaliz
 MAX_NOTE_LENGTH = 2000
 MAX_TYPE_LENGTH = 64
 MAX_ACTOR_LENGTH = 128  # the audit trail's Change.actor
+# An entity's aliases, at most: far more than any name has (a country's names
+# in every language are a few hundred), and a bound on what one entry of an
+# import may hold (the file's readers stop at it).
+MAX_ALIASES = 10_000
 # The largest number both databases store in an integer column (PostgreSQL's
 # INTEGER): alias IDs and paging offsets beyond it can name nothing.
 MAX_STORED_INT = 2**31 - 1

@@ -105,6 +105,7 @@ def test_patch_and_delete_an_entity(client: TestClient, admin: dict[str, str]) -
         {"id": "x", "name": "X", "type": "thing", "colour": "red"},
         {"id": "x", "name": "X\u0000", "type": "thing"},
         {"id": "x", "name": "X" * 600, "type": "thing"},
+        {"id": "x", "name": "X", "type": "thing", "aliases": [f"a{i}" for i in range(10_001)]},
     ],
 )
 def test_malformed_entities_are_422_and_change_nothing(
