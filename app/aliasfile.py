@@ -262,7 +262,7 @@ Entry = tuple[Any, yaml.Node | None]
 class _TypesSection:
     """The file's whole ``types`` list, given among the entries where the file has it."""
 
-    entries: list[Entry]
+    entries: Sequence[Entry]
 
 
 # A \uD800-\uDFFF escape outside a high-low pair is no character (and the
@@ -341,10 +341,17 @@ def _json_top_level(events: Events) -> Iterator[Entry]:
             for position, (event, value) in enumerate(_items(events)):
                 yield _json_entity(event, value, events, position=position), None
         else:
-            yield (
-                _TypesSection([(_json_value(*item, events), None) for item in _items(events)]),
-                None,
-            )
+            yield _json_types(events), None
+
+
+def _json_types(events: Events) -> _TypesSection:
+    """The declared types, a list whose start was read."""
+    types: list[Entry] = []
+    for item in _items(events):
+        if len(types) == MAX_ITEMS:
+            raise InvalidAliasFile(f"types: {_TOO_MANY_ITEMS}")
+        types.append((_json_value(*item, events), None))
+    return _TypesSection(types)
 
 
 def _items(events: Events) -> Events:
@@ -577,7 +584,10 @@ def _yaml_top_level(reader: _EntryReader) -> Iterator[Entry]:
         seen[key] = key_node
         items = _yaml_items(reader, key)
         if key == "types":
-            yield _TypesSection(list(items)), None
+            types = list(islice(items, MAX_ITEMS + 1))
+            if len(types) > MAX_ITEMS:
+                raise _at(types[-1][1], f"types: {_TOO_MANY_ITEMS}")
+            yield _TypesSection(types), None
         else:
             yield from items
     reader.get_event()  # the mapping's end
@@ -586,7 +596,7 @@ def _yaml_top_level(reader: _EntryReader) -> Iterator[Entry]:
         raise InvalidAliasFile("not valid YAML: expected a single document in the stream")
 
 
-def _yaml_items(reader: _EntryReader, section: str) -> Iterator[Entry]:
+def _yaml_items(reader: _EntryReader, section: str) -> Iterator[tuple[Any, yaml.Node]]:
     """The entries of the list under ``section``, each with its line, read one at a time."""
     if not reader.check_event(yaml.SequenceStartEvent):
         if reader.value() is None:
@@ -613,7 +623,7 @@ def _start(reader: _EntryReader, kind: str) -> None:
     reader.get_event()
 
 
-def _validated_types(entries: list[Entry]) -> list[EntityTypeCreate]:
+def _validated_types(entries: Sequence[Entry]) -> list[EntityTypeCreate]:
     """The declared types; a repeated one (ignoring case) is refused naming both."""
     types: list[EntityTypeCreate] = []
     first_seen: dict[str, str] = {}

@@ -12,6 +12,7 @@ with the composing reader, which accepts it or names the fault.
 """
 
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 import yaml
@@ -30,8 +31,9 @@ IMPLICIT_RESOLVERS = {
     for first, resolvers in Resolver.yaml_implicit_resolvers.items()
 }
 MAX_DEPTH = 32  # an entity is three levels deep; parsers recurse or slow down with depth
-# Items of one list or mapping within an entry: its aliases are the longest.
-# Reading stops at the first beyond, so one entry cannot hold a whole file.
+# Items of one list or mapping within an entry (its aliases are the longest),
+# and declared types. Reading stops at the first beyond, so neither an entry
+# nor the types can hold a whole file.
 MAX_ITEMS = MAX_ALIASES
 SECTIONS = ("entities", "types")
 
@@ -72,7 +74,10 @@ def _top_level(parser: CParser) -> Iterator[tuple[str, Any]]:
         _expect_collection(parser.get_event(), yaml.SequenceStartEvent)
         items = _items(parser)
         if section == "types":
-            yield section, list(items)
+            types = list(islice(items, MAX_ITEMS + 1))
+            if len(types) > MAX_ITEMS:
+                raise NotPlain
+            yield section, types
         else:
             yield from ((section, item) for item in items)
     _expect(parser, yaml.DocumentEndEvent)

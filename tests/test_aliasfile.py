@@ -299,6 +299,28 @@ def test_a_mapping_of_more_than_ten_thousand_keys_is_refused(media_type: str) ->
         parse_alias_file('{"entities": [{' + keys + "}]}", media_type=media_type)
 
 
+@pytest.mark.parametrize(
+    ("head", "item", "media_type"),
+    [
+        ("types:\n", "  - {{id: t{}, description: d}}\n", "application/yaml"),
+        ("types: [", "{{id: t{}, description: d}}, ", "application/yaml"),
+        ('{"types": [', '{{"id": "t{}", "description": "d"}}, ', "application/json"),
+    ],
+    ids=["block", "flow", "json"],
+)
+def test_at_most_ten_thousand_types_are_declared(head: str, item: str, media_type: str) -> None:
+    def declaring(n: int) -> str:
+        items = "".join(item.format(i) for i in range(n))
+        if head.endswith("["):
+            return head + items.rstrip(", ") + ("]}" if "json" in media_type else "]")
+        return head + items
+
+    declared = parse_alias_file(declaring(10_000), media_type=media_type).types
+    assert declared is not None and len(declared) == 10_000
+    with pytest.raises(InvalidAliasFile, match="types: more than 10,000 items"):
+        parse_alias_file(declaring(10_001), media_type=media_type)
+
+
 def test_a_lone_surrogate_in_text_is_refused() -> None:
     text = '{"entities": [{"id": "x", "name": "\ud800", "type": "t"}]}'
     with pytest.raises(InvalidAliasFile, match="not UTF-8"):
