@@ -41,6 +41,7 @@ from app.models.api import (
     ImportReport,
     SharedForm,
 )
+from app.models.fields import MAX_ALIASES
 from app.models.tables import Alias, Change, Entity, EntityRedirect, utcnow
 from app.normal_forms import form_key, normalize
 from app.states import (
@@ -350,6 +351,7 @@ def add_alias(
     with edit(session, actor=actor, dry_run=dry_run) as current:
         entity = _entity_for_write(session, entity_id, if_match)
         _check_form_is_new(entity, data.text, what="alias")
+        _check_alias_count(entity_id, len(entity.aliases) + 1)
         refuse_shared(session, entity_id, [data.text], allow_shared=allow_shared)
         before = read_state(session, entity_id)
         alias = _new_alias(entity_id, data)
@@ -451,6 +453,7 @@ def merge_entity(
         session.flush()
         session.expire_all()  # the rows changed under the session's objects
         after = read_states(session, before)
+        _check_alias_count(into, len(after[into]["aliases"]))
         current.record(
             ChangeRow("merge", touched, before=before[touched], after=after[touched])
             for touched in before
@@ -783,6 +786,7 @@ def _merge_into(session: Session, entity: Entity, entry: EntityCreate) -> _Entit
         if form_key(alias.text) not in known:
             session.add(_new_alias(entity.id, alias))
             diff.aliases_added += 1
+    _check_alias_count(entity.id, len(entity.aliases) + diff.aliases_added)
     return diff
 
 
@@ -978,6 +982,16 @@ def _set_alias_fields(alias: Alias, fields: dict[str, Any]) -> None:
     for key, value in fields.items():
         setattr(alias, key, value)
     alias.normalized = normalize(alias.text)
+
+
+def _check_alias_count(entity_id: str, count: int) -> None:
+    """Refuse an edit that would leave an entity more aliases than an entity may
+    have: its export could not be imported again."""
+    if count > MAX_ALIASES:
+        raise Conflict(
+            f"entity {entity_id!r} would have {count:,} aliases; "
+            f"an entity has at most {MAX_ALIASES:,}"
+        )
 
 
 def _check_form_is_new(entity: Entity, text: str, *, what: str, besides: int | None = None) -> None:

@@ -12,7 +12,7 @@ from app.aliasfile import dump_alias_file, parse_alias_file, read_alias_file
 from app.db import BULK_WRITE_CACHE_KIB
 from app.errors import Conflict, InvalidAliasFile, NotFound, PreconditionFailed
 from app.etags import etag_of, parse_if_match
-from app.models.api import AliasCreate, EntityCreate, EntityUpdate, SharedForm
+from app.models.api import AliasCreate, AliasFile, EntityCreate, EntityUpdate, SharedForm
 from app.models.tables import Alias, Change, Entity
 from app.states import read_states
 from tests.conftest import SMALL_TABLE
@@ -559,3 +559,34 @@ def test_a_replace_tells_apart_aliases_an_older_version_let_in_as_one_form(
     assert (report.updated, report.aliases_added, report.aliases_deleted) == (0, 0, 0)
     texts = [a.text for a in store.get_entity(session=session, entity_id="tlp").aliases]
     assert texts == ["TLP", "T.L.P."]
+
+
+def _with_aliases(entity_id: str, count: int, prefix: str) -> EntityCreate:
+    return entity(entity_id, *(f"{prefix} {i}" for i in range(count)))
+
+
+def test_no_edit_leaves_an_entity_more_aliases_than_an_entity_may_have(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its export could not be imported again: adding one, merging two and an
+    import's merge are each refused past the limit (10 here, for speed), and
+    change nothing."""
+    monkeypatch.setattr(store, "MAX_ALIASES", 10)
+    store.create_entity(session=session, actor="t", data=_with_aliases("full", 10, "f"))
+    with pytest.raises(Conflict, match="would have 11 aliases; an entity has at most 10"):
+        store.add_alias(
+            session=session, actor="t", entity_id="full", data=AliasCreate(text="one more")
+        )
+    store.create_entity(session=session, actor="t", data=_with_aliases("half", 6, "h"))
+    store.create_entity(session=session, actor="t", data=_with_aliases("other", 4, "o"))
+    revision = store.current_revision(session=session)
+    with pytest.raises(Conflict, match="'other' would have 11 aliases"):
+        store.merge_entity(session=session, actor="t", entity_id="half", into="other")
+    more = AliasFile(entities=[_with_aliases("half", 5, "m")])
+    with pytest.raises(Conflict, match="'half' would have 11 aliases"):
+        store.import_table(session=session, actor="t", table=more, mode="merge")
+    assert store.current_revision(session=session) == revision
+    assert [
+        len(store.get_entity(session=session, entity_id=e).aliases) for e in ("half", "full")
+    ] == [6, 10]
+    store.add_alias(session=session, actor="t", entity_id="half", data=AliasCreate(text="fits"))
