@@ -89,10 +89,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_serve(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument(
         "--workers",
-        type=int,
+        type=_positive,
         default=1,
         help="worker processes, forked after the index is loaded so that they share it",
     )
@@ -167,10 +167,26 @@ def _add_annotate(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=_annotate)
 
 
+def _whole_number(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {value!r}") from None
+
+
 def _positive(value: str) -> int:
-    number = int(value)
+    number = _whole_number(value)
     if number < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _port(value: str) -> int:
+    # The system takes a larger number modulo 65,536: the service would listen
+    # on another port than the one it names.
+    number = _whole_number(value)
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError("must be a port number, 1 to 65535")
     return number
 
 

@@ -597,6 +597,26 @@ def test_quiet_and_progress_together_are_a_usage_error(folder: Path) -> None:
     assert exited.value.code == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--port", "70000"], "--port: must be a port number, 1 to 65535"),
+        (["--port", "0"], "--port: must be a port number, 1 to 65535"),
+        (["--workers", "0"], "--workers: must be at least 1"),
+        (["--workers", "-2"], "--workers: must be at least 1"),
+        (["--workers", "two"], "--workers: must be a whole number, not 'two'"),
+        (["--port", "80.5"], "--port: must be a whole number, not '80.5'"),
+    ],
+)
+def test_serve_refuses_a_port_or_worker_count_it_could_not_honour(
+    args: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", *args])
+    assert exited.value.code == 2
+    assert named in capsys.readouterr().err
+
+
 def test_an_import_on_a_terminal_shows_its_progress_by_default(tmp_path: Path) -> None:
     controller, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))  # 80 columns
