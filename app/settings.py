@@ -94,9 +94,15 @@ class Settings(BaseSettings):
         description="Seconds one rebuild of the whole index (after a large replace import "
         "elsewhere, or a compaction) may run before /readyz counts it as stalled.",
     )
-    max_body_bytes: int = Field(default=1 << 20, description="Largest request body, but imports.")
-    max_import_bytes: int = Field(default=64 << 20, description="Largest alias file accepted.")
-    max_batch_bytes: int = Field(default=8 << 20, description="Largest POST /annotate/batch body.")
+    max_body_bytes: int = Field(
+        default=1 << 20, ge=1, description="Largest request body, but imports."
+    )
+    max_import_bytes: int = Field(
+        default=64 << 20, ge=1, description="Largest alias file accepted."
+    )
+    max_batch_bytes: int = Field(
+        default=8 << 20, ge=1, description="Largest POST /annotate/batch body."
+    )
     request_time_budget: float = Field(
         default=10.0,
         gt=0,

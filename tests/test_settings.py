@@ -92,6 +92,12 @@ def test_a_public_url_that_is_no_http_address_is_refused() -> None:
     assert fault_of(public_url="example.org").startswith("PUBLIC_URL:")
 
 
+@pytest.mark.parametrize("setting", ["max_body_bytes", "max_import_bytes", "max_batch_bytes"])
+@pytest.mark.parametrize("size", [0, -1])
+def test_a_body_limit_admits_at_least_one_byte(setting: str, size: int) -> None:
+    assert fault_of(**{setting: str(size)}).startswith(f"{setting.upper()}:")
+
+
 def default_of(setting: str) -> float:
     default: float = Settings.model_fields[setting].default
     return default
