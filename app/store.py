@@ -285,6 +285,9 @@ def create_entity(
             raise Conflict(f"entity {data.id!r} already exists")
         _check_not_merged(session, [data.id])
         declared_types.check_entity_type(session=session, entity_type=data.type)
+        # The request's model holds the limit; an entity made with one alias more
+        # (an accepted review form) is checked here.
+        _check_alias_count(data.id, len(data.aliases))
         refuse_shared(session, data.id, _texts_of(data), allow_shared=allow_shared)
         _insert_entity(session, data)
         return _recorded(current, session, "create", data.id, before=None)

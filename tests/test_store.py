@@ -589,4 +589,10 @@ def test_no_edit_leaves_an_entity_more_aliases_than_an_entity_may_have(
     assert [
         len(store.get_entity(session=session, entity_id=e).aliases) for e in ("half", "full")
     ] == [6, 10]
+    # A model made past its limit (as a review accept adds its form) is refused too.
+    too_many = _with_aliases("new", 10, "n").model_copy(
+        update={"aliases": [AliasCreate(text=f"n {i}") for i in range(11)]}
+    )
+    with pytest.raises(Conflict, match="'new' would have 11 aliases"):
+        store.create_entity(session=session, actor="t", data=too_many)
     store.add_alias(session=session, actor="t", entity_id="half", data=AliasCreate(text="fits"))

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from app.models.fields import MAX_ALIASES
 from app.settings import Settings
 from tests.conftest import as_editor
 
@@ -367,6 +368,21 @@ def test_an_accept_of_a_new_entity_whose_id_exists_is_409(
     answer = client.post(f"/admin/review/{number}/accept", json=taken, headers=admin)
     assert answer.status_code == 409
     assert queue(client, admin)["kunar"]["status"] == "open"
+
+
+def test_an_accept_of_a_new_entity_full_of_aliases_is_409_and_leaves_the_form_open(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """The form would be its 10,001st alias: an entity that its export could not bring back."""
+    client.get("/resolve", params={"q": "Kunar"})
+    number = item_id(client, admin, "kunar")
+    aliases = [f"k{i}" for i in range(MAX_ALIASES)]
+    full = {"new_entity": {"id": "kunar", "name": "K", "type": "location", "aliases": aliases}}
+    answer = client.post(f"/admin/review/{number}/accept", json=full, headers=admin)
+    assert answer.status_code == 409, answer.text
+    assert "'kunar' would have 10,001 aliases" in answer.json()["detail"]
+    assert queue(client, admin)["kunar"]["status"] == "open"
+    assert client.get("/entities/kunar").status_code == 404
 
 
 @pytest.mark.parametrize("params", [{"status": "closed"}, {"limit": 0}, {"limit": 501}])
