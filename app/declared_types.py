@@ -18,6 +18,7 @@ from app.audit import ChangeRow
 from app.errors import Conflict, UnknownType, clipped
 from app.matching.type_names import did_you_mean
 from app.models.api import EntityTypeCreate, EntityTypeList, EntityTypePublic
+from app.models.fields import MAX_DECLARED_TYPES
 from app.models.tables import Entity, EntityType
 
 # The audit action of a change to the declared types alone: no entity changed.
@@ -102,6 +103,11 @@ def settle_import(
         _merge_types(session, before, types or [])
     session.flush()
     after = _declared(session)
+    if len(after) > MAX_DECLARED_TYPES:  # merged with those declared before
+        raise Conflict(
+            f"the table would declare {len(after):,} types; "
+            f"a table declares at most {MAX_DECLARED_TYPES:,}"
+        )
     _check_table(session, list(after))
     if after == before:
         return []

@@ -137,6 +137,21 @@ def test_a_merge_refuses_a_type_that_differs_only_in_case(declared: Session) -> 
         import_text(declared, "types:\n  - {id: Location, description: A place.}\n")
 
 
+def test_a_merge_that_would_declare_more_types_than_a_file_may_list_is_refused(
+    declared: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export of such a table could not be imported again (4 types here, for speed)."""
+    monkeypatch.setattr(declared_types, "MAX_DECLARED_TYPES", 4)
+    import_text(
+        declared, "types:\n  - {id: person, description: P.}\n  - {id: event, description: E.}\n"
+    )
+    revision = store.current_revision(session=declared)
+    with pytest.raises(Conflict, match="would declare 5 types; a table declares at most 4"):
+        import_text(declared, "types:\n  - {id: vehicle, description: V.}\n")
+    assert store.current_revision(session=declared) == revision
+    assert len(declared_types.declared_ids(session=declared)) == 4
+
+
 def test_a_replace_makes_the_declared_types_the_files(declared: Session) -> None:
     import_text(
         declared,

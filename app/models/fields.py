@@ -22,6 +22,9 @@ MAX_ACTOR_LENGTH = 128  # the audit trail's Change.actor
 # in every language are a few hundred), and a bound on what one entry of an
 # import may hold (the file's readers stop at it).
 MAX_ALIASES = 10_000
+# The types a table declares, at most: as many as a file may list (its readers
+# stop past MAX_ALIASES items of any list), so that its export can be imported.
+MAX_DECLARED_TYPES = MAX_ALIASES
 # The largest number both databases store in an integer column (PostgreSQL's
 # INTEGER): alias IDs and paging offsets beyond it can name nothing.
 MAX_STORED_INT = 2**31 - 1
