@@ -31,6 +31,7 @@ from app.models.api import AliasCreate, AliasFile, EntityCreate, EntityTypeCreat
 from app.plain_yaml import (
     IMPLICIT_RESOLVERS,
     MAX_DEPTH,
+    MAX_ENTRY_VALUES,
     MAX_ITEMS,
     SECTIONS,
     NotPlain,
@@ -339,7 +340,7 @@ def _json_top_level(events: Events) -> Iterator[Entry]:
             raise _not_a_list(section)
         if section == "entities":
             for position, (event, value) in enumerate(_items(events)):
-                yield _json_entity(event, value, events, position=position), None
+                yield _json_entry(event, value, events, f"entity #{position + 1}"), None
         else:
             yield _json_types(events), None
 
@@ -347,10 +348,10 @@ def _json_top_level(events: Events) -> Iterator[Entry]:
 def _json_types(events: Events) -> _TypesSection:
     """The declared types, a list whose start was read."""
     types: list[Entry] = []
-    for item in _items(events):
+    for position, (event, value) in enumerate(_items(events)):
         if len(types) == MAX_ITEMS:
             raise InvalidAliasFile(f"types: {_TOO_MANY_ITEMS}")
-        types.append((_json_value(*item, events), None))
+        types.append((_json_entry(event, value, events, f"type #{position + 1}"), None))
     return _TypesSection(types)
 
 
@@ -363,25 +364,27 @@ def _items(events: Events) -> Events:
         yield event, value
 
 
-def _json_entity(event: str, value: Any, events: Events, *, position: int) -> Any:
-    """One entry of ``entities``; a fault inside it names its position, as JSON gives no line."""
+def _json_entry(event: str, value: Any, events: Events, name: str) -> Any:
+    """One entry of ``entities`` or ``types``; a fault inside it names the entry
+    (``entity #3``), as JSON gives no line."""
     try:
-        return _json_value(event, value, events)
+        return _json_value(event, value, events, left=[MAX_ENTRY_VALUES])
     except InvalidAliasFile as error:
-        raise InvalidAliasFile(f"entity #{position + 1}: {error.detail}") from None
+        raise InvalidAliasFile(f"{name}: {error.detail}") from None
 
 
-def _json_value(event: str, value: Any, events: Events, depth: int = 1) -> Any:
+def _json_value(event: str, value: Any, events: Events, *, left: list[int], depth: int = 1) -> Any:
     """The value that begins with this event, built from the events that follow;
-    ``depth`` is how deeply a list or object beginning here is nested."""
+    ``depth`` is how deeply a list or object beginning here is nested, ``left[0]``
+    how many more values its entry may hold."""
     if event == "start_map":
-        return _json_object(events, depth)
+        return _json_object(events, depth, left)
     if event == "start_array":
-        return _json_array(events, depth)
+        return _json_array(events, depth, left)
     return value
 
 
-def _json_object(events: Events, depth: int) -> dict[str, Any]:
+def _json_object(events: Events, depth: int, left: list[int]) -> dict[str, Any]:
     """An object whose start was read, up to its end; a key given twice is refused
     (a parser would keep the last)."""
     _check_json_depth(depth)
@@ -391,19 +394,19 @@ def _json_object(events: Events, depth: int) -> dict[str, Any]:
             break
         if key in built:
             raise InvalidAliasFile(f"not valid JSON: the key {key!r} is given twice in one object")
-        _check_json_items(built)
+        _check_json_items(built, left)
         event, value = next(events)
-        built[key] = _json_value(event, value, events, depth + 1)
+        built[key] = _json_value(event, value, events, left=left, depth=depth + 1)
     return built
 
 
-def _json_array(events: Events, depth: int) -> list[Any]:
+def _json_array(events: Events, depth: int, left: list[int]) -> list[Any]:
     """A list whose start was read, up to its end."""
     _check_json_depth(depth)
     built: list[Any] = []
     for event, value in _items(events):
-        _check_json_items(built)
-        built.append(_json_value(event, value, events, depth + 1))
+        _check_json_items(built, left)
+        built.append(_json_value(event, value, events, left=left, depth=depth + 1))
     return built
 
 
@@ -413,11 +416,16 @@ def _check_json_depth(depth: int) -> None:
 
 
 _TOO_MANY_ITEMS = f"more than {MAX_ITEMS:,} items in one list or mapping"
+_TOO_MANY_VALUES = f"more than {MAX_ENTRY_VALUES:,} values in one entry"
 
 
-def _check_json_items(built: list[Any] | dict[str, Any]) -> None:
+def _check_json_items(built: list[Any] | dict[str, Any], left: list[int]) -> None:
+    """Before one more item of ``built``: refuse past the limits of a list and of an entry."""
     if len(built) == MAX_ITEMS:
         raise InvalidAliasFile(_TOO_MANY_ITEMS)
+    left[0] -= 1
+    if not left[0]:
+        raise InvalidAliasFile(_TOO_MANY_VALUES)
 
 
 class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
@@ -429,6 +437,7 @@ class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
     def __init__(self, data: bytes) -> None:
         CParser.__init__(self, data)
         self.depth = 0
+        self.values_left = MAX_ENTRY_VALUES  # of the entry being composed
         Composer.__init__(self)
         SafeConstructor.__init__(self)
         Resolver.__init__(self)
@@ -451,6 +460,13 @@ class _EntryReader(CParser, Composer, SafeConstructor, Resolver):
             items = len(parent.value)
         if items == MAX_ITEMS:
             raise InvalidAliasFile(f"line {self.line()}: {_TOO_MANY_ITEMS}")
+        # Counted as the plain reader counts: a list's items and a mapping's values.
+        if parent is None:  # an entry begins
+            self.values_left = MAX_ENTRY_VALUES
+        elif index is not None:
+            self.values_left -= 1
+            if not self.values_left:
+                raise InvalidAliasFile(f"line {self.line()}: {_TOO_MANY_VALUES}")
         try:
             node: yaml.Node = super().compose_node(parent, index)  # type: ignore[assignment]
         finally:

@@ -35,6 +35,11 @@ MAX_DEPTH = 32  # an entity is three levels deep; parsers recurse or slow down w
 # and declared types. Reading stops at the first beyond, so neither an entry
 # nor the types can hold a whole file.
 MAX_ITEMS = MAX_ALIASES
+# Values within one entry (a list's items and a mapping's values, counted
+# through every level), at most: 10,000 aliases as mappings of their three
+# fields come to 40,000. Lists within lists, which no entry has, would
+# otherwise let one entry hold a whole file (4 million values in 11 MiB).
+MAX_ENTRY_VALUES = 8 * MAX_ITEMS
 SECTIONS = ("entities", "types")
 
 _CONSTRUCTOR = SafeConstructor()
@@ -87,11 +92,12 @@ def _top_level(parser: CParser) -> Iterator[tuple[str, Any]]:
 def _items(parser: CParser) -> Iterator[Any]:
     """The values of a list whose start event was consumed, up to its end."""
     while type(event := parser.get_event()) is not yaml.SequenceEndEvent:
-        yield _value(parser, event, depth=1)
+        yield _value(parser, event, depth=1, left=[MAX_ENTRY_VALUES])
 
 
-def _value(parser: CParser, event: Any, *, depth: int) -> Any:
-    """The plain data that begins with ``event``, built from the events that follow."""
+def _value(parser: CParser, event: Any, *, depth: int, left: list[int]) -> Any:
+    """The plain data that begins with ``event``, built from the events that follow;
+    ``left[0]``: how many more values its entry may hold."""
     kind = type(event)
     if kind is yaml.ScalarEvent:
         return _scalar(event)
@@ -101,18 +107,20 @@ def _value(parser: CParser, event: Any, *, depth: int) -> Any:
         _expect_collection(event, kind)
         items: list[Any] = []
         while type(event := parser.get_event()) is not yaml.SequenceEndEvent:
-            if len(items) == MAX_ITEMS:
+            left[0] -= 1
+            if len(items) == MAX_ITEMS or not left[0]:
                 raise NotPlain
-            items.append(_value(parser, event, depth=depth + 1))
+            items.append(_value(parser, event, depth=depth + 1, left=left))
         return items
     if kind is yaml.MappingStartEvent:
         _expect_collection(event, kind)
         mapping: dict[str, Any] = {}
         while type(event := parser.get_event()) is not yaml.MappingEndEvent:
             key = _key(event)
-            if key in mapping or len(mapping) == MAX_ITEMS:
+            left[0] -= 1
+            if key in mapping or len(mapping) == MAX_ITEMS or not left[0]:
                 raise NotPlain
-            mapping[key] = _value(parser, parser.get_event(), depth=depth + 1)
+            mapping[key] = _value(parser, parser.get_event(), depth=depth + 1, left=left)
         return mapping
     raise NotPlain  # an alias (*name)
 
