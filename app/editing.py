@@ -219,21 +219,41 @@ def import_alias_file(
 
 
 def revert(
-    *, session: Session, live: LiveIndex, editor: str, change_id: int, allow_shared: bool = False
-) -> RevertReport:
-    report = history.revert(
-        session=session, actor=editor, change_id=change_id, allow_shared=allow_shared
+    *,
+    session: Session,
+    live: LiveIndex,
+    editor: str,
+    change_id: int,
+    allow_shared: bool = False,
+    dry_run: bool = False,
+) -> RevertReport | EditReport:
+    return _applied(
+        live,
+        lambda: history.revert(
+            session=session,
+            actor=editor,
+            change_id=change_id,
+            allow_shared=allow_shared,
+            dry_run=dry_run,
+        ),
     )
-    live.refresh()
-    return report
 
 
 def accept_review(
-    *, session: Session, live: LiveIndex, editor: str, item_id: int, decision: ReviewAccept
-) -> ReviewItemPublic:
-    item = review_queue.accept(session=session, actor=editor, item_id=item_id, decision=decision)
-    live.refresh()
-    return item
+    *,
+    session: Session,
+    live: LiveIndex,
+    editor: str,
+    item_id: int,
+    decision: ReviewAccept,
+    dry_run: bool = False,
+) -> ReviewItemPublic | EditReport:
+    return _applied(
+        live,
+        lambda: review_queue.accept(
+            session=session, actor=editor, item_id=item_id, decision=decision, dry_run=dry_run
+        ),
+    )
 
 
 def dismiss_review(

@@ -104,7 +104,12 @@ def change_public(row: Change) -> ChangePublic:
 
 
 def revert(
-    *, session: Session, actor: str, change_id: int, allow_shared: bool = False
+    *,
+    session: Session,
+    actor: str,
+    change_id: int,
+    allow_shared: bool = False,
+    dry_run: bool = False,
 ) -> RevertReport:
     """Undo the edit that change ``change_id`` belongs to, as a new edit.
 
@@ -112,9 +117,10 @@ def revert(
     recorded without states, is too large, or when an entity it touched was
     changed since (naming those changes), or when what it brings back would
     share a form with an entity changed since (unless ``allow_shared``); 422 when
-    it would bring back a type no longer declared. Nothing is written then.
+    it would bring back a type no longer declared. Nothing is written then,
+    nor with ``dry_run``: ``WouldChange`` says what the revert would change.
     """
-    with edit(session, actor=actor) as current:
+    with edit(session, actor=actor, dry_run=dry_run) as current:
         target = session.get(Change, change_id)
         if target is None:
             raise NotFound(f"no change with id {change_id}")

@@ -176,7 +176,12 @@ def _mark_resolved(session: Session, ids: list[int]) -> None:
 
 
 def accept(
-    *, session: Session, actor: str, item_id: int, decision: ReviewAccept
+    *,
+    session: Session,
+    actor: str,
+    item_id: int,
+    decision: ReviewAccept,
+    dry_run: bool = False,
 ) -> ReviewItemPublic:
     """Add the form's example to the table: an alias of ``decision.entity_id``, or
     among the names of ``decision.new_entity``; the history records it as that edit.
@@ -186,6 +191,7 @@ def accept(
     as every edit takes it, so that an accept and a dismissal of one form wait
     for each other instead of each holding what the other wants. An accepted
     form that traffic leaves unresolved again (the alias reverted) opens again.
+    With ``dry_run`` nothing is written: ``WouldChange`` says what would be.
     """
     try:
         hold_write_lock(session=session)
@@ -194,11 +200,15 @@ def accept(
         if decision.new_entity is not None:
             entity = _with_example(decision.new_entity, example)
             item.entity_id = entity.id
-            store.create_entity(session=session, actor=actor, data=entity)
+            store.create_entity(session=session, actor=actor, data=entity, dry_run=dry_run)
         elif decision.entity_id is not None:
             item.entity_id = decision.entity_id
             store.add_alias(
-                session=session, actor=actor, entity_id=decision.entity_id, data=example
+                session=session,
+                actor=actor,
+                entity_id=decision.entity_id,
+                data=example,
+                dry_run=dry_run,
             )
     except BaseException:
         session.rollback()

@@ -17,6 +17,7 @@ from app.api.answers import SafeJSONResponse
 from app.api.deps import (
     ADMIN_RESPONSES,
     AllowSharedQuery,
+    DryRunQuery,
     EditorDep,
     EntityIdPath,
     IfMatchDep,
@@ -24,7 +25,7 @@ from app.api.deps import (
     SessionDep,
     require_admin,
 )
-from app.api.responses import Responses, documented, with_etag
+from app.api.responses import DRY_RUN_ANSWER, documented, with_etag
 from app.errors import DomainError
 from app.etags import etag_of
 from app.models.api import (
@@ -57,9 +58,6 @@ _CONDITIONAL = documented(
     412,
     s400="The body could not be read (it is not UTF-8 text), or If-Match is no ETag.",
 )
-_DRY_RUN_ANSWER: Responses = {
-    200: {"model": EditReport, "description": "With `dry_run=true`: what the edit would change."}
-}
 
 router = APIRouter(
     prefix="/admin",
@@ -68,13 +66,6 @@ router = APIRouter(
     responses=ADMIN_RESPONSES,
 )
 
-DryRun = Annotated[
-    bool,
-    Query(
-        description="Run the edit and roll it back: nothing is written, and the answer (200) "
-        "is what it would change."
-    ),
-]
 AliasIdPath = Annotated[int, Path(ge=1, le=MAX_STORED_INT, description="The alias's `id`.")]
 
 
@@ -107,7 +98,7 @@ def _alias_answer(result: store.AliasEdit | EditReport, response: Response) -> A
     summary="Add an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=EntityPublic,
-    responses={**_DRY_RUN_ANSWER, **_JSON_BODY, **_SHARED, **with_etag(201)},
+    responses={**DRY_RUN_ANSWER, **_JSON_BODY, **_SHARED, **with_etag(201)},
 )
 def create_entity(
     session: SessionDep,
@@ -116,7 +107,7 @@ def create_entity(
     body: EntityCreate,
     response: Response,
     allow_shared: AllowSharedQuery = False,
-    dry_run: DryRun = False,
+    dry_run: DryRunQuery = False,
 ) -> Any:
     """Add an entity with its aliases; it resolves as soon as this returns.
 
@@ -150,7 +141,7 @@ def update_entity(
     body: EntityUpdate,
     response: Response,
     allow_shared: AllowSharedQuery = False,
-    dry_run: DryRun = False,
+    dry_run: DryRunQuery = False,
 ) -> Any:
     """Only the fields sent change; `null` removes a description or a prominence.
 
@@ -177,7 +168,7 @@ def update_entity(
     summary="Delete an entity and its aliases",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={**_DRY_RUN_ANSWER, **_CONDITIONAL},
+    responses={**DRY_RUN_ANSWER, **_CONDITIONAL},
 )
 def delete_entity(
     session: SessionDep,
@@ -185,7 +176,7 @@ def delete_entity(
     editor: EditorDep,
     if_match: IfMatchDep,
     entity_id: EntityIdPath,
-    dry_run: DryRun = False,
+    dry_run: DryRunQuery = False,
 ) -> Response:
     """The entity and all its aliases are gone; the history keeps them, and a revert brings
     them back with their IDs."""
@@ -208,7 +199,7 @@ def delete_entity(
     summary="Add an alias to an entity",
     status_code=status.HTTP_201_CREATED,
     response_model=AliasPublic,
-    responses={**_DRY_RUN_ANSWER, **_CONDITIONAL, **_SHARED, **with_etag(201)},
+    responses={**DRY_RUN_ANSWER, **_CONDITIONAL, **_SHARED, **with_etag(201)},
 )
 def add_alias(
     session: SessionDep,
@@ -219,7 +210,7 @@ def add_alias(
     body: AliasCreate,
     response: Response,
     allow_shared: AllowSharedQuery = False,
-    dry_run: DryRun = False,
+    dry_run: DryRunQuery = False,
 ) -> Any:
     """A new surface form; 409 when the entity has it already (after normalisation),
     or when another entity has it, unless `allow_shared=true`. `ETag` is the entity's."""
@@ -253,7 +244,7 @@ def update_alias(
     body: AliasUpdate,
     response: Response,
     allow_shared: AllowSharedQuery = False,
-    dry_run: DryRun = False,
+    dry_run: DryRunQuery = False,
 ) -> Any:
     """Only the fields sent change, and the alias keeps its `id`; `null` removes the
     note or the case rule. A text the entity has already is refused (409), as is one
@@ -278,7 +269,7 @@ def update_alias(
     summary="Remove an alias",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={**_DRY_RUN_ANSWER, **_CONDITIONAL, **with_etag(204)},
+    responses={**DRY_RUN_ANSWER, **_CONDITIONAL, **with_etag(204)},
 )
 def delete_alias(
     session: SessionDep,
@@ -287,7 +278,7 @@ def delete_alias(
     if_match: IfMatchDep,
     entity_id: EntityIdPath,
     alias_id: AliasIdPath,
-    dry_run: DryRun = False,
+    dry_run: DryRunQuery = False,
 ) -> Response:
     """Remove one alias (its `id` is listed by `GET /entities/{entity_id}`); alias ids
     are never given again. `ETag` is the entity's."""
@@ -332,7 +323,7 @@ def merge_entity(
     entity_id: EntityIdPath,
     body: EntityMerge,
     response: Response,
-    dry_run: DryRun = False,
+    dry_run: DryRunQuery = False,
 ) -> Any:
     """The entity's aliases move to `into` with their IDs, and its name becomes an alias
     there; forms `into` has already are dropped. A description or prominence that `into`
@@ -413,7 +404,7 @@ def import_file(
             "(their mentions then answer `ambiguous`)."
         ),
     ] = False,
-    dry_run: DryRun = False,
+    dry_run: DryRunQuery = False,
 ) -> Any:
     """Load a whole file in one transaction: all of it, or nothing when any entry is invalid.
 
@@ -528,7 +519,7 @@ def list_history(
     "/history/{change_id}/revert",
     operation_id="revertChange",
     summary="Undo the edit a change belongs to",
-    response_model=RevertReport,
+    response_model=RevertReport | EditReport,
     responses=documented(
         404,
         409,
@@ -544,12 +535,19 @@ def revert_change(
     editor: EditorDep,
     change_id: Annotated[int, Path(ge=1, le=MAX_STORED_INT, description="The change's `id`.")],
     allow_shared: AllowSharedQuery = False,
-) -> RevertReport:
+    dry_run: DryRunQuery = False,
+) -> RevertReport | EditReport:
     """Every entity the edit touched goes back to its state before it: a deleted entity or
     alias comes back with its ID, an update is rolled back, a created entity is deleted.
 
-    The revert is a change itself (action `revert`), so it can be reverted too.
+    The revert is a change itself (action `revert`), so it can be reverted too. With
+    `dry_run=true` the answer is what the revert would change, and nothing is written.
     """
     return editing.revert(
-        session=session, live=live, editor=editor, change_id=change_id, allow_shared=allow_shared
+        session=session,
+        live=live,
+        editor=editor,
+        change_id=change_id,
+        allow_shared=allow_shared,
+        dry_run=dry_run,
     )

@@ -148,6 +148,13 @@ AllowSharedQuery = Annotated[
         "answer `ambiguous`. Without it, such a form is refused with 409 naming the owners."
     ),
 ]
+DryRunQuery = Annotated[
+    bool,
+    Query(
+        description="Run the edit and roll it back: nothing is written, and the answer (200) "
+        "is what it would change."
+    ),
+]
 TypeQuery = Annotated[
     str | None,
     Query(max_length=MAX_TYPE_LENGTH, pattern=PRINTABLE_PATTERN, description=TYPE_DESCRIPTION),

@@ -6,7 +6,7 @@ Routers name the statuses their operations can answer (``documented(404,
 
 from typing import Any
 
-from app.models.api import ErrorDetail, ServerError
+from app.models.api import EditReport, ErrorDetail, ServerError
 
 _DESCRIPTIONS = {
     400: "The body could not be read (it is not UTF-8 text).",
@@ -22,6 +22,11 @@ _DESCRIPTIONS = {
 }
 
 Responses = dict[int | str, dict[str, Any]]
+
+# The answer of an edit run with ``dry_run=true``.
+DRY_RUN_ANSWER: Responses = {
+    200: {"model": EditReport, "description": "With `dry_run=true`: what the edit would change."}
+}
 
 
 def documented(*statuses: int, **descriptions: str) -> Responses:

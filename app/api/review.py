@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from app import editing, review_queue
 from app.api.deps import (
     ADMIN_RESPONSES,
+    DryRunQuery,
     EditorDep,
     LiveIndexDep,
     SessionDep,
@@ -15,7 +16,7 @@ from app.api.deps import (
     require_admin,
 )
 from app.api.responses import documented
-from app.models.api import ReviewAccept, ReviewItemPublic, ReviewList
+from app.models.api import EditReport, ReviewAccept, ReviewItemPublic, ReviewList
 from app.models.fields import MAX_STORED_INT
 from app.models.tables import ReviewStatus
 
@@ -58,7 +59,7 @@ def list_review(
     "/{item_id}/accept",
     operation_id="acceptReviewItem",
     summary="Accept a form as an alias, or as a new entity",
-    response_model=ReviewItemPublic,
+    response_model=ReviewItemPublic | EditReport,
     responses=documented(
         400,
         404,
@@ -78,12 +79,14 @@ def accept(
     editor: EditorDep,
     item_id: ItemId,
     body: ReviewAccept,
-) -> ReviewItemPublic:
+    dry_run: DryRunQuery = False,
+) -> ReviewItemPublic | EditReport:
     """`{"entity_id": ...}` adds the form's example as an alias of that entity;
     `{"new_entity": {...}}` creates the entity with the example among its
-    names. The mention resolves as soon as this returns."""
+    names. The mention resolves as soon as this returns. With `dry_run=true`
+    the answer is what the accept would change, and nothing is written."""
     return editing.accept_review(
-        session=session, live=live, editor=editor, item_id=item_id, decision=body
+        session=session, live=live, editor=editor, item_id=item_id, decision=body, dry_run=dry_run
     )
 
 

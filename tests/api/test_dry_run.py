@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from app.matching.normalize import normalize
 from tests.api.test_admin import NEW_ENTITY
 from tests.api.test_history import YAML, changes, revision
+from tests.api.test_review import item_id, queue
 
 Write = Callable[[TestClient, dict[str, str]], Any]
 
@@ -19,6 +20,19 @@ def _delete_pakistani_taliban(client: TestClient, admin: dict[str, str]) -> Any:
     alias_id = client.get("/entities/ttp").json()["aliases"][1]["id"]
     return client.delete(f"/admin/entities/ttp/aliases/{alias_id}?dry_run=true", headers=admin)
 
+
+def _accept_shawal(decision: dict[str, Any]) -> Write:
+    def accept(client: TestClient, admin: dict[str, str]) -> Any:
+        client.get("/resolve", params={"q": "Shawal"})
+        number = item_id(client, admin, "shawal")
+        return client.post(
+            f"/admin/review/{number}/accept?dry_run=true", json=decision, headers=admin
+        )
+
+    return accept
+
+
+NEW_PLACE = {"new_entity": {"id": "shawal-valley", "name": "Shawal Valley", "type": "location"}}
 
 WRITES: dict[str, tuple[Write, dict[str, list[str]]]] = {
     "create": (
@@ -52,6 +66,13 @@ WRITES: dict[str, tuple[Write, dict[str, list[str]]]] = {
         ),
         {"created": ["kabul"], "deleted": ["afghan-taliban", "islamabad", "tlp", "ttp"]},
     ),
+    "revert": (
+        # The first change is the shipped table's import: its revert deletes it all.
+        lambda c, h: c.post("/admin/history/1/revert?dry_run=true", headers=h),
+        {"deleted": ["afghan-taliban", "islamabad", "tlp", "ttp"]},
+    ),
+    "review accept as an alias": (_accept_shawal({"entity_id": "ttp"}), {"updated": ["ttp"]}),
+    "review accept as an entity": (_accept_shawal(NEW_PLACE), {"created": ["shawal-valley"]}),
 }
 
 
@@ -86,6 +107,18 @@ def test_a_dry_run_answers_what_would_change_and_changes_nothing(
         i for ids in listed.values() for i in ids
     }
     assert observed(client, admin) == before
+
+
+@pytest.mark.parametrize("decision", [{"entity_id": "ttp"}, NEW_PLACE], ids=["alias", "entity"])
+def test_a_dry_run_accept_leaves_the_form_open_to_be_accepted(
+    client: TestClient, admin: dict[str, str], decision: dict[str, Any]
+) -> None:
+    assert _accept_shawal(decision)(client, admin).status_code == 200
+    assert queue(client, admin)["shawal"]["status"] == "open"
+    number = item_id(client, admin, "shawal")
+    accepted = client.post(f"/admin/review/{number}/accept", json=decision, headers=admin)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "accepted"
 
 
 def test_a_dry_run_shows_each_entity_before_and_after(
