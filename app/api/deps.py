@@ -122,6 +122,7 @@ def _editor_of(sent: bytes, tokens: dict[str, SecretStr]) -> str | None:
 
 
 async def get_if_match(
+    request: Request,
     if_match: Annotated[
         str | None,
         Header(
@@ -131,7 +132,10 @@ async def get_if_match(
         ),
     ] = None,
 ) -> IfMatch | None:
-    return None if if_match is None else parse_if_match(if_match)
+    if if_match is None:
+        return None
+    # Sent as several lines, the header is their values joined by commas (RFC 9110).
+    return parse_if_match(", ".join(request.headers.getlist("if-match")))
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -82,6 +82,25 @@ def test_an_if_match_that_is_no_etag_is_400(
     assert client.get("/entities/tlp").json() == before
 
 
+@pytest.mark.parametrize(
+    ("lines", "answer"),
+    [(["stale", "current"], 200), (["current", "garbage"], 400), (["stale", "stale"], 412)],
+)
+def test_if_match_sent_as_several_lines_is_read_as_one_list(
+    client: TestClient, admin: dict[str, str], lines: list[str], answer: int
+) -> None:
+    """As RFC 9110 combines them: only the first line was read, so a current tag
+    on the second was 412 and garbage after a current one went through."""
+    stale = client.get("/entities/tlp").headers["etag"]
+    client.patch("/admin/entities/tlp", json={"prominence": 3.0}, headers=admin)
+    tags = {"stale": stale, "current": client.get("/entities/tlp").headers["etag"]}
+    tags["garbage"] = "garbage"
+    headers = [*admin.items(), *(("If-Match", tags[line]) for line in lines)]
+    response = client.patch("/admin/entities/tlp", json={"prominence": 4.0}, headers=headers)
+    assert response.status_code == answer, response.text
+    assert client.get("/entities/tlp").json()["prominence"] == (4.0 if answer == 200 else 3.0)
+
+
 def test_a_write_answers_the_etag_the_entity_now_has(
     client: TestClient, admin: dict[str, str]
 ) -> None:
