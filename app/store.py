@@ -293,10 +293,6 @@ def create_entity(
         return _recorded(current, session, "create", data.id, before=None)
 
 
-# The entity fields that PATCH may set to null.
-_CLEARABLE = frozenset({"description", "prominence"})
-
-
 def update_entity(
     *,
     session: Session,
@@ -311,6 +307,9 @@ def update_entity(
         entity = _entity_for_write(session, entity_id, if_match)
         before = read_state(session, entity_id)
         changes = data.model_dump(exclude_unset=True)
+        if all(getattr(entity, field) == value for field, value in changes.items()):
+            # Nothing to change ({} too): nothing recorded, no new revision.
+            return EntityPublic.model_validate(before)
         if changes.get("type") is not None:
             declared_types.check_entity_type(session=session, entity_type=changes["type"])
         name = changes.get("name")
@@ -318,8 +317,7 @@ def update_entity(
             _check_form_is_new(entity, name, what="name")
             if normalize(name) != entity.normalized_name:
                 refuse_shared(session, entity_id, [name], allow_shared=allow_shared)
-        # name and type cannot be unset
-        _set_fields(entity, {k: v for k, v in changes.items() if v is not None or k in _CLEARABLE})
+        _set_fields(entity, changes)
         entity.updated_at = utcnow()
         return _recorded(current, session, "update", entity_id, before=before)
 

@@ -123,12 +123,19 @@ class EntityUpdate(SQLModel):
         json_schema_extra={"examples": [{"description": "Umbrella group of Pakistani militants."}]},
     )
 
-    name: MatchableText | None = None
-    type: TypeName | None = None
+    name: MatchableText | None = Field(default=None, description="Cannot be null.")
+    type: TypeName | None = Field(default=None, description="Cannot be null.")
     description: Note | None = Field(default=None, description="null removes it.")
     prominence: Prominence | None = Field(
         default=None, description=f"{PROMINENCE_DESCRIPTION} null removes it."
     )
+
+    @model_validator(mode="after")
+    def _name_and_type_are_not_cleared(self) -> "EntityUpdate":
+        for field in ("name", "type"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null: an entity always has one")
+        return self
 
 
 class EntityTypeCreate(SQLModel):

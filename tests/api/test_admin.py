@@ -1,5 +1,6 @@
 import os
 import threading
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -93,6 +94,31 @@ def test_patch_and_delete_an_entity(client: TestClient, admin: dict[str, str]) -
     assert client.get("/entities/tlp").status_code == 404
     assert client.delete("/admin/entities/tlp", headers=admin).status_code == 404
     assert client.patch("/admin/entities/tlp", json={}, headers=admin).status_code == 404
+
+
+@pytest.mark.parametrize("field", ["name", "type"])
+def test_a_patch_cannot_clear_an_entity_s_name_or_type(
+    client: TestClient, admin: dict[str, str], field: str
+) -> None:
+    """It answered 200 and changed nothing: an acknowledged edit not made."""
+    before = client.get("/entities/tlp").json()
+    response = client.patch("/admin/entities/tlp", json={field: None}, headers=admin)
+    assert named_field(response) == [["body"]]
+    assert f"{field} cannot be null" in response.text
+    assert client.get("/entities/tlp").json() == before
+
+
+@pytest.mark.parametrize("body", [{}, {"name": "Tehreek-e-Labbaik Pakistan", "prominence": None}])
+def test_a_patch_that_changes_nothing_records_nothing(
+    client: TestClient, admin: dict[str, str], body: dict[str, Any]
+) -> None:
+    before = client.get("/entities/tlp")
+    history = client.get("/admin/history", headers=admin).json()["changes"]
+    response = client.patch("/admin/entities/tlp", json=body, headers=admin)
+    assert response.status_code == 200, response.text
+    assert response.json() == before.json()
+    assert response.headers["etag"] == before.headers["etag"]
+    assert client.get("/admin/history", headers=admin).json()["changes"] == history
 
 
 @pytest.mark.parametrize(
