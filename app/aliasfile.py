@@ -103,7 +103,7 @@ class AliasFileStream:
 
     def _read(self, raw: str | bytes, media_type: str) -> Iterator[EntityCreate]:
         data = _utf8(raw)
-        if "json" in media_type:
+        if "json" in media_type.lower():
             yield from self._checked_entities(_json_entries(data))
             return
         given = 0

@@ -145,7 +145,7 @@ async def _form_field(request: Request) -> tuple[str, str]:
     OpenRefine posts application/x-www-form-urlencoded; a JSON body holding
     the query batch itself is accepted too."""
     body = (await request.body()).decode("utf-8", errors="replace")
-    if "json" in request.headers.get("content-type", ""):
+    if "json" in request.headers.get("content-type", "").lower():
         return "queries", body
     form = parse_qs(body)
     for field in ("queries", "extend"):

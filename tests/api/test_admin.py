@@ -217,6 +217,15 @@ def test_an_import_with_a_misspelt_field_is_422_naming_the_field_it_likely_meant
     assert client.get("/entities/kabul").status_code == 404
 
 
+def test_an_import_s_media_type_is_read_whatever_its_case(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    headers = {**admin, "content-type": "Application/JSON; charset=UTF-8"}
+    response = client.post("/admin/import", content='{"entities": [}', headers=headers)
+    assert response.status_code == 422
+    assert "not valid JSON" in response.json()["detail"]  # not read as YAML
+
+
 def test_merge_import_keeps_what_the_file_lacks(client: TestClient, admin: dict[str, str]) -> None:
     yaml_body = "entities:\n  - {id: kabul, name: Kabul, type: location}\n"
     response = client.post(

@@ -123,6 +123,9 @@ def test_a_form_encoded_batch_as_openrefine_sends_it(client: TestClient) -> None
 
 def test_a_json_batch_and_a_get_batch(client: TestClient) -> None:
     check_results(client.post("/reconcile", json=QUERIES).json())
+    # A media type is case-insensitive.
+    upper = {"content-type": "APPLICATION/JSON"}
+    check_results(client.post("/reconcile", content=json.dumps(QUERIES), headers=upper).json())
     check_results(client.get("/reconcile", params={"queries": json.dumps(QUERIES)}).json())
 
 
