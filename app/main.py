@@ -64,6 +64,9 @@ def create_app(
         # Any request may be too large or meet an unexpected error.
         responses=documented(413, 500),
         redoc_url=None,
+        # A path with a slash too many or too few is 404, not a 307 that the
+        # schema does not name, whose Location is built from the Host header.
+        redirect_slashes=False,
         swagger_ui_parameters={"persistAuthorization": True, "tryItOutEnabled": True},
     )
     _attach_services(

@@ -30,6 +30,21 @@ def test_an_unknown_id_is_404_json(client: TestClient) -> None:
     assert response.json() == {"detail": "no entity with id 'nope'"}
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/entities/ttp/"), ("GET", "/entities/"), ("POST", "/annotate/")],
+)
+def test_a_path_with_a_slash_too_many_is_404_json_not_a_redirect(
+    client: TestClient, method: str, path: str
+) -> None:
+    """The redirect (307) was in no operation's schema, and its Location came
+    from the Host header the client sent."""
+    response = client.request(method, path, headers={"Host": "elsewhere.example"})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+    assert "location" not in response.headers
+
+
 def test_bad_paging_is_422(client: TestClient) -> None:
     assert client.get("/entities", params={"limit": 0}).status_code == 422
     assert client.get("/entities", params={"offset": -1}).status_code == 422
