@@ -113,12 +113,16 @@ def list_entities(
 
 
 def _mentions(q: str) -> Any:
+    """The entities whose ID is ``q``, or whose name or an alias holds it, both
+    compared in their normal forms: in any script and either database alike
+    (SQLite's own case-insensitive match knows only ASCII letters)."""
     text, key = q.strip(), normalize(q)
-    found = [col(Entity.id) == text, col(Entity.name).icontains(text, autoescape=True)]
-    if key:  # punctuation alone has no normal form, and would match every alias
+    found = [col(Entity.id) == text]
+    if key:  # punctuation alone has no normal form, and would match every name
         by_alias = select(Alias.entity_id).where(
             col(Alias.normalized).contains(key, autoescape=True)
         )
+        found.append(col(Entity.normalized_name).contains(key, autoescape=True))
         found.append(col(Entity.id).in_(by_alias))
     return or_(*found)
 

@@ -26,7 +26,8 @@ def list_entities(
         Query(
             max_length=512,
             pattern=PRINTABLE_PATTERN,
-            description="Text found in the ID, name or an alias.",
+            description="The ID, or text found in the name or an alias (compared in "
+            "their normal forms: case, accents and punctuation aside).",
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -17,6 +17,29 @@ def test_list_filters(client: TestClient) -> None:
     assert [e["id"] for e in body["items"]] == ["tlp"]
 
 
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("ZÜRICH", ["zurich"]),  # SQLite's LIKE folds ASCII letters only
+        ("élite", ["zurich"]),
+        ("Zurich Elite", ["zurich"]),
+        ("ZÜRİCH", ["zurich"]),
+        ("zurich", ["zurich"]),  # the ID, exactly
+        ("Tehreek-e-Labbaik", ["tlp"]),
+        ("tehreek e", ["tlp", "ttp"]),
+        ("-", []),  # punctuation alone: no normal form, only an ID of it
+    ],
+)
+def test_q_finds_a_name_in_any_script_and_case_on_either_database(
+    client: TestClient, admin: dict[str, str], q: str, found: list[str]
+) -> None:
+    zurich = {"id": "zurich", "name": "Zürich Élite Groupe", "type": "organization"}
+    assert client.post("/admin/entities", json=zurich, headers=admin).status_code == 201
+    body = client.get("/entities", params={"q": q}).json()
+    assert [e["id"] for e in body["items"]] == found
+    assert body["total"] == len(found)
+
+
 def test_one_entity_lists_its_aliases_with_ids(client: TestClient) -> None:
     body = client.get("/entities/ttp").json()
     assert body["name"] == "Tehreek-e-Taliban Pakistan"
