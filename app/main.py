@@ -20,6 +20,7 @@ from app.api.responses import documented
 from app.bootstrap import prepare_database
 from app.cors import CORSOnPaths
 from app.errors import DomainError, validation_details
+from app.head_requests import HeadAsGet
 from app.health import WriteCheck, first_line
 from app.live_index import LiveIndex
 from app.metrics import Metrics
@@ -125,6 +126,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    # Innermost: a HEAD is a GET to everything the routes do.
+    app.add_middleware(HeadAsGet)
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,
