@@ -51,7 +51,12 @@ from app.db import make_engine
 from app.heap import freeze_and_trim
 from app.matching.derived_forms import PARALLEL_FROM_FORMS
 from app.matching.index import AliasIndex, Segment
-from app.matching.snapshot import read_snapshot, snapshot_table, write_snapshot
+from app.matching.snapshot import (
+    not_a_place_for_snapshots,
+    read_snapshot,
+    snapshot_table,
+    write_snapshot,
+)
 from app.matching.spotting_keys import KeysAutomaton
 from app.settings import Settings
 
@@ -85,6 +90,13 @@ class LiveIndex:
         self._build_workers = build_workers
         # Tables of this many aliases or more are built by a child process.
         self._build_apart_from = build_apart_from
+        if snapshot_file is not None and (refusal := not_a_place_for_snapshots(snapshot_file)):
+            log.warning(
+                "INDEX_SNAPSHOT %s is %s: the index is neither read from it nor kept in it",
+                snapshot_file,
+                refusal,
+            )
+            snapshot_file = None
         self._snapshot_file = snapshot_file
         # False: the snapshot file is read back, never written, and no child is
         # forked, to build the index or to keep it (a caller with threads running).

@@ -19,6 +19,7 @@ from app.db import make_engine, migrate
 from app.live_index import LiveIndex
 from app.matching.index import AliasIndex
 from app.matching.resolve import Status, resolve
+from app.matching.snapshot import write_snapshot
 from app.models.api import AliasCreate, EntityCreate
 from tests.processes import ended_within
 
@@ -230,6 +231,47 @@ def test_an_index_that_cannot_be_kept_still_serves(
     assert "index could not be kept" in caplog.text
     assert status(live, "TTP") is Status.MATCHED
     assert not (tmp_path / "index.snapshot").exists()
+
+
+def _not_snapshots(folder: Path) -> dict[str, Path]:
+    """Files that INDEX_SNAPSHOT may name by mistake, each made in ``folder``."""
+    database = folder / "alias-service.db"
+    database.write_bytes(b"SQLite format 3\x00" + bytes(4096))
+    aliases = folder / "aliases.yaml"
+    aliases.write_text("entities: []\n")
+    pipe = folder / "pipe"
+    os.mkfifo(pipe)  # a read of it would wait forever
+    link = folder / "link"
+    link.symlink_to(folder / "index.snapshot")
+    return {"database": database, "alias file": aliases, "pipe": pipe, "link": link}
+
+
+@pytest.mark.parametrize("kind", ["database", "alias file", "pipe", "link"])
+def test_a_snapshot_file_that_holds_something_else_is_neither_read_nor_replaced(
+    loaded: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture, kind: str
+) -> None:
+    """A database named as INDEX_SNAPSHOT by mistake was overwritten by the index."""
+    path = _not_snapshots(tmp_path)[kind]
+    before = path.lstat()
+    content = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+    live = LiveIndex(loaded, snapshot_file=path)
+    live.load()
+    assert status(live, "TTP") is Status.MATCHED
+    assert f"INDEX_SNAPSHOT {path} is" in caplog.text
+    assert "neither read from it nor kept in it" in caplog.text
+    for thread in threading.enumerate():  # a child keeping the index: done
+        if thread.name == "index-keeper":
+            thread.join(30)
+    after = path.lstat()
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    if content is not None:
+        assert path.read_bytes() == content
+
+
+def test_keeping_a_snapshot_over_another_file_is_refused(tmp_path: Path) -> None:
+    path = _not_snapshots(tmp_path)["database"]
+    with pytest.raises(ValueError, match="holds something else than an index snapshot"):
+        write_snapshot(path, AliasIndex.build([]).base, "1:1:2026-12-07T00:00:00")
 
 
 def add_alias(engine: Engine, text: str, entity_id: str = "tlp") -> int:

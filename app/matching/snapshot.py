@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import pickle
+import stat
 import sys
 import zlib
 from collections.abc import Callable
@@ -66,9 +67,44 @@ def pickled_to(stream: IO[bytes], segment: Segment) -> None:
     pickle.dump(segment, stream, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def not_a_place_for_snapshots(path: Path) -> str | None:
+    """Why ``path`` may neither give nor hold a snapshot; None when it may:
+    absent, empty, or a snapshot already (of any format or engine).
+
+    Anything else there is not the service's to replace: a database or an
+    alias file named by mistake, a link, a device, a pipe (which a read would
+    wait on forever)."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return f"not to be looked at ({error.strerror})"
+    if not stat.S_ISREG(mode):
+        return "not a regular file"
+    try:
+        with path.open("rb") as file:
+            first = file.readline(4096)
+    except OSError as error:
+        return f"not readable ({error.strerror})"
+    if not first:
+        return None
+    try:
+        fields = json.loads(first)
+    except ValueError:
+        fields = None
+    if isinstance(fields, dict) and {"format", "engine", "table"} <= fields.keys():
+        return None
+    return "a file that holds something else than an index snapshot"
+
+
 def keep_snapshot(path: Path, payload: bytes, table: str) -> None:
     """Keep a segment ``pickled``, built from ``table``, in ``path`` (replaced
-    whole, never half-written)."""
+    whole, never half-written); ValueError if ``path`` holds anything but a
+    snapshot (``not_a_place_for_snapshots``)."""
+    refusal = not_a_place_for_snapshots(path)
+    if refusal is not None:
+        raise ValueError(f"{path} is {refusal}: not replaced")
     header = {
         "format": FORMAT,
         "engine": engine_version(),
