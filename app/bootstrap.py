@@ -11,8 +11,9 @@ from sqlmodel import Session
 from app import store
 from app.aliasfile import parse_alias_file
 from app.db import migrate, setup_lock
-from app.errors import DatabaseUnusable
+from app.errors import DatabaseUnusable, InvalidAliasFile
 from app.health import check_writes, first_line, is_transient
+from app.models.api import AliasFile
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,23 @@ def seed_new_database(*, engine: Engine, aliases_file: Path) -> None:
         store.hold_write_lock(session=session)
         if not store.is_new(session=session):
             return
-        table = parse_alias_file(aliases_file.read_bytes())
+        table = _shipped_table(aliases_file)
         # The shipped table is curated: a form it gives several entities is meant
         # (the Ministry of Foreign Affairs of two countries).
         report = store.import_table(
             session=session, actor="bootstrap", table=table, mode="merge", allow_shared=True
         )
     log.info("loaded %d entities from %s", report.created, aliases_file)
+
+
+def _shipped_table(aliases_file: Path) -> AliasFile:
+    """The table of ``aliases_file``; a fault names the file (``ALIASES_FILE``)."""
+    try:
+        return parse_alias_file(aliases_file.read_bytes())
+    except OSError as error:
+        raise InvalidAliasFile(f"ALIASES_FILE {aliases_file}: {error.strerror}") from None
+    except InvalidAliasFile as error:
+        raise InvalidAliasFile(f"ALIASES_FILE {aliases_file}: {error.detail}") from None
 
 
 def prepare_when_reachable(*, engine: Engine, aliases_file: Path, wait: float) -> None:

@@ -25,7 +25,7 @@ from app.errors import DomainError, InvalidAliasFile
 from app.health import first_line
 from app.live_index import LiveIndex
 from app.matching.derived_forms import usable_cores
-from app.settings import Settings, configuration_fault
+from app.settings import MAX_WORKERS, Settings, configuration_fault
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:  # the system refused (no process, no memory): still one line
         print(f"alias-service: {error.strerror or error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: what was under way is rolled back or left whole
+        print("alias-service: interrupted", file=sys.stderr)
+        return 130
     return result
 
 
@@ -92,7 +95,7 @@ def _add_serve(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument(
         "--workers",
-        type=_positive,
+        type=_workers,
         default=1,
         help="worker processes, forked after the index is loaded so that they share it",
     )
@@ -148,7 +151,7 @@ def _add_annotate(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--workers",
-        type=_positive,
+        type=_workers,
         default=usable_cores(),
         metavar="N",
         help="processes that annotate, sharing one index (default: every core)",
@@ -174,10 +177,10 @@ def _whole_number(value: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number, not {value!r}") from None
 
 
-def _positive(value: str) -> int:
+def _workers(value: str) -> int:
     number = _whole_number(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    if not 1 <= number <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be 1 to {MAX_WORKERS}")
     return number
 
 

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, Table, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlmodel import create_engine
@@ -138,8 +139,15 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest migration."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema up to the newest migration; ``DatabaseUnusable`` for a
+    schema at a revision this code does not know (migrated by a newer release)."""
+    try:
+        command.upgrade(alembic_config(engine), "head")
+    except CommandError as error:
+        raise DatabaseUnusable(
+            f"the database's schema is of a release this one does not know ({error}): "
+            "run the newest alias-service on it"
+        ) from None
 
 
 def migrate_exclusively(engine: Engine) -> None:

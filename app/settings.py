@@ -21,6 +21,9 @@ EDITOR_NAME_PATTERN = rf"^[^\s,:{CONTROL_CHARACTERS}]{{1,{MAX_EDITOR_NAME_LENGTH
 _EDITOR_NAME = re.compile(EDITOR_NAME_PATTERN)
 # serve's default listen address; `serve --host/--port` puts its own in its place.
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/"
+# Processes one setting or option may ask for, at most: more than any machine
+# here has cores, and a typo (100000) is refused instead of forking them.
+MAX_WORKERS = 256
 
 
 class Settings(BaseSettings):
@@ -50,6 +53,7 @@ class Settings(BaseSettings):
     build_workers: int | None = Field(
         default=None,
         ge=1,
+        le=MAX_WORKERS,
         description="Processes that build the index of a large table; the default is one "
         "per usable CPU, 1 builds it in the serving process alone.",
     )
@@ -132,7 +136,10 @@ class Settings(BaseSettings):
     )
 
     review_flush_interval: float = Field(
-        default=5.0, gt=0, description="Seconds between writes of the review queue's counts."
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="Seconds between writes of the review queue's counts.",
     )
     review_max_forms: int = Field(
         default=10_000,

@@ -1,7 +1,9 @@
 """The shipped table is loaded once, into a new database, and never again."""
 
 import threading
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session
@@ -10,6 +12,7 @@ from app import store
 from app.aliasfile import parse_alias_file
 from app.bootstrap import prepare_database, seed_new_database
 from app.db import make_engine
+from app.errors import InvalidAliasFile
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import SMALL_TABLE
@@ -27,6 +30,17 @@ def test_a_new_database_gets_the_shipped_table(engine: Engine) -> None:
     # ``engine`` was migrated already, as by ``alias-service migrate``: still new.
     prepare_database(engine=engine, aliases_file=SMALL_TABLE)
     assert entity_ids(engine) == SHIPPED_IDS
+
+
+def test_a_shipped_table_that_cannot_be_read_is_refused_naming_the_file(
+    engine: Engine, tmp_path: Path
+) -> None:
+    missing, twice = tmp_path / "missing.yaml", tmp_path / "twice.yaml"
+    twice.write_text("entities:\n  - {id: a, name: A, type: t}\n  - {id: a, name: B, type: t}\n")
+    for path, reason in [(missing, "No such file"), (twice, "'a' is already used")]:
+        with pytest.raises(InvalidAliasFile, match=f"^ALIASES_FILE {path}: .*{reason}"):
+            prepare_database(engine=engine, aliases_file=path)
+    assert entity_ids(engine) == []
 
 
 def test_a_table_that_editors_emptied_stays_empty(engine: Engine) -> None:

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app import serving, store
+from app import cli, serving, store
 from app.aliasfile import parse_alias_file
 from app.cli import main
 from app.db import make_engine
@@ -591,6 +591,30 @@ def test_no_progress_is_drawn_into_a_pipe_or_when_quiet(
     assert capsys.readouterr().err == ""
 
 
+def test_a_schema_of_a_newer_release_is_one_line_naming_it(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Alembic's 'Can't locate revision' came with its traceback."""
+    assert main(["migrate"]) == 0
+    with sqlite3.connect(folder / "alias-service.db") as database:
+        database.execute("UPDATE alembic_version SET version_num = 'ffffffffffff'")
+    capsys.readouterr()
+    said = fails_with(capsys, "migrate")
+    assert "of a release this one does not know" in said
+    assert "'ffffffffffff'" in said
+
+
+def test_an_interrupted_command_says_so_in_one_line(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*_args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_migrate", interrupted)
+    assert main(["migrate"]) == 130
+    assert capsys.readouterr().err == "alias-service: interrupted\n"
+
+
 def test_quiet_and_progress_together_are_a_usage_error(folder: Path) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["import", "--quiet", "--progress", str(SMALL_TABLE)])
@@ -602,8 +626,9 @@ def test_quiet_and_progress_together_are_a_usage_error(folder: Path) -> None:
     [
         (["--port", "70000"], "--port: must be a port number, 1 to 65535"),
         (["--port", "0"], "--port: must be a port number, 1 to 65535"),
-        (["--workers", "0"], "--workers: must be at least 1"),
-        (["--workers", "-2"], "--workers: must be at least 1"),
+        (["--workers", "0"], "--workers: must be 1 to 256"),
+        (["--workers", "-2"], "--workers: must be 1 to 256"),
+        (["--workers", "100000"], "--workers: must be 1 to 256"),
         (["--workers", "two"], "--workers: must be a whole number, not 'two'"),
         (["--port", "80.5"], "--port: must be a whole number, not '80.5'"),
     ],

@@ -98,6 +98,16 @@ def test_a_body_limit_admits_at_least_one_byte(setting: str, size: int) -> None:
     assert fault_of(**{setting: str(size)}).startswith(f"{setting.upper()}:")
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("review_flush_interval", "1e10"), ("review_flush_interval", "inf"), ("build_workers", "257")],
+)
+def test_a_setting_past_what_can_be_honoured_is_refused(setting: str, value: str) -> None:
+    """A flush interval of 1e10 s killed the flushing thread (past time_t); 100,000
+    build workers would be forked."""
+    assert fault_of(**{setting: value}).startswith(f"{setting.upper()}:")
+
+
 def default_of(setting: str) -> float:
     default: float = Settings.model_fields[setting].default
     return default
