@@ -40,6 +40,7 @@ from typing import IO, Any, NamedTuple
 import orjson
 from tqdm import tqdm
 
+from app import child_pipes
 from app.annotating import check_text_length
 from app.api.answers import JsonObject, annotation_public, json_bytes
 from app.command_files import STANDARD_STREAM, CommandFailed, Output, written
@@ -425,7 +426,13 @@ def _annotating(annotator: Annotator, workers: int, gzipped: bool) -> Iterator[I
     # collector from writing to their pages in each one.
     gc.collect()
     gc.freeze()
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        # A command killed outright leaves no worker annotating for nobody.
+        initializer=child_pipes.stop_when_orphaned,
+        initargs=(os.getpid(),),
+    )
     try:
         pool.submit(os.getpid).result()  # every worker forked here, before any thread
         yield lambda chunks: _in_order(pool, chunks, workers, gzipped)

@@ -3,7 +3,9 @@
 import argparse
 import gc
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
@@ -43,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"alias-service: invalid configuration: {fault}", file=sys.stderr)
         return 1
     try:
-        result: int = args.run(args, settings)
+        with _terminated_as_interrupted():
+            result: int = args.run(args, settings)
     except CommandFailed as error:
         print(f"alias-service: {error}", file=sys.stderr)
         return 1
@@ -56,10 +59,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:  # the system refused (no process, no memory): still one line
         print(f"alias-service: {error.strerror or error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:  # Ctrl-C: what was under way is rolled back or left whole
-        print("alias-service: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # what was under way is rolled back or left whole
+        terminated = isinstance(stop, _Terminated)
+        print(f"alias-service: {'stopped' if terminated else 'interrupted'}", file=sys.stderr)
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
     return result
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, unwinding as Ctrl-C does: files half-written are removed, workers stopped."""
+
+
+@contextmanager
+def _terminated_as_interrupted() -> Iterator[None]:
+    """SIGTERM raises ``_Terminated`` within the block (``serve`` hands the signal
+    to uvicorn, which installs its own handler). Left as it was elsewhere than
+    in the main thread, where no handler can be set."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(_signal: int, _frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _schema_steps_only(record: logging.LogRecord) -> bool:

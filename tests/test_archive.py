@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from app.cli import main
 from app.models.api import MAX_TEXT_LENGTH
 from app.settings import Settings
 from tests.conftest import DATA
+from tests.processes import ended_within
 
 SEED_TEXTS = [path.read_text(encoding="utf-8") for path in sorted((DATA / "seeds").glob("*.txt"))]
 SHORT_TEXTS = [
@@ -603,3 +605,35 @@ def test_a_line_past_the_bound_is_skipped_unread_and_the_next_is_annotated(
     reports = capsys.readouterr().err.splitlines()
     assert f"alias-service: {source}:1: skipped: the line is longer than 100 bytes" in reports
     assert read_records(target) == [short | {"mentions": expected_mentions(client, short["text"])}]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def test_a_terminated_run_leaves_no_partial_file_and_no_worker(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    """SIGTERM (a supervisor stopping it) killed the command where it stood: its
+    half-written file stayed beside the output, and its workers annotated on."""
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_lines(source, [json.dumps(record).encode() for record in records(50_000)])
+    environment = os.environ | {"DATABASE_URL": settings.database_url}
+    command = [sys.executable, "-m", "app.cli", "annotate", str(source), "-o", str(target)]
+    process = subprocess.Popen(
+        [*command, "--workers", "2"], env=environment, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".out.jsonl.*")) or len(_children(process.pid)) < 2:
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    workers = _children(process.pid)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert stderr.decode().splitlines()[-1] == "alias-service: stopped"
+    assert not [path.name for path in tmp_path.iterdir() if "out.jsonl" in path.name]
+    assert all(ended_within(worker, 10) for worker in workers)
