@@ -4,8 +4,9 @@ import logging
 import time
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from app import store
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 
 FIRST_PAUSE = 0.5
 MAX_PAUSE = 10.0
+# How long one try waits for a lock another session holds (at most the whole wait).
+LOCK_WAIT = 2.0
+MIN_LOCK_WAIT = 0.5
 
 
 def prepare_database(*, engine: Engine, aliases_file: Path) -> None:
@@ -50,6 +54,17 @@ def seed_new_database(*, engine: Engine, aliases_file: Path) -> None:
     log.info("loaded %d entities from %s", report.created, aliases_file)
 
 
+def _waiting_at_most(engine: Engine, seconds: float) -> Engine:
+    """``engine``'s database, each connection waiting at most ``seconds`` for a
+    lock that another session holds (PostgreSQL's ``lock_timeout``; SQLite's
+    connections wait 30 s at most already): a table locked elsewhere is a try
+    that failed, tried again, not a start that hangs with nothing said."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    options = f"-c lock_timeout={int(seconds * 1000)}"
+    return create_engine(engine.url, poolclass=NullPool, connect_args={"options": options})
+
+
 def _shipped_table(aliases_file: Path) -> AliasFile:
     """The table of ``aliases_file``; a fault names the file (``ALIASES_FILE``)."""
     try:
@@ -71,9 +86,10 @@ def prepare_when_reachable(*, engine: Engine, aliases_file: Path, wait: float) -
     name = engine.url.difference_update_query(["connect_timeout"]).render_as_string()
     deadline = time.monotonic() + wait
     pause = FIRST_PAUSE
+    setup = _waiting_at_most(engine, min(max(wait, MIN_LOCK_WAIT), LOCK_WAIT))
     while True:
         try:
-            prepare_database(engine=engine, aliases_file=aliases_file)
+            prepare_database(engine=setup, aliases_file=aliases_file)
             check_writes(engine)
             return
         except SQLAlchemyError as error:

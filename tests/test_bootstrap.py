@@ -1,6 +1,7 @@
 """The shipped table is loaded once, into a new database, and never again."""
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from sqlmodel import Session
 
 from app import store
 from app.aliasfile import parse_alias_file
-from app.bootstrap import prepare_database, seed_new_database
+from app.bootstrap import prepare_database, prepare_when_reachable, seed_new_database
 from app.db import make_engine
 from app.errors import InvalidAliasFile
 from app.main import create_app
@@ -109,3 +110,35 @@ def test_processes_starting_together_load_it_once(engine: Engine, database_url: 
     with Session(engine) as session:
         assert store.current_revision(session=session) == 1
     assert entity_ids(engine) == SHIPPED_IDS
+
+
+@pytest.mark.postgres
+def test_a_table_locked_elsewhere_is_waited_for_try_after_try(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """serve waited on such a lock for as long as it was held, saying nothing."""
+    engine = make_engine(postgres_url)
+    prepare_database(engine=engine, aliases_file=SMALL_TABLE)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_table() -> None:
+        with engine.connect() as connection:
+            connection.execute(text("LOCK TABLE table_state IN ACCESS EXCLUSIVE MODE"))
+            locked.set()
+            release.wait(30)
+            connection.rollback()
+
+    holder = threading.Thread(target=hold_the_table)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        threading.Timer(2.5, release.set).start()
+        started = time.monotonic()
+        prepare_when_reachable(engine=engine, aliases_file=SMALL_TABLE, wait=10)
+    finally:
+        release.set()
+        holder.join()
+        engine.dispose()
+    assert 2.5 <= time.monotonic() - started < 10
+    tries = [r.message for r in caplog.records if "not reachable" in r.message]
+    assert tries and all("lock timeout" in line for line in tries), tries
