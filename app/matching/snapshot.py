@@ -79,7 +79,7 @@ def not_a_place_for_snapshots(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as error:
-        return f"not to be looked at ({error.strerror})"
+        return f"out of reach ({error.strerror})"
     if not stat.S_ISREG(mode):
         return "not a regular file"
     try:
