@@ -126,10 +126,8 @@ class LimitedHttpTools(HttpToolsProtocol):
         super().on_message_complete()
 
     def send_400_response(self, msg: str) -> None:
-        if self._refusal is None:
-            super().send_400_response(msg)
-        else:
-            self._refuse(*self._refusal)
+        # uvicorn's own answer to a request that is not HTTP is text/plain.
+        self._refuse(*(self._refusal or (400, "the request is not valid HTTP")))
 
     def _headers_too_slow(self) -> None:
         self._timer = None

@@ -115,6 +115,37 @@ def test_oversized_headers_are_refused(server: Server) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /resolve?q=T\xffTP HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"POST /resolve HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    ],
+    ids=["a byte no target may hold", "a length and chunks"],
+)
+def test_a_request_that_is_not_http_is_a_json_400(server: Server, request_bytes: bytes) -> None:
+    """uvicorn answered these in text/plain, 'Invalid HTTP request received.'"""
+    with connect(server) as connection:
+        connection.sendall(request_bytes)
+        received = answer(connection)
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), received
+    assert b"content-type: application/json" in head
+    assert json.loads(body) == {"detail": "the request is not valid HTTP"}
+
+
+def test_a_body_whose_chunks_break_off_closes_the_connection_unanswered(server: Server) -> None:
+    """Its request was under way, waiting for the body: no status of its own (a
+    text/plain 400 was written beside it, before)."""
+    with connect(server) as connection:
+        connection.sendall(
+            b"POST /resolve HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b'5\r\n{"te\r\nZZ'
+        )
+        assert answer(connection) == b""
+
+
 def test_endless_headers_are_cut_off_without_memory_growth(server: Server) -> None:
     before = resident_bytes(server.pid)
     chunk = b"X-More: " + b"a" * 65_000 + b"\r\n"
