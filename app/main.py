@@ -6,15 +6,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DatabaseError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __doc__ as summary
 from app.api import admin, annotate, entities, entity_types, ops, reconcile, resolve, review
 from app.api.answers import SafeJSONResponse
+from app.api.methods import allowed_methods
 from app.api.openapi import keep_example_nulls
 from app.api.responses import documented
 from app.bootstrap import prepare_database
@@ -165,6 +168,14 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
         return SafeJSONResponse({"detail": validation_details(error.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 405:  # every method the path answers, not one route's
+            methods = allowed_methods(request.app, request.scope["path"])
+            if methods:
+                error.headers = {**(error.headers or {}), "Allow": ", ".join(methods)}
+        return await http_exception_handler(request, error)
 
     @app.exception_handler(OperationalError)
     async def database_down(_request: Request, error: OperationalError) -> JSONResponse:
