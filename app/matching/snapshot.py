@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from app.matching.index import Segment
 
@@ -75,27 +75,21 @@ def not_a_place_for_snapshots(path: Path) -> str | None:
     alias file named by mistake, a link, a device, a pipe (which a read would
     wait on forever)."""
     try:
-        mode = path.lstat().st_mode
+        status = path.lstat()
     except FileNotFoundError:
         return None
     except OSError as error:
         return f"out of reach ({error.strerror})"
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(status.st_mode):
         return "not a regular file"
+    if status.st_size == 0:
+        return None
     try:
         with path.open("rb") as file:
-            first = file.readline(4096)
+            fields = _header_fields(file)
     except OSError as error:
         return f"not readable ({error.strerror})"
-    if not first:
-        return None
-    try:
-        fields = json.loads(first)
-    except ValueError:
-        fields = None
-    if isinstance(fields, dict) and {"format", "engine", "table"} <= fields.keys():
-        return None
-    return "a file that holds something else than an index snapshot"
+    return None if fields is not None else "a file that holds something else than an index snapshot"
 
 
 def keep_snapshot(path: Path, payload: bytes, table: str) -> None:
@@ -211,10 +205,21 @@ class _Summed:
 
 def _header(file: IO[bytes]) -> Header | None:
     """The header of a snapshot of this format and engine; None for any other file."""
+    fields = _header_fields(file)
+    if fields is None or fields["format"] != FORMAT or fields["engine"] != engine_version():
+        return None
     try:
-        fields = json.loads(file.readline(4096))
-        if fields["format"] != FORMAT or fields["engine"] != engine_version():
-            return None
         return Header(str(fields["table"]), int(fields["length"]), int(fields["checksum"]))
     except (ValueError, TypeError, KeyError):
         return None
+
+
+def _header_fields(file: IO[bytes]) -> dict[str, Any] | None:
+    """The first line's fields, if they are a snapshot's header (of any format or engine)."""
+    try:
+        fields = json.loads(file.readline(4096))
+    except ValueError:
+        return None
+    if isinstance(fields, dict) and {"format", "engine", "table"} <= fields.keys():
+        return fields
+    return None
