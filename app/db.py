@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine, Table, event, insert, text
+from sqlalchemy import Connection, Engine, Table, event, insert, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import create_engine
 
@@ -20,6 +20,8 @@ from app.resources import MIGRATIONS_DIR
 # Held while migrating and seeding, so that replicas starting together on one
 # PostgreSQL database take turns instead of racing to create the schema.
 _PG_SETUP_LOCK = 0x616C696173  # "alias"
+# Where Alembic keeps the revision a database's schema is at.
+_VERSION_TABLE = "alembic_version"
 
 
 def make_engine(database_url: str) -> Engine:
@@ -140,7 +142,9 @@ def alembic_config(engine: Engine) -> Config:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema up to the newest migration; ``DatabaseUnusable`` for a
-    schema at a revision this code does not know (migrated by a newer release)."""
+    schema at a revision this code does not know (migrated by a newer release),
+    or for a database of another application, left as it was."""
+    _refuse_foreign_tables(engine)
     try:
         command.upgrade(alembic_config(engine), "head")
     except CommandError as error:
@@ -148,6 +152,23 @@ def migrate(engine: Engine) -> None:
             f"the database's schema is of a release this one does not know ({error}): "
             "run the newest alias-service on it"
         ) from None
+
+
+def _refuse_foreign_tables(engine: Engine) -> None:
+    """Refuse a database that holds tables but no migration of this service's.
+
+    The first migration would create some of its tables beside them and stop
+    at the first name taken (an ``entity`` table of another application),
+    leaving that database half-changed.
+    """
+    names = inspect(engine).get_table_names()
+    if not names or _VERSION_TABLE in names:
+        return
+    shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
+    raise DatabaseUnusable(
+        f"the database holds tables of another application ({shown}) and none of "
+        "alias-service's: point DATABASE_URL at a new database or one of alias-service's"
+    )
 
 
 def migrate_exclusively(engine: Engine) -> None:

@@ -604,6 +604,18 @@ def test_a_schema_of_a_newer_release_is_one_line_naming_it(
     assert "'ffffffffffff'" in said
 
 
+def test_a_database_of_another_application_is_one_line_and_left_alone(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with sqlite3.connect(folder / "alias-service.db") as database:
+        database.execute("CREATE TABLE entity (code TEXT)")
+    said = fails_with(capsys, "migrate")
+    assert "holds tables of another application (entity)" in said
+    with sqlite3.connect(folder / "alias-service.db") as database:
+        names = database.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    assert names == [("entity",)]
+
+
 def test_an_interrupted_command_says_so_in_one_line(
     folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,8 +1,10 @@
+import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from app.db import alembic_config, make_engine, migrate
+from app.errors import DatabaseUnusable
 
 
 def test_from_empty_to_head_and_back(database_url: str) -> None:
@@ -18,6 +20,23 @@ def test_from_empty_to_head_and_back(database_url: str) -> None:
         migrate(engine)
         migrate(engine)  # a second run changes nothing
         assert "alias" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_a_database_of_another_application_is_refused_and_left_as_it_was(
+    database_url: str,
+) -> None:
+    """The first migration created its tables beside the other application's and
+    stopped at the first name taken, leaving them half-changed."""
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE entity (code TEXT PRIMARY KEY)"))
+            connection.execute(text("CREATE TABLE orders (id INTEGER PRIMARY KEY)"))
+        with pytest.raises(DatabaseUnusable, match=r"another application \(entity, orders\)"):
+            migrate(engine)
+        assert set(inspect(engine).get_table_names()) == {"entity", "orders"}
     finally:
         engine.dispose()
 
