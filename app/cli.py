@@ -4,6 +4,7 @@ import argparse
 import gc
 import logging
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -229,6 +230,8 @@ def _annotate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    # A port another server holds is said now, not once the index has loaded.
+    sock = _bound_socket(args.host, args.port)
     # The service's engine is its live index's (``create_app``).
     live_index = LiveIndex.for_settings(settings)
     # Set up once, before the workers start; wait here for a database still
@@ -245,13 +248,27 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     serve(
         settings=settings.listening_at(args.host, args.port),
-        host=args.host,
-        port=args.port,
+        sock=sock,
         workers=args.workers,
         options=uvicorn_options(args, settings),
         live_index=live_index,
     )
     return 0
+
+
+def _bound_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port``, as uvicorn binds one for its
+    workers; the server listens on it once ready (``app.serving``)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise CommandFailed(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def uvicorn_options(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:

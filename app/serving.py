@@ -1,5 +1,11 @@
 """Run the HTTP server: one process, or workers forked from one loaded index.
 
+The listening socket is bound by ``alias-service serve`` first of all, so
+that a port another server holds is said at once, not once the index has
+loaded; it listens only when the server is ready, so a connection meanwhile
+is refused (a proxy tries another replica) rather than left waiting. SIGTERM
+or SIGINT ends the command as it ends one process: stopped, exit 143 or 130.
+
 With ``--workers N`` a supervisor builds the application and loads the index
 once, binds the socket, and forks N worker processes that each run
 ``uvicorn.Server`` on the shared socket. The index's pages are shared
@@ -38,6 +44,20 @@ log = logging.getLogger(__name__)
 RESPAWN_PAUSE = 1.0
 STOP_TIMEOUT = 30.0
 STARTUP_FAILED = 3  # the exit code uvicorn.run gives when the lifespan fails
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, saying where it listens once it does: uvicorn says so
+    only of a socket it binds itself."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            for sock in sockets or ():
+                host, port = sock.getsockname()[:2]
+                shown = f"[{host}]" if ":" in host else host
+                log.info("serving on http://%s:%d (process %d)", shown, port, os.getpid())
 
 
 def uvicorn_config(
@@ -50,8 +70,7 @@ def uvicorn_config(
 def serve(
     *,
     settings: Settings,
-    host: str,
-    port: int,
+    sock: socket.socket,
     workers: int = 1,
     options: Mapping[str, Any] | None = None,
     live_index: LiveIndex | None = None,
@@ -59,12 +78,13 @@ def serve(
     # ``alias-service serve`` has prepared the database, waiting for it to come
     # up, and may have begun to load the index.
     app = create_app(settings, database_prepared=True, live_index=live_index)
+    host, port = sock.getsockname()[:2]
     config = uvicorn_config(app, host=host, port=port, options=options or {})
     if workers <= 1:
-        uvicorn.Server(config).run()
+        _Server(config).run(sockets=[sock])
         return
     preload(app)
-    Supervisor(config, workers).run()
+    Supervisor(config, workers).run(sock)
 
 
 class Supervisor:
@@ -75,11 +95,12 @@ class Supervisor:
         self.workers = workers
         self.children: dict[int, float] = {}  # pid -> when it started
         self.stopping = False
+        self.stopped_by: signal.Signals | None = None
 
-    def run(self) -> None:
-        sock = self.config.bind_socket()
-        signal.signal(signal.SIGTERM, self._stop)
-        signal.signal(signal.SIGINT, self._stop)
+    def run(self, sock: socket.socket) -> None:
+        """Serve until SIGTERM or SIGINT, then stop the workers and raise that
+        signal again, as uvicorn does: the command ends as one process would."""
+        previous = {signum: signal.signal(signum, self._stop) for signum in _STOP_SIGNALS}
         # Objects that exist now are shared with every worker: keep the cyclic
         # collector from writing to their pages in each one.
         gc.collect()
@@ -91,6 +112,10 @@ class Supervisor:
             time.sleep(0.2)
         self._stop_children()
         sock.close()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if self.stopped_by is not None:
+            signal.raise_signal(self.stopped_by)
 
     def _fork(self, sock: socket.socket) -> None:
         supervisor = os.getpid()
@@ -103,7 +128,7 @@ class Supervisor:
             child_pipes.stop_when_orphaned(supervisor, grace=STOP_TIMEOUT)
             code = 0
             try:
-                server = uvicorn.Server(self.config)
+                server = _Server(self.config)
                 server.run(sockets=[sock])
                 code = 0 if server.started else STARTUP_FAILED
             except SystemExit as exit_:  # uvicorn's own exit when the lifespan fails
@@ -131,8 +156,9 @@ class Supervisor:
                 time.sleep(RESPAWN_PAUSE)
             self._fork(sock)
 
-    def _stop(self, _signum: int, _frame: FrameType | None) -> None:
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
         self.stopping = True
+        self.stopped_by = signal.Signals(signum)
 
     def _stop_children(self) -> None:
         for pid in self.children:

@@ -4,6 +4,7 @@ import fcntl
 import json
 import os
 import pty
+import socket
 import sqlite3
 import struct
 import subprocess
@@ -203,6 +204,9 @@ def test_serve_waits_for_a_database_that_comes_up(tmp_path: Path, postgres_url: 
         process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=output, stderr=output)
     try:
         wait_for(lambda: log.read_text().count("not reachable (") >= 2, log)
+        # Meanwhile the port is bound, not listening: a client is refused, not left waiting.
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((HOST, port), timeout=5).close()
         with tcp_relay(relay_port, (database.host or HOST, database.port or 5432)):
             wait_for(lambda: _ready(f"http://{HOST}:{port}"), log)
             assert process.poll() is None
@@ -277,8 +281,10 @@ def test_serve_hands_the_proxy_options_to_uvicorn(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'alias-service.db'}")
     given: dict[str, Any] = {}
     monkeypatch.setattr(serving, "serve", lambda **kwargs: given.update(kwargs))
-    assert main(["serve", "--port", "8123", *args]) == 0
-    assert given["port"] == 8123
+    port = free_port()
+    assert main(["serve", "--port", str(port), *args]) == 0
+    with given["sock"] as sock:
+        assert sock.getsockname() == (HOST, port)
     assert given["options"]["proxy_headers"] is True
     # None: uvicorn's own default, $FORWARDED_ALLOW_IPS or the loopback addresses.
     assert given["options"]["forwarded_allow_ips"] == trusted
@@ -300,12 +306,30 @@ def test_serve_begins_to_load_the_index_before_it_imports_the_web_application(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'alias-service.db'}")
     calls: list[tuple[str, LiveIndex]] = []
     monkeypatch.setattr(LiveIndex, "begin_load", lambda live: calls.append(("begun", live)))
-    monkeypatch.setattr(
-        serving, "serve", lambda **kwargs: calls.append(("served", kwargs["live_index"]))
-    )
-    assert main(["serve"]) == 0
+
+    def serve(**kwargs: Any) -> None:
+        kwargs["sock"].close()
+        calls.append(("served", kwargs["live_index"]))
+
+    monkeypatch.setattr(serving, "serve", serve)
+    assert main(["serve", "--port", str(free_port())]) == 0
     [(begun, live), (served, given)] = calls
     assert (begun, served) == ("begun", "served") and given is live
+
+
+def test_a_port_another_server_holds_is_said_before_the_database_is_touched(
+    tmp_path: Path,
+) -> None:
+    """uvicorn found the port taken once the index had loaded (half a minute at a
+    million aliases), then exited 3 with its own message."""
+    with socket.create_server((HOST, 0)) as holder:
+        port = holder.getsockname()[1]
+        result = run(tmp_path, "serve", "--host", HOST, "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"alias-service: cannot listen on {HOST}:{port}: Address already in use"
+    ]
+    assert not (tmp_path / "alias-service.db").exists()
 
 
 def test_a_repeated_editor_name_stops_the_service_with_one_line(tmp_path: Path) -> None:

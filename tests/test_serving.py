@@ -92,6 +92,17 @@ def test_forked_workers_serve_each_others_edits_and_are_replaced(
             assert resolved_id(server, "Pakistani Taliban") == "ttp"
 
 
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_stopped_server_says_so_and_exits_as_signalled(tmp_path: Path, count: int) -> None:
+    """With workers the supervisor exited 0, a single process 143."""
+    with serve(tmp_path, "--workers", str(count)) as server:
+        children = wait_for_workers(server.pid, count) if count > 1 else []
+        server.process.terminate()
+        assert server.process.wait(timeout=30) == 128 + signal.SIGTERM
+    assert server.access_log().splitlines()[-1] == "alias-service: stopped"
+    assert not [child for child in children if os.path.exists(f"/proc/{child}")]
+
+
 def test_forked_workers_restarted_on_the_same_table_read_the_kept_index(
     database_url: str, tmp_path: Path
 ) -> None:
