@@ -51,8 +51,6 @@ log = logging.getLogger(__name__)
 # stopped: the caller builds the index itself. A million aliases take about
 # half a minute on two cores.
 TIME_LIMIT = 30 * 60.0
-# The longest reason for its failure a child reports.
-_REASON_BYTES = 2000
 # What each batch of keys sent ahead begins with: whether more follow (_MORE_KEYS,
 # or _KEYS_DONE with no keys), the lengths of their text and of their lengths' array.
 _KEYS_HEADER = struct.Struct("<cQQ")
@@ -179,7 +177,7 @@ class _Ending:
                 return str(error)
             if status == 0:
                 return None
-            reason = (self._reasons.read(_REASON_BYTES) or b"").decode(errors="replace")
+            reason = child_pipes.read_reason(self._reasons)
             return reason or f"the child exited with code {status}"
 
     def stop(self) -> None:
@@ -263,7 +261,7 @@ def _run_child(
         _build_and_keep(engine, path, workers, sending)
         status = 0
     except BaseException as error:
-        os.write(report, f"{type(error).__name__}: {error}".encode()[:_REASON_BYTES])
+        child_pipes.report_failure(report, error)
     finally:
         os._exit(status)
 

@@ -14,7 +14,7 @@ import select
 import signal
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 # The pipe's buffer: the most a process may ask for without privileges.
 PIPE_BYTES = 1 << 20
 POLL_INTERVAL = 0.05
+# The longest reason for its failure a child reports.
+REASON_BYTES = 2000
 
 
 class PipeReader(io.RawIOBase):
@@ -67,6 +69,17 @@ def send(pipe: int, *parts: "ReadableBuffer") -> None:  # pragma: no cover
             view = memoryview(part).cast("B")  # in bytes, whatever its items (an array's)
             while view:
                 view = view[os.write(pipe, view) :]
+
+
+def report_failure(pipe: int, error: BaseException) -> None:  # pragma: no cover
+    """Tell the parent, through ``pipe``, why this child failed (``read_reason``)."""
+    with contextlib.suppress(OSError):
+        os.write(pipe, f"{type(error).__name__}: {error}".encode()[:REASON_BYTES])
+
+
+def read_reason(pipe: IO[bytes]) -> str:
+    """What a child that ended wrote with ``report_failure``; "" if nothing."""
+    return (pipe.read(REASON_BYTES) or b"").decode(errors="replace")
 
 
 def has_ended(child: int) -> bool:

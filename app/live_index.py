@@ -41,11 +41,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app import declared_types, store
+from app import child_pipes, declared_types, store
 from app.child_build import ChildBuild, ChildBuildFailed, SentAhead
 from app.db import make_engine
 from app.heap import freeze_and_trim
@@ -395,20 +396,32 @@ class LiveIndex:
             return
         # The child uses neither the database nor anything of this process's
         # threads, and leaves by os._exit: nothing of the parent is closed twice.
+        reading, writing = os.pipe()
         try:
             child = os.fork()
         except OSError as error:  # the index serves all the same, only not kept
+            os.close(reading)
+            os.close(writing)
             log.warning("index could not be kept in %s: %s", self._snapshot_file, error)
             return
         if child == 0:  # pragma: no cover (the child's coverage is not collected)
             status = 1
             try:
+                os.close(reading)
                 write_snapshot(self._snapshot_file, index.base, table)
                 status = 0
+            except BaseException as error:
+                child_pipes.report_failure(writing, error)
             finally:
                 os._exit(status)
+        os.close(writing)
+        # Whatever else is forked meanwhile holds the writing end too: never wait on it.
+        os.set_blocking(reading, False)
         threading.Thread(
-            target=_report_kept, args=(child, self._snapshot_file), name="index-keeper", daemon=True
+            target=_report_kept,
+            args=(child, os.fdopen(reading, "rb"), self._snapshot_file),
+            name="index-keeper",
+            daemon=True,
         ).start()
 
     def refresh(self) -> bool:
@@ -534,12 +547,16 @@ def _revision_of(table: str) -> int | None:
     return int(head) if head.isdigit() else None
 
 
-def _report_kept(child: int, path: Path) -> None:
-    try:
-        _, status = os.waitpid(child, 0)
-    except ChildProcessError:  # reaped by a supervisor that waits for any child
-        return
-    if os.waitstatus_to_exitcode(status) == 0:
-        log.info("index kept in %s", path)
-    else:
-        log.warning("index could not be kept in %s", path)
+def _report_kept(child: int, reasons: IO[bytes], path: Path) -> None:
+    """Say whether the child kept the index in ``path``, and if not, why."""
+    with reasons:
+        try:
+            _, status = os.waitpid(child, 0)
+        except ChildProcessError:  # reaped by a supervisor that waits for any child
+            return
+        code = os.waitstatus_to_exitcode(status)
+        if code == 0:
+            log.info("index kept in %s", path)
+        else:
+            reason = child_pipes.read_reason(reasons) or f"the child exited with code {code}"
+            log.warning("index could not be kept in %s: %s", path, reason)

@@ -233,6 +233,32 @@ def test_an_index_that_cannot_be_kept_still_serves(
     assert not (tmp_path / "index.snapshot").exists()
 
 
+def test_an_index_its_child_could_not_keep_is_warned_of_with_the_reason(
+    loaded: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The warning said only that the index was not kept."""
+
+    def disk_full(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(live_index, "write_snapshot", disk_full)  # the child inherits it
+    monkeypatch.setattr(LiveIndex, "_build_in_child", lambda _live: None)  # built here, kept apart
+    path = tmp_path / "index.snapshot"
+    live = LiveIndex(loaded, snapshot_file=path)
+    live.load()
+    assert status(live, "TTP") is Status.MATCHED
+    [keeper] = [thread for thread in threading.enumerate() if thread.name == "index-keeper"]
+    keeper.join(timeout=30)
+    assert (
+        f"index could not be kept in {path}: OSError: [Errno 28] No space left on device"
+        in caplog.text
+    )
+    assert not path.exists()
+
+
 def _not_snapshots(folder: Path) -> dict[str, Path]:
     """Files that INDEX_SNAPSHOT may name by mistake, each made in ``folder``."""
     database = folder / "alias-service.db"
