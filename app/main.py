@@ -2,7 +2,7 @@
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException, Request
@@ -65,8 +65,9 @@ def create_app(
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=_lifespan,
-        # Any request may be too large or meet an unexpected error.
-        responses=documented(413, 500),
+        # Any request may be too large, send a body in a content coding the
+        # service does not decode, or meet an unexpected error.
+        responses=documented(413, 415, 500),
         redoc_url=None,
         # A path with a slash too many or too few is 404, not a 307 that the
         # schema does not name, whose Location is built from the Host header.
@@ -201,7 +202,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 class BodySizeLimit:
-    """Refuse request bodies larger than the limit with 413, streamed or not."""
+    """Refuse request bodies larger than the limit with 413, streamed or not,
+    and bodies in a content coding (gzip, say) with 415: read as they came,
+    they would be refused for their bytes (400, 422) or stored as such."""
 
     def __init__(self, app: ASGIApp, *, limit: int, larger_limits: dict[str, int]) -> None:
         self.app = app
@@ -211,6 +214,13 @@ class BodySizeLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        coding = _content_coding(scope["headers"])
+        if coding is not None:
+            detail = f"the body's Content-Encoding {coding!r} is not supported: send it unencoded"
+            await SafeJSONResponse(
+                {"detail": detail}, status_code=415, headers={"Accept-Encoding": "identity"}
+            )(scope, receive, send)
             return
         limit = self.larger_limits.get(scope["path"], self.limit)
         declared = dict(scope["headers"]).get(b"content-length")
@@ -249,6 +259,17 @@ class _BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, _too_large(limit)["detail"])
+
+
+def _content_coding(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The request's Content-Encoding when it names a coding other than
+    identity (RFC 9110, 8.4), the only one the service reads; else None."""
+    for name, value in headers:
+        if name.lower() == b"content-encoding":
+            codings = [c.strip() for c in value.decode("latin-1").split(",")]
+            if any(c and c.lower() != "identity" for c in codings):
+                return value.decode("latin-1")
+    return None
 
 
 def _too_large(limit: int) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """The application's error answers: every failure is JSON with a documented status."""
 
+import gzip
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,6 +94,39 @@ def test_a_json_body_that_is_not_utf8_is_a_documented_400(lenient_client: TestCl
     assert response.status_code == 400
     assert "detail" in response.json()
     assert 400 in documented_statuses(lenient_client, "post", "/resolve")
+
+
+@pytest.mark.parametrize("coding", ["gzip", "GZIP", "identity, gzip", "br"])
+def test_a_body_in_a_content_coding_is_a_documented_415(
+    lenient_client: TestClient, coding: str
+) -> None:
+    """A gzipped body was read as it came: 400 for JSON, an import refused for its bytes."""
+    body = gzip.compress(b"entities:\n- id: zipped\n  name: Zipped\n  type: thing\n")
+    response = lenient_client.post(
+        "/admin/import",
+        content=body,
+        headers={
+            "content-type": "application/yaml",
+            "content-encoding": coding,
+            "authorization": f"Bearer {TOKEN}",
+        },
+    )
+    assert response.status_code == 415
+    assert response.headers["accept-encoding"] == "identity"
+    assert response.json() == {
+        "detail": f"the body's Content-Encoding {coding!r} is not supported: send it unencoded"
+    }
+    assert 415 in documented_statuses(lenient_client, "post", "/admin/import")
+    assert lenient_client.get("/entities/zipped").status_code == 404
+
+
+@pytest.mark.parametrize("coding", ["identity", "Identity", ""])
+def test_a_body_in_the_identity_coding_is_read(lenient_client: TestClient, coding: str) -> None:
+    response = lenient_client.post(
+        "/resolve", json={"mentions": ["TTP"]}, headers={"content-encoding": coding}
+    )
+    assert response.status_code == 200
+    assert response.json()["results"][0]["status"] == "matched"
 
 
 @pytest.mark.parametrize("token", [None, "", "  "])

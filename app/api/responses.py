@@ -1,7 +1,7 @@
 """The error answers the OpenAPI schema documents, described once.
 
 Routers name the statuses their operations can answer (``documented(404,
-409)``); the application adds those any request can meet (413, 500).
+409)``); the application adds those any request can meet (413, 415, 500).
 """
 
 from typing import Any
@@ -16,6 +16,7 @@ _DESCRIPTIONS = {
     409: "The ID or the alias exists already.",
     412: "The entity changed since the `If-Match` ETag was read; `ETag` is its current one.",
     413: "The body (or a text in it) is larger than the limit it names.",
+    415: "The body is in a content coding (`Content-Encoding`); send it unencoded.",
     422: "A parameter or the body is malformed; `detail` names the field.",
     500: "An unexpected error; the service logged it under `error_id`.",
     503: "The database is not reachable or not usable; `detail` says which.",
