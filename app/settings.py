@@ -27,7 +27,8 @@ MAX_WORKERS = 256
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+    # NaN passes no bound's test but fails each with a message naming the bound.
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", allow_inf_nan=False)
 
     database_url: str = Field(
         default="sqlite:///alias-service.db",

@@ -108,6 +108,13 @@ def test_a_setting_past_what_can_be_honoured_is_refused(setting: str, value: str
     assert fault_of(**{setting: value}).startswith(f"{setting.upper()}:")
 
 
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf"])
+@pytest.mark.parametrize("setting", ["refresh_interval", "match_threshold", "database_wait"])
+def test_a_number_that_is_not_finite_is_refused_as_such(setting: str, value: str) -> None:
+    """NaN was refused as 'less than or equal to 1', the bound it cannot be compared with."""
+    assert fault_of(**{setting: value}) == f"{setting.upper()}: Input should be a finite number"
+
+
 def default_of(setting: str) -> float:
     default: float = Settings.model_fields[setting].default
     return default
