@@ -261,6 +261,10 @@ class _BodyTooLarge(HTTPException):
         super().__init__(413, _too_large(limit)["detail"])
 
 
+# The most of a refused Content-Encoding that its answer repeats.
+_CODING_SHOWN = 100
+
+
 def _content_coding(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
     """The request's Content-Encoding when it names a coding other than
     identity (RFC 9110, 8.4), the only one the service reads; else None."""
@@ -268,7 +272,7 @@ def _content_coding(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
         if name.lower() == b"content-encoding":
             codings = [c.strip() for c in value.decode("latin-1").split(",")]
             if any(c and c.lower() != "identity" for c in codings):
-                return value.decode("latin-1")
+                return value.decode("latin-1")[:_CODING_SHOWN]
     return None
 
 

@@ -7,15 +7,14 @@ is refused (a proxy tries another replica) rather than left waiting. SIGTERM
 or SIGINT ends the command as it ends one process: stopped, exit 143 or 130.
 
 With ``--workers N`` a supervisor builds the application and loads the index
-once, binds the socket, and forks N worker processes that each run
-``uvicorn.Server`` on the shared socket. The index's pages are shared
-copy-on-write, so a worker costs little memory beyond the first (uvicorn's
-own multi-worker mode starts fresh interpreters that would each load the
-table). After the fork each worker drops the database connections it
-inherited, catches up with edits made since the load, and starts its own
-refresh thread (threads do not survive a fork). A worker that dies is
-replaced; SIGTERM or SIGINT stops them all; a worker whose supervisor was
-killed outright stops itself.
+once, then forks N worker processes that each run ``uvicorn.Server`` on that
+socket, shared. The index's pages are shared copy-on-write, so a worker costs
+little memory beyond the first (uvicorn's own multi-worker mode starts fresh
+interpreters that would each load the table). After the fork each worker
+drops the database connections it inherited, catches up with edits made since
+the load, and starts its own refresh thread (threads do not survive a fork).
+A worker that dies is replaced; SIGTERM or SIGINT stops them all; a worker
+whose supervisor was killed outright stops itself.
 """
 
 import contextlib
