@@ -1,6 +1,7 @@
 """The ``alias-service`` command: serve | import | export | migrate | annotate."""
 
 import argparse
+import errno
 import gc
 import logging
 import signal
@@ -231,7 +232,8 @@ def _annotate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # A port another server holds is said now, not once the index has loaded.
-    sock = _bound_socket(args.host, args.port)
+    if _port_in_use(args.host, args.port):
+        raise CommandFailed(f"cannot listen on {args.host}:{args.port}: a server listens there")
     # The service's engine is its live index's (``create_app``).
     live_index = LiveIndex.for_settings(settings)
     # Set up once, before the workers start; wait here for a database still
@@ -248,7 +250,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     serve(
         settings=settings.listening_at(args.host, args.port),
-        sock=sock,
+        host=args.host,
+        port=args.port,
         workers=args.workers,
         options=uvicorn_options(args, settings),
         live_index=live_index,
@@ -256,19 +259,28 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _bound_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host``:``port``, as uvicorn binds one for its
-    workers; the server listens on it once ready (``app.serving``)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+def _port_in_use(host: str, port: int) -> bool:
+    """Whether a server listens on ``port`` at an address ``host`` names: a
+    socket bound there as asyncio binds uvicorn's (reusing an address no longer
+    listened on, IPv6 apart from IPv4) is refused. Any other failure is left
+    for uvicorn to meet, as before."""
     try:
-        sock.bind((host, port))
-    except OSError as error:
-        sock.close()
-        raise CommandFailed(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    sock.set_inheritable(True)
-    return sock
+        addresses = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except OSError:
+        return False
+    for family, kind, protocol, _, address in addresses:
+        try:
+            with socket.socket(family, kind, protocol) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+    return False
 
 
 def uvicorn_options(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:

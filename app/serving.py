@@ -1,20 +1,21 @@
 """Run the HTTP server: one process, or workers forked from one loaded index.
 
-The listening socket is bound by ``alias-service serve`` first of all, so
-that a port another server holds is said at once, not once the index has
-loaded; it listens only when the server is ready, so a connection meanwhile
-is refused (a proxy tries another replica) rather than left waiting. SIGTERM
-or SIGINT ends the command as it ends one process: stopped, exit 143 or 130.
+``alias-service serve`` first checks that no server listens on its port, so
+that a port taken is said at once, not once the index has loaded; the socket
+itself is bound once the index is loaded, so no process forked meanwhile
+(the build's child, the one that keeps the index) holds it. SIGTERM or
+SIGINT ends the command as it ends one process: stopped, exit 143 or 130.
 
 With ``--workers N`` a supervisor builds the application and loads the index
-once, then forks N worker processes that each run ``uvicorn.Server`` on that
-socket, shared. The index's pages are shared copy-on-write, so a worker costs
-little memory beyond the first (uvicorn's own multi-worker mode starts fresh
-interpreters that would each load the table). After the fork each worker
-drops the database connections it inherited, catches up with edits made since
-the load, and starts its own refresh thread (threads do not survive a fork).
-A worker that dies is replaced; SIGTERM or SIGINT stops them all; a worker
-whose supervisor was killed outright stops itself.
+once, binds the socket, and forks N worker processes that each run
+``uvicorn.Server`` on the shared socket. The index's pages are shared
+copy-on-write, so a worker costs little memory beyond the first (uvicorn's
+own multi-worker mode starts fresh interpreters that would each load the
+table). After the fork each worker drops the database connections it
+inherited, catches up with edits made since the load, and starts its own
+refresh thread (threads do not survive a fork). A worker that dies is
+replaced; SIGTERM or SIGINT stops them all; a worker whose supervisor was
+killed outright stops itself.
 """
 
 import contextlib
@@ -46,19 +47,6 @@ STARTUP_FAILED = 3  # the exit code uvicorn.run gives when the lifespan fails
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-class _Server(uvicorn.Server):
-    """uvicorn's server, saying where it listens once it does: uvicorn says so
-    only of a socket it binds itself."""
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            for sock in sockets or ():
-                host, port = sock.getsockname()[:2]
-                shown = f"[{host}]" if ":" in host else host
-                log.info("serving on http://%s:%d (process %d)", shown, port, os.getpid())
-
-
 def uvicorn_config(
     app: FastAPI, *, host: str, port: int, options: Mapping[str, Any]
 ) -> uvicorn.Config:
@@ -69,7 +57,8 @@ def uvicorn_config(
 def serve(
     *,
     settings: Settings,
-    sock: socket.socket,
+    host: str,
+    port: int,
     workers: int = 1,
     options: Mapping[str, Any] | None = None,
     live_index: LiveIndex | None = None,
@@ -77,13 +66,12 @@ def serve(
     # ``alias-service serve`` has prepared the database, waiting for it to come
     # up, and may have begun to load the index.
     app = create_app(settings, database_prepared=True, live_index=live_index)
-    host, port = sock.getsockname()[:2]
     config = uvicorn_config(app, host=host, port=port, options=options or {})
     if workers <= 1:
-        _Server(config).run(sockets=[sock])
+        uvicorn.Server(config).run()
         return
     preload(app)
-    Supervisor(config, workers).run(sock)
+    Supervisor(config, workers).run()
 
 
 class Supervisor:
@@ -96,10 +84,19 @@ class Supervisor:
         self.stopping = False
         self.stopped_by: signal.Signals | None = None
 
-    def run(self, sock: socket.socket) -> None:
+    def run(self) -> None:
         """Serve until SIGTERM or SIGINT, then stop the workers and raise that
         signal again, as uvicorn does: the command ends as one process would."""
         previous = {signum: signal.signal(signum, self._stop) for signum in _STOP_SIGNALS}
+        try:
+            self._serve(self.config.bind_socket())
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        if self.stopped_by is not None:
+            signal.raise_signal(self.stopped_by)
+
+    def _serve(self, sock: socket.socket) -> None:
         # Objects that exist now are shared with every worker: keep the cyclic
         # collector from writing to their pages in each one.
         gc.collect()
@@ -111,10 +108,6 @@ class Supervisor:
             time.sleep(0.2)
         self._stop_children()
         sock.close()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        if self.stopped_by is not None:
-            signal.raise_signal(self.stopped_by)
 
     def _fork(self, sock: socket.socket) -> None:
         supervisor = os.getpid()
@@ -127,7 +120,7 @@ class Supervisor:
             child_pipes.stop_when_orphaned(supervisor, grace=STOP_TIMEOUT)
             code = 0
             try:
-                server = _Server(self.config)
+                server = uvicorn.Server(self.config)
                 server.run(sockets=[sock])
                 code = 0 if server.started else STARTUP_FAILED
             except SystemExit as exit_:  # uvicorn's own exit when the lifespan fails

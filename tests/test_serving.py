@@ -99,9 +99,7 @@ def test_a_stopped_server_says_so_and_exits_as_signalled(tmp_path: Path, count: 
         children = wait_for_workers(server.pid, count) if count > 1 else []
         server.process.terminate()
         assert server.process.wait(timeout=30) == 128 + signal.SIGTERM
-    said = server.access_log()
-    assert said.count(f"serving on {server.origin} (process ") == count
-    assert said.splitlines()[-1] == "alias-service: stopped"
+    assert server.access_log().splitlines()[-1] == "alias-service: stopped"
     assert not [child for child in children if os.path.exists(f"/proc/{child}")]
 
 
