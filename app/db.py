@@ -12,8 +12,9 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, Table, event, insert, inspect, text
 from sqlalchemy.engine import make_url
-from sqlmodel import create_engine
+from sqlmodel import SQLModel, create_engine
 
+import app.models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from app.errors import DatabaseUnusable
 from app.resources import MIGRATIONS_DIR
 
@@ -155,19 +156,21 @@ def migrate(engine: Engine) -> None:
 
 
 def _refuse_foreign_tables(engine: Engine) -> None:
-    """Refuse a database that holds tables but no migration of this service's.
+    """Refuse a database where tables named as this service's stand, but no
+    migration of this service's was ever run: another application's.
 
-    The first migration would create some of its tables beside them and stop
-    at the first name taken (an ``entity`` table of another application),
-    leaving that database half-changed.
+    The first migration would create some of its tables and stop at the first
+    name taken (an ``entity`` table of its own), leaving that database
+    half-changed. Tables of other names (PostGIS's ``spatial_ref_sys``, say)
+    are left beside the service's.
     """
-    names = inspect(engine).get_table_names()
-    if not names or _VERSION_TABLE in names:
+    names = set(inspect(engine).get_table_names())
+    taken = sorted(names & set(SQLModel.metadata.tables))
+    if not taken or _VERSION_TABLE in names:
         return
-    shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
     raise DatabaseUnusable(
-        f"the database holds tables of another application ({shown}) and none of "
-        "alias-service's: point DATABASE_URL at a new database or one of alias-service's"
+        f"the database holds tables of another application named as alias-service's "
+        f"({', '.join(taken)}): point DATABASE_URL at a new database or one of alias-service's"
     )
 
 

@@ -34,9 +34,22 @@ def test_a_database_of_another_application_is_refused_and_left_as_it_was(
         with engine.begin() as connection:
             connection.execute(text("CREATE TABLE entity (code TEXT PRIMARY KEY)"))
             connection.execute(text("CREATE TABLE orders (id INTEGER PRIMARY KEY)"))
-        with pytest.raises(DatabaseUnusable, match=r"another application \(entity, orders\)"):
+        with pytest.raises(DatabaseUnusable, match=r"named as alias-service's \(entity\)"):
             migrate(engine)
         assert set(inspect(engine).get_table_names()) == {"entity", "orders"}
+    finally:
+        engine.dispose()
+
+
+def test_tables_of_other_names_are_left_beside_the_service_s(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE spatial_ref_sys (srid INTEGER PRIMARY KEY)"))
+        migrate(engine)
+        assert {"spatial_ref_sys", "entity", "alembic_version"} <= set(
+            inspect(engine).get_table_names()
+        )
     finally:
         engine.dispose()
 
