@@ -266,10 +266,17 @@ _CODING_SHOWN = 100
 
 
 def _content_coding(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
-    """The request's Content-Encoding when it names a coding other than
-    identity (RFC 9110, 8.4), the only one the service reads; else None."""
-    for name, value in headers:
-        if name.lower() == b"content-encoding":
+    """The Content-Encoding of the request's body when it names a coding other
+    than identity (RFC 9110, 8.4), the only one the service reads; else None,
+    and None for a request without a body."""
+    fields = [(name.lower(), value) for name, value in headers]
+    if not any(
+        name == b"transfer-encoding" or (name == b"content-length" and value.strip(b"0 "))
+        for name, value in fields
+    ):
+        return None
+    for name, value in fields:
+        if name == b"content-encoding":
             codings = [c.strip() for c in value.decode("latin-1").split(",")]
             if any(c and c.lower() != "identity" for c in codings):
                 return value.decode("latin-1")[:_CODING_SHOWN]

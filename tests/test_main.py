@@ -120,6 +120,17 @@ def test_a_body_in_a_content_coding_is_a_documented_415(
     assert lenient_client.get("/entities/zipped").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/entities/ttp", 200), ("DELETE", "/admin/entities/ttp", 401)],
+)
+def test_a_content_coding_without_a_body_is_no_matter(
+    lenient_client: TestClient, method: str, path: str, status: int
+) -> None:
+    response = lenient_client.request(method, path, headers={"content-encoding": "gzip"})
+    assert response.status_code == status
+
+
 @pytest.mark.parametrize("coding", ["identity", "Identity", ""])
 def test_a_body_in_the_identity_coding_is_read(lenient_client: TestClient, coding: str) -> None:
     response = lenient_client.post(
