@@ -27,7 +27,8 @@ MAX_WORKERS = 256
 
 
 class Settings(BaseSettings):
-    # NaN passes no bound's test but fails each with a message naming the bound.
+    # Numbers must be finite: NaN would be refused by whichever bound it is
+    # first compared with, and named by it.
     model_config = SettingsConfigDict(env_file=None, extra="ignore", allow_inf_nan=False)
 
     database_url: str = Field(
