@@ -37,6 +37,7 @@ from app import store
 from app.aliasfile import parse_alias_file
 from app.db import make_engine, migrate
 from app.main import create_app
+from app.matching.derived_forms import usable_cores
 from app.settings import Settings
 
 TOKEN = "test-admin-token"
@@ -46,6 +47,13 @@ SMALL_TABLE = DATA / "table.yaml"
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one test process per core the service itself would use,
+    a container's CPU quota counted, not every CPU the system has."""
+    return usable_cores()
 
 
 def _postgres_unreachable_reason() -> str | None:
