@@ -780,19 +780,34 @@ class _EntityDiff:
 
 
 def _merge_into(session: Session, entity: Entity, entry: EntityCreate) -> _EntityDiff:
-    """Bring ``entity`` up to ``entry``: the fields it gives, the aliases it adds.
+    """Bring ``entity`` up to ``entry``: the fields it gives, the aliases it adds,
+    and the note or case rule it gives an alias the entity has already.
 
     A field the entry omits is kept: absent is not cleared.
     """
     given = {k: v for k, v in _entity_fields(entry).items() if k in entry.model_fields_set}
     diff = _EntityDiff(fields=_set_fields(entity, given))
-    known = {form_key(alias.text) for alias in entity.aliases}
+    known = {form_key(alias.text): alias for alias in reversed(entity.aliases)}
     for alias in entry.aliases:
-        if form_key(alias.text) not in known:
+        stored = known.get(form_key(alias.text))
+        if stored is None:
             session.add(_new_alias(entity.id, alias))
             diff.aliases_added += 1
+            continue
+        changed = {
+            field: getattr(alias, field)
+            for field in _ALIAS_DETAILS & alias.model_fields_set
+            if getattr(stored, field) != getattr(alias, field)
+        }
+        if changed:
+            _set_alias_fields(stored, changed)
+            diff.aliases_updated += 1
     _check_alias_count(entity.id, len(entity.aliases) + diff.aliases_added)
     return diff
+
+
+# What a merge import sets of an alias the entity has already, where the file gives it.
+_ALIAS_DETAILS = frozenset({"note", "case_sensitive"})
 
 
 def _replace_into(session: Session, entity: Entity, entry: EntityCreate) -> _EntityDiff:

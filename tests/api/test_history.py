@@ -1,5 +1,6 @@
 """The history of changes (GET /admin/history) and undoing an edit (POST .../revert)."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -148,6 +149,31 @@ def test_a_revert_of_an_update_rolls_it_back(client: TestClient, admin: dict[str
     client.patch(
         "/admin/entities/ttp", json={"name": "TTP group", "description": None}, headers=admin
     )
+    assert revert(client, admin, last_id(client, admin)).status_code == 200
+    assert entity(client, "ttp") == before
+
+
+@pytest.mark.parametrize("media_type", ["application/yaml", "application/json"])
+def test_a_merge_import_sets_the_note_and_case_rule_it_gives_an_alias_and_is_undone(
+    client: TestClient, admin: dict[str, str], media_type: str
+) -> None:
+    """The merge answered 200 with nothing updated and kept the alias as it was."""
+    before = entity(client, "ttp")
+    [stored] = [a for a in before["aliases"] if a["text"] == "Pakistani Taliban"]
+    given = {"text": "Pakistani Taliban", "note": "the press's name", "case_sensitive": True}
+    table = {"entities": [{"id": "ttp", "name": before["name"], "type": "organization"}]}
+    table["entities"][0]["aliases"] = [given, "TTP"]  # TTP as a plain text: left as it is
+    body = json.dumps(table)  # JSON is YAML too
+    response = client.post(
+        "/admin/import?mode=merge", content=body, headers={**admin, "content-type": media_type}
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["updated"], response.json()["aliases_added"]) == (1, 0)
+    after = entity(client, "ttp")
+    assert {**stored, **given} in after["aliases"]  # the same id
+    assert [a for a in after["aliases"] if a["text"] != "Pakistani Taliban"] == [
+        a for a in before["aliases"] if a["text"] != "Pakistani Taliban"
+    ]
     assert revert(client, admin, last_id(client, admin)).status_code == 200
     assert entity(client, "ttp") == before
 
