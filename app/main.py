@@ -66,8 +66,15 @@ def create_app(
         version="0.1.0",
         lifespan=_lifespan,
         # Any request may be too large, send a body in a content coding the
-        # service does not decode, or meet an unexpected error.
-        responses=documented(413, 415, 500),
+        # service does not decode, meet an unexpected error, or come when the
+        # server is at its concurrency limit (an operation may name more causes).
+        responses=documented(
+            413,
+            415,
+            500,
+            503,
+            s503="The server is at its concurrency limit (`LIMIT_CONCURRENCY`): try again.",
+        ),
         redoc_url=None,
         # A path with a slash too many or too few is 404, not a 307 that the
         # schema does not name, whose Location is built from the Host header.

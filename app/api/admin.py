@@ -168,7 +168,15 @@ def update_entity(
     summary="Delete an entity and its aliases",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={**DRY_RUN_ANSWER, **_CONDITIONAL},
+    responses={
+        **DRY_RUN_ANSWER,
+        **_CONDITIONAL,
+        **documented(
+            409,
+            s409="Entities merged into this one lead to it: revert those merges first, "
+            "or merge it into another entity.",
+        ),
+    },
 )
 def delete_entity(
     session: SessionDep,

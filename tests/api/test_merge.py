@@ -337,6 +337,8 @@ def test_an_entity_that_merged_ids_lead_to_is_not_deleted(
     refused = client.delete("/admin/entities/islamabad", headers=admin)
     assert refused.status_code == 409, refused.text
     assert "'tlp'" in refused.json()["detail"]
+    operation = client.get("/openapi.json").json()["paths"]["/admin/entities/{entity_id}"]
+    assert "409" in operation["delete"]["responses"]  # it was not listed
     assert client.get("/entities/islamabad").status_code == 200
     exported = client.get("/admin/export", headers=admin).text
     without = exported.replace("- id: islamabad", "- id: islamabad-gone")
