@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 from app import examples as example
 from app import store
 from app.api.deps import LiveIndexDep, SessionDep, SettingsDep
+from app.models.api import ErrorDetail
 
 router = APIRouter(tags=["operations"])
 _PROMETHEUS_TEXT = {"schema": {"type": "string"}, "example": example.METRICS}
@@ -63,7 +64,12 @@ async def healthz() -> Health:
     response_model=Readiness,
     responses={
         **example.answered(200, example.READY),
-        503: {"model": Readiness, "description": "Not ready."},
+        # Not ready says why; the concurrency limit, met by any operation, in its own words.
+        503: {
+            "model": Readiness | ErrorDetail,
+            "description": "Not ready; or the server is at its concurrency limit"
+            " (`LIMIT_CONCURRENCY`), said in `detail`.",
+        },
     },
 )
 def readyz(

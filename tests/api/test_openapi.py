@@ -103,12 +103,28 @@ def test_every_success_has_a_schema_and_an_example_that_fits_it(openapi: dict[st
     } <= checked
 
 
+# What uvicorn's concurrency limit answers, on any operation (``app.http_limits``).
+CONCURRENCY_LIMIT_ANSWER = {"detail": "the server is at its concurrency limit; try again"}
+
+
 def test_every_error_answer_has_the_error_schema(openapi: dict[str, Any]) -> None:
     for method, path, operation in operations(openapi):
         for status, response in operation["responses"].items():
             if status[0] in "45" and (path, status) != ("/readyz", "503"):  # readiness says why
                 schema = resolved(openapi, response["content"]["application/json"]["schema"])
                 assert "detail" in schema["properties"], f"{method} {path} {status}"
+
+
+def test_the_concurrency_limits_answer_fits_every_operations_503(openapi: dict[str, Any]) -> None:
+    for method, path, operation in operations(openapi):
+        media = operation["responses"]["503"]["content"]["application/json"]
+        schema = {"components": openapi["components"], **media["schema"]}
+        try:
+            jsonschema.validate(
+                CONCURRENCY_LIMIT_ANSWER, schema, cls=jsonschema.Draft202012Validator
+            )
+        except jsonschema.ValidationError as error:
+            raise AssertionError(f"{method} {path} 503: {error.message}") from error
 
 
 @pytest.fixture
