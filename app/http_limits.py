@@ -168,9 +168,13 @@ class LimitedHttpTools(HttpToolsProtocol):
             self._timer = None
 
 
+# The answer past LIMIT_CONCURRENCY, on any operation (the schema gives it for each).
+CONCURRENCY_LIMIT_ANSWER = {"detail": "the server is at its concurrency limit; try again"}
+
+
 async def _over_concurrency_limit(scope: Scope, receive: Receive, send: Send) -> None:
     """The answer past LIMIT_CONCURRENCY: uvicorn's, in JSON."""
-    body = json.dumps({"detail": "the server is at its concurrency limit; try again"}).encode()
+    body = json.dumps(CONCURRENCY_LIMIT_ANSWER).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from app.http_limits import CONCURRENCY_LIMIT_ANSWER
 from app.main import create_app
 from app.settings import Settings
 
@@ -101,10 +102,6 @@ def test_every_success_has_a_schema_and_an_example_that_fits_it(openapi: dict[st
         "post /reconcile 200",
         "get /reconcile/suggest/entity 200",
     } <= checked
-
-
-# What uvicorn's concurrency limit answers, on any operation (``app.http_limits``).
-CONCURRENCY_LIMIT_ANSWER = {"detail": "the server is at its concurrency limit; try again"}
 
 
 def test_every_error_answer_has_the_error_schema(openapi: dict[str, Any]) -> None:
