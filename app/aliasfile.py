@@ -145,10 +145,11 @@ def dump_alias_file(table: AliasFile) -> str:
 
 
 def alias_file_parts(
-    table: AliasFile, *, entities_per_part: int = EXPORT_PART
+    table: AliasFile, *, entities_per_part: int = EXPORT_PART, as_json: bool = False
 ) -> Iterator[tuple[str, int]]:
-    """The alias file for ``table`` a part at a time, each with how many entities it
-    holds: a large table is written as it is dumped, and its progress can be shown.
+    """The alias file for ``table`` (YAML, or JSON if ``as_json``) a part at a
+    time, each with how many entities it holds: a large table is written as it
+    is dumped, and its progress can be shown.
 
     Declared types come first, so that a reader knows them before the entities.
     The parts join into the text that dumping the whole table at once gives: a
@@ -157,12 +158,30 @@ def alias_file_parts(
     head: dict[str, Any] = {}
     if table.types:
         head["types"] = [{"id": t.id, "description": t.description} for t in table.types]
+    if as_json:
+        yield from _json_parts(head, table.entities, entities_per_part)
+        return
     if not table.entities:
         yield _dump({**head, "entities": []}), 0
         return
     yield (_dump(head) if head else "") + "entities:\n", 0
     for batch in batches(table.entities, entities_per_part):
         yield _dump([_entity_to_plain(entity) for entity in batch]), len(batch)
+
+
+def _json_parts(
+    head: dict[str, Any], entities: Sequence[EntityCreate], entities_per_part: int
+) -> Iterator[tuple[str, int]]:
+    """The JSON alias file, an entity a line, the same content as the YAML's."""
+    opening = json.dumps(head, ensure_ascii=False)[:-1] + (", " if head else "")
+    if not entities:
+        yield opening + '"entities": []}\n', 0
+        return
+    yield opening + '"entities": [\n', 0
+    for number, batch in enumerate(batches(entities, entities_per_part)):
+        lines = ",\n".join(json.dumps(_entity_to_plain(e), ensure_ascii=False) for e in batch)
+        yield ("" if number == 0 else ",\n") + lines, len(batch)
+    yield "\n]}\n", 0
 
 
 def _dump(plain: Any) -> str:

@@ -163,7 +163,9 @@ def _add_import(load: argparse.ArgumentParser) -> None:
 
 
 def _add_export(export: argparse.ArgumentParser) -> None:
-    export.add_argument("file", type=Path, nargs="?", help="default: standard output")
+    export.add_argument(
+        "file", type=Path, nargs="?", help="JSON if it ends in .json; default: standard output"
+    )
     _add_create_option(export)
     progress.add_options(export)
     export.set_defaults(run=_export)
@@ -364,7 +366,8 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     bar = progress.progress_bar(description=name, unit="entities", shown=args.progress)
     with bar as shown, written(None if args.file is None else str(args.file)) as output:
         shown.total = len(table.entities)
-        for text, entities in alias_file_parts(table):
+        as_json = args.file is not None and _media_type(args.file) == "application/json"
+        for text, entities in alias_file_parts(table, as_json=as_json):
             output.write(text.encode())
             shown.update(entities)
     return 0

@@ -3,11 +3,13 @@ import random
 import subprocess
 import sys
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
 from app.aliasfile import _json_entries, alias_file_parts, dump_alias_file, parse_alias_file
 from app.errors import InvalidAliasFile
+from app.models.api import AliasFile, EntityTypeCreate
 from app.resources import SHIPPED_ALIASES_FILE
 from tests.conftest import SMALL_TABLE
 
@@ -256,6 +258,7 @@ import resource
 resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 from app.aliasfile import parse_alias_file
 from app.errors import InvalidAliasFile
+from app.models.api import AliasFile, EntityTypeCreate
 try:
     parse_alias_file({text}, media_type={media_type!r})
 except InvalidAliasFile as error:
@@ -559,6 +562,23 @@ def test_the_file_written_in_parts_is_the_file_written_at_once(entities_per_part
     assert "".join(text for text, _ in parts) == dump_alias_file(table)
     assert sum(count for _, count in parts) == len(table.entities)
     assert parse_alias_file("".join(text for text, _ in parts)) == table
+
+
+@pytest.mark.parametrize("entities_per_part", [1, 3, 1000])
+def test_the_json_file_holds_what_the_yaml_file_holds(entities_per_part: int) -> None:
+    table = parse_alias_file(SHIPPED_ALIASES_FILE.read_bytes())
+    parts = list(alias_file_parts(table, entities_per_part=entities_per_part, as_json=True))
+    text = "".join(part for part, _ in parts)
+    assert sum(count for _, count in parts) == len(table.entities)
+    assert json.loads(text)["types"][0] == {"id": "agreement", "description": ANY}
+    assert parse_alias_file(text.encode(), media_type="application/json") == table
+
+
+@pytest.mark.parametrize("types", [None, [EntityTypeCreate(id="city", description="A town.")]])
+def test_a_json_file_of_no_entity_is_json(types: list[EntityTypeCreate] | None) -> None:
+    table = AliasFile(types=types, entities=[])
+    text = "".join(part for part, _ in alias_file_parts(table, as_json=True))
+    assert parse_alias_file(text.encode(), media_type="application/json") == table
 
 
 def test_json_entries_are_built_as_the_standard_library_parses_them() -> None:

@@ -64,6 +64,17 @@ def test_import_then_export_round_trips(tmp_path: Path) -> None:
     assert to_stdout.stdout == exported.read_text(encoding="utf-8")
 
 
+def test_an_export_to_a_json_file_is_json_that_imports_back(tmp_path: Path) -> None:
+    assert run(tmp_path, "import", "--create", str(SMALL_TABLE), "--allow-shared").returncode == 0
+    as_yaml, backup = run(tmp_path, "export").stdout, tmp_path / "backup.JSON"
+    assert run(tmp_path, "export", str(backup)).returncode == 0
+    assert [e["id"] for e in json.loads(backup.read_text())["entities"]] == sorted(
+        e.id for e in parse_alias_file(SMALL_TABLE.read_bytes()).entities
+    )
+    assert run(tmp_path, "import", str(backup), "--replace").returncode == 0
+    assert run(tmp_path, "export").stdout == as_yaml
+
+
 def test_replace_import(tmp_path: Path) -> None:
     assert run(tmp_path, "import", "--create", str(SMALL_TABLE), "--allow-shared").returncode == 0
     smaller = tmp_path / "one.json"
