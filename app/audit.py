@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from app.db import insert_rows
 from app.errors import Conflict
 from app.forms import shared_forms
-from app.models.api import ChangePreview, EditReport
+from app.models.api import ChangePreview, EditReport, TableChangePreview
 from app.models.tables import Change, TableState, utcnow
 from app.states import State, batches, is_entity, new_forms
 
@@ -162,8 +162,11 @@ class _Preview:
     def add(self, rows: list[ChangeRow]) -> None:
         new_forms_by_entity: dict[str, set[str]] = {}
         for row in rows:
-            if row.entity_id is None:
-                continue  # a whole-table marker; its entities have rows of their own
+            if row.entity_id is None:  # the declared types, a review item, the whole table
+                if len(self._report.table_changes) < MAX_LISTED_CHANGES:
+                    preview = TableChangePreview(action=row.action, detail=row.detail)
+                    self._report.table_changes.append(preview)
+                continue
             self._count(row, row.entity_id)
             forms = new_forms(row.before, row.after)
             if forms:

@@ -118,6 +118,28 @@ def _declared(session: Session) -> dict[str, str]:
     return {t.id: t.description for t in session.exec(select(EntityType))}
 
 
+def is_types_change(detail: Mapping[str, object]) -> bool:
+    """Whether a history row's detail is a change of the declared types (its
+    ``before`` and ``after``): a declaration, or a revert of one."""
+    return set(detail) == {"before", "after"}
+
+
+def restore_declared(*, session: Session, change: Mapping[str, dict[str, str]]) -> None:
+    """Undo a change of the declared types (a history row's detail), once the
+    types are as it left them. The caller checks the table (``check_table``)
+    once the entities of the same edit are restored too."""
+    if _declared(session) != change["after"]:
+        raise Conflict("the declared types were changed since: revert the later change first")
+    session.exec(delete(EntityType))
+    session.add_all(EntityType(id=i, description=d) for i, d in change["before"].items())
+    session.flush()
+
+
+def check_table(*, session: Session) -> None:
+    """Refuse when some entity has a type that is not declared (with any declared)."""
+    _check_table(session, list(_declared(session)))
+
+
 def _merge_types(session: Session, stored: dict[str, str], types: list[EntityTypeCreate]) -> None:
     by_folded = {kind.casefold(): kind for kind in stored}
     for declared in types:

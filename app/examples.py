@@ -88,6 +88,7 @@ DRY_RUN: JsonObject = {
             "after": {**ENTITY, "description": "Umbrella group of Pakistani militants."},
         }
     ],
+    "table_changes": [],
     "shared_forms": [],
 }
 
@@ -101,6 +102,7 @@ CHANGE: JsonObject = {
     "before": {**ENTITY, "aliases": ENTITY["aliases"][:1]},
     "after": ENTITY,
     "reverts": None,
+    "detail": None,
 }
 
 REVIEW_ITEM: JsonObject = {

@@ -100,6 +100,7 @@ def change_public(row: Change) -> ChangePublic:
         before=row.before,
         after=row.after,
         reverts=row.reverts,
+        detail=row.detail or None,
     )
 
 
@@ -126,19 +127,43 @@ def revert(
             raise NotFound(f"no change with id {change_id}")
         decisions = _review_decisions(session, target)
         if decisions:
-            return _revert_dismissals(session, current, target, decisions)
-        rows = _rows_to_revert(session, target)
+            return _revert_dismissals(session, current, target, decisions, actor=actor)
+        types = _types_changes(session, target)
+        rows = _rows_to_revert(session, target, types_changed=bool(types))
         now = read_states(session, [row.entity_id for row in rows if row.entity_id])
         _check_unchanged_since(session, target, rows, now)
+        # The types first: what the entities bring back is held to the types restored.
+        _restore_types(session, current, target, types)
         restored = {row.entity_id: row.before for row in rows if row.entity_id}
         restore(session, restored, revision=current.revision)
         _check_restored(session, target, now, restored, allow_shared=allow_shared)
+        if types:  # entities the edit did not touch may have a type it declared
+            declared_types.check_table(session=session)
         current.record(
             ChangeRow("revert", row.entity_id, before=row.after, after=row.before, reverts=row.id)
             for row in rows
             if row.entity_id
         )
-        return _reverted(session, current, total=len(rows))
+        return _reverted(session, current, total=len(rows) + len(types))
+
+
+def _types_changes(session: Session, target: Change) -> list[Change]:
+    """The rows of the edit of ``target`` that changed the declared types."""
+    rows = select(Change).where(Change.revision == target.revision, col(Change.entity_id).is_(None))
+    found = session.exec(rows.order_by(col(Change.id))).all()
+    return [row for row in found if declared_types.is_types_change(row.detail)]
+
+
+def _restore_types(session: Session, current: Edit, target: Change, rows: list[Change]) -> None:
+    """The declared types as they were before the edit (409 if changed since)."""
+    _check_not_reverted(session, target, rows)
+    for row in reversed(rows):
+        try:
+            declared_types.restore_declared(session=session, change=row.detail)
+        except Conflict as refused:
+            raise Conflict(f"change {target.id} cannot be reverted: {refused.detail}") from None
+        undone = {"before": row.detail["after"], "after": row.detail["before"]}
+        current.record([ChangeRow("revert", None, detail=undone, reverts=row.id)])
 
 
 def _reverted(session: Session, current: Edit, *, total: int) -> RevertReport:
@@ -158,22 +183,28 @@ def _reverted(session: Session, current: Edit, *, total: int) -> RevertReport:
 
 
 def _review_decisions(session: Session, target: Change) -> list[Change]:
-    """The dismissals of review items that the edit of ``target`` made, if it made any."""
+    """The dismissals of review items that the edit of ``target`` made, or undid, if any."""
     rows = select(Change).where(
-        Change.revision == target.revision, Change.action == review_queue.DISMISS_ACTION
+        Change.revision == target.revision,
+        col(Change.action).in_((review_queue.DISMISS_ACTION, "revert")),
+        col(Change.entity_id).is_(None),
     )
-    return list(session.exec(rows.order_by(col(Change.id))).all())
+    found = session.exec(rows.order_by(col(Change.id))).all()
+    return [row for row in found if "review_item" in row.detail]
 
 
 def _revert_dismissals(
-    session: Session, current: Edit, target: Change, decisions: list[Change]
+    session: Session, current: Edit, target: Change, decisions: list[Change], *, actor: str
 ) -> RevertReport:
-    """Open the dismissed forms again, as they were before (409 if decided since)."""
+    """Open the dismissed forms again, as they were before; or dismiss again the
+    forms a revert opened (409 if decided since)."""
     _check_not_reverted(session, target, decisions)
     for row in decisions:
-        review_queue.reopen(
-            session=session, item_id=row.detail["review_item"], status=row.detail["status"]
-        )
+        item_id = row.detail["review_item"]
+        if row.action == review_queue.DISMISS_ACTION:
+            review_queue.reopen(session=session, item_id=item_id, status=row.detail["status"])
+        else:
+            review_queue.dismiss_again(session=session, item_id=item_id, actor=actor)
     current.record(
         ChangeRow("revert", None, detail=row.detail, reverts=row.id) for row in decisions
     )
@@ -223,14 +254,13 @@ def _check_restored(
 
 
 # What to do instead of reverting an edit that changed no entity's state.
-_INSTEAD = {
-    declared_types.TYPES_ACTION: "import a file that declares the types wanted",
-    "revert": "make the change again",
-}
+_INSTEAD = {"revert": "make the change again"}
 
 
-def _rows_to_revert(session: Session, target: Change) -> list[Change]:
-    """The edit's rows, once it is known that it can be undone at all."""
+def _rows_to_revert(session: Session, target: Change, *, types_changed: bool) -> list[Change]:
+    """The edit's rows of entities, once it is known that it can be undone at
+    all (``types_changed``: it changed the declared types, which are undone
+    apart)."""
     edit_rows = select(Change).where(Change.revision == target.revision)
     touched = edit_rows.where(col(Change.entity_id).is_not(None))
     count = session.exec(select(func.count()).select_from(touched.subquery())).one()
@@ -240,7 +270,7 @@ def _rows_to_revert(session: Session, target: Change) -> list[Change]:
             f"at most {MAX_REVERTED_ENTITIES:,}: import an export from before it instead"
         )
     rows = list(session.exec(touched.order_by(col(Change.id))).all())
-    if not rows:
+    if not rows and not types_changed:
         instead = _INSTEAD.get(target.action, "it cannot be reverted")
         raise Conflict(f"change {target.id} ({target.action}) changed no entity: {instead}")
     if any(row.before is None and row.after is None for row in rows):

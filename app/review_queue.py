@@ -237,6 +237,11 @@ def dismiss(*, session: Session, actor: str, item_id: int) -> ReviewItemPublic:
     return _public(item)
 
 
+def dismiss_again(*, session: Session, item_id: int, actor: str) -> None:
+    """Redo a dismissal that a revert undid (409 if the form was decided since)."""
+    _decide(session, item_id, actor=actor, status="dismissed")
+
+
 def reopen(*, session: Session, item_id: int, status: str) -> None:
     """Undo a dismissal: the form is ``status`` again (open, or resolved), undecided."""
     reopened = session.exec(

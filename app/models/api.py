@@ -259,13 +259,20 @@ class ChangePublic(SQLModel):
     editor: str = Field(description="The name of the token that made the change.")
     action: str = Field(
         description="create, update, delete, add_alias, delete_alias, import, replace, merge, "
-        "revert."
+        "declare_types, review_dismiss, revert."
     )
     entity_id: str | None = Field(description="null for a replace's row for the whole table.")
     before: dict[str, Any] | None = Field(description=STATE_DESCRIPTION)
     after: dict[str, Any] | None = Field(description=STATE_DESCRIPTION)
     reverts: int | None = Field(
         default=None, description="For a revert: the ID of the change it undid."
+    )
+    detail: dict[str, Any] | None = Field(
+        default=None,
+        description="What a change of no entity changed: the declared types `before` and "
+        "`after` (`declare_types`, and its revert); the review item dismissed, its form and "
+        "its status before (`review_dismiss`, and its revert); how many entities a large "
+        "replace left (its row for the whole table). null for a change of an entity.",
     )
 
 
@@ -295,6 +302,11 @@ class ChangePreview(SQLModel):
     after: dict[str, Any] | None = Field(description=STATE_DESCRIPTION)
 
 
+class TableChangePreview(SQLModel):
+    action: str
+    detail: dict[str, Any] = Field(description="As the history's `detail` gives it.")
+
+
 class SharedForm(SQLModel):
     form: str = Field(description="The normal form that several entities would have.")
     entity_ids: list[str]
@@ -319,6 +331,12 @@ class EditReport(SQLModel):
     deleted: list[str] = Field(default_factory=list, description="Entity IDs (the first 1,000).")
     changes: list[ChangePreview] = Field(
         default_factory=list, description="Each entity's before and after (the first 100)."
+    )
+    table_changes: list[TableChangePreview] = Field(
+        default_factory=list,
+        description="Changes of no entity (the first 100): the declared types before and "
+        "after, review items dismissed or opened again, a large replace's row for the whole "
+        "table.",
     )
     shared_forms: list[SharedForm] = Field(
         default_factory=list,

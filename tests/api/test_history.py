@@ -390,14 +390,111 @@ def test_a_revert_that_would_bring_back_a_type_no_longer_declared_is_refused(
     assert entity(client, "islamabad")["type"] == "organization"
 
 
-def test_a_revert_of_a_change_of_the_declared_types_alone_says_what_to_do_instead(
+TWO_TYPES = (
+    "types:\n  - {id: organization, description: A group.}\n"
+    "  - {id: location, description: A place.}\n"
+)
+
+
+def declared(client: TestClient) -> dict[str, str | None]:
+    return {t["id"]: t["description"] for t in client.get("/types").json()["items"]}
+
+
+def import_yaml(client: TestClient, admin: dict[str, str], text: str, **params: str) -> Any:
+    answer = client.post("/admin/import", params=params, content=text, headers={**admin, **YAML})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def declare(client: TestClient, admin: dict[str, str], kind: str, description: str) -> int:
+    """Declare (or describe again) one type by a merge import; the ID of its change."""
+    declaration = f"types:\n  - {{id: {kind}, description: {description}}}\nentities: []\n"
+    import_yaml(client, admin, declaration)
+    return last_id(client, admin)
+
+
+def test_a_change_of_the_declared_types_alone_is_shown_and_reverted(
     client: TestClient, admin: dict[str, str]
 ) -> None:
-    declared = (
-        "types:\n  - {id: organization, description: A group.}\n"
-        "  - {id: location, description: A place.}\nentities: []\n"
+    import_yaml(client, admin, TWO_TYPES + "entities: []\n")
+    both = declared(client)
+    declare(client, admin, "location", "WRONG")
+    (change,) = changes(client, admin, limit=1)
+    assert change["action"] == "declare_types"
+    assert change["detail"] == {"before": both, "after": {**both, "location": "WRONG"}}
+    reverted = revert(client, admin, change["id"])
+    assert reverted.status_code == 200, reverted.text
+    assert declared(client) == both
+    (undone,) = reverted.json()["changes"]
+    assert (undone["action"], undone["reverts"]) == ("revert", change["id"])
+    assert undone["detail"] == {"before": change["detail"]["after"], "after": both}
+    # The revert is a change too: reverted, the mistake is back.
+    assert revert(client, admin, undone["id"]).status_code == 200
+    assert declared(client)["location"] == "WRONG"
+
+
+def test_a_revert_of_a_replace_import_brings_back_the_declared_types_it_dropped(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    import_yaml(client, admin, TWO_TYPES + "entities: []\n")
+    client.patch("/admin/entities/islamabad", json={"type": "location"}, headers=admin)
+    types, table = declared(client), client.get("/admin/export", headers=admin).text
+    wrong = "entities:\n  - {id: kabul, name: Kabul, type: citty}\n"
+    import_yaml(client, admin, wrong, mode="replace", confirm="true")
+    assert declared(client) == {"citty": None}
+    reverted = revert(client, admin, last_id(client, admin))
+    assert reverted.status_code == 200, reverted.text
+    assert declared(client) == types
+    assert client.get("/admin/export", headers=admin).text == table
+    typo = client.patch("/admin/entities/islamabad", json={"type": "citty"}, headers=admin)
+    assert typo.status_code == 422, typo.text
+
+
+def test_a_change_of_the_declared_types_changed_since_is_409_until_the_later_is_reverted(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    import_yaml(client, admin, TWO_TYPES + "entities: []\n")
+    first = declare(client, admin, "location", "First.")
+    declare(client, admin, "location", "Then.")
+    refused = revert(client, admin, first)
+    assert refused.status_code == 409, refused.text
+    assert "declared types were changed since" in refused.json()["detail"]
+    assert declared(client)["location"] == "Then."
+    assert revert(client, admin, last_id(client, admin)).status_code == 200
+    assert revert(client, admin, first).status_code == 200
+    assert declared(client)["location"] == "A place."
+
+
+def test_a_revert_of_declared_types_that_an_entity_uses_since_is_refused(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    import_yaml(client, admin, TWO_TYPES + "entities: []\n")
+    declaring = declare(client, admin, "event", "A happening.")
+    client.patch("/admin/entities/islamabad", json={"type": "event"}, headers=admin)
+    refused = revert(client, admin, declaring)
+    assert refused.status_code == 422, refused.text
+    assert "'event', which is not declared" in refused.json()["detail"]
+    assert "event" in declared(client)
+
+
+def test_a_dry_run_says_how_the_declared_types_would_change(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    import_yaml(client, admin, TWO_TYPES + "entities: []\n")
+    both, at = declared(client), revision(client)
+    wrong = "types:\n  - {id: location, description: WRONG}\nentities: []\n"
+    report = import_yaml(client, admin, wrong, dry_run="true")
+    after = {**both, "location": "WRONG"}
+    assert report["table_changes"] == [
+        {"action": "declare_types", "detail": {"before": both, "after": after}}
+    ]
+    assert (declared(client), revision(client)) == (both, at)
+    import_yaml(client, admin, wrong)
+    preview = client.post(
+        f"/admin/history/{last_id(client, admin)}/revert", params={"dry_run": "true"}, headers=admin
     )
-    client.post("/admin/import", content=declared, headers={**admin, **YAML})
-    refused = revert(client, admin, last_id(client, admin))
-    assert refused.status_code == 409
-    assert "import a file that declares the types wanted" in refused.json()["detail"]
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["table_changes"] == [
+        {"action": "revert", "detail": {"before": after, "after": both}}
+    ]
+    assert declared(client) == after

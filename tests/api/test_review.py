@@ -241,13 +241,27 @@ def test_a_dismissal_is_in_the_history_and_its_revert_opens_the_form_again(
         "review_dismiss",
         None,
     )
+    dismissed = {"review_item": number, "form": "kunar", "status": "open"}
+    assert newest["detail"] == dismissed
     assert client.get("/readyz").json()["revision"] == revision + 1
+    preview = client.post(
+        f"/admin/history/{newest['id']}/revert", params={"dry_run": "true"}, headers=admin
+    )
+    assert preview.json()["table_changes"] == [{"action": "revert", "detail": dismissed}]
+    assert "kunar" not in counts(client, admin)
     reverted = client.post(f"/admin/history/{newest['id']}/revert", headers=admin)
     assert reverted.status_code == 200, reverted.text
+    (undone,) = reverted.json()["changes"]
+    assert (undone["reverts"], undone["detail"]) == (newest["id"], dismissed)
     assert "kunar" in counts(client, admin)
     again = client.post(f"/admin/history/{newest['id']}/revert", headers=admin)
     assert again.status_code == 409
     assert "already reverted" in again.json()["detail"]
+    # The revert is a change too: reverted, the form is dismissed again.
+    redone = client.post(f"/admin/history/{undone['id']}/revert", headers=as_editor("alice"))
+    assert redone.status_code == 200, redone.text
+    assert "kunar" not in counts(client, admin)
+    assert counts(client, admin, status="dismissed") == {"kunar": 1}
 
 
 def test_a_dismissal_decided_otherwise_since_is_not_reverted(
@@ -264,7 +278,7 @@ def test_a_dismissal_decided_otherwise_since_is_not_reverted(
         f"/admin/history/{reverted.json()['changes'][0]['id']}/revert", headers=admin
     )
     assert refused.status_code == 409, refused.text
-    assert "changed no entity: make the change again" in refused.json()["detail"]
+    assert f"review item {number} is accepted already" in refused.json()["detail"]
 
 
 def test_an_accepted_form_left_unresolved_again_after_a_revert_opens_again(
