@@ -40,6 +40,9 @@ def connection_limits(settings: Settings) -> dict[str, Any]:
     )
     return {
         "http": protocol,
+        # No route is a WebSocket: an upgrade is asked of an HTTP route, answered in JSON
+        # (with a WebSocket library installed, uvicorn refused it itself: 403, no body).
+        "ws": "none",
         "timeout_keep_alive": settings.keep_alive_timeout,
         "limit_concurrency": settings.limit_concurrency,
     }
@@ -111,6 +114,10 @@ class LimitedHttpTools(HttpToolsProtocol):
         finally:
             self.app = application
         self._start_timer(self.body_timeout, self._body_too_slow)
+
+    def _unsupported_upgrade_warning(self) -> None:
+        # uvicorn's would tell the operator to install a WebSocket library (``ws`` is "none").
+        log.info("an upgrade of the protocol was asked; the request is answered as HTTP")
 
     def _headers_too_large(self) -> tuple[int, str]:
         return 431, f"the request headers are larger than {self.max_header_bytes} bytes"

@@ -135,6 +135,26 @@ def test_a_request_that_is_not_http_is_a_json_400(server: Server, request_bytes:
     assert json.loads(body) == {"detail": "the request is not valid HTTP"}
 
 
+@pytest.mark.parametrize(
+    "upgrade",
+    [
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n",
+        b"",
+    ],
+    ids=["a websocket handshake", "an upgrade alone"],
+)
+def test_a_websocket_upgrade_is_answered_as_http(server: Server, upgrade: bytes) -> None:
+    """No route is a WebSocket: uvicorn answered 403 or 400 with no body, itself."""
+    with connect(server) as connection:
+        connection.sendall(
+            b"GET /resolve?q=TTP HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, close\r\n"
+            b"Upgrade: websocket\r\n" + upgrade + b"\r\n"
+        )
+        head, _, body = answer(connection).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 "), head
+    assert json.loads(body)["candidates"][0]["id"] == "ttp"
+
+
 def test_a_body_whose_chunks_break_off_closes_the_connection_unanswered(server: Server) -> None:
     """Its request was under way, waiting for the body: no status of its own (a
     text/plain 400 was written beside it, before)."""
