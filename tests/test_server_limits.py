@@ -231,6 +231,9 @@ def test_a_client_that_gives_up_leaves_the_server_idle_soon_after(server: Server
     # of matching on one core, past the time budget of 10 s too.
     documents = [{"text": made_up_names(80_000, seed=seed)} for seed in range(20)]
     body = json.dumps({"documents": documents}).encode()
+    # What the server's own threads cost meanwhile (refreshes, the write check),
+    # more while other tests share the cores.
+    resting = cpu_seconds_over(server.pid, 2.0)
     with connect(server) as connection:
         connection.sendall(
             b"POST /annotate/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -242,7 +245,9 @@ def test_a_client_that_gives_up_leaves_the_server_idle_soon_after(server: Server
     idle = cpu_seconds_over(server.pid, 2.0)
     # The machine may be shared: "busy" is what the request got of a core, not a whole one.
     assert busy > 0.1, f"the request was not being worked on ({busy:.2f} CPU seconds in 1 s)"
-    assert idle < 0.1, f"{idle:.2f} CPU seconds in the 2 s after the client gave up"
+    assert idle < resting + 0.1, (
+        f"{idle:.2f} CPU seconds in the 2 s after the client gave up ({resting:.2f} at rest)"
+    )
     assert "the client disconnected; its work was stopped" in server.access_log()
 
 
