@@ -8,7 +8,8 @@ from app.api.compute import INLINE_CHARACTERS, OVER_BUDGET, within_budget
 from app.api.deps import SnapshotDep, ThresholdsDep, outcomes
 from app.api.responses import documented
 from app.declared_types import check_filters
-from app.matching.annotate import annotation
+from app.errors import PayloadTooLarge
+from app.matching.annotate import Annotation, annotation
 from app.matching.budget import Deadline
 from app.matching.index import AliasIndex
 from app.matching.resolve import Thresholds
@@ -21,8 +22,21 @@ from app.models.api import (
 from app.outcomes import Outcomes
 
 router = APIRouter(
-    prefix="/annotate", tags=["annotate"], responses=documented(400, 413, 422) | OVER_BUDGET
+    prefix="/annotate",
+    tags=["annotate"],
+    responses=documented(
+        400,
+        413,
+        422,
+        s413="The body, a text in it, or the answer would be larger than the limit it names.",
+    )
+    | OVER_BUDGET,
 )
+
+# Mentions and the candidates shown with them that one answer holds at most,
+# counted together: a name repeated all through a text (a batch of such texts)
+# would answer gigabytes of JSON. About 15 MB of JSON.
+MAX_ANSWER_ENTRIES = 100_000
 
 
 @router.post(
@@ -45,7 +59,7 @@ async def annotate_text(
     told = outcomes(request)
 
     def result(deadline: Deadline) -> JsonObject:
-        return _annotated(index, service_rule, body, deadline, told)
+        return _annotated(index, service_rule, body, deadline, told, _AnswerSize())
 
     in_place = len(body.text) <= INLINE_CHARACTERS
     return json_response(await within_budget(request, result, in_place=in_place))
@@ -67,8 +81,10 @@ async def annotate_batch(
     told = outcomes(request)
 
     def results(deadline: Deadline) -> list[JsonObject]:
+        size = _AnswerSize()
         return [
-            _annotated(index, service_rule, document, deadline, told) for document in body.documents
+            _annotated(index, service_rule, document, deadline, told, size)
+            for document in body.documents
         ]
 
     in_place = sum(len(document.text) for document in body.documents) <= INLINE_CHARACTERS
@@ -86,11 +102,29 @@ def _annotated(
     body: AnnotateRequest,
     deadline: Deadline,
     told: Outcomes,
+    size: "_AnswerSize",
 ) -> JsonObject:
-    """An ``AnnotateResponse``, told to the review queue and the metrics."""
+    """An ``AnnotateResponse``, told to the review queue and the metrics, counted in ``size``."""
     rule = with_own_threshold(service_rule, body.threshold)
     found = annotation(
         index, body.text, types=body.type_filter(), thresholds=rule, deadline=deadline
     )
     told.annotated(found)
+    size.add(found, body.limit)
     return annotation_public(found, body.limit, index.caches)
+
+
+class _AnswerSize:
+    """The entries of an answer so far: 413 before it passes MAX_ANSWER_ENTRIES."""
+
+    def __init__(self) -> None:
+        self.entries = 0
+
+    def add(self, found: Annotation, limit: int) -> None:
+        self.entries += sum(1 + min(limit, len(m.resolution.candidates)) for m in found.mentions)
+        if self.entries > MAX_ANSWER_ENTRIES:
+            raise PayloadTooLarge(
+                f"the answer would hold more than {MAX_ANSWER_ENTRIES:,} mentions and candidates "
+                "(each mention counts one, and one for each candidate shown): send fewer or "
+                "shorter texts, or a lower limit"
+            )

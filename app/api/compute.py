@@ -25,7 +25,7 @@ from starlette.types import Receive
 
 from app.api.responses import documented
 from app.errors import ClientGone, OverBudget
-from app.matching.budget import Abandoned, Deadline, OutOfTime, WorkStopped
+from app.matching.budget import Abandoned, Deadline, OutOfTime
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +75,15 @@ async def _unless_abandoned(
         deadline.abandon()
 
     outcome: list[T] = []
-    stopped: list[WorkStopped] = []
+    failed: list[Exception] = []
     async with anyio.create_task_group() as watching:
         watching.start_soon(abandon_on_disconnect)
         try:
             outcome.append(await run_in_threadpool(work, deadline))
-        except WorkStopped as stop:  # raised here, not wrapped in the task group's ExceptionGroup
-            stopped.append(stop)
+        except Exception as error:  # stopped, or refused (a 413): raised as it is, not
+            failed.append(error)  # wrapped in the task group's ExceptionGroup (a 500)
         finally:
             watching.cancel_scope.cancel()
-    if stopped:
-        raise stopped[0]
+    if failed:
+        raise failed[0]
     return outcome[0]

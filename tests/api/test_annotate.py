@@ -4,6 +4,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.annotate import MAX_ANSWER_ENTRIES
 from app.api.compute import INLINE_CHARACTERS
 from app.models.api import MAX_DOCUMENTS, MAX_TEXT_LENGTH
 from tests.matching.test_bounded_work import IN_A_SENTENCE, MULTIPLE, article
@@ -142,3 +143,21 @@ def test_a_batch_of_the_costliest_texts_costs_about_what_articles_do(client: Tes
             best[name] = min(best[name], time.perf_counter() - started)
             assert response.status_code == 200
     assert best["words"] <= MULTIPLE * best["articles"], best
+
+
+@pytest.mark.parametrize("texts", [2, 5])
+def test_an_answer_past_its_bound_of_mentions_and_candidates_is_413(
+    client: TestClient, texts: int
+) -> None:
+    """A name repeated all through the texts: 386 MB of JSON for 3.7 MB of them, before."""
+    repeated = "TTP " * (INLINE_CHARACTERS // 4 + 1)  # in the threadpool: larger than in place
+    one = client.post("/annotate", json={"text": repeated}).json()["mentions"]
+    per_text = sum(1 + len(mention["candidates"]) for mention in one)
+    needed = MAX_ANSWER_ENTRIES // per_text + 1
+    many = repeated * (needed // texts + 1)
+    documents = [{"text": many[:MAX_TEXT_LENGTH]} for _ in range(texts)]
+    answer = client.post("/annotate/batch", json={"documents": documents})
+    assert answer.status_code == 413, answer.text[:300]
+    assert f"more than {MAX_ANSWER_ENTRIES:,} mentions and candidates" in answer.json()["detail"]
+    fewer = client.post("/annotate/batch", json={"documents": [{"text": repeated}] * 2})
+    assert fewer.status_code == 200
