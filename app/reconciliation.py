@@ -37,7 +37,7 @@ from pydantic import (
 )
 
 from app.declared_types import check_filters
-from app.errors import DomainError, clipped, validation_details
+from app.errors import DomainError, PayloadTooLarge, clipped, validation_details
 from app.matching.budget import NO_DEADLINE, Deadline
 from app.matching.completion import Suggestion, suggest
 from app.matching.index import AliasIndex, EntityRecord
@@ -54,6 +54,12 @@ PROPERTIES = {
     "aliases": ("Aliases", "Every alias of the entity, in the order they were added."),
 }
 MAX_EXTENSION_PROPERTIES = 10
+# The characters of the values one data extension answers at most: a thousand
+# IDs of entities with thousands of long aliases (or merged into one such)
+# would answer gigabytes. About 16 MB of JSON.
+MAX_EXTENSION_CHARACTERS = 16_000_000
+# What a value costs beside its characters, in the answer: {"str": "..."},
+_VALUE_OVERHEAD = 12
 LIMIT_SETTING = {
     "type": "number",
     "default": 0,
@@ -379,9 +385,19 @@ def extend(index: AliasIndex, query: ExtensionQuery, merged: Mapping[str, str]) 
     a merged entity's (``merged``: its ID → the survivor's) are the survivor's."""
     meta = [{"id": p.id, "name": PROPERTIES[p.id][0]} for p in query.properties]
     rows = {}
+    size = 0
     for entity_id in query.ids:
+        if entity_id in rows:  # asked twice, answered once
+            continue
         entity = index.entity(merged.get(entity_id, entity_id))
-        rows[entity_id] = {p.id: _values(entity, p.id)[: _value_limit(p)] for p in query.properties}
+        row = {p.id: _values(entity, p.id)[: _value_limit(p)] for p in query.properties}
+        size += sum(len(v["str"]) + _VALUE_OVERHEAD for values in row.values() for v in values)
+        if size > MAX_EXTENSION_CHARACTERS:
+            raise PayloadTooLarge(
+                f"the answer would hold more than {MAX_EXTENSION_CHARACTERS:,} characters of "
+                "values: ask for fewer IDs, or set a 'limit' on 'aliases'"
+            )
+        rows[entity_id] = row
     return {"meta": meta, "rows": rows}
 
 

@@ -11,6 +11,7 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
+from app import reconciliation
 from app.settings import DEFAULT_PUBLIC_URL
 from tests.api.test_ops import scraped, value
 
@@ -449,6 +450,25 @@ def test_a_limit_setting_keeps_the_first_values(client: TestClient) -> None:
     query = {"ids": ["ttp"], "properties": [{"id": "aliases", "settings": {"limit": 1}}]}
     answer = client.post("/reconcile", data={"extend": json.dumps(query)}).json()
     assert answer["rows"]["ttp"]["aliases"] == [{"str": "TTP"}]
+
+
+def test_an_extension_past_its_bound_of_characters_is_413(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thousand IDs merged into an entity of 10,000 long aliases answered 4.6 GB."""
+    aliases = client.get("/entities/ttp").json()["aliases"]
+    size = sum(len(alias["text"]) + reconciliation._VALUE_OVERHEAD for alias in aliases)
+    monkeypatch.setattr(reconciliation, "MAX_EXTENSION_CHARACTERS", size - 1)
+    query = {"ids": ["ttp", "ttp"], "properties": [{"id": "aliases"}]}
+    refused = client.post("/reconcile/extend", json=query)
+    assert refused.status_code == 413, refused.text
+    assert f"more than {size - 1:,} characters of values" in refused.json()["detail"]
+    monkeypatch.setattr(reconciliation, "MAX_EXTENSION_CHARACTERS", size)
+    answered = client.post("/reconcile/extend", json=query).json()  # one ID, asked twice
+    assert len(answered["rows"]["ttp"]["aliases"]) == len(aliases)
+    query["properties"] = [{"id": "aliases", "settings": {"limit": 1}}]
+    monkeypatch.setattr(reconciliation, "MAX_EXTENSION_CHARACTERS", 100)
+    assert client.post("/reconcile/extend", json=query).status_code == 200
 
 
 def test_a_merged_id_is_extended_with_its_survivor_s_values(
