@@ -131,14 +131,21 @@ class SegmentCompletions:
     ) -> Iterator[Suggestion]:
         """Forms completing ``prefix`` best first, at most one per entity, for
         the entities ``keep`` keeps; enough for ``count`` entities, if there are."""
-        seen: set[str] = set()
+        seen: set[str] = set()  # suggested, or not kept
+        suggested = 0
+        entities, form_entities = self.segment.entities, self.segment.form_entities
         for entry in self._entries(prefix, count):
+            # By its ID first: an entity's record is made once, however many of
+            # its forms complete the prefix (10,000 long aliases took 36 s).
+            entity_id = entities.id_of(form_entities[int(self.entry_forms[entry])])
+            if entity_id in seen:
+                continue
+            seen.add(entity_id)
             suggestion = self._suggestion(entry, prefix)
-            entity_id = suggestion.entity.id
-            if entity_id not in seen and keep(suggestion.entity):
-                seen.add(entity_id)
+            if keep(suggestion.entity):
                 yield suggestion
-                if len(seen) == count:
+                suggested += 1
+                if suggested == count:
                     return
 
     def _entries(self, prefix: str, count: int) -> Iterator[int]:

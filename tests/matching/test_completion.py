@@ -123,3 +123,20 @@ def test_namesakes_are_ranked_alike_in_a_long_run(monkeypatch: pytest.MonkeyPatc
     assert prominence(suggest(index, "Springfield", limit=10)[5:]) == [24, 23, 22, 21, 20]
     assert ids(suggest(index, "Spr", limit=2)) == ["armory", "springfield-29"]
     assert prominence(suggest(index, "Spr", limit=4)[2:]) == [28, 27]
+
+
+def test_an_entity_s_record_is_made_once_however_many_of_its_forms_complete(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each completing form made its entity's record: 10,000 aliases of 500
+    characters, too large for the record cache, took 36 s to suggest."""
+    many = EntityRecord("omega", "Omega", "group", tuple(f"Omega {i:04d}" for i in range(300)))
+    index = AliasIndex.build([many, EntityRecord("omegaville", "Omegaville", "city")])
+    made: list[str] = []
+    entity_table = type(index.base.entities)
+    record_of = entity_table.__getitem__
+    monkeypatch.setattr(
+        entity_table, "__getitem__", lambda table, i: made.append(i) or record_of(table, i)
+    )
+    assert ids(suggest(index, "omega", limit=5)) == ["omega", "omegaville"]
+    assert sorted(made) == ["omega", "omegaville"]
