@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -23,7 +24,16 @@ from app.forms import owners_of
 from app.models.api import ChangePublic, HistoryPage, RevertReport
 from app.models.fields import MAX_STORED_INT
 from app.models.tables import Change
-from app.states import PARAMETER_CHUNK, State, chunks, is_entity, new_forms, read_states, restore
+from app.states import (
+    PARAMETER_CHUNK,
+    State,
+    batches,
+    chunks,
+    is_entity,
+    new_forms,
+    read_states,
+    restore,
+)
 
 # A revert rewrites each entity in one transaction: past this many, restore
 # an export instead (the edit is likely a whole replace import).
@@ -42,8 +52,9 @@ def list_changes(
     limit: int = 50,
     cursor: str | None = None,
 ) -> HistoryPage:
-    """Changes newest first, filtered; a page's ``next`` as ``cursor`` gives the page after it."""
-    query = select(Change)
+    """Changes newest first, filtered; a page's ``next`` as ``cursor`` gives the
+    page after it. A page ends early once its changes' states pass PAGE_BYTES."""
+    query = select(Change.id)
     if entity_id is not None:
         query = query.where(Change.entity_id == entity_id)
     if editor is not None:
@@ -52,10 +63,25 @@ def list_changes(
         query = query.where(Change.at >= _aware(since))
     if cursor is not None:
         query = query.where(col(Change.id) < decode_cursor(cursor))
-    rows = session.exec(query.order_by(col(Change.id).desc()).limit(limit + 1)).all()
-    page = [change_public(row) for row in rows[:limit]]
-    more = len(rows) > limit
+    ids = session.exec(query.order_by(col(Change.id).desc()).limit(limit + 1)).all()
+    page: list[ChangePublic] = []
+    size = 0
+    # Read a few at a time: one change of an entity with thousands of long aliases
+    # holds tens of MB, and a page of 500 such would hold gigabytes.
+    for batch in batches(ids[:limit], _ROWS_AT_ONCE):
+        rows = session.exec(select(Change).where(col(Change.id).in_(batch))).all()
+        for row in sorted(rows, key=lambda row: -(row.id or 0)):
+            size += len(orjson.dumps([row.before, row.after, row.detail]))
+            if page and size > PAGE_BYTES:
+                return HistoryPage(changes=page, next=encode_cursor(page[-1].id))
+            page.append(change_public(row))
+    more = len(ids) > limit
     return HistoryPage(changes=page, next=encode_cursor(page[-1].id) if more else None)
+
+
+# The states one page of the history holds, at most (one change, however large, always).
+PAGE_BYTES = 16 * 2**20
+_ROWS_AT_ONCE = 10
 
 
 def _aware(moment: datetime) -> datetime:

@@ -4,11 +4,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session
 
+from app import history
 from app.models.tables import Change, utcnow
 from tests.api.test_admin import NEW_ENTITY, status_of
 from tests.conftest import as_editor, named_field
@@ -115,6 +117,34 @@ def test_pages_follow_each_other_by_cursor_to_the_end(
         page = client.get("/admin/history", params=params, headers=admin).json()
     assert seen == everything == sorted(everything, reverse=True)
     assert len(seen) == 9
+
+
+def test_a_page_ends_early_once_its_states_pass_the_byte_bound(
+    client: TestClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each change holds its entity whole: an entity of 10,000 long aliases made
+    a page of three changes 128 MB."""
+    for n in range(25):
+        client.post("/admin/entities/ttp/aliases", json={"text": f"TTP-{n}"}, headers=admin)
+    everything = [c["id"] for c in changes(client, admin, limit=500)]
+
+    def states(change: dict[str, Any]) -> int:
+        return len(orjson.dumps([change["before"], change["after"], change["detail"]]))
+
+    bound = states(changes(client, admin, limit=1)[0]) * 3
+    monkeypatch.setattr(history, "PAGE_BYTES", bound)
+    pages, params = [], {"limit": 500}
+    while True:
+        page = client.get("/admin/history", params=params, headers=admin).json()
+        pages.append(page["changes"])
+        if page["next"] is None:
+            break
+        params["cursor"] = page["next"]
+    assert [c["id"] for page_changes in pages for c in page_changes] == everything
+    assert len(pages) > 3
+    assert all(sum(map(states, page_changes)) <= bound for page_changes in pages)
+    monkeypatch.setattr(history, "PAGE_BYTES", 1)  # a change larger than a page: one a page
+    assert len(changes(client, admin, limit=500)) == 1
 
 
 @pytest.mark.parametrize("cursor", ["nope", "", "YzA", "Yy0x", "Yzk5OTk5OTk5OTk5", "é"])
