@@ -69,8 +69,8 @@ def list_changes(
     # Read a few at a time: one change of an entity with thousands of long aliases
     # holds tens of MB, and a page of 500 such would hold gigabytes.
     for batch in batches(ids[:limit], _ROWS_AT_ONCE):
-        rows = session.exec(select(Change).where(col(Change.id).in_(batch))).all()
-        for row in sorted(rows, key=lambda row: -(row.id or 0)):
+        rows = select(Change).where(col(Change.id).in_(batch)).order_by(col(Change.id).desc())
+        for row in session.exec(rows).all():
             size += len(orjson.dumps([row.before, row.after, row.detail]))
             if page and size > PAGE_BYTES:
                 return HistoryPage(changes=page, next=encode_cursor(page[-1].id))
@@ -151,10 +151,12 @@ def revert(
         target = session.get(Change, change_id)
         if target is None:
             raise NotFound(f"no change with id {change_id}")
-        decisions = _review_decisions(session, target)
+        of_no_entity = _rows_of_no_entity(session, target)
+        # Review decisions (a dismissal, or a revert of one) are undone alone.
+        decisions = [row for row in of_no_entity if "review_item" in row.detail]
         if decisions:
             return _revert_dismissals(session, current, target, decisions, actor=actor)
-        types = _types_changes(session, target)
+        types = [row for row in of_no_entity if declared_types.is_types_change(row.detail)]
         rows = _rows_to_revert(session, target, types_changed=bool(types))
         now = read_states(session, [row.entity_id for row in rows if row.entity_id])
         _check_unchanged_since(session, target, rows, now)
@@ -173,11 +175,11 @@ def revert(
         return _reverted(session, current, total=len(rows) + len(types))
 
 
-def _types_changes(session: Session, target: Change) -> list[Change]:
-    """The rows of the edit of ``target`` that changed the declared types."""
+def _rows_of_no_entity(session: Session, target: Change) -> list[Change]:
+    """The rows of the edit of ``target`` that name no entity: the declared
+    types, review decisions, a large replace's row for the whole table."""
     rows = select(Change).where(Change.revision == target.revision, col(Change.entity_id).is_(None))
-    found = session.exec(rows.order_by(col(Change.id))).all()
-    return [row for row in found if declared_types.is_types_change(row.detail)]
+    return list(session.exec(rows.order_by(col(Change.id))).all())
 
 
 def _restore_types(session: Session, current: Edit, target: Change, rows: list[Change]) -> None:
@@ -206,17 +208,6 @@ def _reverted(session: Session, current: Edit, *, total: int) -> RevertReport:
         total=total,
         changes=[change_public(row) for row in recorded],
     )
-
-
-def _review_decisions(session: Session, target: Change) -> list[Change]:
-    """The dismissals of review items that the edit of ``target`` made, or undid, if any."""
-    rows = select(Change).where(
-        Change.revision == target.revision,
-        col(Change.action).in_((review_queue.DISMISS_ACTION, "revert")),
-        col(Change.entity_id).is_(None),
-    )
-    found = session.exec(rows.order_by(col(Change.id))).all()
-    return [row for row in found if "review_item" in row.detail]
 
 
 def _revert_dismissals(
