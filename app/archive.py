@@ -51,6 +51,7 @@ from app.live_index import LiveIndex
 from app.matching.annotate import annotation
 from app.matching.index import AliasIndex
 from app.matching.resolve import Thresholds
+from app.matching.worker_pools import stop_signals_held
 from app.models.api import AnnotateRequest
 from app.progress import progress_bar
 from app.settings import Settings
@@ -434,10 +435,13 @@ def _annotating(annotator: Annotator, workers: int, gzipped: bool) -> Iterator[I
         initargs=(os.getpid(),),
     )
     try:
-        pool.submit(os.getpid).result()  # every worker forked here, before any thread
+        with stop_signals_held():  # the pool started whole, or its shutdown could not stop it
+            first = pool.submit(os.getpid)  # every worker forked here, before any thread
+        first.result()
         yield lambda chunks: _in_order(pool, chunks, workers, gzipped)
     finally:
-        pool.shutdown(cancel_futures=True)
+        with stop_signals_held():
+            pool.shutdown(cancel_futures=True)
 
 
 def _in_order(

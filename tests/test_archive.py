@@ -632,8 +632,52 @@ def test_a_terminated_run_leaves_no_partial_file_and_no_worker(
         time.sleep(0.05)
     workers = _children(process.pid)
     process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 128 + signal.SIGTERM
+    assert_stopped_whole(process, workers, tmp_path)
+
+
+def test_a_run_terminated_while_its_workers_start_stops_whole(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    """SIGTERM that came while the pool started (its workers forked, not yet
+    the thread that stops them) ended the command with a traceback ("cannot
+    join thread before it is started"), or left it waiting for its workers."""
+    source, target, pids = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "workers"
+    write_lines(source, [json.dumps(record).encode() for record in records(100)])
+    arguments = ["annotate", str(source), "-o", str(target), "--workers", "2"]
+    script = "\n".join(
+        [
+            "import os, signal, sys",
+            "from concurrent.futures import ProcessPoolExecutor",
+            "from app.cli import main",
+            "launch = ProcessPoolExecutor._launch_processes",
+            "def launched_then_terminated(pool):",
+            "    launch(pool)",
+            f"    with open({str(pids)!r}, 'w') as file:",
+            "        file.write(' '.join(map(str, pool._processes)))",
+            "    os.kill(os.getpid(), signal.SIGTERM)",
+            "ProcessPoolExecutor._launch_processes = launched_then_terminated",
+            f"sys.exit(main({arguments!r}))",
+        ]
+    )
+    environment = os.environ | {"DATABASE_URL": settings.database_url}
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], env=environment, stderr=subprocess.PIPE
+    )
+    assert_stopped_whole(process, [], tmp_path)
+    workers = [int(pid) for pid in pids.read_text().split()]
+    assert len(workers) == 2 and all(ended_within(worker, 10) for worker in workers)
+
+
+def assert_stopped_whole(
+    process: subprocess.Popen[bytes], workers: list[int], tmp_path: Path
+) -> None:
+    """The command ended as SIGTERM asks: its own status and line, no output
+    file half written, no worker left."""
+    try:
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()  # if it waits on (its workers stop once it has ended)
+    assert process.returncode == 128 + signal.SIGTERM, stderr.decode()[-2000:]
     assert stderr.decode().splitlines()[-1] == "alias-service: stopped"
     assert not [path.name for path in tmp_path.iterdir() if "out.jsonl" in path.name]
     assert all(ended_within(worker, 10) for worker in workers)

@@ -42,6 +42,7 @@ from app.matching.keys import (
 from app.matching.normalize import APOSTROPHES, normalize
 from app.matching.records import EntityRecord
 from app.matching.spot_form import spot_key
+from app.matching.worker_pools import stop_signals_held
 
 Layer = Literal["exact", "compact", "transliteration", "phonetic"]
 LAYERS: tuple[Layer, ...] = ("exact", "compact", "transliteration", "phonetic")
@@ -350,10 +351,14 @@ def derived_in_workers(records: Sequence[EntityRecord], workers: int) -> "Worker
     )
     runs = WorkerRuns(pool)
     try:  # the workers are forked here: the system may refuse (memory, a process limit)
-        runs.pending.extend(pool.submit(_derive_shared, s, e) for s, e in pairwise(bounds))
+        with stop_signals_held():
+            runs.pending.extend(pool.submit(_derive_shared, s, e) for s, e in pairwise(bounds))
     except OSError as error:
         runs.stop()
         raise WorkerFailed(f"{type(error).__name__}: {error}") from error
+    except BaseException:  # a stop signal, held until they were all forked
+        runs.stop()
+        raise
     return runs
 
 
@@ -383,10 +388,11 @@ class WorkerRuns:
                 del derived
             finished = True
         finally:
-            if finished:
-                self.pool.shutdown(wait=True)
-            else:
-                self.stop()
+            with stop_signals_held():
+                if finished:
+                    self.pool.shutdown(wait=True)
+                else:
+                    self.stop()
 
     def stop(self) -> None:
         """Kill the workers: a stuck worker never ends by itself, and the

@@ -1,6 +1,8 @@
 import logging
 import os
+import signal
 import time
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.process import BaseProcess as Process
 from pathlib import Path
 from threading import Thread
@@ -274,3 +276,24 @@ def test_a_build_interrupted_while_its_workers_derive_stops_them(
     assert len(forked) == 2
     for worker in forked:  # busy for an hour unless stopped
         assert worker.pid is not None and ended_within(worker.pid, 5)
+
+
+def test_a_stop_signal_while_the_workers_are_forked_stops_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C (or the command line's SIGTERM) raised inside the pool's start left
+    its workers forked but not the thread that stops them: they waited for
+    work, and this process's end waited for them."""
+    forked: list[int] = []
+    launch = ProcessPoolExecutor._launch_processes
+
+    def launched_then_interrupted(pool: ProcessPoolExecutor) -> None:
+        launch(pool)  # type: ignore[attr-defined]
+        forked.extend(pool._processes)  # type: ignore[attr-defined]
+        signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "_launch_processes", launched_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        derived_forms.derived_in_workers(records(), 2)
+    assert len(forked) == 2
+    assert all(ended_within(worker, 5) for worker in forked)
