@@ -452,7 +452,8 @@ def _in_order(
     pending: deque[tuple[int, Future[_Done]]] = deque()
     try:
         for chunk in chunks:
-            pending.append((chunk.position, pool.submit(_shared_chunk, chunk.lines, gzipped)))
+            with stop_signals_held():  # the pool's books kept whole for its shutdown
+                pending.append((chunk.position, pool.submit(_shared_chunk, chunk.lines, gzipped)))
             if len(pending) >= workers * CHUNKS_IN_FLIGHT_PER_WORKER:
                 position, result = pending.popleft()
                 yield position, result.result()
