@@ -35,6 +35,7 @@ from fastapi import FastAPI
 from app import child_pipes
 from app.live_index import LiveIndex
 from app.main import create_app, preload
+from app.matching.worker_pools import STOP_SIGNALS
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,6 @@ log = logging.getLogger(__name__)
 RESPAWN_PAUSE = 1.0
 STOP_TIMEOUT = 30.0
 STARTUP_FAILED = 3  # the exit code uvicorn.run gives when the lifespan fails
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def uvicorn_config(
@@ -87,7 +87,7 @@ class Supervisor:
     def run(self) -> None:
         """Serve until SIGTERM or SIGINT, then stop the workers and raise that
         signal again, as uvicorn does: the command ends as one process would."""
-        previous = {signum: signal.signal(signum, self._stop) for signum in _STOP_SIGNALS}
+        previous = {signum: signal.signal(signum, self._stop) for signum in STOP_SIGNALS}
         try:
             self._serve(self.config.bind_socket())
         finally:
